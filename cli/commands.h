@@ -1,0 +1,12 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace vigil::cli {
+
+// Each subcommand registers itself on its parent and, when it runs, stores its
+// exit code in *exit_code. Exit codes follow promtool/amtool: 0 success,
+// 1 failure, 3 lint problems with --lint-fatal.
+void register_check_rules(CLI::App& check, int* exit_code);
+
+}  // namespace vigil::cli

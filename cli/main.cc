@@ -1,0 +1,48 @@
+// vigil: Prometheus rule evaluation and Alertmanager routing in one binary.
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "model/build_info.h"
+
+namespace {
+
+std::string version_text() {
+  return fmt::format("vigil, version {} (commit: {}, build date: {})", vigil::build::kVersion,
+                     vigil::build::kCommit, vigil::build::kDate);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "vigil evaluates Prometheus alerting and recording rules and routes alerts as "
+      "Alertmanager does: one binary for rule checks, rule unit tests, routing and delivery.",
+      "vigil"};
+  app.set_version_flag("--version", version_text());
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  int exit_code = 0;
+  CLI::App* check = app.add_subcommand("check", "Check rule files and configuration for errors.");
+  check->require_subcommand(1);
+  vigil::cli::register_check_rules(*check, &exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 1;  // usage errors exit 1, as promtool's do
+  }
+  std::fflush(stdout);
+  return exit_code;
+}

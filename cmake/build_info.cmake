@@ -1,0 +1,25 @@
+# Writes build_info.cc with the version, the git commit and the build date.
+execute_process(COMMAND git -C ${SRC} rev-parse --short=12 HEAD
+  OUTPUT_VARIABLE COMMIT OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 OR COMMIT STREQUAL "")
+  set(COMMIT "unknown")
+endif()
+execute_process(COMMAND git -C ${SRC} status --porcelain --untracked-files=no
+  OUTPUT_VARIABLE DIRTY OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+if(NOT DIRTY STREQUAL "")
+  set(COMMIT "${COMMIT}-dirty")
+endif()
+string(TIMESTAMP DATE "%Y-%m-%d" UTC)
+set(CONTENT "#include \"model/build_info.h\"
+namespace vigil::build {
+const char* const kVersion = \"${VERSION}\";
+const char* const kCommit = \"${COMMIT}\";
+const char* const kDate = \"${DATE}\";
+}  // namespace vigil::build
+")
+if(EXISTS ${OUT})
+  file(READ ${OUT} OLD)
+endif()
+if(NOT "${OLD}" STREQUAL "${CONTENT}")
+  file(WRITE ${OUT} "${CONTENT}")
+endif()

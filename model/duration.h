@@ -1,0 +1,29 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "model/error.h"
+
+namespace vigil {
+
+// Durations and timestamps are integer milliseconds throughout vigil.
+using Millis = int64_t;
+
+inline constexpr Millis kSecond = 1000;
+inline constexpr Millis kMinute = 60 * kSecond;
+inline constexpr Millis kHour = 60 * kMinute;
+inline constexpr Millis kDay = 24 * kHour;
+inline constexpr Millis kWeek = 7 * kDay;
+inline constexpr Millis kYear = 365 * kDay;
+
+// Parses a Prometheus duration: units y w d h m s ms, each at most once and
+// in that order ("1h30m", "90s", "1d", "500ms"), or "0".
+Result<Millis> parse_duration(std::string_view s);
+
+// Formats as Prometheus does: "0s", "1h30m", "1w", "90d" (years and weeks only
+// when they divide the duration exactly).
+std::string format_duration(Millis ms);
+
+}  // namespace vigil

@@ -1,0 +1,101 @@
+#include "model/labels.h"
+
+#include <algorithm>
+
+#include "model/names.h"
+
+namespace vigil {
+
+namespace {
+constexpr uint64_t kFnvOffset = 14695981039346656037ULL;
+constexpr uint64_t kFnvPrime = 1099511628211ULL;
+
+uint64_t fnv_add(uint64_t h, std::string_view s) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= kFnvPrime;
+  }
+  return h;
+}
+uint64_t fnv_add_byte(uint64_t h, unsigned char c) {
+  h ^= c;
+  return h * kFnvPrime;
+}
+}  // namespace
+
+Labels::Labels(std::vector<Label> ls) : labels_(std::move(ls)) {
+  std::stable_sort(labels_.begin(), labels_.end(),
+                   [](const Label& a, const Label& b) { return a.name < b.name; });
+  // Keep the last of each repeated name.
+  std::vector<Label> out;
+  out.reserve(labels_.size());
+  for (auto& l : labels_) {
+    if (!out.empty() && out.back().name == l.name) out.pop_back();
+    out.push_back(std::move(l));
+  }
+  std::erase_if(out, [](const Label& l) { return l.value.empty(); });
+  labels_ = std::move(out);
+  hash_ = fingerprint();
+}
+
+std::string_view Labels::get(std::string_view name) const {
+  auto it = std::lower_bound(labels_.begin(), labels_.end(), name,
+                             [](const Label& l, std::string_view n) { return l.name < n; });
+  if (it != labels_.end() && it->name == name) return it->value;
+  return {};
+}
+
+bool Labels::has(std::string_view name) const { return !get(name).empty(); }
+
+uint64_t Labels::fingerprint() const {
+  uint64_t h = kFnvOffset;
+  for (const auto& l : labels_) {
+    h = fnv_add(h, l.name);
+    h = fnv_add_byte(h, 0xff);
+    h = fnv_add(h, l.value);
+    h = fnv_add_byte(h, 0xff);
+  }
+  return h;
+}
+
+std::string Labels::to_string() const {
+  std::string out = "{";
+  bool first = true;
+  for (const auto& l : labels_) {
+    if (!first) out += ", ";
+    first = false;
+    out += is_legacy_label_name(l.name) ? l.name : go_quote(l.name);
+    out += '=';
+    out += go_quote(l.value);
+  }
+  out += '}';
+  return out;
+}
+
+bool Labels::operator<(const Labels& o) const {
+  size_t n = std::min(labels_.size(), o.labels_.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (labels_[i].name != o.labels_[i].name) return labels_[i].name < o.labels_[i].name;
+    if (labels_[i].value != o.labels_[i].value) return labels_[i].value < o.labels_[i].value;
+  }
+  return labels_.size() < o.labels_.size();
+}
+
+LabelsBuilder& LabelsBuilder::set(std::string_view name, std::string_view value) {
+  if (value.empty()) return del(name);
+  for (auto& l : labels_) {
+    if (l.name == name) {
+      l.value = value;
+      return *this;
+    }
+  }
+  labels_.push_back({std::string(name), std::string(value)});
+  return *this;
+}
+
+LabelsBuilder& LabelsBuilder::del(std::string_view name) {
+  std::erase_if(labels_, [&](const Label& l) { return l.name == name; });
+  return *this;
+}
+
+}  // namespace vigil
