@@ -1,0 +1,100 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "storage/memory_store.h"
+
+using namespace vigil;
+using namespace vigil::storage;
+
+namespace {
+Matcher m(MatchType t, const char* n, const char* v) { return Matcher::make(t, n, v).value(); }
+
+std::vector<std::string> names_of(const MemoryStore& s, const std::vector<SeriesRef>& refs) {
+  std::vector<std::string> out;
+  for (auto r : refs) out.push_back(s.get(r).labels.to_string());
+  return out;
+}
+}  // namespace
+
+TEST_CASE("the same label set is one series") {
+  MemoryStore s;
+  auto a = s.series({{"__name__", "up"}, {"job", "a"}});
+  auto b = s.series({{"job", "a"}, {"__name__", "up"}});
+  CHECK(a == b);
+  CHECK(s.num_series() == 1);
+}
+
+TEST_CASE("samples append in order, duplicates and out-of-order are errors") {
+  MemoryStore s;
+  auto r = s.series({{"__name__", "x"}});
+  CHECK(s.append(r, 1000, 1).has_value());
+  CHECK(s.append(r, 2000, 2).has_value());
+  CHECK(s.append(r, 2000, 2).has_value());  // same value at the same time is accepted
+  auto dup = s.append(r, 2000, 3);
+  REQUIRE_FALSE(dup.has_value());
+  CHECK(dup.error().message.find("duplicate sample") == 0);
+  CHECK_FALSE(s.append(r, 500, 1).has_value());
+  CHECK(s.num_samples() == 2);
+  const Series& ser = s.get(r);
+  CHECK(ser.lower_bound(1500) == 1);
+  CHECK(ser.upper_bound(2000) == 2);
+}
+
+TEST_CASE("stale marker is a distinct NaN") {
+  CHECK(is_stale_nan(stale_nan()));
+  CHECK(std::isnan(stale_nan()));
+  CHECK_FALSE(is_stale_nan(std::nan("")));
+}
+
+TEST_CASE("select by matchers through the index") {
+  MemoryStore s;
+  s.series({{"__name__", "up"}, {"job", "api"}, {"instance", "a"}});
+  s.series({{"__name__", "up"}, {"job", "web"}, {"instance", "b"}});
+  s.series({{"__name__", "up"}, {"instance", "c"}});
+  s.series({{"__name__", "down"}, {"job", "api"}});
+
+  std::vector<Matcher> eq{m(MatchType::kEqual, "__name__", "up"), m(MatchType::kEqual, "job", "api")};
+  CHECK(names_of(s, s.select(eq)) ==
+        std::vector<std::string>{"{__name__=\"up\", instance=\"a\", job=\"api\"}"});
+
+  std::vector<Matcher> re{m(MatchType::kEqual, "__name__", "up"), m(MatchType::kRegex, "job", "a.*|w.*")};
+  CHECK(s.select(re).size() == 2);
+
+  // job!="api" also matches the series without a job label.
+  std::vector<Matcher> ne{m(MatchType::kEqual, "__name__", "up"), m(MatchType::kNotEqual, "job", "api")};
+  CHECK(names_of(s, s.select(ne)) ==
+        std::vector<std::string>{"{__name__=\"up\", instance=\"b\", job=\"web\"}",
+                                 "{__name__=\"up\", instance=\"c\"}"});
+
+  // job="" selects series lacking the label.
+  std::vector<Matcher> empty{m(MatchType::kEqual, "__name__", "up"), m(MatchType::kEqual, "job", "")};
+  CHECK(s.select(empty).size() == 1);
+
+  // Only empty-matching matchers: everything is a candidate.
+  std::vector<Matcher> all{m(MatchType::kRegex, "job", ".*")};
+  CHECK(s.select(all).size() == 4);
+
+  std::vector<Matcher> none{m(MatchType::kEqual, "__name__", "nope")};
+  CHECK(s.select(none).empty());
+}
+
+TEST_CASE("label names and values") {
+  MemoryStore s;
+  s.series({{"__name__", "up"}, {"job", "b"}});
+  s.series({{"__name__", "up"}, {"job", "a"}});
+  CHECK(s.label_names() == std::vector<std::string>{"__name__", "job"});
+  CHECK(s.label_values("job") == std::vector<std::string>{"a", "b"});
+  CHECK(s.label_values("nope").empty());
+}
+
+TEST_CASE("truncate drops old samples and compact keeps 16 bytes per sample") {
+  MemoryStore s;
+  auto r = s.series({{"__name__", "x"}});
+  for (int i = 0; i < 1000; ++i) REQUIRE(s.append(r, i * 15000, i).has_value());
+  s.truncate_before(500 * 15000);
+  CHECK(s.num_samples() == 500);
+  CHECK(s.get(r).timestamps.front() == 500 * 15000);
+  s.compact();
+  CHECK(s.sample_bytes() == 500 * 16);
+}
