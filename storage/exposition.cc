@@ -1,0 +1,254 @@
+#include "storage/exposition.h"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "model/names.h"
+
+namespace vigil::storage {
+
+ExpositionFormat format_from_content_type(std::string_view ct) {
+  return ct.find("application/openmetrics-text") != std::string_view::npos
+             ? ExpositionFormat::kOpenMetrics
+             : ExpositionFormat::kPrometheusText;
+}
+
+namespace {
+
+MetricType parse_type(std::string_view t) {
+  if (t == "counter") return MetricType::kCounter;
+  if (t == "gauge") return MetricType::kGauge;
+  if (t == "histogram") return MetricType::kHistogram;
+  if (t == "gaugehistogram") return MetricType::kGaugeHistogram;
+  if (t == "summary") return MetricType::kSummary;
+  if (t == "info") return MetricType::kInfo;
+  if (t == "stateset") return MetricType::kStateSet;
+  return MetricType::kUnknown;
+}
+
+std::optional<double> parse_float(std::string_view s) {
+  if (s == "NaN") return std::numeric_limits<double>::quiet_NaN();
+  if (s == "+Inf" || s == "Inf") return std::numeric_limits<double>::infinity();
+  if (s == "-Inf") return -std::numeric_limits<double>::infinity();
+  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+  double v;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+bool is_name_char(char c, bool first) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
+         (!first && c >= '0' && c <= '9');
+}
+
+// Reads one line's tokens, with errors naming the line.
+class LineParser {
+ public:
+  LineParser(std::string_view line, int lineno) : s_(line), lineno_(lineno) {}
+
+  Result<ScrapedSample> sample(ExpositionFormat fmt) {
+    std::vector<Label> labels;
+    std::string name;
+    if (peek() == '{') {
+      // A quoted UTF-8 metric name may stand first inside the braces.
+    } else {
+      auto n = name_token();
+      if (!n) return n.error_or_unexpected("metric name");
+      name = std::string(*n);
+    }
+    if (peek() == '{') {
+      ++pos_;
+      if (auto r = label_list(&labels, &name); !r) return std::unexpected(r.error());
+    }
+    if (name.empty()) return err("metric name");
+    labels.push_back({std::string(kMetricNameLabel), name});
+    if (!skip_spaces()) return err("value");
+    std::string_view vtok = token();
+    auto v = parse_float(vtok);
+    if (!v) return err("a float value", vtok);
+    ScrapedSample out{Labels(std::move(labels)), *v, std::nullopt};
+    skip_spaces();
+    if (pos_ < s_.size() && s_[pos_] != '#') {
+      std::string_view ttok = token();
+      if (fmt == ExpositionFormat::kOpenMetrics) {
+        auto ts = parse_float(ttok);
+        if (!ts || !std::isfinite(*ts)) return err("a timestamp", ttok);
+        out.timestamp_ms = static_cast<int64_t>(std::llround(*ts * 1000));
+      } else {
+        int64_t ts;
+        auto r = std::from_chars(ttok.data(), ttok.data() + ttok.size(), ts);
+        if (r.ec != std::errc() || r.ptr != ttok.data() + ttok.size()) {
+          return err("a timestamp in milliseconds", ttok);
+        }
+        out.timestamp_ms = ts;
+      }
+      skip_spaces();
+    }
+    // OpenMetrics exemplars (" # {...} v [ts]") are accepted and not stored.
+    if (pos_ < s_.size() && !(fmt == ExpositionFormat::kOpenMetrics && s_[pos_] == '#')) {
+      return err("end of line", s_.substr(pos_));
+    }
+    return out;
+  }
+
+ private:
+  std::unexpected<Error> err(std::string_view expected, std::string_view got = {}) {
+    if (got.empty() && pos_ < s_.size()) got = s_.substr(pos_, 1);
+    return fail(got.empty() ? fmt::format("line {}: expected {}, got end of line", lineno_, expected)
+                            : fmt::format("line {}: expected {}, got {}", lineno_, expected,
+                                          go_quote(got)),
+                lineno_, static_cast<int>(pos_) + 1);
+  }
+
+  char peek() const { return pos_ < s_.size() ? s_[pos_] : '\0'; }
+
+  bool skip_spaces() {
+    size_t start = pos_;
+    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t')) ++pos_;
+    return pos_ > start;
+  }
+
+  std::string_view token() {
+    size_t start = pos_;
+    while (pos_ < s_.size() && s_[pos_] != ' ' && s_[pos_] != '\t') ++pos_;
+    return s_.substr(start, pos_ - start);
+  }
+
+  // A metric or label name in the classic character set.
+  class NameTok {
+   public:
+    NameTok(std::string_view v, LineParser* p) : v_(v), p_(p) {}
+    explicit operator bool() const { return !v_.empty(); }
+    std::string_view operator*() const { return v_; }
+    std::unexpected<Error> error_or_unexpected(std::string_view what) { return p_->err(what); }
+
+   private:
+    std::string_view v_;
+    LineParser* p_;
+  };
+
+  NameTok name_token() {
+    size_t start = pos_;
+    while (pos_ < s_.size() && is_name_char(s_[pos_], pos_ == start)) ++pos_;
+    return NameTok(s_.substr(start, pos_ - start), this);
+  }
+
+  // A double-quoted string with \\, \" and \n escapes.
+  Result<std::string> quoted() {
+    if (peek() != '"') return err("'\"'");
+    ++pos_;
+    std::string out;
+    while (pos_ < s_.size()) {
+      char c = s_[pos_++];
+      if (c == '"') {
+        if (!is_valid_utf8(out)) return err("valid UTF-8 in a label value");
+        return out;
+      }
+      if (c == '\\' && pos_ < s_.size()) {
+        char e = s_[pos_++];
+        out += e == 'n' ? '\n' : e;
+        continue;
+      }
+      out += c;
+    }
+    return err("closing '\"'");
+  }
+
+  Result<void> label_list(std::vector<Label>* labels, std::string* name) {
+    skip_spaces();
+    bool first = true;
+    while (peek() != '}') {
+      if (pos_ >= s_.size()) return err("'}'");
+      std::string lname;
+      if (peek() == '"') {
+        auto q = quoted();
+        if (!q) return std::unexpected(q.error());
+        skip_spaces();
+        if (first && name->empty() && (peek() == ',' || peek() == '}')) {
+          *name = std::move(*q);  // {"metric.name", ...}
+          goto next;
+        }
+        lname = std::move(*q);
+      } else {
+        auto n = name_token();
+        if (!n) return err("label name");
+        lname = std::string(*n);
+      }
+      skip_spaces();
+      if (peek() != '=') return err("'='");
+      ++pos_;
+      skip_spaces();
+      {
+        auto v = quoted();
+        if (!v) return std::unexpected(v.error());
+        labels->push_back({std::move(lname), std::move(*v)});
+      }
+    next:
+      first = false;
+      skip_spaces();
+      if (peek() == ',') {
+        ++pos_;
+        skip_spaces();
+      } else if (peek() != '}') {
+        return err("',' or '}'");
+      }
+    }
+    ++pos_;
+    return {};
+  }
+
+  std::string_view s_;
+  size_t pos_ = 0;
+  int lineno_;
+};
+
+}  // namespace
+
+Result<ScrapeResult> parse_exposition(std::string_view body, ExpositionFormat format) {
+  ScrapeResult out;
+  int lineno = 0;
+  bool saw_eof = false;
+  while (!body.empty()) {
+    size_t nl = body.find('\n');
+    std::string_view line = body.substr(0, nl);
+    body = nl == std::string_view::npos ? std::string_view{} : body.substr(nl + 1);
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (saw_eof) {
+      if (line.empty() && body.empty()) break;
+      return fail(fmt::format("line {}: unexpected data after # EOF", lineno), lineno, 1);
+    }
+    size_t first = line.find_first_not_of(" \t");
+    if (first == std::string_view::npos) continue;
+    line.remove_prefix(first);
+    if (line[0] == '#') {
+      if (line == "# EOF") {
+        saw_eof = true;
+        continue;
+      }
+      if (line.starts_with("# TYPE ")) {
+        std::string_view rest = line.substr(7);
+        size_t sp = rest.find(' ');
+        if (sp == std::string_view::npos) {
+          return fail(fmt::format("line {}: expected a metric type after # TYPE name", lineno),
+                      lineno, 1);
+        }
+        out.types[std::string(rest.substr(0, sp))] = parse_type(rest.substr(sp + 1));
+      }
+      continue;  // HELP, UNIT and plain comments
+    }
+    auto s = LineParser(line, lineno).sample(format);
+    if (!s) return std::unexpected(s.error());
+    out.samples.push_back(std::move(*s));
+  }
+  if (format == ExpositionFormat::kOpenMetrics && !saw_eof) {
+    return fail("expected # EOF at the end of an OpenMetrics body", lineno, 1);
+  }
+  return out;
+}
+
+}  // namespace vigil::storage
