@@ -1,1 +1,256 @@
-// filled in by the rule-file work
+#include "rules/yaml_util.h"
+
+#include <sstream>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/exceptions.h>
+#include <yaml-cpp/mark.h>
+#include <yaml-cpp/parser.h>
+
+namespace vigil::rules {
+namespace {
+
+// Decodes one UTF-8 sequence at s[i]; returns its length, or 0 when invalid.
+int utf8_sequence(std::string_view s, size_t i, char32_t* cp) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  int len;
+  char32_t v;
+  if (c < 0x80) { *cp = c; return 1; }
+  if ((c & 0xE0) == 0xC0) { len = 2; v = c & 0x1F; }
+  else if ((c & 0xF0) == 0xE0) { len = 3; v = c & 0x0F; }
+  else if ((c & 0xF8) == 0xF0) { len = 4; v = c & 0x07; }
+  else return 0;
+  if (i + len > s.size()) return 0;
+  for (int k = 1; k < len; ++k) {
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+    v = (v << 6) | (b(i + k) & 0x3F);
+  }
+  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (v < kMin[len] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+  *cp = v;
+  return len;
+}
+
+// YAML's printable set: what Go's yaml reader accepts.
+bool yaml_printable(char32_t c) {
+  return c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c <= 0x7E) || c == 0x85 ||
+         (c >= 0xA0 && c <= 0xD7FF) || (c >= 0xE000 && c <= 0xFFFD && c != 0xFEFF) ||
+         (c >= 0x10000 && c <= 0x10FFFF);
+}
+
+// Rejects what the YAML reader must reject before yaml-cpp sees it, so that
+// garbage gets a precise position rather than whatever the scanner makes of it.
+Result<void> check_characters(std::string_view text) {
+  int line = 1, column = 1;
+  for (size_t i = 0; i < text.size();) {
+    char32_t cp = 0;
+    int len = utf8_sequence(text, i, &cp);
+    if (len == 0) return fail("yaml: invalid UTF-8", line, column);
+    if (!yaml_printable(cp) && !(cp == 0xFEFF && i == 0))
+      return fail("yaml: control characters are not allowed", line, column);
+    i += len;
+    if (cp == '\n') { ++line; column = 1; } else { ++column; }
+  }
+  return {};
+}
+
+struct TooDeep {
+  YAML::Mark mark;
+};
+
+}  // namespace
+
+// Builds the arena tree from yaml-cpp's parse events: no recursion on our
+// side, so depth is bounded only by the explicit limit.
+class YamlBuilder : public YAML::EventHandler {
+ public:
+  explicit YamlBuilder(YamlDocument& doc) : doc_(doc) {}
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    add(YamlNode::Kind::Null, mark, "", anchor);
+  }
+  void OnAlias(const YAML::Mark&, YAML::anchor_t anchor) override {
+    auto it = anchors_.find(anchor);
+    // yaml-cpp rejects unknown aliases itself; be safe anyway.
+    if (it == anchors_.end()) return;
+    attach(it->second);
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    uint32_t i = add(YamlNode::Kind::Scalar, mark, tag, anchor);
+    doc_.nodes_[i].value = value;
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(add(YamlNode::Kind::Sequence, mark, tag, anchor), mark);
+  }
+  void OnSequenceEnd() override { stack_.pop_back(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(add(YamlNode::Kind::Mapping, mark, tag, anchor), mark);
+  }
+  void OnMapEnd() override { stack_.pop_back(); }
+
+ private:
+  uint32_t add(YamlNode::Kind kind, const YAML::Mark& mark, const std::string& tag,
+               YAML::anchor_t anchor) {
+    auto i = static_cast<uint32_t>(doc_.nodes_.size());
+    YamlNode& n = doc_.nodes_.emplace_back();
+    n.kind = kind;
+    n.line = mark.line + 1;
+    n.column = mark.column + 1;
+    // yaml-cpp marks quoted and block scalars with the non-specific tag "!"
+    // and plain ones with "?".
+    if (tag == "!") {
+      n.quoted = true;
+    } else if (tag != "?" && !tag.empty()) {
+      n.tag = tag;
+      if (tag == "tag:yaml.org,2002:str") n.quoted = true;
+    }
+    if (anchor != YAML::NullAnchor) anchors_[anchor] = i;
+    attach(i);
+    return i;
+  }
+  void attach(uint32_t i) {
+    if (stack_.empty()) {
+      doc_.root_ = i;
+    } else {
+      doc_.nodes_[stack_.back()].children.push_back(i);
+    }
+  }
+  void open(uint32_t i, const YAML::Mark& mark) {
+    if (static_cast<int>(stack_.size()) >= kMaxYamlDepth) throw TooDeep{mark};
+    stack_.push_back(i);
+  }
+
+  YamlDocument& doc_;
+  std::vector<uint32_t> stack_;
+  std::unordered_map<YAML::anchor_t, uint32_t> anchors_;
+};
+
+namespace {
+
+// Skips our own documents' trailing events when probing for a second one.
+class IgnoreEvents : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+}  // namespace
+
+Result<YamlDocument> parse_yaml(std::string_view text) {
+  if (auto ok = check_characters(text); !ok) return std::unexpected(ok.error());
+  YamlDocument doc;
+  // yaml-cpp reads from a stream; spanbuf would avoid the copy but
+  // istringstream is what its interface takes portably.
+  std::istringstream in{std::string(text)};
+  try {
+    YAML::Parser parser(in);
+    YamlBuilder builder(doc);
+    if (!parser.HandleNextDocument(builder)) return doc;
+    try {
+      IgnoreEvents ignore;
+      doc.more_documents_ = parser.HandleNextDocument(ignore);
+    } catch (const YAML::Exception&) {
+      // Only the first document counts, as in Prometheus; a broken second
+      // one still means there was a second one.
+      doc.more_documents_ = true;
+    }
+  } catch (const TooDeep& e) {
+    return fail(fmt::format("yaml: exceeded max depth of {}", kMaxYamlDepth), e.mark.line + 1,
+                e.mark.column + 1);
+  } catch (const YAML::Exception& e) {
+    return fail("yaml: " + e.msg, e.mark.line + 1, e.mark.column + 1);
+  } catch (const std::exception& e) {
+    return fail(std::string("yaml: ") + e.what());
+  }
+  return doc;
+}
+
+namespace {
+
+bool is_null_word(std::string_view v) {
+  return v.empty() || v == "~" || v == "null" || v == "Null" || v == "NULL";
+}
+bool is_bool_word(std::string_view v) {
+  return v == "true" || v == "True" || v == "TRUE" || v == "false" || v == "False" ||
+         v == "FALSE";
+}
+bool all_of(std::string_view v, std::string_view set) {
+  return !v.empty() && v.find_first_not_of(set) == std::string_view::npos;
+}
+bool is_int_word(std::string_view v) {
+  if (!v.empty() && (v[0] == '-' || v[0] == '+')) v.remove_prefix(1);
+  if (v.starts_with("0x")) return all_of(v.substr(2), "0123456789abcdefABCDEF_");
+  if (v.starts_with("0o")) return all_of(v.substr(2), "01234567_");
+  if (v.starts_with("0b")) return all_of(v.substr(2), "01_");
+  return all_of(v, "0123456789_");
+}
+bool is_float_word(std::string_view v) {
+  if (v == ".inf" || v == "-.inf" || v == "+.inf" || v == ".Inf" || v == ".INF" ||
+      v == ".nan" || v == ".NaN" || v == ".NAN")
+    return true;
+  if (!v.empty() && (v[0] == '-' || v[0] == '+')) v.remove_prefix(1);
+  bool digits = false, dot = false;
+  size_t i = 0;
+  for (; i < v.size(); ++i) {
+    if (v[i] >= '0' && v[i] <= '9') digits = true;
+    else if (v[i] == '.' && !dot) dot = true;
+    else break;
+  }
+  if (!digits) return false;
+  if (i == v.size()) return true;
+  if (v[i] != 'e' && v[i] != 'E') return false;
+  ++i;
+  if (i < v.size() && (v[i] == '-' || v[i] == '+')) ++i;
+  return i < v.size() && all_of(v.substr(i), "0123456789");
+}
+
+}  // namespace
+
+std::string resolved_tag(const YamlNode& n) {
+  switch (n.kind) {
+    case YamlNode::Kind::Null: return "!!null";
+    case YamlNode::Kind::Sequence: return "!!seq";
+    case YamlNode::Kind::Mapping: return "!!map";
+    case YamlNode::Kind::Scalar: break;
+  }
+  if (!n.tag.empty()) {
+    constexpr std::string_view kCore = "tag:yaml.org,2002:";
+    if (n.tag.starts_with(kCore)) return "!!" + n.tag.substr(kCore.size());
+    return n.tag;
+  }
+  if (n.quoted) return "!!str";
+  if (is_null_word(n.value)) return "!!null";
+  if (is_bool_word(n.value)) return "!!bool";
+  if (is_int_word(n.value)) return "!!int";
+  if (is_float_word(n.value)) return "!!float";
+  return "!!str";
+}
+
+std::string describe_value(const YamlNode& n) {
+  std::string tag = resolved_tag(n);
+  if (n.kind != YamlNode::Kind::Scalar) return tag;
+  std::string v = n.value;
+  // Go's yaml shortens long values to their first seven bytes.
+  if (v.size() > 10) v = v.substr(0, 7) + "...";
+  return fmt::format("{} `{}`", tag, v);
+}
+
+}  // namespace vigil::rules
