@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/mark.h>
@@ -174,6 +175,10 @@ Result<YamlDocument> parse_yaml(std::string_view text) {
     }
   } catch (const TooDeep& e) {
     return fail(fmt::format("yaml: exceeded max depth of {}", kMaxYamlDepth), e.mark.line + 1,
+                e.mark.column + 1);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's own guard (it says only "bad file").
+    return fail(fmt::format("yaml: exceeded max depth of {}", e.depth() - 1), e.mark.line + 1,
                 e.mark.column + 1);
   } catch (const YAML::Exception& e) {
     return fail("yaml: " + e.msg, e.mark.line + 1, e.mark.column + 1);

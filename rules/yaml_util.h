@@ -43,7 +43,7 @@ class YamlDocument {
 // Parses the first document of `text`. The error's message is worded as
 // Prometheus' YAML library words it ("yaml: ..."), with line and column set.
 // Input is untrusted: invalid UTF-8, control characters and nesting deeper
-// than kMaxYamlDepth are errors, never crashes.
+// than kMaxYamlDepth (or yaml-cpp's own, lower, limit) are errors, never crashes.
 inline constexpr int kMaxYamlDepth = 1000;
 Result<YamlDocument> parse_yaml(std::string_view text);
 
