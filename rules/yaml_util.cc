@@ -58,6 +58,18 @@ Result<void> check_characters(std::string_view text) {
   return {};
 }
 
+// yaml-cpp counts columns in bytes; Go's yaml (and editors) in characters.
+int character_column(std::string_view text, const YAML::Mark& mark) {
+  if (mark.pos < 0 || mark.column < 0 || static_cast<size_t>(mark.pos) > text.size())
+    return mark.column + 1;
+  size_t end = static_cast<size_t>(mark.pos);
+  size_t start = end >= static_cast<size_t>(mark.column) ? end - mark.column : 0;
+  int column = 1;
+  for (size_t i = start; i < end; ++i)
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++column;
+  return column;
+}
+
 struct TooDeep {
   YAML::Mark mark;
 };
@@ -68,7 +80,7 @@ struct TooDeep {
 // side, so depth is bounded only by the explicit limit.
 class YamlBuilder : public YAML::EventHandler {
  public:
-  explicit YamlBuilder(YamlDocument& doc) : doc_(doc) {}
+  YamlBuilder(YamlDocument& doc, std::string_view text) : doc_(doc), text_(text) {}
 
   void OnDocumentStart(const YAML::Mark&) override {}
   void OnDocumentEnd() override {}
@@ -104,7 +116,7 @@ class YamlBuilder : public YAML::EventHandler {
     YamlNode& n = doc_.nodes_.emplace_back();
     n.kind = kind;
     n.line = mark.line + 1;
-    n.column = mark.column + 1;
+    n.column = character_column(mark);
     // yaml-cpp marks quoted and block scalars with the non-specific tag "!"
     // and plain ones with "?".
     if (tag == "!") {
@@ -129,7 +141,10 @@ class YamlBuilder : public YAML::EventHandler {
     stack_.push_back(i);
   }
 
+  int character_column(const YAML::Mark& mark) const { return rules::character_column(text_, mark); }
+
   YamlDocument& doc_;
+  std::string_view text_;
   std::vector<uint32_t> stack_;
   std::unordered_map<YAML::anchor_t, uint32_t> anchors_;
 };
@@ -163,7 +178,7 @@ Result<YamlDocument> parse_yaml(std::string_view text) {
   std::istringstream in{std::string(text)};
   try {
     YAML::Parser parser(in);
-    YamlBuilder builder(doc);
+    YamlBuilder builder(doc, text);
     if (!parser.HandleNextDocument(builder)) return doc;
     try {
       IgnoreEvents ignore;
@@ -175,13 +190,13 @@ Result<YamlDocument> parse_yaml(std::string_view text) {
     }
   } catch (const TooDeep& e) {
     return fail(fmt::format("yaml: exceeded max depth of {}", kMaxYamlDepth), e.mark.line + 1,
-                e.mark.column + 1);
+                character_column(text, e.mark));
   } catch (const YAML::DeepRecursion& e) {
     // yaml-cpp's own guard (it says only "bad file").
     return fail(fmt::format("yaml: exceeded max depth of {}", e.depth() - 1), e.mark.line + 1,
-                e.mark.column + 1);
+                character_column(text, e.mark));
   } catch (const YAML::Exception& e) {
-    return fail("yaml: " + e.msg, e.mark.line + 1, e.mark.column + 1);
+    return fail("yaml: " + e.msg, e.mark.line + 1, character_column(text, e.mark));
   } catch (const std::exception& e) {
     return fail(std::string("yaml: ") + e.what());
   }

@@ -222,3 +222,10 @@ TEST_CASE("check rules: a 50 MB rule file is checked in bounded time") {
   CHECK(seconds < 120);
   MESSAGE("50 MB, ", rules, " rules checked in ", seconds, " s");
 }
+
+TEST_CASE("check rules: the quickstart example checks clean") {
+  Run r = run({std::string(VIGIL_SOURCE_DIR) + "/examples/quickstart/rules.yml"});
+  CHECK(r.code == 0);
+  CHECK(r.err.empty());
+  CHECK(r.out.find("SUCCESS: 7 rules found") != std::string::npos);
+}

@@ -329,3 +329,9 @@ TEST_CASE("rule file: unreadable paths give one Read error naming the path") {
   REQUIRE(dir.errors.size() == 1);
   CHECK(dir.errors[0].text == "read /: is a directory");
 }
+
+TEST_CASE("rule file: columns count characters, not bytes, as Go's yaml does") {
+  CHECK(has_error("groups:\n- name: a\n  rules:\n  - record: r\n    expr: up\n"
+                  "    labels: {\"é\": x, \"__name__\": y}\n",
+                  "6:22: group \"a\", rule 1, \"r\": invalid label name: __name__"));
+}
