@@ -95,7 +95,7 @@ class Decoder {
   bool expect(const YamlNode& n, Kind kind, std::string_view type) {
     if (n.kind == kind) return true;
     if (n.kind != Kind::Null) {
-      structure(n, fmt::format("cannot unmarshal {} into {}", describe_value(n), type));
+      structure(n, fmt::format("cannot unmarshal {} into {}", doc_.describe(n), type));
     }
     return false;
   }
@@ -117,11 +117,11 @@ class Decoder {
   void collect(const YamlNode& map, std::string_view type, std::vector<Entry>& out,
                std::unordered_map<std::string_view, int>& seen, int depth) {
     std::vector<const YamlNode*> merges;
-    const auto& c = map.children;
+    const auto c = doc_.children(map);
     for (size_t i = 0; i + 1 < c.size(); i += 2) {
-      const YamlNode& k = doc_.node(c[i]);
-      const YamlNode& v = doc_.node(c[i + 1]);
-      std::string_view key = k.kind == Kind::Scalar ? std::string_view(k.value) : "";
+      const YamlNode& k = *c[i];
+      const YamlNode& v = *c[i + 1];
+      std::string_view key = k.kind == Kind::Scalar ? doc_.value(k) : "";
       if (key == "<<" && !k.quoted) {
         merges.push_back(&v);
         continue;
@@ -146,8 +146,8 @@ class Decoder {
       if (m->kind == Kind::Mapping) {
         collect(*m, type, out, seen, depth + 1);
       } else if (m->kind == Kind::Sequence) {
-        for (uint32_t child : m->children) {
-          const YamlNode& item = doc_.node(child);
+        for (const YamlNode* child : doc_.children(*m)) {
+          const YamlNode& item = *child;
           if (item.kind == Kind::Mapping) collect(item, type, out, seen, depth + 1);
           else structure(item, "map merge requires map or sequence of maps as the value");
         }
@@ -158,7 +158,7 @@ class Decoder {
   }
 
   std::string decode_string(const YamlNode& n) {
-    if (n.kind == Kind::Scalar) return n.value;
+    if (n.kind == Kind::Scalar) return std::string(doc_.value(n));
     expect(n, Kind::Scalar, "string");
     return "";
   }
@@ -166,10 +166,10 @@ class Decoder {
   // Go's yaml accepts integers written in any base and integral floats.
   int64_t decode_int(const YamlNode& n) {
     if (n.kind == Kind::Null) return 0;
-    std::string tag = resolved_tag(n);
+    std::string tag = doc_.resolved_tag(n);
     if (n.kind == Kind::Scalar && tag == "!!int") {
       std::string digits;
-      for (char ch : n.value)
+      for (char ch : doc_.value(n))
         if (ch != '_') digits += ch;
       std::string_view v = digits;
       bool neg = false;
@@ -186,11 +186,11 @@ class Decoder {
       auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out, base);
       if (ec == std::errc() && p == v.data() + v.size()) return neg ? -out : out;
     } else if (n.kind == Kind::Scalar && tag == "!!float") {
-      double d = std::strtod(n.value.c_str(), nullptr);
+      double d = std::strtod(std::string(doc_.value(n)).c_str(), nullptr);
       if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9.2e18)
         return static_cast<int64_t>(d);
     }
-    structure(n, fmt::format("cannot unmarshal {} into int", describe_value(n)));
+    structure(n, fmt::format("cannot unmarshal {} into int", doc_.describe(n)));
     return 0;
   }
 
@@ -198,7 +198,7 @@ class Decoder {
   std::optional<Millis> decode_duration(const YamlNode& n) {
     if (n.kind == Kind::Null) return std::nullopt;
     if (!expect(n, Kind::Scalar, "string")) return std::nullopt;
-    auto d = parse_duration(n.value);
+    auto d = parse_duration(doc_.value(n));
     if (!d) {
       structure(n, d.error().message);
       return std::nullopt;
@@ -213,7 +213,7 @@ class Decoder {
     for (const Entry& e : entries(n, kMapType)) {
       if (e.key_node->kind != Kind::Scalar) {
         structure(*e.key_node,
-                  fmt::format("cannot unmarshal {} into string", describe_value(*e.key_node)));
+                  fmt::format("cannot unmarshal {} into string", doc_.describe(*e.key_node)));
         continue;
       }
       out.push_back({std::string(e.key), decode_string(*e.value)});
@@ -225,8 +225,8 @@ class Decoder {
 
   void decode_groups(const YamlNode& n, RuleFile& file) {
     if (!expect(n, Kind::Sequence, kGroupListType)) return;
-    for (uint32_t child : n.children) {
-      const YamlNode& g = doc_.node(child);
+    for (const YamlNode* child : doc_.children(n)) {
+      const YamlNode& g = *child;
       RuleGroup group;
       group.position = pos_of(g);
       group_nodes.emplace_back();
@@ -260,8 +260,8 @@ class Decoder {
 
   void decode_rules(const YamlNode& n, RuleGroup& group) {
     if (!expect(n, Kind::Sequence, kRuleListType)) return;
-    for (uint32_t child : n.children) {
-      const YamlNode& r = doc_.node(child);
+    for (const YamlNode* child : doc_.children(n)) {
+      const YamlNode& r = *child;
       Rule rule;
       rule.position = pos_of(r);
       RuleNodes nodes;

@@ -1,6 +1,8 @@
 #include "rules/yaml_util.h"
 
-#include <sstream>
+#include <span>
+#include <spanstream>
+#include <stdexcept>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -87,16 +89,20 @@ class YamlBuilder : public YAML::EventHandler {
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     add(YamlNode::Kind::Null, mark, "", anchor);
   }
-  void OnAlias(const YAML::Mark&, YAML::anchor_t anchor) override {
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     auto it = anchors_.find(anchor);
     // yaml-cpp rejects unknown aliases itself; be safe anyway.
     if (it == anchors_.end()) return;
-    attach(it->second);
+    uint32_t i = add(YamlNode::Kind::Alias, mark, "", YAML::NullAnchor);
+    doc_.nodes_[i].first_child = it->second;
   }
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                 const std::string& value) override {
     uint32_t i = add(YamlNode::Kind::Scalar, mark, tag, anchor);
-    doc_.nodes_[i].value = value;
+    if (doc_.pool_.size() + value.size() > UINT32_MAX) throw std::length_error("YAML too large");
+    doc_.nodes_[i].value_begin = static_cast<uint32_t>(doc_.pool_.size());
+    doc_.nodes_[i].value_size = static_cast<uint32_t>(value.size());
+    doc_.pool_ += value;
   }
   void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                        YAML::EmitterStyle::value) override {
@@ -110,44 +116,61 @@ class YamlBuilder : public YAML::EventHandler {
   void OnMapEnd() override { stack_.pop_back(); }
 
  private:
+  struct Open {
+    uint32_t node;
+    uint32_t last_child = YamlNode::kNone;
+  };
+
   uint32_t add(YamlNode::Kind kind, const YAML::Mark& mark, const std::string& tag,
                YAML::anchor_t anchor) {
+    if (doc_.nodes_.size() >= YamlNode::kNone - 1) throw std::length_error("YAML too large");
     auto i = static_cast<uint32_t>(doc_.nodes_.size());
     YamlNode& n = doc_.nodes_.emplace_back();
     n.kind = kind;
     n.line = mark.line + 1;
-    n.column = character_column(mark);
+    n.column = character_column(text_, mark);
     // yaml-cpp marks quoted and block scalars with the non-specific tag "!"
     // and plain ones with "?".
     if (tag == "!") {
       n.quoted = true;
     } else if (tag != "?" && !tag.empty()) {
-      n.tag = tag;
+      n.tag = static_cast<uint32_t>(doc_.tags_.size());
+      doc_.tags_.push_back(tag);
       if (tag == "tag:yaml.org,2002:str") n.quoted = true;
     }
     if (anchor != YAML::NullAnchor) anchors_[anchor] = i;
-    attach(i);
-    return i;
-  }
-  void attach(uint32_t i) {
     if (stack_.empty()) {
       doc_.root_ = i;
     } else {
-      doc_.nodes_[stack_.back()].children.push_back(i);
+      Open& parent = stack_.back();
+      if (parent.last_child == YamlNode::kNone) doc_.nodes_[parent.node].first_child = i;
+      else doc_.nodes_[parent.last_child].next_sibling = i;
+      parent.last_child = i;
     }
+    return i;
   }
   void open(uint32_t i, const YAML::Mark& mark) {
     if (static_cast<int>(stack_.size()) >= kMaxYamlDepth) throw TooDeep{mark};
-    stack_.push_back(i);
+    stack_.push_back({i});
   }
-
-  int character_column(const YAML::Mark& mark) const { return rules::character_column(text_, mark); }
 
   YamlDocument& doc_;
   std::string_view text_;
-  std::vector<uint32_t> stack_;
+  std::vector<Open> stack_;
   std::unordered_map<YAML::anchor_t, uint32_t> anchors_;
 };
+
+std::vector<const YamlNode*> YamlDocument::children(const YamlNode& n) const {
+  std::vector<const YamlNode*> out;
+  if (n.kind != YamlNode::Kind::Sequence && n.kind != YamlNode::Kind::Mapping) return out;
+  for (uint32_t i = n.first_child; i != YamlNode::kNone; i = nodes_[i].next_sibling) {
+    const YamlNode* c = &nodes_[i];
+    // An alias points at a node that is never itself an alias.
+    if (c->kind == YamlNode::Kind::Alias) c = &nodes_[c->first_child];
+    out.push_back(c);
+  }
+  return out;
+}
 
 namespace {
 
@@ -173,9 +196,8 @@ class IgnoreEvents : public YAML::EventHandler {
 Result<YamlDocument> parse_yaml(std::string_view text) {
   if (auto ok = check_characters(text); !ok) return std::unexpected(ok.error());
   YamlDocument doc;
-  // yaml-cpp reads from a stream; spanbuf would avoid the copy but
-  // istringstream is what its interface takes portably.
-  std::istringstream in{std::string(text)};
+  // yaml-cpp reads from a stream; a span stream avoids copying the text.
+  std::ispanstream in(std::span<const char>(text.data(), text.size()));
   try {
     YAML::Parser parser(in);
     YamlBuilder builder(doc, text);
@@ -244,30 +266,33 @@ bool is_float_word(std::string_view v) {
 
 }  // namespace
 
-std::string resolved_tag(const YamlNode& n) {
+std::string YamlDocument::resolved_tag(const YamlNode& n) const {
   switch (n.kind) {
     case YamlNode::Kind::Null: return "!!null";
     case YamlNode::Kind::Sequence: return "!!seq";
     case YamlNode::Kind::Mapping: return "!!map";
+    case YamlNode::Kind::Alias: return resolved_tag(nodes_[n.first_child]);
     case YamlNode::Kind::Scalar: break;
   }
-  if (!n.tag.empty()) {
+  if (n.tag != 0) {
     constexpr std::string_view kCore = "tag:yaml.org,2002:";
-    if (n.tag.starts_with(kCore)) return "!!" + n.tag.substr(kCore.size());
-    return n.tag;
+    std::string_view t = tags_[n.tag];
+    if (t.starts_with(kCore)) return "!!" + std::string(t.substr(kCore.size()));
+    return std::string(t);
   }
+  const std::string_view v = value(n);
   if (n.quoted) return "!!str";
-  if (is_null_word(n.value)) return "!!null";
-  if (is_bool_word(n.value)) return "!!bool";
-  if (is_int_word(n.value)) return "!!int";
-  if (is_float_word(n.value)) return "!!float";
+  if (is_null_word(v)) return "!!null";
+  if (is_bool_word(v)) return "!!bool";
+  if (is_int_word(v)) return "!!int";
+  if (is_float_word(v)) return "!!float";
   return "!!str";
 }
 
-std::string describe_value(const YamlNode& n) {
+std::string YamlDocument::describe(const YamlNode& n) const {
   std::string tag = resolved_tag(n);
   if (n.kind != YamlNode::Kind::Scalar) return tag;
-  std::string v = n.value;
+  std::string v(value(n));
   // Go's yaml shortens long values to their first seven bytes.
   if (v.size() > 10) v = v.substr(0, 7) + "...";
   return fmt::format("{} `{}`", tag, v);

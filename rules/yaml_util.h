@@ -9,35 +9,53 @@
 
 namespace vigil::rules {
 
-// A YAML document as a compact tree: every node carries the position (1-based
-// line and column) it starts at, so decoding can point at the offending text.
-// Aliases are resolved to the anchored node, which makes the tree a DAG.
+// A YAML document as a compact tree (32 bytes a node: rule files can be tens
+// of megabytes). Every node carries the position (1-based line and column, in
+// characters) it starts at, so decoding can point at the offending text.
 struct YamlNode {
-  enum class Kind : uint8_t { Null, Scalar, Sequence, Mapping };
+  enum class Kind : uint8_t { Null, Scalar, Sequence, Mapping, Alias };
+  static constexpr uint32_t kNone = UINT32_MAX;
   Kind kind = Kind::Null;
   bool quoted = false;  // a quoted or block scalar: always a string, never null/bool/int
   int line = 0;
   int column = 0;
-  std::string tag;    // explicit tag as written ("!!str"), empty when none
-  std::string value;  // scalars only
-  // Sequence items, or mapping keys and values interleaved (k0, v0, k1, v1, ...).
-  std::vector<uint32_t> children;
+  uint32_t tag = 0;  // index into the document's tags; 0: none written
+  uint32_t value_begin = 0, value_size = 0;  // scalars: a slice of the document's text pool
+  // Children are linked: sequence items, or mapping keys and values
+  // alternating. An Alias node's first_child is the anchored node.
+  uint32_t first_child = kNone;
+  uint32_t next_sibling = kNone;
 };
 
 class YamlDocument {
  public:
   // The root, or nullptr for an empty document.
   const YamlNode* root() const { return nodes_.empty() ? nullptr : &nodes_[root_]; }
-  const YamlNode& node(uint32_t i) const { return nodes_[i]; }
+  // A container's children in order, aliases resolved to their targets.
+  std::vector<const YamlNode*> children(const YamlNode& n) const;
+  std::string_view value(const YamlNode& n) const {
+    return std::string_view(pool_).substr(n.value_begin, n.value_size);
+  }
+  // The tag as written ("tag:yaml.org,2002:str", "!custom"), empty when none.
+  std::string_view tag(const YamlNode& n) const { return tags_[n.tag]; }
   // True when the input held more than one document (only the first is used).
   bool has_more_documents() const { return more_documents_; }
 
+  // The YAML 1.2 core-schema tag a node resolves to ("!!str", "!!int",
+  // "!!float", "!!bool", "!!null", "!!seq", "!!map"), as Go's yaml prints it.
+  std::string resolved_tag(const YamlNode& n) const;
+  // "!!str `foo`" / "!!map": how Go's yaml names a value it cannot decode,
+  // long scalars shortened as it does.
+  std::string describe(const YamlNode& n) const;
+
  private:
   friend class YamlBuilder;
-  friend Result<YamlDocument> parse_yaml(std::string_view text);
   std::vector<YamlNode> nodes_;
+  std::string pool_;
+  std::vector<std::string> tags_{""};
   uint32_t root_ = 0;
   bool more_documents_ = false;
+  friend Result<YamlDocument> parse_yaml(std::string_view text);
 };
 
 // Parses the first document of `text`. The error's message is worded as
@@ -46,13 +64,5 @@ class YamlDocument {
 // than kMaxYamlDepth (or yaml-cpp's own, lower, limit) are errors, never crashes.
 inline constexpr int kMaxYamlDepth = 1000;
 Result<YamlDocument> parse_yaml(std::string_view text);
-
-// The YAML 1.2 core-schema tag a scalar resolves to ("!!str", "!!int",
-// "!!float", "!!bool", "!!null"), or "!!seq" / "!!map", as Go's yaml prints it.
-std::string resolved_tag(const YamlNode& n);
-
-// "!!str `foo`" / "!!map": how Go's yaml names a value it cannot decode, with
-// long scalars shortened.
-std::string describe_value(const YamlNode& n);
 
 }  // namespace vigil::rules
