@@ -53,7 +53,7 @@ struct Entry {
 class Decoder {
  public:
   Decoder(const YamlDocument& doc, const LoadOptions& opts, std::vector<LoadError>& errors)
-      : doc_(doc), opts_(opts), errors_(errors) {}
+      : doc_(doc), opts_(opts), errors_(errors), budget_(4 * doc.node_count() + 10000) {}
 
   RuleFile decode_file(const YamlNode* root) {
     RuleFile file;
@@ -86,6 +86,19 @@ class Decoder {
   std::vector<GroupNodes> group_nodes;  // parallel to RuleFile::groups
 
  private:
+  // Aliases let a small file stand for a huge one ("billion laughs"): stop
+  // once decoding has visited far more nodes than the file holds, as Go's
+  // yaml does.
+  bool over_budget(const YamlNode& at) {
+    if (budget_ > 0) {
+      --budget_;
+      return false;
+    }
+    if (!exhausted_) structure(at, "document contains excessive aliasing");
+    exhausted_ = true;
+    return true;
+  }
+
   void structure(const YamlNode& at, std::string msg) {
     errors_.push_back({LoadError::Kind::Structure,
                        fmt::format("line {}, column {}: {}", at.line, at.column, msg), at.line,
@@ -211,6 +224,7 @@ class Decoder {
     std::vector<Label> out;
     if (!expect(n, Kind::Mapping, kMapType)) return out;
     for (const Entry& e : entries(n, kMapType)) {
+      if (over_budget(*e.value)) break;
       if (e.key_node->kind != Kind::Scalar) {
         structure(*e.key_node,
                   fmt::format("cannot unmarshal {} into string", doc_.describe(*e.key_node)));
@@ -226,6 +240,7 @@ class Decoder {
   void decode_groups(const YamlNode& n, RuleFile& file) {
     if (!expect(n, Kind::Sequence, kGroupListType)) return;
     for (const YamlNode* child : doc_.children(n)) {
+      if (over_budget(*child)) break;
       const YamlNode& g = *child;
       RuleGroup group;
       group.position = pos_of(g);
@@ -261,6 +276,7 @@ class Decoder {
   void decode_rules(const YamlNode& n, RuleGroup& group) {
     if (!expect(n, Kind::Sequence, kRuleListType)) return;
     for (const YamlNode* child : doc_.children(n)) {
+      if (over_budget(*child)) break;
       const YamlNode& r = *child;
       Rule rule;
       rule.position = pos_of(r);
@@ -306,6 +322,8 @@ class Decoder {
   const YamlDocument& doc_;
   const LoadOptions& opts_;
   std::vector<LoadError>& errors_;
+  size_t budget_;
+  bool exhausted_ = false;
 };
 
 // promtool's semantic checks (upstream rulefmt's Validate), with positions

@@ -38,6 +38,7 @@ class YamlDocument {
   }
   // The tag as written ("tag:yaml.org,2002:str", "!custom"), empty when none.
   std::string_view tag(const YamlNode& n) const { return tags_[n.tag]; }
+  size_t node_count() const { return nodes_.size(); }
   // True when the input held more than one document (only the first is used).
   bool has_more_documents() const { return more_documents_; }
 

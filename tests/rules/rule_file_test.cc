@@ -335,3 +335,22 @@ TEST_CASE("rule file: columns count characters, not bytes, as Go's yaml does") {
                   "    labels: {\"é\": x, \"__name__\": y}\n",
                   "6:22: group \"a\", rule 1, \"r\": invalid label name: __name__"));
 }
+
+TEST_CASE("rule file: alias bombs stop with an error instead of exhausting memory") {
+  // Modest reuse of anchors is fine.
+  std::string rules = "groups:\n- name: g\n  labels: &l {a: b}\n  rules:\n";
+  std::string items;
+  for (int i = 0; i < 2000; ++i) items += "  - &r" + std::to_string(i) + " {record: r, expr: up, labels: *l}\n";
+  auto ok = parse_rule_file(rules + items);
+  CHECK(ok.ok());
+  // 5 000 rules each aliasing a 5 000-label map: 25 million labels from 150 kB.
+  std::string big_labels = "groups:\n- name: g\n  rules:\n  - record: r\n    expr: up\n    labels: &big {";
+  for (int i = 0; i < 5000; ++i) big_labels += "k" + std::to_string(i) + ": v, ";
+  big_labels += "z: v}\n";
+  for (int i = 0; i < 5000; ++i) big_labels += "  - {record: r" + std::to_string(i) + ", expr: up, labels: *big}\n";
+  auto bomb = parse_rule_file(big_labels);
+  bool found = false;
+  for (const auto& e : format_errors(bomb.errors))
+    if (e.find("document contains excessive aliasing") != std::string::npos) found = true;
+  CHECK(found);
+}
