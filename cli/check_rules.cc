@@ -29,7 +29,14 @@ void register_check_rules(CLI::App& check, int* exit_code) {
                 "rule files with custom metadata. Ensure that those fields are removed before "
                 "loading them into the Prometheus server as it performs strict checks by "
                 "default.");
-  cmd->callback([files, opts, exit_code] {
+  auto features = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("--enable-feature", *features,
+                  "Comma separated feature names to enable. Valid options: "
+                  "promql-experimental-functions (others promtool knows are accepted with a "
+                  "warning).")
+      ->allow_extra_args(false);
+  cmd->callback([files, opts, features, exit_code] {
+    for (const auto& f : *features) rules::enable_features(f, *opts, std::cerr);
     *exit_code = rules::check_rules(*files, *opts, std::cin, std::cout, std::cerr);
   });
 }

@@ -80,6 +80,25 @@ FileOutcome check_content(const std::string& display, const LoadResult& r, const
 
 }  // namespace
 
+void enable_features(std::string_view features, CheckRulesOptions& opts, std::ostream& err) {
+  size_t start = 0;
+  while (start <= features.size()) {
+    size_t comma = features.find(',', start);
+    if (comma == std::string_view::npos) comma = features.size();
+    std::string_view f = features.substr(start, comma - start);
+    start = comma + 1;
+    if (f.empty()) continue;
+    if (f == "promql-experimental-functions") {
+      opts.load.promql.experimental_functions = true;
+    } else if (f == "promql-delayed-name-removal" || f == "promql-duration-expr" ||
+               f == "promql-extended-range-selectors" || f == "promql-binop-fill-modifiers") {
+      err << "  WARNING: feature " << f << " is not supported by vigil yet and has no effect\n";
+    } else {
+      err << "  WARNING: Unknown feature passed to --enable-feature: " << f << "\n";
+    }
+  }
+}
+
 std::vector<DuplicateRule> find_duplicate_rules(const RuleFile& file) {
   std::vector<DuplicateRule> all;
   for (const RuleGroup& g : file.groups) {

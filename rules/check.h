@@ -21,8 +21,14 @@ struct CheckRulesOptions {
   // Unknown names print a warning on `out` and are ignored, as promtool does.
   std::string lint = "duplicate-rules";
   bool lint_fatal = false;
-  LoadOptions load;
+  // As promtool: experimental PromQL functions are rejected unless enabled
+  // (--enable-feature=promql-experimental-functions).
+  LoadOptions load{.ignore_unknown_fields = false, .promql = {.experimental_functions = false}};
 };
+
+// Applies promtool's --enable-feature names (comma-separated) to `opts`;
+// writes a warning to `err` for names vigil does not know or not model yet.
+void enable_features(std::string_view features, CheckRulesOptions& opts, std::ostream& err);
 
 // Checks each file ("-" is standard input, read from `in`; no files at all
 // also means standard input, as in promtool). Writes "Checking F" and

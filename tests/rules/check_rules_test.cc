@@ -229,3 +229,14 @@ TEST_CASE("check rules: the quickstart example checks clean") {
   CHECK(r.err.empty());
   CHECK(r.out.find("SUCCESS: 7 rules found") != std::string::npos);
 }
+
+TEST_CASE("check rules: --enable-feature names, as promtool") {
+  CheckRulesOptions o;
+  CHECK_FALSE(o.load.promql.experimental_functions);  // promtool's default
+  std::ostringstream err;
+  enable_features("promql-experimental-functions,promql-delayed-name-removal,bogus", o, err);
+  CHECK(o.load.promql.experimental_functions);
+  CHECK(err.str() ==
+        "  WARNING: feature promql-delayed-name-removal is not supported by vigil yet and has no "
+        "effect\n  WARNING: Unknown feature passed to --enable-feature: bogus\n");
+}
