@@ -499,7 +499,9 @@ LoadResult load_rule_file(const std::string& path, const LoadOptions& opts) {
     r.errors.push_back({LoadError::Kind::Read, content.error().message, 0, 0});
     return r;
   }
-  return parse_rule_file(*content, opts);
+  LoadResult r = parse_rule_file(*content, opts);
+  r.file.path = path;
+  return r;
 }
 
 std::vector<std::string> format_errors(const std::vector<LoadError>& errors) {

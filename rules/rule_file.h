@@ -2,6 +2,11 @@
 
 // The Prometheus rule-file format (upstream docs/configuration/recording_rules.md
 // and alerting_rules.md) and its loader, with promtool's validations.
+//
+// The rule manager loads a file with load_rule_file(path); when ok(), each
+// RuleGroup gives its interval/limit/query_offset/labels and its rules in
+// evaluation order, each with the parsed expression, for/keep_firing_for and
+// label/annotation templates. Groups are identified by (path, name).
 
 #include <cstdint>
 #include <memory>
@@ -29,7 +34,8 @@ struct Rule {
   Kind kind = Kind::Recording;
   std::string name;  // the `alert` or `record` value
   std::string expr;  // the PromQL text, unchanged
-  // The parsed expression; set whenever the file loaded without errors.
+  // The parsed expression; set whenever `expr` parsed (always, when the
+  // file loaded without errors). Shared so that RuleFile stays copyable.
   std::shared_ptr<const promql::Expr> parsed;
   Millis for_duration = 0;     // alerting rules only
   Millis keep_firing_for = 0;  // alerting rules only
@@ -38,7 +44,9 @@ struct Rule {
   std::vector<Label> annotations;  // alerting rules only
 
   Position position;       // the rule's mapping (the first key of its `- ` item)
-  Position expr_position;  // the start of the `expr` value; PromQL positions are relative to it
+  // The start of the `expr` value (for a block scalar, its `|` or `>`), the
+  // position promtool prints; PromQL error positions are relative to the text.
+  Position expr_position;
 
   bool is_alert() const { return kind == Kind::Alerting; }
 };
@@ -55,6 +63,7 @@ struct RuleGroup {
 };
 
 struct RuleFile {
+  std::string path;               // as given to load_rule_file; empty for parse_rule_file
   std::vector<RuleGroup> groups;  // in file order
   size_t rule_count() const;
 };
