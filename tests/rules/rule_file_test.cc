@@ -354,3 +354,44 @@ TEST_CASE("rule file: alias bombs stop with an error instead of exhausting memor
     if (e.find("document contains excessive aliasing") != std::string::npos) found = true;
   CHECK(found);
 }
+
+TEST_CASE("rule file: mutated input never crashes (a small deterministic fuzz)") {
+  const std::string seed = R"(groups:
+  - name: &n alerts
+    interval: 30s
+    labels: {team: a}
+    rules:
+      - alert: InstanceDown
+        expr: up == 0
+        for: 5m
+        labels:
+          severity: page
+        annotations:
+          summary: "Instance {{ $labels.instance }} down"
+      - record: job:x:sum
+        expr: |
+          sum by (job) (x)
+      - <<: {alert: B, expr: vector(1)}
+        keep_firing_for: 1m
+)";
+  const std::string alphabet = "{}[]:-,&*!|>'\"#\n \t\\x0aA{{$}}<<";
+  uint64_t state = 42;
+  auto next = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<size_t>(state >> 33);
+  };
+  for (int i = 0; i < 20000; ++i) {
+    std::string text = seed;
+    for (int m = 0, n = 1 + static_cast<int>(next() % 4); m < n; ++m) {
+      size_t at = next() % (text.size() + 1);
+      switch (next() % 3) {
+        case 0: text.insert(at, 1, alphabet[next() % alphabet.size()]); break;
+        case 1: if (at < text.size()) text.erase(at, 1 + next() % 8); break;
+        default: if (at < text.size()) text[at] = static_cast<char>(next() % 128); break;
+      }
+    }
+    auto r = parse_rule_file(text);
+    (void)format_errors(r.errors);
+  }
+  CHECK(true);
+}
