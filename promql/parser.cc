@@ -730,6 +730,10 @@ class Parser {
 
   ExprPtr parse_positive_duration(std::string_view context, std::string_view expected) {
     if (!starts_duration(tok_.kind)) unexpected(context, expected);
+    // Like upstream's error productions, a syntax error anywhere inside the
+    // duration is reported in the context of the enclosing selector.
+    dur_context_ = context;
+    dur_expected_ = expected;
     ExprPtr d = parse_duration_expr(1);
     if (auto* nl = as<NumberLiteral>(d.get()); nl && nl->value <= 0)
       raise(nl->pos.start, "duration must be greater than 0");
@@ -754,6 +758,8 @@ class Parser {
   // `foo offset -2^2` is `(foo offset -2)^2`.
   ExprPtr parse_offset_duration() {
     if (!starts_duration(tok_.kind)) unexpected("offset", "number, duration, step(), or range()");
+    dur_context_ = "offset";
+    dur_expected_ = "number, duration, step(), or range()";
     Token sign;
     bool has_sign = tok_.kind == Tok::kAdd || tok_.kind == Tok::kSub;
     if (has_sign) sign = take();
@@ -831,8 +837,8 @@ class Parser {
       case Tok::kRange: {
         Token kw = take();
         experimental_duration(kw.pos);
-        expect(Tok::kLeftParen, "duration expression", "\"(\"");
-        if (tok_.kind != Tok::kRightParen) unexpected("duration expression", "\")\"");
+        expect(Tok::kLeftParen, dur_context_, dur_expected_);
+        if (tok_.kind != Tok::kRightParen) unexpected(dur_context_, dur_expected_);
         auto de = std::make_unique<DurationExpr>();
         de->op = kw.kind == Tok::kStep ? DurationOp::kStep : DurationOp::kRange;
         de->pos = {kw.pos, tok_.end()};
@@ -844,13 +850,13 @@ class Parser {
         DepthGuard guard(this);
         Token kw = take();
         experimental_duration(kw.pos);
-        expect(Tok::kLeftParen, "duration expression", "\"(\"");
+        expect(Tok::kLeftParen, dur_context_, dur_expected_);
         auto de = std::make_unique<DurationExpr>();
         de->op = kw.kind == Tok::kMaxOf ? DurationOp::kMaxOf : DurationOp::kMinOf;
         de->lhs = parse_duration_expr(1);
-        expect(Tok::kComma, "duration expression", "\",\"");
+        expect(Tok::kComma, dur_context_, dur_expected_);
         de->rhs = parse_duration_expr(1);
-        if (tok_.kind != Tok::kRightParen) unexpected("duration expression", "\")\"");
+        if (tok_.kind != Tok::kRightParen) unexpected(dur_context_, dur_expected_);
         de->pos = {kw.pos, tok_.end()};
         advance();
         return de;
@@ -859,7 +865,7 @@ class Parser {
         DepthGuard guard(this);
         Token open = take();
         ExprPtr inner = parse_duration_expr(1);
-        if (tok_.kind != Tok::kRightParen) unexpected("duration expression", "\")\"");
+        if (tok_.kind != Tok::kRightParen) unexpected(dur_context_, dur_expected_);
         experimental_duration(inner->pos.start);
         int end = tok_.end();
         advance();
@@ -875,7 +881,7 @@ class Parser {
         return wrap;
       }
       default:
-        unexpected("duration expression", "number, duration, step(), or range()");
+        unexpected(dur_context_, dur_expected_);
     }
   }
 
@@ -886,6 +892,7 @@ class Parser {
   bool has_peek_ = false;
   int last_closing_ = 0;
   int depth_ = 0;
+  std::string_view dur_context_, dur_expected_;
 };
 
 // ---- type checking (upstream's checkAST) -------------------------------------
