@@ -23,7 +23,7 @@ struct ParseOptions {
   // Deepest nesting accepted (parentheses, unary operators, calls, chained
   // binary operators and subqueries all count). Bounds the parser's and every
   // later tree walk's recursion, so hostile input cannot overflow the stack.
-  int max_depth = 4096;
+  int max_depth = 2048;
 };
 
 // Parses and type-checks a PromQL expression. On failure the error's message is
