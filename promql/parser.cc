@@ -236,14 +236,10 @@ class Parser {
  private:
   // ---- tokens -----------------------------------------------------------
 
+  // Consumes the current token. last_closing_ is where the most recently
+  // consumed closing token (or literal) ended: the end of a call, an
+  // aggregation or a modifier.
   void advance() {
-    if (has_peek_) {
-      tok_ = std::move(peek_);
-      has_peek_ = false;
-    } else {
-      tok_ = lex_.next();
-    }
-    if (tok_.kind == Tok::kError) raise(tok_.pos, tok_.error);
     switch (tok_.kind) {
       case Tok::kRightBrace: case Tok::kRightParen: case Tok::kRightBracket:
       case Tok::kDuration: case Tok::kNumber:
@@ -251,6 +247,13 @@ class Parser {
         break;
       default: break;
     }
+    if (has_peek_) {
+      tok_ = std::move(peek_);
+      has_peek_ = false;
+    } else {
+      tok_ = lex_.next();
+    }
+    if (tok_.kind == Tok::kError) raise(tok_.pos, tok_.error);
   }
 
   // The token after the current one. A lexer error there is reported only
