@@ -32,24 +32,33 @@ std::string go_float_f(double v) {
   return fmt::format("{:.6f}", v);
 }
 
+// Go's rule for digit separators: each '_' sits between two digits (a base
+// prefix counts as a digit).
 bool underscores_ok(std::string_view s) {
-  // Go: underscores must separate digits (or follow a base prefix).
+  enum { kStart, kDigit, kUnderscore, kOther } saw = kStart;
   size_t i = 0;
-  if (s.size() >= 2 && s[0] == '0' && std::string_view("xXoObB").find(s[1]) != std::string_view::npos) i = 2;
-  bool prev_digit = i == 2;  // the prefix counts as a digit for this rule
-  for (; i < s.size(); ++i) {
-    if (s[i] == '_') {
-      if (!prev_digit) return false;
-      prev_digit = false;
-      continue;
+  bool hex = false;
+  if (s.size() >= 2 && s[0] == '0') {
+    char p = static_cast<char>(std::tolower(static_cast<unsigned char>(s[1])));
+    if (p == 'x' || p == 'o' || p == 'b') {
+      i = 2;
+      saw = kDigit;
+      hex = p == 'x';
     }
-    bool hexdigit = std::isxdigit(static_cast<unsigned char>(s[i]));
-    if (!prev_digit && !hexdigit && s[i] != '_') {
-      if (i > 0 && s[i - 1] == '_') return false;
-    }
-    prev_digit = hexdigit;
   }
-  return prev_digit;
+  for (; i < s.size(); ++i) {
+    char c = static_cast<char>(std::tolower(static_cast<unsigned char>(s[i])));
+    if ((c >= '0' && c <= '9') || (hex && c >= 'a' && c <= 'f')) {
+      saw = kDigit;
+    } else if (c == '_') {
+      if (saw != kDigit) return false;
+      saw = kUnderscore;
+    } else {
+      if (saw == kUnderscore) return false;
+      saw = kOther;
+    }
+  }
+  return saw != kUnderscore;
 }
 
 std::string strip_underscores(std::string_view s) {
@@ -93,16 +102,9 @@ Result<double> parse_number(std::string_view text) {
     long long v = std::strtoll(digits.c_str(), &end, base);
     if (errno == 0 && *end == '\0') return static_cast<double>(v);
   }
-  if (base == 16 || (skip == 2 && base != 16)) {
-    // Hex floats need a 'p' exponent, which the lexer never produces.
-    if (base == 16 && int_ok) {
-      // Overflowing hex integer: Go's ParseFloat accepts it.
-      errno = 0;
-      double v = std::strtod(s.c_str(), nullptr);
-      return v;
-    }
-    return fail(fmt::format("strconv.ParseFloat: parsing {}: invalid syntax", go_quote(text)));
-  }
+  // Go's ParseFloat wants a 'p' exponent in hex floats, which the lexer never
+  // produces, so prefixed numbers that are not integers are errors.
+  if (skip == 2) return fail(fmt::format("strconv.ParseFloat: parsing {}: invalid syntax", go_quote(text)));
   errno = 0;
   char* end = nullptr;
   double v = std::strtod(s.c_str(), &end);
@@ -360,12 +362,13 @@ class Parser {
   }
 
   double parse_fill_value() {
-    expect(Tok::kLeftParen, "fill modifier", "\"(\"");
+    // Upstream has no error production here: plain "unexpected ..." messages.
+    expect(Tok::kLeftParen, "", "");
     double sign = 1;
     if (tok_.kind == Tok::kAdd || tok_.kind == Tok::kSub) sign = take().kind == Tok::kSub ? -1 : 1;
-    if (tok_.kind != Tok::kNumber && tok_.kind != Tok::kDuration) unexpected("fill modifier", "number or duration");
+    if (tok_.kind != Tok::kNumber && tok_.kind != Tok::kDuration) unexpected("", "");
     auto nl = number_literal();
-    expect(Tok::kRightParen, "fill modifier", "\")\"");
+    expect(Tok::kRightParen, "", "");
     return sign * nl->value;
   }
 
@@ -687,8 +690,8 @@ class Parser {
     if (tok_.kind == Tok::kStart || tok_.kind == Tok::kEnd) {
       kind = tok_.kind == Tok::kStart ? AtKind::kStart : AtKind::kEnd;
       advance();
-      expect(Tok::kLeftParen, "@", "\"(\"");
-      expect(Tok::kRightParen, "@", "\")\"");
+      expect(Tok::kLeftParen, "@", "timestamp");
+      expect(Tok::kRightParen, "@", "timestamp");
     } else {
       double sign = 1;
       if (tok_.kind == Tok::kAdd || tok_.kind == Tok::kSub) {

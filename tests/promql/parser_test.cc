@@ -331,6 +331,13 @@ TEST_CASE("number literals") {
   CHECK(value("0755") == 493);  // Go: a leading 0 is octal
   CHECK(value("08") == 8);      // ...unless it is not a valid octal number
   CHECK(value("1_000") == 1000);
+  CHECK(value("1_000.5") == 1000.5);
+  CHECK(value("99999999999999999999") == 1e20);  // beyond int64: parsed as a float
+  CHECK(value("0777777777777777777777777") == 777777777777777777777777.0);
+  CHECK(error_of("0x") == "error parsing number: strconv.ParseFloat: parsing \"0x\": invalid syntax");
+  CHECK(error_of("0xffffffffffffffffffff") ==
+        "error parsing number: strconv.ParseFloat: parsing \"0xffffffffffffffffffff\": invalid syntax");
+  CHECK(error_of("1e400") == "error parsing number: strconv.ParseFloat: parsing \"1e400\": value out of range");
   CHECK(std::isinf(value("Inf")));
   CHECK(value("-inf") < 0);
   CHECK(std::isinf(value("+InF")));
