@@ -138,3 +138,55 @@ TEST_CASE("promql corpus: every eval expression parses and round-trips") {
   CHECK(total_mismatch == 0);
   CHECK(total_exprs > 1000);
 }
+
+TEST_CASE("mutated corpus expressions never crash and round-trip when accepted") {
+  // Deterministic mutations (truncate, delete, duplicate, insert a token
+  // character) of every corpus expression: the parser must either reject the
+  // result or produce a tree that prints back to an equal tree.
+  fs::path dir = fs::path(VIGIL_SHARED_DIR) / "conformance" / "promql";
+  REQUIRE(fs::is_directory(dir));
+  std::vector<std::string> exprs;
+  for (const auto& f : fs::directory_iterator(dir))
+    if (f.path().extension() == ".test")
+      for (auto& c : read_cases(f.path())) exprs.push_back(c.expr);
+  std::sort(exprs.begin(), exprs.end());
+  static const std::string alphabet = "()[]{}\"'`,:=!~+-*/%^<>@#0123456789.eExXsmhdwy_ \n\\aAzZ";
+  uint64_t rng = 0x9E3779B97F4A7C15ull;
+  auto next = [&] {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+  };
+  int accepted = 0, rejected = 0;
+  for (const auto& e : exprs) {
+    for (int k = 0; k < 8; ++k) {
+      std::string m = e;
+      size_t at = m.empty() ? 0 : next() % m.size();
+      switch (next() % 4) {
+        case 0: m = m.substr(0, at); break;
+        case 1: if (!m.empty()) m.erase(at, 1); break;
+        case 2: m.insert(at, m.substr(at, 1 + next() % 4)); break;
+        default: m.insert(at, 1, alphabet[next() % alphabet.size()]); break;
+      }
+      auto r = parse_expr(m);
+      if (!r) {
+        ++rejected;
+        CHECK_MESSAGE(!r.error().message.empty(), m);
+        CHECK_MESSAGE(r.error().line >= 1, m);
+        continue;
+      }
+      ++accepted;
+      std::string printed = to_string(**r);
+      auto again = parse_expr(printed);
+      if (!again) {
+        FAIL_CHECK(m << " printed as " << printed << " which fails: " << format_parse_error(again.error()));
+        continue;
+      }
+      CHECK_MESSAGE(equal(**r, **again), m << " -> " << printed << " -> " << to_string(**again));
+    }
+  }
+  fmt::print("mutations: {} accepted and round-tripped, {} rejected\n", accepted, rejected);
+  CHECK(accepted > 1000);
+  CHECK(rejected > 1000);
+}
