@@ -5,6 +5,11 @@
 // Nodes own their children (std::unique_ptr). Every node knows its value type
 // and the byte range of the input it came from, so the engine can point at the
 // part of a query that failed. Durations and timestamps are milliseconds.
+//
+// Walking a tree: switch on Expr::kind and downcast with as<T>(), e.g.
+//   if (auto* call = as<Call>(e)) for (auto& arg : call->args) walk(arg.get());
+// Trees from parse_expr are at most ParseOptions::max_depth deep, so
+// recursive walks are safe.
 
 #include <cstdint>
 #include <memory>

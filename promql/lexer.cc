@@ -198,9 +198,10 @@ Token Lexer::error(std::string msg) {
 Token Lexer::next() {
   if (done_) return Token{Tok::kEOF, static_cast<int>(in_.size()), {}, {}};
   for (;;) {
-    // Whitespace and comments are skipped in every mode.
+    // Whitespace is skipped in every mode, comments in all but the state
+    // right after '[' (as upstream).
     while (is_space(peek())) ++pos_;
-    if (peek() == '#') {
+    if (peek() == '#' && !in_duration_state_) {
       while (pos_ < in_.size() && in_[pos_] != '\n' && in_[pos_] != '\r') ++pos_;
       continue;
     }

@@ -63,6 +63,8 @@ TEST_CASE("inside brackets only durations, numbers and duration keywords") {
   CHECK(last("[5m[").error == "unexpected left bracket '['");
   CHECK(last("]").error == "unexpected right bracket ']'");
   CHECK(last("[5m").error == "unclosed left bracket");
+  CHECK(last("[ # no comments here\n5m]").error == "unexpected character in duration expression: '#'");
+  CHECK(last("[5m # but here\n]").kind == Tok::kEOF);
 }
 
 TEST_CASE("numbers and durations") {
