@@ -75,8 +75,16 @@ struct Expr {
 
   const ExprKind kind;
   PosRange pos;
+  // Nodes on the longest path down from here, this one included. The parser
+  // bounds it (ParseOptions::max_depth) so recursive walks cannot overflow.
+  int height = 1;
 };
 using ExprPtr = std::unique_ptr<Expr>;
+
+// Calls fn(const Expr&) for each direct child, in source order (including
+// duration expressions in ranges and offsets).
+template <typename Fn>
+void for_each_child(const Expr& e, Fn&& fn);
 
 struct NumberLiteral final : Expr {
   NumberLiteral() : Expr(ExprKind::kNumberLiteral) {}
@@ -231,6 +239,58 @@ VIGIL_PROMQL_AS(ParenExpr, kParen)
 VIGIL_PROMQL_AS(Call, kCall)
 VIGIL_PROMQL_AS(DurationExpr, kDuration)
 #undef VIGIL_PROMQL_AS
+
+template <typename Fn>
+void for_each_child(const Expr& e, Fn&& fn) {
+  auto visit = [&](const Expr* c) {
+    if (c) fn(*c);
+  };
+  switch (e.kind) {
+    case ExprKind::kNumberLiteral:
+    case ExprKind::kStringLiteral:
+      break;
+    case ExprKind::kVectorSelector:
+      visit(static_cast<const VectorSelector&>(e).mods.offset_expr.get());
+      break;
+    case ExprKind::kMatrixSelector: {
+      const auto& m = static_cast<const MatrixSelector&>(e);
+      visit(m.selector.get());
+      visit(m.range_expr.get());
+      break;
+    }
+    case ExprKind::kSubquery: {
+      const auto& s = static_cast<const SubqueryExpr&>(e);
+      visit(s.expr.get());
+      visit(s.range_expr.get());
+      visit(s.step_expr.get());
+      visit(s.mods.offset_expr.get());
+      break;
+    }
+    case ExprKind::kAggregate: {
+      const auto& a = static_cast<const AggregateExpr&>(e);
+      visit(a.param.get());
+      visit(a.expr.get());
+      break;
+    }
+    case ExprKind::kBinary: {
+      const auto& b = static_cast<const BinaryExpr&>(e);
+      visit(b.lhs.get());
+      visit(b.rhs.get());
+      break;
+    }
+    case ExprKind::kUnary: visit(static_cast<const UnaryExpr&>(e).expr.get()); break;
+    case ExprKind::kParen: visit(static_cast<const ParenExpr&>(e).expr.get()); break;
+    case ExprKind::kCall:
+      for (const auto& a : static_cast<const Call&>(e).args) visit(a.get());
+      break;
+    case ExprKind::kDuration: {
+      const auto& d = static_cast<const DurationExpr&>(e);
+      visit(d.lhs.get());
+      visit(d.rhs.get());
+      break;
+    }
+  }
+}
 
 // Structural equality: same node kinds, operators, values, matchers and
 // modifiers. Positions and the order of matchers are ignored, so a printed

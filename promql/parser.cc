@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <algorithm>
 #include <cstdlib>
 #include <limits>
 
@@ -292,6 +293,16 @@ class Parser {
       raise(tok_.pos, fmt::format("expression nested too deeply (more than {} levels)", opts_.max_depth));
   }
 
+  // Records a new node's height; trees deeper than max_depth are rejected
+  // here, before anything walks them recursively.
+  void seal(Expr* n) {
+    int h = 0;
+    for_each_child(*n, [&](const Expr& c) { h = std::max(h, c.height); });
+    n->height = h + 1;
+    if (n->height > opts_.max_depth)
+      raise(n->pos.start, fmt::format("expression nested too deeply (more than {} levels)", opts_.max_depth));
+  }
+
   // Counts one level of nesting for the scope of a parse step.
   struct DepthGuard {
     explicit DepthGuard(Parser* p) : p(p) { p->deepen(); }
@@ -304,12 +315,9 @@ class Parser {
   ExprPtr parse_binary(int min_prec) {
     DepthGuard guard(this);
     ExprPtr lhs = parse_unary();
-    int chained = 0;
     for (;;) {
       int prec = binary_precedence(tok_.kind);
       if (prec == 0 || prec < min_prec) break;
-      // A left-deep chain grows the tree like nesting does.
-      if (++chained > 1) deepen();
       Token op = take();
       auto bin = std::make_unique<BinaryExpr>();
       bin->op = to_binary_op(op.kind);
@@ -319,9 +327,9 @@ class Parser {
       bin->pos = {lhs->pos.start, rhs->pos.end};
       bin->lhs = std::move(lhs);
       bin->rhs = std::move(rhs);
+      seal(bin.get());
       lhs = std::move(bin);
     }
-    depth_ -= chained > 1 ? chained - 1 : 0;
     return lhs;
   }
 
@@ -418,6 +426,7 @@ class Parser {
     u->op = op.kind == Tok::kSub ? UnaryOp::kSub : UnaryOp::kAdd;
     u->pos = {op.pos, operand->pos.end};
     u->expr = std::move(operand);
+    seal(u.get());
     return u;
   }
 
@@ -458,6 +467,7 @@ class Parser {
         if (tok_.kind != Tok::kRightParen) unexpected("", "");
         p->pos = {open.pos, tok_.end()};
         advance();
+        seal(p.get());
         return p;
       }
       case Tok::kLeftBrace:
@@ -504,6 +514,7 @@ class Parser {
     auto call = std::make_unique<Call>();
     call->args = parse_call_body("");
     call->pos = {name.pos, last_closing_};
+    seal(call.get());
     call->func = find_function(name.text);
     if (!call->func) raise(name.pos, fmt::format("unknown function with name {}", go_quote(name.text)));
     if (call->func->experimental && !opts_.experimental_functions)
@@ -544,6 +555,7 @@ class Parser {
                                 want, args.size()));
     if (want == 2) agg->param = std::move(args[0]);
     agg->expr = std::move(args.back());
+    seal(agg.get());
     return agg;
   }
 
@@ -613,13 +625,9 @@ class Parser {
   // ---- postfix modifiers: [range], [range:step], offset, @, anchored, smoothed
 
   ExprPtr parse_postfix(ExprPtr e) {
-    int levels = 0;
     for (;;) {
       switch (tok_.kind) {
         case Tok::kLeftBracket:
-          // Each subquery wraps the tree once more.
-          deepen();
-          ++levels;
           e = parse_bracket(std::move(e));
           break;
         case Tok::kOffset: parse_offset(e.get()); break;
@@ -627,7 +635,6 @@ class Parser {
         case Tok::kAnchored:
         case Tok::kSmoothed: set_extended(e.get(), take()); break;
         default:
-          depth_ -= levels;
           return e;
       }
     }
@@ -648,6 +655,7 @@ class Parser {
       ms->pos = {e->pos.start, close.end()};
       ms->selector.reset(static_cast<VectorSelector*>(e.release()));
       set_range(std::move(range), &ms->range, &ms->range_expr);
+      seal(ms.get());
       return ms;
     }
     if (tok_.kind != Tok::kColon) unexpected("subquery or range", "\":\" or \"]\"");
@@ -662,6 +670,7 @@ class Parser {
     advance();
     set_range(std::move(range), &sq->range, &sq->range_expr);
     sq->expr = std::move(e);
+    seal(sq.get());
     return sq;
   }
 
@@ -681,6 +690,8 @@ class Parser {
     if (mods->offset != 0 || mods->offset_expr) raise(e->pos.start, "offset may not be set multiple times");
     set_range(std::move(d), &mods->offset, &mods->offset_expr);
     e->pos.end = last_closing_;
+    if (auto* ms = as<MatrixSelector>(e)) seal(ms->selector.get());
+    seal(e);
   }
 
   void parse_at(Expr* e) {
@@ -778,17 +789,11 @@ class Parser {
   ExprPtr parse_duration_expr(int min_prec) {
     DepthGuard guard(this);
     ExprPtr lhs = parse_duration_unary();
-    int chained = 0;
     for (;;) {
       int prec = binary_precedence(tok_.kind);
       bool arithmetic = tok_.kind == Tok::kAdd || tok_.kind == Tok::kSub || tok_.kind == Tok::kMul ||
                         tok_.kind == Tok::kDiv || tok_.kind == Tok::kMod || tok_.kind == Tok::kPow;
-      if (!arithmetic || prec < min_prec) {
-        depth_ -= chained;
-        return lhs;
-      }
-      deepen();
-      ++chained;
+      if (!arithmetic || prec < min_prec) return lhs;
       Token op = take();
       experimental_duration(lhs->pos.start);
       ExprPtr rhs = parse_duration_expr(op.kind == Tok::kPow ? prec : prec + 1);
@@ -805,6 +810,7 @@ class Parser {
       de->pos = {lhs->pos.start, rhs->pos.end};
       de->lhs = std::move(lhs);
       de->rhs = std::move(rhs);
+      seal(de.get());
       lhs = std::move(de);
     }
   }
@@ -828,6 +834,7 @@ class Parser {
     neg->op = DurationOp::kSub;
     neg->pos = {sign.pos, e->pos.end};
     neg->rhs = std::move(e);
+    seal(neg.get());
     return neg;
   }
 
@@ -865,6 +872,7 @@ class Parser {
         if (tok_.kind != Tok::kRightParen) unexpected(dur_context_, dur_expected_);
         de->pos = {kw.pos, tok_.end()};
         advance();
+        seal(de.get());
         return de;
       }
       case Tok::kLeftParen: {
@@ -884,6 +892,7 @@ class Parser {
         wrap->wrapped = true;
         wrap->pos = {open.pos, end};
         wrap->rhs = std::move(inner);
+        seal(wrap.get());
         return wrap;
       }
       default:

@@ -20,9 +20,10 @@ struct ParseOptions {
   bool extended_range_selectors = true;
   // fill(), fill_left(), fill_right() on binary operators.
   bool binop_fill_modifiers = true;
-  // Deepest nesting accepted (parentheses, unary operators, calls, chained
-  // binary operators and subqueries all count). Bounds the parser's and every
-  // later tree walk's recursion, so hostile input cannot overflow the stack.
+  // Deepest tree accepted (every node on a path counts: parentheses, unary
+  // and chained binary operators, calls, subqueries). Bounds the parser's and
+  // every later tree walk's recursion, so hostile input cannot overflow the
+  // stack.
   int max_depth = 2048;
 };
 

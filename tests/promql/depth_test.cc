@@ -50,6 +50,30 @@ TEST_CASE("long binary chains count as nesting too") {
   CHECK(nested_too_deeply(parse_expr("foo" + repeat(" or foo", 100000))));
 }
 
+TEST_CASE("chains inside nested parentheses add up") {
+  // Each level is shallow for the parser's recursion, but the tree grows by
+  // the sum of all chains.
+  std::string s = "a";
+  for (int i = 0; i < 100; ++i) s = "(" + s + repeat(" + a", 1000) + ")";
+  CHECK(nested_too_deeply(parse_expr(s)));
+  std::string sub = "a";
+  for (int i = 0; i < 100; ++i) sub = "(" + sub + repeat("[1m:]", 100) + ")";
+  CHECK(nested_too_deeply(parse_expr(sub)));
+}
+
+TEST_CASE("trees never exceed max_depth") {
+  ParseOptions opts;
+  opts.max_depth = 50;
+  std::string s = "a";
+  for (int i = 0; i < 10; ++i) s = "(" + s + repeat(" + a", 5) + ")";
+  auto r = parse_expr(s, opts);
+  if (r) CHECK((*r)->height <= 50);
+  else CHECK(nested_too_deeply(r));
+  auto ok = parse_expr("(a + b) * -c", opts);
+  REQUIRE(ok);
+  CHECK((*ok)->height == 4);  // * -> paren -> + -> a
+}
+
 TEST_CASE("nesting below the limit parses, prints and compares") {
   std::string in = repeat("(", 1000) + "foo" + repeat(")", 1000);
   auto r = parse_expr(in);
