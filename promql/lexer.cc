@@ -238,7 +238,7 @@ Token Lexer::statements() {
       return emit(Tok::kEql);
     case '!': {
       if (peek() == '=') return ++pos_, emit(Tok::kNeq);
-      if (pos_ >= in_.size()) return error("unexpected character after '!': U+FFFFFFFFFFFFFFFF");
+      if (pos_ >= in_.size()) return error("unexpected character after '!': '\xef\xbf\xbd'");
       uint32_t c = decode_rune(in_, pos_, &w);
       return error("unexpected character after '!': " + quote_rune(c));
     }
@@ -375,7 +375,7 @@ Token Lexer::inside_braces() {
     case '!': {
       if (peek() == '~') return ++pos_, emit(Tok::kNeqRegex);
       if (peek() == '=') return ++pos_, emit(Tok::kNeq);
-      if (pos_ >= in_.size()) return error("unexpected character after '!' inside braces: U+FFFFFFFFFFFFFFFF");
+      if (pos_ >= in_.size()) return error("unexpected character after '!' inside braces: '\xef\xbf\xbd'");
       uint32_t c = decode_rune(in_, pos_, &w);
       return error("unexpected character after '!' inside braces: " + quote_rune(c));
     }

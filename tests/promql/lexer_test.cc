@@ -84,6 +84,7 @@ TEST_CASE("operators") {
   CHECK(last("a =~ b").error == "unexpected character after '=': '~'");
   CHECK(last("a ! b").error == "unexpected character after '!': ' '");
   CHECK(last("a ; b").error == "unexpected character: ';'");
+  CHECK(last("a !").error == "unexpected character after '!': '\xef\xbf\xbd'");  // Go's %q of EOF
   CHECK(last("a ) b").error == "unexpected right parenthesis ')'");
   CHECK(last("(a").error == "unclosed left parenthesis");
   CHECK(last("a ä").error == "unexpected character: 'ä'");
