@@ -1,30 +1,20 @@
 #include "promql/parser.h"
 
-#include <cerrno>
-#include <cmath>
 #include <algorithm>
-#include <cstdlib>
-#include <limits>
+#include <cmath>
 
 #include <fmt/format.h>
 
 #include "model/names.h"
+#include "promql/checker.h"
+#include "promql/failure.h"
 #include "promql/functions.h"
 #include "promql/lexer.h"
+#include "promql/literals.h"
 
 namespace vigil::promql {
 
 namespace {
-
-// A parse error: upstream's message and the byte offset it points at. Thrown
-// inside the parser and turned into an Error at the boundary; upstream reports
-// only its first error, and so do we.
-struct Failure {
-  std::string message;
-  int pos;
-};
-
-[[noreturn]] void raise(int pos, std::string message) { throw Failure{std::move(message), pos}; }
 
 // Go's %f for the @ bounds message.
 std::string go_float_f(double v) {
@@ -32,114 +22,6 @@ std::string go_float_f(double v) {
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   return fmt::format("{:.6f}", v);
 }
-
-// Go's rule for digit separators: each '_' sits between two digits (a base
-// prefix counts as a digit).
-bool underscores_ok(std::string_view s) {
-  enum { kStart, kDigit, kUnderscore, kOther } saw = kStart;
-  size_t i = 0;
-  bool hex = false;
-  if (s.size() >= 2 && s[0] == '0') {
-    char p = static_cast<char>(std::tolower(static_cast<unsigned char>(s[1])));
-    if (p == 'x' || p == 'o' || p == 'b') {
-      i = 2;
-      saw = kDigit;
-      hex = p == 'x';
-    }
-  }
-  for (; i < s.size(); ++i) {
-    char c = static_cast<char>(std::tolower(static_cast<unsigned char>(s[i])));
-    if ((c >= '0' && c <= '9') || (hex && c >= 'a' && c <= 'f')) {
-      saw = kDigit;
-    } else if (c == '_') {
-      if (saw != kDigit) return false;
-      saw = kUnderscore;
-    } else {
-      if (saw == kUnderscore) return false;
-      saw = kOther;
-    }
-  }
-  return saw != kUnderscore;
-}
-
-std::string strip_underscores(std::string_view s) {
-  std::string out;
-  for (char c : s)
-    if (c != '_') out += c;
-  return out;
-}
-
-// Go's strconv.ParseInt(s, 0, 64), falling back to ParseFloat, as upstream.
-Result<double> parse_number(std::string_view text) {
-  std::string lowered;
-  for (char c : text) lowered += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lowered == "inf" || lowered == "+inf" || lowered == "infinity") return std::numeric_limits<double>::infinity();
-  if (lowered == "nan") return std::numeric_limits<double>::quiet_NaN();
-  bool has_underscore = text.find('_') != std::string_view::npos;
-  if (has_underscore && !underscores_ok(text))
-    return fail(fmt::format("strconv.ParseFloat: parsing {}: invalid syntax", go_quote(text)));
-  std::string s = strip_underscores(text);
-  // Integer forms: 0x.., 0o.., 0b.., 0... (octal), decimal.
-  int base = 10;
-  size_t skip = 0;
-  if (s.size() > 1 && s[0] == '0') {
-    char p = static_cast<char>(std::tolower(static_cast<unsigned char>(s[1])));
-    if (p == 'x') base = 16, skip = 2;
-    else if (p == 'o') base = 8, skip = 2;
-    else if (p == 'b') base = 2, skip = 2;
-    else base = 8, skip = 1;
-  }
-  std::string digits = s.substr(skip);
-  bool int_ok = !digits.empty();
-  for (char c : digits) {
-    int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
-            : std::isxdigit(static_cast<unsigned char>(c)) ? std::tolower(c) - 'a' + 10
-                                                            : 99;
-    if (d >= base) int_ok = false;
-  }
-  if (int_ok) {
-    errno = 0;
-    char* end = nullptr;
-    long long v = std::strtoll(digits.c_str(), &end, base);
-    if (errno == 0 && *end == '\0') return static_cast<double>(v);
-  }
-  // Go's ParseFloat wants a 'p' exponent in hex floats, which the lexer never
-  // produces, so prefixed numbers that are not integers are errors.
-  if (skip == 2) return fail(fmt::format("strconv.ParseFloat: parsing {}: invalid syntax", go_quote(text)));
-  errno = 0;
-  char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  if (end == s.c_str() || *end != '\0')
-    return fail(fmt::format("strconv.ParseFloat: parsing {}: invalid syntax", go_quote(text)));
-  if (errno == ERANGE && std::isinf(v))
-    return fail(fmt::format("strconv.ParseFloat: parsing {}: value out of range", go_quote(text)));
-  return v;
-}
-
-// model.ParseDuration's wording for a malformed duration literal.
-Result<Millis> parse_duration_literal(std::string_view s) {
-  auto d = parse_duration(s);
-  if (d) return d;
-  // Name the first unit upstream would not know.
-  for (size_t i = 0; i < s.size();) {
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-    size_t u = i;
-    while (i < s.size() && !std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-    std::string_view unit = s.substr(u, i - u);
-    static constexpr std::string_view known[] = {"y", "w", "d", "h", "m", "s", "ms"};
-    bool ok = false;
-    for (auto k : known) ok = ok || k == unit;
-    if (!ok) return fail(fmt::format("unknown unit {} in duration {}", go_quote(unit), go_quote(s)));
-  }
-  return d;
-}
-
-bool duration_out_of_range(double seconds) {
-  constexpr double kLimit = 9223372036.854775807;  // 2^63 nanoseconds, in seconds
-  return seconds > kLimit || seconds < -kLimit;
-}
-
-Millis seconds_to_millis(double s) { return static_cast<Millis>(std::llround(s * 1000.0)); }
 
 int binary_precedence(Tok t) {
   switch (t) {
@@ -909,165 +791,6 @@ class Parser {
   int depth_ = 0;
   std::string_view dur_context_, dur_expected_;
 };
-
-// ---- type checking (upstream's checkAST) -------------------------------------
-
-class Checker {
- public:
-  explicit Checker(std::string_view input) : in_(input) {}
-
-  ValueType check(Expr& node) {
-    switch (node.kind) {
-      case ExprKind::kAggregate: {
-        auto& n = static_cast<AggregateExpr&>(node);
-        expect_type(*n.expr, ValueType::kVector, "aggregation expression");
-        switch (n.op) {
-          case AggregateOp::kTopk: case AggregateOp::kBottomk: case AggregateOp::kQuantile:
-          case AggregateOp::kLimitk: case AggregateOp::kLimitRatio:
-            expect_type(*n.param, ValueType::kScalar, "aggregation parameter");
-            break;
-          case AggregateOp::kCountValues:
-            expect_type(*n.param, ValueType::kString, "aggregation parameter");
-            break;
-          default: break;
-        }
-        break;
-      }
-      case ExprKind::kBinary: check_binary(static_cast<BinaryExpr&>(node)); break;
-      case ExprKind::kCall: check_call(static_cast<Call&>(node)); break;
-      case ExprKind::kParen: check(*static_cast<ParenExpr&>(node).expr); break;
-      case ExprKind::kUnary: {
-        auto& n = static_cast<UnaryExpr&>(node);
-        ValueType t = check(*n.expr);
-        if (t != ValueType::kScalar && t != ValueType::kVector)
-          raise(n.pos.start, fmt::format("unary expression only allowed on expressions of type scalar or "
-                                         "instant vector, got {}",
-                                         go_quote(documented_type_name(t))));
-        break;
-      }
-      case ExprKind::kSubquery: {
-        auto& n = static_cast<SubqueryExpr&>(node);
-        ValueType t = check(*n.expr);
-        if (t != ValueType::kVector)
-          raise(n.pos.start, fmt::format("subquery is only allowed on instant vector, got {} instead",
-                                         value_type_name(t)));
-        break;
-      }
-      case ExprKind::kMatrixSelector: check(*static_cast<MatrixSelector&>(node).selector); break;
-      case ExprKind::kVectorSelector: check_selector(static_cast<VectorSelector&>(node)); break;
-      default: break;
-    }
-    return node.type();
-  }
-
- private:
-  void expect_type(Expr& e, ValueType want, std::string_view context) {
-    ValueType t = check(e);
-    if (t != want)
-      raise(e.pos.start, fmt::format("expected type {} in {}, got {}", documented_type_name(want), context,
-                                     documented_type_name(t)));
-  }
-
-  // The operator's own position: between the operands, spaces trimmed.
-  int operator_pos(const BinaryExpr& n) {
-    int p = n.lhs->pos.end;
-    while (p < static_cast<int>(in_.size()) && std::string_view(" \t\n\r").find(in_[p]) != std::string_view::npos) ++p;
-    return p;
-  }
-
-  void check_binary(BinaryExpr& n) {
-    ValueType lt = check(*n.lhs);
-    ValueType rt = check(*n.rhs);
-    if (n.return_bool && !is_comparison(n.op))
-      raise(operator_pos(n), "bool modifier can only be used on comparison operators");
-    if (is_comparison(n.op) && !n.return_bool && lt == ValueType::kScalar && rt == ValueType::kScalar)
-      raise(operator_pos(n), "comparisons between scalars must use BOOL modifier");
-    VectorMatching& vm = *n.matching;
-    if (is_set_operator(n.op) && vm.card == Cardinality::kOneToOne) vm.card = Cardinality::kManyToMany;
-    if (vm.on)
-      for (const auto& l1 : vm.matching_labels)
-        for (const auto& l2 : vm.include)
-          if (l1 == l2)
-            raise(operator_pos(n), fmt::format("label {} must not occur in ON and GROUP clause at once", go_quote(l1)));
-    if (lt != ValueType::kScalar && lt != ValueType::kVector)
-      raise(n.lhs->pos.start, "binary expression must contain only scalar and instant vector types");
-    if (rt != ValueType::kScalar && rt != ValueType::kVector)
-      raise(n.rhs->pos.start, "binary expression must contain only scalar and instant vector types");
-    bool filled = vm.fill_lhs || vm.fill_rhs;
-    if (lt != ValueType::kVector || rt != ValueType::kVector) {
-      if (!vm.matching_labels.empty()) raise(n.pos.start, "vector matching only allowed between instant vectors");
-      if (filled) raise(n.pos.start, "filling in missing series only allowed between instant vectors");
-      n.matching.reset();
-    } else if (is_set_operator(n.op)) {
-      if (vm.card == Cardinality::kOneToMany || vm.card == Cardinality::kManyToOne)
-        raise(n.pos.start, fmt::format("no grouping allowed for {} operation", go_quote(binary_op_string(n.op))));
-      if (vm.card != Cardinality::kManyToMany) raise(n.pos.start, "set operations must always be many-to-many");
-      if (filled) raise(n.pos.start, "filling in missing series not allowed for set operators");
-    }
-    if ((lt == ValueType::kScalar || rt == ValueType::kScalar) && is_set_operator(n.op))
-      raise(n.pos.start, fmt::format("set operator {} not allowed in binary scalar expression",
-                                     go_quote(binary_op_string(n.op))));
-  }
-
-  void check_call(Call& n) {
-    const Function& f = *n.func;
-    int nargs = static_cast<int>(f.arg_types.size());
-    int got = static_cast<int>(n.args.size());
-    if (f.variadic == 0) {
-      if (nargs != got)
-        raise(n.pos.start, fmt::format("expected {} argument(s) in call to {}, got {}", nargs, go_quote(f.name), got));
-    } else {
-      int least = nargs - 1;
-      if (least > got)
-        raise(n.pos.start,
-              fmt::format("expected at least {} argument(s) in call to {}, got {}", least, go_quote(f.name), got));
-      if (f.variadic > 0 && least + f.variadic < got)
-        raise(n.pos.start, fmt::format("expected at most {} argument(s) in call to {}, got {}", least + f.variadic,
-                                       go_quote(f.name), got));
-    }
-    if (f.name == "info" && got > 1) {
-      Expr& sel = *n.args[1];
-      if (sel.type() != ValueType::kVector)
-        raise(n.pos.start, fmt::format("expected type instant vector in call to function \"info\", got {}",
-                                       documented_type_name(sel.type())));
-      if (auto* vs = as<VectorSelector>(&sel)) {
-        if (!vs->name.empty()) raise(sel.pos.start, "expected label selectors only, got vector selector instead");
-        vs->bypass_empty_matcher_check = true;
-      } else {
-        raise(sel.pos.start, "expected label selectors only");
-      }
-    }
-    for (int i = 0; i < got; ++i) {
-      int k = i;
-      if (k >= nargs) {
-        if (f.variadic == 0) break;
-        k = nargs - 1;
-      }
-      ValueType t = check(*n.args[i]);
-      if (t != f.arg_types[k])
-        raise(n.args[i]->pos.start, fmt::format("expected type {} in call to function {}, got {}",
-                                                documented_type_name(f.arg_types[k]), go_quote(f.name),
-                                                documented_type_name(t)));
-    }
-  }
-
-  void check_selector(VectorSelector& n) {
-    if (!n.name.empty()) {
-      for (size_t i = 0; i + 1 < n.matchers.size(); ++i)
-        if (n.matchers[i].name() == kMetricNameLabel)
-          raise(n.pos.start, fmt::format("metric name must not be set twice: {} or {}", go_quote(n.name),
-                                         go_quote(n.matchers[i].value())));
-      return;
-    }
-    if (n.bypass_empty_matcher_check) return;
-    for (const auto& m : n.matchers)
-      if (!m.matches("")) return;
-    raise(n.pos.start, "vector selector must contain at least one non-empty matcher");
-  }
-
-  std::string_view in_;
-};
-
 Error locate(std::string_view input, const Failure& f) {
   int line = 1, col = 1;
   int pos = std::min<int>(f.pos, static_cast<int>(input.size()));
@@ -1088,7 +811,7 @@ Result<ExprPtr> parse_expr(std::string_view input, const ParseOptions& opts) {
   try {
     Parser parser(input, opts);
     ExprPtr e = parser.parse();
-    Checker(input).check(*e);
+    check_types(*e, input);
     return e;
   } catch (const Failure& f) {
     return std::unexpected(locate(input, f));
@@ -1098,92 +821,4 @@ Result<ExprPtr> parse_expr(std::string_view input, const ParseOptions& opts) {
 std::string format_parse_error(const Error& e) {
   return fmt::format("{}:{}: parse error: {}", e.line, e.column, e.message);
 }
-
-Result<std::string> unquote_string(std::string_view q) {
-  if (q.size() < 2 || q.front() != q.back()) return fail("invalid syntax");
-  char quote = q.front();
-  std::string_view body = q.substr(1, q.size() - 2);
-  if (quote == '`') {
-    if (body.find('`') != std::string_view::npos) return fail("invalid syntax");
-    return std::string(body);
-  }
-  if (quote != '"' && quote != '\'') return fail("invalid syntax");
-  std::string out;
-  out.reserve(body.size());
-  for (size_t i = 0; i < body.size();) {
-    char c = body[i];
-    if (c == quote || c == '\n') return fail("invalid syntax");
-    if (c != '\\') {
-      out += c;
-      ++i;
-      continue;
-    }
-    if (++i >= body.size()) return fail("invalid syntax");
-    char e = body[i++];
-    auto hex = [&](int n, uint32_t* v) {
-      *v = 0;
-      for (int k = 0; k < n; ++k, ++i) {
-        if (i >= body.size() || !std::isxdigit(static_cast<unsigned char>(body[i]))) return false;
-        char h = static_cast<char>(std::tolower(static_cast<unsigned char>(body[i])));
-        *v = *v * 16 + static_cast<uint32_t>(h <= '9' ? h - '0' : h - 'a' + 10);
-      }
-      return true;
-    };
-    uint32_t v;
-    switch (e) {
-      case 'a': out += '\a'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'v': out += '\v'; break;
-      case '\\': out += '\\'; break;
-      case '\'':
-      case '"':
-        if (e != quote) return fail("invalid syntax");
-        out += e;
-        break;
-      case 'x':
-        if (!hex(2, &v)) return fail("invalid syntax");
-        out += static_cast<char>(v);
-        break;
-      case 'u':
-      case 'U': {
-        if (!hex(e == 'u' ? 4 : 8, &v) || v > 0x10FFFF || (v >= 0xD800 && v < 0xE000)) return fail("invalid syntax");
-        // Encode as UTF-8.
-        if (v < 0x80) {
-          out += static_cast<char>(v);
-        } else if (v < 0x800) {
-          out += static_cast<char>(0xC0 | (v >> 6));
-          out += static_cast<char>(0x80 | (v & 0x3F));
-        } else if (v < 0x10000) {
-          out += static_cast<char>(0xE0 | (v >> 12));
-          out += static_cast<char>(0x80 | ((v >> 6) & 0x3F));
-          out += static_cast<char>(0x80 | (v & 0x3F));
-        } else {
-          out += static_cast<char>(0xF0 | (v >> 18));
-          out += static_cast<char>(0x80 | ((v >> 12) & 0x3F));
-          out += static_cast<char>(0x80 | ((v >> 6) & 0x3F));
-          out += static_cast<char>(0x80 | (v & 0x3F));
-        }
-        break;
-      }
-      default:
-        if (e >= '0' && e <= '7') {
-          v = static_cast<uint32_t>(e - '0');
-          for (int k = 0; k < 2; ++k, ++i) {
-            if (i >= body.size() || body[i] < '0' || body[i] > '7') return fail("invalid syntax");
-            v = v * 8 + static_cast<uint32_t>(body[i] - '0');
-          }
-          if (v > 255) return fail("invalid syntax");
-          out += static_cast<char>(v);
-          break;
-        }
-        return fail("invalid syntax");
-    }
-  }
-  return out;
-}
-
 }  // namespace vigil::promql
