@@ -169,7 +169,8 @@ class Parser {
     advance();
   }
 
-  // One more level of nesting; the caller restores depth_.
+  // The parser's own recursion (parentheses, signs, calls, right-associative
+  // ^) is bounded by the same limit as the tree it builds.
   void deepen() {
     if (++depth_ > opts_.max_depth)
       raise(tok_.pos, fmt::format("expression nested too deeply (more than {} levels)", opts_.max_depth));
@@ -185,7 +186,7 @@ class Parser {
       raise(n->pos.start, fmt::format("expression nested too deeply (more than {} levels)", opts_.max_depth));
   }
 
-  // Counts one level of nesting for the scope of a parse step.
+  // Holds one level of recursion for the scope of a parse step.
   struct DepthGuard {
     explicit DepthGuard(Parser* p) : p(p) { p->deepen(); }
     ~DepthGuard() { --p->depth_; }
