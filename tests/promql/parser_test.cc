@@ -462,6 +462,12 @@ TEST_CASE("range selectors, offset and @") {
         "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery");
   CHECK(error_of("foo[0s]") == "duration must be greater than 0");
   CHECK(error_of("foo @ x") == "unexpected identifier \"x\" in @, expected timestamp");
+  CHECK(error_of("foo @ 9223372036854775808.000000") ==
+        "timestamp out of bounds for @ modifier: 9223372036854775808.000000");
+  CHECK(error_of("foo @ -9223372036854775809") ==
+        "timestamp out of bounds for @ modifier: -9223372036854775808.000000");
+  CHECK(error_of("foo @ Inf") == "timestamp out of bounds for @ modifier: +Inf");
+  CHECK(error_of("foo @ start") == "unexpected end of input in @, expected timestamp");
 }
 
 TEST_CASE("subqueries") {
