@@ -1,1 +1,253 @@
-// filled in by the parser work
+#include "promql/printer.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "model/names.h"
+#include "promql/functions.h"
+
+namespace vigil::promql {
+
+namespace {
+
+// Go's strconv.FormatFloat(v, 'f', -1, 64): shortest digits, never an exponent.
+std::string format_float(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[400];
+  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+  return std::string(buf, r.ptr);
+}
+
+// Go's %v for a float64 (%g with the shortest precision).
+std::string format_float_v(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  std::string sci(buf, r.ptr);
+  int exp = std::stoi(sci.substr(sci.find('e') + 1));
+  if (exp < -4 || exp >= 6) {
+    std::string mant = sci.substr(0, sci.find('e'));
+    return fmt::format("{}e{}{:02d}", mant, exp < 0 ? '-' : '+', std::abs(exp));
+  }
+  return format_float(v);
+}
+
+void write_labels(std::string& out, const std::vector<std::string>& labels) {
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (i) out += ", ";
+    out += is_legacy_label_name(labels[i]) ? labels[i] : go_quote(labels[i]);
+  }
+}
+
+void write(std::string& out, const Expr& e);
+
+void write_at(std::string& out, const TimeModifiers& m) {
+  switch (m.at) {
+    case AtKind::kTimestamp: out += fmt::format(" @ {:.3f}", static_cast<double>(m.at_timestamp) / 1000.0); break;
+    case AtKind::kStart: out += " @ start()"; break;
+    case AtKind::kEnd: out += " @ end()"; break;
+    case AtKind::kNone: break;
+  }
+}
+
+void write_offset(std::string& out, const TimeModifiers& m) {
+  if (m.offset_expr) {
+    out += " offset ";
+    write(out, *m.offset_expr);
+  } else if (m.offset > 0) {
+    out += " offset " + format_duration(m.offset);
+  } else if (m.offset < 0) {
+    out += " offset -" + format_duration(-m.offset);
+  }
+}
+
+void write_extended(std::string& out, const VectorSelector& vs) {
+  if (vs.anchored) out += " anchored";
+  else if (vs.smoothed) out += " smoothed";
+}
+
+void write_selector_core(std::string& out, const VectorSelector& vs) {
+  std::vector<std::string> parts;
+  for (const auto& m : vs.matchers) {
+    if (m.name() == kMetricNameLabel && m.type() == MatchType::kEqual && m.value() == vs.name && !vs.name.empty())
+      continue;
+    parts.push_back(m.to_string());
+  }
+  out += vs.name;
+  if (parts.empty()) return;
+  std::sort(parts.begin(), parts.end());
+  out += '{';
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i) out += ',';
+    out += parts[i];
+  }
+  out += '}';
+}
+
+void write_range(std::string& out, Millis ms, const DurationExpr* expr) {
+  if (expr) write(out, *expr);
+  else out += format_duration(ms);
+}
+
+void write_duration(std::string& out, const DurationExpr& d) {
+  if (d.wrapped) out += '(';
+  switch (d.op) {
+    case DurationOp::kStep: out += "step()"; break;
+    case DurationOp::kRange: out += "range()"; break;
+    case DurationOp::kMinOf:
+    case DurationOp::kMaxOf:
+      out += d.op == DurationOp::kMinOf ? "min_of(" : "max_of(";
+      write(out, *d.lhs);
+      out += ", ";
+      write(out, *d.rhs);
+      out += ')';
+      break;
+    default:
+      static constexpr std::string_view ops[] = {"+", "-", "*", "/", "%", "^"};
+      if (!d.lhs) {
+        if (d.op == DurationOp::kSub) out += '-';
+        write(out, *d.rhs);
+      } else {
+        write(out, *d.lhs);
+        out += ' ';
+        out += ops[static_cast<int>(d.op)];
+        out += ' ';
+        write(out, *d.rhs);
+      }
+  }
+  if (d.wrapped) out += ')';
+}
+
+void write_matching(std::string& out, const VectorMatching& vm) {
+  bool grouped = vm.card == Cardinality::kManyToOne || vm.card == Cardinality::kOneToMany;
+  if (!vm.matching_labels.empty() || vm.on || grouped) {
+    out += vm.on ? " on (" : " ignoring (";
+    write_labels(out, vm.matching_labels);
+    out += ')';
+  }
+  if (grouped) {
+    out += vm.card == Cardinality::kManyToOne ? " group_left (" : " group_right (";
+    write_labels(out, vm.include);
+    out += ')';
+  }
+  if (vm.fill_lhs && vm.fill_rhs && (*vm.fill_lhs == *vm.fill_rhs)) {
+    out += " fill (" + format_float_v(*vm.fill_lhs) + ")";
+  } else {
+    if (vm.fill_lhs) out += " fill_left (" + format_float_v(*vm.fill_lhs) + ")";
+    if (vm.fill_rhs) out += " fill_right (" + format_float_v(*vm.fill_rhs) + ")";
+  }
+}
+
+void write(std::string& out, const Expr& e) {
+  switch (e.kind) {
+    case ExprKind::kNumberLiteral: {
+      const auto& n = static_cast<const NumberLiteral&>(e);
+      if (!n.duration) {
+        out += format_float(n.value);
+      } else {
+        Millis ms = static_cast<Millis>(std::llround(n.value * 1000.0));
+        out += ms < 0 ? "-" + format_duration(-ms) : format_duration(ms);
+      }
+      break;
+    }
+    case ExprKind::kStringLiteral: out += go_quote(static_cast<const StringLiteral&>(e).value); break;
+    case ExprKind::kVectorSelector: {
+      const auto& vs = static_cast<const VectorSelector&>(e);
+      write_selector_core(out, vs);
+      write_at(out, vs.mods);
+      write_extended(out, vs);
+      write_offset(out, vs.mods);
+      break;
+    }
+    case ExprKind::kMatrixSelector: {
+      const auto& ms = static_cast<const MatrixSelector&>(e);
+      write_selector_core(out, *ms.selector);
+      out += '[';
+      write_range(out, ms.range, ms.range_expr.get());
+      out += ']';
+      write_extended(out, *ms.selector);
+      write_at(out, ms.selector->mods);
+      write_offset(out, ms.selector->mods);
+      break;
+    }
+    case ExprKind::kSubquery: {
+      const auto& sq = static_cast<const SubqueryExpr&>(e);
+      write(out, *sq.expr);
+      out += '[';
+      write_range(out, sq.range, sq.range_expr.get());
+      out += ':';
+      if (sq.step != 0) out += format_duration(sq.step);
+      else if (sq.step_expr) write(out, *sq.step_expr);
+      out += ']';
+      write_at(out, sq.mods);
+      write_offset(out, sq.mods);
+      break;
+    }
+    case ExprKind::kAggregate: {
+      const auto& a = static_cast<const AggregateExpr&>(e);
+      out += aggregate_op_string(a.op);
+      if (a.without || !a.grouping.empty()) {
+        out += a.without ? " without (" : " by (";
+        write_labels(out, a.grouping);
+        out += ") ";
+      }
+      out += '(';
+      if (a.param) {
+        write(out, *a.param);
+        out += ", ";
+      }
+      write(out, *a.expr);
+      out += ')';
+      break;
+    }
+    case ExprKind::kBinary: {
+      const auto& b = static_cast<const BinaryExpr&>(e);
+      write(out, *b.lhs);
+      out += ' ';
+      out += binary_op_string(b.op);
+      if (b.return_bool) out += " bool";
+      if (b.matching) write_matching(out, *b.matching);
+      out += ' ';
+      write(out, *b.rhs);
+      break;
+    }
+    case ExprKind::kUnary: {
+      const auto& u = static_cast<const UnaryExpr&>(e);
+      out += u.op == UnaryOp::kSub ? '-' : '+';
+      write(out, *u.expr);
+      break;
+    }
+    case ExprKind::kParen:
+      out += '(';
+      write(out, *static_cast<const ParenExpr&>(e).expr);
+      out += ')';
+      break;
+    case ExprKind::kCall: {
+      const auto& c = static_cast<const Call&>(e);
+      out += c.func->name;
+      out += '(';
+      for (size_t i = 0; i < c.args.size(); ++i) {
+        if (i) out += ", ";
+        write(out, *c.args[i]);
+      }
+      out += ')';
+      break;
+    }
+    case ExprKind::kDuration: write_duration(out, static_cast<const DurationExpr&>(e)); break;
+  }
+}
+
+}  // namespace
+
+std::string to_string(const Expr& e) {
+  std::string out;
+  write(out, e);
+  return out;
+}
+
+}  // namespace vigil::promql

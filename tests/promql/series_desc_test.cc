@@ -1,0 +1,74 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "promql/series_desc.h"
+#include "storage/memory_store.h"
+
+using namespace vigil;
+using namespace vigil::promql;
+
+namespace {
+std::vector<double> vals(std::string_view s) {
+  auto r = parse_series_values(s);
+  REQUIRE_MESSAGE(r.has_value(), r.error().message);
+  std::vector<double> out;
+  for (auto& v : *r) out.push_back(v.omitted ? -12345 : v.value);
+  return out;
+}
+}  // namespace
+
+// Examples from the expanding-notation documentation.
+TEST_CASE("series values: documented expansions") {
+  CHECK(vals("-2+4x3") == std::vector<double>{-2, 2, 6, 10});
+  CHECK(vals(" 1-2x4") == std::vector<double>{1, -1, -3, -5, -7});
+  CHECK(vals(" 1x4") == std::vector<double>{1, 1, 1, 1, 1});
+  auto r = parse_series_values("1 _x3 stale");
+  REQUIRE(r.has_value());
+  REQUIRE(r->size() == 5);
+  CHECK((*r)[1].omitted);
+  CHECK((*r)[3].omitted);
+  CHECK(storage::is_stale_nan((*r)[4].value));
+  CHECK(vals("5 2+3x2 _") == std::vector<double>{5, 2, 5, 8, -12345});
+}
+
+TEST_CASE("series values: repeated addition keeps upstream's rounding") {
+  auto v = vals("0+1.1x10");
+  REQUIRE(v.size() == 11);
+  CHECK(v.back() == 10.999999999999998);
+}
+
+TEST_CASE("series values: number forms") {
+  CHECK(vals("1e3 .5 0x1F -Inf") == std::vector<double>{1000, 0.5, 31, -INFINITY});
+  CHECK(std::isnan(vals("NaN")[0]));
+  CHECK(vals("5m") == std::vector<double>{300});
+  CHECK(vals("1+1e1x1") == std::vector<double>{1, 11});
+}
+
+TEST_CASE("series values: errors") {
+  CHECK_FALSE(parse_series_values("1+x3").has_value());
+  CHECK_FALSE(parse_series_values("abc").has_value());
+  CHECK_FALSE(parse_series_values("1x").has_value());
+  CHECK_FALSE(parse_series_values("_y").has_value());
+  CHECK_FALSE(parse_series_values("1x99999999999").has_value());
+  auto h = parse_series_values("1 {{schema:1 sum:3}}");
+  REQUIRE_FALSE(h.has_value());
+  CHECK(h.error().message == "native histograms are not supported");
+}
+
+TEST_CASE("series description: labels through the PromQL parser") {
+  auto d = parse_series_desc("http_requests{job=\"api\", instance=\"a:1\"} 1+1x2");
+  REQUIRE_MESSAGE(d.has_value(), d.error().message);
+  CHECK(d->labels.to_string() == "{__name__=\"http_requests\", instance=\"a:1\", job=\"api\"}");
+  CHECK(d->values.size() == 3);
+  auto q = parse_series_desc("{\"my.metric\", \"a b\"=\"x } y\"} 5");
+  REQUIRE_MESSAGE(q.has_value(), q.error().message);
+  CHECK(q->labels.get("__name__") == "my.metric");
+  CHECK(q->labels.get("a b") == "x } y");
+  CHECK(parse_series_desc("up 1")->labels.to_string() == "{__name__=\"up\"}");
+  CHECK_FALSE(parse_series_desc("up{job=~\"a.*\"} 1").has_value());
+  CHECK_FALSE(parse_series_desc("up{job=\"a\" 1").has_value());
+  auto bad = parse_series_desc("up{job=\"a\"} 1 foo");
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().column == 15);  // the "f" of foo
+}
