@@ -1,37 +1,215 @@
 #include "model/yaml.h"
 
-#include <yaml.h>
-
-#include <algorithm>
+#include <string>
 #include <memory>
+#include <stdexcept>
 #include <unordered_map>
-#include <unordered_set>
 
 #include <fmt/format.h>
 
-namespace vigil::yaml {
+#include <yaml.h>
 
-bool Node::is_null() const {
-  if (kind != NodeKind::kScalar) return false;
-  if (tag == "tag:yaml.org,2002:null" || tag == "!!null") return true;
-  if (!plain || !tag.empty()) return false;
-  return value.empty() || value == "~" || value == "null" || value == "Null" || value == "NULL";
+namespace vigil {
+namespace {
+
+// Decodes one UTF-8 sequence at s[i]; returns its length, or 0 when invalid.
+int utf8_sequence(std::string_view s, size_t i, char32_t* cp) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  int len;
+  char32_t v;
+  if (c < 0x80) { *cp = c; return 1; }
+  if ((c & 0xE0) == 0xC0) { len = 2; v = c & 0x1F; }
+  else if ((c & 0xF0) == 0xE0) { len = 3; v = c & 0x0F; }
+  else if ((c & 0xF8) == 0xF0) { len = 4; v = c & 0x07; }
+  else return 0;
+  if (i + len > s.size()) return 0;
+  for (int k = 1; k < len; ++k) {
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+    v = (v << 6) | (b(i + k) & 0x3F);
+  }
+  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (v < kMin[len] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+  *cp = v;
+  return len;
 }
 
-const Node* Node::get(std::string_view key) const {
-  for (const auto& [k, v] : entries) {
-    if (k->is_scalar() && k->value == key) return v;
-  }
-  return nullptr;
+// YAML's printable set: what Go's yaml reader accepts.
+bool yaml_printable(char32_t c) {
+  return c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c <= 0x7E) || c == 0x85 ||
+         (c >= 0xA0 && c <= 0xD7FF) || (c >= 0xE000 && c <= 0xFFFD && c != 0xFEFF) ||
+         (c >= 0x10000 && c <= 0x10FFFF);
 }
 
-std::string_view Node::describe() const {
-  switch (kind) {
-    case NodeKind::kSequence: return "a sequence";
-    case NodeKind::kMapping: return "a mapping";
-    case NodeKind::kScalar: return is_null() ? "null" : "a string";
+// Rejects what the YAML reader must reject before yaml-cpp sees it, so that
+// garbage gets a precise position rather than whatever the scanner makes of it.
+Result<void> check_characters(std::string_view text) {
+  int line = 1, column = 1;
+  for (size_t i = 0; i < text.size();) {
+    char32_t cp = 0;
+    int len = utf8_sequence(text, i, &cp);
+    if (len == 0) return fail("yaml: invalid UTF-8", line, column);
+    if (!yaml_printable(cp) && !(cp == 0xFEFF && i == 0))
+      return fail("yaml: control characters are not allowed", line, column);
+    i += len;
+    if (cp == '\n') { ++line; column = 1; } else { ++column; }
   }
-  return "a value";
+  return {};
+}
+
+bool is_null_word(std::string_view v) {
+  return v.empty() || v == "~" || v == "null" || v == "Null" || v == "NULL";
+}
+bool is_bool_word(std::string_view v) {
+  return v == "true" || v == "True" || v == "TRUE" || v == "false" || v == "False" ||
+         v == "FALSE";
+}
+bool all_of(std::string_view v, std::string_view set) {
+  return !v.empty() && v.find_first_not_of(set) == std::string_view::npos;
+}
+bool is_int_word(std::string_view v) {
+  if (!v.empty() && (v[0] == '-' || v[0] == '+')) v.remove_prefix(1);
+  if (v.starts_with("0x")) return all_of(v.substr(2), "0123456789abcdefABCDEF_");
+  if (v.starts_with("0o")) return all_of(v.substr(2), "01234567_");
+  if (v.starts_with("0b")) return all_of(v.substr(2), "01_");
+  return all_of(v, "0123456789_");
+}
+bool is_float_word(std::string_view v) {
+  if (v == ".inf" || v == "-.inf" || v == "+.inf" || v == ".Inf" || v == ".INF" ||
+      v == ".nan" || v == ".NaN" || v == ".NAN")
+    return true;
+  if (!v.empty() && (v[0] == '-' || v[0] == '+')) v.remove_prefix(1);
+  bool digits = false, dot = false;
+  size_t i = 0;
+  for (; i < v.size(); ++i) {
+    if (v[i] >= '0' && v[i] <= '9') digits = true;
+    else if (v[i] == '.' && !dot) dot = true;
+    else break;
+  }
+  if (!digits) return false;
+  if (i == v.size()) return true;
+  if (v[i] != 'e' && v[i] != 'E') return false;
+  ++i;
+  if (i < v.size() && (v[i] == '-' || v[i] == '+')) ++i;
+  return i < v.size() && all_of(v.substr(i), "0123456789");
+}
+
+}  // namespace
+
+// Builds the arena tree from libyaml's parse events: no recursion on our side,
+// so depth is bounded only by the explicit limit.
+class YamlBuilder {
+ public:
+  explicit YamlBuilder(YamlDocument& doc) : doc_(doc) {}
+
+  // Feeds one event; returns an error for nesting too deep or an unknown alias.
+  Result<void> on(const yaml_event_t& e) {
+    switch (e.type) {
+      case YAML_SCALAR_EVENT: {
+        const auto& sc = e.data.scalar;
+        std::string_view value(reinterpret_cast<const char*>(sc.value), sc.length);
+        std::string_view tag = sc.tag ? reinterpret_cast<const char*>(sc.tag) : "";
+        bool plain = sc.style == YAML_PLAIN_SCALAR_STYLE;
+        // A plain null word without a tag is YAML's null, as Go's yaml reads it.
+        bool null = plain && tag.empty() && is_null_word(value);
+        uint32_t i = add(null ? YamlNode::Kind::Null : YamlNode::Kind::Scalar, e.start_mark, tag,
+                         sc.anchor, !plain);
+        if (doc_.pool_.size() + value.size() > UINT32_MAX) return fail("yaml: document too large");
+        doc_.nodes_[i].value_begin = static_cast<uint32_t>(doc_.pool_.size());
+        doc_.nodes_[i].value_size = static_cast<uint32_t>(value.size());
+        doc_.pool_ += value;
+        return {};
+      }
+      case YAML_ALIAS_EVENT: {
+        auto it = anchors_.find(reinterpret_cast<const char*>(e.data.alias.anchor));
+        if (it == anchors_.end()) {
+          return fail(fmt::format("yaml: unknown anchor '{}' referenced",
+                                  reinterpret_cast<const char*>(e.data.alias.anchor)),
+                      static_cast<int>(e.start_mark.line) + 1, static_cast<int>(e.start_mark.column) + 1);
+        }
+        uint32_t i = add(YamlNode::Kind::Alias, e.start_mark, "", nullptr, false);
+        doc_.nodes_[i].first_child = it->second;
+        return {};
+      }
+      case YAML_SEQUENCE_START_EVENT:
+        return open(add(YamlNode::Kind::Sequence, e.start_mark, tag_of(e.data.sequence_start.tag),
+                        e.data.sequence_start.anchor, false),
+                    e.start_mark);
+      case YAML_MAPPING_START_EVENT:
+        return open(add(YamlNode::Kind::Mapping, e.start_mark, tag_of(e.data.mapping_start.tag),
+                        e.data.mapping_start.anchor, false),
+                    e.start_mark);
+      case YAML_SEQUENCE_END_EVENT:
+      case YAML_MAPPING_END_EVENT:
+        stack_.pop_back();
+        return {};
+      default:
+        return {};
+    }
+  }
+
+ private:
+  struct Open {
+    uint32_t node;
+    uint32_t last_child = YamlNode::kNone;
+  };
+
+  static std::string_view tag_of(const yaml_char_t* t) {
+    return t ? reinterpret_cast<const char*>(t) : "";
+  }
+
+  uint32_t add(YamlNode::Kind kind, const yaml_mark_t& mark, std::string_view tag,
+               const yaml_char_t* anchor, bool quoted) {
+    auto i = static_cast<uint32_t>(doc_.nodes_.size());
+    YamlNode& n = doc_.nodes_.emplace_back();
+    n.kind = kind;
+    // libyaml counts columns in characters, as Go's yaml and editors do.
+    n.line = static_cast<int>(mark.line) + 1;
+    n.column = static_cast<int>(mark.column) + 1;
+    n.quoted = quoted;
+    if (!tag.empty() && tag != "!") {
+      n.tag = static_cast<uint32_t>(doc_.tags_.size());
+      doc_.tags_.emplace_back(tag);
+      if (tag == "tag:yaml.org,2002:str") n.quoted = true;
+    } else if (tag == "!") {
+      n.quoted = true;  // the non-specific tag makes a plain scalar a string
+    }
+    if (anchor) anchors_[reinterpret_cast<const char*>(anchor)] = i;
+    if (stack_.empty()) {
+      doc_.root_ = i;
+    } else {
+      Open& parent = stack_.back();
+      if (parent.last_child == YamlNode::kNone) doc_.nodes_[parent.node].first_child = i;
+      else doc_.nodes_[parent.last_child].next_sibling = i;
+      parent.last_child = i;
+    }
+    return i;
+  }
+
+  Result<void> open(uint32_t i, const yaml_mark_t& mark) {
+    if (static_cast<int>(stack_.size()) >= kMaxYamlDepth) {
+      return fail(fmt::format("yaml: exceeded max depth of {}", kMaxYamlDepth),
+                  static_cast<int>(mark.line) + 1, static_cast<int>(mark.column) + 1);
+    }
+    stack_.push_back({i});
+    return {};
+  }
+
+  YamlDocument& doc_;
+  std::vector<Open> stack_;
+  std::unordered_map<std::string, uint32_t> anchors_;
+};
+
+std::vector<const YamlNode*> YamlDocument::children(const YamlNode& n) const {
+  std::vector<const YamlNode*> out;
+  if (n.kind != YamlNode::Kind::Sequence && n.kind != YamlNode::Kind::Mapping) return out;
+  for (uint32_t i = n.first_child; i != YamlNode::kNone; i = nodes_[i].next_sibling) {
+    const YamlNode* c = &nodes_[i];
+    // An alias points at a node that is never itself an alias.
+    if (c->kind == YamlNode::Kind::Alias) c = &nodes_[c->first_child];
+    out.push_back(c);
+  }
+  return out;
 }
 
 namespace {
@@ -44,212 +222,84 @@ struct ParserDeleter {
 };
 
 struct Event {
-  yaml_event_t e;
-  Event() = default;
-  Event(const Event&) = delete;
+  yaml_event_t e{};
   ~Event() { yaml_event_delete(&e); }
 };
 
-// Nodes reachable from `root` with aliases counted every time they are used:
-// bounds the work of any walk over the document (the "billion laughs" case).
-size_t expanded_size(const Node* root, size_t cap) {
-  std::unordered_map<const Node*, size_t> memo;
-  // Iterative post-order to survive deep documents.
-  std::vector<std::pair<const Node*, size_t>> stack{{root, 0}};
-  while (!stack.empty()) {
-    auto& [n, i] = stack.back();
-    size_t nchildren = n->is_sequence() ? n->items.size() : n->entries.size() * 2;
-    if (i < nchildren) {
-      const Node* c = n->is_sequence() ? n->items[i]
-                                       : (i % 2 == 0 ? n->entries[i / 2].first : n->entries[i / 2].second);
-      ++i;
-      if (!memo.contains(c)) stack.push_back({c, 0});
-      continue;
-    }
-    size_t total = 1;
-    if (n->is_sequence()) {
-      for (auto* c : n->items) total += memo[c];
-    } else {
-      for (auto& [k, v] : n->entries) total += memo[k] + memo[v];
-    }
-    memo[n] = std::min(total, cap + 1);
-    stack.pop_back();
-  }
-  return memo[root];
+Error syntax_error(const yaml_parser_t& p) {
+  std::string msg = p.problem ? p.problem : "invalid YAML";
+  if (p.context) msg = fmt::format("{} {}", p.context, msg);
+  return Error{fmt::format("yaml: line {}: {}", p.problem_mark.line + 1, msg),
+               static_cast<int>(p.problem_mark.line) + 1,
+               static_cast<int>(p.problem_mark.column) + 1};
 }
-
-class Builder {
- public:
-  Builder(std::deque<Node>* nodes, const Limits& limits) : nodes_(nodes), limits_(limits) {}
-
-  Result<const Node*> run(std::string_view text) {
-    std::unique_ptr<yaml_parser_t, ParserDeleter> parser(new yaml_parser_t);
-    if (!yaml_parser_initialize(parser.get())) return fail("cannot initialise the YAML parser");
-    yaml_parser_set_input_string(parser.get(), reinterpret_cast<const unsigned char*>(text.data()),
-                                 text.size());
-    yaml_parser_set_encoding(parser.get(), YAML_UTF8_ENCODING);
-    const Node* root = nullptr;
-    bool in_document = false;
-    for (;;) {
-      Event ev;
-      if (!yaml_parser_parse(parser.get(), &ev.e)) {
-        const auto& p = *parser;
-        const auto& mark = p.problem_mark;
-        std::string msg = p.problem ? p.problem : "invalid YAML";
-        if (p.context) msg = fmt::format("{} {}", p.context, msg);
-        return fail(fmt::format("yaml: line {}: {}", mark.line + 1, msg),
-                    static_cast<int>(mark.line) + 1, static_cast<int>(mark.column) + 1);
-      }
-      auto type = ev.e.type;
-      if (type == YAML_STREAM_END_EVENT) break;
-      if (type == YAML_DOCUMENT_START_EVENT) {
-        if (in_document || root) break;  // only the first document counts
-        in_document = true;
-        continue;
-      }
-      if (type == YAML_DOCUMENT_END_EVENT) {
-        in_document = false;
-        continue;
-      }
-      auto r = on_event(ev.e);
-      if (!r) return std::unexpected(r.error());
-      if (*r) root = *r;
-    }
-    if (root && expanded_size(root, limits_.max_expanded_nodes) > limits_.max_expanded_nodes) {
-      return fail("yaml: document contains excessive aliasing", root->line, root->column);
-    }
-    return root;
-  }
-
- private:
-  struct Open {
-    Node* node = nullptr;
-    const Node* pending_key = nullptr;
-    std::unordered_set<std::string> keys;
-    std::vector<std::pair<const Node*, const Node*>> merged;  // from "<<", lowest priority
-  };
-
-  static std::string str(const yaml_char_t* s) {
-    return s ? std::string(reinterpret_cast<const char*>(s)) : std::string();
-  }
-
-  Node* make(NodeKind kind, const yaml_mark_t& m, const yaml_char_t* tag, const yaml_char_t* anchor) {
-    Node& n = nodes_->emplace_back();
-    n.kind = kind;
-    n.line = static_cast<int>(m.line) + 1;
-    n.column = static_cast<int>(m.column) + 1;
-    n.tag = str(tag);
-    if (anchor) anchors_[str(anchor)] = &n;
-    return &n;
-  }
-
-  // Returns the root once the top-level node is complete.
-  Result<const Node*> on_event(const yaml_event_t& e) {
-    switch (e.type) {
-      case YAML_SCALAR_EVENT: {
-        Node* n = make(NodeKind::kScalar, e.start_mark, e.data.scalar.tag, e.data.scalar.anchor);
-        n->value.assign(reinterpret_cast<const char*>(e.data.scalar.value), e.data.scalar.length);
-        n->plain = e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-        return add(n);
-      }
-      case YAML_ALIAS_EVENT: {
-        auto it = anchors_.find(str(e.data.alias.anchor));
-        if (it == anchors_.end()) {
-          return fail(fmt::format("yaml: unknown anchor '{}' referenced", str(e.data.alias.anchor)),
-                      static_cast<int>(e.start_mark.line) + 1, static_cast<int>(e.start_mark.column) + 1);
-        }
-        return add(it->second);
-      }
-      case YAML_SEQUENCE_START_EVENT:
-      case YAML_MAPPING_START_EVENT: {
-        if (open_.size() >= limits_.max_depth) {
-          return fail(fmt::format("yaml: nesting deeper than {} levels", limits_.max_depth),
-                      static_cast<int>(e.start_mark.line) + 1, static_cast<int>(e.start_mark.column) + 1);
-        }
-        bool seq = e.type == YAML_SEQUENCE_START_EVENT;
-        Node* n = seq ? make(NodeKind::kSequence, e.start_mark, e.data.sequence_start.tag,
-                             e.data.sequence_start.anchor)
-                      : make(NodeKind::kMapping, e.start_mark, e.data.mapping_start.tag,
-                             e.data.mapping_start.anchor);
-        open_.emplace_back();
-        open_.back().node = n;
-        return nullptr;
-      }
-      case YAML_SEQUENCE_END_EVENT:
-      case YAML_MAPPING_END_EVENT: {
-        Open o = std::move(open_.back());
-        open_.pop_back();
-        // Merged entries count only where no explicit key overrides them.
-        for (auto& [k, v] : o.merged) {
-          if (!k->is_scalar() || !o.keys.contains(k->value)) {
-            if (k->is_scalar()) o.keys.insert(k->value);
-            o.node->entries.push_back({k, v});
-          }
-        }
-        return add(o.node);
-      }
-      default:
-        return nullptr;
-    }
-  }
-
-  Result<const Node*> add(const Node* n) {
-    if (open_.empty()) return n;
-    Open& parent = open_.back();
-    Node* p = parent.node;
-    if (p->is_sequence()) {
-      p->items.push_back(n);
-      return nullptr;
-    }
-    if (!parent.pending_key) {
-      parent.pending_key = n;
-      return nullptr;
-    }
-    const Node* key = parent.pending_key;
-    parent.pending_key = nullptr;
-    if (key->is_scalar() && key->plain && key->value == "<<" && key->tag.empty()) {
-      return merge(parent, key, n);
-    }
-    if (key->is_scalar()) {
-      if (!parent.keys.insert(key->value).second) {
-        return fail(fmt::format("yaml: mapping key \"{}\" already defined", key->value), key->line,
-                    key->column);
-      }
-    }
-    p->entries.push_back({key, n});
-    return nullptr;
-  }
-
-  Result<const Node*> merge(Open& parent, const Node* key, const Node* value) {
-    auto take = [&](const Node* m) -> bool {
-      if (!m->is_mapping()) return false;
-      for (auto& e : m->entries) parent.merged.push_back(e);
-      return true;
-    };
-    bool ok = value->is_sequence() ? std::all_of(value->items.begin(), value->items.end(), take)
-                                   : take(value);
-    if (!ok) {
-      return fail("yaml: map merge requires map or sequence of maps as the value", key->line,
-                  key->column);
-    }
-    return nullptr;
-  }
-
-  std::deque<Node>* nodes_;
-  const Limits& limits_;
-  std::vector<Open> open_;
-  std::unordered_map<std::string, const Node*> anchors_;
-};
 
 }  // namespace
 
-Result<Document> parse(std::string_view text, const Limits& limits) {
-  Document doc;
-  Builder b(&doc.nodes_, limits);
-  auto root = b.run(text);
-  if (!root) return std::unexpected(root.error());
-  doc.root_ = *root;
+Result<YamlDocument> parse_yaml(std::string_view text) {
+  if (auto ok = check_characters(text); !ok) return std::unexpected(ok.error());
+  YamlDocument doc;
+  std::unique_ptr<yaml_parser_t, ParserDeleter> parser(new yaml_parser_t);
+  if (!yaml_parser_initialize(parser.get())) return fail("yaml: cannot initialise the parser");
+  yaml_parser_set_input_string(parser.get(), reinterpret_cast<const unsigned char*>(text.data()),
+                               text.size());
+  yaml_parser_set_encoding(parser.get(), YAML_UTF8_ENCODING);
+  YamlBuilder builder(doc);
+  int documents = 0;
+  for (;;) {
+    Event ev;
+    if (!yaml_parser_parse(parser.get(), &ev.e)) {
+      // Only the first document counts, as in Prometheus; a broken second one
+      // still means there was a second one.
+      if (documents > 1) break;
+      return std::unexpected(syntax_error(*parser));
+    }
+    if (ev.e.type == YAML_STREAM_END_EVENT) break;
+    if (ev.e.type == YAML_DOCUMENT_START_EVENT) {
+      if (++documents > 1) {
+        doc.more_documents_ = true;
+        break;
+      }
+      continue;
+    }
+    if (documents == 1) {
+      if (auto r = builder.on(ev.e); !r) return std::unexpected(r.error());
+    }
+  }
   return doc;
 }
 
-}  // namespace vigil::yaml
+
+std::string YamlDocument::resolved_tag(const YamlNode& n) const {
+  switch (n.kind) {
+    case YamlNode::Kind::Null: return "!!null";
+    case YamlNode::Kind::Sequence: return "!!seq";
+    case YamlNode::Kind::Mapping: return "!!map";
+    case YamlNode::Kind::Alias: return resolved_tag(nodes_[n.first_child]);
+    case YamlNode::Kind::Scalar: break;
+  }
+  if (n.tag != 0) {
+    constexpr std::string_view kCore = "tag:yaml.org,2002:";
+    std::string_view t = tags_[n.tag];
+    if (t.starts_with(kCore)) return "!!" + std::string(t.substr(kCore.size()));
+    return std::string(t);
+  }
+  const std::string_view v = value(n);
+  if (n.quoted) return "!!str";
+  if (is_null_word(v)) return "!!null";
+  if (is_bool_word(v)) return "!!bool";
+  if (is_int_word(v)) return "!!int";
+  if (is_float_word(v)) return "!!float";
+  return "!!str";
+}
+
+std::string YamlDocument::describe(const YamlNode& n) const {
+  std::string tag = resolved_tag(n);
+  if (n.kind != YamlNode::Kind::Scalar) return tag;
+  std::string v(value(n));
+  // Go's yaml shortens long values to their first seven bytes.
+  if (v.size() > 10) v = v.substr(0, 7) + "...";
+  return fmt::format("{} `{}`", tag, v);
+}
+
+}  // namespace vigil

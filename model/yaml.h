@@ -1,60 +1,70 @@
 #pragma once
 
-#include <cstddef>
-#include <deque>
+#include <cstdint>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "model/error.h"
 
-namespace vigil::yaml {
+namespace vigil {
 
-enum class NodeKind { kScalar, kSequence, kMapping };
-
-// One node of a parsed YAML document. Positions are 1-based. Nodes are owned
-// by their Document; an alias is the very node its anchor names.
-struct Node {
-  NodeKind kind = NodeKind::kScalar;
-  std::string value;  // scalar text, after unescaping and folding
-  std::string tag;    // explicit tag ("!!str", "!custom"), empty when none
-  bool plain = true;  // unquoted scalar: subject to null/bool/number resolution
+// A YAML document as a compact tree (32 bytes a node: rule files can be tens
+// of megabytes). Every node carries the position (1-based line and column, in
+// characters) it starts at, so decoding can point at the offending text.
+struct YamlNode {
+  enum class Kind : uint8_t { Null, Scalar, Sequence, Mapping, Alias };
+  static constexpr uint32_t kNone = UINT32_MAX;
+  Kind kind = Kind::Null;
+  bool quoted = false;  // a quoted or block scalar: always a string, never null/bool/int
   int line = 0;
   int column = 0;
-  std::vector<const Node*> items;                            // sequence items
-  std::vector<std::pair<const Node*, const Node*>> entries;  // mapping, in order
-
-  bool is_scalar() const { return kind == NodeKind::kScalar; }
-  bool is_sequence() const { return kind == NodeKind::kSequence; }
-  bool is_mapping() const { return kind == NodeKind::kMapping; }
-  // A plain "", "~", "null", "Null" or "NULL" scalar, or a !!null tag.
-  bool is_null() const;
-  // The value of a mapping's scalar key, or nullptr.
-  const Node* get(std::string_view key) const;
-  // "a string", "a sequence", "a mapping", or "null", for error messages.
-  std::string_view describe() const;
+  uint32_t tag = 0;  // index into the document's tags; 0: none written
+  uint32_t value_begin = 0, value_size = 0;  // scalars: a slice of the document's text pool
+  // Children are linked: sequence items, or mapping keys and values
+  // alternating. An Alias node's first_child is the anchored node.
+  uint32_t first_child = kNone;
+  uint32_t next_sibling = kNone;
 };
 
-struct Limits {
-  size_t max_depth = 1000;             // nesting of sequences and mappings
-  size_t max_expanded_nodes = 5000000;  // nodes reachable through aliases, counted expanded
-};
-
-// A parsed document; its root is null for an empty input.
-class Document {
+class YamlDocument {
  public:
-  const Node* root() const { return root_; }
+  // The root, or nullptr for an empty document.
+  const YamlNode* root() const { return nodes_.empty() ? nullptr : &nodes_[root_]; }
+  // A container's children in order, aliases resolved to their targets.
+  std::vector<const YamlNode*> children(const YamlNode& n) const;
+  std::string_view value(const YamlNode& n) const {
+    return std::string_view(pool_).substr(n.value_begin, n.value_size);
+  }
+  // The tag as written ("tag:yaml.org,2002:str", "!custom"), empty when none.
+  std::string_view tag(const YamlNode& n) const { return tags_[n.tag]; }
+  size_t node_count() const { return nodes_.size(); }
+  // True when the input held more than one document (only the first is used).
+  bool has_more_documents() const { return more_documents_; }
+
+  // The YAML 1.2 core-schema tag a node resolves to ("!!str", "!!int",
+  // "!!float", "!!bool", "!!null", "!!seq", "!!map"), as Go's yaml prints it.
+  std::string resolved_tag(const YamlNode& n) const;
+  // "!!str `foo`" / "!!map": how Go's yaml names a value it cannot decode,
+  // long scalars shortened as it does.
+  std::string describe(const YamlNode& n) const;
 
  private:
-  friend Result<Document> parse(std::string_view text, const Limits& limits);
-  std::deque<Node> nodes_;
-  const Node* root_ = nullptr;
+  friend class YamlBuilder;
+  std::vector<YamlNode> nodes_;
+  std::string pool_;
+  std::vector<std::string> tags_{""};
+  uint32_t root_ = 0;
+  bool more_documents_ = false;
+  friend Result<YamlDocument> parse_yaml(std::string_view text);
 };
 
-// Parses the first document of `text` (YAML 1.1/1.2 as libyaml reads it, with
-// merge keys "<<" applied). Errors carry the line and column and say what was
-// wrong: syntax, a repeated mapping key, nesting too deep, excessive aliasing.
-Result<Document> parse(std::string_view text, const Limits& limits = {});
+// Parses the first document of `text`. The error's message is worded as
+// Prometheus' YAML library words it ("yaml: ..."), with line and column set.
+// Input is untrusted: invalid UTF-8, control characters and nesting deeper
+// than kMaxYamlDepth are errors, never crashes. Documents are read with libyaml
+// (YAML 1.1 syntax; scalars resolve with the 1.2 core schema, as Go's yaml.v3).
+inline constexpr int kMaxYamlDepth = 1000;
+Result<YamlDocument> parse_yaml(std::string_view text);
 
-}  // namespace vigil::yaml
+}  // namespace vigil

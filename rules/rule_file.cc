@@ -16,7 +16,7 @@
 
 #include "model/names.h"
 #include "rules/template_check.h"
-#include "rules/yaml_util.h"
+#include "model/yaml.h"
 
 namespace vigil::rules {
 

@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build ccache pkg-config git python3
-  libyaml-cpp-dev libcurl4-openssl-dev libfmt-dev libcpp-httplib-dev doctest-dev
+  libcurl4-openssl-dev libfmt-dev libcpp-httplib-dev doctest-dev
   libre2-dev nlohmann-json3-dev libcli11-dev libhowardhinnant-date-dev libssl-dev libyaml-dev
 )
 if [[ "${1:-}" == "--peers" ]]; then
