@@ -8,7 +8,8 @@ namespace {
 bool is_alpha_(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-// Decodes one UTF-8 sequence at s[i]; returns its length, or 0 when invalid.
+}  // namespace
+
 int utf8_decode(std::string_view s, size_t i, uint32_t* cp) {
   auto b0 = static_cast<unsigned char>(s[i]);
   if (b0 < 0x80) {
@@ -35,7 +36,6 @@ int utf8_decode(std::string_view s, size_t i, uint32_t* cp) {
   if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF)) return 0;
   return len;
 }
-}  // namespace
 
 bool is_legacy_metric_name(std::string_view s) {
   if (s.empty()) return false;

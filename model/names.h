@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -10,6 +12,10 @@ inline constexpr std::string_view kMetricNameLabel = "__name__";
 // Classic names: [a-zA-Z_:][a-zA-Z0-9_:]* for metrics, [a-zA-Z_][a-zA-Z0-9_]* for labels.
 bool is_legacy_metric_name(std::string_view s);
 bool is_legacy_label_name(std::string_view s);
+
+// Decodes the UTF-8 sequence at s[i] into *cp; returns its length in bytes,
+// or 0 when it is not valid UTF-8 (overlong, surrogate, truncated, > U+10FFFF).
+int utf8_decode(std::string_view s, size_t i, uint32_t* cp);
 
 bool is_valid_utf8(std::string_view s);
 

@@ -1,5 +1,7 @@
 #include "model/yaml.h"
 
+#include "model/names.h"
+
 #include <string>
 #include <memory>
 #include <stdexcept>
@@ -12,30 +14,8 @@
 namespace vigil {
 namespace {
 
-// Decodes one UTF-8 sequence at s[i]; returns its length, or 0 when invalid.
-int utf8_sequence(std::string_view s, size_t i, char32_t* cp) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  int len;
-  char32_t v;
-  if (c < 0x80) { *cp = c; return 1; }
-  if ((c & 0xE0) == 0xC0) { len = 2; v = c & 0x1F; }
-  else if ((c & 0xF0) == 0xE0) { len = 3; v = c & 0x0F; }
-  else if ((c & 0xF8) == 0xF0) { len = 4; v = c & 0x07; }
-  else return 0;
-  if (i + len > s.size()) return 0;
-  for (int k = 1; k < len; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-    v = (v << 6) | (b(i + k) & 0x3F);
-  }
-  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (v < kMin[len] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-  *cp = v;
-  return len;
-}
-
 // YAML's printable set: what Go's yaml reader accepts.
-bool yaml_printable(char32_t c) {
+bool yaml_printable(uint32_t c) {
   return c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c <= 0x7E) || c == 0x85 ||
          (c >= 0xA0 && c <= 0xD7FF) || (c >= 0xE000 && c <= 0xFFFD && c != 0xFEFF) ||
          (c >= 0x10000 && c <= 0x10FFFF);
@@ -46,8 +26,8 @@ bool yaml_printable(char32_t c) {
 Result<void> check_characters(std::string_view text) {
   int line = 1, column = 1;
   for (size_t i = 0; i < text.size();) {
-    char32_t cp = 0;
-    int len = utf8_sequence(text, i, &cp);
+    uint32_t cp = 0;
+    int len = utf8_decode(text, i, &cp);
     if (len == 0) return fail("yaml: invalid UTF-8", line, column);
     if (!yaml_printable(cp) && !(cp == 0xFEFF && i == 0))
       return fail("yaml: control characters are not allowed", line, column);
