@@ -31,7 +31,7 @@ Token last(std::string_view in) {
 
 }  // namespace
 
-TEST_CASE("keywords are case-insensitive; fill is a name unless called") {
+TEST_CASE("keywords are case-insensitive, and fill is a name unless called") {
   CHECK(kinds("SUM BY Offset") == std::vector<Tok>{Tok::kSum, Tok::kBy, Tok::kOffset, Tok::kEOF});
   CHECK(kinds("fill + fill (0)") ==
         std::vector<Tok>{Tok::kIdentifier, Tok::kAdd, Tok::kFill, Tok::kLeftParen, Tok::kNumber,

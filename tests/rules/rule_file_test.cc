@@ -85,7 +85,7 @@ TEST_CASE("rule file: every field is loaded, in file order") {
   CHECK(r.file.rule_count() == 2);
 }
 
-TEST_CASE("rule file: interval 0 means the global interval; query_offset 0 is explicit") {
+TEST_CASE("rule file: interval 0 means the global interval, query_offset 0 is explicit") {
   auto r = parse_rule_file("groups:\n- name: a\n  interval: 0s\n  query_offset: 0s\n  rules: []\n");
   REQUIRE(r.ok());
   CHECK_FALSE(r.file.groups[0].interval.has_value());
