@@ -184,6 +184,17 @@ bool Lexer::accept(std::string_view chars) {
   return false;
 }
 
+// Parentheses are counted in every mode, so an unbalanced ')' is caught early.
+Token Lexer::paren(char c) {
+  if (c == '(') {
+    ++paren_depth_;
+    return emit(Tok::kLeftParen);
+  }
+  Token t = emit(Tok::kRightParen);
+  if (--paren_depth_ < 0) return error("unexpected right parenthesis ')'");
+  return t;
+}
+
 Token Lexer::emit(Tok k) {
   Token t{k, static_cast<int>(start_), in_.substr(start_, pos_ - start_), {}};
   start_ = pos_;
@@ -254,13 +265,8 @@ Token Lexer::statements() {
     case '\'': return string_token(static_cast<char>(r));
     case '`': return raw_string();
     case '(':
-      ++paren_depth_;
-      return emit(Tok::kLeftParen);
-    case ')': {
-      Token t = emit(Tok::kRightParen);
-      if (--paren_depth_ < 0) return error("unexpected right parenthesis ')'");
-      return t;
-    }
+    case ')':
+      return paren(static_cast<char>(r));
     case '{':
       brace_open_ = true;
       return emit(Tok::kLeftBrace);
@@ -325,13 +331,8 @@ Token Lexer::duration_state() {
       return t;
     }
     case '(':
-      ++paren_depth_;
-      return emit(Tok::kLeftParen);
-    case ')': {
-      Token t = emit(Tok::kRightParen);
-      if (--paren_depth_ < 0) return error("unexpected right parenthesis ')'");
-      return t;
-    }
+    case ')':
+      return paren(static_cast<char>(r));
     case '+': return emit(Tok::kAdd);
     case '-': return emit(Tok::kSub);
     case '*': return emit(Tok::kMul);

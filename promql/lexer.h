@@ -59,6 +59,7 @@ class Lexer {
   Token string_token(char quote);
   Token raw_string();
   Token keyword_or_identifier();
+  Token paren(char c);
   Token emit(Tok k);
   Token error(std::string msg);
   bool scan_number();
