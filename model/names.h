@@ -17,6 +17,9 @@ bool is_legacy_label_name(std::string_view s);
 // or 0 when it is not valid UTF-8 (overlong, surrogate, truncated, > U+10FFFF).
 int utf8_decode(std::string_view s, size_t i, uint32_t* cp);
 
+// Appends code point cp (at most U+10FFFF) to out as UTF-8.
+void append_utf8(std::string& out, uint32_t cp);
+
 bool is_valid_utf8(std::string_view s);
 
 // Prometheus 3 validates names under the UTF-8 scheme: any non-empty valid

@@ -68,35 +68,13 @@ bool is_duration_keyword_start(int c) {
 
 // Decodes the UTF-8 character at s[i]; invalid bytes decode as U+FFFD, width 1.
 uint32_t decode_rune(std::string_view s, size_t i, int* width) {
-  auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return *width = 1, b0;
-  int len = (b0 & 0xE0) == 0xC0 ? 2 : (b0 & 0xF0) == 0xE0 ? 3 : (b0 & 0xF8) == 0xF0 ? 4 : 0;
-  if (len && i + len <= s.size() && is_valid_utf8(s.substr(i, len))) {
-    uint32_t cp = b0 & (0x7F >> len);
-    for (int k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-    *width = len;
-    return cp;
+  uint32_t cp;
+  *width = utf8_decode(s, i, &cp);
+  if (*width == 0) {
+    *width = 1;
+    return 0xFFFD;
   }
-  *width = 1;
-  return 0xFFFD;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
+  return cp;
 }
 
 // Go's %q for a rune: a single-quoted character literal.

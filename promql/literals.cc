@@ -178,22 +178,7 @@ Result<std::string> unquote_string(std::string_view q) {
       case 'u':
       case 'U': {
         if (!hex(e == 'u' ? 4 : 8, &v) || v > 0x10FFFF || (v >= 0xD800 && v < 0xE000)) return fail("invalid syntax");
-        // Encode as UTF-8.
-        if (v < 0x80) {
-          out += static_cast<char>(v);
-        } else if (v < 0x800) {
-          out += static_cast<char>(0xC0 | (v >> 6));
-          out += static_cast<char>(0x80 | (v & 0x3F));
-        } else if (v < 0x10000) {
-          out += static_cast<char>(0xE0 | (v >> 12));
-          out += static_cast<char>(0x80 | ((v >> 6) & 0x3F));
-          out += static_cast<char>(0x80 | (v & 0x3F));
-        } else {
-          out += static_cast<char>(0xF0 | (v >> 18));
-          out += static_cast<char>(0x80 | ((v >> 12) & 0x3F));
-          out += static_cast<char>(0x80 | ((v >> 6) & 0x3F));
-          out += static_cast<char>(0x80 | (v & 0x3F));
-        }
+        append_utf8(out, v);
         break;
       }
       default:
