@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   CLI::App* check = app.add_subcommand("check", "Check rule files and configuration for errors.");
   check->require_subcommand(1);
   vigil::cli::register_check_rules(*check, &exit_code);
+  vigil::cli::register_check_config(*check, &exit_code);
+  vigil::cli::register_routes(app, &exit_code);
 
   try {
     app.parse(argc, argv);

@@ -101,6 +101,7 @@ class Builder {
       return r;
     }
     r.receiver = std::string(o.str("receiver"));
+    if (const ConfigValue* rv = o.find("receiver")) r.receiver_position = pos_of(*rv);
     r.matchers = matchers(o, "match", "match_re", "matchers");
     if (const ConfigValue* labels = o.find("labels"); labels && labels->is_map()) {
       for (const auto& [k, v] : labels->entries())
@@ -279,7 +280,7 @@ void check_route_references(const RouteConfig& r, const std::set<std::string>& r
   for (const RouteConfig& child : r.routes) check_route_references(child, receivers, intervals, errors);
   if (!r.receiver.empty() && !receivers.contains(r.receiver))
     errors.push_back({fmt::format("undefined receiver \"{}\" used in route", r.receiver),
-                      r.position.line, r.position.column});
+                      r.receiver_position.line, r.receiver_position.column});
   for (const auto* names : {&r.active_time_intervals, &r.mute_time_intervals})
     for (const std::string& ti : *names)
       if (!intervals.contains(ti))

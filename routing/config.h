@@ -50,7 +50,8 @@ struct RouteConfig {
   std::optional<Millis> group_wait, group_interval, repeat_interval;
   std::vector<Label> labels;  // values are templates; children inherit and override
   std::vector<RouteConfig> routes;
-  Position position;
+  Position position;           // the route's mapping
+  Position receiver_position;  // its receiver value, when written
 };
 
 struct InhibitRuleConfig {

@@ -1,0 +1,33 @@
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/routing_flags.h"
+#include "routing/check_config.h"
+
+namespace vigil::cli {
+
+void register_check_config(CLI::App& check, int* exit_code) {
+  auto* cmd = check.add_subcommand(
+      "config",
+      "Validate Alertmanager configuration files; output and exit codes follow amtool\n"
+      "check-config, and every error names its file, line and column.\n"
+      "Note: template files are found and read, but their Go template syntax is not\n"
+      "checked yet.");
+  auto files = std::make_shared<std::vector<std::string>>();
+  auto features = std::make_shared<std::string>();
+  cmd->add_option("config-files", *files, "The files to check (none: standard input)");
+  add_feature_flag(*cmd, *features);
+  cmd->callback([files, features, exit_code] {
+    routing::LoadOptions opts;
+    if (!apply_features(*features, opts, std::cerr)) {
+      *exit_code = 1;
+      return;
+    }
+    *exit_code = routing::check_config(*files, opts, std::cin, std::cout, std::cerr);
+  });
+}
+
+}  // namespace vigil::cli

@@ -1,0 +1,42 @@
+#pragma once
+
+// An alert as the router holds it (upstream types.Alert): labels identify it
+// (its fingerprint), startsAt/endsAt bound it, and updatedAt orders updates.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/duration.h"
+#include "model/labels.h"
+
+namespace vigil::routing {
+
+struct Alert {
+  Labels labels;
+  std::vector<Label> annotations;  // sorted by name
+  Millis starts_at = 0;
+  Millis ends_at = 0;  // 0: unknown (still firing)
+  Millis updated_at = 0;
+  // ends_at was not sent but set to arrival + resolve_timeout: a later update
+  // may move it earlier.
+  bool timeout = false;
+  std::string generator_url;
+
+  uint64_t fingerprint() const { return labels.fingerprint(); }
+  std::string_view name() const { return labels.get("alertname"); }
+  // Resolved at t: it has an end and the end is not after t.
+  bool resolved_at(Millis t) const { return ends_at != 0 && ends_at <= t; }
+};
+
+// Upstream's Alert.Merge of an existing alert and an update to it (same
+// labels): the newer update wins, the earliest start is kept, and an end is
+// only moved later by the older one when that end was sent, not timed out.
+Alert merge_alerts(const Alert& existing, const Alert& update, Millis now);
+
+// Whether upstream merges `update` into `existing` rather than replacing it:
+// when the update starts or ends within the existing alert's span.
+bool overlaps(const Alert& existing, const Alert& update);
+
+}  // namespace vigil::routing
