@@ -20,3 +20,53 @@ bool overlaps(const Alert& old, const Alert& a) {
 }
 
 }  // namespace vigil::routing
+
+#include <fmt/format.h>
+
+#include "model/names.h"
+
+namespace vigil::routing {
+
+Result<void> validate_alert(const Alert& a) {
+  if (a.starts_at == 0) return fail("start time missing");
+  if (a.ends_at != 0 && a.ends_at < a.starts_at) return fail("start time must be before end time");
+  if (a.labels.empty()) return fail("at least one label pair required");
+  for (const Label& l : a.labels) {
+    if (l.name.empty() || !is_valid_utf8(l.name))
+      return fail(fmt::format("invalid label set: invalid name {}", go_quote(l.name)));
+    if (!is_valid_utf8(l.value))
+      return fail(fmt::format("invalid label set: invalid value {}", go_quote(l.value)));
+  }
+  for (const Label& l : a.annotations) {
+    if (l.name.empty() || !is_valid_utf8(l.name))
+      return fail(fmt::format("invalid annotations: invalid name {}", go_quote(l.name)));
+    if (!is_valid_utf8(l.value))
+      return fail(fmt::format("invalid annotations: invalid value {}", go_quote(l.value)));
+  }
+  return {};
+}
+
+bool labels_before(const Labels& a, const Labels& b) {
+  if (a.size() != b.size()) return a.size() < b.size();
+  auto ia = a.begin(), ib = b.begin();
+  for (; ia != a.end(); ++ia, ++ib) {
+    // Walking both sorted sets: a name only `a` has sorts first and means a is
+    // missing a name b has later, and vice versa (Go compares the union).
+    if (ia->name != ib->name) return ia->name > ib->name;
+    if (ia->value != ib->value) return ia->value < ib->value;
+  }
+  return false;
+}
+
+bool alert_before(const Alert& a, const Alert& b) {
+  for (std::string_view key : {"job", "instance"}) {
+    const bool ha = a.labels.has(key), hb = b.labels.has(key);
+    if (!ha && !hb) continue;
+    if (!ha) return false;
+    if (!hb) return true;
+    if (a.labels.get(key) != b.labels.get(key)) return a.labels.get(key) < b.labels.get(key);
+  }
+  return labels_before(a.labels, b.labels);
+}
+
+}  // namespace vigil::routing

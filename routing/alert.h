@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/duration.h"
+#include "model/error.h"
 #include "model/labels.h"
 
 namespace vigil::routing {
@@ -38,5 +39,16 @@ Alert merge_alerts(const Alert& existing, const Alert& update, Millis now);
 // Whether upstream merges `update` into `existing` rather than replacing it:
 // when the update starts or ends within the existing alert's span.
 bool overlaps(const Alert& existing, const Alert& update);
+
+// Upstream's checks of a received alert: a start, an end not before it, at
+// least one label, valid label names and values.
+Result<void> validate_alert(const Alert& a);
+
+// The order notifications list alerts in (upstream AlertSlice): by `job`,
+// then `instance` (alerts that have them first), then by labels.
+bool alert_before(const Alert& a, const Alert& b);
+
+// Go's model.LabelSet.Before: fewer labels first, then by sorted names and values.
+bool labels_before(const Labels& a, const Labels& b);
 
 }  // namespace vigil::routing

@@ -1,0 +1,45 @@
+#pragma once
+
+// The alerts the router knows, one per fingerprint (upstream provider/mem):
+// a new report of an alert is merged into what is known, and alerts are
+// garbage-collected once resolved.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "model/duration.h"
+#include "routing/alert.h"
+
+namespace vigil::routing {
+
+class AlertStore {
+ public:
+  explicit AlertStore(Millis resolve_timeout = 5 * kMinute) : resolve_timeout_(resolve_timeout) {}
+
+  void set_resolve_timeout(Millis t);
+
+  // Receives an alert at `now` as upstream's API does: it is updated now;
+  // without startsAt it starts now (or at its endsAt); without endsAt it
+  // ends at now + resolve_timeout, an end a later report may move earlier.
+  // It is then merged with the alert of the same fingerprint when their
+  // spans overlap, else replaces it. Returns what is stored. The alert must
+  // have passed validate_alert (apart from the times set here).
+  std::shared_ptr<const Alert> put(Alert a, Millis now);
+
+  std::shared_ptr<const Alert> get(uint64_t fingerprint) const;
+  std::vector<std::shared_ptr<const Alert>> list() const;
+  size_t size() const;
+
+  // Removes the alerts resolved at `now` and returns them.
+  std::vector<std::shared_ptr<const Alert>> gc(Millis now);
+
+ private:
+  mutable std::mutex mu_;
+  Millis resolve_timeout_;
+  std::unordered_map<uint64_t, std::shared_ptr<const Alert>> alerts_;
+};
+
+}  // namespace vigil::routing

@@ -1,0 +1,138 @@
+#include "routing/nflog.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "model/file.h"
+
+namespace vigil::routing {
+
+std::string_view notify_reason_string(NotifyReason r) {
+  switch (r) {
+    case NotifyReason::kNone: return "none";
+    case NotifyReason::kFirstNotification: return "first notification";
+    case NotifyReason::kNewAlertsInGroup: return "new alerts added";
+    case NotifyReason::kNewResolvedAlerts: return "some alerts resolved";
+    case NotifyReason::kAllAlertsResolved: return "all alerts resolved";
+    case NotifyReason::kRepeatIntervalElapsed: return "repeat interval elapsed";
+  }
+  return "unknown";
+}
+
+namespace {
+
+bool subset(const std::unordered_set<uint64_t>& sub, const std::vector<uint64_t>& sorted) {
+  for (uint64_t h : sub)
+    if (!std::binary_search(sorted.begin(), sorted.end(), h)) return false;
+  return true;
+}
+
+}  // namespace
+
+NotifyReason needs_update(const NflogEntry* last, const std::unordered_set<uint64_t>& firing,
+                          const std::unordered_set<uint64_t>& resolved, bool send_resolved,
+                          Millis repeat_interval, Millis now) {
+  if (last == nullptr) return firing.empty() ? NotifyReason::kNone : NotifyReason::kFirstNotification;
+  if (!subset(firing, last->firing))
+    return last->firing.empty() ? NotifyReason::kFirstNotification : NotifyReason::kNewAlertsInGroup;
+  // All resolved: sent whatever send_resolved says, so that the log forgets
+  // the firing alerts; unless the receiver never heard of them.
+  if (firing.empty())
+    return last->firing.empty() ? NotifyReason::kNone : NotifyReason::kAllAlertsResolved;
+  if (send_resolved && !subset(resolved, last->resolved)) return NotifyReason::kNewResolvedAlerts;
+  if (last->timestamp < now - repeat_interval) return NotifyReason::kRepeatIntervalElapsed;
+  return NotifyReason::kNone;
+}
+
+NotificationLog::NotificationLog(const Clock& clock, Millis retention)
+    : clock_(clock), retention_(retention) {}
+
+std::string NotificationLog::key(std::string_view group_key, const IntegrationRef& r) {
+  return fmt::format("{}:{}/{}/{}", group_key, r.receiver, r.integration, r.index);
+}
+
+std::optional<NflogEntry> NotificationLog::query(std::string_view group_key, const IntegrationRef& r) const {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(key(group_key, r));
+  if (it == entries_.end()) return std::nullopt;
+  return it->second;
+}
+
+void NotificationLog::log(const IntegrationRef& r, std::string_view group_key, std::vector<uint64_t> firing,
+                          std::vector<uint64_t> resolved, Millis expiry) {
+  std::lock_guard lock(mu_);
+  const Millis now = clock_.now();
+  std::string k = key(group_key, r);
+  auto it = entries_.find(k);
+  // Never overwrite a newer entry (a clock that went backwards).
+  if (it != entries_.end() && it->second.timestamp > now) return;
+  std::sort(firing.begin(), firing.end());
+  std::sort(resolved.begin(), resolved.end());
+  Millis expires = now + (expiry > 0 && retention_ > expiry ? expiry : retention_);
+  entries_[k] = NflogEntry{std::string(group_key), r, now, std::move(firing), std::move(resolved), expires};
+}
+
+size_t NotificationLog::gc() {
+  std::lock_guard lock(mu_);
+  const Millis now = clock_.now();
+  return std::erase_if(entries_, [&](const auto& kv) { return kv.second.expires_at <= now; });
+}
+
+size_t NotificationLog::size() const {
+  std::lock_guard lock(mu_);
+  return entries_.size();
+}
+
+std::string NotificationLog::snapshot() const {
+  std::lock_guard lock(mu_);
+  nlohmann::json out = {{"version", 1}, {"entries", nlohmann::json::array()}};
+  for (const auto& [k, e] : entries_)
+    out["entries"].push_back({{"group_key", e.group_key}, {"receiver", e.receiver.receiver},
+                              {"integration", e.receiver.integration}, {"index", e.receiver.index},
+                              {"timestamp", e.timestamp}, {"firing", e.firing}, {"resolved", e.resolved},
+                              {"expires_at", e.expires_at}});
+  return out.dump();
+}
+
+Result<void> NotificationLog::restore(std::string_view text) {
+  std::map<std::string, NflogEntry, std::less<>> loaded;
+  try {
+    nlohmann::json in = nlohmann::json::parse(text);
+    for (const auto& j : in.at("entries")) {
+      NflogEntry e;
+      e.group_key = j.at("group_key").get<std::string>();
+      e.receiver = {j.at("receiver").get<std::string>(), j.at("integration").get<std::string>(),
+                    j.at("index").get<uint32_t>()};
+      e.timestamp = j.at("timestamp").get<Millis>();
+      e.firing = j.at("firing").get<std::vector<uint64_t>>();
+      e.resolved = j.at("resolved").get<std::vector<uint64_t>>();
+      std::sort(e.firing.begin(), e.firing.end());
+      std::sort(e.resolved.begin(), e.resolved.end());
+      e.expires_at = j.at("expires_at").get<Millis>();
+      std::string k = key(e.group_key, e.receiver);
+      loaded[k] = std::move(e);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return fail(fmt::format("invalid notification log snapshot: {}", e.what()));
+  }
+  std::lock_guard lock(mu_);
+  entries_ = std::move(loaded);
+  return {};
+}
+
+Result<void> NotificationLog::save(const std::string& path) const {
+  return write_file_atomic(path, snapshot());
+}
+
+Result<void> NotificationLog::load(const std::string& path) {
+  auto text = read_file(path);
+  if (!text) {
+    if (text.error().message.ends_with("no such file or directory")) return {};
+    return std::unexpected(text.error());
+  }
+  return restore(*text);
+}
+
+}  // namespace vigil::routing

@@ -1,0 +1,82 @@
+#pragma once
+
+// The notification log (upstream nflog/): for each aggregation group and
+// receiver integration, what was last sent successfully (the firing and
+// resolved alerts, by hash) and when. The dedup decision of upstream's
+// notify.DedupStage reads it: a flush notifies only when something changed
+// or the repeat interval has passed. Entries expire after the retention
+// (or twice the repeat interval, when shorter). Thread-safe.
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "model/clock.h"
+#include "model/error.h"
+
+namespace vigil::routing {
+
+// One integration of a receiver: upstream's nflogpb.Receiver.
+struct IntegrationRef {
+  std::string receiver;
+  std::string integration;  // "slack", "email", ...
+  uint32_t index = 0;
+};
+
+struct NflogEntry {
+  std::string group_key;
+  IntegrationRef receiver;
+  Millis timestamp = 0;            // when the notification succeeded
+  std::vector<uint64_t> firing;    // sorted
+  std::vector<uint64_t> resolved;  // sorted
+  Millis expires_at = 0;
+};
+
+enum class NotifyReason {
+  kNone,  // nothing to send
+  kFirstNotification,
+  kNewAlertsInGroup,
+  kNewResolvedAlerts,
+  kAllAlertsResolved,
+  kRepeatIntervalElapsed,
+};
+std::string_view notify_reason_string(NotifyReason r);  // upstream's wording
+
+// Upstream's DedupStage.needsUpdate: whether an integration must be told
+// about a group whose alerts are now `firing` and `resolved` (alert hashes),
+// given what it was last told (`last`, null for never).
+NotifyReason needs_update(const NflogEntry* last, const std::unordered_set<uint64_t>& firing,
+                          const std::unordered_set<uint64_t>& resolved, bool send_resolved,
+                          Millis repeat_interval, Millis now);
+
+class NotificationLog {
+ public:
+  explicit NotificationLog(const Clock& clock, Millis retention = 120 * kHour);
+
+  std::optional<NflogEntry> query(std::string_view group_key, const IntegrationRef& r) const;
+  // Records a successful notification at the clock's now; `expiry` (when
+  // positive and shorter than the retention) bounds how long it is kept.
+  void log(const IntegrationRef& r, std::string_view group_key, std::vector<uint64_t> firing,
+           std::vector<uint64_t> resolved, Millis expiry);
+  size_t gc();
+  size_t size() const;
+
+  std::string snapshot() const;
+  Result<void> restore(std::string_view json);
+  Result<void> save(const std::string& path) const;
+  Result<void> load(const std::string& path);
+
+ private:
+  static std::string key(std::string_view group_key, const IntegrationRef& r);
+  const Clock& clock_;
+  Millis retention_;
+  mutable std::mutex mu_;
+  std::map<std::string, NflogEntry, std::less<>> entries_;
+};
+
+}  // namespace vigil::routing

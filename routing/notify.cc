@@ -1,0 +1,89 @@
+#include "routing/notify.h"
+
+#include <algorithm>
+#include <atomic>
+#include <unordered_set>
+
+#include "routing/route_print.h"
+
+namespace vigil::routing {
+
+size_t Notification::firing_count() const {
+  return static_cast<size_t>(std::count_if(alerts.begin(), alerts.end(), [](const Alert& a) { return a.ends_at == 0; }));
+}
+
+NotifyPipeline::NotifyPipeline(Parts parts)
+    : parts_(std::move(parts)), intervals_(parts_.config->time_interval_set()) {}
+
+std::vector<Alert> NotifyPipeline::unmuted(const GroupFlush& f) const {
+  std::vector<Alert> out;
+  auto status = route_mute_status(*f.route, intervals_, f.now);
+  if (!status || status->muted) return out;
+  for (const Alert& a : f.alerts) {
+    if (parts_.inhibitor != nullptr && parts_.inhibitor->mutes(a.labels, f.now)) continue;
+    if (parts_.silences != nullptr && !parts_.silences->mutes(a.labels).empty()) continue;
+    out.push_back(a);
+  }
+  return out;
+}
+
+namespace {
+
+// Counts a flush's integrations down; the last one reports the outcome.
+struct Completion {
+  std::atomic<size_t> remaining;
+  std::atomic<bool> ok{true};
+  std::function<void(bool)> done;
+
+  void finish(bool success) {
+    if (!success) ok = false;
+    if (remaining.fetch_sub(1) == 1) done(ok.load());
+  }
+};
+
+}  // namespace
+
+void NotifyPipeline::flush(const GroupFlush& f, std::function<void(bool ok)> done) {
+  const ReceiverConfig* receiver = parts_.config->receiver(f.route->options().receiver);
+  std::vector<Alert> alerts = unmuted(f);
+  if (receiver == nullptr || receiver->integrations.empty() || alerts.empty()) return done(true);
+
+  std::unordered_set<uint64_t> firing_set, resolved_set;
+  std::vector<uint64_t> firing, resolved;
+  for (const Alert& a : alerts) {
+    const uint64_t h = a.fingerprint();
+    (a.ends_at == 0 ? firing_set : resolved_set).insert(h);
+    (a.ends_at == 0 ? firing : resolved).push_back(h);
+  }
+  const Millis repeat = f.route->options().repeat_interval;
+  auto completion = std::make_shared<Completion>();
+  completion->remaining = receiver->integrations.size();
+  completion->done = std::move(done);
+
+  for (const IntegrationConfig& ic : receiver->integrations) {
+    IntegrationRef ref{receiver->name, ic.type, static_cast<uint32_t>(ic.index)};
+    auto last = parts_.nflog->query(f.group_key, ref);
+    NotifyReason reason = needs_update(last ? &*last : nullptr, firing_set, resolved_set, ic.send_resolved,
+                                       repeat, f.now);
+    if (reason == NotifyReason::kNone) {
+      completion->finish(true);
+      continue;
+    }
+    auto log = [nflog = parts_.nflog, ref, key = f.group_key, firing, resolved, repeat, completion](bool ok) {
+      if (ok) nflog->log(ref, key, firing, resolved, 2 * repeat);
+      completion->finish(ok);
+    };
+    Notification n{parts_.config, receiver, &ic, f.group_key, f.group_labels, f.route->options().labels,
+                   {}, reason, f.now, f.flush_id};
+    for (const Alert& a : alerts)
+      if (a.ends_at == 0 || ic.send_resolved) n.alerts.push_back(a);
+    // Without send_resolved, an all-resolved group is only recorded.
+    if (n.firing_count() == 0 && !ic.send_resolved) {
+      log(true);
+      continue;
+    }
+    parts_.notifier->notify(n, std::move(log));
+  }
+}
+
+}  // namespace vigil::routing

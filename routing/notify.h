@@ -1,0 +1,79 @@
+#pragma once
+
+// The notify pipeline (upstream notify/notify.go) and the interface delivery
+// implements. For each group flush: alerts muted by inhibition are dropped,
+// then all of them when the route is outside its active_time_intervals or
+// inside a mute_time_interval, then the silenced ones; then, for each
+// integration of the route's receiver, the notification log decides whether
+// to notify (upstream's DedupStage), the Notifier delivers, and a success is
+// logged. The flush succeeds when every integration succeeded (or had
+// nothing to do).
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/clock.h"
+#include "routing/alert.h"
+#include "routing/config.h"
+#include "routing/dispatch.h"
+#include "routing/inhibit.h"
+#include "routing/nflog.h"
+#include "routing/silence.h"
+#include "routing/time_interval.h"
+
+namespace vigil::routing {
+
+// One integration to tell about one group.
+struct Notification {
+  std::shared_ptr<const Config> config;  // keeps receiver and integration alive
+  const ReceiverConfig* receiver = nullptr;
+  const IntegrationConfig* integration = nullptr;
+  std::string group_key;
+  Labels group_labels;
+  std::vector<Label> route_labels;  // the route's labels, unrendered templates
+  // What to send, in order: the firing alerts (ends_at 0) and, when the
+  // integration sends resolved notifications, the resolved ones.
+  std::vector<Alert> alerts;
+  NotifyReason reason = NotifyReason::kNone;
+  Millis now = 0;
+  uint64_t flush_id = 0;
+
+  size_t firing_count() const;
+};
+
+// Delivery: implemented by the notifiers (Slack, email, webhook, ...).
+class Notifier {
+ public:
+  virtual ~Notifier() = default;
+  // Delivers `n`, retrying as it sees fit, then calls done(true) once
+  // delivered or done(false) once given up. `done` may be called on any
+  // thread, before or after notify returns, but exactly once.
+  virtual void notify(const Notification& n, std::function<void(bool delivered)> done) = 0;
+};
+
+class NotifyPipeline {
+ public:
+  struct Parts {
+    std::shared_ptr<const Config> config;
+    const Inhibitor* inhibitor = nullptr;  // null: no inhibition
+    const Silences* silences = nullptr;    // null: no silences
+    NotificationLog* nflog = nullptr;      // required
+    Notifier* notifier = nullptr;          // required
+  };
+  explicit NotifyPipeline(Parts parts);
+
+  // Dispatcher::FlushFn.
+  void flush(const GroupFlush& f, std::function<void(bool ok)> done);
+
+  // The stages before delivery on their own: the alerts of a flush that are
+  // neither inhibited, nor time-muted, nor silenced.
+  std::vector<Alert> unmuted(const GroupFlush& f) const;
+
+ private:
+  Parts parts_;
+  TimeIntervals intervals_;
+};
+
+}  // namespace vigil::routing

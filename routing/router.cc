@@ -1,0 +1,117 @@
+#include "routing/router.h"
+
+#include <mutex>
+
+namespace vigil::routing {
+
+struct Router::Wiring {
+  std::shared_ptr<const Config> config;
+  std::shared_ptr<const Route> root;
+  std::unique_ptr<Inhibitor> inhibitor;
+  std::shared_ptr<NotifyPipeline> pipeline;
+  std::shared_ptr<Dispatcher> dispatcher;
+};
+
+Router::Router(std::shared_ptr<const Config> config, const Clock& clock, Notifier& notifier, Options opts)
+    : clock_(clock),
+      notifier_(notifier),
+      opts_(std::move(opts)),
+      store_(config->global.resolve_timeout),
+      silences_(clock, opts_.retention),
+      nflog_(clock, opts_.retention) {
+  wiring_ = wire(std::move(config));
+}
+
+Router::~Router() = default;
+
+std::shared_ptr<Router::Wiring> Router::wire(std::shared_ptr<const Config> config) {
+  auto w = std::make_shared<Wiring>();
+  w->config = std::move(config);
+  w->root = Route::build(w->config->route);
+  w->inhibitor = std::make_unique<Inhibitor>(w->config->inhibit_rules);
+  w->pipeline = std::make_shared<NotifyPipeline>(
+      NotifyPipeline::Parts{w->config, w->inhibitor.get(), &silences_, &nflog_, &notifier_});
+  // Completions may arrive after a reload replaced this wiring: they reach
+  // the dispatcher only while it lives. The pipeline (and through it the
+  // inhibitor it reads) stays alive with each flush.
+  auto self = std::make_shared<std::weak_ptr<Dispatcher>>();
+  std::weak_ptr<Wiring> weak_wiring = w;
+  w->dispatcher = std::make_shared<Dispatcher>(
+      w->root, clock_,
+      [self, pipeline = w->pipeline, weak_wiring](const GroupFlush& f, std::function<void(bool)> done) {
+        auto wiring = weak_wiring.lock();  // keeps the inhibitor alive during the flush
+        if (!wiring) return done(false);
+        pipeline->flush(f, [self, done = std::move(done)](bool ok) {
+          if (auto d = self->lock()) done(ok);
+        });
+      },
+      opts_.max_groups);
+  *self = w->dispatcher;
+  return w;
+}
+
+std::shared_ptr<Router::Wiring> Router::current() const {
+  std::shared_lock lock(mu_);
+  return wiring_;
+}
+
+Result<void> Router::restore() {
+  if (opts_.data_dir.empty()) return {};
+  if (auto r = silences_.load(opts_.data_dir + "/silences.json"); !r) return r;
+  return nflog_.load(opts_.data_dir + "/nflog.json");
+}
+
+Result<void> Router::snapshot() const {
+  if (opts_.data_dir.empty()) return {};
+  if (auto r = silences_.save(opts_.data_dir + "/silences.json"); !r) return r;
+  return nflog_.save(opts_.data_dir + "/nflog.json");
+}
+
+void Router::put_alerts(std::vector<Alert> alerts) {
+  auto w = current();
+  const Millis now = clock_.now();
+  for (Alert& a : alerts) {
+    auto stored = store_.put(std::move(a), now);
+    w->inhibitor->put(stored);
+    w->dispatcher->put(stored);
+  }
+}
+
+size_t Router::run_due() { return current()->dispatcher->run_due(); }
+
+std::optional<Millis> Router::next_due() const { return current()->dispatcher->next_due(); }
+
+void Router::maintenance() {
+  const Millis now = clock_.now();
+  store_.gc(now);
+  current()->inhibitor->gc(now);
+  silences_.gc();
+  nflog_.gc();
+}
+
+void Router::reload(std::shared_ptr<const Config> config) {
+  store_.set_resolve_timeout(config->global.resolve_timeout);
+  auto w = wire(std::move(config));
+  for (const auto& a : store_.list()) {
+    w->inhibitor->put(a);
+    w->dispatcher->put(a);
+  }
+  std::unique_lock lock(mu_);
+  wiring_ = std::move(w);
+}
+
+Router::AlertStatus Router::status(const Labels& labels) const {
+  AlertStatus s;
+  s.silenced_by = silences_.mutes(labels);
+  uint64_t by = 0;
+  if (current()->inhibitor->mutes(labels, clock_.now(), &by)) s.inhibited_by = by;
+  return s;
+}
+
+std::shared_ptr<const Config> Router::config() const { return current()->config; }
+
+std::vector<Dispatcher::GroupInfo> Router::groups() const { return current()->dispatcher->groups(); }
+
+size_t Router::group_count() const { return current()->dispatcher->group_count(); }
+
+}  // namespace vigil::routing

@@ -1,0 +1,89 @@
+#pragma once
+
+// The routing half of vigil in one object: the alert store, inhibition,
+// silences, the notification log, the dispatcher and the notify pipeline,
+// wired as Alertmanager wires them, for one configuration.
+//
+// A daemon creates one Router, calls restore() at start, put_alerts() for
+// every API POST, run_due() whenever next_due() has come (and after
+// put_alerts), maintenance() every few minutes and snapshot() on changes
+// and at shutdown. reload() swaps the configuration; a failed load simply
+// keeps the old Router configuration.
+
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "model/clock.h"
+#include "model/error.h"
+#include "routing/alert_store.h"
+#include "routing/config.h"
+#include "routing/dispatch.h"
+#include "routing/inhibit.h"
+#include "routing/nflog.h"
+#include "routing/notify.h"
+#include "routing/route.h"
+#include "routing/silence.h"
+
+namespace vigil::routing {
+
+class Router {
+ public:
+  struct Options {
+    std::string data_dir;  // where silences.json and nflog.json live; empty: nowhere
+    Millis retention = 120 * kHour;  // of expired silences and log entries
+    size_t max_groups = 0;           // 0: no limit on aggregation groups
+  };
+
+  Router(std::shared_ptr<const Config> config, const Clock& clock, Notifier& notifier, Options opts);
+  ~Router();
+
+  // Loads silences and the notification log from the data directory
+  // (missing files are an empty start).
+  Result<void> restore();
+  // Writes both atomically (temporary file, fsync, rename).
+  Result<void> snapshot() const;
+
+  // Receives alerts as Alertmanager's API does (see AlertStore::put); they
+  // are merged, handed to inhibition and routed into groups.
+  void put_alerts(std::vector<Alert> alerts);
+  size_t run_due();
+  std::optional<Millis> next_due() const;
+  // Drops resolved alerts and inhibition sources, expired silences and log
+  // entries past their retention.
+  void maintenance();
+  // A new configuration: routes, inhibition and groups are rebuilt from the
+  // alerts already known; silences and the log carry over.
+  void reload(std::shared_ptr<const Config> config);
+
+  struct AlertStatus {
+    std::vector<std::string> silenced_by;
+    std::optional<uint64_t> inhibited_by;  // a source alert's fingerprint
+  };
+  AlertStatus status(const Labels& labels) const;
+
+  AlertStore& alerts() { return store_; }
+  Silences& silences() { return silences_; }
+  NotificationLog& nflog() { return nflog_; }
+  std::shared_ptr<const Config> config() const;
+  std::vector<Dispatcher::GroupInfo> groups() const;
+  size_t group_count() const;
+
+ private:
+  struct Wiring;  // config, routes, inhibitor, pipeline, dispatcher
+  std::shared_ptr<Wiring> wire(std::shared_ptr<const Config> config);
+  std::shared_ptr<Wiring> current() const;
+
+  const Clock& clock_;
+  Notifier& notifier_;
+  Options opts_;
+  AlertStore store_;
+  Silences silences_;
+  NotificationLog nflog_;
+  mutable std::shared_mutex mu_;
+  std::shared_ptr<Wiring> wiring_;
+};
+
+}  // namespace vigil::routing

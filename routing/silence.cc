@@ -1,0 +1,312 @@
+#include "routing/silence.h"
+
+#include <algorithm>
+#include <random>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "model/file.h"
+#include "model/names.h"
+
+namespace vigil::routing {
+
+namespace {
+
+std::string new_uuid() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t hi = rng(), lo = rng();
+  hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
+  lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // RFC 4122 variant
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF, hi & 0xFFFF,
+                     lo >> 48, lo & 0xFFFFFFFFFFFFULL);
+}
+
+// The equality matcher a silence is indexed under: the first one with a value.
+const Matcher* index_matcher(const Silence& s) {
+  for (const Matcher& m : s.matchers)
+    if (m.type() == MatchType::kEqual && !m.value().empty()) return &m;
+  return nullptr;
+}
+
+std::string index_key(std::string_view name, std::string_view value) {
+  std::string k(name);
+  k += '\xff';
+  k += value;
+  return k;
+}
+
+bool same_matchers(const Silence& a, const Silence& b) {
+  return a.matchers == b.matchers;
+}
+
+MatchType match_type_from(std::string_view s) {
+  if (s == "!=") return MatchType::kNotEqual;
+  if (s == "=~") return MatchType::kRegex;
+  if (s == "!~") return MatchType::kNotRegex;
+  return MatchType::kEqual;
+}
+
+}  // namespace
+
+std::string_view silence_state_string(SilenceState s) {
+  switch (s) {
+    case SilenceState::kExpired: return "expired";
+    case SilenceState::kActive: return "active";
+    case SilenceState::kPending: return "pending";
+  }
+  return "expired";
+}
+
+SilenceState Silence::state_at(Millis t) const {
+  if (t < starts_at) return SilenceState::kPending;
+  if (t > ends_at) return SilenceState::kExpired;
+  return SilenceState::kActive;
+}
+
+bool Silence::matches(const Labels& ls) const {
+  for (const Matcher& m : matchers)
+    if (!m.matches(ls.get(m.name()))) return false;
+  return true;
+}
+
+Silences::Silences(const Clock& clock, Millis retention, MatcherSyntax syntax)
+    : clock_(clock), retention_(retention), syntax_(syntax) {}
+
+Result<void> Silences::validate(const Silence& s) const {
+  auto invalid = [](std::string msg) { return fail("invalid silence: " + msg); };
+  if (s.matchers.empty()) return invalid("at least one matcher required");
+  bool all_match_empty = true;
+  for (size_t i = 0; i < s.matchers.size(); ++i) {
+    const Matcher& m = s.matchers[i];
+    if (!is_valid_label_name(m.name(), syntax_))
+      return invalid(fmt::format("invalid label matcher {}: invalid label name {}", i, go_quote(m.name())));
+    if ((m.type() == MatchType::kEqual || m.type() == MatchType::kNotEqual) && !is_valid_utf8(m.value()))
+      return invalid(fmt::format("invalid label matcher {}: invalid label value {}", i, go_quote(m.value())));
+    const bool matches_empty =
+        (m.type() == MatchType::kEqual || m.type() == MatchType::kRegex) && m.matches("");
+    all_match_empty = all_match_empty && matches_empty;
+  }
+  if (all_match_empty) return invalid("at least one matcher must not match the empty string");
+  if (s.starts_at == 0) return invalid("invalid zero start timestamp");
+  if (s.ends_at == 0) return invalid("invalid zero end timestamp");
+  if (s.ends_at < s.starts_at) return invalid("end time must not be before start time");
+  return {};
+}
+
+void Silences::index(const Silence& s) {
+  if (const Matcher* m = index_matcher(s)) by_equal_[index_key(m->name(), m->value())].push_back(s.id);
+  else unindexed_.push_back(s.id);
+}
+
+void Silences::unindex(const Silence& s) {
+  auto drop = [&](std::vector<std::string>& ids) { std::erase(ids, s.id); };
+  if (const Matcher* m = index_matcher(s)) {
+    auto it = by_equal_.find(index_key(m->name(), m->value()));
+    if (it != by_equal_.end()) {
+      drop(it->second);
+      if (it->second.empty()) by_equal_.erase(it);
+    }
+  } else {
+    drop(unindexed_);
+  }
+}
+
+void Silences::store(Silence s) {
+  auto it = silences_.find(s.id);
+  if (it != silences_.end()) {
+    unindex(it->second.silence);
+  } else {
+    ++version_;
+  }
+  index(s);
+  Millis expires = s.ends_at + retention_;
+  std::string id = s.id;
+  silences_[id] = Entry{std::move(s), expires};
+}
+
+Result<std::string> Silences::set(Silence s) {
+  std::lock_guard lock(mu_);
+  const Millis now = clock_.now();
+  if (s.starts_at == 0) s.starts_at = now;
+  if (auto ok = validate(s); !ok) return std::unexpected(ok.error());
+  auto prev = silences_.find(s.id);
+  if (!s.id.empty() && prev == silences_.end()) return fail("silence not found");
+  if (prev != silences_.end()) {
+    const Silence& p = prev->second.silence;
+    // In place only when what and when it mutes stay as they are.
+    bool can_update = same_matchers(p, s);
+    switch (p.state_at(now)) {
+      case SilenceState::kActive:
+        can_update = can_update && p.starts_at / 1000 == s.starts_at / 1000 && s.ends_at >= now;
+        break;
+      case SilenceState::kPending:
+        can_update = can_update && s.starts_at >= now;
+        break;
+      case SilenceState::kExpired:
+        can_update = false;
+    }
+    if (can_update) {
+      s.updated_at = now;
+      std::string id = s.id;
+      store(std::move(s));
+      return id;
+    }
+  }
+  std::string old_id = s.id;
+  s.id = new_uuid();
+  s.starts_at = std::max(s.starts_at, now);
+  s.updated_at = now;
+  if (prev != silences_.end() && prev->second.silence.state_at(now) != SilenceState::kExpired)
+    (void)expire_locked(old_id, now);
+  std::string id = s.id;
+  store(std::move(s));
+  return id;
+}
+
+Result<void> Silences::expire_locked(const std::string& id, Millis now) {
+  auto it = silences_.find(id);
+  if (it == silences_.end()) return fail("silence not found");
+  Silence s = it->second.silence;
+  switch (s.state_at(now)) {
+    case SilenceState::kExpired: return {};
+    case SilenceState::kActive: s.ends_at = now; break;
+    case SilenceState::kPending: s.starts_at = s.ends_at = now; break;
+  }
+  s.updated_at = now;
+  store(std::move(s));
+  return {};
+}
+
+Result<void> Silences::expire(std::string_view id) {
+  std::lock_guard lock(mu_);
+  return expire_locked(std::string(id), clock_.now());
+}
+
+std::optional<Silence> Silences::get(std::string_view id) const {
+  std::lock_guard lock(mu_);
+  auto it = silences_.find(id);
+  if (it == silences_.end()) return std::nullopt;
+  return it->second.silence;
+}
+
+std::vector<Silence> Silences::list() const {
+  std::lock_guard lock(mu_);
+  std::vector<Silence> out;
+  out.reserve(silences_.size());
+  for (const auto& [id, e] : silences_) out.push_back(e.silence);
+  return out;
+}
+
+size_t Silences::count(SilenceState state) const {
+  std::lock_guard lock(mu_);
+  const Millis now = clock_.now();
+  return static_cast<size_t>(std::count_if(silences_.begin(), silences_.end(), [&](const auto& kv) {
+    return kv.second.silence.state_at(now) == state;
+  }));
+}
+
+uint64_t Silences::version() const {
+  std::lock_guard lock(mu_);
+  return version_;
+}
+
+std::vector<std::string> Silences::mutes(const Labels& ls) const {
+  std::lock_guard lock(mu_);
+  const Millis now = clock_.now();
+  std::vector<std::string> out;
+  auto consider = [&](const std::string& id) {
+    const Silence& s = silences_.find(id)->second.silence;
+    if (s.state_at(now) == SilenceState::kActive && s.matches(ls)) out.push_back(id);
+  };
+  for (const Label& l : ls) {
+    auto it = by_equal_.find(index_key(l.name, l.value));
+    if (it != by_equal_.end())
+      for (const std::string& id : it->second) consider(id);
+  }
+  for (const std::string& id : unindexed_) consider(id);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+size_t Silences::gc() {
+  std::lock_guard lock(mu_);
+  const Millis now = clock_.now();
+  size_t n = 0;
+  for (auto it = silences_.begin(); it != silences_.end();) {
+    if (it->second.expires_at <= now) {
+      unindex(it->second.silence);
+      it = silences_.erase(it);
+      ++n;
+    } else {
+      ++it;
+    }
+  }
+  return n;
+}
+
+std::string Silences::snapshot() const {
+  std::lock_guard lock(mu_);
+  nlohmann::json out = {{"version", 1}, {"silences", nlohmann::json::array()}};
+  for (const auto& [id, e] : silences_) {
+    const Silence& s = e.silence;
+    nlohmann::json ms = nlohmann::json::array();
+    for (const Matcher& m : s.matchers)
+      ms.push_back({{"name", m.name()}, {"value", m.value()}, {"type", match_type_string(m.type())}});
+    out["silences"].push_back({{"id", s.id}, {"matchers", ms}, {"starts_at", s.starts_at},
+                               {"ends_at", s.ends_at}, {"updated_at", s.updated_at},
+                               {"created_by", s.created_by}, {"comment", s.comment},
+                               {"expires_at", e.expires_at}});
+  }
+  return out.dump();
+}
+
+Result<void> Silences::restore(std::string_view text) {
+  std::map<std::string, Entry, std::less<>> loaded;
+  try {
+    nlohmann::json in = nlohmann::json::parse(text);
+    for (const auto& j : in.at("silences")) {
+      Entry e;
+      Silence& s = e.silence;
+      s.id = j.at("id").get<std::string>();
+      for (const auto& jm : j.at("matchers")) {
+        auto m = make_matcher(match_type_from(jm.at("type").get<std::string>()),
+                              jm.at("name").get<std::string>(), jm.at("value").get<std::string>());
+        if (!m) return fail(fmt::format("silence {}: {}", s.id, m.error().message));
+        s.matchers.push_back(std::move(*m));
+      }
+      s.starts_at = j.at("starts_at").get<Millis>();
+      s.ends_at = j.at("ends_at").get<Millis>();
+      s.updated_at = j.at("updated_at").get<Millis>();
+      s.created_by = j.value("created_by", "");
+      s.comment = j.value("comment", "");
+      e.expires_at = j.at("expires_at").get<Millis>();
+      loaded[s.id] = std::move(e);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return fail(fmt::format("invalid silences snapshot: {}", e.what()));
+  }
+  std::lock_guard lock(mu_);
+  silences_.clear();
+  by_equal_.clear();
+  unindexed_.clear();
+  for (auto& [id, e] : loaded) {
+    index(e.silence);
+    silences_[id] = std::move(e);
+    ++version_;
+  }
+  return {};
+}
+
+Result<void> Silences::save(const std::string& path) const { return write_file_atomic(path, snapshot()); }
+
+Result<void> Silences::load(const std::string& path) {
+  auto text = read_file(path);
+  if (!text) {
+    if (text.error().message.ends_with("no such file or directory")) return {};
+    return std::unexpected(text.error());
+  }
+  return restore(*text);
+}
+
+}  // namespace vigil::routing
