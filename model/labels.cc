@@ -39,6 +39,13 @@ Labels::Labels(std::vector<Label> ls) : labels_(std::move(ls)) {
 }
 
 std::string_view Labels::get(std::string_view name) const {
+  // Label sets are small: comparing lengths first over a short scan beats a
+  // binary search of string comparisons (matchers and routing ask a lot).
+  if (labels_.size() <= 16) {
+    for (const auto& l : labels_)
+      if (l.name.size() == name.size() && l.name == name) return l.value;
+    return {};
+  }
   auto it = std::lower_bound(labels_.begin(), labels_.end(), name,
                              [](const Label& l, std::string_view n) { return l.name < n; });
   if (it != labels_.end() && it->name == name) return it->value;

@@ -1,5 +1,7 @@
 #include "routing/alert.h"
 
+#include <algorithm>
+
 namespace vigil::routing {
 
 Alert merge_alerts(const Alert& a, const Alert& o, Millis now) {
@@ -56,6 +58,45 @@ bool labels_before(const Labels& a, const Labels& b) {
     if (ia->value != ib->value) return ia->value < ib->value;
   }
   return false;
+}
+
+namespace {
+
+// alert_before with the job and instance looked up once per alert.
+struct SortKey {
+  std::string_view job, instance;
+  bool has_job, has_instance;
+  const FlushedAlert* alert;
+};
+
+bool key_before(const SortKey& a, const SortKey& b) {
+  if (a.has_job || b.has_job) {
+    if (!a.has_job) return false;
+    if (!b.has_job) return true;
+    if (a.job != b.job) return a.job < b.job;
+  }
+  if (a.has_instance || b.has_instance) {
+    if (!a.has_instance) return false;
+    if (!b.has_instance) return true;
+    if (a.instance != b.instance) return a.instance < b.instance;
+  }
+  return labels_before((*a.alert)->labels, (*b.alert)->labels);
+}
+
+}  // namespace
+
+void sort_for_notification(std::vector<FlushedAlert>& alerts) {
+  std::vector<SortKey> keys;
+  keys.reserve(alerts.size());
+  for (const FlushedAlert& a : alerts) {
+    const Labels& l = a->labels;
+    keys.push_back({l.get("job"), l.get("instance"), l.has("job"), l.has("instance"), &a});
+  }
+  std::sort(keys.begin(), keys.end(), key_before);
+  std::vector<FlushedAlert> sorted;
+  sorted.reserve(alerts.size());
+  for (const SortKey& k : keys) sorted.push_back(*k.alert);
+  alerts = std::move(sorted);
 }
 
 bool alert_before(const Alert& a, const Alert& b) {

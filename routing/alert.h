@@ -4,6 +4,7 @@
 // (its fingerprint), startsAt/endsAt bound it, and updatedAt orders updates.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,10 +26,21 @@ struct Alert {
   bool timeout = false;
   std::string generator_url;
 
-  uint64_t fingerprint() const { return labels.fingerprint(); }
+  uint64_t fingerprint() const { return labels.hash(); }  // the fingerprint, computed once
   std::string_view name() const { return labels.get("alertname"); }
   // Resolved at t: it has an end and the end is not after t.
   bool resolved_at(Millis t) const { return ends_at != 0 && ends_at <= t; }
+};
+
+// An alert as a flush saw it: resolved or still firing at the flush's time
+// (a firing alert's end is not shown to receivers: ends_at() is 0).
+struct FlushedAlert {
+  std::shared_ptr<const Alert> alert;
+  bool resolved = false;
+
+  const Alert& operator*() const { return *alert; }
+  const Alert* operator->() const { return alert.get(); }
+  Millis ends_at() const { return resolved ? alert->ends_at : 0; }
 };
 
 // Upstream's Alert.Merge of an existing alert and an update to it (same
@@ -47,6 +59,7 @@ Result<void> validate_alert(const Alert& a);
 // The order notifications list alerts in (upstream AlertSlice): by `job`,
 // then `instance` (alerts that have them first), then by labels.
 bool alert_before(const Alert& a, const Alert& b);
+void sort_for_notification(std::vector<FlushedAlert>& alerts);
 
 // Go's model.LabelSet.Before: fewer labels first, then by sorted names and values.
 bool labels_before(const Labels& a, const Labels& b);

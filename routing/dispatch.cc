@@ -39,8 +39,7 @@ void Dispatcher::put(const std::shared_ptr<const Alert>& alert) {
   match_scratch_.clear();
   root_->match(alert->labels, match_scratch_);
   for (const Route* r : match_scratch_) {
-    Labels labels = r->group_labels(alert->labels);
-    const uint64_t fp = labels.fingerprint();
+    const uint64_t fp = r->group_fingerprint(alert->labels);
     auto& groups = by_route_[static_cast<size_t>(r->index())];
     auto it = groups.find(fp);
     if (it != groups.end()) {
@@ -54,8 +53,8 @@ void Dispatcher::put(const std::shared_ptr<const Alert>& alert) {
     auto g = std::make_unique<Group>();
     g->id = next_id_++;
     g->route = r;
-    g->key = group_key(*r, labels);
-    g->labels = std::move(labels);
+    g->labels = r->group_labels(alert->labels);
+    g->key = group_key(*r, g->labels);
     g->labels_fp = fp;
     g->alerts[alert->fingerprint()] = alert;
     // An alert that started long enough ago has waited already.
@@ -99,12 +98,8 @@ size_t Dispatcher::run_due() {
       if (g.alerts.empty()) continue;
       GroupFlush f{g.key, g.labels, g.route, ++g.flushes, now, {}};
       f.alerts.reserve(g.alerts.size());
-      for (const auto& [fp, a] : g.alerts) {
-        Alert copy = *a;
-        if (!copy.resolved_at(now)) copy.ends_at = 0;  // still firing as of this flush
-        f.alerts.push_back(std::move(copy));
-      }
-      std::sort(f.alerts.begin(), f.alerts.end(), alert_before);
+      for (const auto& [fp, a] : g.alerts) f.alerts.push_back({a, a->resolved_at(now)});
+      sort_for_notification(f.alerts);
       g.in_flight = true;
       flushes.push_back(std::move(f));
       ids.push_back(g.id);
@@ -112,8 +107,8 @@ size_t Dispatcher::run_due() {
   }
   for (size_t i = 0; i < flushes.size(); ++i) {
     std::vector<std::pair<uint64_t, Millis>> resolved;
-    for (const Alert& a : flushes[i].alerts)
-      if (a.ends_at != 0) resolved.emplace_back(a.fingerprint(), a.updated_at);
+    for (const FlushedAlert& a : flushes[i].alerts)
+      if (a.resolved) resolved.emplace_back(a->fingerprint(), a->updated_at);
     const uint64_t id = ids[i];
     flush_(flushes[i], [this, id, resolved = std::move(resolved)](bool ok) { flushed(id, ok, resolved); });
   }

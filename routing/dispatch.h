@@ -36,9 +36,8 @@ struct GroupFlush {
   const Route* route = nullptr;  // receiver, repeat interval, time intervals, labels
   uint64_t flush_id = 0;         // 1, 2, ... per group
   Millis now = 0;
-  // The group's alerts as of `now`, in notification order; those still
-  // firing have ends_at 0.
-  std::vector<Alert> alerts;
+  // The group's alerts as of `now`, in notification order.
+  std::vector<FlushedAlert> alerts;
 };
 
 // Upstream's group key: the route's key, ":", the group labels as Go prints

@@ -43,34 +43,62 @@ bool InhibitRule::inhibits(const Labels& source, const Labels& target) const {
 
 Inhibitor::Inhibitor(const std::vector<InhibitRuleConfig>& rules) {
   rules_.reserve(rules.size());
-  for (const InhibitRuleConfig& r : rules) rules_.push_back({InhibitRule(r), {}});
+  for (const InhibitRuleConfig& r : rules) rules_.emplace_back(r);
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    const InhibitRule& r = rules_[i];
+    auto c = std::find_if(classes_.begin(), classes_.end(), [&](const Class& k) {
+      return k.first->target().items() == r.target().items() && k.first->equal() == r.equal();
+    });
+    if (c == classes_.end()) c = classes_.insert(classes_.end(), Class{&r, {}, {}});
+    c->rules.push_back(i);
+    class_of_.push_back(static_cast<size_t>(c - classes_.begin()));
+    auto eq = std::find_if(r.source().begin(), r.source().end(), [](const Matcher& m) {
+      return m.type() == MatchType::kEqual && !m.value().empty();
+    });
+    if (eq == r.source().end()) {
+      unindexed_rules_.push_back(i);
+      continue;
+    }
+    source_index_[eq->name() + '\xff' + eq->value()].push_back(i);
+    if (std::find(source_index_names_.begin(), source_index_names_.end(), eq->name()) == source_index_names_.end())
+      source_index_names_.push_back(eq->name());
+  }
 }
 
 void Inhibitor::put(const std::shared_ptr<const Alert>& alert) {
   std::lock_guard lock(mu_);
   const uint64_t fp = alert->fingerprint();
-  for (RuleState& rs : rules_) {
-    if (!rs.rule.source().matches(alert->labels)) continue;
-    auto& bucket = rs.sources[rs.rule.equal_key(alert->labels)];
-    auto it = std::find_if(bucket.begin(), bucket.end(),
-                           [&](const auto& a) { return a->fingerprint() == fp && a->labels == alert->labels; });
-    if (it != bucket.end()) *it = alert;
-    else bucket.push_back(alert);
+  std::vector<size_t> candidates = unindexed_rules_;
+  for (const std::string& name : source_index_names_) {
+    std::string_view v = alert->labels.get(name);
+    if (v.empty()) continue;
+    auto it = source_index_.find(name + '\xff' + std::string(v));
+    if (it != source_index_.end()) candidates.insert(candidates.end(), it->second.begin(), it->second.end());
+  }
+  for (size_t i : candidates) {
+    if (!rules_[i].source().matches(alert->labels)) continue;
+    Class& c = classes_[class_of_[i]];
+    auto& bucket = c.sources[c.first->equal_key(alert->labels)];
+    auto it = std::find_if(bucket.begin(), bucket.end(), [&](const Source& s) {
+      return s.rule == i && s.alert->fingerprint() == fp && s.alert->labels == alert->labels;
+    });
+    if (it != bucket.end()) it->alert = alert;
+    else bucket.push_back({alert, i});
   }
 }
 
 bool Inhibitor::mutes(const Labels& labels, Millis now, uint64_t* by) const {
   std::lock_guard lock(mu_);
-  for (const RuleState& rs : rules_) {
-    const InhibitRule& r = rs.rule;
-    if (!r.target().matches(labels)) continue;
-    auto it = rs.sources.find(r.equal_key(labels));
-    if (it == rs.sources.end()) continue;
-    const bool two_sided = r.source().matches(labels);
-    for (const auto& src : it->second) {
-      if (src->resolved_at(now) || !r.equal_values(src->labels, labels)) continue;
-      if (two_sided && r.target().matches(src->labels)) continue;
-      if (by != nullptr) *by = src->fingerprint();
+  for (const Class& c : classes_) {
+    if (c.sources.empty() || !c.first->target().matches(labels)) continue;
+    auto it = c.sources.find(c.first->equal_key(labels));
+    if (it == c.sources.end()) continue;
+    for (const Source& src : it->second) {
+      const InhibitRule& r = rules_[src.rule];
+      if (src.alert->resolved_at(now) || !r.equal_values(src.alert->labels, labels)) continue;
+      // A target that is also a source is not muted by sources that are also targets.
+      if (r.source().matches(labels) && r.target().matches(src.alert->labels)) continue;
+      if (by != nullptr) *by = src.alert->fingerprint();
       return true;
     }
   }
@@ -80,10 +108,10 @@ bool Inhibitor::mutes(const Labels& labels, Millis now, uint64_t* by) const {
 size_t Inhibitor::gc(Millis now) {
   std::lock_guard lock(mu_);
   size_t n = 0;
-  for (RuleState& rs : rules_) {
-    for (auto it = rs.sources.begin(); it != rs.sources.end();) {
-      n += std::erase_if(it->second, [&](const auto& a) { return a->resolved_at(now); });
-      it = it->second.empty() ? rs.sources.erase(it) : std::next(it);
+  for (Class& c : classes_) {
+    for (auto it = c.sources.begin(); it != c.sources.end();) {
+      n += std::erase_if(it->second, [&](const Source& s) { return s.alert->resolved_at(now); });
+      it = it->second.empty() ? c.sources.erase(it) : std::next(it);
     }
   }
   return n;
@@ -92,8 +120,8 @@ size_t Inhibitor::gc(Millis now) {
 size_t Inhibitor::source_count() const {
   std::lock_guard lock(mu_);
   size_t n = 0;
-  for (const RuleState& rs : rules_)
-    for (const auto& [k, v] : rs.sources) n += v.size();
+  for (const Class& c : classes_)
+    for (const auto& [k, v] : c.sources) n += v.size();
   return n;
 }
 

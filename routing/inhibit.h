@@ -59,12 +59,25 @@ class Inhibitor {
   size_t source_count() const;
 
  private:
-  struct RuleState {
-    InhibitRule rule;
-    // equal_key -> the source alerts with those equal values.
-    std::unordered_map<uint64_t, std::vector<std::shared_ptr<const Alert>>> sources;
+  // Rules with the same target matchers and equal labels share one index of
+  // source alerts, so an alert is matched and keyed once per such class.
+  struct Source {
+    std::shared_ptr<const Alert> alert;
+    size_t rule;  // which rule's source side it matched
   };
-  std::vector<RuleState> rules_;
+  struct Class {
+    const InhibitRule* first;  // target and equal of every rule in the class
+    std::vector<size_t> rules;
+    std::unordered_map<uint64_t, std::vector<Source>> sources;  // by equal_key
+  };
+  std::vector<InhibitRule> rules_;
+  std::vector<size_t> class_of_;  // per rule
+  // Rules by one equality matcher of their source side ("name\xffvalue"),
+  // so that an alert is checked only against rules it may be a source for.
+  std::vector<std::string> source_index_names_;
+  std::unordered_map<std::string, std::vector<size_t>> source_index_;
+  std::vector<size_t> unindexed_rules_;
+  std::vector<Class> classes_;
   mutable std::mutex mu_;
 };
 

@@ -9,19 +9,20 @@
 namespace vigil::routing {
 
 size_t Notification::firing_count() const {
-  return static_cast<size_t>(std::count_if(alerts.begin(), alerts.end(), [](const Alert& a) { return a.ends_at == 0; }));
+  return static_cast<size_t>(
+      std::count_if(alerts.begin(), alerts.end(), [](const FlushedAlert& a) { return !a.resolved; }));
 }
 
 NotifyPipeline::NotifyPipeline(Parts parts)
     : parts_(std::move(parts)), intervals_(parts_.config->time_interval_set()) {}
 
-std::vector<Alert> NotifyPipeline::unmuted(const GroupFlush& f) const {
-  std::vector<Alert> out;
+std::vector<FlushedAlert> NotifyPipeline::unmuted(const GroupFlush& f) const {
+  std::vector<FlushedAlert> out;
   auto status = route_mute_status(*f.route, intervals_, f.now);
   if (!status || status->muted) return out;
-  for (const Alert& a : f.alerts) {
-    if (parts_.inhibitor != nullptr && parts_.inhibitor->mutes(a.labels, f.now)) continue;
-    if (parts_.silences != nullptr && !parts_.silences->mutes(a.labels).empty()) continue;
+  for (const FlushedAlert& a : f.alerts) {
+    if (parts_.inhibitor != nullptr && parts_.inhibitor->mutes(a->labels, f.now)) continue;
+    if (parts_.silences != nullptr && !parts_.silences->mutes(a->labels).empty()) continue;
     out.push_back(a);
   }
   return out;
@@ -45,15 +46,15 @@ struct Completion {
 
 void NotifyPipeline::flush(const GroupFlush& f, std::function<void(bool ok)> done) {
   const ReceiverConfig* receiver = parts_.config->receiver(f.route->options().receiver);
-  std::vector<Alert> alerts = unmuted(f);
+  std::vector<FlushedAlert> alerts = unmuted(f);
   if (receiver == nullptr || receiver->integrations.empty() || alerts.empty()) return done(true);
 
   std::unordered_set<uint64_t> firing_set, resolved_set;
   std::vector<uint64_t> firing, resolved;
-  for (const Alert& a : alerts) {
-    const uint64_t h = a.fingerprint();
-    (a.ends_at == 0 ? firing_set : resolved_set).insert(h);
-    (a.ends_at == 0 ? firing : resolved).push_back(h);
+  for (const FlushedAlert& a : alerts) {
+    const uint64_t h = a->fingerprint();
+    (a.resolved ? resolved_set : firing_set).insert(h);
+    (a.resolved ? resolved : firing).push_back(h);
   }
   const Millis repeat = f.route->options().repeat_interval;
   auto completion = std::make_shared<Completion>();
@@ -75,8 +76,8 @@ void NotifyPipeline::flush(const GroupFlush& f, std::function<void(bool ok)> don
     };
     Notification n{parts_.config, receiver, &ic, f.group_key, f.group_labels, f.route->options().labels,
                    {}, reason, f.now, f.flush_id};
-    for (const Alert& a : alerts)
-      if (a.ends_at == 0 || ic.send_resolved) n.alerts.push_back(a);
+    for (const FlushedAlert& a : alerts)
+      if (!a.resolved || ic.send_resolved) n.alerts.push_back(a);
     // Without send_resolved, an all-resolved group is only recorded.
     if (n.firing_count() == 0 && !ic.send_resolved) {
       log(true);

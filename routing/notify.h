@@ -33,9 +33,9 @@ struct Notification {
   std::string group_key;
   Labels group_labels;
   std::vector<Label> route_labels;  // the route's labels, unrendered templates
-  // What to send, in order: the firing alerts (ends_at 0) and, when the
-  // integration sends resolved notifications, the resolved ones.
-  std::vector<Alert> alerts;
+  // What to send, in order: the firing alerts and, when the integration
+  // sends resolved notifications, the resolved ones.
+  std::vector<FlushedAlert> alerts;
   NotifyReason reason = NotifyReason::kNone;
   Millis now = 0;
   uint64_t flush_id = 0;
@@ -69,7 +69,7 @@ class NotifyPipeline {
 
   // The stages before delivery on their own: the alerts of a flush that are
   // neither inhibited, nor time-muted, nor silenced.
-  std::vector<Alert> unmuted(const GroupFlush& f) const;
+  std::vector<FlushedAlert> unmuted(const GroupFlush& f) const;
 
  private:
   Parts parts_;

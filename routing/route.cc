@@ -81,6 +81,23 @@ Labels Route::group_labels(const Labels& alert) const {
   return Labels(std::move(out));
 }
 
+uint64_t Route::group_fingerprint(const Labels& alert) const {
+  if (opts_.group_by_all) return alert.hash();
+  // Labels::fingerprint over the group labels: FNV-1a of name, 0xff, value, 0xff.
+  uint64_t h = 14695981039346656037ULL;
+  auto add = [&](std::string_view s) {
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL;
+  };
+  for (const std::string& name : opts_.group_by) {
+    std::string_view v = alert.get(name);
+    if (v.empty()) continue;
+    add(name);
+    add(v);
+  }
+  return h;
+}
+
 void Route::walk(const std::function<void(const Route&)>& visit) const {
   visit(*this);
   for (const auto& c : routes_) c->walk(visit);

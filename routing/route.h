@@ -54,8 +54,10 @@ class Route {
   const std::string& key() const { return key_; }
   std::string id() const;
 
-  // The alert's labels restricted to group_by (all of them with `...`).
+  // The alert's labels restricted to group_by (all of them with `...`),
+  // and their fingerprint, computed without building them.
   Labels group_labels(const Labels& alert) const;
+  uint64_t group_fingerprint(const Labels& alert) const;
 
   void walk(const std::function<void(const Route&)>& visit) const;
 

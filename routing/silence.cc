@@ -22,18 +22,21 @@ std::string new_uuid() {
                      lo >> 48, lo & 0xFFFFFFFFFFFFULL);
 }
 
-// The equality matcher a silence is indexed under: the first one with a value.
-const Matcher* index_matcher(const Silence& s) {
-  for (const Matcher& m : s.matchers)
-    if (m.type() == MatchType::kEqual && !m.value().empty()) return &m;
-  return nullptr;
+constexpr uint64_t kFnvOffset = 14695981039346656037ULL;
+constexpr uint64_t kFnvPrime = 1099511628211ULL;
+
+uint64_t fnv(uint64_t h, std::string_view s) {
+  for (unsigned char c : s) h = (h ^ c) * kFnvPrime;
+  return (h ^ 0xff) * kFnvPrime;
 }
 
-std::string index_key(std::string_view name, std::string_view value) {
-  std::string k(name);
-  k += '\xff';
-  k += value;
-  return k;
+// The names and values of a silence's equality matchers, sorted by name.
+std::vector<std::pair<std::string_view, std::string_view>> equalities(const Silence& s) {
+  std::vector<std::pair<std::string_view, std::string_view>> out;
+  for (const Matcher& m : s.matchers)
+    if (m.type() == MatchType::kEqual && !m.value().empty()) out.emplace_back(m.name(), m.value());
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 bool same_matchers(const Silence& a, const Silence& b) {
@@ -95,20 +98,40 @@ Result<void> Silences::validate(const Silence& s) const {
 }
 
 void Silences::index(const Silence& s) {
-  if (const Matcher* m = index_matcher(s)) by_equal_[index_key(m->name(), m->value())].push_back(s.id);
-  else unindexed_.push_back(s.id);
+  auto eq = equalities(s);
+  if (eq.empty()) {
+    unindexed_.push_back(s.id);
+    return;
+  }
+  std::vector<std::string> names;
+  uint64_t key = kFnvOffset;
+  for (const auto& [n, v] : eq) {
+    names.emplace_back(n);
+    key = fnv(key, v);
+  }
+  auto shape = std::find_if(shapes_.begin(), shapes_.end(), [&](const Shape& sh) { return sh.names == names; });
+  if (shape == shapes_.end()) shape = shapes_.insert(shapes_.end(), Shape{std::move(names), {}, 0});
+  shape->ids[key].push_back(s.id);
+  ++shape->count;
 }
 
 void Silences::unindex(const Silence& s) {
-  auto drop = [&](std::vector<std::string>& ids) { std::erase(ids, s.id); };
-  if (const Matcher* m = index_matcher(s)) {
-    auto it = by_equal_.find(index_key(m->name(), m->value()));
-    if (it != by_equal_.end()) {
-      drop(it->second);
-      if (it->second.empty()) by_equal_.erase(it);
-    }
-  } else {
-    drop(unindexed_);
+  auto eq = equalities(s);
+  if (eq.empty()) {
+    std::erase(unindexed_, s.id);
+    return;
+  }
+  uint64_t key = kFnvOffset;
+  for (const auto& [n, v] : eq) key = fnv(key, v);
+  for (auto sh = shapes_.begin(); sh != shapes_.end(); ++sh) {
+    if (sh->names.size() != eq.size() ||
+        !std::equal(sh->names.begin(), sh->names.end(), eq.begin(), [](const std::string& a, const auto& b) { return a == b.first; }))
+      continue;
+    auto it = sh->ids.find(key);
+    if (it == sh->ids.end() || std::erase(it->second, s.id) == 0) continue;
+    if (it->second.empty()) sh->ids.erase(it);
+    if (--sh->count == 0) shapes_.erase(sh);
+    return;
   }
 }
 
@@ -219,9 +242,11 @@ std::vector<std::string> Silences::mutes(const Labels& ls) const {
     const Silence& s = silences_.find(id)->second.silence;
     if (s.state_at(now) == SilenceState::kActive && s.matches(ls)) out.push_back(id);
   };
-  for (const Label& l : ls) {
-    auto it = by_equal_.find(index_key(l.name, l.value));
-    if (it != by_equal_.end())
+  for (const Shape& sh : shapes_) {
+    uint64_t key = kFnvOffset;
+    for (const std::string& n : sh.names) key = fnv(key, ls.get(n));
+    auto it = sh.ids.find(key);
+    if (it != sh.ids.end())
       for (const std::string& id : it->second) consider(id);
   }
   for (const std::string& id : unindexed_) consider(id);
@@ -288,7 +313,7 @@ Result<void> Silences::restore(std::string_view text) {
   }
   std::lock_guard lock(mu_);
   silences_.clear();
-  by_equal_.clear();
+  shapes_.clear();
   unindexed_.clear();
   for (auto& [id, e] : loaded) {
     index(e.silence);

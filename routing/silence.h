@@ -91,9 +91,16 @@ class Silences {
   MatcherSyntax syntax_;
   mutable std::mutex mu_;
   std::map<std::string, Entry, std::less<>> silences_;
-  // "name\xffvalue" of one equality matcher per silence -> silence ids;
-  // silences without an equality matcher are always candidates.
-  std::unordered_map<std::string, std::vector<std::string>> by_equal_;
+  // Silences are indexed by all their equality matchers together: for each
+  // set of names used that way (a "shape"), a hash of the values -> ids. An
+  // alert is looked up once per shape. Silences without equality matchers
+  // are always candidates.
+  struct Shape {
+    std::vector<std::string> names;  // sorted
+    std::unordered_map<uint64_t, std::vector<std::string>> ids;
+    size_t count = 0;
+  };
+  std::vector<Shape> shapes_;
   std::vector<std::string> unindexed_;
   uint64_t version_ = 0;
 };

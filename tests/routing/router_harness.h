@@ -33,9 +33,9 @@ class RecordingNotifier : public Notifier {
  public:
   void notify(const Notification& n, std::function<void(bool)> done) override {
     Sent s{n.receiver->name, n.integration->type, n.group_key, {}, {}, n.reason, n.now};
-    for (const Alert& a : n.alerts) {
-      std::string name = a.name().empty() ? a.labels.to_string() : std::string(a.name());
-      (a.ends_at == 0 ? s.firing : s.resolved).push_back(name);
+    for (const FlushedAlert& a : n.alerts) {
+      std::string name = a->name().empty() ? a->labels.to_string() : std::string(a->name());
+      (a.resolved ? s.resolved : s.firing).push_back(name);
     }
     sent.push_back(std::move(s));
     if (defer) pending.push_back(std::move(done));
