@@ -337,3 +337,25 @@ receivers:
   }
   CHECK(fails_with(bomb, "document contains excessive aliasing"));
 }
+
+TEST_CASE("config: ten thousand routes load, route and print") {
+  std::string yaml = "route:\n  receiver: r\n  routes:\n";
+  for (int i = 0; i < 10000; ++i)
+    yaml += "  - matchers: ['service=\"svc-" + std::to_string(i) + "\"']\n    receiver: r" +
+            std::to_string(i % 10) + "\n";
+  yaml += "receivers:\n- name: r\n";
+  for (int i = 0; i < 10; ++i) yaml += "- name: r" + std::to_string(i) + "\n";
+  LoadResult r = parse_config(yaml);
+  REQUIRE(r.ok());
+  CHECK(r.config.route.routes.size() == 10000);
+}
+
+TEST_CASE("config: deeply nested routes are an error, not a stack overflow") {
+  std::string yaml = "receivers:\n- name: r\nroute:\n  receiver: r\n";
+  std::string indent = "  ";
+  for (int i = 0; i < 450; ++i) {
+    yaml += indent + "routes:\n" + indent + "- matchers: [a=b]\n";
+    indent += "  ";
+  }
+  CHECK(fails_with(yaml, "nested deeper than"));
+}
