@@ -129,8 +129,11 @@ void register_routes(CLI::App& app, int* exit_code) {
   auto* test_cmd = routes->add_subcommand(
       "test",
       "Print the receivers an alert with the given labels reaches, in routing order.\n"
-      "With --file, run routing unit tests instead (see routing/route_tests.h for the\n"
-      "format; output and exit codes as promtool test rules).");
+      "With --file, run routing unit tests instead: YAML naming a config_file and a list\n"
+      "of tests, each with the alert's labels, the receivers it must reach, and\n"
+      "optionally `at` (a time for time intervals), `firing` (other alerts) and\n"
+      "`inhibited` or `inhibited_by`; see examples/bot-core/alertmanager/routes_test.yml.\n"
+      "Output and exit codes as promtool test rules.");
   add_config_flag(*test_cmd, *args);
   test_cmd->add_flag("--tree", args->tree, "Print the matching routes as a tree");
   test_cmd->add_option("--verify.receivers", args->verify,

@@ -47,7 +47,8 @@ class Router {
   Result<void> snapshot() const;
 
   // Receives alerts as Alertmanager's API does (see AlertStore::put); they
-  // are merged, handed to inhibition and routed into groups.
+  // are merged, handed to inhibition and routed into groups. Callers check
+  // each with validate_alert first (its start and end may still be unset).
   void put_alerts(std::vector<Alert> alerts);
   size_t run_due();
   std::optional<Millis> next_due() const;
