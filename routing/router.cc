@@ -67,14 +67,22 @@ Result<void> Router::snapshot() const {
   return nflog_.save(opts_.data_dir + "/nflog.json");
 }
 
-void Router::put_alerts(std::vector<Alert> alerts) {
+std::vector<Error> Router::put_alerts(std::vector<Alert> alerts) {
   auto w = current();
   const Millis now = clock_.now();
+  std::vector<Error> errors;
   for (Alert& a : alerts) {
+    // Upstream validates once the start is known.
+    if (a.starts_at == 0) a.starts_at = a.ends_at != 0 ? a.ends_at : now;
+    if (auto ok = validate_alert(a); !ok) {
+      errors.push_back(ok.error());
+      continue;
+    }
     auto stored = store_.put(std::move(a), now);
     w->inhibitor->put(stored);
     w->dispatcher->put(stored);
   }
+  return errors;
 }
 
 size_t Router::run_due() { return current()->dispatcher->run_due(); }

@@ -46,10 +46,10 @@ class Router {
   // Writes both atomically (temporary file, fsync, rename).
   Result<void> snapshot() const;
 
-  // Receives alerts as Alertmanager's API does (see AlertStore::put); they
-  // are merged, handed to inhibition and routed into groups. Callers check
-  // each with validate_alert first (its start and end may still be unset).
-  void put_alerts(std::vector<Alert> alerts);
+  // Receives alerts as Alertmanager's API does (see AlertStore::put): the
+  // valid ones are merged, handed to inhibition and routed into groups; the
+  // others are left out, one error each (upstream answers 400 with them).
+  std::vector<Error> put_alerts(std::vector<Alert> alerts);
   size_t run_due();
   std::optional<Millis> next_due() const;
   // Drops resolved alerts and inhibition sources, expired silences and log

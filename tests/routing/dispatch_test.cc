@@ -394,3 +394,19 @@ TEST_CASE("router: a reload rebuilds groups without notifying twice") {
   REQUIRE(sent.size() == 1);
   CHECK(sent[0].receiver == "ops");
 }
+
+TEST_CASE("router: invalid alerts are refused, valid ones taken") {
+  Harness h(kConfig);
+  Alert good;
+  good.labels = Labels{{"alertname", "A"}};
+  Alert no_labels;
+  Alert backwards;
+  backwards.labels = Labels{{"alertname", "B"}};
+  backwards.starts_at = kT0;
+  backwards.ends_at = kT0 - 1;
+  auto errors = h.router->put_alerts({good, no_labels, backwards});
+  REQUIRE(errors.size() == 2);
+  CHECK(errors[0].message == "at least one label pair required");
+  CHECK(errors[1].message == "start time must be before end time");
+  CHECK(h.router->alerts().size() == 1);
+}
