@@ -172,7 +172,9 @@ Result<SeriesDesc> parse_series_desc(std::string_view text) {
     } else if (!in_braces && (c == ' ' || c == '\t')) break;
   }
   std::string_view metric = text.substr(0, i);
-  auto expr = parse_expr(metric);
+  ParseOptions opts;
+  opts.allow_empty_selectors = true;
+  auto expr = parse_expr(metric, opts);
   if (!expr) return std::unexpected(expr.error());
   const auto* vs = as<VectorSelector>(expr->get());
   if (!vs || vs->mods.at != AtKind::kNone || vs->mods.offset != 0) {

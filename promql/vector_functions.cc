@@ -399,12 +399,34 @@ std::string rfc3339(int64_t ms) {
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", c.year, c.month, c.day, c.hour, c.minute, sec);
 }
 
-// histogram_quantile and histogram_fraction: classic histograms are the
-// series of one label set differing only in `le`.
-Mat bucket_function(Evaluator& ev, const Call& c, bool quantile) {
-  std::vector<std::vector<double>> scalars;
-  size_t vec_arg = quantile ? 1 : 2;
-  for (size_t i = 0; i < vec_arg; ++i) scalars.push_back(ev.eval_scalar_steps(unwrap_parens(*c.args[i])));
+// Upstream's label value for a quantile: "0.0", "0.25", "1.0", "+Inf".
+std::string quantile_label(double q) {
+  if (q == 1) return "1.0";
+  if (q == 0) return "0.0";
+  if (q == -1) return "-1.0";
+  std::string s = go_format_float(q, 'g', -1);
+  if (std::isfinite(q) && s.find_first_of("e.") == std::string::npos) s += ".0";
+  return s;
+}
+
+enum class BucketMode { kQuantile, kQuantiles, kFraction };
+
+// histogram_quantile, histogram_quantiles and histogram_fraction: classic
+// histograms are the series of one label set differing only in `le`.
+Mat bucket_function(Evaluator& ev, const Call& c, BucketMode mode) {
+  size_t vec_arg = mode == BucketMode::kQuantile ? 1 : mode == BucketMode::kFraction ? 2 : 0;
+  std::string quantile_name;
+  std::vector<std::vector<double>> scalars;  // per scalar argument, per step
+  std::vector<const Expr*> scalar_exprs;
+  for (size_t i = 0; i < c.args.size(); ++i) {
+    if (i == vec_arg) continue;
+    if (mode == BucketMode::kQuantiles && i == 1) {
+      quantile_name = ev.eval_string(*c.args[1]);
+      continue;
+    }
+    scalars.push_back(ev.eval_scalar_steps(unwrap_parens(*c.args[i])));
+    scalar_exprs.push_back(c.args[i].get());
+  }
   Mat in = ev.eval(*c.args[vec_arg]);
   const Expr& vec_expr = *c.args[vec_arg];
   // Group series by their labels without `le`, once.
@@ -417,8 +439,7 @@ Mat bucket_function(Evaluator& ev, const Call& c, bool quantile) {
   std::vector<double> bound(in.size());
   std::unordered_map<uint64_t, std::vector<size_t>> index;
   for (size_t i = 0; i < in.size(); ++i) {
-    std::string_view le = in[i].labels.get("le");
-    auto b = parse_bucket_bound(le);
+    auto b = parse_bucket_bound(in[i].labels.get("le"));
     if (!b) continue;
     bound[i] = *b;
     Labels key = LabelsBuilder(in[i].labels).del("le").build();
@@ -437,14 +458,17 @@ Mat bucket_function(Evaluator& ev, const Call& c, bool quantile) {
   const Grid& g = ev.grid();
   OutputBuilder out(ev.ctx());
   StepCursor cur(in);
+  std::vector<Bucket> work;
   for (int64_t step = 0; step < g.steps(); ++step) {
     int64_t t = g.at(step);
     const auto& items = cur.values(t);
-    if (quantile) {
-      double q = scalars[0][step];
-      if (std::isnan(q) || q < 0 || q > 1) {
-        ev.ctx().warn(fmt::format("quantile value should be between 0 and 1, got {}", go_format_float(q, 'g', -1)),
-                      c.args[0]->pos);
+    if (mode != BucketMode::kFraction) {
+      for (size_t k = 0; k < scalars.size(); ++k) {
+        double q = scalars[k][step];
+        if (std::isnan(q) || q < 0 || q > 1) {
+          ev.ctx().warn(fmt::format("quantile value should be between 0 and 1, got {}", go_format_float(q, 'g', -1)),
+                        scalar_exprs[k]->pos);
+        }
       }
     }
     for (auto& gr : groups) gr.buckets.clear();
@@ -459,12 +483,20 @@ Mat bucket_function(Evaluator& ev, const Call& c, bool quantile) {
       }
       groups[group_of[it.series]].buckets.push_back({bound[it.series], it.value});
     }
-    for (auto& gr : groups) {
-      if (gr.buckets.empty()) continue;
-      double v;
-      if (quantile) {
+    if (mode == BucketMode::kFraction) {
+      for (auto& gr : groups) {
+        if (gr.buckets.empty()) continue;
+        out.add(gr.labels, true, t, bucket_fraction(scalars[0][step], scalars[1][step], gr.buckets));
+      }
+      continue;
+    }
+    for (size_t k = 0; k < scalars.size(); ++k) {
+      double q = scalars[k][step];
+      for (auto& gr : groups) {
+        if (gr.buckets.empty()) continue;
+        work = gr.buckets;
         Monotonicity mono;
-        v = bucket_quantile(scalars[0][step], gr.buckets, mono);
+        double v = bucket_quantile(q, work, mono);
         if (mono.forced) {
           std::string msg =
               "input to histogram_quantile needed to be fixed for monotonicity (see "
@@ -476,10 +508,12 @@ Mat bucket_function(Evaluator& ev, const Call& c, bool quantile) {
                              go_format_float(mono.max_diff, 'g', 2), rfc3339(t), rfc3339(t));
           ev.ctx().info(std::move(msg), vec_expr.pos);
         }
-      } else {
-        v = bucket_fraction(scalars[0][step], scalars[1][step], gr.buckets);
+        if (mode == BucketMode::kQuantiles) {
+          out.add(LabelsBuilder(gr.labels).set(quantile_name, quantile_label(q)).build(), true, t, v);
+        } else {
+          out.add(gr.labels, true, t, v);
+        }
       }
-      out.add(gr.labels, true, t, v);
     }
   }
   ev.ctx().release(count_points(in));
@@ -742,8 +776,9 @@ Mat eval_function(Evaluator& ev, const Call& c) {
   if (name == "clamp" || name == "clamp_min" || name == "clamp_max") return clamp_function(ev, c);
   if (name == "round") return round_function(ev, c);
   if (name.starts_with("sort")) return sort_function(ev, c);
-  if (name == "histogram_quantile") return bucket_function(ev, c, true);
-  if (name == "histogram_fraction") return bucket_function(ev, c, false);
+  if (name == "histogram_quantile") return bucket_function(ev, c, BucketMode::kQuantile);
+  if (name == "histogram_quantiles") return bucket_function(ev, c, BucketMode::kQuantiles);
+  if (name == "histogram_fraction") return bucket_function(ev, c, BucketMode::kFraction);
   if (name == "histogram_count" || name == "histogram_sum" || name == "histogram_avg" ||
       name == "histogram_stddev" || name == "histogram_stdvar") {
     // These read native histograms only; float samples yield nothing.
