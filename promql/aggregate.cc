@@ -70,23 +70,6 @@ struct Acc {
   std::vector<double> values;
 };
 
-double quantile_of(double q, std::vector<double>& values) {
-  if (values.empty() || std::isnan(q)) return std::nan("");
-  if (q < 0) return -std::numeric_limits<double>::infinity();
-  if (q > 1) return std::numeric_limits<double>::infinity();
-  // NaN sorts first, as upstream's value order.
-  std::sort(values.begin(), values.end(), [](double a, double b) {
-    if (std::isnan(a)) return !std::isnan(b);
-    return a < b;
-  });
-  double n = static_cast<double>(values.size());
-  double rank = q * (n - 1);
-  double lower = std::max(0.0, std::floor(rank));
-  double upper = std::min(n - 1, lower + 1);
-  double weight = rank - std::floor(rank);
-  return values[static_cast<size_t>(lower)] * (1 - weight) + values[static_cast<size_t>(upper)] * weight;
-}
-
 void accumulate(AggregateOp op, Acc& a, double f, bool drop) {
   if (!a.seen) {
     a = Acc{};
@@ -158,7 +141,7 @@ double finish(AggregateOp op, Acc& a, double q) {
     case AggregateOp::kCount: return a.count;
     case AggregateOp::kStdvar: return a.value / a.count;
     case AggregateOp::kStddev: return std::sqrt(a.value / a.count);
-    case AggregateOp::kQuantile: return quantile_of(q, a.values);
+    case AggregateOp::kQuantile: return quantile(q, a.values);
     case AggregateOp::kSum: return a.value + a.comp;
     default: return a.value;
   }

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "promql/functions.h"
+#include "promql/numeric.h"
 
 namespace vigil::promql::detail {
 
@@ -207,6 +208,25 @@ uint64_t prometheus_labels_hash(const Labels& ls) {
   return xxh64(reinterpret_cast<const unsigned char*>(b.data()), b.size());
 }
 
+Labels absent_labels(const Expr& arg) {
+  const VectorSelector* vs = as<VectorSelector>(&arg);
+  if (auto* ms = as<MatrixSelector>(&arg)) vs = ms->selector.get();
+  if (!vs) return {};
+  LabelsBuilder b;
+  std::vector<std::string> seen;
+  for (const auto& m : vs->matchers) {
+    if (m.name() == "__name__") continue;
+    bool dup = std::find(seen.begin(), seen.end(), m.name()) != seen.end();
+    if (m.type() == MatchType::kEqual && !dup) {
+      b.set(m.name(), m.value());
+      seen.push_back(m.name());
+    } else {
+      b.del(m.name());
+    }
+  }
+  return b.build();
+}
+
 // ---------------------------------------------------------------------------
 
 namespace {
@@ -238,12 +258,6 @@ double duration_seconds(const Expr& e, const QueryContext& ctx) {
     case DurationOp::kMaxOf: return std::max(side(d->lhs), side(d->rhs));
   }
   return 0;
-}
-
-int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
 }
 
 }  // namespace

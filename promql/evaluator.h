@@ -150,6 +150,10 @@ uint64_t prometheus_labels_hash(const Labels& ls);
 // Merges series whose label sets collide into one when their points do not
 // overlap; fails when they do.
 Mat merge_same_labelsets(QueryContext& ctx, Mat m);
+// The labels absent() and absent_over_time() give their output: the
+// equality matchers of a selector argument, except __name__ and names matched
+// more than once.
+Labels absent_labels(const Expr& arg);
 // Total points held by a matrix.
 int64_t count_points(const Mat& m);
 // The first expression under any parentheses.

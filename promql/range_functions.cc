@@ -157,25 +157,9 @@ double variance(const Window& w) {
 std::optional<double> k_stdvar(const Window& w) { return variance(w); }
 std::optional<double> k_stddev(const Window& w) { return std::sqrt(variance(w)); }
 
-double sorted_quantile(double q, std::vector<double>& values) {
-  if (values.empty() || std::isnan(q)) return std::nan("");
-  if (q < 0) return -std::numeric_limits<double>::infinity();
-  if (q > 1) return std::numeric_limits<double>::infinity();
-  std::sort(values.begin(), values.end(), [](double a, double b) {
-    if (std::isnan(a)) return !std::isnan(b);
-    return a < b;
-  });
-  double n = static_cast<double>(values.size());
-  double rank = q * (n - 1);
-  double lower = std::max(0.0, std::floor(rank));
-  double upper = std::min(n - 1, lower + 1);
-  double weight = rank - std::floor(rank);
-  return values[static_cast<size_t>(lower)] * (1 - weight) + values[static_cast<size_t>(upper)] * weight;
-}
-
 std::optional<double> k_quantile(const Window& w) {
   std::vector<double> values(w.v.begin(), w.v.end());
-  return sorted_quantile(w.args[0], values);
+  return quantile(w.args[0], values);
 }
 
 std::optional<double> k_mad(const Window& w) {
@@ -183,9 +167,9 @@ std::optional<double> k_mad(const Window& w) {
   for (double f : values) {
     if (std::isnan(f)) return std::nan("");
   }
-  double median = sorted_quantile(0.5, values);
+  double median = quantile(0.5, values);
   for (double& f : values) f = std::fabs(f - median);
-  return sorted_quantile(0.5, values);
+  return quantile(0.5, values);
 }
 
 std::optional<double> k_changes(const Window& w) {
@@ -371,25 +355,6 @@ bool counter_like_name(std::string_view name) {
     if (name.ends_with(suffix)) return true;
   }
   return false;
-}
-
-Labels absent_labels(const Expr& arg) {
-  const VectorSelector* vs = nullptr;
-  if (auto* ms = as<MatrixSelector>(&arg)) vs = ms->selector.get();
-  if (!vs) return {};
-  LabelsBuilder b;
-  std::vector<std::string> seen;
-  for (const auto& m : vs->matchers) {
-    if (m.name() == "__name__") continue;
-    bool dup = std::find(seen.begin(), seen.end(), m.name()) != seen.end();
-    if (m.type() == MatchType::kEqual && !dup) {
-      b.set(m.name(), m.value());
-      seen.push_back(m.name());
-    } else {
-      b.del(m.name());
-    }
-  }
-  return b.build();
 }
 
 }  // namespace

@@ -69,12 +69,6 @@ const MathFunction kMath[] = {
 
 // ---- calendar (UTC), for the date functions ---------------------------------
 
-int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
-
 struct Civil {
   int64_t year;
   int month, day, hour, minute, weekday, yday;
@@ -581,24 +575,6 @@ Mat sort_function(Evaluator& ev, const Call& c) {
 }
 
 // ---- the rest ----------------------------------------------------------------
-
-Labels absent_labels(const Expr& arg) {
-  auto* vs = as<VectorSelector>(&arg);
-  if (!vs) return {};
-  LabelsBuilder b;
-  std::vector<std::string> seen;
-  for (const auto& m : vs->matchers) {
-    if (m.name() == "__name__") continue;
-    bool dup = std::find(seen.begin(), seen.end(), m.name()) != seen.end();
-    if (m.type() == MatchType::kEqual && !dup) {
-      b.set(m.name(), m.value());
-      seen.push_back(m.name());
-    } else {
-      b.del(m.name());
-    }
-  }
-  return b.build();
-}
 
 Mat absent(Evaluator& ev, const Call& c) {
   Mat in = ev.eval(*c.args[0]);
