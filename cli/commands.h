@@ -9,5 +9,6 @@ namespace vigil::cli {
 // 1 failure, 3 lint problems with --lint-fatal.
 void register_check_rules(CLI::App& check, int* exit_code);
 void register_test_promql(CLI::App& test, int* exit_code);
+void register_test_rules(CLI::App& test, int* exit_code);
 
 }  // namespace vigil::cli

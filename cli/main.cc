@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   CLI::App* test = app.add_subcommand("test", "Run test scripts and rule unit tests.");
   test->require_subcommand(1);
   vigil::cli::register_test_promql(*test, &exit_code);
+  vigil::cli::register_test_rules(*test, &exit_code);
 
   try {
     app.parse(argc, argv);
