@@ -73,3 +73,57 @@ std::string format_duration(Millis ms) {
 }
 
 }  // namespace vigil
+
+namespace vigil {
+
+Result<Millis> parse_go_duration(std::string_view s) {
+  const std::string quoted = fmt::format("\"{}\"", s);
+  auto invalid = [&] { return fail("time: invalid duration " + quoted); };
+  std::string_view in = s;
+  bool neg = false;
+  if (!in.empty() && (in[0] == '-' || in[0] == '+')) {
+    neg = in[0] == '-';
+    in.remove_prefix(1);
+  }
+  if (in == "0") return 0;
+  if (in.empty()) return invalid();
+  struct Unit {
+    std::string_view name;
+    long double ns;
+  };
+  static constexpr Unit units[] = {{"ns", 1},         {"us", 1e3},  {"\xC2\xB5s", 1e3},
+                                   {"\xCE\xBCs", 1e3}, {"ms", 1e6},  {"s", 1e9},
+                                   {"m", 60e9},       {"h", 3600e9}};
+  long double total_ns = 0;
+  while (!in.empty()) {
+    size_t i = 0;
+    long double v = 0;
+    bool digits = false;
+    while (i < in.size() && in[i] >= '0' && in[i] <= '9') v = v * 10 + (in[i++] - '0'), digits = true;
+    if (i < in.size() && in[i] == '.') {
+      ++i;
+      long double scale = 0.1L;
+      while (i < in.size() && in[i] >= '0' && in[i] <= '9') {
+        v += (in[i++] - '0') * scale;
+        scale /= 10;
+        digits = true;
+      }
+    }
+    if (!digits) return invalid();
+    size_t u = i;
+    while (u < in.size() && !(in[u] >= '0' && in[u] <= '9') && in[u] != '.') ++u;
+    std::string_view unit = in.substr(i, u - i);
+    if (unit.empty()) return fail("time: missing unit in duration " + quoted);
+    const Unit* found = nullptr;
+    for (const Unit& c : units)
+      if (c.name == unit) found = &c;
+    if (found == nullptr) return fail(fmt::format("time: unknown unit \"{}\" in duration {}", unit, quoted));
+    total_ns += v * found->ns;
+    if (total_ns > 9.223372036854775807e18L) return invalid();
+    in.remove_prefix(u);
+  }
+  auto ms = static_cast<Millis>(total_ns / 1e6L);
+  return neg ? -ms : ms;
+}
+
+}  // namespace vigil

@@ -22,6 +22,13 @@ inline constexpr Millis kYear = 365 * kDay;
 // in that order ("1h30m", "90s", "1d", "500ms"), or "0".
 Result<Millis> parse_duration(std::string_view s);
 
+// Parses a Go duration (time.ParseDuration): a sequence of decimal numbers,
+// each with an optional fraction and a unit (ns us µs ms s m h), optionally
+// signed: "1h30m", "1.5s", "300ms", "-2h". Alertmanager uses this form for
+// integration timeouts and Pushover's retry/expire. The result is rounded
+// down to whole milliseconds.
+Result<Millis> parse_go_duration(std::string_view s);
+
 // Formats as Prometheus does: "0s", "1h30m", "1w", "90d" (years and weeks only
 // when they divide the duration exactly).
 std::string format_duration(Millis ms);
