@@ -1,7 +1,7 @@
 // Routing benchmark: 100 000 active alerts in 5 000 aggregation groups, a
 // route tree of 200 routes, 1 000 silences and 50 inhibition rules.
 //
-//   ninja -C build bench_routing && build/bench_routing [alerts]
+//   ninja -C build vigil_routing_bench && build/bench/vigil_routing_bench [alerts]
 //
 // Reports routing throughput (route tree matching alone, and full ingestion:
 // store merge, inhibition sources, grouping), the cost of flushing every

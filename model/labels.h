@@ -45,7 +45,8 @@ class Labels {
 
  private:
   std::vector<Label> labels_;
-  uint64_t hash_ = 0;
+  // The fingerprint of the empty set, so Labels() equals Labels({}).
+  uint64_t hash_ = 14695981039346656037ULL;
 };
 
 // Builds a new label set from an existing one by setting and deleting names.

@@ -812,6 +812,9 @@ Result<ExprPtr> parse_expr(std::string_view input, const ParseOptions& opts) {
   try {
     Parser parser(input, opts);
     ExprPtr e = parser.parse();
+    if (opts.allow_empty_selectors) {
+      if (auto* vs = as<VectorSelector>(e.get())) vs->bypass_empty_matcher_check = true;
+    }
     check_types(*e, input);
     return e;
   } catch (const Failure& f) {

@@ -25,6 +25,9 @@ struct ParseOptions {
   // every later tree walk's recursion, so hostile input cannot overflow the
   // stack.
   int max_depth = 2048;
+  // Accept selectors whose matchers all match the empty label set, such as
+  // `{}` (series descriptions of expected test results).
+  bool allow_empty_selectors = false;
 };
 
 // Parses and type-checks a PromQL expression. On failure the error's message is

@@ -39,15 +39,7 @@ std::optional<double> take_number(std::string_view* s) {
     }
   }
   size_t i = 0;
-  if (in.size() > 2 && in[0] == '0' && (in[1] == 'x' || in[1] == 'X') && std::isxdigit(static_cast<unsigned char>(in[2]))) {
-    // A hex literal; "0x3" cannot also mean "0 repeated 3 times".
-    i = 2;
-    while (i < in.size() && std::isxdigit(static_cast<unsigned char>(in[i]))) ++i;
-    uint64_t v = 0;
-    std::from_chars(in.data() + 2, in.data() + i, v, 16);
-    *s = in.substr(i);
-    return static_cast<double>(v);
-  }
+  // No hexadecimal here: "0x3" reads as 0 repeated 3 times, as upstream.
   while (i < in.size() && is_digit(in[i])) ++i;
   size_t int_end = i;
   // A duration: digits followed by unit letters (1h30m, 5m, 500ms).
@@ -180,7 +172,9 @@ Result<SeriesDesc> parse_series_desc(std::string_view text) {
     } else if (!in_braces && (c == ' ' || c == '\t')) break;
   }
   std::string_view metric = text.substr(0, i);
-  auto expr = parse_expr(metric);
+  ParseOptions opts;
+  opts.allow_empty_selectors = true;
+  auto expr = parse_expr(metric, opts);
   if (!expr) return std::unexpected(expr.error());
   const auto* vs = as<VectorSelector>(expr->get());
   if (!vs || vs->mods.at != AtKind::kNone || vs->mods.offset != 0) {

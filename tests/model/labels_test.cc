@@ -42,3 +42,12 @@ TEST_CASE("non-classic label names are quoted when printed") {
   Labels ls{{"service.name", "x"}};
   CHECK(ls.to_string() == "{\"service.name\"=\"x\"}");
 }
+
+TEST_CASE("an empty label set equals one built from no labels") {
+  vigil::Labels a;
+  vigil::Labels b{std::vector<vigil::Label>{}};
+  vigil::Labels c{{"x", ""}};  // empty values are dropped
+  CHECK(a == b);
+  CHECK(a == c);
+  CHECK(a.hash() == c.hash());
+}

@@ -39,7 +39,10 @@ TEST_CASE("series values: repeated addition keeps upstream's rounding") {
 }
 
 TEST_CASE("series values: number forms") {
-  CHECK(vals("1e3 .5 0x1F -Inf") == std::vector<double>{1000, 0.5, 31, -INFINITY});
+  CHECK(vals("1e3 .5 -Inf") == std::vector<double>{1000, 0.5, -INFINITY});
+  // No hexadecimal: 0x3 is 0 repeated three more times, as upstream reads it.
+  CHECK(vals("0x3") == std::vector<double>{0, 0, 0, 0});
+  CHECK_FALSE(parse_series_values("0x1F"));
   CHECK(std::isnan(vals("NaN")[0]));
   CHECK(vals("5m") == std::vector<double>{300});
   CHECK(vals("1+1e1x1") == std::vector<double>{1, 11});

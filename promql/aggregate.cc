@@ -1,0 +1,351 @@
+// Aggregation operators: sum avg count min max group stddev stdvar quantile
+// topk bottomk limitk limit_ratio count_values.
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "model/go_format.h"
+#include "model/names.h"
+#include "promql/evaluator.h"
+#include "promql/functions.h"
+#include "promql/numeric.h"
+
+namespace vigil::promql::detail {
+namespace {
+
+bool listed(const std::vector<std::string>& names, std::string_view n) {
+  return std::find(names.begin(), names.end(), n) != names.end();
+}
+
+Labels group_labels(const Labels& ls, const std::vector<std::string>& grouping, bool without) {
+  std::vector<Label> kept;
+  for (const auto& l : ls) {
+    bool in = listed(grouping, l.name);
+    if (without ? (!in && l.name != "__name__") : in) kept.push_back(l);
+  }
+  return Labels(std::move(kept));
+}
+
+std::string group_key(const Labels& ls, const std::vector<std::string>& grouping, bool without) {
+  std::string key;
+  for (const auto& l : ls) {
+    bool in = listed(grouping, l.name);
+    if (without ? (!in && l.name != "__name__") : in) {
+      key += l.name;
+      key += '\xff';
+      key += l.value;
+      key += '\xff';
+    }
+  }
+  return key;
+}
+
+// Maps every input series to its output group, in first-seen order.
+struct Grouping {
+  std::vector<size_t> group_of;
+  std::vector<Labels> labels;  // per group
+};
+
+Grouping assign_groups(const Mat& in, const std::vector<std::string>& grouping, bool without) {
+  Grouping g;
+  std::unordered_map<std::string, size_t> index;
+  g.group_of.reserve(in.size());
+  for (const auto& s : in) {
+    auto [it, fresh] = index.emplace(group_key(s.labels, grouping, without), g.labels.size());
+    if (fresh) g.labels.push_back(group_labels(s.labels, grouping, without));
+    g.group_of.push_back(it->second);
+  }
+  return g;
+}
+
+struct Acc {
+  bool seen = false;
+  bool drop = false;
+  bool incremental = false;
+  double value = 0, mean = 0, comp = 0, count = 0;
+  std::vector<double> values;
+};
+
+void accumulate(AggregateOp op, Acc& a, double f, bool drop) {
+  if (!a.seen) {
+    a = Acc{};
+    a.seen = true;
+    a.drop = drop;
+    a.value = f;
+    a.mean = f;
+    a.count = 1;
+    switch (op) {
+      case AggregateOp::kStddev: case AggregateOp::kStdvar:
+        a.value = std::isnan(f) || std::isinf(f) ? std::nan("") : 0;
+        break;
+      case AggregateOp::kQuantile: a.values.assign(1, f); break;
+      case AggregateOp::kGroup: a.value = 1; break;
+      default: break;
+    }
+    return;
+  }
+  a.drop = a.drop || drop;
+  switch (op) {
+    case AggregateOp::kSum:
+      kahan_inc(f, a.value, a.comp);
+      break;
+    case AggregateOp::kAvg: {
+      a.count += 1;
+      if (!a.incremental) {
+        double v = a.value, c = a.comp;
+        kahan_inc(f, v, c);
+        if (!std::isinf(v)) {
+          a.value = v;
+          a.comp = c;
+          break;
+        }
+        // The running sum would overflow: continue with an incremental mean.
+        a.incremental = true;
+        a.mean = a.value / (a.count - 1);
+        a.comp /= a.count - 1;
+      }
+      double q = (a.count - 1) / a.count;
+      double m = q * a.mean, c = q * a.comp;
+      kahan_inc(f / a.count, m, c);
+      a.mean = m;
+      a.comp = c;
+      break;
+    }
+    case AggregateOp::kMax:
+      if (a.value < f || std::isnan(a.value)) a.value = f;
+      break;
+    case AggregateOp::kMin:
+      if (a.value > f || std::isnan(a.value)) a.value = f;
+      break;
+    case AggregateOp::kCount: a.count += 1; break;
+    case AggregateOp::kStddev: case AggregateOp::kStdvar: {
+      a.count += 1;
+      double delta = f - a.mean;
+      a.mean += delta / a.count;
+      a.value += delta * (f - a.mean);
+      break;
+    }
+    case AggregateOp::kQuantile: a.values.push_back(f); break;
+    default: break;
+  }
+}
+
+double finish(AggregateOp op, Acc& a, double q) {
+  switch (op) {
+    case AggregateOp::kAvg:
+      return a.incremental ? a.mean + a.comp : a.value / a.count + a.comp / a.count;
+    case AggregateOp::kCount: return a.count;
+    case AggregateOp::kStdvar: return a.value / a.count;
+    case AggregateOp::kStddev: return std::sqrt(a.value / a.count);
+    case AggregateOp::kQuantile: return quantile(q, a.values);
+    case AggregateOp::kSum: return a.value + a.comp;
+    default: return a.value;
+  }
+}
+
+struct ParamRange {
+  double min = std::numeric_limits<double>::infinity();
+  double max = -std::numeric_limits<double>::infinity();
+  bool any_nan = false;
+};
+
+ParamRange param_range(const std::vector<double>& p) {
+  ParamRange r;
+  for (double v : p) {
+    if (std::isnan(v)) {
+      r.any_nan = true;
+      continue;
+    }
+    r.min = std::min(r.min, v);
+    r.max = std::max(r.max, v);
+  }
+  return r;
+}
+
+std::string fmt_g(double v) { return go_format_float(v, 'g', -1); }
+
+Mat simple_aggregation(Evaluator& ev, const AggregateExpr& a, const Mat& in, const Grouping& g,
+                       const std::vector<double>& params) {
+  const Grid& grid = ev.grid();
+  Mat out(g.labels.size());
+  for (size_t i = 0; i < out.size(); ++i) out[i].labels = g.labels[i];
+  std::vector<Acc> acc(g.labels.size());
+  StepCursor cur(in);
+  for (int64_t i = 0; i < grid.steps(); ++i) {
+    int64_t t = grid.at(i);
+    for (auto& x : acc) x.seen = false;
+    for (const auto& it : cur.values(t)) {
+      accumulate(a.op, acc[g.group_of[it.series]], it.value, in[it.series].drop_name);
+    }
+    double q = params.empty() ? 0 : params[i];
+    for (size_t k = 0; k < acc.size(); ++k) {
+      if (!acc[k].seen) continue;
+      out[k].t.push_back(t);
+      out[k].v.push_back(finish(a.op, acc[k], q));
+      out[k].drop_name = out[k].drop_name || acc[k].drop;
+    }
+  }
+  std::erase_if(out, [](const SeriesData& s) { return s.t.empty(); });
+  ev.ctx().hold(count_points(out));
+  return out;
+}
+
+// NaN ranks lowest for topk and highest for bottomk, so real values win.
+bool ranks_below(double a, double b, bool top) {
+  if (std::isnan(a)) return !std::isnan(b);
+  if (std::isnan(b)) return false;
+  return top ? a < b : a > b;
+}
+
+Mat select_k(Evaluator& ev, const AggregateExpr& a, const Mat& in, const Grouping& g,
+             const std::vector<double>& params) {
+  const Grid& grid = ev.grid();
+  ParamRange pr = param_range(params);
+  if (a.op == AggregateOp::kLimitRatio) {
+    if (pr.max == 0 && pr.min == 0 && !pr.any_nan) return {};
+    if (pr.any_nan) eval_fail("Ratio value is NaN");
+    if (pr.max > 1.0) {
+      ev.ctx().warn(fmt::format("ratio value should be between -1 and 1, got {}, capping to {}", fmt_g(pr.max), fmt_g(1.0)),
+                    a.param->pos);
+    }
+    if (pr.min < -1.0) {
+      ev.ctx().warn(fmt::format("ratio value should be between -1 and 1, got {}, capping to {}", fmt_g(pr.min), fmt_g(-1.0)),
+                    a.param->pos);
+    }
+  } else {
+    if (pr.max < 1 && !pr.any_nan) return {};
+    if (pr.any_nan) eval_fail("Parameter value is NaN");
+    if (pr.min <= -9.223372036854775807e18) eval_fail(fmt::format("Scalar value {} underflows int64", fmt_g(pr.min)));
+    if (pr.max >= 9.223372036854775807e18) eval_fail(fmt::format("Scalar value {} overflows int64", fmt_g(pr.max)));
+  }
+  const bool top = a.op == AggregateOp::kTopk;
+  OutputBuilder out(ev.ctx());
+  struct Pick {
+    size_t series;
+    double value;
+  };
+  std::vector<std::vector<Pick>> picks(g.labels.size());
+  StepCursor cur(in);
+  for (int64_t i = 0; i < grid.steps(); ++i) {
+    int64_t t = grid.at(i);
+    const auto& items = cur.values(t);
+    double p = params[i];
+    int64_t k = 0;
+    double ratio = 0;
+    if (a.op == AggregateOp::kLimitRatio) {
+      if (p == 0) continue;
+      ratio = std::clamp(p, -1.0, 1.0);
+    } else {
+      k = std::min(static_cast<int64_t>(p), static_cast<int64_t>(in.size()));
+      if (k < 1) continue;
+    }
+    for (auto& v : picks) v.clear();
+    for (const auto& it : items) {
+      auto& heap = picks[g.group_of[it.series]];
+      switch (a.op) {
+        case AggregateOp::kLimitk:
+          if (static_cast<int64_t>(heap.size()) < k) heap.push_back({it.series, it.value});
+          break;
+        case AggregateOp::kLimitRatio: {
+          double offset = static_cast<double>(prometheus_labels_hash(in[it.series].labels)) /
+                          static_cast<double>(std::numeric_limits<uint64_t>::max());
+          bool take = (ratio >= 0 && offset < ratio) || (ratio < 0 && offset >= 1.0 + ratio);
+          if (take) heap.push_back({it.series, it.value});
+          break;
+        }
+        default: {
+          // Keep the k best; heap front is the worst kept.
+          auto worse_first = [&](const Pick& x, const Pick& y) { return ranks_below(y.value, x.value, top); };
+          if (static_cast<int64_t>(heap.size()) < k) {
+            heap.push_back({it.series, it.value});
+            std::push_heap(heap.begin(), heap.end(), worse_first);
+          } else if (ranks_below(heap.front().value, it.value, top)) {
+            std::pop_heap(heap.begin(), heap.end(), worse_first);
+            heap.back() = {it.series, it.value};
+            std::push_heap(heap.begin(), heap.end(), worse_first);
+          }
+          break;
+        }
+      }
+    }
+    for (auto& heap : picks) {
+      if (a.op == AggregateOp::kTopk || a.op == AggregateOp::kBottomk) {
+        std::stable_sort(heap.begin(), heap.end(),
+                         [&](const Pick& x, const Pick& y) { return ranks_below(y.value, x.value, top); });
+      }
+      for (const auto& pk : heap) {
+        const SeriesData& s = in[pk.series];
+        out.add(s.labels, s.drop_name, t, pk.value);
+      }
+    }
+  }
+  return out.take();
+}
+
+Mat count_values(Evaluator& ev, const AggregateExpr& a) {
+  std::string label = ev.eval_string(*a.param);
+  if (!is_valid_label_name(label)) eval_fail("invalid label name " + go_quote(label));
+  std::vector<std::string> grouping = a.grouping;
+  if (!a.without) grouping.push_back(label);
+  Mat in = ev.eval(*a.expr);
+  const Grid& grid = ev.grid();
+  OutputBuilder out(ev.ctx());
+  StepCursor cur(in);
+  for (int64_t i = 0; i < grid.steps(); ++i) {
+    int64_t t = grid.at(i);
+    std::vector<std::pair<Labels, double>> counts;
+    std::unordered_map<std::string, size_t> index;
+    for (const auto& it : cur.values(t)) {
+      Labels with_value =
+          LabelsBuilder(in[it.series].labels).set(label, go_format_float(it.value, 'f', -1)).build();
+      auto [pos, fresh] = index.emplace(group_key(with_value, grouping, a.without), counts.size());
+      if (fresh) counts.emplace_back(group_labels(with_value, grouping, a.without), 0);
+      counts[pos->second].second += 1;
+    }
+    for (const auto& [labels, n] : counts) out.add(labels, false, t, n);
+  }
+  ev.ctx().release(count_points(in));
+  return out.take();
+}
+
+}  // namespace
+
+Mat eval_aggregation(Evaluator& ev, const AggregateExpr& a) {
+  if (a.op == AggregateOp::kCountValues) return count_values(ev, a);
+  std::vector<double> params;
+  if (a.param) {
+    params = ev.eval_scalar_steps(unwrap_parens(*a.param));
+    if (a.op == AggregateOp::kQuantile) {
+      ParamRange pr = param_range(params);
+      auto warn = [&](double q) {
+        ev.ctx().warn(fmt::format("quantile value should be between 0 and 1, got {}", fmt_g(q)), a.param->pos);
+      };
+      if (pr.any_nan) {
+        warn(std::nan(""));
+      } else {
+        if (pr.max > 1) warn(pr.max);
+        if (pr.min < 0) warn(pr.min);
+      }
+    }
+  }
+  Mat in = ev.eval(*a.expr);
+  Grouping g = assign_groups(in, a.grouping, a.without);
+  Mat out;
+  switch (a.op) {
+    case AggregateOp::kTopk: case AggregateOp::kBottomk: case AggregateOp::kLimitk:
+    case AggregateOp::kLimitRatio:
+      out = select_k(ev, a, in, g, params);
+      break;
+    default:
+      out = simple_aggregation(ev, a, in, g, params);
+      break;
+  }
+  ev.ctx().release(count_points(in));
+  return out;
+}
+
+}  // namespace vigil::promql::detail

@@ -1,0 +1,359 @@
+// Binary operators: scalar/scalar, vector/scalar and vector/vector with
+// one-to-one, many-to-one, one-to-many and set matching.
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "model/names.h"
+#include "promql/evaluator.h"
+#include "promql/functions.h"
+
+namespace vigil::promql::detail {
+namespace {
+
+bool changes_schema(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::kAdd: case BinaryOp::kSub: case BinaryOp::kMul: case BinaryOp::kDiv:
+    case BinaryOp::kPow: case BinaryOp::kMod: case BinaryOp::kAtan2:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The value of `l op r` and whether a filtering operator keeps the element.
+struct Outcome {
+  double value;
+  bool keep;
+  bool incompatible;  // a histogram-only operator applied to floats
+};
+
+Outcome apply(BinaryOp op, double l, double r) {
+  switch (op) {
+    case BinaryOp::kAdd: return {l + r, true, false};
+    case BinaryOp::kSub: return {l - r, true, false};
+    case BinaryOp::kMul: return {l * r, true, false};
+    case BinaryOp::kDiv: return {l / r, true, false};
+    case BinaryOp::kPow: return {std::pow(l, r), true, false};
+    case BinaryOp::kMod: return {std::fmod(l, r), true, false};
+    case BinaryOp::kAtan2: return {std::atan2(l, r), true, false};
+    case BinaryOp::kEql: return {l, l == r, false};
+    case BinaryOp::kNeq: return {l, l != r, false};
+    case BinaryOp::kGtr: return {l, l > r, false};
+    case BinaryOp::kLss: return {l, l < r, false};
+    case BinaryOp::kGte: return {l, l >= r, false};
+    case BinaryOp::kLte: return {l, l <= r, false};
+    case BinaryOp::kTrimUpper: case BinaryOp::kTrimLower:
+      return {0, false, true};
+    default:
+      eval_fail(fmt::format("operator \"{}\" not allowed here", binary_op_string(op)));
+  }
+}
+
+void note_incompatible(Evaluator& ev, const BinaryExpr& b) {
+  std::string_view op = binary_op_string(b.op);
+  ev.ctx().info(fmt::format("incompatible sample types encountered for binary operator {}: float {} float",
+                            go_quote(op), op),
+                b.pos);
+}
+
+Mat scalar_scalar(Evaluator& ev, const BinaryExpr& b) {
+  std::vector<double> l = ev.eval_scalar_steps(*b.lhs);
+  std::vector<double> r = ev.eval_scalar_steps(*b.rhs);
+  const Grid& g = ev.grid();
+  SeriesData out;
+  for (int64_t i = 0; i < g.steps(); ++i) {
+    Outcome o = apply(b.op, l[i], r[i]);
+    if (o.incompatible) {
+      note_incompatible(ev, b);
+      continue;
+    }
+    out.t.push_back(g.at(i));
+    out.v.push_back(is_comparison(b.op) ? (o.keep ? 1.0 : 0.0) : o.value);
+  }
+  ev.ctx().hold(static_cast<int64_t>(out.t.size()));
+  Mat m;
+  m.push_back(std::move(out));
+  return m;
+}
+
+Mat vector_scalar(Evaluator& ev, const BinaryExpr& b, bool scalar_left) {
+  const Expr& vec_side = scalar_left ? *b.rhs : *b.lhs;
+  const Expr& scalar_side = scalar_left ? *b.lhs : *b.rhs;
+  std::vector<double> sc;
+  Mat m;
+  if (scalar_left) {
+    sc = ev.eval_scalar_steps(scalar_side);
+    m = ev.eval(vec_side);
+  } else {
+    m = ev.eval(vec_side);
+    sc = ev.eval_scalar_steps(scalar_side);
+  }
+  const Grid& g = ev.grid();
+  const bool cmp = is_comparison(b.op);
+  bool incompatible = false;
+  Mat out;
+  out.reserve(m.size());
+  for (auto& s : m) {
+    size_t w = 0;
+    for (size_t k = 0; k < s.t.size(); ++k) {
+      double x = s.v[k];
+      double y = sc[g.index(s.t[k])];
+      Outcome o = scalar_left ? apply(b.op, y, x) : apply(b.op, x, y);
+      if (o.incompatible) {
+        incompatible = true;
+        continue;
+      }
+      double v = cmp ? x : o.value;
+      if (b.return_bool) {
+        v = o.keep ? 1.0 : 0.0;
+      } else if (!o.keep) {
+        continue;
+      }
+      s.t[w] = s.t[k];
+      s.v[w] = v;
+      ++w;
+    }
+    ev.ctx().release(static_cast<int64_t>(s.t.size() - w));
+    s.t.resize(w);
+    s.v.resize(w);
+    if (w == 0) continue;
+    if (changes_schema(b.op) || b.return_bool) s.drop_name = true;
+    out.push_back(std::move(s));
+  }
+  if (incompatible) note_incompatible(ev, b);
+  return out;
+}
+
+// Labels a series is matched on: only the on(...) labels, or all but the
+// ignoring(...) labels and __name__.
+Labels match_labels(const Labels& ls, const VectorMatching& vm) {
+  std::vector<Label> kept;
+  for (const auto& l : ls) {
+    bool listed = std::find(vm.matching_labels.begin(), vm.matching_labels.end(), l.name) !=
+                  vm.matching_labels.end();
+    if (vm.on ? listed : (!listed && l.name != "__name__")) kept.push_back(l);
+  }
+  return Labels(std::move(kept));
+}
+
+std::string signature(const Labels& ls, const VectorMatching& vm) {
+  std::string sig;
+  for (const auto& l : match_labels(ls, vm)) {
+    sig += l.name;
+    sig += '\xff';
+    sig += l.value;
+    sig += '\xff';
+  }
+  return sig;
+}
+
+struct Side {
+  Mat m;
+  std::vector<int> sig;  // signature ordinal per series
+};
+
+Mat set_operation(Evaluator& ev, const BinaryExpr& b, Side& lhs, Side& rhs, int num_sigs) {
+  const Grid& g = ev.grid();
+  OutputBuilder out(ev.ctx());
+  StepCursor lc(lhs.m), rc(rhs.m);
+  std::vector<char> present(num_sigs);
+  for (int64_t i = 0; i < g.steps(); ++i) {
+    int64_t t = g.at(i);
+    const auto& lv = lc.values(t);
+    const auto& rv = rc.values(t);
+    std::fill(present.begin(), present.end(), 0);
+    switch (b.op) {
+      case BinaryOp::kAnd:
+        for (const auto& it : rv) present[rhs.sig[it.series]] = 1;
+        for (const auto& it : lv) {
+          const auto& s = lhs.m[it.series];
+          if (present[lhs.sig[it.series]]) out.add(s.labels, s.drop_name, t, it.value);
+        }
+        break;
+      case BinaryOp::kOr:
+        for (const auto& it : lv) {
+          const auto& s = lhs.m[it.series];
+          present[lhs.sig[it.series]] = 1;
+          out.add(s.labels, s.drop_name, t, it.value);
+        }
+        for (const auto& it : rv) {
+          const auto& s = rhs.m[it.series];
+          if (!present[rhs.sig[it.series]]) out.add(s.labels, s.drop_name, t, it.value);
+        }
+        break;
+      default:  // unless
+        for (const auto& it : rv) present[rhs.sig[it.series]] = 1;
+        for (const auto& it : lv) {
+          const auto& s = lhs.m[it.series];
+          if (!present[lhs.sig[it.series]]) out.add(s.labels, s.drop_name, t, it.value);
+        }
+        break;
+    }
+  }
+  return out.take();
+}
+
+// The result labels of a matched pair: from the "many" side, trimmed for
+// one-to-one matching, with group_x(...) labels copied from the "one" side.
+Labels result_labels(const Labels& many, const Labels& one, const BinaryExpr& b) {
+  const VectorMatching& vm = *b.matching;
+  LabelsBuilder lb(many);
+  if (changes_schema(b.op)) lb.del("__name__");
+  if (vm.card == Cardinality::kOneToOne) {
+    for (const auto& l : many) {
+      bool listed = std::find(vm.matching_labels.begin(), vm.matching_labels.end(), l.name) !=
+                    vm.matching_labels.end();
+      if (vm.on ? !listed : listed) lb.del(l.name);
+    }
+  }
+  for (const auto& name : vm.include) lb.set(name, one.get(name));
+  return lb.build();
+}
+
+Mat arithmetic(Evaluator& ev, const BinaryExpr& b, Side& lhs, Side& rhs, int num_sigs) {
+  const VectorMatching& vm = *b.matching;
+  const bool swapped = vm.card == Cardinality::kOneToMany;
+  // After the swap, "many" is the side whose every element is looked up in
+  // "one", as upstream does.
+  Side& many = swapped ? rhs : lhs;
+  Side& one = swapped ? lhs : rhs;
+  std::optional<double> fill_one = swapped ? vm.fill_lhs : vm.fill_rhs;
+  std::optional<double> fill_many = swapped ? vm.fill_rhs : vm.fill_lhs;
+  const Grid& g = ev.grid();
+  OutputBuilder out(ev.ctx());
+  StepCursor mc(many.m), oc(one.m);
+  std::vector<int> one_at(num_sigs, -1);      // index into `ov` per signature
+  std::vector<char> matched(num_sigs);        // one-to-one: signature used
+  std::vector<std::vector<uint64_t>> inserted(vm.card == Cardinality::kOneToOne ? 0 : num_sigs);
+  std::unordered_map<uint64_t, Labels> label_cache;
+  bool incompatible = false;
+
+  auto pair_labels = [&](int mi, int oi, const Labels& synthetic_many, const Labels& synthetic_one) {
+    uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(mi)) << 32) | static_cast<uint32_t>(oi);
+    if (mi >= 0 && oi >= 0) {
+      auto it = label_cache.find(key);
+      if (it != label_cache.end()) return it->second;
+    }
+    const Labels& ml = mi >= 0 ? many.m[mi].labels : synthetic_many;
+    const Labels& ol = oi >= 0 ? one.m[oi].labels : synthetic_one;
+    Labels res = result_labels(ml, ol, b);
+    if (mi >= 0 && oi >= 0) label_cache.emplace(key, res);
+    return res;
+  };
+
+  for (int64_t i = 0; i < g.steps(); ++i) {
+    int64_t t = g.at(i);
+    const auto& mv = mc.values(t);
+    const auto& ov = oc.values(t);
+    if ((mv.empty() || ov.empty()) && !fill_one && !fill_many) continue;
+    std::fill(one_at.begin(), one_at.end(), -1);
+    for (size_t k = 0; k < ov.size(); ++k) {
+      int sig = one.sig[ov[k].series];
+      if (one_at[sig] >= 0) {
+        const Labels& a = one.m[ov[k].series].labels;
+        const Labels& c = one.m[ov[one_at[sig]].series].labels;
+        std::string d1 = a.to_string(), d2 = c.to_string();
+        if (d1 > d2) std::swap(d1, d2);
+        eval_fail(fmt::format(
+            "found duplicate series for the match group {} on the {} hand-side of the operation: "
+            "[{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
+            match_labels(a, vm).to_string(), swapped ? "left" : "right", d1, d2));
+      }
+      one_at[sig] = static_cast<int>(k);
+    }
+    std::fill(matched.begin(), matched.end(), 0);
+    for (auto& v : inserted) v.clear();
+
+    auto combine = [&](int mi, double mval, int oi, double oval, int sig, const Labels& syn_many,
+                       const Labels& syn_one) {
+      double l = swapped ? oval : mval;
+      double r = swapped ? mval : oval;
+      Outcome o = apply(b.op, l, r);
+      if (o.incompatible) {
+        incompatible = true;
+        return;
+      }
+      Labels labels = pair_labels(mi, oi, syn_many, syn_one);
+      if (vm.card == Cardinality::kOneToOne) {
+        if (matched[sig]) {
+          eval_fail("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)");
+        }
+        matched[sig] = 1;
+      } else {
+        auto& seen = inserted[sig];
+        uint64_t h = labels.hash();
+        if (std::find(seen.begin(), seen.end(), h) != seen.end()) {
+          eval_fail("multiple matches for labels: grouping labels must ensure unique matches");
+        }
+        seen.push_back(h);
+      }
+      double v = o.value;
+      if (b.return_bool) {
+        v = o.keep ? 1.0 : 0.0;
+      } else if (!o.keep) {
+        return;
+      }
+      bool drop = b.return_bool || (mi >= 0 && many.m[mi].drop_name && !changes_schema(b.op));
+      out.add(labels, drop, t, v);
+    };
+
+    for (const auto& it : mv) {
+      int sig = many.sig[it.series];
+      if (one_at[sig] >= 0) {
+        const auto& o = ov[one_at[sig]];
+        combine(static_cast<int>(it.series), it.value, static_cast<int>(o.series), o.value, sig, {}, {});
+      } else if (fill_one) {
+        combine(static_cast<int>(it.series), it.value, -1, *fill_one, sig, {},
+                match_labels(many.m[it.series].labels, vm));
+      }
+    }
+    if (fill_many) {
+      for (const auto& it : ov) {
+        int sig = one.sig[it.series];
+        bool done = vm.card == Cardinality::kOneToOne ? matched[sig] != 0 : !inserted[sig].empty();
+        if (done) continue;
+        combine(-1, *fill_many, static_cast<int>(it.series), it.value, sig,
+                match_labels(one.m[it.series].labels, vm), {});
+      }
+    }
+  }
+  if (incompatible) note_incompatible(ev, b);
+  return out.take();
+}
+
+Mat vector_vector(Evaluator& ev, const BinaryExpr& b) {
+  Side lhs{ev.eval(*b.lhs), {}};
+  Side rhs{ev.eval(*b.rhs), {}};
+  const VectorMatching& vm = *b.matching;
+  std::unordered_map<std::string, int> ordinals;
+  auto assign = [&](Side& s) {
+    s.sig.reserve(s.m.size());
+    for (const auto& series : s.m) {
+      auto [it, fresh] = ordinals.emplace(signature(series.labels, vm), static_cast<int>(ordinals.size()));
+      s.sig.push_back(it->second);
+    }
+  };
+  assign(lhs);
+  assign(rhs);
+  int n = static_cast<int>(ordinals.size());
+  Mat out = is_set_operator(b.op) ? set_operation(ev, b, lhs, rhs, n) : arithmetic(ev, b, lhs, rhs, n);
+  ev.ctx().release(count_points(lhs.m) + count_points(rhs.m));
+  return out;
+}
+
+}  // namespace
+
+Mat eval_binary_op(Evaluator& ev, const BinaryExpr& b) {
+  ValueType lt = b.lhs->type(), rt = b.rhs->type();
+  if (lt == ValueType::kScalar && rt == ValueType::kScalar) return scalar_scalar(ev, b);
+  if (lt == ValueType::kVector && rt == ValueType::kScalar) return vector_scalar(ev, b, false);
+  if (lt == ValueType::kScalar && rt == ValueType::kVector) return vector_scalar(ev, b, true);
+  if (!b.matching) eval_fail("binary operation between vectors without matching");
+  return vector_vector(ev, b);
+}
+
+}  // namespace vigil::promql::detail

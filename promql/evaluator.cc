@@ -1,0 +1,545 @@
+#include "promql/evaluator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "promql/functions.h"
+#include "promql/numeric.h"
+
+namespace vigil::promql::detail {
+
+void eval_fail(std::string message) { throw EvalError{std::move(message)}; }
+
+void QueryContext::check_deadline() const {
+  if (std::chrono::steady_clock::now() > deadline) {
+    eval_fail("query timed out in expression evaluation");
+  }
+}
+
+void QueryContext::hold(int64_t n) {
+  samples += n;
+  if (samples > opts->max_samples) {
+    eval_fail("query processing would load too many samples into memory in query execution");
+  }
+}
+
+const std::vector<StepCursor::Item>& StepCursor::values(int64_t t) {
+  items_.clear();
+  for (size_t i = 0; i < m_.size(); ++i) {
+    const auto& ts = m_[i].t;
+    size_t& p = pos_[i];
+    while (p < ts.size() && ts[p] < t) ++p;
+    if (p < ts.size() && ts[p] == t) {
+      items_.push_back({i, m_[i].v[p]});
+      ++p;
+    }
+  }
+  return items_;
+}
+
+void OutputBuilder::add(const Labels& labels, bool drop_name, int64_t t, double v) {
+  auto& bucket = by_hash_[labels.hash()];
+  for (size_t idx : bucket) {
+    SeriesData& s = out_[idx];
+    if (s.labels == labels) {
+      if (!s.t.empty() && s.t.back() == t) {
+        eval_fail("vector cannot contain metrics with the same labelset");
+      }
+      s.t.push_back(t);
+      s.v.push_back(v);
+      ctx_.hold(1);
+      return;
+    }
+  }
+  bucket.push_back(out_.size());
+  out_.push_back(SeriesData{labels, {t}, {v}, drop_name});
+  ctx_.hold(1);
+}
+
+int64_t count_points(const Mat& m) {
+  int64_t n = 0;
+  for (const auto& s : m) n += static_cast<int64_t>(s.t.size());
+  return n;
+}
+
+const Expr& unwrap_parens(const Expr& e) {
+  const Expr* p = &e;
+  while (auto* paren = as<ParenExpr>(p)) p = paren->expr.get();
+  return *p;
+}
+
+void drop_metric_name(SeriesData& s) {
+  if (s.labels.has("__name__")) s.labels = LabelsBuilder(s.labels).del("__name__").build();
+  s.drop_name = false;
+}
+
+Mat merge_same_labelsets(QueryContext& ctx, Mat m) {
+  std::unordered_map<uint64_t, std::vector<size_t>> groups;
+  bool collision = false;
+  std::vector<size_t> first_of(m.size());
+  for (size_t i = 0; i < m.size(); ++i) {
+    auto& bucket = groups[m[i].labels.hash()];
+    first_of[i] = i;
+    for (size_t j : bucket) {
+      if (m[j].labels == m[i].labels) {
+        first_of[i] = j;
+        collision = true;
+        break;
+      }
+    }
+    if (first_of[i] == i) bucket.push_back(i);
+  }
+  if (!collision) return m;
+  Mat out;
+  std::vector<size_t> slot(m.size(), SIZE_MAX);
+  for (size_t i = 0; i < m.size(); ++i) {
+    size_t f = first_of[i];
+    if (f == i) {
+      slot[i] = out.size();
+      out.push_back(std::move(m[i]));
+      continue;
+    }
+    SeriesData& base = out[slot[f]];
+    std::vector<std::pair<int64_t, double>> pts;
+    for (size_t k = 0; k < base.t.size(); ++k) pts.emplace_back(base.t[k], base.v[k]);
+    for (size_t k = 0; k < m[i].t.size(); ++k) pts.emplace_back(m[i].t[k], m[i].v[k]);
+    std::stable_sort(pts.begin(), pts.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    base.t.clear();
+    base.v.clear();
+    for (size_t k = 0; k < pts.size(); ++k) {
+      if (k > 0 && pts[k].first == pts[k - 1].first) {
+        eval_fail("vector cannot contain metrics with the same labelset");
+      }
+      base.t.push_back(pts[k].first);
+      base.v.push_back(pts[k].second);
+    }
+  }
+  (void)ctx;
+  return out;
+}
+
+namespace {
+
+uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+// XXH64 with seed 0, written from the published algorithm.
+uint64_t xxh64(const unsigned char* p, size_t len) {
+  constexpr uint64_t P1 = 11400714785074694791ULL, P2 = 14029467366897019727ULL,
+                     P3 = 1609587929392839161ULL, P4 = 9650029242287828579ULL,
+                     P5 = 2870177450012600261ULL;
+  auto read64 = [](const unsigned char* q) {
+    uint64_t v;
+    std::memcpy(&v, q, 8);
+    return v;
+  };
+  auto read32 = [](const unsigned char* q) {
+    uint32_t v;
+    std::memcpy(&v, q, 4);
+    return static_cast<uint64_t>(v);
+  };
+  auto round = [&](uint64_t acc, uint64_t input) {
+    acc += input * P2;
+    acc = rotl(acc, 31);
+    return acc * P1;
+  };
+  auto merge = [&](uint64_t acc, uint64_t val) {
+    acc ^= round(0, val);
+    return acc * P1 + P4;
+  };
+  const unsigned char* end = p + len;
+  uint64_t h;
+  if (len >= 32) {
+    uint64_t v1 = P1 + P2, v2 = P2, v3 = 0, v4 = 0 - P1;
+    while (p + 32 <= end) {
+      v1 = round(v1, read64(p));
+      v2 = round(v2, read64(p + 8));
+      v3 = round(v3, read64(p + 16));
+      v4 = round(v4, read64(p + 24));
+      p += 32;
+    }
+    h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
+    h = merge(h, v1);
+    h = merge(h, v2);
+    h = merge(h, v3);
+    h = merge(h, v4);
+  } else {
+    h = P5;
+  }
+  h += len;
+  while (p + 8 <= end) {
+    h ^= round(0, read64(p));
+    h = rotl(h, 27) * P1 + P4;
+    p += 8;
+  }
+  if (p + 4 <= end) {
+    h ^= read32(p) * P1;
+    h = rotl(h, 23) * P2 + P3;
+    p += 4;
+  }
+  while (p < end) {
+    h ^= (*p) * P5;
+    h = rotl(h, 11) * P1;
+    ++p;
+  }
+  h ^= h >> 33;
+  h *= P2;
+  h ^= h >> 29;
+  h *= P3;
+  h ^= h >> 32;
+  return h;
+}
+
+}  // namespace
+
+uint64_t prometheus_labels_hash(const Labels& ls) {
+  std::string b;
+  for (const auto& l : ls) {
+    b += l.name;
+    b += '\xff';
+    b += l.value;
+    b += '\xff';
+  }
+  return xxh64(reinterpret_cast<const unsigned char*>(b.data()), b.size());
+}
+
+Labels absent_labels(const Expr& arg) {
+  const VectorSelector* vs = as<VectorSelector>(&arg);
+  if (auto* ms = as<MatrixSelector>(&arg)) vs = ms->selector.get();
+  if (!vs) return {};
+  LabelsBuilder b;
+  std::vector<std::string> seen;
+  for (const auto& m : vs->matchers) {
+    if (m.name() == "__name__") continue;
+    bool dup = std::find(seen.begin(), seen.end(), m.name()) != seen.end();
+    if (m.type() == MatchType::kEqual && !dup) {
+      b.set(m.name(), m.value());
+      seen.push_back(m.name());
+    } else {
+      b.del(m.name());
+    }
+  }
+  return b.build();
+}
+
+// ---------------------------------------------------------------------------
+
+namespace {
+
+double duration_seconds(const Expr& e, const QueryContext& ctx) {
+  if (auto* n = as<NumberLiteral>(&e)) return n->value;
+  if (auto* p = as<ParenExpr>(&e)) return duration_seconds(*p->expr, ctx);
+  if (auto* u = as<UnaryExpr>(&e)) {
+    double v = duration_seconds(*u->expr, ctx);
+    return u->op == UnaryOp::kSub ? -v : v;
+  }
+  auto* d = as<DurationExpr>(&e);
+  if (!d) eval_fail("unexpected expression in a duration");
+  auto side = [&](const ExprPtr& x) { return x ? duration_seconds(*x, ctx) : 0.0; };
+  switch (d->op) {
+    case DurationOp::kStep:
+      return static_cast<double>(ctx.query_step) / 1000.0;
+    case DurationOp::kRange:
+      return static_cast<double>(ctx.query_end - ctx.query_start) / 1000.0;
+    case DurationOp::kAdd:
+      return d->lhs ? side(d->lhs) + side(d->rhs) : side(d->rhs);
+    case DurationOp::kSub:
+      return d->lhs ? side(d->lhs) - side(d->rhs) : -side(d->rhs);
+    case DurationOp::kMul: return side(d->lhs) * side(d->rhs);
+    case DurationOp::kDiv: return side(d->lhs) / side(d->rhs);
+    case DurationOp::kMod: return std::fmod(side(d->lhs), side(d->rhs));
+    case DurationOp::kPow: return std::pow(side(d->lhs), side(d->rhs));
+    case DurationOp::kMinOf: return std::min(side(d->lhs), side(d->rhs));
+    case DurationOp::kMaxOf: return std::max(side(d->lhs), side(d->rhs));
+  }
+  return 0;
+}
+
+}  // namespace
+
+Millis Evaluator::duration_of(Millis fixed, const DurationExpr* e) {
+  if (!e) return fixed;
+  double s = duration_seconds(*e, ctx_);
+  if (!std::isfinite(s) || std::fabs(s) > 9.2e15) eval_fail("duration out of range");
+  return static_cast<Millis>(std::llround(s * 1000.0));
+}
+
+Millis Evaluator::offset_of(const TimeModifiers& m) { return duration_of(m.offset, m.offset_expr.get()); }
+
+int64_t Evaluator::ref_time(const TimeModifiers& m, int64_t t) {
+  int64_t base = t;
+  switch (m.at) {
+    case AtKind::kNone: break;
+    case AtKind::kTimestamp: base = m.at_timestamp; break;
+    case AtKind::kStart: base = ctx_.query_start; break;
+    case AtKind::kEnd: base = ctx_.query_end; break;
+  }
+  return base - offset_of(m);
+}
+
+Mat Evaluator::constant(double v) {
+  SeriesData s;
+  int64_t n = grid_.steps();
+  s.t.reserve(n);
+  for (int64_t i = 0; i < n; ++i) s.t.push_back(grid_.at(i));
+  s.v.assign(n, v);
+  ctx_.hold(n);
+  Mat m;
+  m.push_back(std::move(s));
+  return m;
+}
+
+std::vector<double> Evaluator::eval_scalar_steps(const Expr& e) {
+  std::vector<double> out(grid_.steps(), std::nan(""));
+  Mat m = eval(e);
+  if (!m.empty()) {
+    for (size_t k = 0; k < m[0].t.size(); ++k) out[grid_.index(m[0].t[k])] = m[0].v[k];
+  }
+  ctx_.release(count_points(m));
+  return out;
+}
+
+std::string Evaluator::eval_string(const Expr& e) {
+  const Expr& u = unwrap_parens(e);
+  if (auto* s = as<StringLiteral>(&u)) return s->value;
+  eval_fail("expected a string literal");
+}
+
+Mat Evaluator::eval(const Expr& e) {
+  ctx_.check_deadline();
+  if (grid_.steps() == 0) return {};
+  switch (e.kind) {
+    case ExprKind::kNumberLiteral: return constant(static_cast<const NumberLiteral&>(e).value);
+    case ExprKind::kDuration:
+      return constant(duration_seconds(e, ctx_));
+    case ExprKind::kStringLiteral: eval_fail("a string cannot be evaluated as a vector");
+    case ExprKind::kVectorSelector: return eval_vector_selector(static_cast<const VectorSelector&>(e));
+    case ExprKind::kMatrixSelector: return eval_matrix_selector(static_cast<const MatrixSelector&>(e));
+    case ExprKind::kSubquery: return eval_subquery_points(static_cast<const SubqueryExpr&>(e));
+    case ExprKind::kAggregate: return eval_aggregation(*this, static_cast<const AggregateExpr&>(e));
+    case ExprKind::kBinary: return eval_binary_op(*this, static_cast<const BinaryExpr&>(e));
+    case ExprKind::kUnary: return eval_unary(static_cast<const UnaryExpr&>(e));
+    case ExprKind::kParen: return eval(*static_cast<const ParenExpr&>(e).expr);
+    case ExprKind::kCall: return eval_function(*this, static_cast<const Call&>(e));
+  }
+  eval_fail("unknown expression");
+}
+
+Mat Evaluator::eval_vector_selector(const VectorSelector& vs) {
+  if (vs.anchored || vs.smoothed) {
+    eval_fail("the anchored and smoothed modifiers are not supported");
+  }
+  const auto& store = *ctx_.store;
+  std::vector<storage::SeriesRef> refs = store.select(vs.matchers);
+  const int64_t lookback = ctx_.opts->lookback_delta;
+  const int64_t n = grid_.steps();
+  const bool fixed = vs.mods.at != AtKind::kNone;
+  Mat out;
+  for (size_t si = 0; si < refs.size(); ++si) {
+    if ((si & 1023) == 0) ctx_.check_deadline();
+    const storage::Series& s = store.get(refs[si]);
+    const auto& ts = s.timestamps;
+    SeriesData sd;
+    size_t j = 0;  // samples [0, j) are at or before the reference time
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t t = grid_.at(i);
+      int64_t rt = ref_time(vs.mods, t);
+      if (i == 0 || fixed) {
+        j = s.upper_bound(rt);
+      } else {
+        while (j < ts.size() && ts[j] <= rt) ++j;
+      }
+      if (j == 0 || ts[j - 1] <= rt - lookback) continue;
+      double v = s.values[j - 1];
+      if (storage::is_stale_nan(v)) continue;
+      sd.t.push_back(t);
+      sd.v.push_back(v);
+    }
+    if (sd.t.empty()) continue;
+    ctx_.hold(static_cast<int64_t>(sd.t.size()));
+    sd.labels = s.labels;
+    out.push_back(std::move(sd));
+  }
+  return out;
+}
+
+Mat Evaluator::eval_matrix_selector(const MatrixSelector& ms) {
+  if (grid_.steps() != 1) eval_fail("cannot do range evaluation of matrix selector");
+  const VectorSelector& vs = *ms.selector;
+  if (vs.anchored || vs.smoothed) {
+    eval_fail("the anchored and smoothed modifiers are not supported");
+  }
+  const auto& store = *ctx_.store;
+  Millis range = duration_of(ms.range, ms.range_expr.get());
+  int64_t rt = ref_time(vs.mods, grid_.start);
+  Mat out;
+  for (storage::SeriesRef ref : store.select(vs.matchers)) {
+    const storage::Series& s = store.get(ref);
+    SeriesData sd;
+    for (size_t k = s.upper_bound(rt - range), e = s.upper_bound(rt); k < e; ++k) {
+      if (storage::is_stale_nan(s.values[k])) continue;
+      sd.t.push_back(s.timestamps[k]);
+      sd.v.push_back(s.values[k]);
+    }
+    if (sd.t.empty()) continue;
+    ctx_.hold(static_cast<int64_t>(sd.t.size()));
+    sd.labels = s.labels;
+    out.push_back(std::move(sd));
+  }
+  return out;
+}
+
+Mat Evaluator::eval_subquery_points(const SubqueryExpr& sq) {
+  Millis range = duration_of(sq.range, sq.range_expr.get());
+  Millis step = duration_of(sq.step, sq.step_expr.get());
+  if (step == 0) step = ctx_.opts->default_subquery_step;
+  if (step <= 0) eval_fail("zero or negative subquery step");
+  int64_t ref_start, ref_end;
+  if (sq.mods.at != AtKind::kNone) {
+    ref_start = ref_end = ref_time(sq.mods, grid_.start);
+  } else {
+    Millis offset = offset_of(sq.mods);
+    ref_start = grid_.start - offset;
+    ref_end = grid_.at(grid_.steps() - 1) - offset;
+  }
+  // The first multiple of the step after the window's open start.
+  int64_t start = (floor_div(ref_start - range, step) + 1) * step;
+  Evaluator inner(ctx_, Grid{start, ref_end, step});
+  return inner.eval(*sq.expr);
+}
+
+Mat Evaluator::eval_unary(const UnaryExpr& u) {
+  Mat m = eval(*u.expr);
+  if (u.op == UnaryOp::kSub) {
+    for (auto& s : m) {
+      for (double& v : s.v) v = -v;
+      s.drop_name = true;
+    }
+  }
+  return m;
+}
+
+// ---------------------------------------------------------------------------
+
+namespace {
+
+Result<QueryResult> run_query(const storage::MemoryStore& store, const EngineOptions& opts,
+                              const Expr& expr, int64_t start, int64_t end, int64_t step,
+                              bool instant) {
+  QueryContext ctx;
+  ctx.store = &store;
+  ctx.opts = &opts;
+  ctx.query_start = start;
+  ctx.query_end = end;
+  ctx.query_step = instant ? 0 : step;
+  ctx.deadline = std::chrono::steady_clock::now() + opts.timeout;
+  ValueType type = expr.type();
+  if (!instant && type != ValueType::kScalar && type != ValueType::kVector) {
+    return fail(fmt::format("invalid expression type \"{}\" for range query, must be Scalar or instant Vector",
+                            documented_type_name(type)));
+  }
+  if (!instant && step <= 0) return fail("zero or negative query resolution step widths are not accepted");
+  if (end < start) return fail("end timestamp must not be before start time");
+  QueryResult result;
+  try {
+    Evaluator ev(ctx, Grid{start, end, instant ? 1 : step});
+    if (type == ValueType::kString) {
+      result.value = String{ev.eval_string(expr), start};
+      result.annotations = std::move(ctx.annotations);
+      return result;
+    }
+    Mat m = ev.eval(expr);
+    for (auto& s : m) {
+      if (s.drop_name) drop_metric_name(s);
+    }
+    if (instant && type == ValueType::kScalar) {
+      double v = m.empty() || m[0].v.empty() ? std::nan("") : m[0].v[0];
+      result.value = Scalar{v, start};
+    } else if (instant && type == ValueType::kVector) {
+      Vector vec;
+      vec.reserve(m.size());
+      std::unordered_set<uint64_t> seen;
+      bool maybe_dup = false;
+      for (auto& s : m) {
+        if (!seen.insert(s.labels.hash()).second) maybe_dup = true;
+        vec.push_back(Sample{std::move(s.labels), s.v.empty() ? 0 : s.v[0], start});
+      }
+      if (maybe_dup) {
+        for (size_t i = 0; i < vec.size(); ++i)
+          for (size_t j = i + 1; j < vec.size(); ++j)
+            if (vec[i].labels == vec[j].labels)
+              return fail("vector cannot contain metrics with the same labelset");
+      }
+      result.value = std::move(vec);
+    } else {
+      m = merge_same_labelsets(ctx, std::move(m));
+      std::stable_sort(m.begin(), m.end(),
+                       [](const SeriesData& a, const SeriesData& b) { return a.labels < b.labels; });
+      Matrix mat;
+      mat.reserve(m.size());
+      for (auto& s : m) mat.push_back(RangeSeries{std::move(s.labels), std::move(s.t), std::move(s.v)});
+      result.value = std::move(mat);
+    }
+  } catch (const EvalError& e) {
+    return fail(e.message);
+  }
+  result.annotations = std::move(ctx.annotations);
+  return result;
+}
+
+}  // namespace
+
+}  // namespace vigil::promql::detail
+
+namespace vigil::promql {
+
+void Annotations::add(AnnotationKind kind, std::string message, PosRange pos) {
+  for (const auto& a : items_) {
+    if (a.kind == kind && a.message == message) return;
+  }
+  items_.push_back(Annotation{kind, std::move(message), pos});
+}
+
+void Annotations::merge(const Annotations& other) {
+  for (const auto& a : other.items_) add(a.kind, a.message, a.pos);
+}
+
+size_t Annotations::count(AnnotationKind kind) const {
+  return std::count_if(items_.begin(), items_.end(),
+                       [&](const Annotation& a) { return a.kind == kind; });
+}
+
+std::vector<std::string> Annotations::strings(AnnotationKind kind, std::string_view query) const {
+  std::vector<std::string> out;
+  for (const auto& a : items_) {
+    if (a.kind != kind) continue;
+    int line = 1, col = 1;
+    for (int i = 0; i < a.pos.start && i < static_cast<int>(query.size()); ++i) {
+      if (query[i] == '\n') {
+        ++line;
+        col = 1;
+      } else {
+        ++col;
+      }
+    }
+    out.push_back(fmt::format("{} ({}:{})", a.message, line, col));
+  }
+  return out;
+}
+
+Result<QueryResult> Engine::instant(const storage::MemoryStore& store, const Expr& expr,
+                                    int64_t t) const {
+  return detail::run_query(store, opts_, expr, t, t, 0, true);
+}
+
+Result<QueryResult> Engine::range(const storage::MemoryStore& store, const Expr& expr,
+                                  int64_t start, int64_t end, int64_t step) const {
+  return detail::run_query(store, opts_, expr, start, end, step, false);
+}
+
+}  // namespace vigil::promql

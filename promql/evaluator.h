@@ -1,0 +1,162 @@
+#pragma once
+
+// Internal to promql/: the evaluator the engine runs. Every node is evaluated
+// over a grid of steps (one step for instant queries) into a matrix of series
+// whose points sit at step timestamps; per-step work walks those series with
+// cursors. Errors are thrown as EvalError and turned into Result at the
+// engine's boundary.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "model/labels.h"
+#include "promql/ast.h"
+#include "promql/engine.h"
+#include "promql/value.h"
+#include "storage/memory_store.h"
+
+namespace vigil::promql::detail {
+
+struct EvalError {
+  std::string message;
+};
+[[noreturn]] void eval_fail(std::string message);
+
+// One evaluated series: points at step timestamps (or raw samples, for range
+// selectors and subqueries). drop_name marks a series whose __name__ is
+// removed when the query finishes (upstream's delayed name removal).
+struct SeriesData {
+  Labels labels;
+  std::vector<int64_t> t;
+  std::vector<double> v;
+  bool drop_name = false;
+};
+using Mat = std::vector<SeriesData>;
+
+// The state of one query, shared by every evaluator it creates.
+struct QueryContext {
+  const storage::MemoryStore* store = nullptr;
+  const EngineOptions* opts = nullptr;
+  int64_t query_start = 0, query_end = 0, query_step = 0;  // step 0: instant query
+  Annotations annotations;
+  int64_t samples = 0;  // samples currently held
+  std::chrono::steady_clock::time_point deadline;
+
+  void check_deadline() const;
+  // Counts n more samples held; fails past opts->max_samples.
+  void hold(int64_t n);
+  void release(int64_t n) { samples -= n; }
+  void info(std::string message, PosRange pos) {
+    annotations.add(AnnotationKind::kInfo, "PromQL info: " + std::move(message), pos);
+  }
+  void warn(std::string message, PosRange pos) {
+    annotations.add(AnnotationKind::kWarning, "PromQL warning: " + std::move(message), pos);
+  }
+};
+
+// Evaluation times: start, start+interval, ... <= end.
+struct Grid {
+  int64_t start = 0, end = 0, interval = 1;
+  int64_t steps() const { return end < start ? 0 : (end - start) / interval + 1; }
+  int64_t at(int64_t i) const { return start + i * interval; }
+  int64_t index(int64_t t) const { return (t - start) / interval; }
+};
+
+// Walks a matrix step by step: values(t) yields, for each series with a point
+// at t, its index and value. Points of each series must be at grid times.
+class StepCursor {
+ public:
+  explicit StepCursor(const Mat& m) : m_(m), pos_(m.size(), 0) {}
+  struct Item {
+    size_t series;
+    double value;
+  };
+  const std::vector<Item>& values(int64_t t);
+
+ private:
+  const Mat& m_;
+  std::vector<size_t> pos_;
+  std::vector<Item> items_;
+};
+
+// Collects per-step output into series keyed by label set, in first-seen
+// order. Two outputs with the same labels at one step are an error, as
+// upstream ("vector cannot contain metrics with the same labelset").
+class OutputBuilder {
+ public:
+  explicit OutputBuilder(QueryContext& ctx) : ctx_(ctx) {}
+  void add(const Labels& labels, bool drop_name, int64_t t, double v);
+  Mat take() { return std::move(out_); }
+
+ private:
+  QueryContext& ctx_;
+  Mat out_;
+  std::unordered_map<uint64_t, std::vector<size_t>> by_hash_;
+};
+
+class Evaluator {
+ public:
+  Evaluator(QueryContext& ctx, Grid grid) : ctx_(ctx), grid_(grid) {}
+
+  // Any expression but a string literal.
+  Mat eval(const Expr& e);
+  std::string eval_string(const Expr& e);
+
+  QueryContext& ctx() { return ctx_; }
+  const Grid& grid() const { return grid_; }
+
+  // Scalar arguments, one value per step (NaN where absent).
+  std::vector<double> eval_scalar_steps(const Expr& e);
+  // A subquery's points: its expression evaluated on the subquery's own grid,
+  // covering every window the current grid's steps read.
+  Mat eval_subquery_points(const SubqueryExpr& sq);
+  // The time (ms) a selector with these modifiers reads at step time t.
+  int64_t ref_time(const TimeModifiers& m, int64_t t);
+  Millis range_of(const MatrixSelector& ms) { return duration_of(ms.range, ms.range_expr.get()); }
+  Millis range_of(const SubqueryExpr& sq) { return duration_of(sq.range, sq.range_expr.get()); }
+  // One series without labels holding v at every step.
+  Mat constant(double v);
+
+ private:
+  Mat eval_vector_selector(const VectorSelector& vs);
+  Mat eval_matrix_selector(const MatrixSelector& ms);
+  Mat eval_unary(const UnaryExpr& u);
+  Millis offset_of(const TimeModifiers& m);
+  Millis duration_of(Millis fixed, const DurationExpr* e);
+
+  QueryContext& ctx_;
+  Grid grid_;
+};
+
+// Parts split across files.
+Mat eval_binary_op(Evaluator& ev, const BinaryExpr& b);
+Mat eval_aggregation(Evaluator& ev, const AggregateExpr& a);
+Mat eval_function(Evaluator& ev, const Call& c);
+// Functions whose argument is a range vector (rate, *_over_time, ...).
+bool is_range_function(std::string_view name);
+Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg);
+
+// Removes __name__ (delayed removal) from series flagged drop_name.
+void drop_metric_name(SeriesData& s);
+// Upstream's Labels.Hash() (xxhash64 over name, 0xff, value, 0xff ...): used
+// where results depend on it (limit_ratio sampling).
+uint64_t prometheus_labels_hash(const Labels& ls);
+// Merges series whose label sets collide into one when their points do not
+// overlap; fails when they do.
+Mat merge_same_labelsets(QueryContext& ctx, Mat m);
+// The labels absent() and absent_over_time() give their output: the
+// equality matchers of a selector argument, except __name__ and names matched
+// more than once.
+Labels absent_labels(const Expr& arg);
+// Total points held by a matrix.
+int64_t count_points(const Mat& m);
+// The first expression under any parentheses.
+const Expr& unwrap_parens(const Expr& e);
+
+}  // namespace vigil::promql::detail

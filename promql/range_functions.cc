@@ -1,0 +1,465 @@
+// Functions over a range vector: rate, increase, delta, irate, idelta, the
+// *_over_time family, changes, resets, deriv, predict_linear,
+// double_exponential_smoothing, absent_over_time.
+//
+// Each series is walked once: for every step a window (t - range, t] slides
+// over its contiguous sample arrays, and a kernel reduces the window.
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <span>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "model/go_format.h"
+#include "model/names.h"
+#include "promql/evaluator.h"
+#include "promql/functions.h"
+#include "promql/numeric.h"
+
+namespace vigil::promql::detail {
+namespace {
+
+struct Window {
+  std::span<const int64_t> t;
+  std::span<const double> v;
+  int64_t step_t;       // evaluation time of the step
+  int64_t range_start;  // window is (range_start, range_end]
+  int64_t range_end;
+  Millis range;
+  const double* args;  // scalar arguments at this step, in call order
+};
+using Kernel = std::optional<double> (*)(const Window&);
+
+std::optional<double> extrapolated(const Window& w, bool counter, bool rate) {
+  size_t n = w.v.size();
+  if (n < 2) return std::nullopt;
+  double result = w.v[n - 1] - w.v[0];
+  if (counter) {
+    for (size_t i = 1; i < n; ++i) {
+      if (w.v[i] < w.v[i - 1]) result += w.v[i - 1];
+    }
+  }
+  int64_t first_t = w.t[0], last_t = w.t[n - 1];
+  double to_start = static_cast<double>(first_t - w.range_start) / 1000;
+  double to_end = static_cast<double>(w.range_end - last_t) / 1000;
+  double sampled = static_cast<double>(last_t - first_t) / 1000;
+  double avg_gap = sampled / static_cast<double>(n - 1);
+  double threshold = avg_gap * 1.1;
+  if (to_start >= threshold) to_start = avg_gap / 2;
+  if (counter) {
+    // A counter cannot go below zero: do not extrapolate past that point.
+    double to_zero = to_start;
+    if (result > 0 && w.v[0] >= 0) to_zero = sampled * (w.v[0] / result);
+    if (to_zero < to_start) to_start = to_zero;
+  }
+  if (to_end >= threshold) to_end = avg_gap / 2;
+  double factor = 1.0;
+  if (sampled != 0) factor = (sampled + to_start + to_end) / sampled;
+  if (rate) factor /= static_cast<double>(w.range) / 1000;
+  return result * factor;
+}
+
+std::optional<double> k_rate(const Window& w) { return extrapolated(w, true, true); }
+std::optional<double> k_increase(const Window& w) { return extrapolated(w, true, false); }
+std::optional<double> k_delta(const Window& w) { return extrapolated(w, false, false); }
+
+std::optional<double> instant_value(const Window& w, bool rate) {
+  size_t n = w.v.size();
+  if (n < 2) return std::nullopt;
+  double prev = w.v[n - 2], last = w.v[n - 1];
+  int64_t interval = w.t[n - 1] - w.t[n - 2];
+  if (interval == 0) return std::nullopt;
+  double result = last;
+  if (!rate || !(last < prev)) result = last - prev;
+  if (rate) result /= static_cast<double>(interval) / 1000;
+  return result;
+}
+std::optional<double> k_irate(const Window& w) { return instant_value(w, true); }
+std::optional<double> k_idelta(const Window& w) { return instant_value(w, false); }
+
+std::optional<double> k_avg(const Window& w) {
+  double sum = w.v[0], count = 1, mean = 0, c = 0;
+  bool incremental = false;
+  for (size_t i = 1; i < w.v.size(); ++i) {
+    double f = w.v[i];
+    count = static_cast<double>(i + 1);
+    if (!incremental) {
+      double s = sum, cc = c;
+      kahan_inc(f, s, cc);
+      if (!std::isinf(s)) {
+        sum = s;
+        c = cc;
+        continue;
+      }
+      incremental = true;
+      mean = sum / (count - 1);
+      c /= count - 1;
+    }
+    double q = (count - 1) / count;
+    double m = q * mean, cc = q * c;
+    kahan_inc(f / count, m, cc);
+    mean = m;
+    c = cc;
+  }
+  if (incremental) return mean + c;
+  return sum / count + c / count;
+}
+
+std::optional<double> k_sum(const Window& w) {
+  double sum = 0, c = 0;
+  for (double f : w.v) kahan_inc(f, sum, c);
+  if (std::isinf(sum)) return sum;
+  return sum + c;
+}
+
+std::optional<double> k_count(const Window& w) { return static_cast<double>(w.v.size()); }
+std::optional<double> k_present(const Window&) { return 1.0; }
+std::optional<double> k_last(const Window& w) { return w.v.back(); }
+std::optional<double> k_first(const Window& w) { return w.v.front(); }
+std::optional<double> k_ts_first(const Window& w) { return static_cast<double>(w.t.front()) / 1000; }
+std::optional<double> k_ts_last(const Window& w) { return static_cast<double>(w.t.back()) / 1000; }
+
+template <bool kMax, bool kTimestamp>
+std::optional<double> extreme(const Window& w) {
+  double best = w.v[0];
+  int64_t best_t = w.t[0];
+  for (size_t i = 0; i < w.v.size(); ++i) {
+    double f = w.v[i];
+    bool better;
+    if constexpr (kTimestamp) {
+      better = (kMax ? f >= best : f <= best) || std::isnan(best);
+    } else {
+      better = (kMax ? f > best : f < best) || std::isnan(best);
+    }
+    if (better) {
+      best = f;
+      best_t = w.t[i];
+    }
+  }
+  if constexpr (kTimestamp) return static_cast<double>(best_t) / 1000;
+  return best;
+}
+
+double variance(const Window& w) {
+  double count = 0, mean = 0, c_mean = 0, aux = 0, c_aux = 0;
+  for (double f : w.v) {
+    count += 1;
+    double delta = f - (mean + c_mean);
+    kahan_inc(delta / count, mean, c_mean);
+    kahan_inc(delta * (f - (mean + c_mean)), aux, c_aux);
+  }
+  return (aux + c_aux) / count;
+}
+std::optional<double> k_stdvar(const Window& w) { return variance(w); }
+std::optional<double> k_stddev(const Window& w) { return std::sqrt(variance(w)); }
+
+std::optional<double> k_quantile(const Window& w) {
+  std::vector<double> values(w.v.begin(), w.v.end());
+  return quantile(w.args[0], values);
+}
+
+std::optional<double> k_mad(const Window& w) {
+  std::vector<double> values(w.v.begin(), w.v.end());
+  for (double f : values) {
+    if (std::isnan(f)) return std::nan("");
+  }
+  double median = quantile(0.5, values);
+  for (double& f : values) f = std::fabs(f - median);
+  return quantile(0.5, values);
+}
+
+std::optional<double> k_changes(const Window& w) {
+  double changes = 0;
+  for (size_t i = 1; i < w.v.size(); ++i) {
+    double a = w.v[i - 1], b = w.v[i];
+    if (a != b && !(std::isnan(a) && std::isnan(b))) changes += 1;
+  }
+  return changes;
+}
+
+std::optional<double> k_resets(const Window& w) {
+  double resets = 0;
+  for (size_t i = 1; i < w.v.size(); ++i) {
+    if (w.v[i] < w.v[i - 1]) resets += 1;
+  }
+  return resets;
+}
+
+// Least-squares fit of the window against time (seconds from intercept_t).
+std::pair<double, double> linear_regression(const Window& w, int64_t intercept_t) {
+  double n = 0, sx = 0, cx = 0, sy = 0, cy = 0, sxy = 0, cxy = 0, sx2 = 0, cx2 = 0;
+  double init = w.v[0];
+  bool constant = true;
+  for (size_t i = 0; i < w.v.size(); ++i) {
+    double y = w.v[i];
+    if (constant && i > 0 && y != init) constant = false;
+    n += 1;
+    double x = static_cast<double>(w.t[i] - intercept_t) / 1e3;
+    kahan_inc(x, sx, cx);
+    kahan_inc(y, sy, cy);
+    kahan_inc(x * y, sxy, cxy);
+    kahan_inc(x * x, sx2, cx2);
+  }
+  if (constant) {
+    if (std::isinf(init)) return {std::nan(""), std::nan("")};
+    return {0.0, init};
+  }
+  sx += cx;
+  sy += cy;
+  sxy += cxy;
+  sx2 += cx2;
+  double cov = sxy - sx * sy / n;
+  double var = sx2 - sx * sx / n;
+  double slope = cov / var;
+  double intercept = sy / n - slope * sx / n;
+  return {slope, intercept};
+}
+
+std::optional<double> k_deriv(const Window& w) {
+  if (w.v.size() < 2) return std::nullopt;
+  return linear_regression(w, w.t[0]).first;
+}
+
+std::optional<double> k_predict_linear(const Window& w) {
+  if (w.v.size() < 2) return std::nullopt;
+  auto [slope, intercept] = linear_regression(w, w.step_t);
+  return slope * w.args[0] + intercept;
+}
+
+std::optional<double> k_double_exponential_smoothing(const Window& w) {
+  double sf = w.args[0], tf = w.args[1];
+  if (!(sf > 0 && sf < 1)) eval_fail(fmt::format("invalid smoothing factor. Expected: 0 < sf < 1, got: {:.6f}", sf));
+  if (!(tf > 0 && tf < 1)) eval_fail(fmt::format("invalid trend factor. Expected: 0 < tf < 1, got: {:.6f}", tf));
+  size_t n = w.v.size();
+  if (n < 2) return std::nullopt;
+  double s0 = 0, s1 = w.v[0], b = w.v[1] - w.v[0];
+  for (size_t i = 1; i < n; ++i) {
+    double x = sf * w.v[i];
+    if (i > 1) b = tf * (s1 - s0) + (1 - tf) * b;
+    double y = (1 - sf) * (s1 + b);
+    s0 = s1;
+    s1 = x + y;
+  }
+  return s1;
+}
+
+struct RangeFunction {
+  std::string_view name;
+  Kernel kernel;
+  bool keeps_name;
+};
+
+const RangeFunction kRangeFunctions[] = {
+    {"rate", k_rate, false},
+    {"increase", k_increase, false},
+    {"delta", k_delta, false},
+    {"irate", k_irate, false},
+    {"idelta", k_idelta, false},
+    {"avg_over_time", k_avg, false},
+    {"sum_over_time", k_sum, false},
+    {"count_over_time", k_count, false},
+    {"min_over_time", extreme<false, false>, false},
+    {"max_over_time", extreme<true, false>, false},
+    {"ts_of_min_over_time", extreme<false, true>, false},
+    {"ts_of_max_over_time", extreme<true, true>, false},
+    {"ts_of_first_over_time", k_ts_first, false},
+    {"ts_of_last_over_time", k_ts_last, false},
+    {"last_over_time", k_last, true},
+    {"first_over_time", k_first, true},
+    {"present_over_time", k_present, false},
+    {"stddev_over_time", k_stddev, false},
+    {"stdvar_over_time", k_stdvar, false},
+    {"quantile_over_time", k_quantile, false},
+    {"mad_over_time", k_mad, false},
+    {"changes", k_changes, false},
+    {"resets", k_resets, false},
+    {"deriv", k_deriv, false},
+    {"predict_linear", k_predict_linear, false},
+    {"double_exponential_smoothing", k_double_exponential_smoothing, false},
+    {"absent_over_time", k_present, false},
+};
+
+const RangeFunction& find_range_function(std::string_view name) {
+  for (const auto& f : kRangeFunctions) {
+    if (f.name == name) return f;
+  }
+  eval_fail(fmt::format("function \"{}\" is not supported over range vectors", name));
+}
+
+// The series a range argument reads: borrowed from storage (stale markers
+// filtered out) or owned from a subquery.
+struct RangeInput {
+  struct View {
+    const Labels* labels;
+    std::span<const int64_t> t;
+    std::span<const double> v;
+    bool drop_name;
+  };
+  std::vector<View> views;
+  Mat owned;                                  // subquery output
+  std::vector<std::vector<int64_t>> owned_t;  // storage series copied without stale markers
+  std::vector<std::vector<double>> owned_v;
+  Millis range = 0;
+  const TimeModifiers* mods = nullptr;
+  PosRange pos;
+};
+
+RangeInput read_range_arg(Evaluator& ev, const Expr& arg, int64_t first_ref, int64_t last_ref) {
+  RangeInput in;
+  in.pos = arg.pos;
+  if (auto* ms = as<MatrixSelector>(&arg)) {
+    const VectorSelector& vs = *ms->selector;
+    if (vs.anchored || vs.smoothed) eval_fail("the anchored and smoothed modifiers are not supported");
+    in.range = ev.range_of(*ms);
+    in.mods = &vs.mods;
+    const auto& store = *ev.ctx().store;
+    auto refs = store.select(vs.matchers);
+    in.views.reserve(refs.size());
+    for (storage::SeriesRef r : refs) {
+      const storage::Series& s = store.get(r);
+      size_t lo = s.upper_bound(std::min(first_ref, last_ref) - in.range);
+      size_t hi = s.upper_bound(std::max(first_ref, last_ref));
+      if (lo >= hi) continue;
+      std::span<const int64_t> t(s.timestamps.data() + lo, hi - lo);
+      std::span<const double> v(s.values.data() + lo, hi - lo);
+      if (std::any_of(v.begin(), v.end(), [](double x) { return storage::is_stale_nan(x); })) {
+        auto& ot = in.owned_t.emplace_back();
+        auto& ov = in.owned_v.emplace_back();
+        for (size_t k = 0; k < v.size(); ++k) {
+          if (storage::is_stale_nan(v[k])) continue;
+          ot.push_back(t[k]);
+          ov.push_back(v[k]);
+        }
+        t = std::span<const int64_t>(ot);
+        v = std::span<const double>(ov);
+      }
+      in.views.push_back({&s.labels, t, v, false});
+    }
+    return in;
+  }
+  auto* sq = as<SubqueryExpr>(&arg);
+  if (!sq) eval_fail("expected a range vector argument");
+  in.range = ev.range_of(*sq);
+  in.mods = &sq->mods;
+  in.owned = ev.eval_subquery_points(*sq);
+  for (const auto& s : in.owned) in.views.push_back({&s.labels, s.t, s.v, s.drop_name});
+  return in;
+}
+
+bool counter_like_name(std::string_view name) {
+  for (std::string_view suffix : {"_total", "_sum", "_count", "_bucket"}) {
+    if (name.ends_with(suffix)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool is_range_function(std::string_view name) {
+  for (const auto& f : kRangeFunctions) {
+    if (f.name == name) return true;
+  }
+  return false;
+}
+
+Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
+  std::string_view name = c.func->name;
+  const RangeFunction& fn = find_range_function(name);
+  const Grid& g = ev.grid();
+  const int64_t n = g.steps();
+  const Expr& arg = unwrap_parens(*c.args[matrix_arg]);
+
+  // Scalar arguments, per step.
+  std::vector<std::vector<double>> scalars;
+  for (size_t i = 0; i < c.args.size(); ++i) {
+    if (i == matrix_arg) continue;
+    scalars.push_back(ev.eval_scalar_steps(unwrap_parens(*c.args[i])));
+  }
+  const TimeModifiers& mods =
+      as<MatrixSelector>(&arg) ? as<MatrixSelector>(&arg)->selector->mods : as<SubqueryExpr>(&arg)->mods;
+  std::vector<int64_t> ref(n);
+  for (int64_t i = 0; i < n; ++i) ref[i] = ev.ref_time(mods, g.at(i));
+  RangeInput in = read_range_arg(ev, arg, ref.front(), ref.back());
+  const Millis range = in.range;
+
+  if (name == "quantile_over_time") {
+    for (int64_t i = 0; i < n; ++i) {
+      double q = scalars[0][i];
+      if (std::isnan(q) || q < 0 || q > 1) {
+        bool any = std::any_of(in.views.begin(), in.views.end(), [](const auto& v) { return !v.v.empty(); });
+        if (any) {
+          ev.ctx().warn(fmt::format("quantile value should be between 0 and 1, got {}", go_format_float(q, 'g', -1)),
+                        c.args[0]->pos);
+        }
+      }
+    }
+  }
+
+  std::vector<double> args(scalars.size());
+  Mat out;
+  for (size_t si = 0; si < in.views.size(); ++si) {
+    if ((si & 1023) == 0) ev.ctx().check_deadline();
+    const auto& view = in.views[si];
+    SeriesData sd;
+    size_t lo = 0, hi = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t rt = ref[i];
+      if (i > 0 && rt < ref[i - 1]) lo = hi = 0;
+      while (hi < view.t.size() && view.t[hi] <= rt) ++hi;
+      while (lo < hi && view.t[lo] <= rt - range) ++lo;
+      if (lo == hi) continue;
+      for (size_t a = 0; a < scalars.size(); ++a) args[a] = scalars[a][i];
+      Window w{view.t.subspan(lo, hi - lo), view.v.subspan(lo, hi - lo), g.at(i), rt - range, rt, range,
+               args.data()};
+      std::optional<double> r = fn.kernel(w);
+      if (!r) continue;
+      sd.t.push_back(g.at(i));
+      sd.v.push_back(*r);
+    }
+    if (sd.t.empty()) continue;
+    if (name == "rate" || name == "increase") {
+      std::string_view metric = view.labels->get("__name__");
+      if (!metric.empty() && !counter_like_name(metric)) {
+        ev.ctx().info(fmt::format("metric might not be a counter, name does not end in "
+                                  "_total/_sum/_count/_bucket: {}",
+                                  go_quote(metric)),
+                      c.args[matrix_arg]->pos);
+      }
+    }
+    ev.ctx().hold(static_cast<int64_t>(sd.t.size()));
+    sd.labels = *view.labels;
+    sd.drop_name = !fn.keeps_name || view.drop_name;
+    out.push_back(std::move(sd));
+  }
+  ev.ctx().release(count_points(in.owned));
+
+  if (name == "absent_over_time") {
+    // One series, present at the steps where no input series had samples.
+    std::vector<char> found(n, 0);
+    for (const auto& s : out) {
+      for (int64_t t : s.t) found[g.index(t)] = 1;
+    }
+    ev.ctx().release(count_points(out));
+    SeriesData abs;
+    abs.labels = absent_labels(arg);
+    abs.drop_name = true;
+    for (int64_t i = 0; i < n; ++i) {
+      if (found[i]) continue;
+      abs.t.push_back(g.at(i));
+      abs.v.push_back(1);
+    }
+    Mat m;
+    if (!abs.t.empty()) {
+      ev.ctx().hold(static_cast<int64_t>(abs.t.size()));
+      m.push_back(std::move(abs));
+    }
+    return m;
+  }
+  return out;
+}
+
+}  // namespace vigil::promql::detail

@@ -1,0 +1,468 @@
+#include "promql/test_runner.h"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <re2/re2.h>
+
+#include "model/go_format.h"
+#include "promql/functions.h"
+#include "promql/numeric.h"
+#include "promql/parser.h"
+#include "promql/printer.h"
+#include "promql/series_desc.h"
+#include "promql/test_script.h"
+
+namespace vigil::promql::script {
+
+int FileReport::passed() const {
+  return static_cast<int>(std::count_if(evals.begin(), evals.end(),
+                                        [](const EvalReport& e) { return e.status == EvalReport::Status::kPassed; }));
+}
+int FileReport::failed() const {
+  return static_cast<int>(std::count_if(evals.begin(), evals.end(),
+                                        [](const EvalReport& e) { return e.status == EvalReport::Status::kFailed; }));
+}
+int FileReport::skipped() const {
+  return static_cast<int>(std::count_if(evals.begin(), evals.end(),
+                                        [](const EvalReport& e) { return e.status == EvalReport::Status::kSkipped; }));
+}
+
+namespace {
+
+constexpr double kEpsilon = 0.000001;  // relative error allowed, as upstream's runner
+constexpr std::string_view kNativeUnsupported = "native histograms are not supported";
+
+struct State {
+  storage::MemoryStore store;
+  std::vector<Labels> native;  // series the script loads as native histograms
+};
+
+Result<void> load(State& st, const Load& l) {
+  // A series given twice in one load keeps its last definition, as upstream.
+  std::vector<std::pair<const Line*, SeriesDesc>> defs;
+  for (const Line& line : l.series) {
+    auto desc = parse_series_desc(line.text);
+    if (!desc) {
+      if (desc.error().message.find(kNativeUnsupported) != std::string::npos) {
+        auto head = parse_series_desc(std::string_view(line.text).substr(0, line.text.find("{{")));
+        if (head) st.native.push_back(head->labels);
+        continue;
+      }
+      return fail(fmt::format("line {}: {}", line.number, desc.error().message));
+    }
+    auto same = std::find_if(defs.begin(), defs.end(), [&](const auto& d) { return d.second.labels == desc->labels; });
+    if (same != defs.end()) {
+      same->second = std::move(*desc);
+    } else {
+      defs.emplace_back(&line, std::move(*desc));
+    }
+  }
+  for (auto& [line, desc] : defs) {
+    storage::SeriesRef ref = st.store.series(desc.labels);
+    for (size_t i = 0; i < desc.values.size(); ++i) {
+      if (desc.values[i].omitted) continue;
+      auto r = st.store.append(ref, static_cast<int64_t>(i) * l.interval, desc.values[i].value);
+      if (!r) return fail(fmt::format("line {}: {}", line->number, r.error().message));
+    }
+    std::string_view name = desc.labels.get("__name__");
+    if (l.with_nhcb && name.ends_with("_bucket") && desc.labels.has("le")) {
+      // load_with_nhcb also stores the classic histogram as a native one.
+      st.native.push_back(LabelsBuilder(desc.labels)
+                              .del("le")
+                              .set("__name__", name.substr(0, name.size() - 7))
+                              .build());
+    }
+  }
+  return {};
+}
+
+// A native-histogram series the expression selects, if any.
+std::optional<Labels> selects_native(const Expr& e, const std::vector<Labels>& native) {
+  if (native.empty()) return std::nullopt;
+  if (auto* vs = as<VectorSelector>(&e)) {
+    for (const auto& ls : native) {
+      bool all = std::all_of(vs->matchers.begin(), vs->matchers.end(),
+                             [&](const Matcher& m) { return m.matches(ls.get(m.name())); });
+      if (all) return ls;
+    }
+  }
+  std::optional<Labels> found;
+  for_each_child(e, [&](const Expr& c) {
+    if (!found) found = selects_native(c, native);
+  });
+  return found;
+}
+
+struct Expected {
+  struct Entry {
+    Labels labels;
+    std::vector<SequenceValue> values;
+    int pos = 0;  // 1-based order in the script
+  };
+  bool scalar = false;
+  double scalar_value = 0;
+  std::optional<std::string> string;
+  std::vector<Entry> entries;
+
+  const Entry* find(const Labels& ls) const {
+    for (const auto& e : entries) {
+      if (e.labels == ls) return &e;
+    }
+    return nullptr;
+  }
+};
+
+Result<Expected> read_expected(const Eval& e) {
+  Expected x;
+  if (e.scalar) {
+    x.scalar = true;
+    x.scalar_value = *e.scalar;
+  }
+  if (e.quoted_string) {
+    auto s = unquote_string(*e.quoted_string);
+    if (!s) return fail("invalid expected string: " + s.error().message);
+    x.string = *s;
+  }
+  int pos = 0;
+  for (const Line& line : e.series) {
+    auto d = parse_series_desc(line.text);
+    if (!d) return fail(fmt::format("line {}: {}", line.number, d.error().message));
+    ++pos;
+    auto it = std::find_if(x.entries.begin(), x.entries.end(), [&](const auto& en) { return en.labels == d->labels; });
+    if (it != x.entries.end()) {
+      *it = Expected::Entry{d->labels, d->values, pos};
+    } else {
+      x.entries.push_back(Expected::Entry{d->labels, d->values, pos});
+    }
+  }
+  return x;
+}
+
+std::string fmt_value(double v) { return go_format_float(v, 'g', -1); }
+
+std::string values_string(const std::vector<SequenceValue>& vals) {
+  std::string s = "[";
+  for (size_t i = 0; i < vals.size(); ++i) {
+    if (i) s += ' ';
+    s += vals[i].omitted ? "_" : fmt_value(vals[i].value);
+  }
+  return s + "]";
+}
+
+std::string series_string(const RangeSeries& s) {
+  std::string out = s.labels.to_string() + " =>";
+  for (size_t i = 0; i < s.t.size(); ++i) out += fmt::format(" {} @[{}]", fmt_value(s.v[i]), s.t[i]);
+  return out;
+}
+
+struct Times {
+  int64_t start = 0, end = 0, step = 0;
+};
+
+std::optional<std::string> compare(const Value& result, const Expected& x, const Times& times, bool ordered) {
+  if (auto* mat = std::get_if<Matrix>(&result)) {
+    if (ordered) return "expected ordered result, but query returned a matrix";
+    if (x.scalar) return "expected scalar result, but got matrix";
+    for (size_t i = 1; i < mat->size(); ++i) {
+      if ((*mat)[i].labels < (*mat)[i - 1].labels) return "matrix results should always be sorted by labels";
+    }
+    std::vector<const Expected::Entry*> seen;
+    for (const auto& s : *mat) {
+      const Expected::Entry* en = x.find(s.labels);
+      if (!en) return fmt::format("unexpected metric {} in result, has {}", s.labels.to_string(), series_string(s));
+      seen.push_back(en);
+      std::vector<std::pair<int64_t, double>> want;
+      for (size_t i = 0; i < en->values.size(); ++i) {
+        int64_t ts = times.start + static_cast<int64_t>(i) * times.step;
+        if (ts > times.end) {
+          return fmt::format("expected {} points for {}, but query time range cannot return this many points",
+                             en->values.size(), s.labels.to_string());
+        }
+        if (!en->values[i].omitted) want.emplace_back(ts, en->values[i].value);
+      }
+      if (want.size() != s.t.size()) {
+        return fmt::format("expected {} float points for {}, but got {}", want.size(), s.labels.to_string(),
+                           series_string(s));
+      }
+      for (size_t i = 0; i < want.size(); ++i) {
+        if (want[i].first != s.t[i]) {
+          return fmt::format("expected float value at index {} for {} to have timestamp {}, but it had timestamp {} (result has {})",
+                             i, s.labels.to_string(), want[i].first, s.t[i], series_string(s));
+        }
+        if (!detail::almost_equal(s.v[i], want[i].second, kEpsilon)) {
+          return fmt::format("expected float value at index {} (t={}) for {} to be {}, but got {} (result has {})", i,
+                             s.t[i], s.labels.to_string(), fmt_value(want[i].second), fmt_value(s.v[i]),
+                             series_string(s));
+        }
+      }
+    }
+    for (const auto& en : x.entries) {
+      if (std::find(seen.begin(), seen.end(), &en) == seen.end()) {
+        return fmt::format("expected metric {} not found", en.labels.to_string());
+      }
+    }
+    return std::nullopt;
+  }
+  if (auto* vec = std::get_if<Vector>(&result)) {
+    if (x.scalar) return "expected scalar result, but got vector";
+    std::vector<const Expected::Entry*> seen;
+    for (size_t pos = 0; pos < vec->size(); ++pos) {
+      const Sample& s = (*vec)[pos];
+      const Expected::Entry* en = x.find(s.labels);
+      if (!en) return fmt::format("unexpected metric {} in result, has value {}", s.labels.to_string(), fmt_value(s.value));
+      if (ordered && en->pos != static_cast<int>(pos) + 1) {
+        return fmt::format("expected metric {} with {} at position {} but was at {}", s.labels.to_string(),
+                           values_string(en->values), en->pos, pos + 1);
+      }
+      double want = en->values.empty() ? 0 : en->values[0].value;
+      if (!detail::almost_equal(want, s.value, kEpsilon)) {
+        return fmt::format("expected {} for {} but got {}", fmt_value(want), s.labels.to_string(), fmt_value(s.value));
+      }
+      seen.push_back(en);
+    }
+    for (const auto& en : x.entries) {
+      if (std::find(seen.begin(), seen.end(), &en) == seen.end()) {
+        return fmt::format("expected metric {} with {} not found", en.labels.to_string(), values_string(en.values));
+      }
+    }
+    return std::nullopt;
+  }
+  if (auto* sc = std::get_if<Scalar>(&result)) {
+    if (!x.scalar) return fmt::format("expected vector or matrix result, but got scalar {}", fmt_value(sc->value));
+    if (!detail::almost_equal(x.scalar_value, sc->value, kEpsilon)) {
+      return fmt::format("expected scalar {} but got {}", fmt_value(x.scalar_value), fmt_value(sc->value));
+    }
+    return std::nullopt;
+  }
+  const auto& str = std::get<String>(result);
+  if (!x.string || *x.string != str.value) {
+    return fmt::format("expected string \"{}\" but got \"{}\"", x.string.value_or(""), str.value);
+  }
+  return std::nullopt;
+}
+
+bool message_matches(const Expect& e, const std::string& actual) {
+  switch (e.match) {
+    case MessageMatch::kAny: return true;
+    case MessageMatch::kExact: return e.text == actual;
+    case MessageMatch::kRegex: return RE2::PartialMatch(actual, e.text);
+  }
+  return false;
+}
+
+std::optional<std::string> check_failure(const Eval& e, const std::string& actual) {
+  for (const auto& x : e.expects) {
+    if (x.kind != ExpectKind::kFail) continue;
+    if (!message_matches(x, actual)) {
+      return fmt::format("expected error matching \"{}\", but got: {}", x.text, actual);
+    }
+    break;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_annotations(const Eval& e, const Annotations& annos, std::string_view query) {
+  auto check_kind = [&](ExpectKind kind, AnnotationKind ak, ExpectKind none, std::string_view what)
+      -> std::optional<std::string> {
+    std::vector<std::string> actual = annos.strings(ak, query);
+    std::vector<const Expect*> wanted;
+    bool forbid = false;
+    for (const auto& x : e.expects) {
+      if (x.kind == kind) wanted.push_back(&x);
+      if (x.kind == none) forbid = true;
+    }
+    if (forbid && !actual.empty()) {
+      return fmt::format("unexpected {} annotations: {}", what, actual.front());
+    }
+    if (wanted.empty()) return std::nullopt;
+    if (actual.empty()) return fmt::format("expected {} annotations but none were found", what);
+    for (const Expect* w : wanted) {
+      bool found = std::any_of(actual.begin(), actual.end(), [&](const std::string& a) { return message_matches(*w, a); });
+      if (!found) {
+        return fmt::format("expected {} annotation matching \"{}\" but no matching annotation was found, found: {}",
+                           what, w->text, fmt::join(actual, "; "));
+      }
+    }
+    for (const auto& a : actual) {
+      bool found = std::any_of(wanted.begin(), wanted.end(), [&](const Expect* w) { return message_matches(*w, a); });
+      if (!found) return fmt::format("unexpected {} annotation \"{}\"", what, a);
+    }
+    return std::nullopt;
+  };
+  if (auto err = check_kind(ExpectKind::kWarn, AnnotationKind::kWarning, ExpectKind::kNoWarn, "warn")) return err;
+  return check_kind(ExpectKind::kInfo, AnnotationKind::kInfo, ExpectKind::kNoInfo, "info");
+}
+
+bool is_unsafe_for_at(std::string_view fn) {
+  for (std::string_view n : {"days_in_month", "day_of_month", "day_of_week", "day_of_year", "end", "hour",
+                             "minute", "month", "year", "predict_linear", "range", "start", "step", "time",
+                             "timestamp"}) {
+    if (fn == n) return true;
+  }
+  return false;
+}
+
+// Pins every selector and subquery (outside subqueries already pinned) at ts,
+// as upstream's runner does to check @ handling. Returns false when the
+// expression has functions whose value depends on the evaluation time.
+bool pin_at(Expr& e, int64_t ts) {
+  auto pin = [&](TimeModifiers& m) {
+    if (m.at == AtKind::kNone) {
+      m.at = AtKind::kTimestamp;
+      m.at_timestamp = ts;
+    }
+  };
+  bool safe = true;
+  switch (e.kind) {
+    case ExprKind::kVectorSelector: pin(static_cast<VectorSelector&>(e).mods); return true;
+    case ExprKind::kMatrixSelector: pin(static_cast<MatrixSelector&>(e).selector->mods); return true;
+    case ExprKind::kSubquery: pin(static_cast<SubqueryExpr&>(e).mods); return true;
+    case ExprKind::kCall:
+      if (is_unsafe_for_at(static_cast<Call&>(e).func->name)) safe = false;
+      break;
+    default: break;
+  }
+  for_each_child(e, [&](const Expr& c) {
+    if (c.kind == ExprKind::kDuration) return;
+    if (!pin_at(const_cast<Expr&>(c), ts)) safe = false;
+  });
+  return safe;
+}
+
+class EvalRunner {
+ public:
+  EvalRunner(State& st, const Engine& engine, const Eval& e, const Expected& x)
+      : st_(st), engine_(engine), e_(e), x_(x) {}
+
+  std::optional<std::string> run() {
+    if (e_.range) return run_range();
+    int64_t t = e_.range_vector ? e_.rv_end : e_.at;
+    std::vector<std::pair<std::string, int64_t>> queries{{e_.expr, t}};
+    auto pinned = parse_expr(e_.expr);
+    if (pinned && pin_at(**pinned, t)) {
+      std::string text = to_string(**pinned);
+      std::vector<int64_t> times = t == 0 ? std::vector<int64_t>{-1000, 0, 1000}
+                                          : std::vector<int64_t>{-10 * t, 0, t / 5, t, 10 * t};
+      for (int64_t at : times) queries.emplace_back(text, at);
+    }
+    for (const auto& [text, at] : queries) {
+      if (auto err = run_instant(text, at)) {
+        return text == e_.expr ? *err : fmt::format("{} (as {} at {})", *err, text, at);
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  bool expects_failure() const { return e_.has(ExpectKind::kFail); }
+  bool ordered() const { return e_.has(ExpectKind::kOrdered); }
+
+  std::optional<std::string> run_range() {
+    auto expr = parse_expr(e_.expr);
+    if (!expr) return on_error(format_parse_error(expr.error()));
+    auto res = engine_.range(st_.store, **expr, e_.start, e_.end, e_.step);
+    if (!res) return on_error(res.error().message);
+    if (expects_failure()) return "expected error evaluating query but got none";
+    if (auto err = check_annotations(e_, res->annotations, e_.expr)) return err;
+    return compare(res->value, x_, Times{e_.start, e_.end, e_.step}, false);
+  }
+
+  std::optional<std::string> on_error(const std::string& message) {
+    if (expects_failure()) return check_failure(e_, message);
+    return "error evaluating query: " + message;
+  }
+
+  std::optional<std::string> run_instant(const std::string& text, int64_t t) {
+    auto expr = parse_expr(text);
+    if (!expr) return on_error(format_parse_error(expr.error()));
+    auto res = engine_.instant(st_.store, **expr, t);
+    if (!res) return on_error(res.error().message);
+    if (expects_failure()) return "expected error evaluating query but got none";
+    if (auto err = check_annotations(e_, res->annotations, text)) return err;
+    Times times = e_.range_vector ? Times{e_.rv_start, e_.rv_end, e_.rv_step} : Times{t, t, 0};
+    if (auto err = compare(res->value, x_, times, ordered())) return err;
+    // The same query in range mode must agree at the evaluation time.
+    if (e_.range_vector || x_.string || RE2::PartialMatch(text, R"((start|end|range|step)\(\))")) {
+      return std::nullopt;
+    }
+    auto range = engine_.range(st_.store, **expr, t - 60'000, t + 60'000, 60'000);
+    if (!range) return "error evaluating query in range mode: " + range.error().message;
+    if (ordered()) return std::nullopt;
+    Vector vec;
+    for (auto& s : std::get<Matrix>(range->value)) {
+      for (size_t i = 0; i < s.t.size(); ++i) {
+        if (s.t[i] == t) vec.push_back(Sample{s.labels, s.v[i], t});
+      }
+    }
+    std::optional<std::string> err;
+    if (std::holds_alternative<Scalar>(res->value)) {
+      if (vec.empty()) return "range mode returned no value for a scalar";
+      err = compare(Scalar{vec[0].value, t}, x_, times, false);
+    } else {
+      err = compare(vec, x_, times, false);
+    }
+    if (err) return "in range mode: " + *err;
+    return std::nullopt;
+  }
+
+  State& st_;
+  const Engine& engine_;
+  const Eval& e_;
+  const Expected& x_;
+};
+
+EvalReport run_eval(State& st, const Engine& engine, const Eval& e) {
+  EvalReport r{EvalReport::Status::kPassed, e.line, e.expr, {}};
+  auto skip = [&](std::string why) {
+    r.status = EvalReport::Status::kSkipped;
+    r.message = std::move(why);
+    return r;
+  };
+  for (const auto& l : e.series) {
+    if (l.text.find("{{") != std::string::npos) return skip("expected results are native histograms");
+  }
+  if (auto parsed = parse_expr(e.expr)) {
+    if (auto n = selects_native(**parsed, st.native)) {
+      return skip("selects native histogram series " + n->to_string());
+    }
+  }
+  auto x = read_expected(e);
+  if (!x) {
+    r.status = EvalReport::Status::kFailed;
+    r.message = x.error().message;
+    return r;
+  }
+  if (auto err = EvalRunner(st, engine, e, *x).run()) {
+    r.status = EvalReport::Status::kFailed;
+    r.message = *err;
+  }
+  return r;
+}
+
+}  // namespace
+
+Result<FileReport> run_script(std::string_view text, std::string path, const EngineOptions& opts) {
+  auto commands = parse(text);
+  if (!commands) return std::unexpected(commands.error());
+  Engine engine(opts);
+  FileReport report;
+  report.path = std::move(path);
+  State st;
+  for (const auto& cmd : *commands) {
+    if (auto* l = std::get_if<Load>(&cmd)) {
+      auto r = load(st, *l);
+      if (!r) return std::unexpected(r.error());
+    } else if (std::holds_alternative<Clear>(cmd)) {
+      st = State{};
+    } else {
+      report.evals.push_back(run_eval(st, engine, std::get<Eval>(cmd)));
+    }
+  }
+  return report;
+}
+
+}  // namespace vigil::promql::script

@@ -1,0 +1,225 @@
+#include "rules/evaluation.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "promql/engine.h"
+
+namespace vigil::rules {
+
+namespace {
+
+// Prometheus keeps resolved alerts this long so they are sent as resolved.
+constexpr Millis kResolvedRetention = 15 * kMinute;
+
+bool has_duplicates(const promql::Vector& v) {
+  std::unordered_set<uint64_t> seen;
+  bool maybe = false;
+  for (const auto& s : v) maybe |= !seen.insert(s.labels.hash()).second;
+  if (!maybe) return false;
+  for (size_t i = 0; i < v.size(); ++i)
+    for (size_t j = i + 1; j < v.size(); ++j)
+      if (v[i].labels == v[j].labels) return true;
+  return false;
+}
+
+}  // namespace
+
+std::string_view alert_state_name(AlertState s) {
+  switch (s) {
+    case AlertState::kInactive: return "inactive";
+    case AlertState::kPending: return "pending";
+    case AlertState::kFiring: return "firing";
+  }
+  return "";
+}
+
+QueryFn engine_query(const storage::MemoryStore& store, const promql::EngineOptions& opts) {
+  return [&store, engine = promql::Engine(opts)](const promql::Expr& expr, int64_t t) -> Result<promql::Vector> {
+    auto res = engine.instant(store, expr, t);
+    if (!res) return std::unexpected(res.error());
+    if (auto* v = std::get_if<promql::Vector>(&res->value)) return std::move(*v);
+    if (auto* s = std::get_if<promql::Scalar>(&res->value)) return promql::Vector{promql::Sample{{}, s->value, t}};
+    return fail("rule result is not a vector or scalar");
+  };
+}
+
+Result<promql::Vector> eval_recording_rule(const Rule& rule, const EvalSettings& settings, int64_t ts,
+                                           const QueryFn& query) {
+  auto res = query(*rule.parsed, ts - settings.query_offset);
+  if (!res) return res;
+  for (auto& s : *res) {
+    LabelsBuilder b(s.labels);
+    b.set("__name__", rule.name);
+    for (const auto& l : settings.group_labels) b.set(l.name, l.value);
+    for (const auto& l : rule.labels) b.set(l.name, l.value);
+    s.labels = b.build();
+    s.t = ts;
+  }
+  if (has_duplicates(*res)) return fail("vector contains metrics with the same labelset after applying rule labels");
+  if (settings.limit > 0 && static_cast<int64_t>(res->size()) > settings.limit) {
+    return fail(fmt::format("exceeded limit of {} with {} series", settings.limit, res->size()));
+  }
+  return res;
+}
+
+Result<promql::Vector> AlertingRule::eval(int64_t ts, const EvalSettings& settings, const QueryFn& query,
+                                          const TemplateFn& render) {
+  const Rule& rule = *rule_;
+  auto res = query(*rule.parsed, ts - settings.query_offset);
+  if (!res) return std::unexpected(res.error());
+
+  // One candidate alert per output sample, with rendered labels and annotations.
+  std::map<uint64_t, Alert> current;
+  for (const auto& smpl : *res) {
+    TemplateData data{&smpl.labels, smpl.value, &settings.external_labels, settings.external_url, ts};
+    auto expand = [&](std::string_view text) -> std::string {
+      if (!render) return std::string(text);
+      auto r = render("__alert_" + rule.name, text, data);
+      return r ? *r : fmt::format("<error expanding template: {}>", r.error().message);
+    };
+    LabelsBuilder lb(smpl.labels);
+    lb.del("__name__");
+    for (const auto& l : settings.group_labels) lb.set(l.name, l.value);
+    for (const auto& l : rule.labels) lb.set(l.name, expand(l.value));
+    lb.set("alertname", rule.name);
+    std::vector<Label> annotations;
+    for (const auto& a : rule.annotations) annotations.push_back({a.name, expand(a.value)});
+    Labels labels = lb.build();
+    uint64_t h = labels.hash();
+    if (current.contains(h)) {
+      return fail("vector contains metrics with the same labelset after applying alert labels");
+    }
+    Alert a;
+    a.labels = std::move(labels);
+    a.annotations = Labels(std::move(annotations));
+    a.state = AlertState::kPending;
+    a.value = smpl.value;
+    a.active_at = ts;
+    current.emplace(h, std::move(a));
+  }
+  for (auto& [h, a] : current) {
+    auto it = active_.find(h);
+    if (it != active_.end() && it->second.state != AlertState::kInactive) {
+      it->second.value = a.value;
+      it->second.annotations = std::move(a.annotations);
+      continue;
+    }
+    active_[h] = std::move(a);
+  }
+
+  promql::Vector out;
+  int64_t active_or_pending = 0;
+  for (auto it = active_.begin(); it != active_.end();) {
+    Alert& a = it->second;
+    bool firing_now = current.contains(it->first);
+    bool keep_firing = false;
+    if (!firing_now) {
+      if (a.state == AlertState::kFiring && rule.keep_firing_for > 0) {
+        if (a.keep_firing_since == 0) a.keep_firing_since = ts;
+        keep_firing = ts - a.keep_firing_since < rule.keep_firing_for;
+      }
+      bool drop = a.state == AlertState::kPending ||
+                  (a.resolved_at != 0 && ts - a.resolved_at > kResolvedRetention);
+      if (a.state != AlertState::kInactive && !keep_firing) {
+        a.state = AlertState::kInactive;
+        a.resolved_at = ts;
+      }
+      if (drop) {
+        it = active_.erase(it);
+        continue;
+      }
+      if (!keep_firing) {
+        ++it;
+        continue;
+      }
+    } else {
+      a.keep_firing_since = 0;
+    }
+    ++active_or_pending;
+    if (a.state == AlertState::kPending && ts - a.active_at >= rule.for_duration) {
+      a.state = AlertState::kFiring;
+      a.fired_at = ts;
+    }
+    Labels alerts_labels = LabelsBuilder(a.labels)
+                               .set("__name__", "ALERTS")
+                               .set("alertstate", alert_state_name(a.state))
+                               .build();
+    out.push_back(promql::Sample{std::move(alerts_labels), 1, ts});
+    out.push_back(promql::Sample{LabelsBuilder(a.labels).set("__name__", "ALERTS_FOR_STATE").build(),
+                                 static_cast<double>(a.active_at / 1000), ts});
+    ++it;
+  }
+  if (settings.limit > 0 && active_or_pending > settings.limit) {
+    active_.clear();
+    return fail(fmt::format("exceeded limit of {} with {} alerts", settings.limit, active_or_pending));
+  }
+  return out;
+}
+
+std::vector<const Alert*> AlertingRule::alerts() const {
+  std::vector<const Alert*> out;
+  for (const auto& [h, a] : active_) out.push_back(&a);
+  std::sort(out.begin(), out.end(), [](const Alert* x, const Alert* y) { return x->labels < y->labels; });
+  return out;
+}
+
+GroupEvaluator::GroupEvaluator(const RuleGroup& group, EvalSettings settings)
+    : group_(group), settings_(std::move(settings)) {
+  settings_.group_labels = Labels(group.labels);
+  settings_.limit = group.limit;
+  if (group.query_offset) settings_.query_offset = *group.query_offset;
+  for (const auto& r : group.rules) {
+    if (r.is_alert()) {
+      alerting_.emplace_back(AlertingRule(r));
+    } else {
+      alerting_.emplace_back(std::nullopt);
+    }
+  }
+  health_.resize(group.rules.size());
+  previous_.resize(group.rules.size());
+}
+
+const AlertingRule* GroupEvaluator::alerting(size_t i) const {
+  return alerting_[i] ? &*alerting_[i] : nullptr;
+}
+
+void GroupEvaluator::eval(int64_t ts, storage::MemoryStore& store, const QueryFn& query, const TemplateFn& render) {
+  for (size_t i = 0; i < group_.rules.size(); ++i) {
+    const Rule& rule = group_.rules[i];
+    auto start = std::chrono::steady_clock::now();
+    Result<promql::Vector> out = alerting_[i] ? alerting_[i]->eval(ts, settings_, query, render)
+                                              : eval_recording_rule(rule, settings_, ts, query);
+    RuleHealth& h = health_[i];
+    h.last_eval = ts;
+    h.last_duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!out) {
+      h.ok = false;
+      h.last_error = out.error().message;
+      continue;
+    }
+    h.ok = true;
+    h.last_error.clear();
+    std::vector<Labels> written;
+    for (const auto& s : *out) {
+      // Samples at or before the series' last timestamp are dropped, as
+      // Prometheus drops out-of-order and duplicate samples of rule output.
+      (void)store.append(s.labels, ts, s.value);
+      written.push_back(s.labels);
+    }
+    // Series this rule wrote last time but not now go stale.
+    std::sort(written.begin(), written.end());
+    for (const auto& old : previous_[i]) {
+      if (!std::binary_search(written.begin(), written.end(), old)) {
+        (void)store.append(old, ts, storage::stale_nan());
+      }
+    }
+    previous_[i] = std::move(written);
+  }
+}
+
+}  // namespace vigil::rules

@@ -1,0 +1,126 @@
+#pragma once
+
+// Evaluating rules: recording rules write new series, alerting rules keep
+// alert state (inactive -> pending -> firing, keep_firing_for, resolved alerts
+// kept 15 minutes), and a group evaluates its rules in order, writing each
+// rule's output into the store at the evaluation time so later rules of the
+// same evaluation see it, and marking series that disappeared as stale.
+//
+// Time is whatever the caller passes: tests drive evaluations at chosen
+// instants, the daemon at its interval.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/duration.h"
+#include "model/error.h"
+#include "model/labels.h"
+#include "promql/ast.h"
+#include "promql/engine.h"
+#include "promql/value.h"
+#include "rules/rule_file.h"
+#include "storage/memory_store.h"
+
+namespace vigil::rules {
+
+// Runs a rule's expression at time t (ms): the in-process engine, or a remote
+// Prometheus. A scalar result is a one-element vector without labels.
+using QueryFn = std::function<Result<promql::Vector>(const promql::Expr& expr, int64_t t)>;
+
+// What an alerting rule's label and annotation templates see.
+struct TemplateData {
+  const Labels* labels = nullptr;  // the sample's labels
+  double value = 0;
+  const Labels* external_labels = nullptr;
+  std::string_view external_url;
+  int64_t t = 0;  // evaluation time, ms
+};
+// Renders one template text; `name` identifies it in errors.
+using TemplateFn =
+    std::function<Result<std::string>(std::string_view name, std::string_view text, const TemplateData&)>;
+
+// A QueryFn over the in-process engine and store.
+QueryFn engine_query(const storage::MemoryStore& store, const promql::EngineOptions& opts = {});
+
+enum class AlertState { kInactive, kPending, kFiring };
+std::string_view alert_state_name(AlertState s);  // "inactive", "pending", "firing"
+
+struct Alert {
+  Labels labels;        // includes alertname
+  Labels annotations;
+  AlertState state = AlertState::kPending;
+  double value = 0;
+  int64_t active_at = 0;   // ms; when the condition first held
+  int64_t fired_at = 0;    // ms; 0 if never fired
+  int64_t resolved_at = 0; // ms; 0 while active
+  int64_t keep_firing_since = 0;
+  int64_t last_sent_at = 0;
+  int64_t valid_until = 0;
+};
+
+// Evaluation settings shared by a group's rules.
+struct EvalSettings {
+  Millis query_offset = 0;
+  int64_t limit = 0;  // 0: none
+  Labels external_labels;
+  std::string external_url;
+  Labels group_labels;  // added to every rule's output; rule labels win
+};
+
+class AlertingRule {
+ public:
+  explicit AlertingRule(const Rule& rule) : rule_(&rule) {}
+
+  // Evaluates at ts (ms), updating alert state. Returns the ALERTS and
+  // ALERTS_FOR_STATE samples for the store.
+  Result<promql::Vector> eval(int64_t ts, const EvalSettings& settings, const QueryFn& query,
+                              const TemplateFn& render);
+
+  const Rule& rule() const { return *rule_; }
+  // Alerts not inactive, and resolved ones still kept, ordered by labels.
+  std::vector<const Alert*> alerts() const;
+
+ private:
+  const Rule* rule_;
+  std::map<uint64_t, Alert> active_;  // by label-set hash
+};
+
+// Evaluates a recording rule at ts: its output samples, renamed and labelled.
+Result<promql::Vector> eval_recording_rule(const Rule& rule, const EvalSettings& settings, int64_t ts,
+                                           const QueryFn& query);
+
+// How one rule fared in its last evaluation.
+struct RuleHealth {
+  bool ok = true;  // false: the last evaluation failed
+  std::string last_error;
+  int64_t last_eval = 0;  // ms
+  double last_duration_seconds = 0;
+};
+
+// A group of rules evaluated in order against a store.
+class GroupEvaluator {
+ public:
+  GroupEvaluator(const RuleGroup& group, EvalSettings settings);
+
+  // Evaluates every rule at ts, writing outputs into `store`.
+  void eval(int64_t ts, storage::MemoryStore& store, const QueryFn& query, const TemplateFn& render);
+
+  const RuleGroup& group() const { return group_; }
+  const std::vector<RuleHealth>& health() const { return health_; }
+  // The alerting rule at rule index i, or nullptr for a recording rule.
+  const AlertingRule* alerting(size_t i) const;
+
+ private:
+  const RuleGroup& group_;
+  EvalSettings settings_;
+  std::vector<std::optional<AlertingRule>> alerting_;
+  std::vector<RuleHealth> health_;
+  std::vector<std::vector<Labels>> previous_;  // series each rule wrote last time
+};
+
+}  // namespace vigil::rules

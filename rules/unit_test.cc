@@ -1,0 +1,487 @@
+#include "rules/unit_test.h"
+
+#include <glob.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <ostream>
+
+#include <fmt/format.h>
+#include <re2/re2.h>
+
+#include "model/duration.h"
+#include "model/go_format.h"
+#include "model/names.h"
+#include "model/yaml.h"
+#include "promql/parser.h"
+#include "promql/series_desc.h"
+
+namespace vigil::rules {
+namespace {
+
+struct ExpAlert {
+  Labels labels;
+  Labels annotations;
+};
+struct AlertTest {
+  Millis eval_time = 0;
+  std::string alertname;
+  std::vector<ExpAlert> exp;
+};
+struct ExpSample {
+  std::string labels;
+  double value = 0;
+  bool histogram = false;
+};
+struct ExprTest {
+  std::string expr;
+  Millis eval_time = 0;
+  std::vector<ExpSample> exp;
+};
+struct InputSeries {
+  std::string series, values;
+};
+struct TestGroup {
+  std::string name;
+  std::optional<Millis> interval;
+  std::vector<InputSeries> input;
+  std::vector<AlertTest> alerts;
+  std::vector<ExprTest> exprs;
+  Labels external_labels;
+  std::string external_url;
+};
+struct TestFile {
+  std::vector<std::string> rule_files;
+  Millis evaluation_interval = kMinute;
+  std::vector<std::string> group_eval_order;
+  bool fuzzy_compare = false;
+  std::vector<TestGroup> tests;
+};
+
+// A small strict reader over the YAML tree.
+class Reader {
+ public:
+  Reader(const YamlDocument& doc, bool ignore_unknown) : doc_(doc), ignore_unknown_(ignore_unknown) {}
+
+  template <typename Fn>
+  void mapping(const YamlNode* n, std::string_view what, Fn&& field) {
+    if (!n || n->kind == YamlNode::Kind::Null) return;
+    if (n->kind != YamlNode::Kind::Mapping) fail_at(n, fmt::format("{} must be a mapping", what));
+    auto kids = doc_.children(*n);
+    for (size_t i = 0; i + 1 < kids.size(); i += 2) {
+      std::string key(doc_.value(*kids[i]));
+      if (!field(key, kids[i + 1]) && !ignore_unknown_) {
+        fail_at(kids[i], fmt::format("field {} not found in {}", key, what));
+      }
+    }
+  }
+  std::vector<const YamlNode*> seq(const YamlNode* n, std::string_view what) {
+    if (!n || n->kind == YamlNode::Kind::Null) return {};
+    if (n->kind != YamlNode::Kind::Sequence) fail_at(n, fmt::format("{} must be a list", what));
+    return doc_.children(*n);
+  }
+  std::string str(const YamlNode* n) {
+    if (!n || n->kind == YamlNode::Kind::Null) return "";
+    if (n->kind != YamlNode::Kind::Scalar) fail_at(n, "expected a string, got " + doc_.describe(*n));
+    return std::string(doc_.value(*n));
+  }
+  Millis duration(const YamlNode* n) {
+    auto d = parse_duration(str(n));
+    if (!d) fail_at(n, d.error().message);
+    return *d;
+  }
+  double number(const YamlNode* n) {
+    auto v = promql::parse_series_values(str(n));
+    if (!v || v->size() != 1) fail_at(n, "expected a number, got " + doc_.describe(*n));
+    return (*v)[0].value;
+  }
+  Labels labels(const YamlNode* n) {
+    std::vector<Label> ls;
+    mapping(n, "labels", [&](const std::string& k, const YamlNode* v) {
+      ls.push_back({k, str(v)});
+      return true;
+    });
+    return Labels(std::move(ls));
+  }
+  [[noreturn]] void fail_at(const YamlNode* n, std::string msg) {
+    throw Error{std::move(msg), n ? n->line : 0, n ? n->column : 0};
+  }
+
+ private:
+  const YamlDocument& doc_;
+  bool ignore_unknown_;
+};
+
+TestFile read_test_file(const YamlDocument& doc, bool ignore_unknown) {
+  Reader r(doc, ignore_unknown);
+  TestFile f;
+  r.mapping(doc.root(), "unitTestFile", [&](const std::string& k, const YamlNode* v) {
+    if (k == "rule_files") {
+      for (auto* x : r.seq(v, "rule_files")) f.rule_files.push_back(r.str(x));
+    } else if (k == "evaluation_interval") {
+      f.evaluation_interval = r.duration(v);
+    } else if (k == "group_eval_order") {
+      for (auto* x : r.seq(v, "group_eval_order")) f.group_eval_order.push_back(r.str(x));
+    } else if (k == "fuzzy_compare") {
+      f.fuzzy_compare = r.str(v) == "true";
+    } else if (k == "tests") {
+      for (auto* t : r.seq(v, "tests")) {
+        TestGroup g;
+        r.mapping(t, "testGroup", [&](const std::string& tk, const YamlNode* tv) {
+          if (tk == "name") {
+            g.name = r.str(tv);
+          } else if (tk == "interval") {
+            g.interval = r.duration(tv);
+          } else if (tk == "external_labels") {
+            g.external_labels = r.labels(tv);
+          } else if (tk == "external_url") {
+            g.external_url = r.str(tv);
+          } else if (tk == "input_series") {
+            for (auto* s : r.seq(tv, "input_series")) {
+              InputSeries in;
+              r.mapping(s, "series", [&](const std::string& sk, const YamlNode* sv) {
+                if (sk == "series") in.series = r.str(sv);
+                else if (sk == "values") in.values = r.str(sv);
+                else return false;
+                return true;
+              });
+              g.input.push_back(std::move(in));
+            }
+          } else if (tk == "alert_rule_test") {
+            for (auto* a : r.seq(tv, "alert_rule_test")) {
+              AlertTest at;
+              r.mapping(a, "alertTestCase", [&](const std::string& ak, const YamlNode* av) {
+                if (ak == "eval_time") at.eval_time = r.duration(av);
+                else if (ak == "alertname") at.alertname = r.str(av);
+                else if (ak == "exp_alerts") {
+                  for (auto* e : r.seq(av, "exp_alerts")) {
+                    ExpAlert ea;
+                    r.mapping(e, "alert", [&](const std::string& ek, const YamlNode* ev) {
+                      if (ek == "exp_labels") ea.labels = r.labels(ev);
+                      else if (ek == "exp_annotations") ea.annotations = r.labels(ev);
+                      else return false;
+                      return true;
+                    });
+                    at.exp.push_back(std::move(ea));
+                  }
+                } else {
+                  return false;
+                }
+                return true;
+              });
+              g.alerts.push_back(std::move(at));
+            }
+          } else if (tk == "promql_expr_test") {
+            for (auto* e : r.seq(tv, "promql_expr_test")) {
+              ExprTest et;
+              r.mapping(e, "promqlTestCase", [&](const std::string& ek, const YamlNode* ev) {
+                if (ek == "expr") et.expr = r.str(ev);
+                else if (ek == "eval_time") et.eval_time = r.duration(ev);
+                else if (ek == "exp_samples") {
+                  for (auto* s : r.seq(ev, "exp_samples")) {
+                    ExpSample es;
+                    r.mapping(s, "sample", [&](const std::string& sk, const YamlNode* sv) {
+                      if (sk == "labels") es.labels = r.str(sv);
+                      else if (sk == "value") es.value = r.number(sv);
+                      else if (sk == "histogram") es.histogram = true;
+                      else return false;
+                      return true;
+                    });
+                    et.exp.push_back(std::move(es));
+                  }
+                } else {
+                  return false;
+                }
+                return true;
+              });
+              g.exprs.push_back(std::move(et));
+            }
+          } else {
+            return false;
+          }
+          return true;
+        });
+        f.tests.push_back(std::move(g));
+      }
+    } else {
+      return false;
+    }
+    return true;
+  });
+  return f;
+}
+
+std::string indent(std::string_view text, std::string_view prefix) {
+  std::string out;
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += prefix;
+  }
+  return out;
+}
+
+std::string alerts_string(const std::vector<ExpAlert>& as) {
+  if (as.empty()) return "[]";
+  std::string s = "[";
+  for (size_t i = 0; i < as.size(); ++i) {
+    s += i == 0 ? "\n" : ",\n";
+    s += std::to_string(i) + ":" +
+         indent("\nLabels:" + as[i].labels.to_string() + "\nAnnotations:" + as[i].annotations.to_string(), "  ");
+  }
+  return s + "\n]";
+}
+
+bool alert_less(const ExpAlert& a, const ExpAlert& b) {
+  if (!(a.labels == b.labels)) return a.labels < b.labels;
+  return a.annotations < b.annotations;
+}
+
+bool float_equal(double a, double b, bool fuzzy) {
+  if (a == b || (std::isnan(a) && std::isnan(b))) return true;
+  return fuzzy && (std::nextafter(a, -INFINITY) == b || std::nextafter(a, INFINITY) == b);
+}
+
+struct Sample {
+  Labels labels;
+  double value;
+};
+
+std::string samples_string(const std::vector<Sample>& ss) {
+  if (ss.empty()) return "nil";
+  std::string s;
+  for (size_t i = 0; i < ss.size(); ++i) {
+    if (i) s += ", ";
+    s += ss[i].labels.to_string() + " " + go_format_float(ss[i].value, 'E', -1);
+  }
+  return s;
+}
+
+// Runs one test group; returns its failures (empty: passed).
+std::vector<std::string> run_group(const TestGroup& tg, const TestFile& tf, const std::vector<RuleFile>& files,
+                                   const TemplateFn& render) {
+  std::vector<std::string> errs;
+  Millis interval = tg.interval.value_or(tf.evaluation_interval);
+  storage::MemoryStore store;
+  for (const auto& in : tg.input) {
+    auto d = promql::parse_series_desc(in.series + " " + in.values);
+    if (!d) {
+      errs.push_back(fmt::format("    series {}: {}", go_quote(in.series),
+                                 d.error().message));
+      return errs;
+    }
+    for (size_t i = 0; i < d->values.size(); ++i) {
+      if (d->values[i].omitted) continue;
+      auto r = store.append(d->labels, static_cast<int64_t>(i) * interval, d->values[i].value);
+      if (!r) {
+        errs.push_back("    " + r.error().message);
+        return errs;
+      }
+    }
+  }
+  promql::EngineOptions eopts;
+  eopts.default_subquery_step = tf.evaluation_interval;
+  QueryFn query = engine_query(store, eopts);
+  EvalSettings settings;
+  settings.external_labels = tg.external_labels;
+  settings.external_url = tg.external_url;
+  std::vector<GroupEvaluator> groups;
+  std::vector<std::pair<int, const RuleGroup*>> ordered;
+  for (const auto& f : files) {
+    for (const auto& g : f.groups) {
+      auto it = std::find(tf.group_eval_order.begin(), tf.group_eval_order.end(), g.name);
+      ordered.emplace_back(static_cast<int>(it - tf.group_eval_order.begin()), &g);
+    }
+  }
+  if (!tf.group_eval_order.empty()) {
+    std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
+  for (const auto& [order, g] : ordered) groups.emplace_back(*g, settings);
+
+  Millis max_eval = 0;
+  for (const auto& a : tg.alerts) max_eval = std::max(max_eval, a.eval_time);
+  for (const auto& e : tg.exprs) max_eval = std::max(max_eval, e.eval_time);
+  std::vector<const AlertTest*> alert_tests;
+  for (const auto& a : tg.alerts) {
+    if (a.alertname.empty()) {
+      std::string where = tg.name.empty() ? "" : fmt::format(" (in TestGroup {})", tg.name);
+      errs.push_back(fmt::format("an item under alert_rule_test misses required attribute alertname at eval_time {}{}",
+                                 format_duration(a.eval_time), where));
+      return errs;
+    }
+    alert_tests.push_back(&a);
+  }
+  std::stable_sort(alert_tests.begin(), alert_tests.end(),
+                   [](const AlertTest* a, const AlertTest* b) { return a->eval_time < b->eval_time; });
+  std::string test_name = tg.name.empty() ? "" : fmt::format("    name: {},\n", tg.name);
+
+  size_t next = 0;
+  for (int64_t ts = 0; ts <= max_eval; ts += tf.evaluation_interval) {
+    std::vector<std::string> eval_errs;
+    for (auto& g : groups) {
+      g.eval(ts, store, query, render);
+      for (size_t i = 0; i < g.health().size(); ++i) {
+        if (!g.health()[i].ok) {
+          eval_errs.push_back(fmt::format("    rule: {}, time: {}, err: {}", g.group().rules[i].name,
+                                          format_duration(ts), g.health()[i].last_error));
+        }
+      }
+    }
+    if (!eval_errs.empty()) {
+      errs.insert(errs.end(), eval_errs.begin(), eval_errs.end());
+      return errs;
+    }
+    for (; next < alert_tests.size() && alert_tests[next]->eval_time >= ts &&
+           alert_tests[next]->eval_time < ts + tf.evaluation_interval;
+         ++next) {
+      const AlertTest& at = *alert_tests[next];
+      std::vector<ExpAlert> got;
+      for (const auto& g : groups) {
+        for (size_t i = 0; i < g.group().rules.size(); ++i) {
+          const AlertingRule* ar = g.alerting(i);
+          if (!ar || ar->rule().name != at.alertname) continue;
+          for (const Alert* a : ar->alerts()) {
+            if (a->state == AlertState::kFiring) got.push_back({a->labels, a->annotations});
+          }
+        }
+      }
+      std::vector<ExpAlert> exp;
+      for (const auto& e : at.exp) exp.push_back({LabelsBuilder(e.labels).set("alertname", at.alertname).build(), e.annotations});
+      std::sort(got.begin(), got.end(), alert_less);
+      std::sort(exp.begin(), exp.end(), alert_less);
+      bool same = got.size() == exp.size() &&
+                  std::equal(got.begin(), got.end(), exp.begin(), [](const ExpAlert& a, const ExpAlert& b) {
+                    return a.labels == b.labels && a.annotations == b.annotations;
+                  });
+      if (!same) {
+        errs.push_back(fmt::format("{}    alertname: {}, time: {}, \n        exp:{}, \n        got:{}", test_name,
+                                   at.alertname, format_duration(at.eval_time),
+                                   indent(alerts_string(exp), "            "), indent(alerts_string(got), "            ")));
+      }
+    }
+  }
+
+  for (const auto& et : tg.exprs) {
+    auto expr = promql::parse_expr(et.expr);
+    std::vector<Sample> got;
+    if (!expr) {
+      errs.push_back(fmt::format("    expr: {}, time: {}, err: {}", go_quote(et.expr), format_duration(et.eval_time),
+                                 promql::format_parse_error(expr.error())));
+      continue;
+    }
+    auto res = query(**expr, et.eval_time);
+    if (!res) {
+      errs.push_back(fmt::format("    expr: {}, time: {}, err: {}", go_quote(et.expr), format_duration(et.eval_time),
+                                 res.error().message));
+      continue;
+    }
+    for (auto& s : *res) got.push_back({std::move(s.labels), s.value});
+    std::vector<Sample> exp;
+    bool bad = false;
+    for (const auto& es : et.exp) {
+      if (es.histogram) {
+        errs.push_back(fmt::format("    expr: {}, time: {}, err: labels {}: native histograms are not supported",
+                                   go_quote(et.expr), format_duration(et.eval_time), go_quote(es.labels)));
+        bad = true;
+        break;
+      }
+      Labels ls;
+      if (!es.labels.empty()) {
+        auto d = promql::parse_series_desc(es.labels);
+        if (!d) {
+          errs.push_back(fmt::format("    expr: {}, time: {}, err: labels {}: {}", go_quote(et.expr),
+                                     format_duration(et.eval_time), go_quote(es.labels), d.error().message));
+          bad = true;
+          break;
+        }
+        ls = d->labels;
+      }
+      exp.push_back({std::move(ls), es.value});
+    }
+    if (bad) continue;
+    auto by_labels = [](const Sample& a, const Sample& b) { return a.labels < b.labels; };
+    std::stable_sort(got.begin(), got.end(), by_labels);
+    std::stable_sort(exp.begin(), exp.end(), by_labels);
+    bool same = got.size() == exp.size() &&
+                std::equal(got.begin(), got.end(), exp.begin(), [&](const Sample& a, const Sample& b) {
+                  return a.labels == b.labels && float_equal(a.value, b.value, tf.fuzzy_compare);
+                });
+    if (!same) {
+      errs.push_back(fmt::format("    expr: {}, time: {},\n        exp: {}\n        got: {}", go_quote(et.expr),
+                                 format_duration(et.eval_time), samples_string(exp), samples_string(got)));
+    }
+  }
+  return errs;
+}
+
+std::vector<std::string> expand_rule_files(const std::string& test_path, const std::vector<std::string>& patterns,
+                                           std::ostream& out) {
+  std::vector<std::string> files;
+  std::filesystem::path base = std::filesystem::path(test_path).parent_path();
+  for (const auto& p : patterns) {
+    std::string full = std::filesystem::path(p).is_absolute() ? p : (base / p).string();
+    glob_t g{};
+    int rc = ::glob(full.c_str(), 0, nullptr, &g);
+    if (rc != 0 || g.gl_pathc == 0) {
+      out << "  WARNING: no file match pattern " << full << "\n";
+    } else {
+      for (size_t i = 0; i < g.gl_pathc; ++i) files.emplace_back(g.gl_pathv[i]);
+    }
+    ::globfree(&g);
+  }
+  return files;
+}
+
+}  // namespace
+
+bool run_unit_test_file(const std::string& path, const UnitTestOptions& opts, const TemplateFn& render,
+                        std::ostream& out) {
+  out << "Unit Testing:  " << path << "\n";
+  auto fail_file = [&](const std::string& msg) {
+    out << "  FAILED:\n" << msg << "\n\n";
+    return false;
+  };
+  auto text = read_file(path);
+  if (!text) return fail_file(text.error().message);
+  auto doc = parse_yaml(*text);
+  if (!doc) return fail_file(fmt::format("{}:{}:{}: {}", path, doc.error().line, doc.error().column, doc.error().message));
+  TestFile tf;
+  try {
+    tf = read_test_file(*doc, opts.ignore_unknown_fields);
+  } catch (const Error& e) {
+    return fail_file(fmt::format("{}:{}:{}: {}", path, e.line, e.column, e.message));
+  }
+  std::vector<RuleFile> rule_files;
+  std::string load_errors;
+  for (const auto& f : expand_rule_files(path, tf.rule_files, out)) {
+    LoadOptions lo;
+    lo.ignore_unknown_fields = opts.ignore_unknown_fields;
+    auto loaded = load_rule_file(f, lo);
+    for (const auto& e : loaded.errors) load_errors += fmt::format("    {}: {}\n", f, e.text);
+    rule_files.push_back(std::move(loaded.file));
+  }
+  if (!load_errors.empty()) return fail_file(load_errors);
+
+  std::vector<std::string> errs;
+  for (const auto& tg : tf.tests) {
+    if (!opts.run.empty()) {
+      bool selected = std::any_of(opts.run.begin(), opts.run.end(),
+                                  [&](const std::string& re) { return RE2::PartialMatch(tg.name, re); });
+      if (!selected) continue;
+    }
+    auto e = run_group(tg, tf, rule_files, render);
+    errs.insert(errs.end(), e.begin(), e.end());
+  }
+  if (!errs.empty()) {
+    out << "  FAILED:\n";
+    for (const auto& e : errs) out << e << "\n";
+    out << "\n";
+    return false;
+  }
+  out << "  SUCCESS\n\n";
+  return true;
+}
+
+}  // namespace vigil::rules

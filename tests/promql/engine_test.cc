@@ -1,0 +1,153 @@
+#include <cmath>
+#include <limits>
+
+#include <doctest/doctest.h>
+
+#include "promql/engine.h"
+#include "promql/parser.h"
+#include "promql/test_runner.h"
+
+namespace vigil::promql {
+namespace {
+
+Labels L(std::initializer_list<Label> ls) { return Labels(ls); }
+
+// Appends value i at i*step_ms for each value.
+void fill(storage::MemoryStore& st, const Labels& ls, int64_t step_ms, std::initializer_list<double> vals) {
+  int64_t t = 0;
+  for (double v : vals) {
+    REQUIRE(st.append(ls, t, v));
+    t += step_ms;
+  }
+}
+
+Result<QueryResult> instant(const storage::MemoryStore& st, std::string_view q, int64_t t,
+                            EngineOptions opts = {}) {
+  auto e = parse_expr(q);
+  REQUIRE(e);
+  return Engine(opts).instant(st, **e, t);
+}
+
+const Vector& vec(const Result<QueryResult>& r) {
+  REQUIRE(r);
+  REQUIRE(std::holds_alternative<Vector>(r->value));
+  return std::get<Vector>(r->value);
+}
+
+TEST_CASE("instant selectors look back five minutes and respect stale markers") {
+  storage::MemoryStore st;
+  fill(st, L({{"__name__", "up"}}), 60'000, {1, 2, 3});
+  REQUIRE(st.append(L({{"__name__", "up"}}), 240'000, storage::stale_nan()));
+  CHECK(vec(instant(st, "up", 120'000)).at(0).value == 3);
+  CHECK(vec(instant(st, "up", 150'000)).at(0).value == 3);   // latest sample before t
+  CHECK(vec(instant(st, "up", 240'000)).empty());            // stale marker hides it
+  CHECK(vec(instant(st, "up", 60'000 + 300'000)).empty());   // the sample at 1m left the window
+  CHECK(vec(instant(st, "up offset 1m", 120'000)).at(0).value == 2);
+  CHECK(vec(instant(st, "up @ 60", 0)).at(0).value == 2);
+}
+
+TEST_CASE("rate extrapolates to the window edges as upstream") {
+  storage::MemoryStore st;
+  // A counter growing by 10 every 15s, sampled from t=15s.
+  Labels ls = L({{"__name__", "x_total"}});
+  for (int i = 1; i <= 40; ++i) REQUIRE(st.append(ls, i * 15'000, i * 10.0));
+  // Window (300s, 600s]: samples at 315..600 cover 285s of the 300s range.
+  auto res = instant(st, "rate(x_total[5m])", 600'000);
+  const auto& v = vec(res);
+  REQUIRE(v.size() == 1);
+  CHECK(v[0].labels.empty());  // functions drop the metric name
+  CHECK(v[0].value == doctest::Approx(10.0 / 15.0));
+  // A counter reset is compensated; extrapolation stops where the counter was zero.
+  storage::MemoryStore reset;
+  fill(reset, ls, 60'000, {0, 10, 20, 5, 15});
+  CHECK(vec(instant(reset, "increase(x_total[5m])", 240'000)).at(0).value == doctest::Approx(35.0));
+}
+
+TEST_CASE("range queries return series sorted by labels with one point per step") {
+  storage::MemoryStore st;
+  fill(st, L({{"__name__", "m"}, {"i", "b"}}), 60'000, {1, 2, 3});
+  fill(st, L({{"__name__", "m"}, {"i", "a"}}), 60'000, {4, 5, 6});
+  auto e = parse_expr("m * 2");
+  auto r = Engine().range(st, **e, 0, 120'000, 60'000);
+  REQUIRE(r);
+  const auto& m = std::get<Matrix>(r->value);
+  REQUIRE(m.size() == 2);
+  CHECK(m[0].labels == L({{"i", "a"}}));
+  CHECK(m[0].v == std::vector<double>{8, 10, 12});
+  CHECK(m[1].t == std::vector<int64_t>{0, 60'000, 120'000});
+  auto bad = parse_expr("m[5m]");
+  auto err = Engine().range(st, **bad, 0, 60'000, 60'000);
+  REQUIRE_FALSE(err);
+  CHECK(err.error().message ==
+        "invalid expression type \"range vector\" for range query, must be Scalar or instant Vector");
+}
+
+TEST_CASE("matching errors carry upstream's wording") {
+  storage::MemoryStore st;
+  fill(st, L({{"__name__", "a"}, {"x", "1"}}), 60'000, {1});
+  fill(st, L({{"__name__", "b"}, {"x", "1"}, {"y", "1"}}), 60'000, {1});
+  fill(st, L({{"__name__", "b"}, {"x", "1"}, {"y", "2"}}), 60'000, {1});
+  auto r = instant(st, "a + on(x) b", 0);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find("many-to-many matching not allowed") != std::string::npos);
+  CHECK(vec(instant(st, "a + on(x) group_right b", 0)).size() == 2);
+  auto dup = instant(st, "label_replace(b, \"y\", \"\", \"\", \"\")", 0);
+  REQUIRE_FALSE(dup);
+  CHECK(dup.error().message == "vector cannot contain metrics with the same labelset");
+}
+
+TEST_CASE("hostile values give answers, not crashes") {
+  storage::MemoryStore st;
+  fill(st, L({{"__name__", "z"}}), 60'000, {0, std::numeric_limits<double>::quiet_NaN()});
+  CHECK(std::isinf(vec(instant(st, "1 / z", 0)).at(0).value));
+  CHECK(std::isnan(vec(instant(st, "z / z", 0)).at(0).value));
+  CHECK(vec(instant(st, "count_values(\"v\", z)", 60'000)).at(0).labels.get("v") == "NaN");
+  // A window of ten years over sparse data.
+  CHECK(vec(instant(st, "count_over_time(z[3650d])", 60'000)).at(0).value == 2);
+  auto deep = parse_expr(std::string(100'000, '(') + "1" + std::string(100'000, ')'));
+  CHECK_FALSE(deep);
+}
+
+TEST_CASE("limits: too many samples and the query timeout fail clearly") {
+  storage::MemoryStore st;
+  for (int i = 0; i < 100; ++i) fill(st, L({{"__name__", "s"}, {"i", std::to_string(i)}}), 1000, {1, 2, 3});
+  EngineOptions small;
+  small.max_samples = 50;
+  auto r = instant(st, "s", 2000, small);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message == "query processing would load too many samples into memory in query execution");
+  EngineOptions hurried;
+  hurried.timeout = std::chrono::milliseconds(-1);
+  auto t = instant(st, "sum(s)", 2000, hurried);
+  REQUIRE_FALSE(t);
+  CHECK(t.error().message == "query timed out in expression evaluation");
+}
+
+TEST_CASE("the test runner counts passed, failed and skipped evals") {
+  std::string_view script = R"(load 1m
+  m{a="1"} 1 2 3
+  h {{schema:0 sum:1 count:1}}
+
+eval instant at 2m m
+  m{a="1"} 3
+
+eval instant at 2m m
+  m{a="1"} 4
+
+eval instant at 2m h
+  {} 1
+
+eval range from 0 to 2m step 1m m * 2
+  {a="1"} 2 4 6
+)";
+  auto r = script::run_script(script, "inline.test");
+  REQUIRE(r);
+  CHECK(r->passed() == 2);
+  CHECK(r->failed() == 1);
+  CHECK(r->skipped() == 1);
+  CHECK(r->evals[1].message == "expected 4 for {__name__=\"m\", a=\"1\"} but got 3");
+  CHECK(r->evals[2].message.find("native histogram") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace vigil::promql
