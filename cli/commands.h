@@ -8,5 +8,6 @@ namespace vigil::cli {
 // exit code in *exit_code. Exit codes follow promtool/amtool: 0 success,
 // 1 failure, 3 lint problems with --lint-fatal.
 void register_check_rules(CLI::App& check, int* exit_code);
+void register_template_render(CLI::App& tmpl, int* exit_code);
 
 }  // namespace vigil::cli

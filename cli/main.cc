@@ -30,6 +30,9 @@ int main(int argc, char** argv) {
   CLI::App* check = app.add_subcommand("check", "Check rule files and configuration for errors.");
   check->require_subcommand(1);
   vigil::cli::register_check_rules(*check, &exit_code);
+  CLI::App* tmpl = app.add_subcommand("template", "Render notification templates.");
+  tmpl->require_subcommand(1);
+  vigil::cli::register_template_render(*tmpl, &exit_code);
 
   try {
     app.parse(argc, argv);
