@@ -440,7 +440,7 @@ bool Printer::handle_methods(const Value& v, uint32_t verb) {
     pad("<nil>");  // fmt recovers the nil dereference and says so
     return true;
   }
-  Value recv = v;
+  Value recv = v.kind() == Kind::kPointer ? v.pointee() : v;
   Result<Value> r = m->fn(CallArgs{std::span<const Value>(&recv, 1)});
   if (!r) {
     buf += "%!";
