@@ -3,6 +3,9 @@
 
   scripts/template_corpus.py record [--amtool PATH]   rewrite tests/templates/corpus/expected/
   scripts/template_corpus.py check  [--vigil PATH]    compare vigil's renderings with them
+  scripts/template_corpus.py upstream                 render the templates the Debian package
+      installs (/usr/share/prometheus/alertmanager/*.tmpl) with both amtool and vigil and
+      compare them live; nothing of them is stored in this repository
 
 The corpus (tests/templates/corpus/cases.txt) is a list of blocks:
 
@@ -113,15 +116,48 @@ def check(vigil):
     return 1 if failed else 0
 
 
+UPSTREAM_GLOB = "/usr/share/prometheus/alertmanager/*.tmpl"
+
+
+def upstream(amtool, vigil):
+    import glob
+    import re
+    names = []
+    for path in sorted(glob.glob(UPSTREAM_GLOB)):
+        names += re.findall(r'define "([^"]+)"', open(path, encoding="utf-8").read())
+    datas = [None] + sorted(os.listdir(os.path.join(CORPUS, "data")))
+    same = total = 0
+    for name in names:
+        for data in datas:
+            args = ["template", "render", "--template.glob=" + UPSTREAM_GLOB,
+                    "--template.text={{ template \"%s\" . }}" % name]
+            if name.endswith(".html"):
+                args.append("--template.type=html")
+            if data:
+                args.append("--template.data=" + os.path.join(CORPUS, "data", data))
+            a = subprocess.run([amtool] + args, capture_output=True)
+            v = subprocess.run([vigil] + args, capture_output=True)
+            total += 1
+            if a.returncode == v.returncode and a.stdout == v.stdout:
+                same += 1
+            else:
+                print(f"--- {name} {data or 'example data'}\n amtool: {a.stdout or a.stderr!r}"
+                      f"\n  vigil: {v.stdout or v.stderr!r}")
+    print(f"{same}/{total} renderings of upstream's templates are identical")
+    return 0 if same == total else 1
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["record", "check"])
+    ap.add_argument("mode", choices=["record", "check", "upstream"])
     ap.add_argument("--amtool", default="amtool")
     ap.add_argument("--vigil", default=os.path.join(ROOT, "build", "vigil"))
     a = ap.parse_args()
     if a.mode == "record":
         record(a.amtool)
         return 0
+    if a.mode == "upstream":
+        return upstream(a.amtool, a.vigil)
     return check(a.vigil)
 
 

@@ -130,7 +130,7 @@ namespace {
 
 enum class St {
   kText, kTag, kAttrName, kAfterName, kBeforeValue, kAttr, kURL, kJS, kJSDqStr, kJSSqStr,
-  kJSLineCmt, kJSBlockCmt, kCSS, kCSSDqStr, kCSSSqStr, kCSSBlockCmt, kHTMLCmt, kRCDATA,
+  kJSLineCmt, kJSBlockCmt, kCSS, kCSSDqStr, kCSSSqStr, kCSSBlockCmt, kCSSURL, kHTMLCmt, kRCDATA,
 };
 enum class Delim { kNone, kDouble, kSingle, kSpace };
 enum class UrlPart { kNone, kPreQuery, kQuery };
@@ -498,7 +498,7 @@ struct HtmlWriter::State {
   Elem elem = Elem::kNone;
   Attr attr = Attr::kNone;
   bool end_tag = false;
-  std::string pending_tag;  // a tag name split across text and actions
+  char css_url_quote = 0;  // the quote around a CSS url(...), if any
 
   St value_state() const {
     switch (attr) {
@@ -691,6 +691,17 @@ void HtmlWriter::text(std::string_view t, std::string& out) {
           s.elem = Elem::kNone;
           continue;
         }
+        if (!js && starts_with_ci(t.substr(i), "url(")) {
+          size_t k = i + 4;
+          while (k < t.size() && is_ws(t[k])) ++k;
+          s.css_url_quote = k < t.size() && (t[k] == '"' || t[k] == '\'') ? t[k] : 0;
+          if (s.css_url_quote) ++k;
+          out.append(t.substr(i, k - i));
+          i = k;
+          s.st = St::kCSSURL;
+          s.url = UrlPart::kNone;
+          continue;
+        }
         if (c == '"') s.st = js ? St::kJSDqStr : St::kCSSDqStr;
         if (c == '\'') s.st = js ? St::kJSSqStr : St::kCSSSqStr;
         if (c == '/' && i + 1 < t.size() && t[i + 1] == '*') {
@@ -723,6 +734,18 @@ void HtmlWriter::text(std::string_view t, std::string& out) {
         ++i;
         continue;
       }
+      case St::kCSSURL:
+        if ((s.css_url_quote && c == s.css_url_quote) || (!s.css_url_quote && c == ')')) {
+          s.st = St::kCSS;
+          s.url = UrlPart::kNone;
+        } else if (c == '?' || c == '#') {
+          s.url = UrlPart::kQuery;
+        } else if (!is_ws(c) && s.url == UrlPart::kNone) {
+          s.url = UrlPart::kPreQuery;
+        }
+        out += c;
+        ++i;
+        continue;
       case St::kJSLineCmt:
         if (c == '\n') {
           s.st = St::kJS;
@@ -734,6 +757,7 @@ void HtmlWriter::text(std::string_view t, std::string& out) {
       case St::kCSSBlockCmt:
         if (c == '*' && i + 1 < t.size() && t[i + 1] == '/') {
           s.st = s.st == St::kJSBlockCmt ? St::kJS : St::kCSS;
+          out += ' ';  // the comment becomes a space, which keeps tokens apart
           i += 2;
           continue;
         }
@@ -743,7 +767,7 @@ void HtmlWriter::text(std::string_view t, std::string& out) {
   }
 }
 
-Result<void> HtmlWriter::value(const Value& v, std::string& out) {
+Result<void> HtmlWriter::value(const Value& v, std::string& out, std::string_view escaper) {
   State& s = *s_;
   if (s.st == St::kBeforeValue) {
     s.st = s.value_state();
@@ -753,13 +777,14 @@ Result<void> HtmlWriter::value(const Value& v, std::string& out) {
     s.st = St::kAttrName;
     s.attr = Attr::kNone;
   }
-  bool html = v.type() == safe_html_type();
+  bool html = v.type() == safe_html_type() || escaper == "html";
   bool url = v.type() == safe_url_type();
+  bool url_escaped = escaper == "urlquery";
   std::string str = v.valid() ? go_sprint_value(v) : "";
   std::string e;
   switch (s.st) {
     case St::kText: e = html ? str : replace_html(str, true, false); break;
-    case St::kRCDATA: e = replace_html(str, !html, false); break;
+    case St::kRCDATA: e = escaper == "html" ? str : replace_html(str, !html, false); break;
     case St::kAttrName: {
       std::string name = lower(str);
       bool ok = !name.empty() && attr_kind(name) == Attr::kNone;
@@ -769,16 +794,13 @@ Result<void> HtmlWriter::value(const Value& v, std::string& out) {
     }
     case St::kAttr: e = str; break;
     case St::kURL:
-      if (s.url == UrlPart::kNone) {
-        if (!url && !is_safe_url(str)) {
-          e = "#ZgotmplZ";
-          break;
-        }
-        e = process_url(str, true);
-      } else if (s.url == UrlPart::kPreQuery) {
-        e = process_url(str, true);
+    case St::kCSSURL:
+      if (s.url == UrlPart::kNone && !url && !is_safe_url(str)) {
+        e = "#ZgotmplZ";
+      } else if (url_escaped) {
+        e = str;
       } else {
-        e = process_url(str, url);
+        e = process_url(str, s.url != UrlPart::kQuery || url);
       }
       break;
     case St::kJS: e = js_val_escape(v); break;
@@ -793,8 +815,10 @@ Result<void> HtmlWriter::value(const Value& v, std::string& out) {
     case St::kCSSBlockCmt: e.clear(); break;
     default: e = replace_html(str, true, false); break;
   }
-  // Values inside attributes are also escaped for the attribute.
-  if (s.delim == Delim::kSpace) {
+  // Values inside attributes are also escaped for the attribute (once: a
+  // pipeline that ended in html was escaped already).
+  if (escaper == "html" && s.st == St::kAttr) {
+  } else if (s.delim == Delim::kSpace) {
     e = html && s.st == St::kAttr ? replace_html(strip_tags(e), false, true) : replace_html(e, true, true);
   } else if (s.delim != Delim::kNone) {
     e = html && s.st == St::kAttr ? replace_html(strip_tags(e), false, false) : replace_html(e, true, false);

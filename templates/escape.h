@@ -34,7 +34,7 @@ const Type* safe_url_type();   // html/template.URL, from safeUrl
 //   query-escaped inside it; safeUrl values pass the scheme check;
 // - <script> and on* attributes: values as JavaScript values (strings quoted,
 //   numbers and booleans bare); <style> and style attributes: "ZgotmplZ" for
-//   anything but simple CSS words.
+//   anything but simple CSS words; url(...) in CSS is a URL.
 // HTML comments in the template text are dropped, as html/template drops
 // them. Missing values print as nothing.
 class HtmlWriter {
@@ -47,7 +47,10 @@ class HtmlWriter {
   // Appends template text to out, tracking the context it leaves.
   void text(std::string_view t, std::string& out);
   // Appends one interpolated value, escaped for the current context.
-  Result<void> value(const Value& v, std::string& out);
+  // `escaper` names the built-in the value's pipeline ended with ("html" or
+  // "urlquery"): as in html/template, escaping it already did is not
+  // repeated.
+  Result<void> value(const Value& v, std::string& out, std::string_view escaper = {});
 
  private:
   struct State;

@@ -136,7 +136,7 @@ class Executor {
   Flow walk_range(const Value& dot, const BranchNode& r);
   void walk_template(const Value& dot, const TemplateNode& t);
   void write_text(std::string_view text);
-  void print_value(const Node& n, const Value& v);
+  void print_value(const ActionNode& n, const Value& v);
 
   Value eval_pipeline(const Value& dot, const PipeNode* pipe);
   Value eval_command(const Value& dot, const CommandNode& cmd, const Value* final);
@@ -169,7 +169,7 @@ Flow Executor::walk(const Value& dot, const Node& node) {
     case NodeType::kAction: {
       const auto& a = static_cast<const ActionNode&>(node);
       Value v = eval_pipeline(dot, a.pipe.get());
-      if (a.pipe->decl.empty()) print_value(node, v);
+      if (a.pipe->decl.empty()) print_value(a, v);
       return Flow::kNormal;
     }
     case NodeType::kBreak: return Flow::kBreak;
@@ -311,14 +311,26 @@ void Executor::write_text(std::string_view text) {
   check_output();
 }
 
-void Executor::print_value(const Node& n, const Value& value) {
+// The built-in escaper an action's pipeline ends with ("html" or
+// "urlquery"), which html/template merges with its own escaping.
+std::string_view predefined_escaper(const PipeNode& pipe) {
+  if (pipe.cmds.empty()) return {};
+  const Node& first = *pipe.cmds.back()->args[0];
+  if (first.type != NodeType::kIdentifier) return {};
+  const std::string& id = static_cast<const IdentifierNode&>(first).ident;
+  return id == "html" || id == "urlquery" ? std::string_view(id) : std::string_view();
+}
+
+void Executor::print_value(const ActionNode& n, const Value& value) {
   at(&n);
   const Value& v = value.kind() == Kind::kPointer ? indirect(value) : value;
   if (v.kind() == Kind::kFunc) {
     errorf(fmt::format("can't print {} of type {}", n.to_string(), v.type()->name));
   }
   if (html_) {
-    auto r = html_->value(v, out_);
+    std::string_view escaper = predefined_escaper(*n.pipe);
+    if (!escaper.empty() && set_.find_function(escaper) != find_builtin(escaper)) escaper = {};
+    auto r = html_->value(v, out_, escaper);
     if (!r) errorf(r.error().message);
   } else if (!v.valid()) {
     out_ += "<no value>";
