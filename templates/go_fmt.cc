@@ -367,7 +367,13 @@ void Printer::fmt_c(uint64_t c) {
 void Printer::fmt_qc(uint64_t c) {
   bool z = f_.zero;
   f_.zero = false;
-  pad(go_quote_rune(static_cast<int64_t>(c)));
+  std::string q = go_quote_rune(static_cast<int64_t>(c));
+  if (f_.plus && c >= 0x80 && c <= 0x10FFFF) {
+    // strconv.QuoteRuneToASCII
+    q = "'" + quote_ascii(q.substr(1, q.size() - 2)).substr(1);
+    q.back() = '\'';
+  }
+  pad(q);
   f_.zero = z;
 }
 
