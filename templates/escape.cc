@@ -533,8 +533,8 @@ struct HtmlWriter::State {
   }
 };
 
-HtmlWriter::HtmlWriter() : s_(new State) {}
-HtmlWriter::~HtmlWriter() { delete s_; }
+HtmlWriter::HtmlWriter() : s_(std::make_unique<State>()) {}
+HtmlWriter::~HtmlWriter() = default;
 
 void HtmlWriter::text(std::string_view t, std::string& out) {
   State& s = *s_;

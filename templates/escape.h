@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -54,7 +55,7 @@ class HtmlWriter {
 
  private:
   struct State;
-  State* s_;
+  std::unique_ptr<State> s_;
 };
 
 }  // namespace vigil::templates

@@ -558,6 +558,12 @@ Value Executor::eval_call(const Value& dot, const Target& target, const Node& no
     at(&node);
     errorf(fmt::format("error calling {}: {}", name, r.error().message));
   }
+  // A string that could never be written out is refused where it is made,
+  // so that doubling a variable in a loop cannot exhaust memory.
+  if (r->kind() == Kind::kString && r->as_string().size() > set_.limits().max_output) {
+    at(&node);
+    errorf(fmt::format("result of {} exceeds {} bytes", name, set_.limits().max_output));
+  }
   return std::move(*r);
 }
 

@@ -1,5 +1,6 @@
 #include "templates/go_time.h"
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cmath>
@@ -33,7 +34,10 @@ struct Civil {
 int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 Civil civil(const GoTime& t) {
-  int64_t local = t.sec + t.offset;
+  // Beyond about ±34000 years the calendar arithmetic would overflow; such
+  // times can only come from piling up Add calls, and print clamped.
+  constexpr int64_t kLimit = int64_t{1} << 40;
+  int64_t local = std::clamp<int64_t>(t.sec, -kLimit, kLimit) + t.offset;
   int64_t days = floor_div(local, 86400);
   int64_t secs = local - days * 86400;
   date::sys_days sd{date::days{days}};

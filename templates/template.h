@@ -35,12 +35,13 @@ enum class MissingKey {
 
 // Bounds on one execution, so that no template can run away with the
 // process: nesting of templates, control structures and parentheses (each
-// level costs native stack), evaluation steps (time) and output bytes
+// level costs native stack: the defaults stay under 2 MiB), evaluation steps
+// (time) and the bytes of the output and of any string a function returns
 // (memory). Go has only the first, at 100000 template calls.
 struct Limits {
   int max_depth = 2000;
   uint64_t max_steps = 20'000'000;
-  size_t max_output = 64u << 20;
+  size_t max_output = 16u << 20;
 };
 
 // How values are written out: plain (text/template) or escaped for the HTML

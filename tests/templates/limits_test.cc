@@ -72,6 +72,12 @@ TEST_CASE("a range over a million items completes with the default limits") {
   CHECK(tight.error().message.ends_with("template execution took more than 1000 steps"));
 }
 
+TEST_CASE("strings cannot double without bound") {
+  auto r = run("{{ $s := \"x\" }}{{ range 64 }}{{ $s = printf \"%s%s\" $s $s }}{{ end }}{{ len $s }}");
+  REQUIRE(!r);
+  CHECK(r.error().message.ends_with("result of printf exceeds 16777216 bytes"));
+}
+
 TEST_CASE("nesting is bounded when parsing") {
   auto parens = run("{{ " + repeat("(", 1001) + "1" + repeat(")", 1001) + " }}");
   REQUIRE(!parens);
