@@ -71,7 +71,7 @@ Tok keyword(std::string_view w) {
 std::string describe(const Token& t) {
   switch (t.type) {
     case Tok::kEOF: return "EOF";
-    case Tok::kError: return t.error;
+    case Tok::kError: return std::string(t.error);
     default: break;
   }
   if (t.type >= Tok::kBlock) return fmt::format("<{}>", t.text);
@@ -153,7 +153,8 @@ Token Lexer::error(std::string msg) {
   tok.type = Tok::kError;
   tok.pos = start_;
   tok.line = start_line_;
-  tok.error = std::move(msg);
+  error_ = std::move(msg);
+  tok.error = error_;
   done_ = true;
   return tok;
 }
@@ -187,7 +188,11 @@ Token Lexer::next() {
     t.line = start_line_;
     return t;
   }
-  if (!pending_error_.empty()) return error(std::move(pending_error_));
+  if (!pending_error_.empty()) {
+    std::string msg = std::move(pending_error_);
+    pending_error_.clear();
+    return error(std::move(msg));
+  }
   if (inside_action_) return lex_inside_action();
   for (;;) {
     Token t;

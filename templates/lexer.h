@@ -51,7 +51,7 @@ struct Token {
   size_t pos = 0;   // byte offset in the input
   int line = 1;     // line of the token's start
   std::string_view text;
-  std::string error;  // for kError
+  std::string_view error;  // for kError; lives as long as the lexer
 };
 
 // How Go quotes a token in "unexpected X in Y" messages.
@@ -79,6 +79,7 @@ class Lexer {
   bool continue_ok_;
   bool done_ = false;
   std::string pending_error_;
+  std::string error_;  // the message of the error token (there is at most one)
 
   Token emit(Tok t);
   Token error(std::string msg);

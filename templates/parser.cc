@@ -7,6 +7,7 @@
 #include "model/names.h"
 #include "templates/lexer.h"
 #include "templates/literals.h"
+#include "templates/stack_budget.h"
 
 namespace vigil::templates {
 
@@ -42,6 +43,7 @@ class Parser {
   int action_line_ = 0;
   int range_depth_ = 0;
   int depth_ = 0;
+  StackBudget stack_;
 
   [[noreturn]] void errorf(const std::string& msg) {
     throw ParseError{fmt::format("template: {}:{}: {}", parse_name_, last_line_, msg), last_line_};
@@ -53,7 +55,7 @@ class Parser {
         extra = fmt::format(" in action started at {}:{}", parse_name_, action_line_);
         if (t.error.ends_with(" action")) extra = extra.substr(std::string_view(" in action").size());
       }
-      errorf(t.error + extra);
+      errorf(std::string(t.error) + extra);
     }
     errorf(fmt::format("unexpected {} in {}", describe(t), context));
   }
@@ -106,7 +108,7 @@ class Parser {
   }
 
   void enter() {
-    if (++depth_ > kMaxParseDepth) errorf("max expression depth exceeded");
+    if (++depth_ > kMaxParseDepth || stack_.exceeded()) errorf("max expression depth exceeded");
   }
   void leave() { --depth_; }
 

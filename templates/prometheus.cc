@@ -101,8 +101,11 @@ bool is_ip(std::string_view s) {
       ++dots;
       num = digits = 0;
     } else if (c >= '0' && c <= '9') {
-      num = num * 10 + (c - '0');
-      if (++digits > 3) v4 = false;
+      if (++digits > 3) {
+        v4 = false;
+      } else {
+        num = num * 10 + (c - '0');
+      }
     } else {
       v4 = false;
     }
