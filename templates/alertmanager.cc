@@ -40,9 +40,79 @@ bool can_backquote(std::string_view s) {
   return s.find("\xEF\xBB\xBF") == std::string_view::npos;
 }
 
+// Go's base64.URLEncoding (with padding).
+constexpr std::string_view kBase64Url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+std::string base64_url_encode(std::string_view in) {
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                 static_cast<unsigned char>(in[i + 2]);
+    for (int k = 18; k >= 0; k -= 6) out += kBase64Url[(v >> k) & 63];
+  }
+  if (size_t rest = in.size() - i; rest > 0) {
+    uint32_t v = static_cast<unsigned char>(in[i]) << 16;
+    if (rest == 2) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out += kBase64Url[(v >> 18) & 63];
+    out += kBase64Url[(v >> 12) & 63];
+    out += rest == 2 ? kBase64Url[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+// Go's base64.URLEncoding.DecodeString, with its error positions: quanta of
+// four characters, the last padded with '=', newlines ignored.
+Result<std::string> base64_url_decode(std::string_view in) {
+  auto bad = [](size_t at) { return fail(fmt::format("illegal base64 data at input byte {}", at)); };
+  auto skip_newlines = [&](size_t si) {
+    while (si < in.size() && (in[si] == '\n' || in[si] == '\r')) ++si;
+    return si;
+  };
+  std::string out;
+  size_t si = 0;
+  while (si < in.size()) {
+    uint32_t v = 0;
+    int j = 0;
+    bool end = false;
+    for (; j < 4; ++j) {
+      if (si == in.size()) {
+        if (j == 0) return out;
+        return bad(si - j);
+      }
+      char c = in[si++];
+      size_t d = kBase64Url.find(c);
+      if (d != std::string_view::npos) {
+        v |= static_cast<uint32_t>(d) << (18 - 6 * j);
+        continue;
+      }
+      if (c == '\n' || c == '\r') {
+        --j;
+        continue;
+      }
+      if (c != '=' || j < 2) return bad(si - 1);
+      if (j == 2) {  // "==" expected
+        si = skip_newlines(si);
+        if (si == in.size()) return bad(in.size());
+        if (in[si] != '=') return bad(si - 1);
+        ++si;
+      }
+      si = skip_newlines(si);
+      if (si < in.size()) return bad(si);
+      end = true;
+      break;
+    }
+    out += static_cast<char>(v >> 16);
+    if (j > 2) out += static_cast<char>((v >> 8) & 0xFF);
+    if (j > 3) out += static_cast<char>(v & 0xFF);
+    if (end) break;
+  }
+  return out;
+}
+
 }  // namespace
 
-// Shared with the Prometheus function set.
 Result<Value> re_replace_all(const CallArgs& c) {
   const std::string& pattern = c.args[0].as_string();
   auto re = go_regexp_compile(pattern);
@@ -104,6 +174,36 @@ FuncMap alertmanager_functions() {
   m["since"] = {{{time_type()}}, [](const CallArgs& c) -> Result<Value> {
                   return duration_value(go_time_sub(now(), *as_time(c.args[0])));
                 }};
+  // Added in later Alertmanager releases.
+  m["now"] = {{}, [](const CallArgs&) -> Result<Value> { return time_value(now()); }};
+  m["toJson"] = {{{any_type()}}, [](const CallArgs& c) -> Result<Value> {
+                   auto j = go_json_marshal(c.args[0]);
+                   if (!j) return std::unexpected(j.error());
+                   return Value::string(std::move(*j));
+                 }};
+  m["list"] = {{{any_type()}, true}, [](const CallArgs& c) -> Result<Value> {
+                 return Value::slice(std::vector<Value>(c.args.begin(), c.args.end()), any_slice_type());
+               }};
+  m["append"] = {{{any_slice_type(), any_type()}, true}, [](const CallArgs& c) -> Result<Value> {
+                   std::vector<Value> items = c.args[0].items();
+                   items.insert(items.end(), c.args.begin() + 1, c.args.end());
+                   return Value::slice(std::move(items), any_slice_type());
+                 }};
+  m["dict"] = {{{any_type()}, true}, [](const CallArgs& c) -> Result<Value> {
+                 if (c.args.size() % 2 != 0) return fail("dict requires an even number of arguments");
+                 MapEntries e;
+                 for (size_t i = 0; i < c.args.size(); i += 2) {
+                   if (c.args[i].type() != string_type()) return fail("dict keys must be strings");
+                   e.emplace_back(c.args[i].as_string(), c.args[i + 1]);
+                 }
+                 return Value::map(std::move(e), any_map_type());
+               }};
+  m["base64encode"] = {{{s}}, [](const CallArgs& c) { return str(base64_url_encode(c.args[0].as_string())); }};
+  m["base64decode"] = {{{s}}, [](const CallArgs& c) -> Result<Value> {
+                         auto d = base64_url_decode(c.args[0].as_string());
+                         if (!d) return std::unexpected(d.error());
+                         return Value::string(std::move(*d));
+                       }};
   m["humanizeDuration"] = {{{any_type()}}, [](const CallArgs& c) -> Result<Value> {
                              auto r = humanize_duration(c.args[0]);
                              if (!r) return std::unexpected(r.error());

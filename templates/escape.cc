@@ -7,6 +7,7 @@
 #include "model/go_format.h"
 #include "model/names.h"
 #include "templates/go_fmt.h"
+#include "templates/go_time.h"
 #include "templates/unicode.h"
 
 namespace vigil::templates {
@@ -330,63 +331,6 @@ std::string json_float(double f) {
   return go_format_float(f, 'f', -1);
 }
 
-Result<std::string> json_value(const Value& v) {
-  switch (v.kind()) {
-    case Kind::kInvalid: return std::string("null");
-    case Kind::kBool: return std::string(v.as_bool() ? "true" : "false");
-    case Kind::kInt: return std::to_string(v.as_int());
-    case Kind::kUint: return std::to_string(v.as_uint());
-    case Kind::kFloat:
-      if (std::isnan(v.as_float()) || std::isinf(v.as_float())) {
-        return fail("json: unsupported value: " + go_format_float(v.as_float(), 'g', -1));
-      }
-      return json_float(v.as_float());
-    case Kind::kString: return json_string(v.as_string());
-    case Kind::kSlice: {
-      if (v.is_nil()) return std::string("null");
-      std::string out = "[";
-      for (size_t i = 0; i < v.items().size(); ++i) {
-        if (i > 0) out += ',';
-        auto e = json_value(v.items()[i]);
-        if (!e) return e;
-        out += *e;
-      }
-      return out + "]";
-    }
-    case Kind::kMap: {
-      if (v.is_nil()) return std::string("null");
-      std::string out = "{";
-      bool first = true;
-      for (const auto& [k, e] : v.entries()) {
-        if (!first) out += ',';
-        first = false;
-        auto ev = json_value(e);
-        if (!ev) return ev;
-        out += json_string(k) + ":" + *ev;
-      }
-      return out + "}";
-    }
-    case Kind::kStruct: {
-      if (has_stringer(v.type()) && v.type()->fields.empty()) {
-        return json_string(go_sprint_value(v));
-      }
-      std::string out = "{";
-      for (size_t i = 0; i < v.type()->fields.size() && i < v.items().size(); ++i) {
-        if (i > 0) out += ',';
-        auto ev = json_value(v.items()[i]);
-        if (!ev) return ev;
-        out += json_string(v.type()->fields[i]) + ":" + *ev;
-      }
-      return out + "}";
-    }
-    case Kind::kPointer:
-      if (v.is_nil()) return std::string("null");
-      return json_value(v.pointee());
-    default:
-      return fail("json: unsupported type: " + v.type()->name);
-  }
-}
-
 bool is_js_ident_part(char c) {
   return is_alpha(c) || (c >= '0' && c <= '9') || c == '_' || c == '$';
 }
@@ -396,7 +340,7 @@ std::string js_val_escape(const Value& v) {
   if (val.valid() && val.kind() != Kind::kStruct && has_stringer(val.type())) {
     val = Value::string(go_sprint_value(val));
   }
-  auto j = json_value(val);
+  auto j = go_json_marshal(val);
   if (!j) return " /* " + j.error().message + " */null ";
   if (j->empty()) return " null ";
   bool pad = is_js_ident_part(j->front()) || is_js_ident_part(j->back());
@@ -490,6 +434,64 @@ std::string css_escape(std::string_view s) {
 }
 
 }  // namespace
+
+Result<std::string> go_json_marshal(const Value& v) {
+  switch (v.kind()) {
+    case Kind::kInvalid: return std::string("null");
+    case Kind::kBool: return std::string(v.as_bool() ? "true" : "false");
+    case Kind::kInt: return std::to_string(v.as_int());
+    case Kind::kUint: return std::to_string(v.as_uint());
+    case Kind::kFloat:
+      if (std::isnan(v.as_float()) || std::isinf(v.as_float())) {
+        return fail("json: unsupported value: " + go_format_float(v.as_float(), 'g', -1));
+      }
+      return json_float(v.as_float());
+    case Kind::kString: return json_string(v.as_string());
+    case Kind::kSlice: {
+      if (v.is_nil()) return std::string("null");
+      std::string out = "[";
+      for (size_t i = 0; i < v.items().size(); ++i) {
+        if (i > 0) out += ',';
+        auto e = go_json_marshal(v.items()[i]);
+        if (!e) return e;
+        out += *e;
+      }
+      return out + "]";
+    }
+    case Kind::kMap: {
+      if (v.is_nil()) return std::string("null");
+      std::string out = "{";
+      bool first = true;
+      for (const auto& [k, e] : v.entries()) {
+        if (!first) out += ',';
+        first = false;
+        auto ev = go_json_marshal(e);
+        if (!ev) return ev;
+        out += json_string(k) + ":" + *ev;
+      }
+      return out + "}";
+    }
+    case Kind::kStruct: {
+      if (const GoTime* t = as_time(v)) {
+        return json_string(go_time_format(*t, "2006-01-02T15:04:05.999999999Z07:00"));
+      }
+      const auto& names = v.type()->json_fields.empty() ? v.type()->fields : v.type()->json_fields;
+      std::string out = "{";
+      for (size_t i = 0; i < names.size() && i < v.items().size(); ++i) {
+        if (i > 0) out += ',';
+        auto ev = go_json_marshal(v.items()[i]);
+        if (!ev) return ev;
+        out += json_string(names[i]) + ":" + *ev;
+      }
+      return out + "}";
+    }
+    case Kind::kPointer:
+      if (v.is_nil()) return std::string("null");
+      return go_json_marshal(v.pointee());
+    default:
+      return fail("json: unsupported type: " + v.type()->name);
+  }
+}
 
 struct HtmlWriter::State {
   St st = St::kText;

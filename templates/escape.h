@@ -16,6 +16,11 @@ std::string url_query_escape(std::string_view s);  // Go's url.QueryEscape
 // Go's url.QueryUnescape; errors as Go words them.
 Result<std::string> url_query_unescape(std::string_view s);
 
+// encoding/json's Marshal of a template value: maps with sorted keys, struct
+// fields by their JSON names, times as RFC 3339, <, > and & escaped; NaN and
+// infinities are errors, as in Go.
+Result<std::string> go_json_marshal(const Value& v);
+
 // The types html/template trusts: values of these types are written
 // unescaped where their kind of content belongs.
 const Type* safe_html_type();  // html/template.HTML, from safeHtml

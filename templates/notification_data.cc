@@ -140,6 +140,7 @@ const Type* alert_type() {
                                  "StartsAt time.Time; EndsAt time.Time; GeneratorURL string; "
                                  "Fingerprint string }");
     at->fields = {"Status", "Labels", "Annotations", "StartsAt", "EndsAt", "GeneratorURL", "Fingerprint"};
+    at->json_fields = {"status", "labels", "annotations", "startsAt", "endsAt", "generatorURL", "fingerprint"};
     return at;
   }();
   return t;
@@ -178,6 +179,8 @@ const Type* data_type() {
                                  "CommonAnnotations template.KV; ExternalURL string }");
     dt->fields = {"Receiver", "Status", "Alerts", "GroupLabels", "CommonLabels", "CommonAnnotations",
                   "ExternalURL"};
+    dt->json_fields = {"receiver", "status", "alerts", "groupLabels", "commonLabels", "commonAnnotations",
+                       "externalURL"};
     dt->methods.push_back({"GroupKey", {}, [](const CallArgs& c) -> Result<Value> {
                              return c.args[0].items()[7];
                            }});

@@ -69,6 +69,7 @@ struct Type {
   std::string underlying;  // spelling of the underlying type; == name when unnamed
   std::vector<std::string> fields;  // struct fields in declaration order
   std::vector<std::string> unexported;  // struct fields templates may not read
+  std::vector<std::string> json_fields;  // names encoding/json uses (tags), if not `fields`
   std::vector<Method> methods;      // value-receiver method set
 
   const Method* find_method(std::string_view n) const;

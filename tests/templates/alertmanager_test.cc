@@ -106,6 +106,23 @@ TEST_CASE("Alertmanager's functions") {
   CHECK(text("{{ gt ((index .Alerts 1).StartsAt | since).Hours 24.0 }}") == "true");
 }
 
+TEST_CASE("functions of later Alertmanager releases") {
+  CHECK(text("{{ .CommonLabels | toJson }}") == "{\"alertname\":\"HighCPU\"}");
+  CHECK(text("{{ (index .Alerts 0).Annotations | toJson }}") ==
+        "{\"summary\":\"CPU \\u003chigh\\u003e \\u0026 rising\"}");
+  CHECK(text("{{ (index .Alerts 1) | toJson }}").starts_with(
+      "{\"status\":\"resolved\",\"labels\":{\"alertname\":\"HighCPU\",\"instance\":\"web-2\""));
+  CHECK(text("{{ toJson (dict \"a\" 1 \"b\" (list 1.5 \"x\" true)) }}") == "{\"a\":1,\"b\":[1.5,\"x\",true]}");
+  CHECK(text("{{ append (list 1) 2 3 }}") == "[1 2 3]");
+  CHECK(text("{{ dict \"a\" }}").ends_with("dict requires an even number of arguments"));
+  CHECK(text("{{ dict 1 2 }}").ends_with("dict keys must be strings"));
+  CHECK(text("{{ base64encode \"hello?>\" }}|{{ base64decode \"aGVsbG8_Pg==\" }}|{{ base64encode \"a\" }}") ==
+        "aGVsbG8_Pg==|hello?>|YQ==");
+  CHECK(text("{{ base64decode \"a!\" }}").ends_with("illegal base64 data at input byte 1"));
+  CHECK(text("{{ toJson (toJson 1.5) }}") == "\"1.5\"");
+  CHECK(text("{{ gt now.Year 2023 }}") == "true");
+}
+
 TEST_CASE("every default template renders, in text and in HTML") {
   NotificationData empty = make_notification_data("r", Labels(), {}, "", at("2024-05-01T12:00:00Z"));
   NotificationTemplates defaults = NotificationTemplates::load({}).value();
