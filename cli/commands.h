@@ -12,5 +12,6 @@ void register_check_config(CLI::App& check, int* exit_code);
 void register_routes(CLI::App& app, int* exit_code);
 void register_test_promql(CLI::App& test, int* exit_code);
 void register_test_rules(CLI::App& test, int* exit_code);
+void register_template_render(CLI::App& tmpl, int* exit_code);
 
 }  // namespace vigil::cli
