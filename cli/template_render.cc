@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "model/file.h"
 #include "templates/alertmanager.h"
 #include "templates/notification_data.h"
 
@@ -27,14 +28,6 @@ templates::GoTime now() {
                 std::chrono::system_clock::now().time_since_epoch())
                 .count();
   return templates::go_time_from_unix(ns / 1'000'000'000, static_cast<int32_t>(ns % 1'000'000'000));
-}
-
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail("open " + path + ": cannot read the file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 Result<templates::NotificationData> load_data(const RenderOptions& o) {

@@ -1,7 +1,5 @@
 // vigil test promql: runs PromQL test scripts against vigil's engine.
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -9,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "model/file.h"
 #include "promql/test_runner.h"
 
 namespace vigil::cli {
@@ -24,15 +23,13 @@ int run(const Options& o) {
   int passed = 0, failed = 0, skipped = 0;
   bool unreadable = false;
   for (const auto& path : o.files) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      fmt::print(stderr, "{}: cannot read file\n", path);
+    auto text = read_file(path);
+    if (!text) {
+      fmt::print(stderr, "{}\n", text.error().message);
       unreadable = true;
       continue;
     }
-    std::stringstream buf;
-    buf << in.rdbuf();
-    auto report = promql::script::run_script(buf.str(), path);
+    auto report = promql::script::run_script(*text, path);
     if (!report) {
       const auto& e = report.error();
       fmt::print(stderr, "{}:{}: {}\n", path, e.line, e.message);

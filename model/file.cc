@@ -38,13 +38,13 @@ class Fd {
 
 }  // namespace
 
-Result<std::string> read_file(const std::string& path) {
+Result<std::string> read_file(const std::string& path, size_t max_size) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return fail(os_error("open", path));
   std::string data;
   struct stat st {};
   if (::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-      static_cast<size_t>(st.st_size) < kMaxReadFileSize)
+      static_cast<size_t>(st.st_size) < max_size)
     data.reserve(static_cast<size_t>(st.st_size));
   char buf[1 << 16];
   for (;;) {
@@ -55,8 +55,8 @@ Result<std::string> read_file(const std::string& path) {
     }
     if (n == 0) break;
     data.append(buf, static_cast<size_t>(n));
-    if (data.size() > kMaxReadFileSize)
-      return fail(fmt::format("read {}: file larger than {} bytes", path, kMaxReadFileSize));
+    if (data.size() > max_size)
+      return fail(fmt::format("read {}: file larger than {} bytes", path, max_size));
   }
   return data;
 }

@@ -7,12 +7,13 @@
 
 namespace vigil {
 
-// Files larger than this are refused rather than read into memory.
+// By default, files larger than this are refused rather than read into memory
+// (which also guards against endless inputs such as a FIFO or /dev/zero).
 inline constexpr size_t kMaxReadFileSize = size_t{256} << 20;
 
-// Reads a whole file. Errors are worded like Go's os.ReadFile:
-// "open PATH: no such file or directory", "read PATH: is a directory".
-Result<std::string> read_file(const std::string& path);
+// Reads a whole file of at most max_size bytes. Errors are worded like Go's
+// os.ReadFile: "open PATH: no such file or directory", "read PATH: is a directory".
+Result<std::string> read_file(const std::string& path, size_t max_size = kMaxReadFileSize);
 
 // Replaces `path` with `content` so that a crash leaves either the old or the
 // new file, never a torn one: the content goes to a temporary file in the

@@ -30,19 +30,11 @@ Labels group_labels(const Labels& ls, const std::vector<std::string>& grouping, 
   return Labels(std::move(kept));
 }
 
-std::string group_key(const Labels& ls, const std::vector<std::string>& grouping, bool without) {
-  std::string key;
-  for (const auto& l : ls) {
-    bool in = listed(grouping, l.name);
-    if (without ? (!in && l.name != "__name__") : in) {
-      key += l.name;
-      key += '\xff';
-      key += l.value;
-      key += '\xff';
-    }
-  }
-  return key;
-}
+struct LabelsHash {
+  size_t operator()(const Labels& ls) const { return ls.hash(); }
+};
+// Output groups by their label set, numbered in first-seen order.
+using GroupIndex = std::unordered_map<Labels, size_t, LabelsHash>;
 
 // Maps every input series to its output group, in first-seen order.
 struct Grouping {
@@ -52,11 +44,11 @@ struct Grouping {
 
 Grouping assign_groups(const Mat& in, const std::vector<std::string>& grouping, bool without) {
   Grouping g;
-  std::unordered_map<std::string, size_t> index;
+  GroupIndex index;
   g.group_of.reserve(in.size());
   for (const auto& s : in) {
-    auto [it, fresh] = index.emplace(group_key(s.labels, grouping, without), g.labels.size());
-    if (fresh) g.labels.push_back(group_labels(s.labels, grouping, without));
+    auto [it, fresh] = index.emplace(group_labels(s.labels, grouping, without), g.labels.size());
+    if (fresh) g.labels.push_back(it->first);
     g.group_of.push_back(it->second);
   }
   return g;
@@ -298,12 +290,12 @@ Mat count_values(Evaluator& ev, const AggregateExpr& a) {
   for (int64_t i = 0; i < grid.steps(); ++i) {
     int64_t t = grid.at(i);
     std::vector<std::pair<Labels, double>> counts;
-    std::unordered_map<std::string, size_t> index;
+    GroupIndex index;
     for (const auto& it : cur.values(t)) {
       Labels with_value =
           LabelsBuilder(in[it.series].labels).set(label, go_format_float(it.value, 'f', -1)).build();
-      auto [pos, fresh] = index.emplace(group_key(with_value, grouping, a.without), counts.size());
-      if (fresh) counts.emplace_back(group_labels(with_value, grouping, a.without), 0);
+      auto [pos, fresh] = index.emplace(group_labels(with_value, grouping, a.without), counts.size());
+      if (fresh) counts.emplace_back(pos->first, 0);
       counts[pos->second].second += 1;
     }
     for (const auto& [labels, n] : counts) out.add(labels, false, t, n);

@@ -78,7 +78,7 @@ void drop_metric_name(SeriesData& s) {
   s.drop_name = false;
 }
 
-Mat merge_same_labelsets(QueryContext& ctx, Mat m) {
+Mat merge_same_labelsets(Mat m) {
   std::unordered_map<uint64_t, std::vector<size_t>> groups;
   bool collision = false;
   std::vector<size_t> first_of(m.size());
@@ -120,7 +120,6 @@ Mat merge_same_labelsets(QueryContext& ctx, Mat m) {
       base.v.push_back(pts[k].second);
     }
   }
-  (void)ctx;
   return out;
 }
 
@@ -330,7 +329,7 @@ Mat Evaluator::eval(const Expr& e) {
   eval_fail("unknown expression");
 }
 
-Mat Evaluator::eval_vector_selector(const VectorSelector& vs) {
+Mat Evaluator::eval_vector_selector(const VectorSelector& vs, bool sample_times) {
   if (vs.anchored || vs.smoothed) {
     eval_fail("the anchored and smoothed modifiers are not supported");
   }
@@ -338,31 +337,29 @@ Mat Evaluator::eval_vector_selector(const VectorSelector& vs) {
   std::vector<storage::SeriesRef> refs = store.select(vs.matchers);
   const int64_t lookback = ctx_.opts->lookback_delta;
   const int64_t n = grid_.steps();
-  const bool fixed = vs.mods.at != AtKind::kNone;
+  // Reference times never decrease from step to step (they are constant
+  // under @), so each series is walked forward once.
+  std::vector<int64_t> ref(n);
+  for (int64_t i = 0; i < n; ++i) ref[i] = ref_time(vs.mods, grid_.at(i));
   Mat out;
   for (size_t si = 0; si < refs.size(); ++si) {
     if ((si & 1023) == 0) ctx_.check_deadline();
     const storage::Series& s = store.get(refs[si]);
     const auto& ts = s.timestamps;
     SeriesData sd;
-    size_t j = 0;  // samples [0, j) are at or before the reference time
+    size_t j = s.upper_bound(ref[0]);  // samples [0, j) are at or before the reference time
     for (int64_t i = 0; i < n; ++i) {
-      int64_t t = grid_.at(i);
-      int64_t rt = ref_time(vs.mods, t);
-      if (i == 0 || fixed) {
-        j = s.upper_bound(rt);
-      } else {
-        while (j < ts.size() && ts[j] <= rt) ++j;
-      }
-      if (j == 0 || ts[j - 1] <= rt - lookback) continue;
+      while (j < ts.size() && ts[j] <= ref[i]) ++j;
+      if (j == 0 || ts[j - 1] <= ref[i] - lookback) continue;
       double v = s.values[j - 1];
       if (storage::is_stale_nan(v)) continue;
-      sd.t.push_back(t);
-      sd.v.push_back(v);
+      sd.t.push_back(grid_.at(i));
+      sd.v.push_back(sample_times ? static_cast<double>(ts[j - 1]) / 1000 : v);
     }
     if (sd.t.empty()) continue;
     ctx_.hold(static_cast<int64_t>(sd.t.size()));
     sd.labels = s.labels;
+    sd.drop_name = sample_times;
     out.push_back(std::move(sd));
   }
   return out;
@@ -477,7 +474,7 @@ Result<QueryResult> run_query(const storage::MemoryStore& store, const EngineOpt
       }
       result.value = std::move(vec);
     } else {
-      m = merge_same_labelsets(ctx, std::move(m));
+      m = merge_same_labelsets(std::move(m));
       std::stable_sort(m.begin(), m.end(),
                        [](const SeriesData& a, const SeriesData& b) { return a.labels < b.labels; });
       Matrix mat;

@@ -122,9 +122,12 @@ class Evaluator {
   Millis range_of(const SubqueryExpr& sq) { return duration_of(sq.range, sq.range_expr.get()); }
   // One series without labels holding v at every step.
   Mat constant(double v);
+  // The latest sample of each selected series within the lookback window at
+  // every step; with sample_times, the samples' own times in seconds instead
+  // of their values (timestamp()).
+  Mat eval_vector_selector(const VectorSelector& vs, bool sample_times = false);
 
  private:
-  Mat eval_vector_selector(const VectorSelector& vs);
   Mat eval_matrix_selector(const MatrixSelector& ms);
   Mat eval_unary(const UnaryExpr& u);
   Millis offset_of(const TimeModifiers& m);
@@ -149,7 +152,7 @@ void drop_metric_name(SeriesData& s);
 uint64_t prometheus_labels_hash(const Labels& ls);
 // Merges series whose label sets collide into one when their points do not
 // overlap; fails when they do.
-Mat merge_same_labelsets(QueryContext& ctx, Mat m);
+Mat merge_same_labelsets(Mat m);
 // The labels absent() and absent_over_time() give their output: the
 // equality matchers of a selector argument, except __name__ and names matched
 // more than once.

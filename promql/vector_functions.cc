@@ -228,7 +228,7 @@ Mat label_replace(Evaluator& ev, const Call& c) {
     s.labels = LabelsBuilder(s.labels).set(dst, expand_template(re, repl, groups)).build();
     if (dst == "__name__") s.drop_name = false;
   }
-  return merge_same_labelsets(ev.ctx(), std::move(m));
+  return merge_same_labelsets(std::move(m));
 }
 
 Mat label_join(Evaluator& ev, const Call& c) {
@@ -250,7 +250,7 @@ Mat label_join(Evaluator& ev, const Call& c) {
     s.labels = LabelsBuilder(s.labels).set(dst, joined).build();
     if (dst == "__name__") s.drop_name = false;
   }
-  return merge_same_labelsets(ev.ctx(), std::move(m));
+  return merge_same_labelsets(std::move(m));
 }
 
 // ---- histograms over classic buckets ----------------------------------------
@@ -624,27 +624,7 @@ Mat timestamp_of(Evaluator& ev, const Call& c) {
     return map_values(ev, arg, [&](double, int64_t i) { return static_cast<double>(ev.grid().at(i)) / 1000; });
   }
   // A selector's own sample times.
-  const auto& store = *ev.ctx().store;
-  const Grid& g = ev.grid();
-  const int64_t lookback = ev.ctx().opts->lookback_delta;
-  Mat out;
-  for (storage::SeriesRef r : store.select(vs->matchers)) {
-    const storage::Series& s = store.get(r);
-    SeriesData sd;
-    for (int64_t i = 0; i < g.steps(); ++i) {
-      int64_t rt = ev.ref_time(vs->mods, g.at(i));
-      size_t j = s.upper_bound(rt);
-      if (j == 0 || s.timestamps[j - 1] <= rt - lookback || storage::is_stale_nan(s.values[j - 1])) continue;
-      sd.t.push_back(g.at(i));
-      sd.v.push_back(static_cast<double>(s.timestamps[j - 1]) / 1000);
-    }
-    if (sd.t.empty()) continue;
-    ev.ctx().hold(static_cast<int64_t>(sd.t.size()));
-    sd.labels = s.labels;
-    sd.drop_name = true;
-    out.push_back(std::move(sd));
-  }
-  return out;
+  return ev.eval_vector_selector(*vs, true);
 }
 
 // Go's math.Max and math.Min: infinities win over NaN, NaN wins otherwise.

@@ -1,8 +1,5 @@
 #include "rules/rule_file.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
@@ -14,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "model/file.h"
 #include "model/names.h"
 #include "rules/template_check.h"
 #include "model/yaml.h"
@@ -434,13 +432,8 @@ class Validator {
   std::vector<LoadError>& errors_;
 };
 
-std::string lower_first(std::string s) {
-  if (!s.empty()) s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
-  return s;
-}
-
-// Guards against reading endless inputs (a FIFO, /dev/zero) into memory.
-constexpr size_t kMaxFileSize = size_t{1} << 30;
+// Rule files may be large (generated rule sets); beyond this they are refused.
+constexpr size_t kMaxRuleFileSize = size_t{1} << 30;
 
 }  // namespace
 
@@ -463,37 +456,9 @@ LoadResult parse_rule_file(std::string_view content, const LoadOptions& opts) {
   return result;
 }
 
-Result<std::string> read_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail(fmt::format("open {}: {}", path, lower_first(std::strerror(errno))));
-  std::string data;
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-      static_cast<size_t>(st.st_size) < kMaxFileSize) {
-    data.reserve(static_cast<size_t>(st.st_size));
-  }
-  char buf[1 << 16];
-  while (true) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      std::string msg = fmt::format("read {}: {}", path, lower_first(std::strerror(errno)));
-      ::close(fd);
-      return fail(std::move(msg));
-    }
-    if (n == 0) break;
-    data.append(buf, static_cast<size_t>(n));
-    if (data.size() > kMaxFileSize) {
-      ::close(fd);
-      return fail(fmt::format("read {}: file larger than {} bytes", path, kMaxFileSize));
-    }
-  }
-  ::close(fd);
-  return data;
-}
 
 LoadResult load_rule_file(const std::string& path, const LoadOptions& opts) {
-  auto content = read_file(path);
+  auto content = read_file(path, kMaxRuleFileSize);
   if (!content) {
     LoadResult r;
     r.errors.push_back({LoadError::Kind::Read, content.error().message, 0, 0});

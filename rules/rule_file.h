@@ -107,8 +107,6 @@ LoadResult parse_rule_file(std::string_view content, const LoadOptions& opts = {
 // permission) gives one Read error worded like Go's os.ReadFile.
 LoadResult load_rule_file(const std::string& path, const LoadOptions& opts = {});
 
-// Reads a whole file; the error is "open PATH: REASON" / "read PATH: REASON".
-Result<std::string> read_file(const std::string& path);
 
 // The error lines promtool prints for a file (without the "FILE: " prefix):
 // Structure errors are gathered into one "yaml: unmarshal errors:" block as

@@ -13,6 +13,7 @@
 #include <re2/re2.h>
 
 #include "model/duration.h"
+#include "model/file.h"
 #include "model/go_format.h"
 #include "model/names.h"
 #include "model/yaml.h"
