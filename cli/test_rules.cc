@@ -1,4 +1,5 @@
 // vigil test rules: promtool's rule unit tests.
+#include <ctime>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -7,14 +8,30 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "model/file.h"
 #include "rules/unit_test.h"
 
 namespace vigil::cli {
+
+namespace {
+
+std::string local_timestamp() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return buf;
+}
+
+}  // namespace
 
 void register_test_rules(CLI::App& test, int* exit_code) {
   struct Options {
     std::vector<std::string> files;
     rules::UnitTestOptions test;
+    std::string junit;
+    bool coverage = false;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = test.add_subcommand(
@@ -23,12 +40,29 @@ void register_test_rules(CLI::App& test, int* exit_code) {
   cmd->add_option("files", o->files, "Unit test files")->required();
   cmd->add_option("--run", o->test.run,
                   "Only run test groups whose name matches this regular expression (repeatable)")
-      ->take_last();
+      ->take_all();
   cmd->add_flag("--ignore-unknown-fields", o->test.ignore_unknown_fields,
                 "Accept unknown fields in test and rule files");
+  cmd->add_option("--junit", o->junit, "Also write the results as JUnit XML to this file");
+  cmd->add_flag("--coverage", o->coverage,
+                "After the tests, list the alerting rules no test made fire and the recording rules "
+                "that never produced a sample");
   cmd->callback([o, exit_code] {
     bool ok = true;
-    for (const auto& f : o->files) ok = rules::run_unit_test_file(f, o->test, nullptr, std::cout) && ok;
+    rules::Coverage coverage;
+    std::vector<rules::TestFileResult> results;
+    for (const auto& f : o->files) {
+      std::cout << "Unit Testing:  " << f << std::endl;
+      auto r = rules::run_unit_test_file(f, o->test, o->coverage ? &coverage : nullptr);
+      rules::print_unit_test_result(r, std::cout, std::cerr);
+      ok = ok && r.ok();
+      results.push_back(std::move(r));
+    }
+    if (o->coverage) coverage.print(std::cout);
+    if (!o->junit.empty()) {
+      auto w = write_file_atomic(o->junit, rules::junit_xml(results, local_timestamp()));
+      if (!w) std::cerr << "failed to write JUnit XML: " << w.error().message << "\n";
+    }
     *exit_code = ok ? 0 : 1;
   });
 }

@@ -126,4 +126,54 @@ Result<Millis> parse_go_duration(std::string_view s) {
   return neg ? -ms : ms;
 }
 
+namespace {
+std::string frac(uint64_t* v, int prec) {
+  std::string out;
+  bool print = false;
+  for (int i = 0; i < prec; ++i) {
+    int digit = static_cast<int>(*v % 10);
+    print = print || digit != 0;
+    if (print) out.insert(out.begin(), static_cast<char>('0' + digit));
+    *v /= 10;
+  }
+  if (print) out.insert(out.begin(), '.');
+  return out;
+}
+
+}  // namespace
+
+std::string format_go_duration(int64_t d) {
+  uint64_t u = static_cast<uint64_t>(d);
+  bool neg = d < 0;
+  if (neg) u = -u;
+  std::string out;
+  if (u < static_cast<uint64_t>(1'000'000'000)) {
+    if (u == 0) return "0s";
+    int prec;
+    std::string unit;
+    if (u < 1000) {
+      prec = 0;
+      unit = "ns";
+    } else if (u < 1'000'000) {
+      prec = 3;
+      unit = "\xC2\xB5s";
+    } else {
+      prec = 6;
+      unit = "ms";
+    }
+    std::string f = frac(&u, prec);
+    out = std::to_string(u) + f + unit;
+  } else {
+    std::string f = frac(&u, 9);
+    out = std::to_string(u % 60) + f + "s";
+    u /= 60;
+    if (u > 0) {
+      out = std::to_string(u % 60) + "m" + out;
+      u /= 60;
+      if (u > 0) out = std::to_string(u) + "h" + out;
+    }
+  }
+  return neg ? "-" + out : out;
+}
+
 }  // namespace vigil

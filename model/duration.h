@@ -33,4 +33,8 @@ Result<Millis> parse_go_duration(std::string_view s);
 // when they divide the duration exactly).
 std::string format_duration(Millis ms);
 
+// Formats nanoseconds as Go's time.Duration prints: "0s", "1.5s", "5m0s",
+// "2h0m0s", "300ms", "-1µs".
+std::string format_go_duration(int64_t nanos);
+
 }  // namespace vigil

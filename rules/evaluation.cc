@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "promql/engine.h"
+#include "promql/parser.h"
 
 namespace vigil::rules {
 
@@ -25,6 +26,20 @@ bool has_duplicates(const promql::Vector& v) {
     for (size_t j = i + 1; j < v.size(); ++j)
       if (v[i].labels == v[j].labels) return true;
   return false;
+}
+
+// The template function `query`, run through the rule's QueryFn.
+templates::QueryFn template_query(const QueryFn& query) {
+  return [&query](std::string_view text, Millis at) -> Result<templates::QueryResult> {
+    auto expr = promql::parse_expr(text);
+    if (!expr) return fail(promql::format_parse_error(expr.error()));
+    auto v = query(**expr, at);
+    if (!v) return std::unexpected(v.error());
+    templates::QueryResult out;
+    out.reserve(v->size());
+    for (auto& s : *v) out.push_back({std::move(s.labels), s.value});
+    return out;
+  };
 }
 
 }  // namespace
@@ -67,28 +82,46 @@ Result<promql::Vector> eval_recording_rule(const Rule& rule, const EvalSettings&
   return res;
 }
 
-Result<promql::Vector> AlertingRule::eval(int64_t ts, const EvalSettings& settings, const QueryFn& query,
-                                          const TemplateFn& render) {
+AlertingRule::AlertingRule(const Rule& rule) : rule_(&rule) {
+  auto texts = [&](const std::vector<Label>& items, std::vector<Text>& out) {
+    for (const auto& l : items) {
+      Text t{l.name, l.value, std::nullopt};
+      if (l.value.find("{{") != std::string::npos) t.tmpl.emplace(rule.name, l.value);
+      out.push_back(std::move(t));
+    }
+  };
+  texts(rule.labels, labels_);
+  texts(rule.annotations, annotations_);
+}
+
+std::string AlertingRule::expand(const Text& t, const templates::AlertTemplateData& data) const {
+  if (!t.tmpl) return t.plain;
+  auto r = t.tmpl->expand(data);
+  return r ? std::move(*r) : fmt::format("<error expanding template: {}>", r.error().message);
+}
+
+Result<promql::Vector> AlertingRule::eval(int64_t ts, const EvalSettings& settings, const QueryFn& query) {
   const Rule& rule = *rule_;
   auto res = query(*rule.parsed, ts - settings.query_offset);
   if (!res) return std::unexpected(res.error());
 
-  // One candidate alert per output sample, with rendered labels and annotations.
+  // One candidate alert per output sample, with expanded labels and annotations.
   std::map<uint64_t, Alert> current;
+  templates::AlertTemplateData data;
+  data.external_labels = settings.external_labels;
+  data.external_url = settings.external_url;
+  data.eval_time = ts;
+  if (!labels_.empty() || !annotations_.empty()) data.query = template_query(query);
   for (const auto& smpl : *res) {
-    TemplateData data{&smpl.labels, smpl.value, &settings.external_labels, settings.external_url, ts};
-    auto expand = [&](std::string_view text) -> std::string {
-      if (!render) return std::string(text);
-      auto r = render("__alert_" + rule.name, text, data);
-      return r ? *r : fmt::format("<error expanding template: {}>", r.error().message);
-    };
+    data.labels = smpl.labels;
+    data.value = smpl.value;
     LabelsBuilder lb(smpl.labels);
     lb.del("__name__");
     for (const auto& l : settings.group_labels) lb.set(l.name, l.value);
-    for (const auto& l : rule.labels) lb.set(l.name, expand(l.value));
+    for (const auto& l : labels_) lb.set(l.name, expand(l, data));
     lb.set("alertname", rule.name);
     std::vector<Label> annotations;
-    for (const auto& a : rule.annotations) annotations.push_back({a.name, expand(a.value)});
+    for (const auto& a : annotations_) annotations.push_back({a.name, expand(a, data)});
     Labels labels = lb.build();
     uint64_t h = labels.hash();
     if (current.contains(h)) {
@@ -188,22 +221,24 @@ const AlertingRule* GroupEvaluator::alerting(size_t i) const {
   return alerting_[i] ? &*alerting_[i] : nullptr;
 }
 
-void GroupEvaluator::eval(int64_t ts, storage::MemoryStore& store, const QueryFn& query, const TemplateFn& render) {
+void GroupEvaluator::eval(int64_t ts, storage::MemoryStore& store, const QueryFn& query) {
   for (size_t i = 0; i < group_.rules.size(); ++i) {
     const Rule& rule = group_.rules[i];
     auto start = std::chrono::steady_clock::now();
-    Result<promql::Vector> out = alerting_[i] ? alerting_[i]->eval(ts, settings_, query, render)
+    Result<promql::Vector> out = alerting_[i] ? alerting_[i]->eval(ts, settings_, query)
                                               : eval_recording_rule(rule, settings_, ts, query);
     RuleHealth& h = health_[i];
     h.last_eval = ts;
     h.last_duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!out) {
       h.ok = false;
+      h.samples = 0;
       h.last_error = out.error().message;
       continue;
     }
     h.ok = true;
     h.last_error.clear();
+    h.samples = out->size();
     std::vector<Labels> written;
     for (const auto& s : *out) {
       // Samples at or before the series' last timestamp are dropped, as

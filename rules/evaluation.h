@@ -25,24 +25,13 @@
 #include "promql/value.h"
 #include "rules/rule_file.h"
 #include "storage/memory_store.h"
+#include "templates/prometheus.h"
 
 namespace vigil::rules {
 
 // Runs a rule's expression at time t (ms): the in-process engine, or a remote
 // Prometheus. A scalar result is a one-element vector without labels.
 using QueryFn = std::function<Result<promql::Vector>(const promql::Expr& expr, int64_t t)>;
-
-// What an alerting rule's label and annotation templates see.
-struct TemplateData {
-  const Labels* labels = nullptr;  // the sample's labels
-  double value = 0;
-  const Labels* external_labels = nullptr;
-  std::string_view external_url;
-  int64_t t = 0;  // evaluation time, ms
-};
-// Renders one template text; `name` identifies it in errors.
-using TemplateFn =
-    std::function<Result<std::string>(std::string_view name, std::string_view text, const TemplateData&)>;
 
 // A QueryFn over the in-process engine and store.
 QueryFn engine_query(const storage::MemoryStore& store, const promql::EngineOptions& opts = {});
@@ -72,21 +61,34 @@ struct EvalSettings {
   Labels group_labels;  // added to every rule's output; rule labels win
 };
 
+// Label and annotation values are templates, parsed once here and expanded
+// for each output sample as Prometheus does: with $labels (the sample's
+// labels), $value, $externalLabels, $externalURL, and the template function
+// `query` running through the rule's QueryFn at the evaluation time. A value
+// that fails to expand becomes "<error expanding template: ...>".
 class AlertingRule {
  public:
-  explicit AlertingRule(const Rule& rule) : rule_(&rule) {}
+  explicit AlertingRule(const Rule& rule);
 
   // Evaluates at ts (ms), updating alert state. Returns the ALERTS and
   // ALERTS_FOR_STATE samples for the store.
-  Result<promql::Vector> eval(int64_t ts, const EvalSettings& settings, const QueryFn& query,
-                              const TemplateFn& render);
+  Result<promql::Vector> eval(int64_t ts, const EvalSettings& settings, const QueryFn& query);
 
   const Rule& rule() const { return *rule_; }
   // Alerts not inactive, and resolved ones still kept, ordered by labels.
   std::vector<const Alert*> alerts() const;
 
  private:
+  // One value of the rule's labels or annotations: plain text, or a template.
+  struct Text {
+    std::string name;
+    std::string plain;
+    std::optional<templates::AlertTemplate> tmpl;
+  };
+  std::string expand(const Text& t, const templates::AlertTemplateData& data) const;
+
   const Rule* rule_;
+  std::vector<Text> labels_, annotations_;
   std::map<uint64_t, Alert> active_;  // by label-set hash
 };
 
@@ -100,6 +102,7 @@ struct RuleHealth {
   std::string last_error;
   int64_t last_eval = 0;  // ms
   double last_duration_seconds = 0;
+  size_t samples = 0;  // series the last evaluation wrote (ALERTS and ALERTS_FOR_STATE for alerting rules)
 };
 
 // A group of rules evaluated in order against a store.
@@ -108,7 +111,7 @@ class GroupEvaluator {
   GroupEvaluator(const RuleGroup& group, EvalSettings settings);
 
   // Evaluates every rule at ts, writing outputs into `store`.
-  void eval(int64_t ts, storage::MemoryStore& store, const QueryFn& query, const TemplateFn& render);
+  void eval(int64_t ts, storage::MemoryStore& store, const QueryFn& query);
 
   const RuleGroup& group() const { return group_; }
   const std::vector<RuleHealth>& health() const { return health_; }

@@ -13,7 +13,7 @@
 
 #include "model/file.h"
 #include "model/names.h"
-#include "rules/template_check.h"
+#include "templates/prometheus.h"
 #include "model/yaml.h"
 
 namespace vigil::rules {
@@ -414,12 +414,13 @@ class Validator {
     }
 
     if (!alert.empty()) {
-      const std::string tmpl_name = "__alert_" + alert;
       auto check = [&](std::string_view what, const std::vector<Label>& items,
                        const std::vector<const YamlNode*>& values) {
         for (size_t i = 0; i < items.size(); ++i) {
-          if (auto err = check_template(items[i].value, tmpl_name))
-            report(pos_of(*values[i]), fmt::format("{} {}: {}", what, go_quote(items[i].name), *err));
+          if (items[i].value.find("{{") == std::string::npos) continue;
+          templates::AlertTemplate t(alert, items[i].value);
+          if (!t.syntax_error().empty())
+            report(pos_of(*values[i]), fmt::format("{} {}: {}", what, go_quote(items[i].name), t.syntax_error()));
         }
       };
       check("label", rule.labels, n.label_values);

@@ -99,8 +99,8 @@ struct LoadResult {
 };
 
 // Decodes and validates rule-file content. All errors are collected; nothing
-// throws. Template syntax in labels/annotations is checked only lightly (see
-// rules/template_check.h).
+// throws. Label and annotation templates of alerting rules are parsed as
+// Prometheus parses them, and syntax errors reported in Go's words.
 LoadResult parse_rule_file(std::string_view content, const LoadOptions& opts = {});
 
 // Reads `path` and parses it; an unreadable path (missing, a directory, no

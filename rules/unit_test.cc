@@ -16,6 +16,7 @@
 #include "model/file.h"
 #include "model/go_format.h"
 #include "model/names.h"
+#include "model/timestamp.h"
 #include "model/yaml.h"
 #include "promql/parser.h"
 #include "promql/series_desc.h"
@@ -53,6 +54,7 @@ struct TestGroup {
   std::vector<ExprTest> exprs;
   Labels external_labels;
   std::string external_url;
+  Millis start = 0;  // start_timestamp, Unix ms
 };
 struct TestFile {
   std::vector<std::string> rule_files;
@@ -94,6 +96,26 @@ class Reader {
     if (!d) fail_at(n, d.error().message);
     return *d;
   }
+  bool boolean(const YamlNode* n) {
+    std::string s = str(n);
+    for (const char* t : {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"})
+      if (s == t) return true;
+    for (const char* f : {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"})
+      if (s == f) return false;
+    fail_at(n, fmt::format("cannot unmarshal !!str `{}` into bool", s));
+  }
+  // promtool's start_timestamp: Unix seconds (fractions allowed) or RFC 3339.
+  Millis timestamp(const YamlNode* n) {
+    std::string s = str(n);
+    char* end = nullptr;
+    double secs = std::strtod(s.c_str(), &end);
+    if (!s.empty() && end == s.c_str() + s.size() && std::isfinite(secs)) {
+      return static_cast<Millis>(std::llround(secs * 1000));
+    }
+    auto t = parse_rfc3339(s);
+    if (!t) fail_at(n, fmt::format("cannot parse {} to a valid timestamp", go_quote(s)));
+    return *t;
+  }
   double number(const YamlNode* n) {
     auto v = promql::parse_series_values(str(n));
     if (!v || v->size() != 1) fail_at(n, "expected a number, got " + doc_.describe(*n));
@@ -125,9 +147,15 @@ TestFile read_test_file(const YamlDocument& doc, bool ignore_unknown) {
     } else if (k == "evaluation_interval") {
       f.evaluation_interval = r.duration(v);
     } else if (k == "group_eval_order") {
-      for (auto* x : r.seq(v, "group_eval_order")) f.group_eval_order.push_back(r.str(x));
+      for (auto* x : r.seq(v, "group_eval_order")) {
+        std::string name = r.str(x);
+        if (std::find(f.group_eval_order.begin(), f.group_eval_order.end(), name) != f.group_eval_order.end()) {
+          r.fail_at(x, "group name repeated in evaluation order: " + name);
+        }
+        f.group_eval_order.push_back(std::move(name));
+      }
     } else if (k == "fuzzy_compare") {
-      f.fuzzy_compare = r.str(v) == "true";
+      f.fuzzy_compare = r.boolean(v);
     } else if (k == "tests") {
       for (auto* t : r.seq(v, "tests")) {
         TestGroup g;
@@ -140,6 +168,8 @@ TestFile read_test_file(const YamlDocument& doc, bool ignore_unknown) {
             g.external_labels = r.labels(tv);
           } else if (tk == "external_url") {
             g.external_url = r.str(tv);
+          } else if (tk == "start_timestamp") {
+            g.start = r.timestamp(tv);
           } else if (tk == "input_series") {
             for (auto* s : r.seq(tv, "input_series")) {
               InputSeries in;
@@ -260,24 +290,30 @@ std::string samples_string(const std::vector<Sample>& ss) {
   return s;
 }
 
+// A loaded rule file and the name coverage knows it by.
+struct LoadedRules {
+  std::string key;  // canonical path
+  RuleFile file;
+};
+
 // Runs one test group; returns its failures (empty: passed).
-std::vector<std::string> run_group(const TestGroup& tg, const TestFile& tf, const std::vector<RuleFile>& files,
-                                   const TemplateFn& render) {
+std::vector<std::string> run_group(const TestGroup& tg, const TestFile& tf, const std::vector<LoadedRules>& files,
+                                   Coverage* coverage) {
   std::vector<std::string> errs;
   Millis interval = tg.interval.value_or(tf.evaluation_interval);
+  const Millis start = tg.start;
   storage::MemoryStore store;
   for (const auto& in : tg.input) {
     auto d = promql::parse_series_desc(in.series + " " + in.values);
     if (!d) {
-      errs.push_back(fmt::format("    series {}: {}", go_quote(in.series),
-                                 d.error().message));
+      errs.push_back(fmt::format("    series {}: {}", go_quote(in.series), d.error().message));
       return errs;
     }
     for (size_t i = 0; i < d->values.size(); ++i) {
       if (d->values[i].omitted) continue;
-      auto r = store.append(d->labels, static_cast<int64_t>(i) * interval, d->values[i].value);
+      auto r = store.append(d->labels, start + static_cast<int64_t>(i) * interval, d->values[i].value);
       if (!r) {
-        errs.push_back("    " + r.error().message);
+        errs.push_back(fmt::format("    series {}: {}", go_quote(in.series), r.error().message));
         return errs;
       }
     }
@@ -288,18 +324,28 @@ std::vector<std::string> run_group(const TestGroup& tg, const TestFile& tf, cons
   EvalSettings settings;
   settings.external_labels = tg.external_labels;
   settings.external_url = tg.external_url;
-  std::vector<GroupEvaluator> groups;
-  std::vector<std::pair<int, const RuleGroup*>> ordered;
+
+  // Groups run in group_eval_order; groups it does not name rank with its
+  // first entry, as promtool ranks them.
+  struct Group {
+    const LoadedRules* file;
+    size_t index;
+    GroupEvaluator eval;
+  };
+  std::vector<std::pair<size_t, std::pair<const LoadedRules*, size_t>>> ordered;
   for (const auto& f : files) {
-    for (const auto& g : f.groups) {
-      auto it = std::find(tf.group_eval_order.begin(), tf.group_eval_order.end(), g.name);
-      ordered.emplace_back(static_cast<int>(it - tf.group_eval_order.begin()), &g);
+    for (size_t gi = 0; gi < f.file.groups.size(); ++gi) {
+      const auto& order = tf.group_eval_order;
+      auto it = std::find(order.begin(), order.end(), f.file.groups[gi].name);
+      ordered.push_back({it == order.end() ? 0 : static_cast<size_t>(it - order.begin()), {&f, gi}});
     }
   }
-  if (!tf.group_eval_order.empty()) {
-    std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<Group> groups;
+  groups.reserve(ordered.size());
+  for (const auto& [rank, where] : ordered) {
+    groups.push_back(Group{where.first, where.second, GroupEvaluator(where.first->file.groups[where.second], settings)});
   }
-  for (const auto& [order, g] : ordered) groups.emplace_back(*g, settings);
 
   Millis max_eval = 0;
   for (const auto& a : tg.alerts) max_eval = std::max(max_eval, a.eval_time);
@@ -318,31 +364,51 @@ std::vector<std::string> run_group(const TestGroup& tg, const TestFile& tf, cons
                    [](const AlertTest* a, const AlertTest* b) { return a->eval_time < b->eval_time; });
   std::string test_name = tg.name.empty() ? "" : fmt::format("    name: {},\n", tg.name);
 
+  auto record_coverage = [&](const Group& g) {
+    const RuleGroup& rg = g.eval.group();
+    for (size_t i = 0; i < rg.rules.size(); ++i) {
+      Coverage::RuleUse& use = coverage->rule(g.file->key, g.index, i);
+      if (const AlertingRule* ar = g.eval.alerting(i)) {
+        for (const Alert* a : ar->alerts()) {
+          use.pending = use.pending || a->state != AlertState::kInactive;
+          use.fired = use.fired || a->state == AlertState::kFiring;
+        }
+      } else if (g.eval.health()[i].ok && g.eval.health()[i].samples > 0) {
+        use.produced = true;
+      }
+    }
+  };
+
   size_t next = 0;
-  for (int64_t ts = 0; ts <= max_eval; ts += tf.evaluation_interval) {
+  for (Millis rel = 0; rel <= max_eval; rel += tf.evaluation_interval) {
+    const int64_t ts = start + rel;
     std::vector<std::string> eval_errs;
     for (auto& g : groups) {
-      g.eval(ts, store, query, render);
-      for (size_t i = 0; i < g.health().size(); ++i) {
-        if (!g.health()[i].ok) {
-          eval_errs.push_back(fmt::format("    rule: {}, time: {}, err: {}", g.group().rules[i].name,
-                                          format_duration(ts), g.health()[i].last_error));
+      g.eval.eval(ts, store, query);
+      const auto& health = g.eval.health();
+      for (size_t i = 0; i < health.size(); ++i) {
+        if (!health[i].ok) {
+          eval_errs.push_back(fmt::format("    rule: {}, time: {}, err: {}", g.eval.group().rules[i].name,
+                                          format_go_duration(ts * 1'000'000), health[i].last_error));
         }
       }
+      if (coverage) record_coverage(g);
     }
     if (!eval_errs.empty()) {
       errs.insert(errs.end(), eval_errs.begin(), eval_errs.end());
       return errs;
     }
-    for (; next < alert_tests.size() && alert_tests[next]->eval_time >= ts &&
-           alert_tests[next]->eval_time < ts + tf.evaluation_interval;
+    for (; next < alert_tests.size() && alert_tests[next]->eval_time >= rel &&
+           alert_tests[next]->eval_time < rel + tf.evaluation_interval;
          ++next) {
       const AlertTest& at = *alert_tests[next];
       std::vector<ExpAlert> got;
       for (const auto& g : groups) {
-        for (size_t i = 0; i < g.group().rules.size(); ++i) {
-          const AlertingRule* ar = g.alerting(i);
+        const RuleGroup& rg = g.eval.group();
+        for (size_t i = 0; i < rg.rules.size(); ++i) {
+          const AlertingRule* ar = g.eval.alerting(i);
           if (!ar || ar->rule().name != at.alertname) continue;
+          if (coverage) coverage->rule(g.file->key, g.index, i).asserted = true;
           for (const Alert* a : ar->alerts()) {
             if (a->state == AlertState::kFiring) got.push_back({a->labels, a->annotations});
           }
@@ -372,7 +438,7 @@ std::vector<std::string> run_group(const TestGroup& tg, const TestFile& tf, cons
                                  promql::format_parse_error(expr.error())));
       continue;
     }
-    auto res = query(**expr, et.eval_time);
+    auto res = query(**expr, start + et.eval_time);
     if (!res) {
       errs.push_back(fmt::format("    expr: {}, time: {}, err: {}", go_quote(et.expr), format_duration(et.eval_time),
                                  res.error().message));
@@ -418,7 +484,7 @@ std::vector<std::string> run_group(const TestGroup& tg, const TestFile& tf, cons
 }
 
 std::vector<std::string> expand_rule_files(const std::string& test_path, const std::vector<std::string>& patterns,
-                                           std::ostream& out) {
+                                           std::vector<std::string>& warnings) {
   std::vector<std::string> files;
   std::filesystem::path base = std::filesystem::path(test_path).parent_path();
   for (const auto& p : patterns) {
@@ -426,7 +492,7 @@ std::vector<std::string> expand_rule_files(const std::string& test_path, const s
     glob_t g{};
     int rc = ::glob(full.c_str(), 0, nullptr, &g);
     if (rc != 0 || g.gl_pathc == 0) {
-      out << "  WARNING: no file match pattern " << full << "\n";
+      warnings.push_back("  WARNING: no file match pattern " + full);
     } else {
       for (size_t i = 0; i < g.gl_pathc; ++i) files.emplace_back(g.gl_pathv[i]);
     }
@@ -435,54 +501,174 @@ std::vector<std::string> expand_rule_files(const std::string& test_path, const s
   return files;
 }
 
+// Go's xml.EscapeText.
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "&#34;"; break;
+      case '\'': out += "&#39;"; break;
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '\t': out += "&#x9;"; break;
+      case '\n': out += "&#xA;"; break;
+      case '\r': out += "&#xD;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
-bool run_unit_test_file(const std::string& path, const UnitTestOptions& opts, const TemplateFn& render,
-                        std::ostream& out) {
-  out << "Unit Testing:  " << path << "\n";
-  auto fail_file = [&](const std::string& msg) {
-    out << "  FAILED:\n" << msg << "\n\n";
-    return false;
-  };
+bool TestFileResult::ok() const {
+  if (!abort_error.empty()) return false;
+  return std::all_of(groups.begin(), groups.end(), [](const TestGroupResult& g) { return g.failures.empty(); });
+}
+
+Coverage::RuleUse& Coverage::rule(const std::string& file, size_t group, size_t index) {
+  return rules_[{file, group, index}];
+}
+
+void Coverage::print(std::ostream& out) const {
+  size_t alerting = 0, fired = 0, asserted = 0, recording = 0, produced = 0;
+  std::vector<const RuleUse*> not_fired, not_produced;
+  for (const auto& [key, r] : rules_) {
+    if (r.alerting) {
+      ++alerting;
+      if (r.fired) ++fired;
+      else not_fired.push_back(&r);
+      if (r.asserted) ++asserted;
+    } else {
+      ++recording;
+      if (r.produced) ++produced;
+      else not_produced.push_back(&r);
+    }
+  }
+  out << "Coverage:\n";
+  out << fmt::format("  alerting rules: {} of {} fired in a test ({} named by an alert_rule_test)\n", fired, alerting,
+                     asserted);
+  for (const RuleUse* r : not_fired) {
+    out << fmt::format("    never fired: {} ({}:{}, group {}){}\n", r->name, r->file, r->line, r->group,
+                       r->pending ? ", went pending only" : "");
+  }
+  out << fmt::format("  recording rules: {} of {} produced a sample in a test\n", produced, recording);
+  for (const RuleUse* r : not_produced) {
+    out << fmt::format("    never produced a sample: {} ({}:{}, group {})\n", r->name, r->file, r->line, r->group);
+  }
+}
+
+TestFileResult run_unit_test_file(const std::string& path, const UnitTestOptions& opts, Coverage* coverage) {
+  TestFileResult result;
+  result.path = path;
   auto text = read_file(path);
-  if (!text) return fail_file(text.error().message);
+  if (!text) {
+    result.abort_error = text.error().message;
+    return result;
+  }
   auto doc = parse_yaml(*text);
-  if (!doc) return fail_file(fmt::format("{}:{}:{}: {}", path, doc.error().line, doc.error().column, doc.error().message));
+  if (!doc) {
+    result.abort_error = fmt::format("{}:{}:{}: {}", path, doc.error().line, doc.error().column, doc.error().message);
+    return result;
+  }
   TestFile tf;
   try {
     tf = read_test_file(*doc, opts.ignore_unknown_fields);
   } catch (const Error& e) {
-    return fail_file(fmt::format("{}:{}:{}: {}", path, e.line, e.column, e.message));
+    result.abort_error = fmt::format("{}:{}:{}: {}", path, e.line, e.column, e.message);
+    return result;
   }
-  std::vector<RuleFile> rule_files;
+  std::vector<LoadedRules> rule_files;
   std::string load_errors;
-  for (const auto& f : expand_rule_files(path, tf.rule_files, out)) {
+  for (const auto& f : expand_rule_files(path, tf.rule_files, result.warnings)) {
     LoadOptions lo;
     lo.ignore_unknown_fields = opts.ignore_unknown_fields;
     auto loaded = load_rule_file(f, lo);
-    for (const auto& e : loaded.errors) load_errors += fmt::format("    {}: {}\n", f, e.text);
-    rule_files.push_back(std::move(loaded.file));
+    for (const auto& e : loaded.errors) {
+      load_errors += fmt::format("{}    {}: {}", load_errors.empty() ? "" : "\n", f, e.text);
+    }
+    std::error_code ec;
+    auto canonical = std::filesystem::weakly_canonical(f, ec);
+    rule_files.push_back({ec ? f : canonical.string(), std::move(loaded.file)});
   }
-  if (!load_errors.empty()) return fail_file(load_errors);
+  if (coverage) {
+    for (const auto& f : rule_files) {
+      for (size_t gi = 0; gi < f.file.groups.size(); ++gi) {
+        const RuleGroup& g = f.file.groups[gi];
+        for (size_t ri = 0; ri < g.rules.size(); ++ri) {
+          Coverage::RuleUse& use = coverage->rule(f.key, gi, ri);
+          use.file = f.key;
+          use.group = g.name;
+          use.name = g.rules[ri].name;
+          use.line = g.rules[ri].position.line;
+          use.alerting = g.rules[ri].is_alert();
+        }
+      }
+    }
+  }
 
-  std::vector<std::string> errs;
-  for (const auto& tg : tf.tests) {
+  for (size_t i = 0; i < tf.tests.size(); ++i) {
+    const TestGroup& tg = tf.tests[i];
     if (!opts.run.empty()) {
       bool selected = std::any_of(opts.run.begin(), opts.run.end(),
                                   [&](const std::string& re) { return RE2::PartialMatch(tg.name, re); });
       if (!selected) continue;
     }
-    auto e = run_group(tg, tf, rule_files, render);
-    errs.insert(errs.end(), e.begin(), e.end());
+    TestGroupResult gr;
+    gr.name = tg.name.empty() ? fmt::format("unnamed#{}", i) : tg.name;
+    if (!load_errors.empty()) {
+      gr.failures.push_back(load_errors);
+    } else {
+      gr.failures = run_group(tg, tf, rule_files, coverage);
+    }
+    result.groups.push_back(std::move(gr));
   }
-  if (!errs.empty()) {
-    out << "  FAILED:\n";
-    for (const auto& e : errs) out << e << "\n";
+  return result;
+}
+
+void print_unit_test_result(const TestFileResult& r, std::ostream& out, std::ostream& err) {
+  for (const auto& w : r.warnings) err << w << "\n";
+  if (r.ok()) {
+    out << "  SUCCESS\n\n";
+    return;
+  }
+  // promtool writes the failures to stderr and the blank line after each to stdout.
+  err << "  FAILED:\n";
+  auto failure = [&](const std::string& text) {
+    err << text << "\n";
+    err.flush();
     out << "\n";
-    return false;
+    out.flush();
+  };
+  if (!r.abort_error.empty()) failure(r.abort_error);
+  for (const auto& g : r.groups) {
+    for (const auto& f : g.failures) failure(f);
   }
-  out << "  SUCCESS\n\n";
-  return true;
+  out << "\n";
+}
+
+std::string junit_xml(const std::vector<TestFileResult>& results, const std::string& timestamp) {
+  std::string out = "<testsuites>";
+  for (const auto& r : results) {
+    size_t failures = 0;
+    for (const auto& g : r.groups) failures += g.failures.size();
+    bool aborted = !r.abort_error.empty();
+    out += fmt::format(R"(<testsuite name="{}" tests="{}" failures="{}" errors="{}" skipped="0" timestamp="{}">)",
+                       xml_escape(r.path), r.groups.size() + (aborted && r.groups.empty() ? 1 : 0), failures,
+                       aborted ? 1 : 0, aborted ? "" : xml_escape(timestamp));
+    if (aborted && r.groups.empty()) {
+      out += R"(<testcase name="unknown"><error>)" + xml_escape(r.abort_error) + "</error></testcase>";
+    }
+    for (const auto& g : r.groups) {
+      out += "<testcase name=\"" + xml_escape(g.name) + "\">";
+      for (const auto& f : g.failures) out += "<failure>" + xml_escape(f) + "</failure>";
+      out += "</testcase>";
+    }
+    out += "</testsuite>";
+  }
+  return out + "</testsuites>";
 }
 
 }  // namespace vigil::rules

@@ -2,11 +2,14 @@
 
 // Rule unit tests in promtool's format (upstream
 // docs/configuration/unit_testing_rules.md): input series in the expanding
-// notation, rules evaluated at evaluation_interval from time 0, alerts and
-// PromQL results compared at chosen times.
+// notation, rules evaluated at evaluation_interval from the group's start
+// (time 0 or start_timestamp), alerts and PromQL results compared at chosen
+// times.
 
 #include <iosfwd>
+#include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "rules/evaluation.h"
@@ -18,10 +21,59 @@ struct UnitTestOptions {
   bool ignore_unknown_fields = false;
 };
 
-// Runs one test file, printing promtool's report ("Unit Testing:  FILE",
-// then "  SUCCESS" or "  FAILED:" and the failures) to `out`. Returns true when
-// every selected test group passed.
-bool run_unit_test_file(const std::string& path, const UnitTestOptions& opts, const TemplateFn& render,
-                        std::ostream& out);
+// One test group's outcome.
+struct TestGroupResult {
+  std::string name;                   // the group's name, or "unnamed#<index>"
+  std::vector<std::string> failures;  // promtool's failure texts; empty: passed
+};
+
+// One test file's outcome.
+struct TestFileResult {
+  std::string path;
+  std::vector<std::string> warnings;  // e.g. a rule_files pattern matching nothing
+  std::string abort_error;            // the file could not be run at all
+  std::vector<TestGroupResult> groups;
+  bool ok() const;
+};
+
+// Which rules the tests exercised, gathered over every test file run: an
+// alerting rule is covered once some test made it fire, a recording rule once
+// some evaluation produced a sample. Rules are told apart by rule file (its
+// canonical path), group and position, so a rule file shared by several test
+// files counts once.
+class Coverage {
+ public:
+  struct RuleUse {
+    std::string file, group, name;
+    int line = 0;
+    bool alerting = false;
+    bool pending = false;   // alerting: went pending in some test
+    bool fired = false;     // alerting: fired in some test
+    bool asserted = false;  // alerting: some alert_rule_test named it
+    bool produced = false;  // recording: produced a sample in some evaluation
+  };
+  RuleUse& rule(const std::string& file, size_t group, size_t index);
+  const std::map<std::tuple<std::string, size_t, size_t>, RuleUse>& rules() const { return rules_; }
+  // The report `vigil test rules --coverage` prints.
+  void print(std::ostream& out) const;
+
+ private:
+  std::map<std::tuple<std::string, size_t, size_t>, RuleUse> rules_;
+};
+
+// Runs one test file. `coverage`, when given, records what the tests exercised.
+TestFileResult run_unit_test_file(const std::string& path, const UnitTestOptions& opts,
+                                  Coverage* coverage = nullptr);
+
+// Prints a file's result as promtool does: the SUCCESS line on `out`,
+// warnings, "  FAILED:" and the failures on `err` (the "Unit Testing:  FILE"
+// header is the caller's, printed before the run).
+void print_unit_test_result(const TestFileResult& r, std::ostream& out, std::ostream& err);
+
+// The results as JUnit XML, in the shape promtool's --junit writes:
+// <testsuites><testsuite name=FILE tests failures errors skipped timestamp>
+// <testcase name=GROUP><failure>...</failure></testcase>...
+// `timestamp` is the local run time, "2006-01-02T15:04:05".
+std::string junit_xml(const std::vector<TestFileResult>& results, const std::string& timestamp);
 
 }  // namespace vigil::rules

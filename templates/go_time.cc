@@ -10,6 +10,7 @@
 #include <date/tz.h>
 #include <fmt/format.h>
 
+#include "model/duration.h"
 #include "model/names.h"
 
 namespace vigil::templates {
@@ -201,19 +202,6 @@ void append_frac(std::string& b, int32_t nsec, int digits, bool trim, char sep) 
 }
 
 // fmtFrac and fmtInt of Go's Duration.String.
-std::string frac(uint64_t* v, int prec) {
-  std::string out;
-  bool print = false;
-  for (int i = 0; i < prec; ++i) {
-    int digit = static_cast<int>(*v % 10);
-    print = print || digit != 0;
-    if (print) out.insert(out.begin(), static_cast<char>('0' + digit));
-    *v /= 10;
-  }
-  if (print) out.insert(out.begin(), '.');
-  return out;
-}
-
 }  // namespace
 
 GoTime go_time_from_unix(int64_t sec, int32_t nsec) {
@@ -294,40 +282,6 @@ std::string go_time_format(const GoTime& t, std::string_view layout) {
 
 std::string go_time_string(const GoTime& t) {
   return go_time_format(t, "2006-01-02 15:04:05.999999999 -0700 MST");
-}
-
-std::string go_duration_string(int64_t d) {
-  uint64_t u = static_cast<uint64_t>(d);
-  bool neg = d < 0;
-  if (neg) u = -u;
-  std::string out;
-  if (u < static_cast<uint64_t>(kNanosPerSecond)) {
-    if (u == 0) return "0s";
-    int prec;
-    std::string unit;
-    if (u < 1000) {
-      prec = 0;
-      unit = "ns";
-    } else if (u < 1'000'000) {
-      prec = 3;
-      unit = "\xC2\xB5s";
-    } else {
-      prec = 6;
-      unit = "ms";
-    }
-    std::string f = frac(&u, prec);
-    out = std::to_string(u) + f + unit;
-  } else {
-    std::string f = frac(&u, 9);
-    out = std::to_string(u % 60) + f + "s";
-    u /= 60;
-    if (u > 0) {
-      out = std::to_string(u % 60) + "m" + out;
-      u /= 60;
-      if (u > 0) out = std::to_string(u) + "h" + out;
-    }
-  }
-  return neg ? "-" + out : out;
 }
 
 Result<GoTime> go_time_parse_rfc3339(std::string_view s) {
@@ -561,7 +515,7 @@ void add_duration_methods(Type* t) {
     int64_t rest = d % static_cast<int64_t>(unit);
     return Value::floating(static_cast<double>(whole) + static_cast<double>(rest) / unit);
   };
-  m("String", {}, [](const CallArgs& c) { return string_result(go_duration_string(c.args[0].as_int())); });
+  m("String", {}, [](const CallArgs& c) { return string_result(format_go_duration(c.args[0].as_int())); });
   m("Seconds", {}, [secs](const CallArgs& c) -> Result<Value> { return secs(c, 1e9); });
   m("Minutes", {}, [secs](const CallArgs& c) -> Result<Value> { return secs(c, 60e9); });
   m("Hours", {}, [secs](const CallArgs& c) -> Result<Value> { return secs(c, 3600e9); });

@@ -28,8 +28,6 @@ GoTime go_time_from_unix_millis(int64_t ms);
 std::string go_time_format(const GoTime& t, std::string_view layout);
 // time.Time.String: "2006-01-02 15:04:05.999999999 -0700 MST".
 std::string go_time_string(const GoTime& t);
-// time.Duration.String: "1h2m3.5s", "1.5ms", "0s".
-std::string go_duration_string(int64_t nanos);
 
 // time.Time.UnmarshalJSON / RFC 3339 with optional fraction: "Z" is UTC, an
 // offset is an unnamed fixed zone (or UTC when it is zero).

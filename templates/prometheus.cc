@@ -304,7 +304,8 @@ AlertTemplate::AlertTemplate(std::string_view alert_name, std::string_view text)
   auto set = std::make_shared<TemplateSet>(*prometheus_set());
   auto r = set->parse(name_, std::string(kDefs) + std::string(text));
   if (!r) {
-    parse_error_ = "error parsing template " + name_ + ": " + r.error().message;
+    syntax_error_ = r.error().message;
+    parse_error_ = "error parsing template " + name_ + ": " + syntax_error_;
   } else {
     set_ = std::move(set);
   }

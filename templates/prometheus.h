@@ -57,6 +57,9 @@ class AlertTemplate {
   // Empty when the text parsed; else Go's message, as Prometheus reports it
   // ("error parsing template __alert_X: template: __alert_X:1: ...").
   const std::string& parse_error() const { return parse_error_; }
+  // The same problem as Go's parser words it ("template: __alert_X:1: ..."),
+  // which is what promtool's rule check prints; empty when the text parsed.
+  const std::string& syntax_error() const { return syntax_error_; }
 
   // The expanded text, or an error worded as Prometheus words it
   // ("error executing template __alert_X: template: ..."). Prometheus' rule
@@ -68,6 +71,7 @@ class AlertTemplate {
   std::string name_;
   std::shared_ptr<const TemplateSet> set_;
   std::string parse_error_;
+  std::string syntax_error_;
 };
 
 // Expands `text` once, as Prometheus' rule manager does for each alert.

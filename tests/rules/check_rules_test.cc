@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include "tests/temp_dir.h"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -31,21 +33,7 @@ Run run(std::vector<std::string> files, CheckRulesOptions opts = {}, std::string
 }
 
 // A fresh directory under the system temp dir, removed at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("vigil-rules-test-" + std::to_string(::getpid()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string write(const std::string& name, const std::string& content) const {
-    std::ofstream(path / name, std::ios::binary) << content;
-    return (path / name).string();
-  }
-};
+using vigil::testing::TempDir;
 
 }  // namespace
 
@@ -169,7 +157,7 @@ TEST_CASE("check rules bad input: missing file, directory, non-YAML, garbage, wr
   };
   std::vector<Case> cases = {
       {"/nonexistent/rules.yml", "open /nonexistent/rules.yml: no such file or directory"},
-      {tmp.path.string(), "read " + tmp.path.string() + ": is a directory"},
+      {tmp.path().string(), "read " + tmp.path().string() + ": is a directory"},
       {tmp.write("notyaml.yml", "groups:\n  - name: a\n   rules: [\n"), "yaml: line "},
       {tmp.write("binary.yml", std::string("\x7f" "ELF\x02\x01\x01\0\0\0\xff\xfe", 14)),
        "yaml: line 1, column 1: control characters are not allowed"},

@@ -36,7 +36,7 @@ struct Fixture {
   }
   // up{job="a"} is 1 until `down_from`, 0 from then until `up_again`.
   void sample(int64_t t, double v) { REQUIRE(store.append(Labels{{"__name__", "up"}, {"job", "a"}}, t, v)); }
-  void eval(int64_t t) { group->eval(t, store, query, nullptr); }
+  void eval(int64_t t) { group->eval(t, store, query); }
   const AlertingRule& rule(size_t i) { return *group->alerting(i); }
 };
 
@@ -129,7 +129,7 @@ TEST_CASE("a failing rule records its error and the group goes on") {
   GroupEvaluator g(loaded.file.groups[0], EvalSettings{});
   REQUIRE(store.append(Labels{{"__name__", "up"}, {"i", "1"}}, 0, 1));
   REQUIRE(store.append(Labels{{"__name__", "up"}, {"i", "2"}}, 0, 1));
-  g.eval(0, store, engine_query(store), nullptr);
+  g.eval(0, store, engine_query(store));
   CHECK_FALSE(g.health()[0].ok);
   CHECK(g.health()[0].last_error == "exceeded limit of 1 with 2 series");
   CHECK(g.health()[1].ok);

@@ -2,6 +2,8 @@
 // the default templates.
 #include <doctest/doctest.h>
 
+#include "tests/temp_dir.h"
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -150,8 +152,8 @@ TEST_CASE("every default template renders, in text and in HTML") {
 }
 
 TEST_CASE("user template files replace the defaults") {
-  auto dir = std::filesystem::temp_directory_path() / "vigil_templates_test";
-  std::filesystem::create_directories(dir);
+  vigil::testing::TempDir tmp("vigil-templates-test");
+  const auto& dir = tmp.path();
   std::ofstream(dir / "a.tmpl") << "{{ define \"__subject\" }}custom {{ .Status }}{{ end }}";
   std::ofstream(dir / "b.tmpl") << "{{ define \"mine\" }}mine{{ end }}";
   auto t = NotificationTemplates::load({(dir / "*.tmpl").string()});
@@ -164,7 +166,6 @@ TEST_CASE("user template files replace the defaults") {
   CHECK(bad.error().message == "template: c.tmpl:1: missing value for if");
   // A glob that matches nothing is not an error, as in Alertmanager.
   CHECK(NotificationTemplates::load({(dir / "*.none").string()}));
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("data from JSON") {
