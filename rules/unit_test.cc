@@ -554,6 +554,10 @@ void Coverage::print(std::ostream& out) const {
     out << fmt::format("    never fired: {} ({}:{}, group {}){}\n", r->name, r->file, r->line, r->group,
                        r->pending ? ", went pending only" : "");
   }
+  if (recording == 0) {
+    out << "  recording rules: none\n";
+    return;
+  }
   out << fmt::format("  recording rules: {} of {} produced a sample in a test\n", produced, recording);
   for (const RuleUse* r : not_produced) {
     out << fmt::format("    never produced a sample: {} ({}:{}, group {})\n", r->name, r->file, r->line, r->group);
