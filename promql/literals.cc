@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "model/names.h"
+#include "model/quote.h"
 #include "promql/parser.h"
 
 namespace vigil::promql {
@@ -126,76 +127,6 @@ bool duration_out_of_range(double seconds) {
 
 Millis seconds_to_millis(double s) { return static_cast<Millis>(std::llround(s * 1000.0)); }
 
-Result<std::string> unquote_string(std::string_view q) {
-  if (q.size() < 2 || q.front() != q.back()) return fail("invalid syntax");
-  char quote = q.front();
-  std::string_view body = q.substr(1, q.size() - 2);
-  if (quote == '`') {
-    if (body.find('`') != std::string_view::npos) return fail("invalid syntax");
-    return std::string(body);
-  }
-  if (quote != '"' && quote != '\'') return fail("invalid syntax");
-  std::string out;
-  out.reserve(body.size());
-  for (size_t i = 0; i < body.size();) {
-    char c = body[i];
-    if (c == quote || c == '\n') return fail("invalid syntax");
-    if (c != '\\') {
-      out += c;
-      ++i;
-      continue;
-    }
-    if (++i >= body.size()) return fail("invalid syntax");
-    char e = body[i++];
-    auto hex = [&](int n, uint32_t* v) {
-      *v = 0;
-      for (int k = 0; k < n; ++k, ++i) {
-        if (i >= body.size() || !std::isxdigit(static_cast<unsigned char>(body[i]))) return false;
-        char h = static_cast<char>(std::tolower(static_cast<unsigned char>(body[i])));
-        *v = *v * 16 + static_cast<uint32_t>(h <= '9' ? h - '0' : h - 'a' + 10);
-      }
-      return true;
-    };
-    uint32_t v;
-    switch (e) {
-      case 'a': out += '\a'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'v': out += '\v'; break;
-      case '\\': out += '\\'; break;
-      case '\'':
-      case '"':
-        if (e != quote) return fail("invalid syntax");
-        out += e;
-        break;
-      case 'x':
-        if (!hex(2, &v)) return fail("invalid syntax");
-        out += static_cast<char>(v);
-        break;
-      case 'u':
-      case 'U': {
-        if (!hex(e == 'u' ? 4 : 8, &v) || v > 0x10FFFF || (v >= 0xD800 && v < 0xE000)) return fail("invalid syntax");
-        append_utf8(out, v);
-        break;
-      }
-      default:
-        if (e >= '0' && e <= '7') {
-          v = static_cast<uint32_t>(e - '0');
-          for (int k = 0; k < 2; ++k, ++i) {
-            if (i >= body.size() || body[i] < '0' || body[i] > '7') return fail("invalid syntax");
-            v = v * 8 + static_cast<uint32_t>(body[i] - '0');
-          }
-          if (v > 255) return fail("invalid syntax");
-          out += static_cast<char>(v);
-          break;
-        }
-        return fail("invalid syntax");
-    }
-  }
-  return out;
-}
+Result<std::string> unquote_string(std::string_view q) { return unquote(q, QuoteDialect::kPromQL); }
 
 }  // namespace vigil::promql

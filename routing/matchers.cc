@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "model/names.h"
+#include "model/quote.h"
 
 namespace vigil::routing {
 
@@ -210,68 +211,10 @@ class Lexer {
 
 // Go's strconv.Unquote for a double-quoted string.
 std::optional<std::string> go_unquote(std::string_view q) {
-  if (q.size() < 2 || q.front() != '"' || q.back() != '"') return std::nullopt;
-  q = q.substr(1, q.size() - 2);
-  std::string out;
-  for (size_t i = 0; i < q.size();) {
-    char c = q[i];
-    if (c == '"' || c == '\n') return std::nullopt;
-    if (c != '\\') {
-      out += c;
-      ++i;
-      continue;
-    }
-    if (++i >= q.size()) return std::nullopt;
-    char e = q[i++];
-    auto hex = [&](int n) -> std::optional<uint32_t> {
-      if (i + n > q.size()) return std::nullopt;
-      uint32_t v = 0;
-      for (int k = 0; k < n; ++k) {
-        char h = q[i + k];
-        int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
-                : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
-        if (d < 0) return std::nullopt;
-        v = v * 16 + d;
-      }
-      i += n;
-      return v;
-    };
-    switch (e) {
-      case 'a': out += '\a'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'v': out += '\v'; break;
-      case '\\': out += '\\'; break;
-      case '"': out += '"'; break;
-      case 'x': {
-        auto v = hex(2);
-        if (!v) return std::nullopt;
-        out += static_cast<char>(*v);
-        break;
-      }
-      case 'u': case 'U': {
-        auto v = hex(e == 'u' ? 4 : 8);
-        if (!v || *v > 0x10FFFF || (*v >= 0xD800 && *v <= 0xDFFF)) return std::nullopt;
-        append_utf8(out, *v);
-        break;
-      }
-      default: {
-        if (e < '0' || e > '7' || i + 2 > q.size()) return std::nullopt;
-        uint32_t v = e - '0';
-        for (int k = 0; k < 2; ++k) {
-          char o = q[i++];
-          if (o < '0' || o > '7') return std::nullopt;
-          v = v * 8 + (o - '0');
-        }
-        if (v > 255) return std::nullopt;
-        out += static_cast<char>(v);
-      }
-    }
-  }
-  return out;
+  if (q.empty() || q.front() != '"') return std::nullopt;
+  auto s = unquote(q);
+  if (!s) return std::nullopt;
+  return std::move(*s);
 }
 
 class Utf8Parser {

@@ -20,6 +20,7 @@
 #include "model/yaml.h"
 #include "promql/parser.h"
 #include "promql/series_desc.h"
+#include "templates/escape.h"
 
 namespace vigil::rules {
 namespace {
@@ -501,26 +502,6 @@ std::vector<std::string> expand_rule_files(const std::string& test_path, const s
   return files;
 }
 
-// Go's xml.EscapeText.
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\t': out += "&#x9;"; break;
-      case '\n': out += "&#xA;"; break;
-      case '\r': out += "&#xD;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 bool TestFileResult::ok() const {
@@ -660,14 +641,14 @@ std::string junit_xml(const std::vector<TestFileResult>& results, const std::str
     for (const auto& g : r.groups) failures += g.failures.size();
     bool aborted = !r.abort_error.empty();
     out += fmt::format(R"(<testsuite name="{}" tests="{}" failures="{}" errors="{}" skipped="0" timestamp="{}">)",
-                       xml_escape(r.path), r.groups.size() + (aborted && r.groups.empty() ? 1 : 0), failures,
-                       aborted ? 1 : 0, aborted ? "" : xml_escape(timestamp));
+                       templates::xml_escape(r.path), r.groups.size() + (aborted && r.groups.empty() ? 1 : 0), failures,
+                       aborted ? 1 : 0, aborted ? "" : templates::xml_escape(timestamp));
     if (aborted && r.groups.empty()) {
-      out += R"(<testcase name="unknown"><error>)" + xml_escape(r.abort_error) + "</error></testcase>";
+      out += R"(<testcase name="unknown"><error>)" + templates::xml_escape(r.abort_error) + "</error></testcase>";
     }
     for (const auto& g : r.groups) {
-      out += "<testcase name=\"" + xml_escape(g.name) + "\">";
-      for (const auto& f : g.failures) out += "<failure>" + xml_escape(f) + "</failure>";
+      out += "<testcase name=\"" + templates::xml_escape(g.name) + "\">";
+      for (const auto& f : g.failures) out += "<failure>" + templates::xml_escape(f) + "</failure>";
       out += "</testcase>";
     }
     out += "</testsuite>";

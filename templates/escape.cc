@@ -12,7 +12,11 @@
 
 namespace vigil::templates {
 
-std::string html_escape(std::string_view s) {
+namespace {
+
+// The markup escapes shared by text/template's html and encoding/xml's
+// EscapeText; they differ in NUL (html) and tab/newline/return (xml).
+std::string escape_markup(std::string_view s, bool xml) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
@@ -22,12 +26,21 @@ std::string html_escape(std::string_view s) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
-      case '\0': out += "\xEF\xBF\xBD"; break;
+      case '\0': xml ? out += c : out += "\xEF\xBF\xBD"; break;
+      case '\t': xml ? out += "&#x9;" : out += c; break;
+      case '\n': xml ? out += "&#xA;" : out += c; break;
+      case '\r': xml ? out += "&#xD;" : out += c; break;
       default: out += c;
     }
   }
   return out;
 }
+
+}  // namespace
+
+std::string html_escape(std::string_view s) { return escape_markup(s, false); }
+
+std::string xml_escape(std::string_view s) { return escape_markup(s, true); }
 
 std::string js_escape(std::string_view s) {
   static const char* hex = "0123456789ABCDEF";

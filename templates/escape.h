@@ -11,6 +11,8 @@ namespace vigil::templates {
 
 // text/template's escapers, as the html, js and urlquery built-ins apply them.
 std::string html_escape(std::string_view s);     // " ' & < > and NUL
+// encoding/xml's EscapeText: " ' & < >, and tab, newline, return as &#x9; &#xA; &#xD;.
+std::string xml_escape(std::string_view s);
 std::string js_escape(std::string_view s);       // quotes, \, < > & =, controls
 std::string url_query_escape(std::string_view s);  // Go's url.QueryEscape
 // Go's url.QueryUnescape; errors as Go words them.

@@ -8,10 +8,6 @@
 
 namespace vigil::templates {
 
-// Go's strconv.Unquote for a "double-quoted", `raw` or 'c' literal. Errors say
-// "invalid syntax", as Go does.
-Result<std::string> go_unquote(std::string_view quoted);
-
 // Fills a number constant from its source text as Go's parse.newNumber does:
 // decimal, hex, octal and binary integers with '_' separators, floats
 // (including hex floats), character constants ('a', '\n') and imaginary or

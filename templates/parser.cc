@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "model/names.h"
+#include "model/quote.h"
 #include "templates/lexer.h"
 #include "templates/literals.h"
 #include "templates/stack_budget.h"
@@ -147,7 +148,7 @@ class Parser {
   NodePtr term();
   std::unique_ptr<VariableNode> use_var(size_t pos, std::string_view name);
   std::string unquote(const Token& t) {
-    auto s = go_unquote(t.text);
+    auto s = vigil::unquote(t.text);
     if (!s) errorf(s.error().message);
     return *s;
   }
