@@ -43,6 +43,9 @@ void register_test_rules(CLI::App& test, int* exit_code) {
       ->take_all();
   cmd->add_flag("--ignore-unknown-fields", o->test.ignore_unknown_fields,
                 "Accept unknown fields in test and rule files");
+  cmd->add_flag("--left-closed-windows", o->test.left_closed_windows,
+                "Include samples exactly at a window's start, as Prometheus 2.x did (for expectations "
+                "recorded with promtool 2.x)");
   cmd->add_option("--junit", o->junit, "Also write the results as JUnit XML to this file");
   cmd->add_flag("--coverage", o->coverage,
                 "After the tests, list the alerting rules no test made fire and the recording rules "

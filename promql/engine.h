@@ -33,6 +33,11 @@ struct EngineOptions {
   std::chrono::milliseconds timeout{std::chrono::minutes(2)};
   // Step of subqueries written without one ([5m:]).
   Millis default_subquery_step = kMinute;
+  // Prometheus 2.x windows: range selectors, subqueries and the lookback
+  // include a sample exactly at their start ([t - range, t]) instead of
+  // excluding it ((t - range, t], Prometheus 3.x). For unit tests whose
+  // expectations were recorded with promtool 2.x.
+  bool left_closed_windows = false;
 };
 
 struct QueryResult {

@@ -350,7 +350,7 @@ Mat Evaluator::eval_vector_selector(const VectorSelector& vs, bool sample_times)
     size_t j = s.upper_bound(ref[0]);  // samples [0, j) are at or before the reference time
     for (int64_t i = 0; i < n; ++i) {
       while (j < ts.size() && ts[j] <= ref[i]) ++j;
-      if (j == 0 || ts[j - 1] <= ref[i] - lookback) continue;
+      if (j == 0 || ts[j - 1] <= window_open_start(ref[i], lookback)) continue;
       double v = s.values[j - 1];
       if (storage::is_stale_nan(v)) continue;
       sd.t.push_back(grid_.at(i));
@@ -378,7 +378,7 @@ Mat Evaluator::eval_matrix_selector(const MatrixSelector& ms) {
   for (storage::SeriesRef ref : store.select(vs.matchers)) {
     const storage::Series& s = store.get(ref);
     SeriesData sd;
-    for (size_t k = s.upper_bound(rt - range), e = s.upper_bound(rt); k < e; ++k) {
+    for (size_t k = s.upper_bound(window_open_start(rt, range)), e = s.upper_bound(rt); k < e; ++k) {
       if (storage::is_stale_nan(s.values[k])) continue;
       sd.t.push_back(s.timestamps[k]);
       sd.v.push_back(s.values[k]);
@@ -405,7 +405,7 @@ Mat Evaluator::eval_subquery_points(const SubqueryExpr& sq) {
     ref_end = grid_.at(grid_.steps() - 1) - offset;
   }
   // The first multiple of the step after the window's open start.
-  int64_t start = (floor_div(ref_start - range, step) + 1) * step;
+  int64_t start = (floor_div(window_open_start(ref_start, range), step) + 1) * step;
   Evaluator inner(ctx_, Grid{start, ref_end, step});
   return inner.eval(*sq.expr);
 }

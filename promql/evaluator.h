@@ -119,6 +119,11 @@ class Evaluator {
   // The time (ms) a selector with these modifiers reads at step time t.
   int64_t ref_time(const TimeModifiers& m, int64_t t);
   Millis range_of(const MatrixSelector& ms) { return duration_of(ms.range, ms.range_expr.get()); }
+  // Samples at or before this time are outside a window of `range` ending at
+  // t: t - range, or one millisecond earlier with left-closed windows.
+  int64_t window_open_start(int64_t t, Millis range) const {
+    return t - range - (ctx_.opts->left_closed_windows ? 1 : 0);
+  }
   Millis range_of(const SubqueryExpr& sq) { return duration_of(sq.range, sq.range_expr.get()); }
   // One series without labels holding v at every step.
   Mat constant(double v);

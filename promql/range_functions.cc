@@ -321,7 +321,7 @@ RangeInput read_range_arg(Evaluator& ev, const Expr& arg, int64_t first_ref, int
     in.views.reserve(refs.size());
     for (storage::SeriesRef r : refs) {
       const storage::Series& s = store.get(r);
-      size_t lo = s.upper_bound(std::min(first_ref, last_ref) - in.range);
+      size_t lo = s.upper_bound(ev.window_open_start(std::min(first_ref, last_ref), in.range));
       size_t hi = s.upper_bound(std::max(first_ref, last_ref));
       if (lo >= hi) continue;
       std::span<const int64_t> t(s.timestamps.data() + lo, hi - lo);
@@ -410,7 +410,7 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
       int64_t rt = ref[i];
       if (i > 0 && rt < ref[i - 1]) lo = hi = 0;
       while (hi < view.t.size() && view.t[hi] <= rt) ++hi;
-      while (lo < hi && view.t[lo] <= rt - range) ++lo;
+      while (lo < hi && view.t[lo] <= ev.window_open_start(rt, range)) ++lo;
       if (lo == hi) continue;
       for (size_t a = 0; a < scalars.size(); ++a) args[a] = scalars[a][i];
       Window w{view.t.subspan(lo, hi - lo), view.v.subspan(lo, hi - lo), g.at(i), rt - range, rt, range,

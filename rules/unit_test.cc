@@ -299,7 +299,7 @@ struct LoadedRules {
 
 // Runs one test group; returns its failures (empty: passed).
 std::vector<std::string> run_group(const TestGroup& tg, const TestFile& tf, const std::vector<LoadedRules>& files,
-                                   Coverage* coverage) {
+                                   const UnitTestOptions& opts, Coverage* coverage) {
   std::vector<std::string> errs;
   Millis interval = tg.interval.value_or(tf.evaluation_interval);
   const Millis start = tg.start;
@@ -321,6 +321,7 @@ std::vector<std::string> run_group(const TestGroup& tg, const TestFile& tf, cons
   }
   promql::EngineOptions eopts;
   eopts.default_subquery_step = tf.evaluation_interval;
+  eopts.left_closed_windows = opts.left_closed_windows;
   QueryFn query = engine_query(store, eopts);
   EvalSettings settings;
   settings.external_labels = tg.external_labels;
@@ -606,7 +607,7 @@ TestFileResult run_unit_test_file(const std::string& path, const UnitTestOptions
     if (!load_errors.empty()) {
       gr.failures.push_back(load_errors);
     } else {
-      gr.failures = run_group(tg, tf, rule_files, coverage);
+      gr.failures = run_group(tg, tf, rule_files, opts, coverage);
     }
     result.groups.push_back(std::move(gr));
   }

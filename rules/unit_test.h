@@ -19,6 +19,9 @@ namespace vigil::rules {
 struct UnitTestOptions {
   std::vector<std::string> run;  // regular expressions: only test groups whose name matches one
   bool ignore_unknown_fields = false;
+  // Evaluate with Prometheus 2.x's left-closed windows (see
+  // promql::EngineOptions::left_closed_windows).
+  bool left_closed_windows = false;
 };
 
 // One test group's outcome.

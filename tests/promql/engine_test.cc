@@ -46,6 +46,24 @@ TEST_CASE("instant selectors look back five minutes and respect stale markers") 
   CHECK(vec(instant(st, "up @ 60", 0)).at(0).value == 2);
 }
 
+TEST_CASE("left-closed windows include the sample at the window start, as Prometheus 2.x") {
+  storage::MemoryStore st;
+  fill(st, L({{"__name__", "x"}}), 60'000, {1, 2, 3, 4, 5, 6, 7});
+  EngineOptions v2;
+  v2.left_closed_windows = true;
+  // Range selectors: (1m, 2m] holds one sample, [1m, 2m] two.
+  CHECK(vec(instant(st, "count_over_time(x[1m])", 120'000)).at(0).value == 1);
+  CHECK(vec(instant(st, "count_over_time(x[1m])", 120'000, v2)).at(0).value == 2);
+  // The lookback: a lone sample exactly 5m old.
+  storage::MemoryStore lone;
+  REQUIRE(lone.append(L({{"__name__", "y"}}), 0, 42));
+  CHECK(vec(instant(lone, "y", 300'000)).empty());
+  CHECK(vec(instant(lone, "y", 300'000, v2)).at(0).value == 42);
+  // Subqueries: steps at 1m and 2m in (0, 2m]; 0, 1m and 2m in [0, 2m].
+  CHECK(vec(instant(st, "count_over_time(x[2m:1m])", 120'000)).at(0).value == 2);
+  CHECK(vec(instant(st, "count_over_time(x[2m:1m])", 120'000, v2)).at(0).value == 3);
+}
+
 TEST_CASE("rate extrapolates to the window edges as upstream") {
   storage::MemoryStore st;
   // A counter growing by 10 every 15s, sampled from t=15s.
