@@ -24,6 +24,15 @@ uint64_t fnv_add_byte(uint64_t h, unsigned char c) {
 }  // namespace
 
 Labels::Labels(std::vector<Label> ls) : labels_(std::move(ls)) {
+  // Most label sets arrive already in order (subsets and copies of others).
+  bool canonical = true;
+  for (size_t i = 0; i < labels_.size() && canonical; ++i) {
+    canonical = !labels_[i].value.empty() && (i == 0 || labels_[i - 1].name < labels_[i].name);
+  }
+  if (canonical) {
+    hash_ = fingerprint();
+    return;
+  }
   std::stable_sort(labels_.begin(), labels_.end(),
                    [](const Label& a, const Label& b) { return a.name < b.name; });
   // Keep the last of each repeated name.

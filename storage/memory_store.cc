@@ -105,8 +105,19 @@ std::vector<SeriesRef> MemoryStore::select(std::span<const Matcher> matchers) co
       return false;
     });
   }
-  std::sort(result.begin(), result.end(),
-            [&](SeriesRef a, SeriesRef b) { return series_[a].labels < series_[b].labels; });
+  if (result.size() > 1) {
+    std::lock_guard lock(rank_.mu);
+    std::vector<uint32_t>& rank = rank_.rank;
+    if (rank.size() != series_.size()) {
+      std::vector<SeriesRef> order(series_.size());
+      for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<SeriesRef>(i);
+      std::sort(order.begin(), order.end(),
+                [&](SeriesRef a, SeriesRef b) { return series_[a].labels < series_[b].labels; });
+      rank.resize(series_.size());
+      for (size_t i = 0; i < order.size(); ++i) rank[order[i]] = static_cast<uint32_t>(i);
+    }
+    std::sort(result.begin(), result.end(), [&](SeriesRef a, SeriesRef b) { return rank[a] < rank[b]; });
+  }
   return result;
 }
 
@@ -145,6 +156,10 @@ void MemoryStore::compact() {
 }
 
 void MemoryStore::clear() {
+  {
+    std::lock_guard lock(rank_.mu);
+    rank_.rank.clear();
+  }
   series_.clear();
   by_hash_.clear();
   index_.clear();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -81,6 +82,21 @@ class MemoryStore {
   std::unordered_map<uint64_t, std::vector<SeriesRef>> by_hash_;
   std::unordered_map<std::string, ValueIndex, StringHash, std::equal_to<>> index_;
   size_t num_samples_ = 0;
+  // Each series' position in label order, for sorting selections cheaply;
+  // rebuilt on the first select after new series appear. A moved or copied
+  // store starts without it.
+  struct RankCache {
+    std::mutex mu;
+    std::vector<uint32_t> rank;
+    RankCache() = default;
+    RankCache(const RankCache&) {}
+    RankCache& operator=(const RankCache&) {
+      std::lock_guard lock(mu);
+      rank.clear();
+      return *this;
+    }
+  };
+  mutable RankCache rank_;
 };
 
 }  // namespace vigil::storage
