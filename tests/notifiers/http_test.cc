@@ -613,3 +613,61 @@ TEST_CASE("file receiver: a path is required") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.errors.front().message.find("missing path in file config") != std::string::npos);
 }
+
+TEST_CASE("discord, msteams and telegram: the bodies their APIs expect") {
+  TestServer server([](const Captured& c, httplib::Response& res) {
+    if (c.path.find("/sendMessage") != std::string::npos)
+      res.set_content(R"({"ok":true,"result":{"message_id":1}})", "application/json");
+    else
+      res.set_content("1", "text/plain");
+  });
+  auto cfg = load(receiver_config(fmt::format(
+      "  discord_configs:\n  - webhook_url: '{}'\n    username: vigil-bot\n"
+      "  telegram_configs:\n  - api_url: '{}'\n    bot_token: 123456:tg-token-abcdef\n    chat_id: -1001234\n"
+      "    message_thread_id: 7\n"
+      "  msteams_configs:\n  - webhook_url: '{}'\n",
+      server.url("/api/webhooks/1/discord-secret"), server.url(""), server.url("/webhookb2/teams-secret"))));
+  ManualClock clock(kT0);
+  LogCapture logs;
+  Delivery d(clock, options(logs));
+  const routing::ReceiverConfig* r = cfg->receiver("r");
+  REQUIRE(r->integrations.size() == 3);
+  for (size_t i = 0; i < r->integrations.size(); ++i) {
+    DeliveryOutcome o = deliver_all(d, clock, notification(cfg, "r", i, two_alerts()));
+    CHECK_MESSAGE(o.delivered, r->integrations[i].type, ": ", o.error);
+  }
+  auto reqs = server.requests();
+  REQUIRE(reqs.size() == 3);
+  for (const Captured& c : reqs) {
+    json body = c.body_json();
+    if (c.path == "/api/webhooks/1/discord-secret") {
+      CHECK(body["username"] == "vigil-bot");
+      CHECK(body["content"] == "");
+      REQUIRE(body["embeds"].size() == 1);
+      CHECK(body["embeds"][0]["title"].get<std::string>().starts_with("[FIRING:2] DiskFull"));
+      CHECK(body["embeds"][0]["color"] == 0x992D22);
+    } else if (c.path == "/bot123456:tg-token-abcdef/sendMessage") {
+      CHECK(body["chat_id"] == -1001234);
+      CHECK(body["message_thread_id"] == 7);
+      CHECK(body["parse_mode"] == "HTML");
+      CHECK(body["disable_web_page_preview"] == true);
+      CHECK(body["text"].get<std::string>().find("DiskFull") != std::string::npos);
+    } else {
+      CHECK(c.path == "/webhookb2/teams-secret");
+      CHECK(body["@context"] == "http://schema.org/extensions");
+      CHECK(body["type"] == "MessageCard");
+      CHECK(body["themeColor"] == "8C1A1A");
+      CHECK(body["title"].get<std::string>().starts_with("[FIRING:2] DiskFull"));
+    }
+  }
+}
+
+TEST_CASE("integrations vigil cannot deliver to yet fail with a clear error") {
+  auto cfg = load(receiver_config("  pushover_configs:\n  - user_key: u-key-1234\n    token: t-key-1234\n"));
+  ManualClock clock(kT0);
+  LogCapture logs;
+  Delivery d(clock, options(logs));
+  DeliveryOutcome o = deliver_all(d, clock, notification(cfg, "r", 0, two_alerts()));
+  CHECK_FALSE(o.delivered);
+  CHECK(o.error == "pushover: vigil cannot deliver to this integration yet");
+}
