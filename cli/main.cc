@@ -39,6 +39,9 @@ int main(int argc, char** argv) {
   CLI::App* tmpl = app.add_subcommand("template", "Render notification templates.");
   tmpl->require_subcommand(1);
   vigil::cli::register_template_render(*tmpl, &exit_code);
+  CLI::App* notify = app.add_subcommand("notify", "Send notifications through configured receivers.");
+  notify->require_subcommand(1);
+  vigil::cli::register_notify_test(*notify, &exit_code);
 
   try {
     app.parse(argc, argv);

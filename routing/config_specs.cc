@@ -327,6 +327,12 @@ const ObjectSpec& mattermost_spec() {
   return s;
 }
 
+// vigil's own local receiver: one JSON line per notification.
+const ObjectSpec& file_spec() {
+  static const ObjectSpec s{"file.plain", {kSendResolvedTrue, {"path"}}};
+  return s;
+}
+
 // ---- the rest of the file ----
 
 const ObjectSpec& tracing_spec() {
@@ -408,6 +414,7 @@ const std::vector<IntegrationKind>& integration_kinds() {
       {"incidentio_configs", "incidentio", &incidentio_spec()},
       {"rocketchat_configs", "rocketchat", &rocketchat_spec()},
       {"mattermost_configs", "mattermost", &mattermost_spec()},
+      {"file_configs", "file", &file_spec()},  // vigil's addition
   };
   return kinds;
 }

@@ -75,7 +75,7 @@ void NotifyPipeline::flush(const GroupFlush& f, std::function<void(bool ok)> don
       completion->finish(ok);
     };
     Notification n{parts_.config, receiver, &ic, f.group_key, f.group_labels, f.route->options().labels,
-                   {}, reason, f.now, f.flush_id};
+                   {}, reason, f.now, f.now + f.route->options().group_interval, f.flush_id};
     for (const FlushedAlert& a : alerts)
       if (!a.resolved || ic.send_resolved) n.alerts.push_back(a);
     // Without send_resolved, an all-resolved group is only recorded.

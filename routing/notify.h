@@ -38,6 +38,9 @@ struct Notification {
   std::vector<FlushedAlert> alerts;
   NotifyReason reason = NotifyReason::kNone;
   Millis now = 0;
+  // When delivery must give up: the route's next group_interval, as upstream
+  // bounds a flush's retries. 0: the notifier's own default.
+  Millis deadline = 0;
   uint64_t flush_id = 0;
 
   size_t firing_count() const;

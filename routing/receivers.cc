@@ -493,6 +493,11 @@ void webhook(ConfigValue& o, const ConfigValue& g, bool decoded, Errors& errors)
   inherit_http(o, g);
 }
 
+void file(ConfigValue& o, bool decoded, Errors& errors) {
+  if (!decoded) return report(errors, o, "missing file config");
+  if (!set(o, "path")) report(errors, o, "missing path in file config (\"-\" writes to standard output)");
+}
+
 void apply(std::string_view type, ConfigValue& o, const ConfigValue& g, bool decoded, Errors& errors) {
   if (type == "webhook") return webhook(o, g, decoded, errors);
   if (type == "email") {
@@ -515,6 +520,7 @@ void apply(std::string_view type, ConfigValue& o, const ConfigValue& g, bool dec
   if (type == "incidentio") return incidentio(o, g, decoded, errors);
   if (type == "rocketchat") return rocketchat(o, g, decoded, errors);
   if (type == "mattermost") return mattermost(o, g, decoded, errors);
+  if (type == "file") return file(o, decoded, errors);
 }
 
 }  // namespace

@@ -1,0 +1,262 @@
+#include "notifiers/delivery.h"
+
+#include <chrono>
+#include <deque>
+#include <iostream>
+#include <random>
+
+#include <fmt/format.h>
+
+namespace vigil::notifiers {
+
+using routing::Config;
+using routing::IntegrationConfig;
+using routing::Notification;
+
+LogFn stderr_log(LogLevel min_level) {
+  return [min_level](LogLevel level, std::string_view line) {
+    if (level < min_level) return;
+    static std::mutex mu;
+    std::lock_guard lock(mu);
+    std::cerr << line << '\n';
+  };
+}
+
+// One integration's share of the workers.
+struct Delivery::Lane {
+  size_t in_flight = 0;
+  std::deque<std::shared_ptr<Job>> waiting;
+};
+
+// What a configuration needs to deliver: its templates and integrations.
+struct Delivery::Prepared {
+  std::weak_ptr<const Config> config;
+  std::optional<templates::NotificationTemplates> templates;
+  std::optional<Error> templates_error;
+  std::mutex mu;
+  std::map<const IntegrationConfig*, Result<std::unique_ptr<Integration>>> integrations;
+  std::map<const IntegrationConfig*, Lane> lanes;
+};
+
+struct Delivery::Job {
+  Notification n;
+  std::shared_ptr<Prepared> prepared;
+  Integration* integration = nullptr;
+  Lane* lane = nullptr;
+  bool holds_lane = false;
+  std::string name;  // "webhook[0]"
+  Millis deadline = 0;
+  Backoff backoff;
+  int attempts = 0;
+  std::string last_error;
+  FailureReason last_reason = FailureReason::kOther;
+  std::optional<templates::NotificationData> data;
+  std::optional<templates::Value> value;
+  std::function<void(const DeliveryOutcome&)> done;
+  IntegrationMetrics* metrics = nullptr;
+
+  Job(const Notification& notification, Backoff b) : n(notification), backoff(b) {}
+};
+
+Delivery::Delivery(const Clock& clock, DeliveryOptions opts) : clock_(clock), opts_(std::move(opts)) {
+  if (!opts_.log) opts_.log = stderr_log();
+  if (opts_.workers == 0) opts_.workers = 1;
+  if (opts_.max_in_flight_per_integration == 0)
+    opts_.max_in_flight_per_integration = std::max<size_t>(1, opts_.workers / 2);
+  if (opts_.seed == 0) opts_.seed = std::random_device{}();
+  pool_ = std::make_unique<WorkerPool>(opts_.workers, clock_, opts_.max_queued);
+}
+
+Delivery::~Delivery() { stop(); }
+
+void Delivery::stop() {
+  pool_->stop();
+  // Jobs parked behind a busy integration never reached the pool.
+  std::vector<std::shared_ptr<Job>> parked;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [cfg, p] : prepared_) {
+      std::lock_guard plock(p->mu);
+      for (auto& [ic, lane] : p->lanes) {
+        for (auto& j : lane.waiting) parked.push_back(std::move(j));
+        lane.waiting.clear();
+      }
+    }
+  }
+  for (auto& j : parked) finish(j, false, FailureReason::kContextCanceled, "delivery stopped");
+}
+
+std::shared_ptr<Delivery::Prepared> Delivery::prepared(const std::shared_ptr<const Config>& config) {
+  std::lock_guard lock(mu_);
+  auto it = prepared_.find(config.get());
+  if (it != prepared_.end() && it->second->config.lock() == config) return it->second;
+  std::erase_if(prepared_, [](const auto& e) { return e.second->config.expired(); });
+  auto p = std::make_shared<Prepared>();
+  p->config = config;
+  auto t = templates::NotificationTemplates::load(config->templates);
+  if (t) p->templates.emplace(std::move(*t));
+  else p->templates_error = t.error();
+  prepared_[config.get()] = p;
+  return p;
+}
+
+void Delivery::notify(const Notification& n, std::function<void(bool)> done) {
+  deliver(n, [done = std::move(done)](const DeliveryOutcome& o) { done(o.delivered); });
+}
+
+void Delivery::deliver(const Notification& n, std::function<void(const DeliveryOutcome&)> done) {
+  auto job = std::make_shared<Job>(n, Backoff(opts_.backoff, opts_.seed ^ (n.flush_id * 0x9E3779B97F4A7C15ULL) ^
+                                                                   std::hash<std::string>{}(n.group_key)));
+  job->done = std::move(done);
+  job->name = fmt::format("{}[{}]", n.integration->type, n.integration->index);
+  job->deadline = n.deadline > 0 ? n.deadline : clock_.now() + opts_.default_deadline;
+  job->metrics = &metrics_.integration(n.integration->type);
+  job->metrics->notification();
+  job->prepared = prepared(n.config);
+
+  {
+    std::lock_guard lock(job->prepared->mu);
+    auto it = job->prepared->integrations.find(n.integration);
+    if (it == job->prepared->integrations.end())
+      it = job->prepared->integrations.emplace(n.integration, make_integration(*n.integration, opts_.integration)).first;
+    if (it->second) job->integration = it->second->get();
+    job->lane = &job->prepared->lanes[n.integration];
+    if (!it->second) {
+      job->last_error = it->second.error().message;
+    }
+  }
+  if (job->integration == nullptr) return finish(job, false, FailureReason::kOther, job->last_error);
+  if (job->prepared->templates_error)
+    return finish(job, false, FailureReason::kOther, "templates: " + job->prepared->templates_error->message);
+  schedule(job, 0);
+}
+
+void Delivery::schedule(const std::shared_ptr<Job>& job, Millis due) {
+  bool queued = pool_->submit(
+      [this, job](bool cancelled) {
+        if (cancelled) return finish(job, false, FailureReason::kContextCanceled, "delivery stopped");
+        start(job);
+      },
+      due);
+  if (!queued) finish(job, false, FailureReason::kOther, "delivery queue full or stopped");
+}
+
+void Delivery::start(const std::shared_ptr<Job>& job) {
+  {
+    std::lock_guard lock(job->prepared->mu);
+    if (job->lane->in_flight >= opts_.max_in_flight_per_integration) {
+      job->lane->waiting.push_back(job);
+      return;
+    }
+    ++job->lane->in_flight;
+    job->holds_lane = true;
+  }
+  attempt(job);
+}
+
+void Delivery::release_lane(const std::shared_ptr<Job>& job) {
+  if (!job->holds_lane) return;
+  std::shared_ptr<Job> next;
+  {
+    std::lock_guard lock(job->prepared->mu);
+    --job->lane->in_flight;
+    job->holds_lane = false;
+    if (!job->lane->waiting.empty()) {
+      next = std::move(job->lane->waiting.front());
+      job->lane->waiting.pop_front();
+    }
+  }
+  if (next) schedule(next, 0);
+}
+
+namespace {
+
+templates::NotificationData make_data(const Notification& n, size_t max_alerts, std::string_view external_url) {
+  std::vector<templates::AlertInput> inputs;
+  size_t keep = max_alerts > 0 ? std::min(max_alerts, n.alerts.size()) : n.alerts.size();
+  inputs.reserve(keep);
+  for (size_t i = 0; i < keep; ++i) {
+    const routing::FlushedAlert& a = n.alerts[i];
+    templates::AlertInput in;
+    in.labels = a->labels;
+    for (const auto& l : a->annotations) in.annotations.emplace(l.name, l.value);
+    in.starts_at = templates::go_time_from_unix_millis(a->starts_at);
+    if (a.ends_at() != 0) in.ends_at = templates::go_time_from_unix_millis(a.ends_at());
+    in.generator_url = a->generator_url;
+    inputs.push_back(std::move(in));
+  }
+  auto d = templates::make_notification_data(n.receiver->name, n.group_labels, inputs, external_url,
+                                             templates::go_time_from_unix_millis(n.now));
+  d.group_key = n.group_key;
+  d.truncated_alerts = static_cast<int>(n.alerts.size() - keep);
+  return d;
+}
+
+}  // namespace
+
+void Delivery::attempt(const std::shared_ptr<Job>& job) {
+  const Millis now = clock_.now();
+  if (now >= job->deadline) {
+    release_lane(job);
+    std::string err = job->last_error.empty() ? "deadline reached before the first attempt" : job->last_error;
+    return finish(job, false, job->last_error.empty() ? FailureReason::kDeadlineExceeded : job->last_reason,
+                  std::move(err));
+  }
+  if (!job->data) {
+    job->data = make_data(job->n, job->integration->max_alerts(), opts_.external_url);
+    job->value = templates::notification_value(*job->data);
+  }
+  Message m{job->n, *job->data, *job->value, *job->prepared->templates, now, job->deadline};
+  auto started = std::chrono::steady_clock::now();
+  AttemptResult r = job->integration->send(m);
+  Millis latency = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  ++job->attempts;
+  job->metrics->request(r.ok, latency);
+  release_lane(job);
+  if (r.ok) {
+    if (job->attempts > 1) log(LogLevel::kInfo, *job, fmt::format("Notify success attempts={}", job->attempts));
+    return finish(job, true, FailureReason::kOther, "");
+  }
+  std::string error = job->integration->redactor().redact(r.error);
+  if (!r.retry) {
+    return finish(job, false, r.reason,
+                  fmt::format("notify retry canceled due to unrecoverable error after {} attempts: {}",
+                              job->attempts, error));
+  }
+  if (error != job->last_error)
+    log(LogLevel::kWarn, *job, fmt::format("Notify attempt failed, will retry later attempts={} err={:?}",
+                                           job->attempts, error));
+  job->last_error = error;
+  job->last_reason = r.reason;
+  const Millis after = clock_.now();
+  auto next = next_attempt_at(after, job->backoff.next(), r.retry_after, job->deadline);
+  if (!next) {
+    return finish(job, false, r.reason,
+                  fmt::format("notify retry canceled after {} attempts: deadline reached: {}", job->attempts, error));
+  }
+  schedule(job, *next);
+}
+
+void Delivery::finish(const std::shared_ptr<Job>& job, bool ok, FailureReason reason, std::string error) {
+  DeliveryOutcome o;
+  o.delivered = ok;
+  o.attempts = job->attempts;
+  o.reason = reason;
+  if (!ok) {
+    if (job->integration != nullptr) error = job->integration->redactor().redact(error);
+    o.error = std::move(error);
+    job->metrics->failed(reason);
+    log(LogLevel::kError, *job, fmt::format("Notify for alerts failed num_alerts={} err={:?}", job->n.alerts.size(), o.error));
+  }
+  auto done = std::move(job->done);
+  job->done = nullptr;
+  if (done) done(o);
+}
+
+void Delivery::log(LogLevel level, const Job& job, std::string_view msg) {
+  static constexpr std::string_view kLevels[] = {"debug", "info", "warn", "error"};
+  opts_.log(level, fmt::format("level={} component=dispatcher receiver={} integration={} aggrGroup={:?} msg={}",
+                               kLevels[static_cast<int>(level)], job.n.receiver->name, job.name, job.n.group_key, msg));
+}
+
+}  // namespace vigil::notifiers

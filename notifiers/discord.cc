@@ -1,0 +1,41 @@
+#include "notifiers/discord.h"
+
+#include "notifiers/render.h"
+
+namespace vigil::notifiers {
+
+using routing::ConfigValue;
+
+Result<std::unique_ptr<Integration>> Discord::create(const ConfigValue& settings) {
+  auto d = std::make_unique<Discord>();
+  d->settings_ = settings;
+  auto http = HttpClient::create(settings.find("http_config"));
+  if (!http) return fail("discord: " + http.error().message);
+  d->http_ = std::move(*http);
+  if (!settings.has("webhook_url") && !settings.has("webhook_url_file"))
+    return fail("discord: one of webhook_url or webhook_url_file must be configured");
+  collect_secrets(settings, d->redactor_);
+  d->redactor_.add_all(d->http_->redactor());
+  return std::unique_ptr<Integration>(std::move(d));
+}
+
+AttemptResult Discord::send(const Message& m) {
+  Renderer r(m.templates, m.value);
+  std::string title = truncate_runes(r.text(settings_.str("title")), 256);
+  std::string description = truncate_runes(r.text(settings_.str("message")), 4096);
+  std::string content = truncate_runes(r.text(settings_.str("content")), 2000);
+  if (r.error()) return AttemptResult::permanent("discord: template: " + r.error()->message);
+  auto url = read_credential(settings_, "webhook_url", "webhook_url_file");
+  if (!url) return AttemptResult::permanent("read webhook_url_file: " + url.error().message);
+  const int color = m.data.status == "firing" ? 0x992D22 : 0x2ECC71;
+  Json body{{"content", content}, {"embeds", Json::array({Json{{"title", title}, {"description", description}, {"color", color}}})}};
+  if (settings_.has("username")) body["username"] = std::string(settings_.str("username"));
+  if (settings_.has("avatar_url")) body["avatar_url"] = std::string(settings_.str("avatar_url"));
+  HttpRequest req;
+  req.url = *url;
+  req.body = body.dump() + "\n";
+  req.timeout = m.time_left(0);
+  return check_http(http_->send(req), m.now);
+}
+
+}  // namespace vigil::notifiers

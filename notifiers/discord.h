@@ -1,0 +1,25 @@
+#pragma once
+
+// Discord: a webhook (`webhook_url` / `webhook_url_file`) receiving one
+// embed (title, message as description, red while firing, green once
+// resolved), optional `content`, `username` and `avatar_url`, with
+// Discord's length limits applied as upstream.
+
+#include <memory>
+
+#include "notifiers/http_client.h"
+#include "notifiers/integration.h"
+
+namespace vigil::notifiers {
+
+class Discord final : public Integration {
+ public:
+  static Result<std::unique_ptr<Integration>> create(const routing::ConfigValue& settings);
+  AttemptResult send(const Message& m) override;
+
+ private:
+  routing::ConfigValue settings_;
+  std::shared_ptr<HttpClient> http_;
+};
+
+}  // namespace vigil::notifiers

@@ -1,0 +1,89 @@
+#pragma once
+
+// The HTTP client every HTTP integration sends with: libcurl configured from
+// an Alertmanager `http_config` (prometheus/common's HTTPClientConfig):
+// basic_auth, authorization (bearer or another type, credentials inline or
+// in a file), http_headers, tls_config (CA, client certificate and key,
+// server_name, insecure_skip_verify, min/max version), proxy_url, no_proxy,
+// proxy_from_environment and follow_redirects. oauth2 is refused at build
+// time with a clear error.
+//
+// A client is safe to use from many threads at once; it keeps a few curl
+// handles so that connections to a receiver are reused.
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/duration.h"
+#include "model/error.h"
+#include "notifiers/secrets.h"
+#include "routing/config_value.h"
+
+typedef void CURL;
+
+namespace vigil::notifiers {
+
+struct HttpRequest {
+  std::string method = "POST";
+  std::string url;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;  // besides http_config's
+  std::string body;
+  Millis timeout = 0;  // for the whole exchange; 0: none
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::string content_type;
+  std::string retry_after;  // the Retry-After header, as sent
+  std::string body;         // at most kMaxBody bytes are kept
+  Millis elapsed = 0;
+  static constexpr size_t kMaxBody = 64 * 1024;
+};
+
+class HttpClient {
+ public:
+  // Builds a client from an http_config mapping; null or absent means
+  // defaults (no auth, system CAs, redirects followed). Credential files are
+  // read when a request is made, not here.
+  static Result<std::shared_ptr<HttpClient>> create(const routing::ConfigValue* http_config);
+  ~HttpClient();
+
+  // One exchange. A transport failure (refused, reset, timed out, TLS) is an
+  // error; any HTTP status is a response. Error messages never contain the
+  // URL nor a credential.
+  Result<HttpResponse> send(const HttpRequest& req) const;
+
+  // The secrets this client's configuration holds, for redacting messages.
+  const Redactor& redactor() const { return redactor_; }
+
+ private:
+  HttpClient() = default;
+  CURL* acquire() const;
+  void release(CURL* h) const;
+  struct AuthHeaders {
+    std::vector<std::string> lines;  // "Name: value"
+    Redactor secrets;                // the credentials among them
+  };
+  Result<AuthHeaders> auth_headers() const;
+
+  routing::ConfigValue config_;  // the http_config, or an empty map
+  Redactor redactor_;
+  mutable std::mutex mu_;
+  mutable std::vector<CURL*> idle_;
+};
+
+// Applies a tls_config mapping to a curl handle (shared with SMTP).
+// `server_name`, when set, must be handled by the caller (it changes the
+// name TLS verifies and sends as SNI).
+Result<void> apply_tls_config(CURL* h, const routing::ConfigValue* tls);
+
+// Initialises libcurl once per process.
+void ensure_curl_initialised();
+
+std::string base64_encode(std::string_view in);
+
+}  // namespace vigil::notifiers

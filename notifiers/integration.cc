@@ -1,0 +1,29 @@
+#include "notifiers/integration.h"
+
+#include "notifiers/discord.h"
+#include "notifiers/email.h"
+#include "notifiers/file_receiver.h"
+#include "notifiers/msteams.h"
+#include "notifiers/pagerduty.h"
+#include "notifiers/slack.h"
+#include "notifiers/telegram.h"
+#include "notifiers/webhook.h"
+
+namespace vigil::notifiers {
+
+Result<std::unique_ptr<Integration>> make_integration(const routing::IntegrationConfig& ic,
+                                                      const IntegrationOptions& opts) {
+  const routing::ConfigValue& s = ic.settings;
+  if (!s.is_map()) return fail(ic.type + ": the integration has no settings");
+  if (ic.type == "webhook") return Webhook::create(s);
+  if (ic.type == "file") return FileReceiver::create(s);
+  if (ic.type == "slack") return Slack::create(s);
+  if (ic.type == "pagerduty") return PagerDuty::create(s, opts);
+  if (ic.type == "email") return Email::create(s, opts);
+  if (ic.type == "discord") return Discord::create(s);
+  if (ic.type == "msteams") return MsTeams::create(s);
+  if (ic.type == "telegram") return Telegram::create(s);
+  return fail(ic.type + ": vigil cannot deliver to this integration yet");
+}
+
+}  // namespace vigil::notifiers

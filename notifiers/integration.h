@@ -1,0 +1,67 @@
+#pragma once
+
+// One kind of receiver integration (webhook, Slack, email, ...): what it is
+// handed for one delivery attempt and how it reports the outcome. An
+// integration is built once per configured integration and then used from
+// many threads at once; it keeps no per-notification state.
+
+#include <memory>
+#include <string>
+
+#include "model/duration.h"
+#include "model/error.h"
+#include "notifiers/retry.h"
+#include "notifiers/secrets.h"
+#include "routing/config.h"
+#include "routing/notify.h"
+#include "templates/alertmanager.h"
+#include "templates/notification_data.h"
+
+namespace vigil::notifiers {
+
+// One attempt at delivering one notification.
+struct Message {
+  const routing::Notification& notification;
+  const templates::NotificationData& data;  // after max_alerts truncation
+  const templates::Value& value;            // `data` as template data
+  const templates::NotificationTemplates& templates;
+  Millis now = 0;       // when the attempt starts
+  Millis deadline = 0;  // no attempt may last past it
+
+  // Time left for this attempt, bounded by the integration's own timeout.
+  Millis time_left(Millis own_timeout) const {
+    Millis left = std::max<Millis>(deadline - now, 1);
+    return own_timeout > 0 ? std::min(left, own_timeout) : left;
+  }
+};
+
+class Integration {
+ public:
+  virtual ~Integration() = default;
+  // Sends once. Never throws; errors are reported in the result, redacted.
+  virtual AttemptResult send(const Message& m) = 0;
+  // How many alerts one notification may carry (0: all); the rest are
+  // counted as truncated.
+  virtual size_t max_alerts() const { return 0; }
+  // Secrets of this integration's settings, kept out of messages.
+  const Redactor& redactor() const { return redactor_; }
+
+ protected:
+  Redactor redactor_;
+};
+
+// Knobs that do not come from alertmanager.yml.
+struct IntegrationOptions {
+  // PagerDuty's Events API v1 endpoint (used with service_key); replaceable
+  // so tests can point it at a local server.
+  std::string pagerduty_v1_url = "https://events.pagerduty.com/generic/2010-04-15/create_event.json";
+  // The host name email Message-Ids are made with; empty: gethostname().
+  std::string hostname;
+};
+
+// Builds the integration a configuration entry describes. Errors name the
+// integration's field that is wrong.
+Result<std::unique_ptr<Integration>> make_integration(const routing::IntegrationConfig& ic,
+                                                      const IntegrationOptions& opts);
+
+}  // namespace vigil::notifiers

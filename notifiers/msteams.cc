@@ -1,0 +1,40 @@
+#include "notifiers/msteams.h"
+
+#include "notifiers/render.h"
+
+namespace vigil::notifiers {
+
+using routing::ConfigValue;
+
+Result<std::unique_ptr<Integration>> MsTeams::create(const ConfigValue& settings) {
+  auto t = std::make_unique<MsTeams>();
+  t->settings_ = settings;
+  auto http = HttpClient::create(settings.find("http_config"));
+  if (!http) return fail("msteams: " + http.error().message);
+  t->http_ = std::move(*http);
+  if (!settings.has("webhook_url") && !settings.has("webhook_url_file"))
+    return fail("msteams: one of webhook_url or webhook_url_file must be configured");
+  collect_secrets(settings, t->redactor_);
+  t->redactor_.add_all(t->http_->redactor());
+  return std::unique_ptr<Integration>(std::move(t));
+}
+
+AttemptResult MsTeams::send(const Message& m) {
+  Renderer r(m.templates, m.value);
+  Json body{{"@context", "http://schema.org/extensions"},
+            {"type", "MessageCard"},
+            {"title", r.text(settings_.str("title"))},
+            {"summary", r.text(settings_.str("summary"))},
+            {"text", r.text(settings_.str("text"))},
+            {"themeColor", m.data.status == "firing" ? "8C1A1A" : "2DC72D"}};
+  if (r.error()) return AttemptResult::permanent("msteams: template: " + r.error()->message);
+  auto url = read_credential(settings_, "webhook_url", "webhook_url_file");
+  if (!url) return AttemptResult::permanent("read webhook_url_file: " + url.error().message);
+  HttpRequest req;
+  req.url = *url;
+  req.body = body.dump() + "\n";
+  req.timeout = m.time_left(0);
+  return check_http(http_->send(req), m.now);
+}
+
+}  // namespace vigil::notifiers

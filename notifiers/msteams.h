@@ -1,0 +1,24 @@
+#pragma once
+
+// Microsoft Teams through an incoming webhook (`webhook_url` /
+// `webhook_url_file`): a MessageCard with title, summary and text, its theme
+// colour red while firing and green once resolved.
+
+#include <memory>
+
+#include "notifiers/http_client.h"
+#include "notifiers/integration.h"
+
+namespace vigil::notifiers {
+
+class MsTeams final : public Integration {
+ public:
+  static Result<std::unique_ptr<Integration>> create(const routing::ConfigValue& settings);
+  AttemptResult send(const Message& m) override;
+
+ private:
+  routing::ConfigValue settings_;
+  std::shared_ptr<HttpClient> http_;
+};
+
+}  // namespace vigil::notifiers

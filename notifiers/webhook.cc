@@ -1,0 +1,63 @@
+#include "notifiers/webhook.h"
+
+#include <fmt/format.h>
+
+#include "model/file.h"
+
+namespace vigil::notifiers {
+
+using routing::ConfigValue;
+
+Json webhook_message(const templates::NotificationData& d) {
+  Json msg = data_json(d);
+  msg["version"] = "4";
+  msg["groupKey"] = d.group_key;
+  msg["truncatedAlerts"] = d.truncated_alerts;
+  return msg;
+}
+
+Result<std::unique_ptr<Integration>> Webhook::create(const ConfigValue& settings) {
+  auto w = std::make_unique<Webhook>();
+  w->settings_ = settings;
+  auto http = HttpClient::create(settings.find("http_config"));
+  if (!http) return fail("webhook: " + http.error().message);
+  w->http_ = std::move(*http);
+  w->max_alerts_ = static_cast<size_t>(std::max<int64_t>(settings.num("max_alerts"), 0));
+  w->timeout_ = settings.num("timeout");
+  if (!settings.has("url") && !settings.has("url_file"))
+    return fail("webhook: one of url or url_file must be configured");
+  collect_secrets(settings, w->redactor_);
+  w->redactor_.add_all(w->http_->redactor());
+  return std::unique_ptr<Integration>(std::move(w));
+}
+
+AttemptResult Webhook::send(const Message& m) {
+  Renderer r(m.templates, m.value);
+  std::string url;
+  if (settings_.has("url")) {
+    url = r.text(settings_.str("url"));
+  } else {
+    auto content = read_file(std::string(settings_.str("url_file")), 1 << 20);
+    if (!content) return AttemptResult::permanent("read url_file: " + content.error().message);
+    std::string trimmed = *content;
+    while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) trimmed.pop_back();
+    url = r.text(trimmed);
+  }
+  if (r.error()) return AttemptResult::permanent("failed to template webhook URL: " + r.error()->message);
+  if (url.empty()) return AttemptResult::permanent("webhook URL is empty after templating");
+
+  HttpRequest req;
+  req.url = url;
+  const ConfigValue* payload = settings_.find("payload");
+  if (payload != nullptr && !payload->is_null()) {
+    Json body = r.tree(*payload);
+    if (r.error()) return AttemptResult::permanent("failed to render custom payload: " + r.error()->message);
+    req.body = body.dump() + "\n";
+  } else {
+    req.body = webhook_message(m.data).dump() + "\n";
+  }
+  req.timeout = m.time_left(timeout_);
+  return check_http(http_->send(req), m.now);
+}
+
+}  // namespace vigil::notifiers
