@@ -201,6 +201,33 @@ std::vector<const Alert*> AlertingRule::alerts() const {
   return out;
 }
 
+std::vector<OutgoingAlert> AlertingRule::alerts_to_send(int64_t ts, Millis resend_delay, Millis interval) {
+  std::vector<OutgoingAlert> out;
+  const Millis valid_for = 4 * std::max(resend_delay, interval);
+  for (auto& [h, a] : active_) {
+    if (a.state == AlertState::kPending) continue;
+    bool resolved_since_sent = a.resolved_at != 0 && a.resolved_at > a.last_sent_at;
+    if (a.sent && !resolved_since_sent && a.last_sent_at + resend_delay >= ts) continue;
+    a.sent = true;
+    a.last_sent_at = ts;
+    a.valid_until = ts + valid_for;
+    out.push_back({a.labels, a.annotations, a.fired_at, a.resolved_at != 0 ? a.resolved_at : a.valid_until,
+                   a.resolved_at != 0});
+  }
+  std::sort(out.begin(), out.end(), [](const OutgoingAlert& x, const OutgoingAlert& y) { return x.labels < y.labels; });
+  return out;
+}
+
+std::vector<OutgoingAlert> GroupEvaluator::alerts_to_send(int64_t ts, Millis resend_delay, Millis interval) {
+  std::vector<OutgoingAlert> out;
+  for (auto& r : alerting_) {
+    if (!r) continue;
+    auto a = r->alerts_to_send(ts, resend_delay, interval);
+    out.insert(out.end(), std::make_move_iterator(a.begin()), std::make_move_iterator(a.end()));
+  }
+  return out;
+}
+
 GroupEvaluator::GroupEvaluator(const RuleGroup& group, EvalSettings settings)
     : group_(group), settings_(std::move(settings)) {
   settings_.group_labels = Labels(group.labels);

@@ -37,6 +37,9 @@ using QueryFn = std::function<Result<promql::Vector>(const promql::Expr& expr, i
 QueryFn engine_query(const storage::MemoryStore& store, const promql::EngineOptions& opts = {});
 
 enum class AlertState { kInactive, kPending, kFiring };
+
+// Prometheus' --rules.alert.resend-delay default.
+constexpr Millis kDefaultResendDelay = kMinute;
 std::string_view alert_state_name(AlertState s);  // "inactive", "pending", "firing"
 
 struct Alert {
@@ -48,8 +51,20 @@ struct Alert {
   int64_t fired_at = 0;    // ms; 0 if never fired
   int64_t resolved_at = 0; // ms; 0 while active
   int64_t keep_firing_since = 0;
+  bool sent = false;        // handed on at least once
   int64_t last_sent_at = 0;
   int64_t valid_until = 0;
+};
+
+// An alert as it is handed to the dispatcher (or an Alertmanager): startsAt
+// is when it fired; endsAt is when it resolved, or, while it fires, how long
+// it stays valid without a resend.
+struct OutgoingAlert {
+  Labels labels;
+  Labels annotations;
+  int64_t starts_at = 0;  // ms
+  int64_t ends_at = 0;    // ms
+  bool resolved = false;
 };
 
 // Evaluation settings shared by a group's rules.
@@ -77,6 +92,13 @@ class AlertingRule {
   const Rule& rule() const { return *rule_; }
   // Alerts not inactive, and resolved ones still kept, ordered by labels.
   std::vector<const Alert*> alerts() const;
+
+  // The alerts to send after the evaluation at ts, by Prometheus' rules:
+  // pending alerts never; an alert resolved since it was last sent, at once;
+  // any other firing or resolved alert once resend_delay has passed since its
+  // last send. Each one sent is valid for 4 x max(resend_delay, interval),
+  // so that two missed evaluations or sends do not resolve it.
+  std::vector<OutgoingAlert> alerts_to_send(int64_t ts, Millis resend_delay, Millis interval);
 
  private:
   // One value of the rule's labels or annotations: plain text, or a template.
@@ -117,6 +139,8 @@ class GroupEvaluator {
   const std::vector<RuleHealth>& health() const { return health_; }
   // The alerting rule at rule index i, or nullptr for a recording rule.
   const AlertingRule* alerting(size_t i) const;
+  // Every alerting rule's alerts_to_send, in rule order.
+  std::vector<OutgoingAlert> alerts_to_send(int64_t ts, Millis resend_delay, Millis interval);
 
  private:
   const RuleGroup& group_;

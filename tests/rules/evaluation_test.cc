@@ -46,6 +46,46 @@ AlertState state_of(const AlertingRule& r) {
   return a[0]->state;
 }
 
+TEST_CASE("alerts are sent as Prometheus sends them: firing, resent after the delay, resolved once at once") {
+  Fixture f;
+  const Millis interval = 60'000, resend = kDefaultResendDelay;
+  auto send = [&](int64_t t) { return f.group->alerts_to_send(t, resend, interval); };
+  // Flapping (no for) fires and is sent at 0; Down is pending, never sent,
+  // until it fires at 2m. An alert is resent once more than the resend delay
+  // has passed since its last send: Flapping at 2m, not at 1m.
+  const size_t want[] = {1, 0, 2, 0};
+  for (int64_t i = 0; i < 4; ++i) {
+    f.sample(i * 60'000, 0);
+    f.eval(i * 60'000);
+    CHECK_MESSAGE(send(i * 60'000).size() == want[i], "minute ", i);
+  }
+  // Down fired at 2m and was sent then; not resent at 3m (not after
+  // 2m + 1m), resent at 3m30s, valid for 4 x max(1m, 1m).
+  f.sample(210'000, 0);
+  f.eval(210'000);
+  auto again = send(210'000);
+  REQUIRE(again.size() == 2);
+  CHECK(again[0].labels.get("alertname") == "Down");
+  CHECK(again[0].starts_at == 120'000);
+  CHECK(again[0].ends_at == 210'000 + 240'000);
+  CHECK_FALSE(again[0].resolved);
+  // Recovery: Down resolves and is sent at once with endsAt = resolution;
+  // Flapping keeps firing for 3m and is not due again yet.
+  f.sample(240'000, 1);
+  f.eval(240'000);
+  auto resolved = send(240'000);
+  REQUIRE(resolved.size() == 1);
+  CHECK(resolved[0].labels.get("alertname") == "Down");
+  CHECK(resolved[0].resolved);
+  CHECK(resolved[0].ends_at == 240'000);
+  // A resolved alert is resent after the delay while it is kept.
+  f.sample(300'000, 1);
+  f.eval(300'000);
+  auto later = send(330'000);
+  REQUIRE(later.size() == 2);
+  CHECK(later[0].resolved);
+}
+
 TEST_CASE("an alert goes pending, fires after its for duration and resolves") {
   Fixture f;
   f.sample(0, 1);
