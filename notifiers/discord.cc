@@ -8,14 +8,9 @@ using routing::ConfigValue;
 
 Result<std::unique_ptr<Integration>> Discord::create(const ConfigValue& settings) {
   auto d = std::make_unique<Discord>();
-  d->settings_ = settings;
-  auto http = HttpClient::create(settings.find("http_config"));
-  if (!http) return fail("discord: " + http.error().message);
-  d->http_ = std::move(*http);
+  if (auto ok = d->init(settings, "discord"); !ok) return std::unexpected(ok.error());
   if (!settings.has("webhook_url") && !settings.has("webhook_url_file"))
     return fail("discord: one of webhook_url or webhook_url_file must be configured");
-  collect_secrets(settings, d->redactor_);
-  d->redactor_.add_all(d->http_->redactor());
   return std::unique_ptr<Integration>(std::move(d));
 }
 

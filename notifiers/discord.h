@@ -12,14 +12,10 @@
 
 namespace vigil::notifiers {
 
-class Discord final : public Integration {
+class Discord final : public HttpIntegration {
  public:
   static Result<std::unique_ptr<Integration>> create(const routing::ConfigValue& settings);
   AttemptResult send(const Message& m) override;
-
- private:
-  routing::ConfigValue settings_;
-  std::shared_ptr<HttpClient> http_;
 };
 
 }  // namespace vigil::notifiers

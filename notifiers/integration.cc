@@ -11,6 +11,16 @@
 
 namespace vigil::notifiers {
 
+Result<void> HttpIntegration::init(const routing::ConfigValue& settings, std::string_view name) {
+  settings_ = settings;
+  auto http = HttpClient::create(settings.find("http_config"));
+  if (!http) return fail(std::string(name) + ": " + http.error().message);
+  http_ = std::move(*http);
+  collect_secrets(settings, redactor_);
+  redactor_.add_all(http_->redactor());
+  return {};
+}
+
 Result<std::unique_ptr<Integration>> make_integration(const routing::IntegrationConfig& ic,
                                                       const IntegrationOptions& opts) {
   const routing::ConfigValue& s = ic.settings;

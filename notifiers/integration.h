@@ -50,6 +50,18 @@ class Integration {
   Redactor redactor_;
 };
 
+// An integration that talks HTTP with its `http_config`: it keeps its
+// settings and client, and its redactor knows the secrets of both.
+class HttpIntegration : public Integration {
+ protected:
+  // Sets settings_, http_ and the redactor; `name` prefixes an error
+  // ("slack: ...") in a bad http_config.
+  Result<void> init(const routing::ConfigValue& settings, std::string_view name);
+
+  routing::ConfigValue settings_;
+  std::shared_ptr<HttpClient> http_;
+};
+
 // Knobs that do not come from alertmanager.yml.
 struct IntegrationOptions {
   // PagerDuty's Events API v1 endpoint (used with service_key); replaceable

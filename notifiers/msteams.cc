@@ -8,14 +8,9 @@ using routing::ConfigValue;
 
 Result<std::unique_ptr<Integration>> MsTeams::create(const ConfigValue& settings) {
   auto t = std::make_unique<MsTeams>();
-  t->settings_ = settings;
-  auto http = HttpClient::create(settings.find("http_config"));
-  if (!http) return fail("msteams: " + http.error().message);
-  t->http_ = std::move(*http);
+  if (auto ok = t->init(settings, "msteams"); !ok) return std::unexpected(ok.error());
   if (!settings.has("webhook_url") && !settings.has("webhook_url_file"))
     return fail("msteams: one of webhook_url or webhook_url_file must be configured");
-  collect_secrets(settings, t->redactor_);
-  t->redactor_.add_all(t->http_->redactor());
   return std::unique_ptr<Integration>(std::move(t));
 }
 

@@ -11,14 +11,10 @@
 
 namespace vigil::notifiers {
 
-class MsTeams final : public Integration {
+class MsTeams final : public HttpIntegration {
  public:
   static Result<std::unique_ptr<Integration>> create(const routing::ConfigValue& settings);
   AttemptResult send(const Message& m) override;
-
- private:
-  routing::ConfigValue settings_;
-  std::shared_ptr<HttpClient> http_;
 };
 
 }  // namespace vigil::notifiers

@@ -31,15 +31,10 @@ std::string summarise_400(std::string_view body) {
 
 Result<std::unique_ptr<Integration>> PagerDuty::create(const ConfigValue& settings, const IntegrationOptions& opts) {
   auto p = std::make_unique<PagerDuty>();
-  p->settings_ = settings;
-  auto http = HttpClient::create(settings.find("http_config"));
-  if (!http) return fail("pagerduty: " + http.error().message);
-  p->http_ = std::move(*http);
+  if (auto ok = p->init(settings, "pagerduty"); !ok) return std::unexpected(ok.error());
   if (settings.has("service_key") || settings.has("service_key_file")) p->v1_url_ = opts.pagerduty_v1_url;
   else if (!settings.has("routing_key") && !settings.has("routing_key_file"))
     return fail("pagerduty: missing service or routing key in PagerDuty config");
-  collect_secrets(settings, p->redactor_);
-  p->redactor_.add_all(p->http_->redactor());
   return std::unique_ptr<Integration>(std::move(p));
 }
 

@@ -18,15 +18,13 @@
 
 namespace vigil::notifiers {
 
-class PagerDuty final : public Integration {
+class PagerDuty final : public HttpIntegration {
  public:
   static Result<std::unique_ptr<Integration>> create(const routing::ConfigValue& settings,
                                                      const IntegrationOptions& opts);
   AttemptResult send(const Message& m) override;
 
  private:
-  routing::ConfigValue settings_;
-  std::shared_ptr<HttpClient> http_;
   std::string v1_url_;  // set when the service_key form is used
 };
 

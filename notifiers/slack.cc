@@ -21,14 +21,9 @@ void put_if(Json& o, const char* key, std::string value) {
 
 Result<std::unique_ptr<Integration>> Slack::create(const ConfigValue& settings) {
   auto s = std::make_unique<Slack>();
-  s->settings_ = settings;
-  auto http = HttpClient::create(settings.find("http_config"));
-  if (!http) return fail("slack: " + http.error().message);
-  s->http_ = std::move(*http);
+  if (auto ok = s->init(settings, "slack"); !ok) return std::unexpected(ok.error());
   if (!settings.has("api_url") && !settings.has("api_url_file"))
     return fail("slack: no Slack API URL nor App token set either inline or in a file");
-  collect_secrets(settings, s->redactor_);
-  s->redactor_.add_all(s->http_->redactor());
   return std::unique_ptr<Integration>(std::move(s));
 }
 

@@ -15,7 +15,7 @@
 
 namespace vigil::notifiers {
 
-class Slack final : public Integration {
+class Slack final : public HttpIntegration {
  public:
   static Result<std::unique_ptr<Integration>> create(const routing::ConfigValue& settings);
   AttemptResult send(const Message& m) override;
@@ -23,9 +23,6 @@ class Slack final : public Integration {
   // The request body (exposed for tests).
   Json request(Renderer& r) const;
 
- private:
-  routing::ConfigValue settings_;
-  std::shared_ptr<HttpClient> http_;
 };
 
 }  // namespace vigil::notifiers

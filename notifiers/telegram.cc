@@ -24,14 +24,9 @@ size_t rune_count(std::string_view s) {
 
 Result<std::unique_ptr<Integration>> Telegram::create(const ConfigValue& settings) {
   auto t = std::make_unique<Telegram>();
-  t->settings_ = settings;
-  auto http = HttpClient::create(settings.find("http_config"));
-  if (!http) return fail("telegram: " + http.error().message);
-  t->http_ = std::move(*http);
+  if (auto ok = t->init(settings, "telegram"); !ok) return std::unexpected(ok.error());
   if (!settings.has("bot_token") && !settings.has("bot_token_file"))
     return fail("telegram: missing bot_token or bot_token_file");
-  collect_secrets(settings, t->redactor_);
-  t->redactor_.add_all(t->http_->redactor());
   return std::unique_ptr<Integration>(std::move(t));
 }
 

@@ -14,14 +14,10 @@
 
 namespace vigil::notifiers {
 
-class Telegram final : public Integration {
+class Telegram final : public HttpIntegration {
  public:
   static Result<std::unique_ptr<Integration>> create(const routing::ConfigValue& settings);
   AttemptResult send(const Message& m) override;
-
- private:
-  routing::ConfigValue settings_;
-  std::shared_ptr<HttpClient> http_;
 };
 
 }  // namespace vigil::notifiers

@@ -18,16 +18,11 @@ Json webhook_message(const templates::NotificationData& d) {
 
 Result<std::unique_ptr<Integration>> Webhook::create(const ConfigValue& settings) {
   auto w = std::make_unique<Webhook>();
-  w->settings_ = settings;
-  auto http = HttpClient::create(settings.find("http_config"));
-  if (!http) return fail("webhook: " + http.error().message);
-  w->http_ = std::move(*http);
+  if (auto ok = w->init(settings, "webhook"); !ok) return std::unexpected(ok.error());
   w->max_alerts_ = static_cast<size_t>(std::max<int64_t>(settings.num("max_alerts"), 0));
   w->timeout_ = settings.num("timeout");
   if (!settings.has("url") && !settings.has("url_file"))
     return fail("webhook: one of url or url_file must be configured");
-  collect_secrets(settings, w->redactor_);
-  w->redactor_.add_all(w->http_->redactor());
   return std::unique_ptr<Integration>(std::move(w));
 }
 

@@ -17,15 +17,13 @@ namespace vigil::notifiers {
 // The webhook body for a notification's data (also what the file receiver writes).
 Json webhook_message(const templates::NotificationData& d);
 
-class Webhook final : public Integration {
+class Webhook final : public HttpIntegration {
  public:
   static Result<std::unique_ptr<Integration>> create(const routing::ConfigValue& settings);
   AttemptResult send(const Message& m) override;
   size_t max_alerts() const override { return max_alerts_; }
 
  private:
-  routing::ConfigValue settings_;
-  std::shared_ptr<HttpClient> http_;
   size_t max_alerts_ = 0;
   Millis timeout_ = 0;
 };
