@@ -36,6 +36,13 @@ std::string escape_markup(std::string_view s, bool xml) {
   return out;
 }
 
+// "\u00XX" for a byte below 0x80, with the given hex digits' case.
+void append_u00(std::string& out, unsigned char c, const char* hex) {
+  out += "\\u00";
+  out += hex[c >> 4];
+  out += hex[c & 15];
+}
+
 }  // namespace
 
 std::string html_escape(std::string_view s) { return escape_markup(s, false); }
@@ -59,9 +66,7 @@ std::string js_escape(std::string_view s) {
         case '=': out += "\\u003D"; break;
         default:
           if (c < ' ') {
-            out += "\\u00";
-            out += hex[c >> 4];
-            out += hex[c & 15];
+            append_u00(out, c, hex);
           } else {
             out += static_cast<char>(c);
           }
@@ -286,7 +291,6 @@ std::string process_url(std::string_view s, bool norm) {
 }
 
 std::string json_string(std::string_view s) {
-  static const char* hex = "0123456789abcdef";
   std::string out = "\"";
   for (size_t i = 0; i < s.size();) {
     auto c = static_cast<unsigned char>(s[i]);
@@ -297,16 +301,9 @@ std::string json_string(std::string_view s) {
         case '\n': out += "\\n"; break;
         case '\r': out += "\\r"; break;
         case '\t': out += "\\t"; break;
-        case '<': case '>': case '&':
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 15];
-          break;
         default:
-          if (c < 0x20) {
-            out += "\\u00";
-            out += hex[c >> 4];
-            out += hex[c & 15];
+          if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+            append_u00(out, c, "0123456789abcdef");
           } else {
             out += static_cast<char>(c);
           }
