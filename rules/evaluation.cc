@@ -86,7 +86,10 @@ AlertingRule::AlertingRule(const Rule& rule) : rule_(&rule) {
   auto texts = [&](const std::vector<Label>& items, std::vector<Text>& out) {
     for (const auto& l : items) {
       Text t{l.name, l.value, std::nullopt};
-      if (l.value.find("{{") != std::string::npos) t.tmpl.emplace(rule.name, l.value);
+      if (l.value.find("{{") != std::string::npos) {
+        t.tmpl.emplace(rule.name, l.value);
+        has_templates_ = true;
+      }
       out.push_back(std::move(t));
     }
   };
@@ -107,14 +110,19 @@ Result<promql::Vector> AlertingRule::eval(int64_t ts, const EvalSettings& settin
 
   // One candidate alert per output sample, with expanded labels and annotations.
   std::map<uint64_t, Alert> current;
+  // What templates see; filled only when the rule has templates.
   templates::AlertTemplateData data;
-  data.external_labels = settings.external_labels;
-  data.external_url = settings.external_url;
-  data.eval_time = ts;
-  if (!labels_.empty() || !annotations_.empty()) data.query = template_query(query);
+  if (has_templates_) {
+    data.external_labels = settings.external_labels;
+    data.external_url = settings.external_url;
+    data.eval_time = ts;
+    data.query = template_query(query);
+  }
   for (const auto& smpl : *res) {
-    data.labels = smpl.labels;
-    data.value = smpl.value;
+    if (has_templates_) {
+      data.labels = smpl.labels;
+      data.value = smpl.value;
+    }
     LabelsBuilder lb(smpl.labels);
     lb.del("__name__");
     for (const auto& l : settings.group_labels) lb.set(l.name, l.value);

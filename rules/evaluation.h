@@ -111,6 +111,7 @@ class AlertingRule {
 
   const Rule* rule_;
   std::vector<Text> labels_, annotations_;
+  bool has_templates_ = false;
   std::map<uint64_t, Alert> active_;  // by label-set hash
 };
 
