@@ -334,19 +334,24 @@ std::vector<std::string> run_group(const TestGroup& tg, const TestFile& tf, cons
     size_t index;
     GroupEvaluator eval;
   };
-  std::vector<std::pair<size_t, std::pair<const LoadedRules*, size_t>>> ordered;
+  struct Ranked {
+    size_t rank;
+    const LoadedRules* file;
+    size_t index;
+  };
+  std::vector<Ranked> ordered;
+  const auto& order = tf.group_eval_order;
   for (const auto& f : files) {
     for (size_t gi = 0; gi < f.file.groups.size(); ++gi) {
-      const auto& order = tf.group_eval_order;
       auto it = std::find(order.begin(), order.end(), f.file.groups[gi].name);
-      ordered.push_back({it == order.end() ? 0 : static_cast<size_t>(it - order.begin()), {&f, gi}});
+      ordered.push_back({it == order.end() ? 0 : static_cast<size_t>(it - order.begin()), &f, gi});
     }
   }
-  std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(ordered.begin(), ordered.end(), [](const Ranked& a, const Ranked& b) { return a.rank < b.rank; });
   std::vector<Group> groups;
   groups.reserve(ordered.size());
-  for (const auto& [rank, where] : ordered) {
-    groups.push_back(Group{where.first, where.second, GroupEvaluator(where.first->file.groups[where.second], settings)});
+  for (const Ranked& r : ordered) {
+    groups.push_back(Group{r.file, r.index, GroupEvaluator(r.file->file.groups[r.index], settings)});
   }
 
   Millis max_eval = 0;
