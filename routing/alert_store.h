@@ -7,10 +7,13 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "model/duration.h"
+#include "model/error.h"
 #include "routing/alert.h"
 
 namespace vigil::routing {
@@ -36,10 +39,19 @@ class AlertStore {
   // Removes the alerts resolved at `now` and returns them.
   std::vector<std::shared_ptr<const Alert>> gc(Millis now);
 
+  // Counts changes (put, gc, restore): a daemon saves when it moved.
+  uint64_t version() const;
+  // Every alert as JSON, and back: restore replaces what is known with the
+  // snapshot's alerts exactly as they were (times, timeout flag), and
+  // returns them.
+  std::string snapshot() const;
+  Result<std::vector<std::shared_ptr<const Alert>>> restore(std::string_view json);
+
  private:
   mutable std::mutex mu_;
   Millis resolve_timeout_;
   std::unordered_map<uint64_t, std::shared_ptr<const Alert>> alerts_;
+  uint64_t version_ = 0;
 };
 
 }  // namespace vigil::routing

@@ -72,12 +72,20 @@ void NotificationLog::log(const IntegrationRef& r, std::string_view group_key, s
   std::sort(resolved.begin(), resolved.end());
   Millis expires = now + (expiry > 0 && retention_ > expiry ? expiry : retention_);
   entries_[k] = NflogEntry{std::string(group_key), r, now, std::move(firing), std::move(resolved), expires};
+  ++version_;
+}
+
+uint64_t NotificationLog::version() const {
+  std::lock_guard lock(mu_);
+  return version_;
 }
 
 size_t NotificationLog::gc() {
   std::lock_guard lock(mu_);
   const Millis now = clock_.now();
-  return std::erase_if(entries_, [&](const auto& kv) { return kv.second.expires_at <= now; });
+  size_t n = std::erase_if(entries_, [&](const auto& kv) { return kv.second.expires_at <= now; });
+  if (n > 0) ++version_;
+  return n;
 }
 
 size_t NotificationLog::size() const {
@@ -119,6 +127,7 @@ Result<void> NotificationLog::restore(std::string_view text) {
   }
   std::lock_guard lock(mu_);
   entries_ = std::move(loaded);
+  ++version_;
   return {};
 }
 

@@ -65,6 +65,8 @@ class NotificationLog {
            std::vector<uint64_t> resolved, Millis expiry);
   size_t gc();
   size_t size() const;
+  // Counts changes (log, gc, restore): a daemon saves when it moved.
+  uint64_t version() const;
 
   std::string snapshot() const;
   Result<void> restore(std::string_view json);
@@ -77,6 +79,7 @@ class NotificationLog {
   Millis retention_;
   mutable std::mutex mu_;
   std::map<std::string, NflogEntry, std::less<>> entries_;
+  uint64_t version_ = 0;
 };
 
 }  // namespace vigil::routing

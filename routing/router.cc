@@ -1,6 +1,9 @@
 #include "routing/router.h"
 
+#include <filesystem>
 #include <mutex>
+
+#include "model/file.h"
 
 namespace vigil::routing {
 
@@ -58,13 +61,48 @@ std::shared_ptr<Router::Wiring> Router::current() const {
 Result<void> Router::restore() {
   if (opts_.data_dir.empty()) return {};
   if (auto r = silences_.load(opts_.data_dir + "/silences.json"); !r) return r;
-  return nflog_.load(opts_.data_dir + "/nflog.json");
+  if (auto r = nflog_.load(opts_.data_dir + "/nflog.json"); !r) return r;
+  const std::string path = opts_.data_dir + "/alerts.json";
+  if (!std::filesystem::exists(path)) return {};  // a first start
+  auto text = read_file(path);
+  if (!text) return std::unexpected(text.error());
+  auto alerts = store_.restore(*text);
+  if (!alerts) return std::unexpected(alerts.error());
+  // Inhibition sources are known again before anything can flush; groups
+  // re-form and the restored notification log keeps them from re-notifying.
+  auto w = current();
+  for (const auto& a : *alerts) w->inhibitor->put(a);
+  for (const auto& a : *alerts) w->dispatcher->put(a);
+  return {};
 }
 
 Result<void> Router::snapshot() const {
   if (opts_.data_dir.empty()) return {};
   if (auto r = silences_.save(opts_.data_dir + "/silences.json"); !r) return r;
-  return nflog_.save(opts_.data_dir + "/nflog.json");
+  if (auto r = nflog_.save(opts_.data_dir + "/nflog.json"); !r) return r;
+  return write_file_atomic(opts_.data_dir + "/alerts.json", store_.snapshot());
+}
+
+Result<void> Router::save_changed(SavedVersions& saved) const {
+  if (opts_.data_dir.empty()) return {};
+  if (uint64_t v = silences_.version(); v != saved.silences) {
+    if (auto r = silences_.save(opts_.data_dir + "/silences.json"); !r) return r;
+    saved.silences = v;
+  }
+  if (uint64_t v = nflog_.version(); v != saved.nflog) {
+    if (auto r = nflog_.save(opts_.data_dir + "/nflog.json"); !r) return r;
+    saved.nflog = v;
+  }
+  return {};
+}
+
+Result<void> Router::save_alerts(SavedVersions& saved) const {
+  if (opts_.data_dir.empty()) return {};
+  if (uint64_t v = store_.version(); v != saved.alerts) {
+    if (auto r = write_file_atomic(opts_.data_dir + "/alerts.json", store_.snapshot()); !r) return r;
+    saved.alerts = v;
+  }
+  return {};
 }
 
 std::vector<Error> Router::put_alerts(std::vector<Alert> alerts) {

@@ -43,8 +43,22 @@ class Router {
   // Loads silences and the notification log from the data directory
   // (missing files are an empty start).
   Result<void> restore();
-  // Writes both atomically (temporary file, fsync, rename).
+  // Loads the alerts known at the last snapshot too (alerts.json) and feeds
+  // them to inhibition and the dispatcher.
+  // Writes silences, the log and the alerts atomically (temporary file,
+  // fsync, rename).
   Result<void> snapshot() const;
+  // What was last written, by change counters.
+  struct SavedVersions {
+    uint64_t silences = ~0ULL, nflog = ~0ULL, alerts = ~0ULL;
+  };
+  // Writes silences and the notification log when they changed since
+  // `saved` (cheap to call after every flush: a delivered notification is on
+  // disk before the next one).
+  Result<void> save_changed(SavedVersions& saved) const;
+  // Writes the alerts when they changed (a daemon calls this every few
+  // seconds: at high ingest rates, not after every POST).
+  Result<void> save_alerts(SavedVersions& saved) const;
 
   // Receives alerts as Alertmanager's API does (see AlertStore::put): the
   // valid ones are merged, handed to inhibition and routed into groups; the

@@ -356,7 +356,59 @@ TEST_CASE("restart: between flushes neither duplicates nor loses notifications")
   for (const Sent& x : h.notifier.take())
     repeated = repeated || (x.firing == Names{"A"} && x.reason == NotifyReason::kRepeatIntervalElapsed);
   CHECK(repeated);
-  for (const char* f : {"/silences.json", "/nflog.json"}) ::unlink((std::string(dir) + f).c_str());
+  for (const char* f : {"/silences.json", "/nflog.json", "/alerts.json"}) ::unlink((std::string(dir) + f).c_str());
+  ::rmdir(dir);
+}
+
+TEST_CASE("restart: alerts come back without a re-send, and inhibition holds from the first flush") {
+  char dir[] = "/tmp/vigil-restart-XXXXXX";
+  REQUIRE(mkdtemp(dir));
+  std::string config = std::string(kConfig) + R"(inhibit_rules:
+- source_matchers: [alertname="Down"]
+  target_matchers: [alertname="Slow"]
+  equal: [cluster]
+)";
+  Harness h(config.c_str(), dir);
+  const Labels down{{"alertname", "Down"}, {"cluster", "eu"}};
+  const Labels slow{{"alertname", "Slow"}, {"cluster", "eu"}};
+  const Labels other{{"alertname", "Other"}, {"cluster", "us"}};
+  h.post(down);
+  h.post(slow);
+  h.advance(30 * kSecond);
+  auto sent = h.notifier.take();
+  REQUIRE(sent.size() == 1);  // Slow is inhibited
+  CHECK(sent[0].firing == Names{"Down"});
+  h.post(other);  // received, not yet notified when the process dies
+  h.advance(10 * kSecond);
+  h.restart();
+  CHECK(h.router->alerts().size() == 3);
+  // Nobody re-sends anything: the restored alerts alone drive the groups.
+  h.advance(kMinute);
+  sent = h.notifier.take();
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].firing == Names{"Other"});
+  CHECK(h.router->status(slow).inhibited_by.has_value());
+  for (const char* f : {"/silences.json", "/nflog.json", "/alerts.json"}) ::unlink((std::string(dir) + f).c_str());
+  ::rmdir(dir);
+}
+
+TEST_CASE("save_changed writes only what changed") {
+  char dir[] = "/tmp/vigil-save-XXXXXX";
+  REQUIRE(mkdtemp(dir));
+  Harness h(kConfig, dir);
+  Router::SavedVersions saved;
+  REQUIRE(h.router->save_changed(saved));
+  REQUIRE(h.router->save_alerts(saved));
+  const std::string nflog = std::string(dir) + "/nflog.json";
+  CHECK(::access(nflog.c_str(), F_OK) == 0);
+  ::unlink(nflog.c_str());
+  REQUIRE(h.router->save_changed(saved));
+  CHECK(::access(nflog.c_str(), F_OK) != 0);  // unchanged: not written again
+  h.post({{"alertname", "A"}, {"cluster", "eu"}});
+  h.advance(30 * kSecond);  // notified: the log moved
+  REQUIRE(h.router->save_changed(saved));
+  CHECK(::access(nflog.c_str(), F_OK) == 0);
+  for (const char* f : {"/silences.json", "/nflog.json", "/alerts.json"}) ::unlink((std::string(dir) + f).c_str());
   ::rmdir(dir);
 }
 
