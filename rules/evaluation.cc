@@ -226,6 +226,18 @@ std::vector<OutgoingAlert> AlertingRule::alerts_to_send(int64_t ts, Millis resen
   return out;
 }
 
+std::vector<Alert> AlertingRule::state() const {
+  std::vector<Alert> out;
+  out.reserve(active_.size());
+  for (const auto& [h, a] : active_) out.push_back(a);
+  return out;
+}
+
+void AlertingRule::restore(const std::vector<Alert>& alerts) {
+  active_.clear();
+  for (const auto& a : alerts) active_[a.labels.hash()] = a;
+}
+
 std::vector<OutgoingAlert> GroupEvaluator::alerts_to_send(int64_t ts, Millis resend_delay, Millis interval) {
   std::vector<OutgoingAlert> out;
   for (auto& r : alerting_) {
@@ -250,6 +262,10 @@ GroupEvaluator::GroupEvaluator(const RuleGroup& group, EvalSettings settings)
   }
   health_.resize(group.rules.size());
   previous_.resize(group.rules.size());
+}
+
+AlertingRule* GroupEvaluator::alerting(size_t i) {
+  return alerting_[i] ? &*alerting_[i] : nullptr;
 }
 
 const AlertingRule* GroupEvaluator::alerting(size_t i) const {

@@ -100,6 +100,11 @@ class AlertingRule {
   // so that two missed evaluations or sends do not resolve it.
   std::vector<OutgoingAlert> alerts_to_send(int64_t ts, Millis resend_delay, Millis interval);
 
+  // The alert state, for persistence across restarts, and back: restore
+  // replaces the state (pending timers keep their active_at).
+  std::vector<Alert> state() const;
+  void restore(const std::vector<Alert>& alerts);
+
  private:
   // One value of the rule's labels or annotations: plain text, or a template.
   struct Text {
@@ -140,6 +145,7 @@ class GroupEvaluator {
   const std::vector<RuleHealth>& health() const { return health_; }
   // The alerting rule at rule index i, or nullptr for a recording rule.
   const AlertingRule* alerting(size_t i) const;
+  AlertingRule* alerting(size_t i);
   // Every alerting rule's alerts_to_send, in rule order.
   std::vector<OutgoingAlert> alerts_to_send(int64_t ts, Millis resend_delay, Millis interval);
 

@@ -1,0 +1,379 @@
+#include "rules/manager.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+namespace vigil::rules {
+
+struct RuleManager::Group {
+  std::shared_ptr<const RuleFile> file;
+  const RuleGroup* group = nullptr;
+  Millis interval = 0;
+  Millis offset = 0;
+  Millis query_offset = 0;
+  std::unique_ptr<GroupEvaluator> eval;
+  Millis next = 0;  // the next scheduled instant
+  std::mutex mu;    // held while evaluating and while read for status
+  int64_t last_eval = 0;
+  double last_duration_seconds = 0;
+  uint64_t evaluations = 0, missed = 0, failures = 0;
+};
+
+namespace {
+
+// FNV-1a over the group's identity: stable across restarts and machines.
+uint64_t identity_hash(const std::string& file, const std::string& group) {
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+  };
+  mix(file);
+  mix(std::string_view("\xff", 1));
+  mix(group);
+  return h;
+}
+
+Millis floor_mod(Millis a, Millis m) {
+  Millis r = a % m;
+  return r < 0 ? r + m : r;
+}
+
+// The latest scheduled instant of a group not after t.
+Millis tick_at_or_before(Millis t, Millis offset, Millis interval) {
+  return t - floor_mod(t - offset, interval);
+}
+
+// Rules are matched across loads by name and expression, in order of
+// occurrence (the second rule named X with expression E matches the second).
+std::string rule_key(const Rule& r) { return r.name + '\x1f' + r.expr; }
+
+// Copies alert state from one evaluator to another with the same group.
+void copy_state(GroupEvaluator& from, GroupEvaluator& to) {
+  std::map<std::string, std::vector<size_t>> from_rules;
+  const auto& fr = from.group().rules;
+  for (size_t i = 0; i < fr.size(); ++i) from_rules[rule_key(fr[i])].push_back(i);
+  std::map<std::string, size_t> used;
+  const auto& tr = to.group().rules;
+  for (size_t i = 0; i < tr.size(); ++i) {
+    AlertingRule* dst = to.alerting(i);
+    if (!dst) continue;
+    std::string k = rule_key(tr[i]);
+    auto it = from_rules.find(k);
+    size_t n = used[k]++;
+    if (it == from_rules.end() || n >= it->second.size()) continue;
+    if (const AlertingRule* src = from.alerting(it->second[n])) dst->restore(src->state());
+  }
+}
+
+nlohmann::json labels_json(const Labels& ls) {
+  nlohmann::json o = nlohmann::json::object();
+  for (const auto& l : ls) o[std::string(l.name)] = std::string(l.value);
+  return o;
+}
+
+Labels labels_from(const nlohmann::json& o) {
+  std::vector<Label> v;
+  for (const auto& [k, val] : o.items()) v.push_back(Label{k, val.get<std::string>()});
+  return Labels(std::move(v));
+}
+
+nlohmann::json alert_json(const Alert& a) {
+  return {{"labels", labels_json(a.labels)},
+          {"annotations", labels_json(a.annotations)},
+          {"state", std::string(alert_state_name(a.state))},
+          {"value", fmt::format("{}", a.value)},
+          {"active_at", a.active_at},
+          {"fired_at", a.fired_at},
+          {"resolved_at", a.resolved_at},
+          {"keep_firing_since", a.keep_firing_since},
+          {"sent", a.sent},
+          {"last_sent_at", a.last_sent_at},
+          {"valid_until", a.valid_until}};
+}
+
+Alert alert_from(const nlohmann::json& j) {
+  Alert a;
+  a.labels = labels_from(j.at("labels"));
+  a.annotations = labels_from(j.at("annotations"));
+  std::string st = j.at("state").get<std::string>();
+  a.state = st == "firing" ? AlertState::kFiring : st == "pending" ? AlertState::kPending : AlertState::kInactive;
+  a.value = std::strtod(j.at("value").get<std::string>().c_str(), nullptr);
+  a.active_at = j.at("active_at").get<int64_t>();
+  a.fired_at = j.at("fired_at").get<int64_t>();
+  a.resolved_at = j.at("resolved_at").get<int64_t>();
+  a.keep_firing_since = j.at("keep_firing_since").get<int64_t>();
+  a.sent = j.at("sent").get<bool>();
+  a.last_sent_at = j.at("last_sent_at").get<int64_t>();
+  a.valid_until = j.at("valid_until").get<int64_t>();
+  return a;
+}
+
+}  // namespace
+
+Millis RuleManager::offset_of(const std::string& file, const std::string& group, Millis interval) {
+  if (interval <= 0) return 0;
+  return static_cast<Millis>(identity_hash(file, group) % static_cast<uint64_t>(interval));
+}
+
+RuleManager::RuleManager(const Clock& clock, ManagerOptions opts, EvalBackend backend, AlertSink sink)
+    : clock_(clock), opts_(std::move(opts)), backend_(std::move(backend)), sink_(std::move(sink)) {}
+
+RuleManager::~RuleManager() = default;
+
+void RuleManager::set_backend(EvalBackend backend) {
+  std::lock_guard eval_lock(eval_mu_);
+  std::lock_guard lock(mu_);
+  backend_ = std::move(backend);
+}
+
+std::vector<std::string> RuleManager::load(const std::vector<std::string>& paths, ManagerOptions opts,
+                                           const LoadOptions& load_opts) {
+  std::vector<std::string> errors;
+  std::vector<std::shared_ptr<const RuleFile>> files;
+  for (const auto& path : paths) {
+    LoadResult r = load_rule_file(path, load_opts);
+    if (!r.ok()) {
+      for (const auto& e : format_errors(r.errors)) errors.push_back(path + ": " + e);
+      continue;
+    }
+    r.file.path = path;
+    files.push_back(std::make_shared<const RuleFile>(std::move(r.file)));
+  }
+  if (!errors.empty()) return errors;
+
+  const Millis now = clock_.now();
+  std::vector<std::unique_ptr<Group>> groups;
+  for (const auto& f : files) {
+    for (const auto& rg : f->groups) {
+      auto g = std::make_unique<Group>();
+      g->file = f;
+      g->group = &rg;
+      g->interval = rg.interval.value_or(opts.evaluation_interval);
+      if (g->interval <= 0) g->interval = kMinute;
+      g->offset = offset_of(f->path, rg.name, g->interval);
+      g->query_offset = rg.query_offset.value_or(opts.query_offset);
+      EvalSettings settings;
+      settings.query_offset = g->query_offset;
+      settings.limit = rg.limit;
+      settings.external_labels = opts.external_labels;
+      settings.external_url = opts.external_url;
+      settings.group_labels = Labels(std::vector<Label>(rg.labels.begin(), rg.labels.end()));
+      g->eval = std::make_unique<GroupEvaluator>(rg, settings);
+      // The first evaluation is at the group's next instant.
+      g->next = tick_at_or_before(now, g->offset, g->interval) + g->interval;
+      groups.push_back(std::move(g));
+    }
+  }
+
+  std::lock_guard eval_lock(eval_mu_);  // no evaluation runs on the old groups now
+  std::lock_guard lock(mu_);
+  std::map<std::pair<std::string, std::string>, Group*> old;
+  for (auto& g : groups_) old[{g->file->path, g->group->name}] = g.get();
+  for (auto& g : groups) {
+    auto it = old.find({g->file->path, g->group->name});
+    if (it == old.end()) continue;
+    Group& o = *it->second;
+    copy_state(*o.eval, *g->eval);
+    if (o.interval == g->interval) {
+      g->next = o.next;
+      g->last_eval = o.last_eval;
+      g->last_duration_seconds = o.last_duration_seconds;
+      g->evaluations = o.evaluations;
+      g->missed = o.missed;
+      g->failures = o.failures;
+    }
+  }
+  opts_ = std::move(opts);
+  files_ = std::move(files);
+  groups_ = std::move(groups);
+  ++version_;
+  return {};
+}
+
+std::optional<Millis> RuleManager::next_due() const {
+  std::lock_guard lock(mu_);
+  std::optional<Millis> due;
+  for (const auto& g : groups_) {
+    if (!due || g->next < *due) due = g->next;
+  }
+  return due;
+}
+
+size_t RuleManager::run_due() {
+  std::lock_guard eval_lock(eval_mu_);
+  const Millis now = clock_.now();
+  std::vector<std::pair<Group*, Millis>> due;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& g : groups_) {
+      if (g->next > now) continue;
+      Millis ts = tick_at_or_before(now, g->offset, g->interval);
+      if (ts > g->next) g->missed += static_cast<uint64_t>((ts - g->next) / g->interval);
+      g->next = ts + g->interval;
+      due.emplace_back(g.get(), ts);
+    }
+  }
+  for (auto& [g, ts] : due) eval_group(*g, ts);
+  if (!due.empty()) {
+    std::lock_guard lock(mu_);
+    ++version_;
+  }
+  return due.size();
+}
+
+void RuleManager::eval_group(Group& g, int64_t ts) {
+  GroupAlerts out;
+  out.file = g.file->path;
+  out.group = g.group->name;
+  {
+    std::lock_guard glock(g.mu);
+    auto start = std::chrono::steady_clock::now();
+    {
+      std::unique_lock store_lock(*backend_.store_mu);
+      g.eval->eval(ts, *backend_.store, backend_.query);
+    }
+    g.last_duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    g.last_eval = ts;
+    ++g.evaluations;
+    for (const auto& h : g.eval->health()) {
+      if (!h.ok) {
+        ++g.failures;
+        break;
+      }
+    }
+    const auto& rules = g.group->rules;
+    for (size_t i = 0; i < rules.size(); ++i) {
+      AlertingRule* r = g.eval->alerting(i);
+      if (!r) continue;
+      auto alerts = r->alerts_to_send(ts, opts_.resend_delay, g.interval);
+      for (auto& a : alerts) {
+        out.alerts.push_back(std::move(a));
+        out.exprs.push_back(rules[i].expr);
+      }
+    }
+  }
+  if (!out.alerts.empty() && sink_) sink_(std::move(out));
+}
+
+std::vector<GroupStatus> RuleManager::status() const {
+  std::lock_guard lock(mu_);
+  std::vector<GroupStatus> out;
+  out.reserve(groups_.size());
+  for (const auto& g : groups_) {
+    std::lock_guard glock(g->mu);
+    GroupStatus s;
+    s.file = g->file;
+    s.group = g->group;
+    s.interval = g->interval;
+    s.query_offset = g->query_offset;
+    s.last_eval = g->last_eval;
+    s.last_duration_seconds = g->last_duration_seconds;
+    s.evaluations = g->evaluations;
+    s.missed = g->missed;
+    s.failures = g->failures;
+    const auto& health = g->eval->health();
+    for (size_t i = 0; i < g->group->rules.size(); ++i) {
+      RuleStatus r;
+      r.rule = &g->group->rules[i];
+      r.health = health[i];
+      if (const AlertingRule* a = g->eval->alerting(i)) {
+        for (const Alert* al : a->alerts()) r.alerts.push_back(*al);
+      }
+      s.rules.push_back(std::move(r));
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+size_t RuleManager::group_count() const {
+  std::lock_guard lock(mu_);
+  return groups_.size();
+}
+
+size_t RuleManager::rule_count() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& g : groups_) n += g->group->rules.size();
+  return n;
+}
+
+uint64_t RuleManager::version() const {
+  std::lock_guard lock(mu_);
+  return version_;
+}
+
+std::string RuleManager::snapshot() const {
+  nlohmann::json out = {{"version", 1}, {"groups", nlohmann::json::array()}};
+  std::lock_guard lock(mu_);
+  for (const auto& g : groups_) {
+    std::lock_guard glock(g->mu);
+    nlohmann::json rules = nlohmann::json::array();
+    std::map<std::string, size_t> occurrence;
+    for (size_t i = 0; i < g->group->rules.size(); ++i) {
+      const AlertingRule* a = g->eval->alerting(i);
+      if (!a) continue;
+      size_t n = occurrence[rule_key(g->group->rules[i])]++;
+      nlohmann::json alerts = nlohmann::json::array();
+      for (const Alert& al : a->state()) alerts.push_back(alert_json(al));
+      if (alerts.empty()) continue;
+      rules.push_back({{"occurrence", n},
+                       {"name", g->group->rules[i].name},
+                       {"expr", g->group->rules[i].expr},
+                       {"alerts", std::move(alerts)}});
+    }
+    if (rules.empty()) continue;
+    out["groups"].push_back({{"file", g->file->path}, {"group", g->group->name}, {"rules", std::move(rules)}});
+  }
+  return out.dump();
+}
+
+Result<void> RuleManager::restore(std::string_view text) {
+  // Parsed completely before anything changes.
+  // (file, group) -> (rule key, occurrence) -> alerts
+  using Saved = std::map<std::pair<std::string, size_t>, std::vector<Alert>>;
+  std::map<std::pair<std::string, std::string>, Saved> by_group;
+  try {
+    nlohmann::json in = nlohmann::json::parse(text);
+    if (in.at("version").get<int>() != 1) return fail("unknown rule state snapshot version");
+    for (const auto& g : in.at("groups")) {
+      auto& rules = by_group[{g.at("file").get<std::string>(), g.at("group").get<std::string>()}];
+      for (const auto& r : g.at("rules")) {
+        std::string key = r.at("name").get<std::string>() + '\x1f' + r.at("expr").get<std::string>();
+        auto& alerts = rules[{key, r.at("occurrence").get<size_t>()}];
+        for (const auto& a : r.at("alerts")) alerts.push_back(alert_from(a));
+      }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return fail(fmt::format("invalid rule state snapshot: {}", e.what()));
+  }
+  std::lock_guard eval_lock(eval_mu_);
+  std::lock_guard lock(mu_);
+  for (auto& g : groups_) {
+    auto it = by_group.find({g->file->path, g->group->name});
+    if (it == by_group.end()) continue;
+    std::map<std::string, size_t> used;
+    std::lock_guard glock(g->mu);
+    const auto& rules = g->group->rules;
+    for (size_t i = 0; i < rules.size(); ++i) {
+      AlertingRule* a = g->eval->alerting(i);
+      if (!a) continue;
+      std::string k = rule_key(rules[i]);
+      size_t n = used[k]++;
+      auto s = it->second.find({k, n});
+      if (s != it->second.end()) a->restore(s->second);
+    }
+  }
+  return {};
+}
+
+}  // namespace vigil::rules

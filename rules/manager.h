@@ -1,0 +1,126 @@
+#pragma once
+
+// The rule manager of the daemon: loads rule files, evaluates each group at
+// its interval on a fixed per-group offset, hands the alerts to send to a
+// sink (the in-process router, external Alertmanagers), keeps every rule's
+// health, and saves and restores alert state so a restart restarts no `for`
+// timer.
+//
+// Time is read from the clock; nothing here sleeps or starts threads. The
+// owner calls run_due() when next_due() has come. All methods are
+// thread-safe.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "model/clock.h"
+#include "model/duration.h"
+#include "model/error.h"
+#include "rules/evaluation.h"
+#include "rules/rule_file.h"
+#include "storage/memory_store.h"
+
+namespace vigil::rules {
+
+struct ManagerOptions {
+  Millis evaluation_interval = kMinute;  // groups without their own interval
+  Millis query_offset = 0;               // groups without their own query_offset
+  Millis resend_delay = kDefaultResendDelay;
+  Labels external_labels;
+  std::string external_url;
+};
+
+// Where evaluations read and write: the store that receives recording-rule
+// output and ALERTS series (held exclusively while a group evaluates), and
+// the query function rules run through (the engine over that store, or a
+// remote Prometheus).
+struct EvalBackend {
+  storage::MemoryStore* store = nullptr;
+  std::shared_mutex* store_mu = nullptr;
+  QueryFn query;
+};
+
+// The alerts a group's evaluation wants sent, with where they come from.
+struct GroupAlerts {
+  std::string file;
+  std::string group;
+  std::vector<OutgoingAlert> alerts;
+  // Per alert, the expression of the rule that produced it (for generatorURL).
+  std::vector<std::string> exprs;
+};
+using AlertSink = std::function<void(GroupAlerts&&)>;
+
+// A read-only picture of a group, for the rules and alerts APIs.
+struct RuleStatus {
+  const Rule* rule = nullptr;  // valid while the GroupStatus' file is held
+  RuleHealth health;
+  std::vector<Alert> alerts;  // alerting rules: pending, firing and kept resolved ones
+};
+struct GroupStatus {
+  std::shared_ptr<const RuleFile> file;  // keeps the rules alive
+  const RuleGroup* group = nullptr;
+  Millis interval = 0;
+  Millis query_offset = 0;
+  int64_t last_eval = 0;  // ms; 0 before the first
+  double last_duration_seconds = 0;
+  uint64_t evaluations = 0, missed = 0, failures = 0;
+  std::vector<RuleStatus> rules;
+};
+
+class RuleManager {
+ public:
+  RuleManager(const Clock& clock, ManagerOptions opts, EvalBackend backend, AlertSink sink);
+  ~RuleManager();
+
+  // Loads `files` and swaps them in. Groups keep their alert state when a
+  // group of the same file and name has a rule of the same name and
+  // expression. When any file fails, nothing changes and every error is
+  // returned, prefixed with its file.
+  std::vector<std::string> load(const std::vector<std::string>& files, ManagerOptions opts,
+                                const LoadOptions& load_opts = {});
+  void set_backend(EvalBackend backend);
+
+  // When the next group is due; nullopt without groups.
+  std::optional<Millis> next_due() const;
+  // Evaluates every group that is due, at its scheduled instant (the latest
+  // one not after now: evaluations missed while the process was busy or
+  // stopped are skipped and counted). Returns how many groups ran.
+  size_t run_due();
+
+  std::vector<GroupStatus> status() const;
+  size_t group_count() const;
+  size_t rule_count() const;
+
+  // Alert state as JSON, and back; restore applies to the groups loaded now
+  // (call it after load) and skips state of rules that no longer exist.
+  std::string snapshot() const;
+  Result<void> restore(std::string_view json);
+  // Counts evaluations: a daemon saves state when it moved.
+  uint64_t version() const;
+
+  // The instants a group of this interval and identity is evaluated at:
+  // t with (t - offset) % interval == 0, as Prometheus spreads groups.
+  static Millis offset_of(const std::string& file, const std::string& group, Millis interval);
+
+ private:
+  struct Group;
+  void eval_group(Group& g, int64_t ts);
+
+  const Clock& clock_;
+  mutable std::mutex mu_;      // guards the fields below
+  std::mutex eval_mu_;         // one evaluation at a time, across reloads
+  ManagerOptions opts_;
+  EvalBackend backend_;
+  AlertSink sink_;
+  std::vector<std::shared_ptr<const RuleFile>> files_;
+  std::vector<std::unique_ptr<Group>> groups_;
+  uint64_t version_ = 0;
+};
+
+}  // namespace vigil::rules
