@@ -1,0 +1,425 @@
+#include "server/prometheus_api.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <set>
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "model/build_info.h"
+#include "model/duration.h"
+#include "model/go_format.h"
+#include "model/timestamp.h"
+#include "promql/parser.h"
+
+namespace vigil::server {
+
+using json = nlohmann::ordered_json;
+
+std::string prom_value(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  return go_format_float(v, 'f', -1);
+}
+
+double prom_time(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
+
+Result<int64_t> parse_time_param(std::string_view s) {
+  double secs = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), secs);
+  if (ec == std::errc() && p == s.data() + s.size() && std::isfinite(secs)) {
+    return static_cast<int64_t>(std::llround(secs * 1000.0));
+  }
+  auto t = parse_rfc3339(s);
+  if (!t) return fail(fmt::format("cannot parse \"{}\" to a valid timestamp", s));
+  return *t;
+}
+
+Result<int64_t> parse_duration_param(std::string_view s) {
+  double secs = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), secs);
+  if (ec == std::errc() && p == s.data() + s.size()) {
+    if (!std::isfinite(secs) || secs * 1000.0 > 9e18) return fail(fmt::format("cannot parse \"{}\" to a valid duration. It overflows int64", s));
+    return static_cast<int64_t>(std::llround(secs * 1000.0));
+  }
+  auto d = parse_duration(s);
+  if (!d) return fail(fmt::format("cannot parse \"{}\" to a valid duration", s));
+  return *d;
+}
+
+namespace {
+
+Response ok(json data) {
+  json out;
+  out["status"] = "success";
+  out["data"] = std::move(data);
+  return Response::json(200, out.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+Response error(int status, std::string_view type, std::string_view message) {
+  json out;
+  out["status"] = "error";
+  out["errorType"] = type;
+  out["error"] = message;
+  return Response::json(status, out.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+Response bad_data(std::string_view message) { return error(400, "bad_data", message); }
+
+json labels_json(const Labels& ls) {
+  json o = json::object();
+  for (const auto& l : ls) o[std::string(l.name)] = std::string(l.value);
+  return o;
+}
+
+
+// A parameter given in the query string or a form body.
+std::optional<std::string> param(const Request& r, std::string_view name) { return r.param(name); }
+
+Result<int64_t> time_or(const Request& r, std::string_view name, int64_t dflt) {
+  auto v = param(r, name);
+  if (!v || v->empty()) return dflt;
+  auto t = parse_time_param(*v);
+  if (!t) return fail(fmt::format("invalid parameter \"{}\": {}", name, t.error().message));
+  return *t;
+}
+
+// match[] selectors: each must be a vector selector.
+Result<std::vector<std::vector<Matcher>>> selectors(const Request& r) {
+  std::vector<std::vector<Matcher>> out;
+  for (const auto& m : r.params_named("match[]")) {
+    auto e = promql::parse_expr(m);
+    if (!e) return fail(fmt::format("invalid parameter \"match[]\": {}", promql::format_parse_error(e.error())));
+    if ((*e)->kind != promql::ExprKind::kVectorSelector) {
+      return fail(fmt::format("invalid parameter \"match[]\": \"{}\" is not a series selector", m));
+    }
+    out.push_back(static_cast<const promql::VectorSelector&>(**e).matchers);
+  }
+  return out;
+}
+
+// Series refs matching any selector, with a sample within [start, end].
+std::vector<storage::SeriesRef> select_any(const storage::MemoryStore& store,
+                                           const std::vector<std::vector<Matcher>>& sels, int64_t start,
+                                           int64_t end) {
+  std::set<storage::SeriesRef> refs;
+  for (const auto& ms : sels) {
+    for (auto ref : store.select(ms)) {
+      const auto& s = store.get(ref);
+      size_t i = s.lower_bound(start);
+      if (i < s.timestamps.size() && s.timestamps[i] <= end) refs.insert(ref);
+    }
+  }
+  return {refs.begin(), refs.end()};
+}
+
+json value_json(const promql::Value& v) {
+  json data;
+  if (auto* vec = std::get_if<promql::Vector>(&v)) {
+    data["resultType"] = "vector";
+    json res = json::array();
+    for (const auto& s : *vec) {
+      res.push_back({{"metric", labels_json(s.labels)}, {"value", {prom_time(s.t), prom_value(s.value)}}});
+    }
+    data["result"] = std::move(res);
+  } else if (auto* m = std::get_if<promql::Matrix>(&v)) {
+    data["resultType"] = "matrix";
+    json res = json::array();
+    for (const auto& s : *m) {
+      json values = json::array();
+      for (size_t i = 0; i < s.t.size(); ++i) values.push_back({prom_time(s.t[i]), prom_value(s.v[i])});
+      res.push_back({{"metric", labels_json(s.labels)}, {"values", std::move(values)}});
+    }
+    data["result"] = std::move(res);
+  } else if (auto* sc = std::get_if<promql::Scalar>(&v)) {
+    data["resultType"] = "scalar";
+    data["result"] = {prom_time(sc->t), prom_value(sc->value)};
+  } else if (auto* st = std::get_if<promql::String>(&v)) {
+    data["resultType"] = "string";
+    data["result"] = {prom_time(st->t), st->value};
+  }
+  return data;
+}
+
+std::string health_name(const rules::RuleHealth& h) {
+  if (h.last_eval == 0) return "unknown";
+  return h.ok ? "ok" : "err";
+}
+
+json alert_json(const rules::Alert& a) {
+  json o;
+  o["labels"] = labels_json(a.labels);
+  o["annotations"] = labels_json(a.annotations);
+  o["state"] = std::string(rules::alert_state_name(a.state));
+  o["activeAt"] = format_rfc3339(a.active_at);
+  if (a.keep_firing_since != 0) o["keepFiringSince"] = format_rfc3339(a.keep_firing_since);
+  o["value"] = go_format_float(a.value, 'e', -1);
+  return o;
+}
+
+// The rule's own labels and annotations, unexpanded, as the rules API shows.
+json pairs_json(const std::vector<Label>& ls) {
+  json o = json::object();
+  std::vector<Label> sorted(ls.begin(), ls.end());
+  std::sort(sorted.begin(), sorted.end(), [](const Label& a, const Label& b) { return a.name < b.name; });
+  for (const auto& l : sorted) o[l.name] = l.value;
+  return o;
+}
+
+bool wanted(const std::vector<std::string>& filter, const std::string& v) {
+  return filter.empty() || std::find(filter.begin(), filter.end(), v) != filter.end();
+}
+
+Response rules_handler(const PrometheusApiContext& ctx, const Request& r) {
+  std::string type = param(r, "type").value_or("");
+  if (!type.empty() && type != "alert" && type != "record") {
+    return bad_data(fmt::format("invalid query parameter type='{}', allowed values are 'alert' and 'record'", type));
+  }
+  auto names = r.params_named("rule_name[]");
+  auto groups_f = r.params_named("rule_group[]");
+  auto files_f = r.params_named("file[]");
+  bool exclude_alerts = param(r, "exclude_alerts").value_or("") == "true";
+  json groups = json::array();
+  for (const auto& g : ctx.rules->status()) {
+    if (!wanted(groups_f, g.group->name) || !wanted(files_f, g.file->path)) continue;
+    json rules = json::array();
+    for (const auto& rs : g.rules) {
+      const rules::Rule& rule = *rs.rule;
+      if (!wanted(names, rule.name)) continue;
+      if (type == "alert" && !rule.is_alert()) continue;
+      if (type == "record" && rule.is_alert()) continue;
+      json o;
+      if (rule.is_alert()) {
+        std::string state = "inactive";
+        for (const auto& a : rs.alerts) {
+          if (a.state == rules::AlertState::kFiring) {
+            state = "firing";
+            break;
+          }
+          if (a.state == rules::AlertState::kPending) state = "pending";
+        }
+        o["state"] = state;
+        o["name"] = rule.name;
+        o["query"] = rule.expr;
+        o["duration"] = static_cast<double>(rule.for_duration) / 1000.0;
+        o["keepFiringFor"] = static_cast<double>(rule.keep_firing_for) / 1000.0;
+        o["labels"] = pairs_json(rule.labels);
+        o["annotations"] = pairs_json(rule.annotations);
+        if (!exclude_alerts) {
+          json alerts = json::array();
+          for (const auto& a : rs.alerts) {
+            if (a.state != rules::AlertState::kInactive) alerts.push_back(alert_json(a));
+          }
+          o["alerts"] = std::move(alerts);
+        }
+      } else {
+        o["name"] = rule.name;
+        o["query"] = rule.expr;
+        o["labels"] = pairs_json(rule.labels);
+      }
+      o["health"] = health_name(rs.health);
+      o["lastError"] = rs.health.last_error;
+      o["evaluationTime"] = rs.health.last_duration_seconds;
+      o["lastEvaluation"] = rs.health.last_eval ? format_rfc3339(rs.health.last_eval) : "0001-01-01T00:00:00Z";
+      o["type"] = rule.is_alert() ? "alerting" : "recording";
+      rules.push_back(std::move(o));
+    }
+    if (rules.empty() && (!names.empty() || !type.empty())) continue;
+    json go;
+    go["name"] = g.group->name;
+    go["file"] = g.file->path;
+    go["rules"] = std::move(rules);
+    go["interval"] = static_cast<double>(g.interval) / 1000.0;
+    go["limit"] = g.group->limit;
+    go["evaluationTime"] = g.last_duration_seconds;
+    go["lastEvaluation"] = g.last_eval ? format_rfc3339(g.last_eval) : "0001-01-01T00:00:00Z";
+    groups.push_back(std::move(go));
+  }
+  return ok({{"groups", std::move(groups)}});
+}
+
+Response alerts_handler(const PrometheusApiContext& ctx) {
+  json alerts = json::array();
+  for (const auto& g : ctx.rules->status()) {
+    for (const auto& rs : g.rules) {
+      for (const auto& a : rs.alerts) {
+        if (a.state != rules::AlertState::kInactive) alerts.push_back(alert_json(a));
+      }
+    }
+  }
+  return ok({{"alerts", std::move(alerts)}});
+}
+
+Response not_embedded() {
+  return error(422, "execution",
+               "this vigil evaluates rules through a remote Prometheus (--datasource.url): query that server");
+}
+
+promql::EngineOptions with_timeout(promql::EngineOptions opts, const Request& r, Result<void>& err) {
+  if (auto t = param(r, "timeout"); t && !t->empty()) {
+    auto d = parse_duration_param(*t);
+    if (!d) {
+      err = fail(fmt::format("invalid parameter \"timeout\": {}", d.error().message));
+      return opts;
+    }
+    auto ms = std::chrono::milliseconds(*d);
+    if (ms < opts.timeout) opts.timeout = ms;
+  }
+  return opts;
+}
+
+Response query_error(const Error& e) {
+  std::string_view m = e.message;
+  if (m.find("query timed out") != std::string_view::npos) return error(503, "timeout", m);
+  if (m.find("too many samples") != std::string_view::npos) return error(422, "execution", m);
+  return error(422, "execution", m);
+}
+
+Response query_handler(const PrometheusApiContext& ctx, const Request& r) {
+  if (!ctx.store) return not_embedded();
+  auto q = param(r, "query");
+  if (!q) return bad_data("invalid parameter \"query\": query must not be empty");
+  auto t = time_or(r, "time", ctx.clock->now());
+  if (!t) return bad_data(t.error().message);
+  Result<void> terr;
+  auto opts = with_timeout(ctx.engine, r, terr);
+  if (!terr) return bad_data(terr.error().message);
+  auto e = promql::parse_expr(*q);
+  if (!e) return bad_data("invalid parameter \"query\": " + promql::format_parse_error(e.error()));
+  promql::Engine engine(opts);
+  std::shared_lock lock(*ctx.store_mu);
+  auto res = engine.instant(*ctx.store, **e, *t);
+  lock.unlock();
+  if (!res) return query_error(res.error());
+  json data = value_json(res->value);
+  Response out = ok(std::move(data));
+  return out;
+}
+
+Response query_range_handler(const PrometheusApiContext& ctx, const Request& r) {
+  if (!ctx.store) return not_embedded();
+  auto q = param(r, "query");
+  if (!q) return bad_data("invalid parameter \"query\": query must not be empty");
+  auto sp = param(r, "start"), ep = param(r, "end"), stp = param(r, "step");
+  if (!sp) return bad_data("invalid parameter \"start\": missing");
+  if (!ep) return bad_data("invalid parameter \"end\": missing");
+  if (!stp) return bad_data("invalid parameter \"step\": missing");
+  auto start = parse_time_param(*sp);
+  if (!start) return bad_data("invalid parameter \"start\": " + start.error().message);
+  auto end = parse_time_param(*ep);
+  if (!end) return bad_data("invalid parameter \"end\": " + end.error().message);
+  if (*end < *start) return bad_data("end timestamp must not be before start time");
+  auto step = parse_duration_param(*stp);
+  if (!step) return bad_data("invalid parameter \"step\": " + step.error().message);
+  if (*step <= 0) {
+    return bad_data("zero or negative query resolution step widths are not accepted. Try a positive integer");
+  }
+  if ((*end - *start) / *step > 11000) {
+    return bad_data("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)");
+  }
+  Result<void> terr;
+  auto opts = with_timeout(ctx.engine, r, terr);
+  if (!terr) return bad_data(terr.error().message);
+  auto e = promql::parse_expr(*q);
+  if (!e) return bad_data("invalid parameter \"query\": " + promql::format_parse_error(e.error()));
+  if ((*e)->type() != promql::ValueType::kVector && (*e)->type() != promql::ValueType::kScalar) {
+    return bad_data(fmt::format("invalid expression type \"{}\" for range query, must be Scalar or instant Vector",
+                                promql::documented_type_name((*e)->type())));
+  }
+  promql::Engine engine(opts);
+  std::shared_lock lock(*ctx.store_mu);
+  auto res = engine.range(*ctx.store, **e, *start, *end, *step);
+  lock.unlock();
+  if (!res) return query_error(res.error());
+  return ok(value_json(res->value));
+}
+
+constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min() / 2;
+constexpr int64_t kMaxTime = std::numeric_limits<int64_t>::max() / 2;
+
+Response series_handler(const PrometheusApiContext& ctx, const Request& r) {
+  if (!ctx.store) return not_embedded();
+  auto sels = selectors(r);
+  if (!sels) return bad_data(sels.error().message);
+  if (sels->empty()) return bad_data("no match[] parameter provided");
+  auto start = time_or(r, "start", kMinTime);
+  if (!start) return bad_data(start.error().message);
+  auto end = time_or(r, "end", kMaxTime);
+  if (!end) return bad_data(end.error().message);
+  json out = json::array();
+  std::shared_lock lock(*ctx.store_mu);
+  for (auto ref : select_any(*ctx.store, *sels, *start, *end)) out.push_back(labels_json(ctx.store->get(ref).labels));
+  return ok(std::move(out));
+}
+
+Response labels_handler(const PrometheusApiContext& ctx, const Request& r, const std::string* name) {
+  if (!ctx.store) return not_embedded();
+  auto sels = selectors(r);
+  if (!sels) return bad_data(sels.error().message);
+  auto start = time_or(r, "start", kMinTime);
+  if (!start) return bad_data(start.error().message);
+  auto end = time_or(r, "end", kMaxTime);
+  if (!end) return bad_data(end.error().message);
+  std::set<std::string> out;
+  std::shared_lock lock(*ctx.store_mu);
+  if (sels->empty() && *start == kMinTime && *end == kMaxTime) {
+    if (name) {
+      for (auto& v : ctx.store->label_values(*name)) out.insert(std::move(v));
+    } else {
+      for (auto& n : ctx.store->label_names()) out.insert(std::move(n));
+    }
+  } else {
+    if (sels->empty()) sels->push_back(std::vector<Matcher>{*Matcher::make(MatchType::kRegex, "__name__", ".+")});
+    for (auto ref : select_any(*ctx.store, *sels, *start, *end)) {
+      for (const auto& l : ctx.store->get(ref).labels) {
+        if (name) {
+          if (l.name == *name) out.insert(std::string(l.value));
+        } else {
+          out.insert(std::string(l.name));
+        }
+      }
+    }
+  }
+  lock.unlock();
+  json arr = json::array();
+  for (const auto& s : out) arr.push_back(s);
+  return ok(std::move(arr));
+}
+
+}  // namespace
+
+void add_prometheus_api(Routes& routes, PrometheusApiContext c) {
+  auto ctx = std::make_shared<PrometheusApiContext>(std::move(c));
+  routes.add("GET", "/api/v1/rules", [ctx](const Request& r) { return rules_handler(*ctx, r); });
+  routes.add("GET", "/api/v1/alerts", [ctx](const Request&) { return alerts_handler(*ctx); });
+  for (const char* m : {"GET", "POST"}) {
+    routes.add(m, "/api/v1/query", [ctx](const Request& r) { return query_handler(*ctx, r); });
+    routes.add(m, "/api/v1/query_range", [ctx](const Request& r) { return query_range_handler(*ctx, r); });
+    routes.add(m, "/api/v1/series", [ctx](const Request& r) { return series_handler(*ctx, r); });
+    routes.add(m, "/api/v1/labels", [ctx](const Request& r) { return labels_handler(*ctx, r, nullptr); });
+  }
+  routes.add("GET", "/api/v1/label/{name}/values", [ctx](const Request& r) {
+    const std::string& name = r.path_params.at("name");
+    return labels_handler(*ctx, r, &name);
+  });
+  routes.add("GET", "/api/v1/targets", [ctx](const Request& r) {
+    std::string state = param(r, "state").value_or("any");
+    json data = ctx->targets_data ? json::parse(ctx->targets_data(), nullptr, false)
+                                  : json{{"activeTargets", json::array()}, {"droppedTargets", json::array()}};
+    if (data.is_discarded()) return error(500, "internal", "targets unavailable");
+    if (state == "active") data.erase("droppedTargets");
+    if (state == "dropped") data.erase("activeTargets");
+    return ok(std::move(data));
+  });
+  // Grafana asks for these when it adds a data source.
+  routes.add("GET", "/api/v1/status/buildinfo", [](const Request&) {
+    return ok({{"version", build::kVersion}, {"revision", build::kCommit}, {"branch", ""}, {"buildUser", ""},
+               {"buildDate", build::kDate}, {"goVersion", ""}, {"application", "vigil"}});
+  });
+  routes.add("GET", "/api/v1/metadata", [](const Request&) { return ok(json::object()); });
+}
+
+}  // namespace vigil::server

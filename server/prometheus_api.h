@@ -1,0 +1,44 @@
+#pragma once
+
+// The parts of Prometheus' HTTP API (/api/v1) that tools read from a rule
+// evaluator, in upstream's JSON shapes: rules and alerts always; in embedded
+// mode also query, query_range, series, labels and label values over the
+// in-memory store, so Grafana can use vigil as a Prometheus data source.
+
+#include <functional>
+#include <shared_mutex>
+#include <string>
+
+#include "model/clock.h"
+#include "promql/engine.h"
+#include "rules/manager.h"
+#include "server/http.h"
+#include "storage/memory_store.h"
+
+namespace vigil::server {
+
+struct PrometheusApiContext {
+  const Clock* clock = nullptr;
+  rules::RuleManager* rules = nullptr;
+  // The embedded store; null when rules run against a remote Prometheus
+  // (the query endpoints then answer that they are not served here).
+  const storage::MemoryStore* store = nullptr;
+  std::shared_mutex* store_mu = nullptr;
+  promql::EngineOptions engine;
+  // The JSON `data` of /api/v1/targets (activeTargets, droppedTargets);
+  // null: no targets.
+  std::function<std::string()> targets_data;
+};
+
+void add_prometheus_api(Routes& routes, PrometheusApiContext ctx);
+
+// Prometheus' sample value and timestamp encodings: values as strings
+// ("1.5", "NaN", "+Inf"), timestamps as seconds with millisecond fractions.
+std::string prom_value(double v);
+double prom_time(int64_t ms);
+// Parses a time parameter: RFC 3339 or Unix seconds with a fraction.
+Result<int64_t> parse_time_param(std::string_view s);
+// Parses a duration parameter: Prometheus duration or float seconds.
+Result<int64_t> parse_duration_param(std::string_view s);
+
+}  // namespace vigil::server

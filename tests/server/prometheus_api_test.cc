@@ -1,0 +1,162 @@
+// The Prometheus /api/v1 endpoints over a rule manager and an in-memory
+// store, called through the routes table.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "rules/manager.h"
+#include "server/prometheus_api.h"
+#include "tests/temp_dir.h"
+
+using namespace vigil;
+using namespace vigil::server;
+using json = nlohmann::json;
+
+namespace {
+
+struct Api {
+  testing::TempDir dir{"vigil-promapi"};
+  ManualClock clock{1'700'000'000'000};
+  storage::MemoryStore store;
+  std::shared_mutex mu;
+  std::unique_ptr<rules::RuleManager> manager;
+  Routes routes;
+
+  Api() {
+    std::string f = dir.write("r.yml", R"(groups:
+- name: g
+  interval: 10s
+  rules:
+  - alert: Down
+    expr: up == 0
+    for: 1m
+    labels: {severity: page}
+    annotations: {summary: "{{ $labels.job }} down"}
+  - record: job:up
+    expr: sum by (job) (up)
+)");
+    manager = std::make_unique<rules::RuleManager>(clock, rules::ManagerOptions{},
+                                                   rules::EvalBackend{&store, &mu, rules::engine_query(store)},
+                                                   [](rules::GroupAlerts&&) {});
+    REQUIRE(manager->load({f}, rules::ManagerOptions{}).empty());
+    for (int i = 0; i < 10; ++i) {
+      REQUIRE(store.append(Labels{{"__name__", "up"}, {"job", "api"}}, clock.now() - 60'000 + i * 6'000, 0));
+      REQUIRE(store.append(Labels{{"__name__", "up"}, {"job", "db"}}, clock.now() - 60'000 + i * 6'000, 1));
+    }
+    PrometheusApiContext ctx;
+    ctx.clock = &clock;
+    ctx.rules = manager.get();
+    ctx.store = &store;
+    ctx.store_mu = &mu;
+    add_prometheus_api(routes, ctx);
+  }
+  std::pair<int, json> get(std::string path, std::multimap<std::string, std::string, std::less<>> params = {}) {
+    Request r;
+    r.method = "GET";
+    r.path = std::move(path);
+    r.params = std::move(params);
+    Response resp = routes.handle(r);
+    return {resp.status, json::parse(resp.body)};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("prometheus api: instant query") {
+  Api api;
+  auto [status, body] = api.get("/api/v1/query", {{"query", "up == 0"}});
+  REQUIRE(status == 200);
+  CHECK(body["status"] == "success");
+  CHECK(body["data"]["resultType"] == "vector");
+  REQUIRE(body["data"]["result"].size() == 1);
+  CHECK(body["data"]["result"][0]["metric"]["job"] == "api");
+  CHECK(body["data"]["result"][0]["value"][1] == "0");
+  CHECK(body["data"]["result"][0]["value"][0].get<double>() == doctest::Approx(1'700'000'000.0));
+
+  std::tie(status, body) = api.get("/api/v1/query", {{"query", "1/0"}, {"time", "1700000000.5"}});
+  CHECK(body["data"]["resultType"] == "scalar");
+  CHECK(body["data"]["result"][1] == "+Inf");
+  CHECK(body["data"]["result"][0].get<double>() == 1700000000.5);
+
+  std::tie(status, body) = api.get("/api/v1/query", {{"query", "up +"}});
+  CHECK(status == 400);
+  CHECK(body["errorType"] == "bad_data");
+  std::tie(status, body) = api.get("/api/v1/query", {{"query", "up"}, {"time", "yesterday"}});
+  CHECK(status == 400);
+}
+
+TEST_CASE("prometheus api: range query, series, labels and values") {
+  Api api;
+  auto [status, body] = api.get("/api/v1/query_range", {{"query", "up"}, {"start", "1699999950"}, {"end", "1700000000"},
+                                                       {"step", "10s"}});
+  REQUIRE(status == 200);
+  CHECK(body["data"]["resultType"] == "matrix");
+  REQUIRE(body["data"]["result"].size() == 2);
+  CHECK(body["data"]["result"][0]["values"].size() == 6);
+  std::tie(status, body) = api.get("/api/v1/query_range", {{"query", "up"}, {"start", "2"}, {"end", "1"}, {"step", "1"}});
+  CHECK(status == 400);
+  std::tie(status, body) = api.get("/api/v1/query_range", {{"query", "up[5m]"}, {"start", "1"}, {"end", "2"}, {"step", "1"}});
+  CHECK(status == 400);
+
+  std::tie(status, body) = api.get("/api/v1/series", {{"match[]", "up{job=\"db\"}"}});
+  REQUIRE(status == 200);
+  REQUIRE(body["data"].size() == 1);
+  CHECK(body["data"][0]["job"] == "db");
+  std::tie(status, body) = api.get("/api/v1/series", {});
+  CHECK(status == 400);
+  std::tie(status, body) = api.get("/api/v1/series", {{"match[]", "sum(up)"}});
+  CHECK(status == 400);
+
+  std::tie(status, body) = api.get("/api/v1/labels");
+  CHECK(body["data"] == json::array({"__name__", "job"}));
+  std::tie(status, body) = api.get("/api/v1/label/job/values");
+  CHECK(body["data"] == json::array({"api", "db"}));
+  std::tie(status, body) = api.get("/api/v1/label/job/values", {{"match[]", "up{job=\"api\"}"}});
+  CHECK(body["data"] == json::array({"api"}));
+}
+
+TEST_CASE("prometheus api: rules and alerts follow evaluations") {
+  Api api;
+  auto [status, body] = api.get("/api/v1/rules");
+  REQUIRE(status == 200);
+  auto& g = body["data"]["groups"][0];
+  CHECK(g["name"] == "g");
+  CHECK(g["interval"] == 10);
+  REQUIRE(g["rules"].size() == 2);
+  CHECK(g["rules"][0]["health"] == "unknown");
+  CHECK(g["rules"][0]["state"] == "inactive");
+  CHECK(g["rules"][0]["duration"] == 60);
+  CHECK(g["rules"][0]["labels"]["severity"] == "page");
+  CHECK(g["rules"][1]["type"] == "recording");
+
+  api.clock.set(*api.manager->next_due());
+  REQUIRE(api.manager->run_due() == 1);
+  std::tie(status, body) = api.get("/api/v1/rules");
+  auto& r = body["data"]["groups"][0]["rules"][0];
+  CHECK(r["health"] == "ok");
+  CHECK(r["state"] == "pending");
+  REQUIRE(r["alerts"].size() == 1);
+  CHECK(r["alerts"][0]["annotations"]["summary"] == "api down");
+  CHECK(r["alerts"][0]["value"] == "0e+00");
+
+  std::tie(status, body) = api.get("/api/v1/rules", {{"type", "record"}});
+  CHECK(body["data"]["groups"][0]["rules"].size() == 1);
+  std::tie(status, body) = api.get("/api/v1/rules", {{"type", "bogus"}});
+  CHECK(status == 400);
+
+  std::tie(status, body) = api.get("/api/v1/alerts");
+  REQUIRE(body["data"]["alerts"].size() == 1);
+  CHECK(body["data"]["alerts"][0]["state"] == "pending");
+  CHECK(body["data"]["alerts"][0]["labels"]["alertname"] == "Down");
+}
+
+TEST_CASE("time and duration parameters") {
+  CHECK(parse_time_param("1.5").value() == 1500);
+  CHECK(parse_time_param("2024-05-01T10:00:00Z").value() == 1714557600000);
+  CHECK_FALSE(parse_time_param("soon").has_value());
+  CHECK(parse_duration_param("15").value() == 15000);
+  CHECK(parse_duration_param("1m30s").value() == 90000);
+  CHECK_FALSE(parse_duration_param("fast").has_value());
+  CHECK(prom_value(0.1) == "0.1");
+  CHECK(prom_value(-std::numeric_limits<double>::infinity()) == "-Inf");
+}
