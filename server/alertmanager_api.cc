@@ -160,16 +160,9 @@ Result<bool> bool_param(const Request& req, std::string_view name, bool def) {
   return fail(fmt::format("{} in query must be of type boolean: \"{}\"", name, *v));
 }
 
-// Upstream's filter semantics: an empty value in `=`/`=~` also accepts a
-// missing label, in `!=`/`!~` any present one.
+// Every matcher matches (a missing label is the empty string).
 bool filter_matches(const std::vector<Matcher>& ms, const Labels& ls) {
-  for (const Matcher& m : ms) {
-    bool present = ls.has(m.name());
-    bool negative = m.type() == MatchType::kNotEqual || m.type() == MatchType::kNotRegex;
-    if (m.value().empty() && (negative ? present : !present)) continue;
-    if (!m.matches(ls.get(m.name()))) return false;
-  }
-  return true;
+  return std::ranges::all_of(ms, [&](const Matcher& m) { return m.matches(ls.get(m.name())); });
 }
 
 json labels_json(const std::vector<Label>& ls) {

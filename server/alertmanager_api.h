@@ -32,6 +32,8 @@
 namespace vigil::server {
 
 struct AlertmanagerApiContext {
+  AlertmanagerApiContext(routing::Router& r, const Clock& c) : router(r), clock(c) {}
+
   routing::Router& router;
   const Clock& clock;
   Millis start_time = 0;  // shown as `uptime` (the time the daemon started)
