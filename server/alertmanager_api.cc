@@ -488,6 +488,14 @@ Response Api::webhook(const Request& req) const {
   return ok(answer);
 }
 
+// The state the API shows: expired from the instant it ends (the router's
+// silences still mute at that instant, as upstream's do).
+routing::SilenceState shown_state(const routing::Silence& s, Millis now) {
+  if (now < s.starts_at) return routing::SilenceState::kPending;
+  if (now < s.ends_at) return routing::SilenceState::kActive;
+  return routing::SilenceState::kExpired;
+}
+
 json Api::silence_json(const routing::Silence& s, Millis now) const {
   json matchers = json::array();
   for (const Matcher& m : s.matchers) {
@@ -496,7 +504,7 @@ json Api::silence_json(const routing::Silence& s, Millis now) const {
     matchers.push_back(json{{"name", m.name()}, {"value", m.value()}, {"isRegex", regex}, {"isEqual", equal}});
   }
   return json{{"id", s.id},
-              {"status", json{{"state", routing::silence_state_string(s.state_at(now))}}},
+              {"status", json{{"state", routing::silence_state_string(shown_state(s, now))}}},
               {"updatedAt", api_time(s.updated_at)},
               {"matchers", std::move(matchers)},
               {"startsAt", api_time(s.starts_at)},
@@ -518,7 +526,7 @@ void sort_silences(std::vector<routing::Silence>& ss, Millis now) {
     return 2;
   };
   std::ranges::stable_sort(ss, [&](const routing::Silence& a, const routing::Silence& b) {
-    auto sa = a.state_at(now), sb = b.state_at(now);
+    auto sa = shown_state(a, now), sb = shown_state(b, now);
     if (sa != sb) return rank(sa) < rank(sb);
     switch (sa) {
       case routing::SilenceState::kActive: return a.ends_at < b.ends_at;
