@@ -526,3 +526,59 @@ TEST_CASE("am api: webhook intake accepts another Alertmanager's payload") {
   CHECK(json::parse(partial.body)["error"] == "at least one label pair required");
   CHECK(t.call("POST", "/api/v1/intake/webhook", "not json").status == 400);
 }
+
+TEST_CASE("am api: groups muted by a time interval name it, and muted=false hides them") {
+  Harness h(R"(
+route:
+  receiver: default
+  group_by: [alertname]
+  routes:
+    - matchers: [team="night"]
+      receiver: default
+      mute_time_intervals: [always]
+    - matchers: [team="office"]
+      receiver: default
+      active_time_intervals: [never]
+time_intervals:
+  - name: always
+    time_intervals: [{times: [{start_time: "00:00", end_time: "24:00"}]}]
+  - name: never
+    time_intervals: [{years: ["1999"]}]
+receivers:
+  - name: default
+)");
+  Routes routes;
+  add_alertmanager_api(routes, AlertmanagerApiContext(*h.router, h.clock));
+  h.post(Labels{{"alertname", "A"}, {"team", "night"}});
+  h.post(Labels{{"alertname", "B"}, {"team", "office"}});
+  h.post(Labels{{"alertname", "C"}});
+  auto get = [&](std::string muted) {
+    Request r;
+    r.method = "GET";
+    r.path = "/api/v2/alerts/groups";
+    if (!muted.empty()) r.params.emplace("muted", muted);
+    Response resp = routes.handle(r);
+    REQUIRE(resp.status == 200);
+    std::map<std::string, json> by_name;
+    for (const json& g : json::parse(resp.body)) by_name[g["labels"]["alertname"]] = g["alerts"][0]["status"]["mutedBy"];
+    return by_name;
+  };
+  auto all = get("");
+  REQUIRE(all.size() == 3);
+  CHECK(all["A"] == json::array({"always"}));
+  CHECK(all["B"] == json::array({"never"}));
+  CHECK(all["C"] == json::array());
+  auto unmuted = get("false");
+  REQUIRE(unmuted.size() == 1);
+  CHECK(unmuted.count("C") == 1);
+}
+
+TEST_CASE("am api: receivers shown follow a configuration reload") {
+  ApiHarness t;
+  REQUIRE(t.post("/api/v2/alerts", json::array({alert({{"alertname", "A"}, {"team", "db"}})})).status == 200);
+  CHECK(t.get("/api/v2/alerts")[0]["receivers"] == json::parse(R"([{"name":"db-pager"},{"name":"db-chat"}])"));
+  t.h.router->reload(routing::testing::config_of("route: {receiver: other}\nreceivers: [{name: other}]\n"));
+  CHECK(t.get("/api/v2/alerts")[0]["receivers"] == json::parse(R"([{"name":"other"}])"));
+  CHECK(t.get("/api/v2/receivers") == json::parse(R"([{"name":"other","labels":{"name":"other"}}])"));
+  CHECK(t.call("GET", "/api/v2/alerts", "", {{"unprocessed", "false"}}).status == 200);
+}
