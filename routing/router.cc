@@ -156,6 +156,8 @@ Router::AlertStatus Router::status(const Labels& labels) const {
 
 std::shared_ptr<const Config> Router::config() const { return current()->config; }
 
+std::shared_ptr<const Route> Router::route_tree() const { return current()->root; }
+
 std::vector<Dispatcher::GroupInfo> Router::groups() const { return current()->dispatcher->groups(); }
 
 size_t Router::group_count() const { return current()->dispatcher->group_count(); }

@@ -83,6 +83,9 @@ class Router {
   Silences& silences() { return silences_; }
   NotificationLog& nflog() { return nflog_; }
   std::shared_ptr<const Config> config() const;
+  // The route tree of the current configuration (which receivers an alert
+  // goes to); shared, so it outlives a concurrent reload.
+  std::shared_ptr<const Route> route_tree() const;
   std::vector<Dispatcher::GroupInfo> groups() const;
   size_t group_count() const;
 
