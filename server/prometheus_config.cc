@@ -6,6 +6,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "model/file.h"
 #include "model/names.h"
@@ -224,10 +225,72 @@ class Loader {
     gc.scrape_timeout = timeout > 0 ? timeout : std::min<Millis>(10 * kSecond, gc.scrape_interval);
     if (g->num("evaluation_interval") > 0) gc.evaluation_interval = g->num("evaluation_interval");
     gc.rule_query_offset = g->num("rule_query_offset");
+    names_ = name_validation(*g, storage::NameValidation::kUtf8);
+    check_protocols(*g, "global config");
+    global_body_size_ = body_size(*g);
     if (const ConfigValue* q = g->find("query_log_file"); q != nullptr && !q->as_string().empty())
       warn(*q, "global.query_log_file is ignored: vigil writes no query log");
     if (const ConfigValue* q = g->find("scrape_failure_log_file"); q != nullptr && !q->as_string().empty())
       warn(*q, "global.scrape_failure_log_file is ignored: scrape failures are shown by the targets API");
+  }
+
+  // metric_name_validation_scheme: "" (inherit), "utf8" or "legacy", and an
+  // escaping scheme that agrees with it.
+  storage::NameValidation name_validation(const ConfigValue& v, storage::NameValidation inherited) {
+    storage::NameValidation out = inherited;
+    std::string_view scheme = v.str("metric_name_validation_scheme");
+    if (scheme == "legacy") out = storage::NameValidation::kLegacy;
+    else if (scheme == "utf8") out = storage::NameValidation::kUtf8;
+    else if (!scheme.empty())
+      error(*v.find("metric_name_validation_scheme"), fmt::format("unrecognized ValidationScheme: \"{}\"", scheme));
+    std::string_view escaping = v.str("metric_name_escaping_scheme");
+    if (!escaping.empty()) {
+      const ConfigValue& at = *v.find("metric_name_escaping_scheme");
+      if (escaping != "allow-utf-8" && escaping != "underscores" && escaping != "dots" && escaping != "values")
+        error(at, fmt::format("unknown name escaping method specified, must be one of 'allow-utf-8', 'underscores', "
+                              "'dots', or 'values', got \"{}\"",
+                              escaping));
+      else if (escaping == "allow-utf-8" && out == storage::NameValidation::kLegacy)
+        error(at, "utf8 metric names requested but validation scheme is not set to UTF8");
+    }
+    return out;
+  }
+
+  void check_protocols(const ConfigValue& v, std::string_view owner) {
+    const ConfigValue* ps = v.find("scrape_protocols");
+    if (!present(ps)) return;
+    static constexpr std::string_view kKnown[] = {"OpenMetricsText0.0.1", "OpenMetricsText1.0.0", "PrometheusProto",
+                                                  "PrometheusText0.0.4", "PrometheusText1.0.0"};
+    if (ps->items().empty()) error(*ps, "scrape_protocols cannot be empty");
+    std::set<std::string> seen;
+    for (const ConfigValue& p : ps->items()) {
+      if (std::find(std::begin(kKnown), std::end(kKnown), p.as_string()) == std::end(kKnown))
+        error(p, fmt::format("unknown scrape protocol {}, supported: [{}] for {}", p.as_string(),
+                             fmt::join(kKnown, " "), owner));
+      else if (!seen.insert(p.as_string()).second)
+        error(p, fmt::format("duplicated protocol in scrape_protocols for {}", owner));
+    }
+  }
+
+  // body_size_limit as Go's units.Base2Bytes: a number and a unit (B, KB,
+  // KiB, MB, MiB, ... EB); 0 when not written.
+  uint64_t body_size(const ConfigValue& v) {
+    const ConfigValue* b = v.find("body_size_limit");
+    if (b == nullptr || b->as_string().empty()) return 0;
+    const std::string& text = b->as_string();
+    size_t i = 0;
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+    std::string unit = text.substr(i);
+    static constexpr std::pair<std::string_view, int> kUnits[] = {
+        {"B", 0},    {"KB", 10},  {"KiB", 10}, {"MB", 20},  {"MiB", 20}, {"GB", 30}, {"GiB", 30},
+        {"TB", 40},  {"TiB", 40}, {"PB", 50},  {"PiB", 50}, {"EB", 60},  {"EiB", 60}};
+    auto it = std::find_if(std::begin(kUnits), std::end(kUnits), [&](const auto& u) { return u.first == unit; });
+    double n = i > 0 ? std::strtod(text.substr(0, i).c_str(), nullptr) : -1;
+    if (it == std::end(kUnits) || n < 0) {
+      error(*b, fmt::format("units: unknown unit {} in {}", unit, text));
+      return 0;
+    }
+    return static_cast<uint64_t>(n * static_cast<double>(uint64_t{1} << it->second));
   }
 
   void rule_files(const ConfigValue* rf) {
@@ -236,8 +299,12 @@ class Loader {
     for (const ConfigValue& p : rf->items()) {
       const std::string& pattern = p.as_string();
       out_.config.rule_file_patterns.push_back(pattern);
-      // A pattern Go's filepath.Match refuses: an unclosed '['.
-      if (size_t open = pattern.find('['); open != std::string::npos && pattern.find(']', open) == std::string::npos) {
+      // As upstream: a '*' only in the last path element, and no pattern
+      // Go's filepath.Match refuses (an unclosed '[').
+      const size_t star = pattern.find('*');
+      const size_t open = pattern.find('[');
+      if ((star != std::string::npos && pattern.find('/', star) != std::string::npos) ||
+          (open != std::string::npos && pattern.find(']', open) == std::string::npos)) {
         error(p, fmt::format("invalid rule file path \"{}\"", pattern));
         continue;
       }
@@ -274,7 +341,10 @@ class Loader {
     const ConfigValue* sc = v.find("static_configs");
     if (!present(sc)) return out;
     for (const ConfigValue& g : sc->items()) {
-      if (g.is_null()) continue;
+      if (g.is_null()) {
+        error(g, "empty or null section in static_configs");
+        continue;
+      }
       StaticTargetGroup tg;
       tg.line = g.line;
       tg.targets = strings(g.find("targets"));
@@ -344,7 +414,7 @@ class Loader {
           return out;
         }
     }
-    auto rs = storage::parse_relabel_configs(doc_, *node);
+    auto rs = storage::parse_relabel_configs(doc_, *node, names_);
     if (!rs) {
       out_.errors.push_back(rs.error());
       return out;
@@ -418,6 +488,11 @@ class Loader {
     c.label_name_length_limit = limit("label_name_length_limit");
     c.label_value_length_limit = limit("label_value_length_limit");
     c.target_limit = limit("target_limit");
+    c.body_size_limit = body_size(v);
+    if (c.body_size_limit == 0) c.body_size_limit = global_body_size_;
+    check_protocols(v, fmt::format("scrape config with job name \"{}\"", c.job_name));
+    const storage::NameValidation global_names = names_;
+    names_ = name_validation(v, global_names);
     c.static_configs = static_configs(v);
     c.file_sd_configs = file_sd_configs(v);
     c.unsupported_sd = unsupported_sd(v, fmt::format("job \"{}\"", c.job_name));
@@ -430,6 +505,7 @@ class Loader {
       for (const StaticTargetGroup& tg : c.static_configs)
         for (const std::string& t : tg.targets)
           if (t.find('/') != std::string::npos) error(v, fmt::format("\"{}\" is not a valid hostname", t));
+    names_ = global_names;
     c.http = http_options(v);
     return c;
   }
@@ -471,6 +547,8 @@ class Loader {
   const YamlDocument& doc_;
   std::string dir_;
   PrometheusConfigResult& out_;
+  storage::NameValidation names_ = storage::NameValidation::kUtf8;
+  uint64_t global_body_size_ = 0;
 };
 
 void sort_by_position(std::vector<Error>& es) {

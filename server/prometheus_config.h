@@ -59,6 +59,7 @@ struct ScrapeConfig {
   uint64_t label_name_length_limit = 0;
   uint64_t label_value_length_limit = 0;
   uint64_t target_limit = 0;
+  uint64_t body_size_limit = 0;  // bytes; 0: the scraper's default
   std::vector<StaticTargetGroup> static_configs;
   std::vector<FileSdConfig> file_sd_configs;
   std::vector<std::string> unsupported_sd;  // "kubernetes_sd_configs", ... (each warned about once)

@@ -527,7 +527,7 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
   req.headers = {{"Accept", std::string(kAccept)},
                  {"X-Prometheus-Scrape-Timeout-Seconds", fmt::format("{:g}", static_cast<double>(timeout) / 1000)}};
   req.timeout = timeout;
-  req.max_body = options_.max_body;
+  req.max_body = cfg.body_size_limit > 0 ? cfg.body_size_limit : options_.max_body;
   req.abort_over_max_body = true;
   auto resp = pool->client->send(req);
 

@@ -59,7 +59,7 @@ namespace vigil::server {
 
 struct ScrapeOptions {
   size_t workers = 0;                        // 0: scrape synchronously inside run_due()
-  size_t max_body = size_t{64} << 20;        // larger responses fail the scrape
+  size_t max_body = size_t{64} << 20;        // larger responses fail the scrape (unless body_size_limit says)
   Millis file_sd_poll = 5 * kSecond;         // how often file_sd files are checked for changes
 };
 

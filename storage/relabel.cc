@@ -256,6 +256,12 @@ Result<void> RelabelConfig::compile(NameValidation names) {
   using A = RelabelAction;
   const std::string_view act = relabel_action_name(action);
   auto err = [&](std::string msg) { return fail(std::move(msg), line, column); };
+  // The expression first: upstream reports it while decoding, before any
+  // check of the rule as a whole.
+  re2::RE2::Options opts;
+  opts.set_log_errors(false);
+  auto re = std::make_shared<re2::RE2>("^(?s:" + regex + ")$", opts);
+  if (!re->ok()) return err(fmt::format("error parsing regexp: {}", re->error()));
   if (action == A::kHashMod && modulus == 0)
     return err("relabel configuration for hashmod requires non-zero modulus");
   const bool needs_target = action == A::kReplace || action == A::kHashMod || action == A::kLowercase ||
@@ -285,10 +291,6 @@ Result<void> RelabelConfig::compile(NameValidation names) {
        replacement != kDefaultReplacement))
     return err(fmt::format("{} action requires only 'regex', and no other fields", act));
 
-  re2::RE2::Options opts;
-  opts.set_log_errors(false);
-  auto re = std::make_shared<re2::RE2>("^(?s:" + regex + ")$", opts);
-  if (!re->ok()) return err(fmt::format("error parsing regexp: {}", re->error()));
   re_ = std::move(re);
   return {};
 }

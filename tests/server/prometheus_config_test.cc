@@ -331,3 +331,34 @@ TEST_CASE("prometheus config scrape: the bundled examples load") {
   CHECK(cm.config.scrape_configs.size() == 2);
   CHECK(cm.config.scrape_config("ta-bot")->scrape_interval == 10 * kSecond);
 }
+TEST_CASE("prometheus config scrape: name validation, scrape protocols and body size limits") {
+  auto r = parse_ok(R"(global:
+  metric_name_validation_scheme: legacy
+  body_size_limit: 10MB
+scrape_configs:
+  - job_name: a
+    scrape_protocols: [OpenMetricsText1.0.0, PrometheusText0.0.4]
+  - job_name: b
+    body_size_limit: 1KiB
+)");
+  CHECK(r.config.scrape_config("a")->body_size_limit == 10u << 20);
+  CHECK(r.config.scrape_config("b")->body_size_limit == 1024);
+  // Legacy names: a target label with a dot is refused.
+  Error legacy = first_error("global:\n  metric_name_validation_scheme: legacy\nscrape_configs:\n  - job_name: a\n"
+                             "    relabel_configs: [{target_label: a.b}]\n");
+  CHECK(legacy.message == "\"a.b\" is invalid 'target_label' for replace action");
+  // A job can go back to UTF-8 names.
+  parse_ok("global:\n  metric_name_validation_scheme: legacy\nscrape_configs:\n  - job_name: a\n"
+           "    metric_name_validation_scheme: utf8\n    relabel_configs: [{target_label: a.b}]\n");
+  CHECK(first_error("global:\n  metric_name_validation_scheme: invalid_scheme\n").message ==
+        "unrecognized ValidationScheme: \"invalid_scheme\"");
+  CHECK(first_error("global:\n  metric_name_validation_scheme: legacy\n  metric_name_escaping_scheme: allow-utf-8\n")
+            .message == "utf8 metric names requested but validation scheme is not set to UTF8");
+  CHECK(first_error("scrape_configs:\n  - job_name: a\n    scrape_protocols: [prometheusproto]\n")
+            .message.starts_with("unknown scrape protocol prometheusproto, supported: [OpenMetricsText0.0.1"));
+  CHECK(first_error("scrape_configs:\n  - job_name: a\n    body_size_limit: 100\n").message ==
+        "units: unknown unit  in 100");
+  CHECK(first_error("scrape_configs:\n  - job_name: a\n    static_configs:\n      -\n").message ==
+        "empty or null section in static_configs");
+  CHECK(first_error("rule_files: ['my/*/rule']\n").message == "invalid rule file path \"my/*/rule\"");
+}

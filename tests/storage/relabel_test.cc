@@ -192,7 +192,8 @@ TEST_CASE("relabel scrape: validation errors as upstream words them, with positi
         "labelkeep action requires only 'regex', and no other fields");
   CHECK(error_of("- action: explode\n") == "unknown relabel action \"explode\"");
   CHECK(error_of("- action: ''\n") == "relabel action cannot be empty");
-  CHECK(error_of("- regex: '('\n  target_label: a\n").starts_with("error parsing regexp:"));
+  // A bad expression is reported before the rule's other problems.
+  CHECK(error_of("- regex: '('\n").starts_with("error parsing regexp:"));
   CHECK(error_of("- target_label: a\n  bogus: 1\n") == "field bogus not found in type relabel.plain");
   CHECK(error_of("- target_label: a\n  modulus: many\n") == "modulus: cannot unmarshal !!str `many` into uint64");
   CHECK(error_of("- source_labels: a\n  target_label: b\n").starts_with("source_labels: cannot unmarshal"));
