@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
-#include <unordered_set>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -37,7 +37,9 @@ struct TargetGroup {
 struct LabelsHash {
   size_t operator()(const Labels& l) const { return l.hash(); }
 };
-using SeriesSet = std::unordered_set<Labels, LabelsHash>;
+// The series a target exposed in its last scrape; true for those it gets
+// staleness markers for (false: they carried their own timestamps).
+using SeriesSet = std::unordered_map<Labels, bool, LabelsHash>;
 
 uint64_t fnv1a(std::string_view s) {
   uint64_t h = 14695981039346656037ULL;
@@ -218,6 +220,7 @@ struct ScrapeManager::Pool {
   std::vector<FileSdState> file_sd;
   std::map<std::string, std::shared_ptr<Target>> targets;  // by key
   std::vector<Labels> dropped;
+  bool over_target_limit = false;
   uint64_t scrapes = 0;
   uint64_t failures = 0;
 };
@@ -394,6 +397,16 @@ void ScrapeManager::sync_targets(Pool& pool, Millis now) {
   }
   pool.targets = std::move(next);
   pool.dropped = std::move(dropped);
+  pool.over_target_limit = cfg.target_limit > 0 && pool.targets.size() > cfg.target_limit;
+  if (pool.over_target_limit) {
+    const std::string msg = fmt::format("target_limit exceeded (number of targets: {}, limit: {})",
+                                        pool.targets.size(), cfg.target_limit);
+    for (auto& [key, t] : pool.targets) {
+      if (!t->running) mark_stale(*t, now);
+      t->health = TargetHealth::kDown;
+      t->last_error = msg;
+    }
+  }
 }
 
 // ---- configuration ----
@@ -442,7 +455,8 @@ void ScrapeManager::stop() {
 void ScrapeManager::mark_stale(Target& t, Millis at) {
   if (t.last_series.empty() && t.report_series.empty()) return;
   std::unique_lock lock(store_mu_);
-  for (const Labels& l : t.last_series) (void)store_.append(l, at, storage::stale_nan());
+  for (const auto& [l, tracked] : t.last_series)
+    if (tracked) (void)store_.append(l, at, storage::stale_nan());
   for (const Labels& l : t.report_series) (void)store_.append(l, at, storage::stale_nan());
   t.last_series.clear();
   t.report_series.clear();
@@ -457,8 +471,9 @@ std::optional<Millis> ScrapeManager::next_due() const {
     if (!best || t < *best) best = t;
   };
   for (const auto& [job, pool] : pools_) {
-    for (const auto& [key, t] : pool->targets)
-      if (!t->running) consider(t->next_due);
+    if (!pool->over_target_limit)
+      for (const auto& [key, t] : pool->targets)
+        if (!t->running) consider(t->next_due);
     for (const FileSdState& fs : pool->file_sd) consider(std::min(fs.next_refresh, fs.next_poll));
   }
   return best;
@@ -476,6 +491,7 @@ size_t ScrapeManager::run_due() {
     std::lock_guard lock(mu_);
     for (auto& [job, pool] : pools_) {
       if (refresh_discovery(*pool, now, false)) sync_targets(*pool, now);
+      if (pool->over_target_limit) continue;
       for (auto& [key, t] : pool->targets) {
         if (t->running || t->next_due > now) continue;
         t->running = true;
@@ -615,18 +631,17 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
     SeriesSet current;
     for (Out& o : batch) {
       const bool seen = t->last_series.contains(o.labels);
-      if (auto ok = store_.append(o.labels, o.t, o.v); !ok) {
+      auto ok = store_.append(o.labels, o.t, o.v);
+      if (!ok) {
         if (is_out_of_order(ok.error())) ++out_of_order;
         else ++duplicates;
-        if (seen && !o.explicit_ts) current.insert(o.labels);
-        continue;
+      } else if (!seen && !current.contains(o.labels)) {
+        ++added;
       }
-      if (!seen) ++added;
-      // Series with their own timestamps are not marked stale by vigil.
-      if (!o.explicit_ts) current.insert(std::move(o.labels));
+      if (ok || seen) current.emplace(std::move(o.labels), !o.explicit_ts);
     }
-    for (const Labels& l : t->last_series)
-      if (!current.contains(l)) (void)store_.append(l, start, storage::stale_nan());
+    for (const auto& [l, tracked] : t->last_series)
+      if (tracked && !current.contains(l)) (void)store_.append(l, start, storage::stale_nan());
     t->last_series = std::move(current);
     const bool up = err.empty();
     const std::pair<std::string_view, double> reports[] = {

@@ -20,9 +20,13 @@
 // honor_timestamps, then metric_relabel_configs, then sample_limit (more
 // samples fail the scrape). Each scrape also writes `up`,
 // `scrape_duration_seconds`, `scrape_samples_scraped`,
-// `scrape_samples_post_metric_relabeling` and `scrape_series_added`, and a
+// `scrape_samples_post_metric_relabeling` and `scrape_series_added` (series
+// the target did not expose in its previous scrape), and a
 // staleness marker for every series the target exposed last time but not
 // this time; a failed scrape, or a target that goes away, marks all of them.
+// Series exposed with their own timestamps (honored) get no markers. A job
+// with more targets than its target_limit scrapes none of them; each shows
+// the error.
 // Samples that arrive out of order or repeat a timestamp with another value
 // are counted and skipped; the rest of the scrape is kept.
 //
@@ -140,10 +144,10 @@ class ScrapeManager {
   //   prometheus_sd_file_read_errors_total                      counter
   std::string metrics_text() const;
 
+ private:
   struct Pool;
   struct Target;
 
- private:
   void scrape(const std::shared_ptr<Pool>& pool, const std::shared_ptr<Target>& t, Millis start, Millis timeout);
   // Re-reads file_sd files that are due or changed; true when targets changed.
   bool refresh_discovery(Pool& pool, Millis now, bool force);

@@ -155,7 +155,7 @@ bool apply(const RelabelConfig& c, std::vector<Label>& ls) {
       if (groups.empty()) break;
       std::string target = expand_template(c.re(), c.target_label, groups);
       // An expansion that yields no valid name leaves the set as it was.
-      if (!valid_name(target, NameValidation::kUtf8)) break;
+      if (!valid_name(target, c.names)) break;
       set(ls, target, expand_template(c.re(), c.replacement, groups));
       break;
     }
@@ -292,6 +292,7 @@ Result<void> RelabelConfig::compile(NameValidation names) {
     return err(fmt::format("{} action requires only 'regex', and no other fields", act));
 
   re_ = std::move(re);
+  this->names = names;
   return {};
 }
 

@@ -58,6 +58,9 @@ struct RelabelConfig {
   std::string replacement = "$1";
   int line = 0;  // where the rule was written; 0 when built in code
   int column = 0;
+  // The names replace may write (an expanded target_label that is not a
+  // valid name leaves the set alone); set by compile().
+  NameValidation names = NameValidation::kUtf8;
 
   // Checks the combination of fields as upstream does and compiles the regex.
   // Must succeed before the rule is applied.
@@ -80,7 +83,8 @@ Result<RelabelConfig> parse_relabel_config(const YamlDocument& doc, const YamlNo
 Result<std::vector<RelabelConfig>> parse_relabel_configs(const YamlDocument& doc, const YamlNode& node,
                                                          NameValidation names = NameValidation::kUtf8);
 
-// Applies compiled rules in order; nullopt when a rule dropped the set.
+// Applies rules in order (rules never compiled are skipped); nullopt when a
+// rule dropped the set.
 std::optional<Labels> relabel(const Labels& in, std::span<const RelabelConfig> rules);
 
 // Go's Regexp.Expand of `tmpl` for a match of `re` whose submatches are

@@ -523,3 +523,50 @@ TEST_CASE("scrape: scrapes can run on a worker pool") {
   CHECK(h.manager.active_targets().empty());
   CHECK(storage::is_stale_nan(only(h.store, "a").back().v));
 }
+
+TEST_CASE("scrape: series with their own timestamps get no staleness markers") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "own 1 1000\nplain 2\n");
+  Harness h;
+  h.apply(config("scrape_configs:\n" + job("j", srv.address())));
+  h.scrapes(1);
+  CHECK(only(h.store, "scrape_series_added").back().v == 2);
+  srv.set_body("/metrics", "own 1 1000\n");
+  h.scrapes(1);
+  CHECK(only(h.store, "own").size() == 1);  // the same sample again: nothing new
+  CHECK(only(h.store, "scrape_series_added").back().v == 0);
+  CHECK(storage::is_stale_nan(only(h.store, "plain").back().v));
+  srv.set_body("/metrics", "");
+  h.scrapes(1);
+  CHECK_FALSE(storage::is_stale_nan(only(h.store, "own").back().v));
+}
+
+TEST_CASE("scrape: label limits fail the scrape") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "m{a=\"1\",b=\"2\"} 1\n");
+  Harness h;
+  h.apply(config("scrape_configs:\n" + job("j", srv.address(), "    label_limit: 3\n") +
+                 job("k", srv.address(), "    label_value_length_limit: 8\n    metrics_path: /metrics\n"
+                                         "    params: {x: ['1']}\n")));
+  h.scrapes(2);
+  for (const auto& t : h.manager.active_targets()) {
+    CHECK(t.health == TargetHealth::kDown);
+    if (t.scrape_pool == "j") CHECK(t.last_error.starts_with("label_limit exceeded"));
+    // The instance label (127.0.0.1:port) is longer than 8 bytes.
+    if (t.scrape_pool == "k") CHECK(t.last_error.starts_with("label_value_length_limit exceeded"));
+  }
+  CHECK(series(h.store, "m").empty());
+}
+
+TEST_CASE("scrape: a job over its target_limit scrapes none of its targets") {
+  Harness h;
+  h.apply(config("scrape_configs:\n  - job_name: many\n    target_limit: 1\n"
+                 "    static_configs: [{targets: ['a:1', 'b:1']}]\n"));
+  auto ts = h.manager.active_targets();
+  REQUIRE(ts.size() == 2);
+  CHECK(ts[0].health == TargetHealth::kDown);
+  CHECK(ts[0].last_error == "target_limit exceeded (number of targets: 2, limit: 1)");
+  CHECK_FALSE(h.manager.next_due().has_value());
+  h.clock.advance(kHour);
+  CHECK(h.manager.run_due() == 0);
+}
