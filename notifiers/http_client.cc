@@ -347,9 +347,11 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) const {
       curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
       // Receivers may echo what they were sent; the body can end up in an
       // error message, so it loses every credential this request carried.
-      Redactor r = redactor_;
-      r.add_all(extra->secrets);
-      resp.body = r.redact(resp.body);
+      if (req.redact_body) {
+        Redactor r = redactor_;
+        r.add_all(extra->secrets);
+        resp.body = r.redact(resp.body);
+      }
       out = std::move(resp);
     }
   }

@@ -38,6 +38,10 @@ struct HttpRequest {
   // stops there and send() fails (scrapes: no point reading what is refused).
   size_t max_body = 64 * 1024;
   bool abort_over_max_body = false;
+  // Receivers may echo credentials, so bodies lose them by default. Scraped
+  // metrics are data: a label value that happens to equal a password must
+  // stay as it is.
+  bool redact_body = true;
 };
 
 struct HttpResponse {

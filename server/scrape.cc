@@ -545,6 +545,7 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
   req.timeout = timeout;
   req.max_body = cfg.body_size_limit > 0 ? cfg.body_size_limit : options_.max_body;
   req.abort_over_max_body = true;
+  req.redact_body = false;
   auto resp = pool->client->send(req);
 
   storage::ScrapeResult parsed;
