@@ -26,11 +26,23 @@ const ConfigValue* child(const ConfigValue* v, std::string_view key) {
   return c != nullptr && !c->is_null() ? c : nullptr;
 }
 
+// Where a response body goes, and how much of it to keep.
+struct BodySink {
+  HttpResponse* resp;
+  size_t limit;
+  bool abort_over_limit;
+};
+
 size_t collect_body(char* data, size_t size, size_t n, void* user) {
-  auto* r = static_cast<HttpResponse*>(user);
+  auto* sink = static_cast<BodySink*>(user);
+  HttpResponse* r = sink->resp;
   size_t len = size * n;
-  size_t room = HttpResponse::kMaxBody - std::min(r->body.size(), HttpResponse::kMaxBody);
+  size_t room = sink->limit - std::min(r->body.size(), sink->limit);
   r->body.append(data, std::min(len, room));
+  if (len > room) {
+    r->truncated = true;
+    if (sink->abort_over_limit) return 0;  // curl stops with a write error
+  }
   return len;  // the rest is read and dropped, so the connection stays usable
 }
 
@@ -296,7 +308,8 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) const {
   for (const auto& line : extra->lines) add_header(line);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
+  BodySink sink{&resp, req.max_body, req.abort_over_max_body};
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, collect_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp);
   if (req.timeout > 0) curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout));
@@ -327,14 +340,18 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) const {
       r.add(url);
       std::string msg(curl_message(rc, errbuf));
       if (rc == CURLE_OPERATION_TIMEDOUT) msg = "request timed out: " + msg;
+      if (rc == CURLE_WRITE_ERROR && resp.truncated)
+        msg = fmt::format("response body larger than the limit of {} bytes", req.max_body);
       out = fail(r.redact(msg));
     } else {
       curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
       // Receivers may echo what they were sent; the body can end up in an
       // error message, so it loses every credential this request carried.
-      Redactor r = redactor_;
-      r.add_all(extra->secrets);
-      resp.body = r.redact(resp.body);
+      if (req.redact_body) {
+        Redactor r = redactor_;
+        r.add_all(extra->secrets);
+        resp.body = r.redact(resp.body);
+      }
       out = std::move(resp);
     }
   }

@@ -33,15 +33,25 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // besides http_config's
   std::string body;
   Millis timeout = 0;  // for the whole exchange; 0: none
+  // The most response body kept. Beyond it the rest is read and dropped (the
+  // response says `truncated`), or, with abort_over_max_body, the exchange
+  // stops there and send() fails (scrapes: no point reading what is refused).
+  size_t max_body = 64 * 1024;
+  bool abort_over_max_body = false;
+  // Receivers may echo credentials, so bodies lose them by default. Scraped
+  // metrics are data: a label value that happens to equal a password must
+  // stay as it is.
+  bool redact_body = true;
 };
 
 struct HttpResponse {
   long status = 0;
   std::string content_type;
   std::string retry_after;  // the Retry-After header, as sent
-  std::string body;         // at most kMaxBody bytes are kept
+  std::string body;         // at most the request's max_body bytes are kept
+  bool truncated = false;   // the body was longer than max_body
   Millis elapsed = 0;
-  static constexpr size_t kMaxBody = 64 * 1024;
+  static constexpr size_t kMaxBody = 64 * 1024;  // the default max_body
 };
 
 class HttpClient {

@@ -1,0 +1,127 @@
+#pragma once
+
+// prometheus.yml, as Prometheus 3.x reads it, for vigil's embedded mode: what
+// to scrape, which rule files to load and where Alertmanagers are.
+//
+// Loading is as strict as upstream's: unknown fields, repeated keys and
+// values of the wrong type are errors at their line and column. Parts vigil
+// does not act on still load, each with one warning: service discoveries
+// other than static_configs and file_sd_configs (per job), remote_write,
+// remote_read, storage, tracing, otlp, runtime, scrape_config_files and
+// global.query_log_file. The library prints nothing; callers show warnings.
+//
+// HTTP client options (basic_auth, authorization, bearer_token(_file),
+// oauth2, tls_config, proxy_url, follow_redirects, http_headers, ...) are
+// kept per scrape job and per Alertmanager as the ConfigValue map that
+// notifiers::HttpClient::create takes, relative file paths made absolute
+// against the configuration file's directory.
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "model/duration.h"
+#include "model/error.h"
+#include "model/labels.h"
+#include "routing/config_value.h"
+#include "storage/relabel.h"
+
+namespace vigil::server {
+
+// One entry of static_configs: addresses and the labels they share.
+struct StaticTargetGroup {
+  std::vector<std::string> targets;
+  Labels labels;
+  int line = 0;
+};
+
+// One entry of file_sd_configs.
+struct FileSdConfig {
+  std::vector<std::string> files;  // glob patterns, absolute when loaded from a file
+  Millis refresh_interval = 5 * kMinute;
+  int line = 0;
+};
+
+struct ScrapeConfig {
+  std::string job_name;
+  Millis scrape_interval = 0;  // global's when not written
+  Millis scrape_timeout = 0;   // min(global's, scrape_interval) when not written
+  std::string metrics_path = "/metrics";
+  std::string scheme = "http";
+  // url.Values: each name with its values, in file order.
+  std::vector<std::pair<std::string, std::vector<std::string>>> params;
+  bool honor_labels = false;
+  bool honor_timestamps = true;
+  // 0: no limit. Written, or inherited from global.
+  uint64_t sample_limit = 0;
+  uint64_t label_limit = 0;
+  uint64_t label_name_length_limit = 0;
+  uint64_t label_value_length_limit = 0;
+  uint64_t target_limit = 0;
+  uint64_t body_size_limit = 0;  // bytes; 0: the scraper's default
+  std::vector<StaticTargetGroup> static_configs;
+  std::vector<FileSdConfig> file_sd_configs;
+  std::vector<std::string> unsupported_sd;  // "kubernetes_sd_configs", ... (each warned about once)
+  std::vector<storage::RelabelConfig> relabel_configs;
+  std::vector<storage::RelabelConfig> metric_relabel_configs;
+  routing::ConfigValue http;  // HTTP client options, for notifiers::HttpClient::create
+  int line = 0;
+};
+
+struct AlertmanagerTargetConfig {
+  std::string scheme = "http";
+  std::string path_prefix = "/";
+  Millis timeout = 10 * kSecond;
+  std::string api_version = "v2";
+  std::vector<StaticTargetGroup> static_configs;
+  std::vector<FileSdConfig> file_sd_configs;
+  std::vector<std::string> unsupported_sd;
+  std::vector<storage::RelabelConfig> relabel_configs;
+  std::vector<storage::RelabelConfig> alert_relabel_configs;
+  routing::ConfigValue http;
+  int line = 0;
+};
+
+struct PrometheusGlobalConfig {
+  Millis scrape_interval = kMinute;
+  Millis scrape_timeout = 10 * kSecond;
+  Millis evaluation_interval = kMinute;
+  Millis rule_query_offset = 0;
+  Labels external_labels;
+  // Every global field as decoded (limits, validation schemes, ...).
+  routing::ConfigValue settings;
+};
+
+struct PrometheusConfig {
+  std::string path;  // as given to load_prometheus_config; empty for parse
+  PrometheusGlobalConfig global;
+  std::vector<std::string> rule_file_patterns;  // as written
+  std::vector<std::string> rule_files;          // the patterns expanded, sorted, unique
+  std::vector<ScrapeConfig> scrape_configs;
+  std::vector<AlertmanagerTargetConfig> alertmanagers;
+  std::vector<storage::RelabelConfig> alert_relabel_configs;
+
+  const ScrapeConfig* scrape_config(std::string_view job) const;
+};
+
+struct PrometheusConfigResult {
+  PrometheusConfig config;       // complete only when errors is empty
+  std::vector<Error> errors;     // positions 0 when about the whole file
+  std::vector<Error> warnings;   // accepted but not acted on
+  bool ok() const { return errors.empty(); }
+};
+
+// Decodes and checks configuration text. `dir` is the directory relative
+// paths (rule files, file_sd files, credential files) are resolved against;
+// empty leaves them as written and expands no rule file globs.
+PrometheusConfigResult parse_prometheus_config(std::string_view text, std::string_view dir = {});
+
+// Reads `path` and parses it against the file's directory.
+PrometheusConfigResult load_prometheus_config(const std::string& path);
+
+// The keys of every service discovery upstream knows but vigil does not
+// implement ("kubernetes_sd_configs", ...).
+const std::vector<std::string_view>& unsupported_sd_keys();
+
+}  // namespace vigil::server

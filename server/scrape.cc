@@ -1,0 +1,759 @@
+#include "server/scrape.h"
+
+#include <glob.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "model/file.h"
+#include "model/yaml.h"
+#include "notifiers/http_client.h"
+#include "notifiers/worker_pool.h"
+#include "storage/exposition.h"
+#include "storage/relabel.h"
+
+namespace vigil::server {
+
+namespace {
+
+// Prefers OpenMetrics, then the classic text format, then anything.
+constexpr std::string_view kAccept =
+    "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,"
+    "text/plain;version=0.0.4;q=0.3,*/*;q=0.1";
+
+struct TargetGroup {
+  std::vector<std::string> targets;
+  Labels labels;
+  bool operator==(const TargetGroup&) const = default;
+};
+
+struct LabelsHash {
+  size_t operator()(const Labels& l) const { return l.hash(); }
+};
+// The series a target exposed in its last scrape; true for those it gets
+// staleness markers for (false: they carried their own timestamps).
+using SeriesSet = std::unordered_map<Labels, bool, LabelsHash>;
+
+uint64_t fnv1a(std::string_view s) {
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+std::string url_escape(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+    else if (c == ' ') out += '+';
+    else out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+// ---- file_sd target files ----
+
+Result<std::vector<TargetGroup>> parse_json_groups(const std::string& text, const std::string& path) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) return fail("invalid JSON: expected a list of {\"targets\": [...], \"labels\": {...}}");
+  if (!j.is_array()) return fail("expected a JSON list of target groups");
+  std::vector<TargetGroup> out;
+  for (const auto& g : j) {
+    if (!g.is_object()) return fail("expected each target group to be an object");
+    TargetGroup tg;
+    std::vector<Label> ls{{"__meta_filepath", path}};
+    for (const auto& [k, v] : g.items()) {
+      if (k == "targets") {
+        if (!v.is_array()) return fail("\"targets\" must be a list of strings");
+        for (const auto& t : v) {
+          if (!t.is_string()) return fail("\"targets\" must be a list of strings");
+          tg.targets.push_back(t.get<std::string>());
+        }
+      } else if (k == "labels") {
+        if (!v.is_object()) return fail("\"labels\" must map names to strings");
+        for (const auto& [name, value] : v.items()) {
+          if (!value.is_string()) return fail(fmt::format("label \"{}\" must be a string", name));
+          ls.push_back({name, value.get<std::string>()});
+        }
+      } else {
+        return fail(fmt::format("unknown field \"{}\" in a target group", k));
+      }
+    }
+    tg.labels = Labels(std::move(ls));
+    out.push_back(std::move(tg));
+  }
+  return out;
+}
+
+Result<std::vector<TargetGroup>> parse_yaml_groups(const std::string& text, const std::string& path) {
+  using Kind = YamlNode::Kind;
+  auto doc = parse_yaml(text);
+  if (!doc) return std::unexpected(doc.error());
+  std::vector<TargetGroup> out;
+  const YamlNode* root = doc->root();
+  if (root == nullptr || root->kind == Kind::Null) return out;
+  auto at = [](const YamlNode& n, std::string msg) { return fail(std::move(msg), n.line, n.column); };
+  if (root->kind != Kind::Sequence) return at(*root, "expected a list of target groups");
+  for (const YamlNode* g : doc->children(*root)) {
+    if (g->kind != Kind::Mapping) return at(*g, "expected each target group to be a mapping");
+    TargetGroup tg;
+    std::vector<Label> ls{{"__meta_filepath", path}};
+    auto c = doc->children(*g);
+    for (size_t i = 0; i + 1 < c.size(); i += 2) {
+      std::string_view key = doc->value(*c[i]);
+      const YamlNode& v = *c[i + 1];
+      if (key == "targets") {
+        if (v.kind == Kind::Null) continue;
+        if (v.kind != Kind::Sequence) return at(v, "\"targets\" must be a list of strings");
+        for (const YamlNode* t : doc->children(v)) {
+          if (t->kind != Kind::Scalar) return at(*t, "\"targets\" must be a list of strings");
+          tg.targets.emplace_back(doc->value(*t));
+        }
+      } else if (key == "labels") {
+        if (v.kind == Kind::Null) continue;
+        if (v.kind != Kind::Mapping) return at(v, "\"labels\" must map names to strings");
+        auto lc = doc->children(v);
+        for (size_t k = 0; k + 1 < lc.size(); k += 2) {
+          if (lc[k + 1]->kind != Kind::Scalar && lc[k + 1]->kind != Kind::Null)
+            return at(*lc[k + 1], "label values must be strings");
+          ls.push_back({std::string(doc->value(*lc[k])), std::string(doc->value(*lc[k + 1]))});
+        }
+      } else {
+        return at(*c[i], fmt::format("field {} not found in type targetgroup.plain", key));
+      }
+    }
+    tg.labels = Labels(std::move(ls));
+    out.push_back(std::move(tg));
+  }
+  return out;
+}
+
+Result<std::vector<TargetGroup>> read_target_file(const std::string& path) {
+  auto text = read_file(path, size_t{64} << 20);
+  if (!text) return std::unexpected(text.error());
+  std::string lower = path;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower.ends_with(".json")) return parse_json_groups(*text, path);
+  return parse_yaml_groups(*text, path);
+}
+
+std::string local_hostname() {
+  char buf[256] = {0};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
+  return buf;
+}
+
+// Replaces a loopback host of `url` with this machine's name.
+std::string global_url(const std::string& url, const std::string& host) {
+  size_t start = url.find("://");
+  if (start == std::string::npos) return url;
+  start += 3;
+  for (std::string_view lo : {"localhost", "127.0.0.1", "[::1]"}) {
+    if (url.compare(start, lo.size(), lo) == 0) {
+      size_t after = start + lo.size();
+      if (after == url.size() || url[after] == ':' || url[after] == '/')
+        return url.substr(0, start) + host + url.substr(after);
+    }
+  }
+  return url;
+}
+
+bool is_out_of_order(const Error& e) { return e.message.starts_with("out of order"); }
+
+}  // namespace
+
+std::string_view target_health_name(TargetHealth h) {
+  switch (h) {
+    case TargetHealth::kUp: return "up";
+    case TargetHealth::kDown: return "down";
+    case TargetHealth::kUnknown: break;
+  }
+  return "unknown";
+}
+
+struct ScrapeManager::Target {
+  std::string key;  // identity within the job: final labels and URL
+  Labels labels;
+  Labels discovered;
+  std::string url;
+  Millis interval = 0;
+  Millis timeout = 0;
+  Millis next_due = 0;
+  bool running = false;
+  bool removed = false;  // gone from discovery while its scrape ran
+  // Status, under the manager's mutex.
+  TargetHealth health = TargetHealth::kUnknown;
+  std::string last_error;
+  Millis last_scrape = 0;
+  Millis last_duration = 0;
+  // Staleness tracking, touched only by the target's one running scrape or
+  // while no scrape runs.
+  SeriesSet last_series;
+  std::vector<Labels> report_series;  // written at least once
+};
+
+struct FileSdState {
+  FileSdConfig cfg;
+  Millis next_refresh = 0;
+  Millis next_poll = 0;
+  struct File {
+    int64_t mtime_ns = -1;
+    int64_t size = -1;
+    std::vector<TargetGroup> groups;
+    std::string error;
+  };
+  std::map<std::string, File> files;
+};
+
+struct ScrapeManager::Pool {
+  ScrapeConfig cfg;
+  std::shared_ptr<notifiers::HttpClient> client;
+  std::vector<FileSdState> file_sd;
+  std::map<std::string, std::shared_ptr<Target>> targets;  // by key
+  std::vector<Labels> dropped;
+  bool over_target_limit = false;
+  uint64_t scrapes = 0;
+  uint64_t failures = 0;
+};
+
+struct ScrapeManager::Counters {
+  uint64_t sample_limit = 0;
+  uint64_t body_limit = 0;
+  uint64_t out_of_order = 0;
+  uint64_t duplicate = 0;
+  uint64_t sd_file_errors = 0;
+  std::string hostname;
+};
+
+ScrapeManager::ScrapeManager(storage::MemoryStore& store, std::shared_mutex& store_mu, const Clock& clock,
+                             ScrapeOptions options)
+    : store_(store), store_mu_(store_mu), clock_(clock), options_(options), counters_(std::make_unique<Counters>()) {
+  counters_->hostname = local_hostname();
+  if (options_.workers > 0) workers_ = std::make_unique<notifiers::WorkerPool>(options_.workers, clock_, 10'000);
+}
+
+ScrapeManager::~ScrapeManager() {
+  if (workers_) workers_->stop();
+}
+
+// ---- discovery ----
+
+bool ScrapeManager::refresh_discovery(Pool& pool, Millis now, bool force) {
+  bool changed = false;
+  for (FileSdState& fs : pool.file_sd) {
+    const bool due = force || now >= fs.next_refresh;
+    if (!due && now < fs.next_poll) continue;
+    fs.next_poll = now + options_.file_sd_poll;
+    if (due) fs.next_refresh = now + std::max<Millis>(fs.cfg.refresh_interval, kSecond);
+    std::set<std::string> paths;
+    for (const std::string& pattern : fs.cfg.files) {
+      glob_t g{};
+      if (::glob(pattern.c_str(), 0, nullptr, &g) == 0)
+        for (size_t i = 0; i < g.gl_pathc; ++i) paths.insert(g.gl_pathv[i]);
+      globfree(&g);
+    }
+    for (auto it = fs.files.begin(); it != fs.files.end();) {
+      if (paths.contains(it->first)) {
+        ++it;
+      } else {
+        it = fs.files.erase(it);
+        changed = true;
+      }
+    }
+    for (const std::string& path : paths) {
+      struct stat st {};
+      int64_t mtime = -1, size = -1;
+      if (::stat(path.c_str(), &st) == 0) {
+        mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+        size = static_cast<int64_t>(st.st_size);
+      }
+      auto [it, inserted] = fs.files.try_emplace(path);
+      FileSdState::File& f = it->second;
+      if (!due && !inserted && f.mtime_ns == mtime && f.size == size) continue;
+      f.mtime_ns = mtime;
+      f.size = size;
+      auto groups = read_target_file(path);
+      if (!groups) {
+        const Error& e = groups.error();
+        f.error = e.line > 0 ? fmt::format("{}:{}:{}: {}", path, e.line, e.column, e.message)
+                             : fmt::format("{}: {}", path, e.message);
+        ++counters_->sd_file_errors;
+        continue;  // the previous targets stay
+      }
+      f.error.clear();
+      if (inserted || f.groups != *groups) {
+        f.groups = std::move(*groups);
+        changed = true;
+      }
+    }
+  }
+  return changed;
+}
+
+void ScrapeManager::sync_targets(Pool& pool, Millis now) {
+  const ScrapeConfig& cfg = pool.cfg;
+  std::vector<const TargetGroup*> groups;
+  std::vector<TargetGroup> statics;
+  for (const StaticTargetGroup& sg : cfg.static_configs) statics.push_back({sg.targets, sg.labels});
+  for (const TargetGroup& g : statics) groups.push_back(&g);
+  for (const FileSdState& fs : pool.file_sd)
+    for (const auto& [path, f] : fs.files)
+      for (const TargetGroup& g : f.groups) groups.push_back(&g);
+
+  std::map<std::string, std::shared_ptr<Target>> next;
+  std::vector<Labels> dropped;
+  for (const TargetGroup* g : groups) {
+    for (const std::string& address : g->targets) {
+      LabelsBuilder b(g->labels);
+      b.set("__address__", address);
+      Labels with_address = b.build();
+      auto set_default = [&](std::string_view name, std::string_view value) {
+        if (!with_address.has(name)) b.set(name, value);
+      };
+      set_default("job", cfg.job_name);
+      set_default("__scheme__", cfg.scheme);
+      set_default("__metrics_path__", cfg.metrics_path);
+      set_default("__scrape_interval__", format_duration(cfg.scrape_interval));
+      set_default("__scrape_timeout__", format_duration(cfg.scrape_timeout));
+      for (const auto& [name, values] : cfg.params)
+        if (!values.empty()) set_default("__param_" + name, values.front());
+      Labels discovered = b.build();
+
+      auto relabeled = storage::relabel(discovered, cfg.relabel_configs);
+      if (!relabeled || relabeled->get("__address__").empty()) {
+        dropped.push_back(std::move(discovered));
+        continue;
+      }
+      auto interval = parse_duration(relabeled->get("__scrape_interval__"));
+      auto timeout = parse_duration(relabeled->get("__scrape_timeout__"));
+      if (!interval || !timeout || *interval <= 0 || *timeout <= 0 || *timeout > *interval) {
+        dropped.push_back(std::move(discovered));
+        continue;
+      }
+      // The URL: scheme, address, path, and the query from the params with
+      // __param_ labels replacing a parameter's values.
+      std::vector<std::pair<std::string, std::vector<std::string>>> params = cfg.params;
+      for (const Label& l : *relabeled) {
+        if (!l.name.starts_with("__param_")) continue;
+        std::string name = l.name.substr(8);
+        auto it = std::find_if(params.begin(), params.end(), [&](const auto& p) { return p.first == name; });
+        if (it == params.end()) params.push_back({name, {l.value}});
+        else it->second = {l.value};
+      }
+      std::sort(params.begin(), params.end());
+      std::string query;
+      for (const auto& [name, values] : params)
+        for (const std::string& v : values)
+          query += fmt::format("{}{}={}", query.empty() ? "?" : "&", url_escape(name), url_escape(v));
+      std::string path(relabeled->get("__metrics_path__"));
+      if (path.empty() || path.front() != '/') path.insert(0, "/");
+      std::string url =
+          fmt::format("{}://{}{}{}", relabeled->get("__scheme__"), relabeled->get("__address__"), path, query);
+
+      std::vector<Label> kept;
+      for (const Label& l : *relabeled)
+        if (!l.name.starts_with("__")) kept.push_back(l);
+      if (!relabeled->has("instance")) kept.push_back({"instance", std::string(relabeled->get("__address__"))});
+      Labels labels(std::move(kept));
+      std::string key = labels.to_string() + " " + url;
+      if (next.contains(key)) continue;
+
+      std::shared_ptr<Target> t;
+      if (auto old = pool.targets.find(key); old != pool.targets.end()) {
+        t = old->second;
+      } else {
+        t = std::make_shared<Target>();
+        t->key = key;
+        t->labels = labels;
+        t->url = url;
+      }
+      t->discovered = std::move(discovered);
+      t->timeout = *timeout;
+      if (t->interval != *interval || t->next_due == 0) {
+        // A stable offset within the interval spreads targets out.
+        t->interval = *interval;
+        Millis offset = static_cast<Millis>(fnv1a(key) % static_cast<uint64_t>(*interval));
+        Millis due = now - (now % *interval) + offset;
+        if (due < now) due += *interval;
+        t->next_due = due;
+      }
+      next.emplace(key, std::move(t));
+    }
+  }
+  for (auto& [key, t] : pool.targets) {
+    if (next.contains(key)) continue;
+    // A running scrape owns the target's series: it marks them when done.
+    if (t->running) t->removed = true;
+    else mark_stale(*t, now);
+  }
+  pool.targets = std::move(next);
+  pool.dropped = std::move(dropped);
+  pool.over_target_limit = cfg.target_limit > 0 && pool.targets.size() > cfg.target_limit;
+  if (pool.over_target_limit) {
+    const std::string msg = fmt::format("target_limit exceeded (number of targets: {}, limit: {})",
+                                        pool.targets.size(), cfg.target_limit);
+    for (auto& [key, t] : pool.targets) {
+      if (!t->running) mark_stale(*t, now);
+      t->health = TargetHealth::kDown;
+      t->last_error = msg;
+    }
+  }
+}
+
+// ---- configuration ----
+
+std::vector<Error> ScrapeManager::apply(const PrometheusConfig& config) {
+  wait_idle();
+  std::lock_guard lock(mu_);
+  const Millis now = clock_.now();
+  std::vector<Error> errors;
+  std::map<std::string, std::shared_ptr<Pool>> next;
+  for (const ScrapeConfig& sc : config.scrape_configs) {
+    auto client = notifiers::HttpClient::create(&sc.http);
+    if (!client) {
+      errors.push_back({fmt::format("job \"{}\": {}", sc.job_name, client.error().message), sc.line, 0});
+      continue;
+    }
+    auto pool = std::make_shared<Pool>();
+    pool->cfg = sc;
+    pool->client = std::move(*client);
+    for (const FileSdConfig& f : sc.file_sd_configs) pool->file_sd.push_back(FileSdState{f, 0, 0, {}});
+    if (auto old = pools_.find(sc.job_name); old != pools_.end()) {
+      pool->targets = std::move(old->second->targets);
+      pool->scrapes = old->second->scrapes;
+      pool->failures = old->second->failures;
+      pools_.erase(old);
+    }
+    refresh_discovery(*pool, now, true);
+    sync_targets(*pool, now);
+    next.emplace(sc.job_name, std::move(pool));
+  }
+  for (auto& [job, pool] : pools_)
+    for (auto& [key, t] : pool->targets) mark_stale(*t, now);
+  pools_ = std::move(next);
+  return errors;
+}
+
+void ScrapeManager::stop() {
+  wait_idle();
+  std::lock_guard lock(mu_);
+  const Millis now = clock_.now();
+  for (auto& [job, pool] : pools_)
+    for (auto& [key, t] : pool->targets) mark_stale(*t, now);
+  pools_.clear();
+}
+
+void ScrapeManager::mark_stale(Target& t, Millis at) {
+  if (t.last_series.empty() && t.report_series.empty()) return;
+  std::unique_lock lock(store_mu_);
+  for (const auto& [l, tracked] : t.last_series)
+    if (tracked) (void)store_.append(l, at, storage::stale_nan());
+  for (const Labels& l : t.report_series) (void)store_.append(l, at, storage::stale_nan());
+  t.last_series.clear();
+  t.report_series.clear();
+}
+
+// ---- scheduling ----
+
+std::optional<Millis> ScrapeManager::next_due() const {
+  std::lock_guard lock(mu_);
+  std::optional<Millis> best;
+  auto consider = [&](Millis t) {
+    if (!best || t < *best) best = t;
+  };
+  for (const auto& [job, pool] : pools_) {
+    if (!pool->over_target_limit)
+      for (const auto& [key, t] : pool->targets)
+        if (!t->running) consider(t->next_due);
+    for (const FileSdState& fs : pool->file_sd) consider(std::min(fs.next_refresh, fs.next_poll));
+  }
+  return best;
+}
+
+size_t ScrapeManager::run_due() {
+  const Millis now = clock_.now();
+  struct Due {
+    std::shared_ptr<Pool> pool;
+    std::shared_ptr<Target> t;
+    Millis timeout;
+  };
+  std::vector<Due> due;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [job, pool] : pools_) {
+      if (refresh_discovery(*pool, now, false)) sync_targets(*pool, now);
+      if (pool->over_target_limit) continue;
+      for (auto& [key, t] : pool->targets) {
+        if (t->running || t->next_due > now) continue;
+        t->running = true;
+        Millis next = t->next_due + t->interval;
+        if (next <= now) next += ((now - next) / t->interval + 1) * t->interval;
+        t->next_due = next;
+        due.push_back({pool, t, t->timeout});
+      }
+    }
+  }
+  for (auto& [pool, t, timeout] : due) {
+    if (!workers_) {
+      scrape(pool, t, now, timeout);
+      continue;
+    }
+    bool queued = workers_->submit([this, pool, t, now, timeout](bool cancelled) {
+      if (cancelled) {
+        std::lock_guard lock(mu_);
+        t->running = false;
+        return;
+      }
+      scrape(pool, t, now, timeout);
+    });
+    if (!queued) {
+      std::lock_guard lock(mu_);
+      t->running = false;
+    }
+  }
+  return due.size();
+}
+
+void ScrapeManager::wait_idle() {
+  if (workers_) workers_->wait_idle();
+}
+
+// ---- one scrape ----
+
+void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_ptr<Target>& t, Millis start,
+                           Millis timeout) {
+  const ScrapeConfig& cfg = pool->cfg;
+  const auto began = std::chrono::steady_clock::now();
+  std::string err;
+  bool body_limit = false, sample_limit = false;
+
+  notifiers::HttpRequest req;
+  req.method = "GET";
+  req.url = t->url;
+  req.content_type.clear();
+  req.headers = {{"Accept", std::string(kAccept)},
+                 {"X-Prometheus-Scrape-Timeout-Seconds", fmt::format("{:g}", static_cast<double>(timeout) / 1000)}};
+  req.timeout = timeout;
+  req.max_body = cfg.body_size_limit > 0 ? cfg.body_size_limit : options_.max_body;
+  req.abort_over_max_body = true;
+  req.redact_body = false;
+  auto resp = pool->client->send(req);
+
+  storage::ScrapeResult parsed;
+  if (!resp) {
+    err = resp.error().message;
+    body_limit = err.starts_with("response body larger");
+  } else if (resp->status != 200) {
+    err = fmt::format("server returned HTTP status {}", resp->status);
+  } else {
+    auto r = storage::parse_exposition(resp->body, storage::format_from_content_type(resp->content_type));
+    if (!r) err = r.error().line > 0 ? fmt::format("line {}: {}", r.error().line, r.error().message) : r.error().message;
+    else parsed = std::move(*r);
+  }
+
+  struct Out {
+    Labels labels;
+    int64_t t;
+    double v;
+    bool explicit_ts;
+  };
+  std::vector<Out> batch;
+  const size_t scraped = parsed.samples.size();
+  if (err.empty()) {
+    batch.reserve(scraped);
+    for (storage::ScrapedSample& s : parsed.samples) {
+      LabelsBuilder b(s.labels);
+      for (const Label& l : t->labels) {
+        std::string_view existing = s.labels.get(l.name);
+        if (cfg.honor_labels) {
+          if (existing.empty()) b.set(l.name, l.value);
+          continue;
+        }
+        if (!existing.empty()) {
+          std::string name = "exported_" + l.name;
+          while (s.labels.has(name)) name = "exported_" + name;
+          b.set(name, existing);
+        }
+        b.set(l.name, l.value);
+      }
+      Labels ls = b.build();
+      if (!cfg.metric_relabel_configs.empty()) {
+        auto r = storage::relabel(ls, cfg.metric_relabel_configs);
+        if (!r) continue;
+        ls = std::move(*r);
+      }
+      if (ls.get("__name__").empty()) continue;
+      if (cfg.label_limit > 0 && ls.size() > cfg.label_limit) {
+        err = fmt::format("label_limit exceeded (metric: {}, number of labels: {}, limit: {})", ls.get("__name__"),
+                          ls.size(), cfg.label_limit);
+        break;
+      }
+      for (const Label& l : ls) {
+        if (cfg.label_name_length_limit > 0 && l.name.size() > cfg.label_name_length_limit)
+          err = fmt::format("label_name_length_limit exceeded (metric: {}, label name: {}, limit: {})",
+                            ls.get("__name__"), l.name, cfg.label_name_length_limit);
+        if (cfg.label_value_length_limit > 0 && l.value.size() > cfg.label_value_length_limit)
+          err = fmt::format("label_value_length_limit exceeded (metric: {}, label: {}, limit: {})",
+                            ls.get("__name__"), l.name, cfg.label_value_length_limit);
+      }
+      if (!err.empty()) break;
+      const bool explicit_ts = cfg.honor_timestamps && s.timestamp_ms.has_value();
+      batch.push_back({std::move(ls), explicit_ts ? *s.timestamp_ms : start, s.value, explicit_ts});
+    }
+    if (err.empty() && cfg.sample_limit > 0 && batch.size() > cfg.sample_limit) {
+      err = fmt::format("sample limit exceeded: {} samples after relabeling, the limit is {}", batch.size(),
+                        cfg.sample_limit);
+      sample_limit = true;
+    }
+    if (!err.empty()) batch.clear();
+  }
+  const double duration =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+
+  // Report series carry the target's labels.
+  auto report = [&](std::string_view name) {
+    LabelsBuilder b(t->labels);
+    b.set("__name__", name);
+    return b.build();
+  };
+  uint64_t out_of_order = 0, duplicates = 0;
+  size_t added = 0;
+  {
+    std::unique_lock lock(store_mu_);
+    SeriesSet current;
+    for (Out& o : batch) {
+      const bool seen = t->last_series.contains(o.labels);
+      auto ok = store_.append(o.labels, o.t, o.v);
+      if (!ok) {
+        if (is_out_of_order(ok.error())) ++out_of_order;
+        else ++duplicates;
+      } else if (!seen && !current.contains(o.labels)) {
+        ++added;
+      }
+      if (ok || seen) current.emplace(std::move(o.labels), !o.explicit_ts);
+    }
+    for (const auto& [l, tracked] : t->last_series)
+      if (tracked && !current.contains(l)) (void)store_.append(l, start, storage::stale_nan());
+    t->last_series = std::move(current);
+    const bool up = err.empty();
+    const std::pair<std::string_view, double> reports[] = {
+        {"up", up ? 1.0 : 0.0},
+        {"scrape_duration_seconds", duration},
+        {"scrape_samples_scraped", up ? static_cast<double>(scraped) : 0.0},
+        {"scrape_samples_post_metric_relabeling", static_cast<double>(batch.size())},
+        {"scrape_series_added", static_cast<double>(added)},
+    };
+    if (t->report_series.empty())
+      for (const auto& [name, v] : reports) t->report_series.push_back(report(name));
+    for (size_t i = 0; i < std::size(reports); ++i) (void)store_.append(t->report_series[i], start, reports[i].second);
+  }
+
+  std::lock_guard lock(mu_);
+  t->running = false;
+  t->health = err.empty() ? TargetHealth::kUp : TargetHealth::kDown;
+  t->last_error = std::move(err);
+  t->last_scrape = start;
+  t->last_duration = static_cast<Millis>(duration * 1000);
+  ++pool->scrapes;
+  if (t->health == TargetHealth::kDown) ++pool->failures;
+  counters_->out_of_order += out_of_order;
+  counters_->duplicate += duplicates;
+  if (sample_limit) ++counters_->sample_limit;
+  if (body_limit) ++counters_->body_limit;
+  if (t->removed) mark_stale(*t, clock_.now());
+}
+
+// ---- introspection ----
+
+std::vector<TargetStatus> ScrapeManager::active_targets() const {
+  std::lock_guard lock(mu_);
+  std::vector<TargetStatus> out;
+  for (const auto& [job, pool] : pools_) {
+    for (const auto& [key, t] : pool->targets) {
+      TargetStatus s;
+      s.scrape_pool = job;
+      s.scrape_url = t->url;
+      s.global_url = global_url(t->url, counters_->hostname);
+      s.labels = t->labels;
+      s.discovered_labels = t->discovered;
+      s.health = t->health;
+      s.last_error = t->last_error;
+      s.last_scrape = t->last_scrape;
+      s.last_scrape_duration = t->last_duration;
+      s.scrape_interval = t->interval;
+      s.scrape_timeout = t->timeout;
+      out.push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
+std::vector<DroppedTarget> ScrapeManager::dropped_targets() const {
+  std::lock_guard lock(mu_);
+  std::vector<DroppedTarget> out;
+  for (const auto& [job, pool] : pools_)
+    for (const Labels& l : pool->dropped) out.push_back({job, l});
+  return out;
+}
+
+std::vector<DiscoveryError> ScrapeManager::discovery_errors() const {
+  std::lock_guard lock(mu_);
+  std::vector<DiscoveryError> out;
+  for (const auto& [job, pool] : pools_)
+    for (const FileSdState& fs : pool->file_sd)
+      for (const auto& [path, f] : fs.files)
+        if (!f.error.empty()) out.push_back({job, path, f.error});
+  return out;
+}
+
+void ScrapeManager::truncate(Millis keep) {
+  const Millis mint = clock_.now() - keep;
+  std::unique_lock lock(store_mu_);
+  store_.truncate_before(mint);
+}
+
+std::string ScrapeManager::metrics_text() const {
+  std::lock_guard lock(mu_);
+  std::string out;
+  auto family = [&](std::string_view name, std::string_view type, std::string_view help) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  };
+  auto per_job = [&](std::string_view name, std::string_view type, std::string_view help, auto value) {
+    family(name, type, help);
+    for (const auto& [job, pool] : pools_) out += fmt::format("{}{{scrape_job=\"{}\"}} {}\n", name, job, value(*pool));
+  };
+  per_job("prometheus_target_scrape_pool_targets", "gauge", "Active targets of each scrape job.",
+          [](const Pool& p) { return p.targets.size(); });
+  per_job("prometheus_target_scrape_pool_dropped_targets", "gauge", "Targets relabeling dropped, per scrape job.",
+          [](const Pool& p) { return p.dropped.size(); });
+  per_job("vigil_target_scrapes_total", "counter", "Scrapes finished, per scrape job.",
+          [](const Pool& p) { return p.scrapes; });
+  per_job("vigil_target_scrapes_failed_total", "counter", "Scrapes that failed, per scrape job.",
+          [](const Pool& p) { return p.failures; });
+  auto single = [&](std::string_view name, std::string_view help, uint64_t v) {
+    family(name, "counter", help);
+    out += fmt::format("{} {}\n", name, v);
+  };
+  single("prometheus_target_scrapes_exceeded_sample_limit_total", "Scrapes that failed for exceeding sample_limit.",
+         counters_->sample_limit);
+  single("prometheus_target_scrapes_exceeded_body_size_limit_total",
+         "Scrapes that failed for a body larger than the limit.", counters_->body_limit);
+  single("prometheus_target_scrapes_sample_out_of_order_total", "Scraped samples refused as out of order.",
+         counters_->out_of_order);
+  single("prometheus_target_scrapes_sample_duplicate_timestamp_total",
+         "Scraped samples refused for repeating a timestamp with another value.", counters_->duplicate);
+  single("prometheus_sd_file_read_errors_total", "file_sd files that could not be read or parsed.",
+         counters_->sd_file_errors);
+  return out;
+}
+
+}  // namespace vigil::server

@@ -1,0 +1,168 @@
+#pragma once
+
+// The scraper of vigil's embedded mode: pulls the targets of prometheus.yml's
+// scrape_configs into the in-memory store, as Prometheus' scrape manager does.
+//
+// Targets come from static_configs and file_sd_configs (JSON or YAML files,
+// re-read every refresh_interval and whenever a file's modification time or
+// size changes; a file that fails to load keeps its previous targets and its
+// error is shown). Each target starts with the labels discovery gives it
+// (`__address__`, `__scheme__`, `__metrics_path__`, `__param_<name>`,
+// `__scrape_interval__`, `__scrape_timeout__`, `job`, the group's labels,
+// `__meta_filepath`), goes through relabel_configs, gets `instance` from
+// `__address__` when unset, and loses every `__`-prefixed label. Targets
+// relabeling drops are kept, with their discovered labels, for the targets API.
+//
+// Each target is scraped every interval at a stable offset within it (a hash
+// of the target), with the job's timeout. A scrape's samples get the target's
+// labels (honor_labels: on conflict the scraped value wins; otherwise it is
+// kept as exported_<name>), timestamps from the body only with
+// honor_timestamps, then metric_relabel_configs, then sample_limit (more
+// samples fail the scrape). Each scrape also writes `up`,
+// `scrape_duration_seconds`, `scrape_samples_scraped`,
+// `scrape_samples_post_metric_relabeling` and `scrape_series_added` (series
+// the target did not expose in its previous scrape), and a
+// staleness marker for every series the target exposed last time but not
+// this time; a failed scrape, or a target that goes away, marks all of them.
+// Series exposed with their own timestamps (honored) get no markers. A job
+// with more targets than its target_limit scrapes none of them; each shows
+// the error.
+// Samples that arrive out of order or repeat a timestamp with another value
+// are counted and skipped; the rest of the scrape is kept.
+//
+// Time is injected: a daemon loop calls run_due() when next_due() says so.
+// With `workers == 0` scrapes run inside run_due(), one after another (tests
+// drive everything with a ManualClock); otherwise they run on a small pool and
+// wait_idle() waits for them.
+//
+// The store is not thread-safe: the manager takes `store_mu` exclusively only
+// while it appends one scrape's samples (and to truncate), so queries holding
+// it shared see whole scrapes.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "model/clock.h"
+#include "model/duration.h"
+#include "model/error.h"
+#include "model/labels.h"
+#include "server/prometheus_config.h"
+#include "storage/memory_store.h"
+
+namespace vigil::notifiers {
+class WorkerPool;
+}
+
+namespace vigil::server {
+
+struct ScrapeOptions {
+  size_t workers = 0;                        // 0: scrape synchronously inside run_due()
+  size_t max_body = size_t{64} << 20;        // larger responses fail the scrape (unless body_size_limit says)
+  Millis file_sd_poll = 5 * kSecond;         // how often file_sd files are checked for changes
+};
+
+enum class TargetHealth { kUnknown, kUp, kDown };
+std::string_view target_health_name(TargetHealth h);  // "unknown", "up", "down"
+
+// One active target, as /api/v1/targets shows it.
+struct TargetStatus {
+  std::string scrape_pool;  // the job name
+  std::string scrape_url;
+  std::string global_url;   // scrape_url with a loopback host replaced by this host's name
+  Labels labels;            // after relabeling: what every sample of the target carries
+  Labels discovered_labels; // before relabeling
+  TargetHealth health = TargetHealth::kUnknown;
+  std::string last_error;
+  Millis last_scrape = 0;           // start of the last scrape (Unix ms); 0: never scraped
+  Millis last_scrape_duration = 0;  // ms
+  Millis scrape_interval = 0;
+  Millis scrape_timeout = 0;
+};
+
+// A target relabeling dropped (or that had no usable address).
+struct DroppedTarget {
+  std::string scrape_pool;
+  Labels discovered_labels;
+};
+
+// A problem with one file_sd file (the previous targets stay).
+struct DiscoveryError {
+  std::string scrape_pool;
+  std::string file;
+  std::string message;
+};
+
+class ScrapeManager {
+ public:
+  ScrapeManager(storage::MemoryStore& store, std::shared_mutex& store_mu, const Clock& clock,
+                ScrapeOptions options = {});
+  ~ScrapeManager();
+  ScrapeManager(const ScrapeManager&) = delete;
+  ScrapeManager& operator=(const ScrapeManager&) = delete;
+
+  // Starts scraping the jobs of `config`, replacing what was configured
+  // before (a reload). Targets whose job, labels and URL are unchanged keep
+  // their schedule, health and staleness tracking; targets that are gone get
+  // staleness markers. Jobs whose HTTP options cannot be built are skipped;
+  // the returned errors name them.
+  std::vector<Error> apply(const PrometheusConfig& config);
+
+  // When run_due() has work next: the earliest due scrape or discovery
+  // refresh; nullopt when nothing is configured.
+  std::optional<Millis> next_due() const;
+  // Starts every scrape (and discovery refresh) due at clock.now(); returns
+  // how many scrapes it started.
+  size_t run_due();
+  // Waits until no scrape is running (immediate when synchronous).
+  void wait_idle();
+  // Stops: waits for running scrapes and writes staleness markers for every
+  // target, as if the configuration had become empty.
+  void stop();
+
+  std::vector<TargetStatus> active_targets() const;
+  std::vector<DroppedTarget> dropped_targets() const;
+  std::vector<DiscoveryError> discovery_errors() const;
+
+  // Drops samples older than clock.now() - keep from the store.
+  void truncate(Millis keep);
+
+  // The scraper's own counters in the Prometheus text format:
+  //   prometheus_target_scrape_pool_targets{scrape_job}         gauge: active targets
+  //   prometheus_target_scrape_pool_dropped_targets{scrape_job} gauge: targets relabeling dropped
+  //   vigil_target_scrapes_total{scrape_job}                    counter: scrapes finished
+  //   vigil_target_scrapes_failed_total{scrape_job}             counter: scrapes that failed
+  //   prometheus_target_scrapes_exceeded_sample_limit_total     counter
+  //   prometheus_target_scrapes_exceeded_body_size_limit_total  counter
+  //   prometheus_target_scrapes_sample_out_of_order_total       counter
+  //   prometheus_target_scrapes_sample_duplicate_timestamp_total counter
+  //   prometheus_sd_file_read_errors_total                      counter
+  std::string metrics_text() const;
+
+ private:
+  struct Pool;
+  struct Target;
+
+  void scrape(const std::shared_ptr<Pool>& pool, const std::shared_ptr<Target>& t, Millis start, Millis timeout);
+  // Re-reads file_sd files that are due or changed; true when targets changed.
+  bool refresh_discovery(Pool& pool, Millis now, bool force);
+  void sync_targets(Pool& pool, Millis now);
+  void mark_stale(Target& t, Millis at);
+
+  storage::MemoryStore& store_;
+  std::shared_mutex& store_mu_;
+  const Clock& clock_;
+  ScrapeOptions options_;
+  mutable std::mutex mu_;  // pools, targets, statuses, counters
+  std::map<std::string, std::shared_ptr<Pool>> pools_;
+  struct Counters;
+  std::unique_ptr<Counters> counters_;
+  std::unique_ptr<notifiers::WorkerPool> workers_;
+};
+
+}  // namespace vigil::server

@@ -1,0 +1,584 @@
+// The scrape manager against a local HTTP server on 127.0.0.1, driven by a
+// ManualClock with scrapes run synchronously: samples and their labels,
+// report series, staleness markers, limits, timeouts, file_sd reloads,
+// relabel-dropped targets and reloads that keep targets.
+#include <doctest/doctest.h>
+
+#include <httplib.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "model/matcher.h"
+#include "server/prometheus_config.h"
+#include "server/scrape.h"
+#include "storage/memory_store.h"
+#include "tests/temp_dir.h"
+
+using namespace vigil;
+using namespace vigil::server;
+
+namespace {
+
+constexpr Millis kT0 = 1'700'000'000'000;
+
+// Serves bodies set per path; records the headers of the last request.
+class MetricsServer {
+ public:
+  struct Reply {
+    int status = 200;
+    std::string content_type = "text/plain; version=0.0.4";
+    std::string body;
+    int delay_ms = 0;
+  };
+
+  MetricsServer() {
+    server_.Get(".*", [this](const httplib::Request& req, httplib::Response& res) {
+      Reply r;
+      {
+        std::lock_guard lock(mu_);
+        last_headers_.clear();
+        for (const auto& [k, v] : req.headers) last_headers_[k] = v;
+        last_target_ = req.target;
+        ++hits_;
+        auto it = replies_.find(req.path);
+        if (it == replies_.end()) {
+          res.status = 404;
+          return;
+        }
+        r = it->second;
+      }
+      if (r.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(r.delay_ms));
+      res.status = r.status;
+      res.set_content(r.body, r.content_type);
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    REQUIRE(port_ > 0);
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~MetricsServer() {
+    server_.stop();
+    thread_.join();
+  }
+  void set(const std::string& path, Reply r) {
+    std::lock_guard lock(mu_);
+    replies_[path] = std::move(r);
+  }
+  void set_body(const std::string& path, std::string body) { set(path, Reply{200, "text/plain; version=0.0.4", std::move(body), 0}); }
+  std::string address() const { return fmt::format("127.0.0.1:{}", port_); }
+  std::string header(const std::string& name) {
+    std::lock_guard lock(mu_);
+    auto it = last_headers_.find(name);
+    return it == last_headers_.end() ? "" : it->second;
+  }
+  std::string last_target() {
+    std::lock_guard lock(mu_);
+    return last_target_;
+  }
+  int hits() {
+    std::lock_guard lock(mu_);
+    return hits_;
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::map<std::string, Reply> replies_;
+  std::map<std::string, std::string> last_headers_;
+  std::string last_target_;
+  int hits_ = 0;
+};
+
+PrometheusConfig config(const std::string& yaml, std::string_view dir = {}) {
+  auto r = parse_prometheus_config(yaml, dir);
+  for (const auto& e : r.errors) MESSAGE("config error: ", e.message, " at line ", e.line);
+  REQUIRE(r.ok());
+  return r.config;
+}
+
+struct Point {
+  Millis t;
+  double v;
+};
+
+// The series named `name` (with every other label matching `extra`), as
+// "labels -> samples".
+std::map<std::string, std::vector<Point>> series(const storage::MemoryStore& store, const std::string& name) {
+  std::vector<Matcher> ms{*Matcher::make(MatchType::kEqual, "__name__", name)};
+  std::map<std::string, std::vector<Point>> out;
+  for (storage::SeriesRef ref : store.select(ms)) {
+    const storage::Series& s = store.get(ref);
+    auto& pts = out[s.labels.to_string()];
+    for (size_t i = 0; i < s.timestamps.size(); ++i) pts.push_back({s.timestamps[i], s.values[i]});
+  }
+  return out;
+}
+
+// The one series named `name`; fails the test when there is not exactly one.
+std::vector<Point> only(const storage::MemoryStore& store, const std::string& name) {
+  auto s = series(store, name);
+  REQUIRE_MESSAGE(s.size() == 1, name, " has ", s.size(), " series");
+  return s.begin()->second;
+}
+
+// A manager over its own store and clock, scraping synchronously.
+struct Harness {
+  storage::MemoryStore store;
+  std::shared_mutex mu;
+  ManualClock clock{kT0};
+  ScrapeManager manager;
+  explicit Harness(ScrapeOptions opts = {}) : manager(store, mu, clock, opts) {}
+
+  void apply(const PrometheusConfig& c) { REQUIRE(manager.apply(c).empty()); }
+  // Moves the clock to the next due time and runs what is due there.
+  size_t step() {
+    auto due = manager.next_due();
+    REQUIRE(due.has_value());
+    if (*due > clock.now()) clock.set(*due);
+    size_t n = manager.run_due();
+    manager.wait_idle();
+    return n;
+  }
+  // Runs until `n` scrapes have happened.
+  void scrapes(size_t n) {
+    size_t done = 0;
+    for (int guard = 0; done < n && guard < 1000; ++guard) done += step();
+    REQUIRE(done == n);
+  }
+};
+
+std::string job(const std::string& name, const std::string& target, const std::string& extra = "") {
+  return "  - job_name: " + name + "\n    scrape_interval: 10s\n    scrape_timeout: 5s\n    static_configs:\n"
+         "      - targets: ['" + target + "']\n" + extra;
+}
+
+}  // namespace
+
+TEST_CASE("scrape: samples get the target's labels and the report series are written") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "# TYPE requests_total counter\nrequests_total{code=\"200\"} 7\ntemperature 21.5\n");
+  Harness h;
+  h.apply(config("scrape_configs:\n" + job("web", srv.address(), "        labels: {env: prod}\n")));
+  auto due = h.manager.next_due();
+  REQUIRE(due.has_value());
+  CHECK(*due >= kT0);
+  CHECK(*due < kT0 + 10 * kSecond);  // within one interval
+  if (*due > kT0) CHECK(h.manager.run_due() == 0);  // nothing before its time
+  h.scrapes(1);
+  const Millis at = h.clock.now();
+  const std::string inst = srv.address();
+  auto req = series(h.store, "requests_total");
+  REQUIRE(req.size() == 1);
+  CHECK(req.begin()->first ==
+        fmt::format(R"({{__name__="requests_total", code="200", env="prod", instance="{}", job="web"}})", inst));
+  CHECK(req.begin()->second.at(0).t == at);
+  CHECK(req.begin()->second.at(0).v == 7);
+  auto up = only(h.store, "up");
+  CHECK(up.at(0).v == 1);
+  CHECK(up.at(0).t == at);
+  CHECK(series(h.store, "up").begin()->first ==
+        fmt::format(R"({{__name__="up", env="prod", instance="{}", job="web"}})", inst));
+  CHECK(only(h.store, "scrape_samples_scraped").at(0).v == 2);
+  CHECK(only(h.store, "scrape_samples_post_metric_relabeling").at(0).v == 2);
+  CHECK(only(h.store, "scrape_series_added").at(0).v == 2);
+  CHECK(only(h.store, "scrape_duration_seconds").at(0).v >= 0);
+  // Prometheus' request headers.
+  CHECK(srv.header("Accept").starts_with("application/openmetrics-text"));
+  CHECK(srv.header("X-Prometheus-Scrape-Timeout-Seconds") == "5");
+
+  auto targets = h.manager.active_targets();
+  REQUIRE(targets.size() == 1);
+  const TargetStatus& t = targets[0];
+  CHECK(t.scrape_pool == "web");
+  CHECK(t.scrape_url == "http://" + inst + "/metrics");
+  CHECK(t.global_url.find("/metrics") != std::string::npos);
+  CHECK(t.global_url.find("127.0.0.1") == std::string::npos);
+  CHECK(t.health == TargetHealth::kUp);
+  CHECK(t.last_error.empty());
+  CHECK(t.last_scrape == at);
+  CHECK(t.scrape_interval == 10 * kSecond);
+  CHECK(t.scrape_timeout == 5 * kSecond);
+  CHECK(t.labels.to_string() == fmt::format(R"({{env="prod", instance="{}", job="web"}})", inst));
+  CHECK(t.discovered_labels.get("__address__") == inst);
+  CHECK(t.discovered_labels.get("__metrics_path__") == "/metrics");
+  CHECK(t.discovered_labels.get("__scheme__") == "http");
+  CHECK(t.discovered_labels.get("__scrape_interval__") == "10s");
+  CHECK(t.discovered_labels.get("__scrape_timeout__") == "5s");
+  CHECK(t.discovered_labels.get("job") == "web");
+
+  // The next scrape comes one interval later, at the same offset.
+  h.scrapes(1);
+  CHECK(h.clock.now() == at + 10 * kSecond);
+  CHECK(only(h.store, "requests_total").size() == 2);
+  CHECK(only(h.store, "scrape_series_added").at(1).v == 0);
+  CHECK(h.manager.metrics_text().find("vigil_target_scrapes_total{scrape_job=\"web\"} 2") != std::string::npos);
+}
+
+TEST_CASE("scrape: honor_labels decides who wins a label conflict") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "m{job=\"pushed\",instance=\"inner\",exported_job=\"x\"} 1\n");
+  SUBCASE("the target's labels win and the scraped ones become exported_") {
+    Harness h;
+    h.apply(config("scrape_configs:\n" + job("outer", srv.address())));
+    h.scrapes(1);
+    auto m = series(h.store, "m");
+    REQUIRE(m.size() == 1);
+    CHECK(m.begin()->first ==
+          fmt::format(R"({{__name__="m", exported_exported_job="pushed", exported_instance="inner", exported_job="x", )"
+                      R"(instance="{}", job="outer"}})",
+                      srv.address()));
+  }
+  SUBCASE("honor_labels keeps the scraped values") {
+    Harness h;
+    h.apply(config("scrape_configs:\n" + job("outer", srv.address(), "    honor_labels: true\n")));
+    h.scrapes(1);
+    auto m = series(h.store, "m");
+    REQUIRE(m.size() == 1);
+    CHECK(m.begin()->first == R"({__name__="m", exported_job="x", instance="inner", job="pushed"})");
+  }
+}
+
+TEST_CASE("scrape: honor_timestamps and OpenMetrics bodies") {
+  MetricsServer srv;
+  srv.set("/metrics", {200, "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                       "# TYPE a gauge\na 1 1600000000.5\n# TYPE b gauge\nb 2\n# EOF\n", 0});
+  SUBCASE("kept") {
+    Harness h;
+    h.apply(config("scrape_configs:\n" + job("j", srv.address())));
+    h.scrapes(1);
+    CHECK(only(h.store, "a").at(0).t == 1'600'000'000'500);
+    CHECK(only(h.store, "b").at(0).t == h.clock.now());
+  }
+  SUBCASE("ignored") {
+    Harness h;
+    h.apply(config("scrape_configs:\n" + job("j", srv.address(), "    honor_timestamps: false\n")));
+    h.scrapes(1);
+    CHECK(only(h.store, "a").at(0).t == h.clock.now());
+  }
+}
+
+TEST_CASE("scrape: staleness markers for vanished series, failed scrapes and removed targets") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "a 1\nb 2\n");
+  Harness h;
+  auto cfg = config("scrape_configs:\n" + job("j", srv.address()));
+  h.apply(cfg);
+  h.scrapes(1);
+  const Millis first = h.clock.now();
+  srv.set_body("/metrics", "a 1\n");
+  h.scrapes(1);
+  const Millis second = h.clock.now();
+  auto b = only(h.store, "b");
+  REQUIRE(b.size() == 2);
+  CHECK(b[1].t == second);
+  CHECK(storage::is_stale_nan(b[1].v));
+  CHECK(only(h.store, "a").size() == 2);
+  CHECK_FALSE(storage::is_stale_nan(only(h.store, "a")[1].v));
+
+  // A failing scrape: up is 0 and every series of the target goes stale.
+  srv.set("/metrics", {500, "text/plain", "boom", 0});
+  h.scrapes(1);
+  const Millis third = h.clock.now();
+  auto a = only(h.store, "a");
+  REQUIRE(a.size() == 3);
+  CHECK(a[2].t == third);
+  CHECK(storage::is_stale_nan(a[2].v));
+  CHECK(only(h.store, "up").back().v == 0);
+  CHECK(only(h.store, "scrape_samples_scraped").back().v == 0);
+  auto t = h.manager.active_targets().at(0);
+  CHECK(t.health == TargetHealth::kDown);
+  CHECK(t.last_error == "server returned HTTP status 500");
+  // b was already stale: it is not marked again.
+  CHECK(only(h.store, "b").size() == 2);
+
+  // It recovers, then the job goes away: its series and report series go stale.
+  srv.set_body("/metrics", "a 5\n");
+  h.scrapes(1);
+  CHECK(only(h.store, "up").back().v == 1);
+  h.clock.advance(kSecond);
+  const Millis removed_at = h.clock.now();
+  h.apply(config("scrape_configs: []\n"));
+  CHECK(storage::is_stale_nan(only(h.store, "a").back().v));
+  CHECK(only(h.store, "a").back().t == removed_at);
+  CHECK(storage::is_stale_nan(only(h.store, "up").back().v));
+  CHECK(storage::is_stale_nan(only(h.store, "scrape_duration_seconds").back().v));
+  CHECK(h.manager.active_targets().empty());
+  CHECK_FALSE(h.manager.next_due().has_value());
+  (void)first;
+}
+
+TEST_CASE("scrape: sample_limit fails the scrape and stores nothing of it") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "a 1\nb 2\nc 3\n");
+  Harness h;
+  h.apply(config("scrape_configs:\n" + job("j", srv.address(), "    sample_limit: 2\n")));
+  h.scrapes(1);
+  CHECK(series(h.store, "a").empty());
+  CHECK(only(h.store, "up").at(0).v == 0);
+  auto t = h.manager.active_targets().at(0);
+  CHECK(t.last_error.find("sample limit exceeded") != std::string::npos);
+  CHECK(h.manager.metrics_text().find("prometheus_target_scrapes_exceeded_sample_limit_total 1") != std::string::npos);
+  // metric relabeling counts first: dropping one series brings it under the limit.
+  Harness h2;
+  h2.apply(config("scrape_configs:\n" + job("j", srv.address(),
+                                            "    sample_limit: 2\n    metric_relabel_configs:\n"
+                                            "      - source_labels: [__name__]\n        regex: c\n"
+                                            "        action: drop\n")));
+  h2.scrapes(1);
+  CHECK(only(h2.store, "up").at(0).v == 1);
+  CHECK(series(h2.store, "c").empty());
+  CHECK(only(h2.store, "scrape_samples_scraped").at(0).v == 3);
+  CHECK(only(h2.store, "scrape_samples_post_metric_relabeling").at(0).v == 2);
+}
+
+TEST_CASE("scrape: a target slower than its timeout is down, within bounded time") {
+  MetricsServer srv;
+  srv.set("/slow", {200, "text/plain", "a 1\n", 1000});
+  Harness h;
+  h.apply(config("scrape_configs:\n  - job_name: slow\n    scrape_interval: 1s\n    scrape_timeout: 200ms\n"
+                 "    metrics_path: /slow\n    static_configs: [{targets: ['" + srv.address() + "']}]\n"));
+  auto began = std::chrono::steady_clock::now();
+  h.scrapes(1);
+  auto took = std::chrono::steady_clock::now() - began;
+  CHECK(took < std::chrono::milliseconds(900));  // the reply would take 1 s
+  auto t = h.manager.active_targets().at(0);
+  CHECK(t.health == TargetHealth::kDown);
+  CHECK(t.last_error.find("timed out") != std::string::npos);
+  CHECK(only(h.store, "up").at(0).v == 0);
+  CHECK(series(h.store, "a").empty());
+}
+
+TEST_CASE("scrape: bodies over the limit fail with a clear error") {
+  MetricsServer srv;
+  std::string big;
+  for (int i = 0; i < 200; ++i) big += fmt::format("metric_{} {}\n", i, i);
+  srv.set_body("/metrics", big);
+  ScrapeOptions opts;
+  opts.max_body = 512;
+  Harness h(opts);
+  h.apply(config("scrape_configs:\n" + job("j", srv.address())));
+  h.scrapes(1);
+  auto t = h.manager.active_targets().at(0);
+  CHECK(t.health == TargetHealth::kDown);
+  CHECK(t.last_error == "response body larger than the limit of 512 bytes");
+  CHECK(h.manager.metrics_text().find("prometheus_target_scrapes_exceeded_body_size_limit_total 1") !=
+        std::string::npos);
+  // The default limit reads it fine.
+  Harness big_ok;
+  big_ok.apply(config("scrape_configs:\n" + job("j", srv.address())));
+  big_ok.scrapes(1);
+  CHECK(only(big_ok.store, "scrape_samples_scraped").at(0).v == 200);
+}
+
+TEST_CASE("scrape: relabeling sets the URL and instance, and drops targets") {
+  MetricsServer srv;
+  srv.set_body("/probe", "probe_success 1\n");
+  Harness h;
+  h.apply(config("scrape_configs:\n  - job_name: blackbox\n    metrics_path: /probe\n"
+                 "    params: {module: [http_2xx]}\n    static_configs:\n"
+                 "      - targets: ['example.org', 'drop.me']\n    relabel_configs:\n"
+                 "      - source_labels: [__address__]\n        regex: drop\\..*\n        action: drop\n"
+                 "      - source_labels: [__address__]\n        target_label: __param_target\n"
+                 "      - source_labels: [__param_target]\n        target_label: instance\n"
+                 "      - target_label: __address__\n        replacement: " + srv.address() + "\n"));
+  auto dropped = h.manager.dropped_targets();
+  REQUIRE(dropped.size() == 1);
+  CHECK(dropped[0].scrape_pool == "blackbox");
+  CHECK(dropped[0].discovered_labels.get("__address__") == "drop.me");
+  CHECK(dropped[0].discovered_labels.get("__param_module") == "http_2xx");
+  auto targets = h.manager.active_targets();
+  REQUIRE(targets.size() == 1);
+  CHECK(targets[0].scrape_url == "http://" + srv.address() + "/probe?module=http_2xx&target=example.org");
+  CHECK(targets[0].labels.to_string() == R"({instance="example.org", job="blackbox"})");
+  h.scrapes(1);
+  CHECK(srv.last_target() == "/probe?module=http_2xx&target=example.org");
+  CHECK(series(h.store, "probe_success").begin()->first ==
+        R"({__name__="probe_success", instance="example.org", job="blackbox"})");
+  CHECK(h.manager.metrics_text().find("prometheus_target_scrape_pool_dropped_targets{scrape_job=\"blackbox\"} 1") !=
+        std::string::npos);
+}
+
+TEST_CASE("scrape: file_sd targets load, reload on change and survive a bad file") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "x 1\n");
+  testing::TempDir dir;
+  dir.write("targets.json", R"([{"targets": [")" + srv.address() + R"("], "labels": {"team": "a"}}])");
+  ScrapeOptions opts;
+  opts.file_sd_poll = kSecond;
+  Harness h(opts);
+  h.apply(config("scrape_configs:\n  - job_name: files\n    scrape_interval: 1m\n    file_sd_configs:\n"
+                 "      - files: ['*.json', 'more/*.yml']\n        refresh_interval: 10m\n",
+                 dir.path().string()));
+  auto ts = h.manager.active_targets();
+  REQUIRE(ts.size() == 1);
+  CHECK(ts[0].labels.get("team") == "a");
+  CHECK(ts[0].discovered_labels.get("__meta_filepath") == (dir.path() / "targets.json").string());
+
+  // A changed file is noticed at the next poll, well before refresh_interval.
+  dir.write("targets.json", R"([{"targets": [")" + srv.address() + R"("], "labels": {"team": "b"}}])");
+  std::filesystem::last_write_time(dir.path() / "targets.json",
+                                   std::filesystem::last_write_time(dir.path() / "targets.json") +
+                                       std::chrono::seconds(5));
+  h.clock.advance(2 * kSecond);
+  h.manager.run_due();
+  ts = h.manager.active_targets();
+  REQUIRE(ts.size() == 1);
+  CHECK(ts[0].labels.get("team") == "b");
+
+  // A YAML file joins; a broken JSON file keeps its previous targets.
+  std::filesystem::create_directories(dir.path() / "more");
+  dir.write("more/extra.yml", "- targets: ['other:9100']\n  labels:\n    team: c\n");
+  dir.write("targets.json", "[{\"targets\": ");
+  h.clock.advance(2 * kSecond);
+  h.manager.run_due();
+  ts = h.manager.active_targets();
+  REQUIRE(ts.size() == 2);
+  std::set<std::string> teams;
+  for (const auto& t : ts) teams.insert(std::string(t.labels.get("team")));
+  CHECK(teams == std::set<std::string>{"b", "c"});
+  auto errs = h.manager.discovery_errors();
+  REQUIRE(errs.size() == 1);
+  CHECK(errs[0].scrape_pool == "files");
+  CHECK(errs[0].file == (dir.path() / "targets.json").string());
+  CHECK(errs[0].message.find("invalid JSON") != std::string::npos);
+  CHECK(h.manager.metrics_text().find("prometheus_sd_file_read_errors_total 1") != std::string::npos);
+
+  // Removing a file removes its targets.
+  std::filesystem::remove(dir.path() / "more/extra.yml");
+  h.clock.advance(2 * kSecond);
+  h.manager.run_due();
+  CHECK(h.manager.active_targets().size() == 1);
+}
+
+TEST_CASE("scrape: a reload keeps unchanged targets without scraping them twice") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "a 1\n");
+  Harness h;
+  const std::string base = "scrape_configs:\n" + job("j", srv.address());
+  h.apply(config(base));
+  h.scrapes(1);
+  const Millis due = *h.manager.next_due();
+  const Millis scraped_at = h.clock.now();
+  // Same job and target, plus a new job: the old target keeps its schedule.
+  h.apply(config(base + job("k", srv.address(), "    metrics_path: /other\n")));
+  h.manager.run_due();
+  CHECK(only(h.store, "a").size() == 1);
+  auto ts = h.manager.active_targets();
+  REQUIRE(ts.size() == 2);
+  for (const auto& t : ts)
+    if (t.scrape_pool == "j") CHECK(t.last_scrape == scraped_at);
+  // Its series are still tracked: dropping a series later marks it stale.
+  h.clock.set(due);
+  h.manager.run_due();
+  CHECK(only(h.store, "a").size() == 2);
+  CHECK_FALSE(storage::is_stale_nan(only(h.store, "a").back().v));
+}
+
+TEST_CASE("scrape: out-of-order samples are counted and the rest of the scrape kept") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "old 1 1000\nfresh 2\n");
+  Harness h;
+  h.apply(config("scrape_configs:\n" + job("j", srv.address())));
+  h.scrapes(1);
+  srv.set_body("/metrics", "old 1 500\nfresh 3\n");
+  h.scrapes(1);
+  CHECK(only(h.store, "old").size() == 1);
+  CHECK(only(h.store, "fresh").size() == 2);
+  CHECK(only(h.store, "up").back().v == 1);
+  CHECK(h.manager.metrics_text().find("prometheus_target_scrapes_sample_out_of_order_total 1") != std::string::npos);
+}
+
+TEST_CASE("scrape: truncate drops samples older than the kept window") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "a 1\n");
+  Harness h;
+  h.apply(config("scrape_configs:\n" + job("j", srv.address())));
+  h.scrapes(3);
+  CHECK(only(h.store, "a").size() == 3);
+  h.manager.truncate(15 * kSecond);  // keeps the last two scrapes (10 s apart)
+  CHECK(only(h.store, "a").size() == 2);
+}
+
+TEST_CASE("scrape: scrapes can run on a worker pool") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "a 1\n");
+  srv.set_body("/b", "b 1\n");
+  ScrapeOptions opts;
+  opts.workers = 2;
+  Harness h(opts);
+  h.apply(config("scrape_configs:\n" + job("j", srv.address()) + job("k", srv.address(), "    metrics_path: /b\n")));
+  h.scrapes(2);
+  CHECK(only(h.store, "a").size() == 1);
+  CHECK(only(h.store, "b").size() == 1);
+  h.clock.advance(kSecond);
+  h.manager.stop();
+  CHECK(h.manager.active_targets().empty());
+  CHECK(storage::is_stale_nan(only(h.store, "a").back().v));
+}
+
+TEST_CASE("scrape: series with their own timestamps get no staleness markers") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "own 1 1000\nplain 2\n");
+  Harness h;
+  h.apply(config("scrape_configs:\n" + job("j", srv.address())));
+  h.scrapes(1);
+  CHECK(only(h.store, "scrape_series_added").back().v == 2);
+  srv.set_body("/metrics", "own 1 1000\n");
+  h.scrapes(1);
+  CHECK(only(h.store, "own").size() == 1);  // the same sample again: nothing new
+  CHECK(only(h.store, "scrape_series_added").back().v == 0);
+  CHECK(storage::is_stale_nan(only(h.store, "plain").back().v));
+  srv.set_body("/metrics", "");
+  h.scrapes(1);
+  CHECK_FALSE(storage::is_stale_nan(only(h.store, "own").back().v));
+}
+
+TEST_CASE("scrape: label limits fail the scrape") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "m{a=\"1\",b=\"2\"} 1\n");
+  Harness h;
+  h.apply(config("scrape_configs:\n" + job("j", srv.address(), "    label_limit: 3\n") +
+                 job("k", srv.address(), "    label_value_length_limit: 8\n    metrics_path: /metrics\n"
+                                         "    params: {x: ['1']}\n")));
+  h.scrapes(2);
+  for (const auto& t : h.manager.active_targets()) {
+    CHECK(t.health == TargetHealth::kDown);
+    if (t.scrape_pool == "j") CHECK(t.last_error.starts_with("label_limit exceeded"));
+    // The instance label (127.0.0.1:port) is longer than 8 bytes.
+    if (t.scrape_pool == "k") CHECK(t.last_error.starts_with("label_value_length_limit exceeded"));
+  }
+  CHECK(series(h.store, "m").empty());
+}
+
+TEST_CASE("scrape: a job over its target_limit scrapes none of its targets") {
+  Harness h;
+  h.apply(config("scrape_configs:\n  - job_name: many\n    target_limit: 1\n"
+                 "    static_configs: [{targets: ['a:1', 'b:1']}]\n"));
+  auto ts = h.manager.active_targets();
+  REQUIRE(ts.size() == 2);
+  CHECK(ts[0].health == TargetHealth::kDown);
+  CHECK(ts[0].last_error == "target_limit exceeded (number of targets: 2, limit: 1)");
+  CHECK_FALSE(h.manager.next_due().has_value());
+  h.clock.advance(kHour);
+  CHECK(h.manager.run_due() == 0);
+}
+
+TEST_CASE("scrape: the job's HTTP options are used, and bodies are not redacted") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "m{note=\"hunter22\"} 1\n");
+  Harness h;
+  h.apply(config("scrape_configs:\n" + job("j", srv.address(), "    basic_auth: {username: u, password: hunter22}\n")));
+  h.scrapes(1);
+  CHECK(srv.header("Authorization") == "Basic dTpodW50ZXIyMg==");  // base64("u:hunter22")
+  auto m = series(h.store, "m");
+  REQUIRE(m.size() == 1);
+  CHECK(m.begin()->first.find("note=\"hunter22\"") != std::string::npos);
+}
