@@ -663,7 +663,7 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
     const std::pair<std::string_view, double> reports[] = {
         {"up", up ? 1.0 : 0.0},
         {"scrape_duration_seconds", duration},
-        {"scrape_samples_scraped", up ? static_cast<double>(scraped) : 0.0},
+        {"scrape_samples_scraped", static_cast<double>(scraped)},  // 0 unless the body parsed
         {"scrape_samples_post_metric_relabeling", static_cast<double>(batch.size())},
         {"scrape_series_added", static_cast<double>(added)},
     };

@@ -325,6 +325,8 @@ TEST_CASE("scrape: sample_limit fails the scrape and stores nothing of it") {
   h.scrapes(1);
   CHECK(series(h.store, "a").empty());
   CHECK(only(h.store, "up").at(0).v == 0);
+  CHECK(only(h.store, "scrape_samples_scraped").at(0).v == 3);
+  CHECK(only(h.store, "scrape_samples_post_metric_relabeling").at(0).v == 0);
   auto t = h.manager.active_targets().at(0);
   CHECK(t.last_error.find("sample limit exceeded") != std::string::npos);
   CHECK(h.manager.metrics_text().find("prometheus_target_scrapes_exceeded_sample_limit_total 1") != std::string::npos);
