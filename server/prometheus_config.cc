@@ -491,6 +491,10 @@ class Loader {
     c.body_size_limit = body_size(v);
     if (c.body_size_limit == 0) c.body_size_limit = global_body_size_;
     check_protocols(v, fmt::format("scrape config with job name \"{}\"", c.job_name));
+    c.scrape_protocols = strings(v.find("scrape_protocols"));
+    if (c.scrape_protocols.empty() && g.settings.is_map()) c.scrape_protocols = strings(g.settings.find("scrape_protocols"));
+    if (c.scrape_protocols.empty())
+      c.scrape_protocols = {"OpenMetricsText1.0.0", "OpenMetricsText0.0.1", "PrometheusText1.0.0", "PrometheusText0.0.4"};
     const storage::NameValidation global_names = names_;
     names_ = name_validation(v, global_names);
     c.static_configs = static_configs(v);

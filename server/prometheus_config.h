@@ -53,6 +53,9 @@ struct ScrapeConfig {
   std::vector<std::pair<std::string, std::vector<std::string>>> params;
   bool honor_labels = false;
   bool honor_timestamps = true;
+  // Formats to ask targets for, most wanted first (the job's, else global's,
+  // else OpenMetrics 1.0.0 and 0.0.1, then the text format 1.0.0 and 0.0.4).
+  std::vector<std::string> scrape_protocols;
   // 0: no limit. Written, or inherited from global.
   uint64_t sample_limit = 0;
   uint64_t label_limit = 0;

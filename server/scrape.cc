@@ -23,10 +23,25 @@ namespace vigil::server {
 
 namespace {
 
-// Prefers OpenMetrics, then the classic text format, then anything.
-constexpr std::string_view kAccept =
-    "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,"
-    "text/plain;version=0.0.4;q=0.3,*/*;q=0.1";
+// The Accept header for a job's scrape_protocols: each format in order with
+// falling weights, then anything. The protobuf format is left out: vigil
+// parses only the text formats.
+std::string accept_header(const std::vector<std::string>& protocols) {
+  static const std::pair<std::string_view, std::string_view> kTypes[] = {
+      {"OpenMetricsText1.0.0", "application/openmetrics-text;version=1.0.0"},
+      {"OpenMetricsText0.0.1", "application/openmetrics-text;version=0.0.1"},
+      {"PrometheusText1.0.0", "text/plain;version=1.0.0"},
+      {"PrometheusText0.0.4", "text/plain;version=0.0.4"},
+  };
+  std::string out;
+  int weight = 9;
+  for (const std::string& p : protocols) {
+    auto it = std::find_if(std::begin(kTypes), std::end(kTypes), [&](const auto& t) { return t.first == p; });
+    if (it == std::end(kTypes) || weight <= 1) continue;
+    out += fmt::format("{};q=0.{},", it->second, weight--);
+  }
+  return out + "*/*;q=0.1";
+}
 
 struct TargetGroup {
   std::vector<std::string> targets;
@@ -540,7 +555,7 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
   req.method = "GET";
   req.url = t->url;
   req.content_type.clear();
-  req.headers = {{"Accept", std::string(kAccept)},
+  req.headers = {{"Accept", accept_header(cfg.scrape_protocols)},
                  {"X-Prometheus-Scrape-Timeout-Seconds", fmt::format("{:g}", static_cast<double>(timeout) / 1000)}};
   req.timeout = timeout;
   req.max_body = cfg.body_size_limit > 0 ? cfg.body_size_limit : options_.max_body;
@@ -648,7 +663,7 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
     const std::pair<std::string_view, double> reports[] = {
         {"up", up ? 1.0 : 0.0},
         {"scrape_duration_seconds", duration},
-        {"scrape_samples_scraped", up ? static_cast<double>(scraped) : 0.0},
+        {"scrape_samples_scraped", static_cast<double>(scraped)},  // 0 unless the body parsed
         {"scrape_samples_post_metric_relabeling", static_cast<double>(batch.size())},
         {"scrape_series_added", static_cast<double>(added)},
     };

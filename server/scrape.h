@@ -37,7 +37,10 @@
 //
 // The store is not thread-safe: the manager takes `store_mu` exclusively only
 // while it appends one scrape's samples (and to truncate), so queries holding
-// it shared see whole scrapes.
+// it shared see whole scrapes. Callers must not call the manager while they
+// hold `store_mu`: the manager takes its own lock first, then the store's.
+// apply(), run_due() and stop() are called from one thread (the daemon
+// loop); the introspection methods from any.
 
 #include <cstdint>
 #include <map>

@@ -303,6 +303,7 @@ Result<RelabelConfig> parse_relabel_config(const YamlDocument& doc, const YamlNo
   if (node.kind != Kind::Mapping)
     return fail(fmt::format("cannot unmarshal {} into relabel.plain", doc.describe(node)), node.line, node.column);
   std::vector<std::string_view> seen;
+  const YamlNode* regex_node = nullptr;
   for (auto [k, v] : pairs(doc, node)) {
     std::string_view key = doc.value(*k);
     auto at = [&](std::string msg) { return fail(std::move(msg), v->line, v->column); };
@@ -331,6 +332,7 @@ Result<RelabelConfig> parse_relabel_config(const YamlDocument& doc, const YamlNo
         // Written as null, the expression is empty (it matches only "").
         c.regex = std::move(*s);
         c.regex_set = true;
+        regex_node = v;
       } else {
         std::string lower = ascii_case(*s, false);
         auto it = std::find_if(std::begin(kActions), std::end(kActions),
@@ -351,7 +353,15 @@ Result<RelabelConfig> parse_relabel_config(const YamlDocument& doc, const YamlNo
       return fail(fmt::format("field {} not found in type relabel.plain", key), k->line, k->column);
     }
   }
-  if (auto ok = c.compile(names); !ok) return std::unexpected(ok.error());
+  if (auto ok = c.compile(names); !ok) {
+    Error e = ok.error();
+    // A bad expression is reported where it was written.
+    if (regex_node != nullptr && e.message.starts_with("error parsing regexp")) {
+      e.line = regex_node->line;
+      e.column = regex_node->column;
+    }
+    return std::unexpected(e);
+  }
   return c;
 }
 

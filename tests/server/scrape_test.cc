@@ -191,7 +191,9 @@ TEST_CASE("scrape: samples get the target's labels and the report series are wri
   CHECK(only(h.store, "scrape_series_added").at(0).v == 2);
   CHECK(only(h.store, "scrape_duration_seconds").at(0).v >= 0);
   // Prometheus' request headers.
-  CHECK(srv.header("Accept").starts_with("application/openmetrics-text"));
+  CHECK(srv.header("Accept") ==
+        "application/openmetrics-text;version=1.0.0;q=0.9,application/openmetrics-text;version=0.0.1;q=0.8,"
+        "text/plain;version=1.0.0;q=0.7,text/plain;version=0.0.4;q=0.6,*/*;q=0.1");
   CHECK(srv.header("X-Prometheus-Scrape-Timeout-Seconds") == "5");
 
   auto targets = h.manager.active_targets();
@@ -323,6 +325,8 @@ TEST_CASE("scrape: sample_limit fails the scrape and stores nothing of it") {
   h.scrapes(1);
   CHECK(series(h.store, "a").empty());
   CHECK(only(h.store, "up").at(0).v == 0);
+  CHECK(only(h.store, "scrape_samples_scraped").at(0).v == 3);
+  CHECK(only(h.store, "scrape_samples_post_metric_relabeling").at(0).v == 0);
   auto t = h.manager.active_targets().at(0);
   CHECK(t.last_error.find("sample limit exceeded") != std::string::npos);
   CHECK(h.manager.metrics_text().find("prometheus_target_scrapes_exceeded_sample_limit_total 1") != std::string::npos);
@@ -578,6 +582,12 @@ TEST_CASE("scrape: the job's HTTP options are used, and bodies are not redacted"
   h.apply(config("scrape_configs:\n" + job("j", srv.address(), "    basic_auth: {username: u, password: hunter22}\n")));
   h.scrapes(1);
   CHECK(srv.header("Authorization") == "Basic dTpodW50ZXIyMg==");  // base64("u:hunter22")
+  // The job's scrape_protocols order the Accept header.
+  Harness text_first;
+  text_first.apply(config("scrape_configs:\n" +
+                          job("j", srv.address(), "    scrape_protocols: [PrometheusText0.0.4, OpenMetricsText1.0.0]\n")));
+  text_first.scrapes(1);
+  CHECK(srv.header("Accept") == "text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0;q=0.8,*/*;q=0.1");
   auto m = series(h.store, "m");
   REQUIRE(m.size() == 1);
   CHECK(m.begin()->first.find("note=\"hunter22\"") != std::string::npos);

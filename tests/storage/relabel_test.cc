@@ -210,9 +210,30 @@ TEST_CASE("relabel scrape: validation errors as upstream words them, with positi
   REQUIRE_FALSE(rs);
   CHECK(rs.error().line == 2);
   CHECK(rs.error().column == 3);
+  auto bad_re = rules("- target_label: a\n  regex: 'x(y'\n");
+  REQUIRE_FALSE(bad_re);
+  CHECK(bad_re.error().line == 2);
+  CHECK(bad_re.error().column == 10);
   auto unknown = rules("- target_label: a\n  nope: 1\n");
   REQUIRE_FALSE(unknown);
   CHECK(unknown.error().line == 2);
+}
+
+TEST_CASE("relabel scrape: UTF-8 label names, and upstream's Kubernetes-style rules") {
+  Labels in{{"__meta_kubernetes_pod_annotation_prometheus_io_port", "8080"}, {"__address__", "10.0.0.1:9090"},
+            {"__meta_kubernetes_pod_annotation_prometheus_io_scrape", "true"}};
+  // The address rewrite of the bundled examples.
+  CHECK(apply("- source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_scrape]\n  action: keep\n"
+              "  regex: true\n"
+              "- source_labels: [__address__, __meta_kubernetes_pod_annotation_prometheus_io_port]\n"
+              "  regex: ([^:]+)(?::\\d+)?;(\\d+)\n  replacement: $1:$2\n  target_label: __address__\n",
+              in)
+            .find(R"(__address__="10.0.0.1:8080")") != std::string::npos);
+  // UTF-8 names are fine targets, templated or not.
+  Labels u{{"a", "some-value"}};
+  CHECK(apply("- source_labels: [a]\n  regex: some-(.*)\n  target_label: utf-8.label${1}\n  replacement: x\n", u) ==
+        R"({a="some-value", "utf-8.labelvalue"="x"})");
+  CHECK(apply("- source_labels: [a]\n  target_label: 'ü'\n", u) == R"({a="some-value", "ü"="some-value"})");
 }
 
 TEST_CASE("relabel scrape: a null regex is the empty expression") {
