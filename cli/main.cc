@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   app.fallthrough();
 
   int exit_code = 0;
+  vigil::cli::register_run(app, &exit_code);
   CLI::App* check = app.add_subcommand("check", "Check rule files and configuration for errors.");
   check->require_subcommand(1);
   vigil::cli::register_check_rules(*check, &exit_code);

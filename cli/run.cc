@@ -1,0 +1,110 @@
+// vigil run: the daemon. Reads prometheus.yml and alertmanager.yml, evaluates
+// the rules (scraping the targets itself, or through --datasource.url),
+// routes and delivers, and serves the APIs. SIGHUP reloads every file;
+// SIGTERM or SIGINT saves state and stops.
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include <pthread.h>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "model/clock.h"
+#include "model/duration.h"
+#include "server/daemon.h"
+#include "server/log.h"
+
+namespace vigil::cli {
+
+namespace {
+
+struct RunArgs {
+  server::DaemonOptions opts;
+  std::string resend_delay = "1m";
+  std::string datasource_timeout = "2m";
+  std::string log_level = "info";
+  std::string log_format = "logfmt";
+};
+
+int fail_with(const std::string& message) {
+  std::cerr << "vigil: error: " << message << "\n";
+  return 1;
+}
+
+int run(RunArgs a) {
+  auto format = server::Logger::parse_format(a.log_format);
+  if (!format) return fail_with(format.error().message);
+  auto level = server::Logger::parse_level(a.log_level);
+  if (!level) return fail_with(level.error().message);
+  auto resend = parse_duration(a.resend_delay);
+  if (!resend) return fail_with("--rules.alert.resend-delay: " + resend.error().message);
+  a.opts.resend_delay = *resend;
+  auto dtimeout = parse_duration(a.datasource_timeout);
+  if (!dtimeout) return fail_with("--datasource.timeout: " + dtimeout.error().message);
+  a.opts.datasource_timeout = *dtimeout;
+
+  // Signals are taken by this thread alone: every thread started from here
+  // on inherits the blocked mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  SystemClock clock;
+  server::Logger log(*format, *level, std::cerr, clock);
+  server::Daemon daemon(a.opts, clock, log);
+  if (auto r = daemon.start(); !r) {
+    log.error("cannot start", {{"component", "main"}, {"err", r.error().message}});
+    return 1;
+  }
+  while (true) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      (void)daemon.reload();  // logged; a failure keeps the running config
+      continue;
+    }
+    log.info("stopping", {{"component", "main"}, {"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    daemon.stop();
+    return 0;
+  }
+}
+
+}  // namespace
+
+void register_run(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "run", "Run the daemon: evaluate rules, route and deliver alerts, serve the Alertmanager and Prometheus APIs.");
+  auto& o = args->opts;
+  cmd->add_option("--config.file", o.config_file, "prometheus.yml: rule files, scrape targets, external labels");
+  cmd->add_option("--alertmanager.config", o.alertmanager_config, "alertmanager.yml: routes, receivers, inhibition");
+  cmd->add_option("--storage.path", o.storage_path, "Directory for silences, the notification log, alerts and rule state")
+      ->capture_default_str();
+  cmd->add_option("--web.listen-address", o.listen_address, "Address to serve the APIs on")->capture_default_str();
+  cmd->add_option("--web.external-url", o.external_url, "The URL vigil is reachable at (generator and template links)");
+  cmd->add_option("--datasource.url", o.datasource_url,
+                  "Evaluate rules through this Prometheus' query API instead of scraping into the embedded store");
+  cmd->add_option("--datasource.basic-auth.username", o.datasource_basic_auth_user, "Basic auth user for the datasource");
+  cmd->add_option("--datasource.basic-auth.password-file", o.datasource_basic_auth_password_file,
+                  "File holding the datasource's basic auth password");
+  cmd->add_option("--datasource.bearer-token-file", o.datasource_bearer_token_file,
+                  "File holding a bearer token for the datasource");
+  cmd->add_option("--datasource.tls.ca-file", o.datasource_ca_file, "CA certificate for the datasource");
+  cmd->add_flag("--datasource.tls.insecure-skip-verify", o.datasource_insecure_skip_verify,
+                "Do not verify the datasource's certificate");
+  cmd->add_option("--datasource.timeout", args->datasource_timeout, "Timeout of one rule query")->capture_default_str();
+  cmd->add_option("--rules.alert.resend-delay", args->resend_delay,
+                  "Minimum time before an unchanged firing alert is sent again")
+      ->capture_default_str();
+  cmd->add_option("--log.level", args->log_level, "debug, info, warn or error")->capture_default_str();
+  cmd->add_option("--log.format", args->log_format, "logfmt or json")->capture_default_str();
+  cmd->callback([args, exit_code] { *exit_code = run(*args); });
+}
+
+}  // namespace vigil::cli

@@ -1,0 +1,85 @@
+#pragma once
+
+// `vigil run`: one process that scrapes (or queries a remote Prometheus),
+// evaluates rule groups, routes, silences, inhibits and delivers, and serves
+// the Alertmanager, Prometheus and health APIs.
+//
+// Loops, each on its own thread, each sleeping until its next deadline or
+// until woken:
+//   rules   - evaluates the rule groups that are due and hands their alerts
+//             to the router in-process (and to external Alertmanagers);
+//   router  - flushes aggregation groups that are due; saves silences and the
+//             notification log as soon as they change;
+//   scrape  - scrapes the targets that are due (embedded mode);
+//   upkeep  - every few seconds: saves the alerts and rule state, garbage
+//             collects, trims the store to what the rules' ranges need.
+// State in --storage.path: silences.json, nflog.json, alerts.json,
+// rules.json, each written atomically and restored at start.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "model/clock.h"
+#include "model/error.h"
+#include "server/http.h"
+#include "server/log.h"
+
+namespace vigil::server {
+
+struct DaemonOptions {
+  std::string config_file;               // prometheus.yml; empty: no rules, no scraping
+  std::string alertmanager_config;       // alertmanager.yml; empty: alerts are kept, not delivered
+  std::string storage_path = "data";
+  std::string listen_address = "0.0.0.0:9093";
+  std::string external_url;              // empty: http://<hostname>:<port>
+  // Evaluate rules through this Prometheus' /api/v1/query instead of the
+  // embedded store (no scraping then).
+  std::string datasource_url;
+  std::string datasource_basic_auth_user;
+  std::string datasource_basic_auth_password_file;
+  std::string datasource_bearer_token_file;
+  std::string datasource_ca_file;
+  bool datasource_insecure_skip_verify = false;
+  Millis datasource_timeout = 2 * kMinute;
+  Millis resend_delay = kMinute;
+  Millis upkeep_interval = 5 * kSecond;
+  size_t http_threads = 4;
+  size_t delivery_workers = 8;
+  size_t scrape_workers = 4;
+};
+
+class Daemon {
+ public:
+  Daemon(DaemonOptions opts, const Clock& clock, Logger& log);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Loads every file, restores state from the storage path, starts serving
+  // and the loops. An error (bad config, port in use, unreadable state) is
+  // returned with nothing left running.
+  Result<void> start();
+  // Re-reads every file. When anything is invalid, nothing changes and the
+  // error is returned (and logged, and counted).
+  Result<void> reload();
+  // Stops the loops and the server, waits for deliveries in flight up to
+  // `grace`, writes all state. Idempotent.
+  void stop(Millis grace = 5 * kSecond);
+
+  int port() const;
+  const Routes& routes() const;
+  std::string metrics_text() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace vigil::server

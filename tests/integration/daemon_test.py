@@ -1,0 +1,488 @@
+#!/usr/bin/env python3
+"""`vigil run` end to end, on 127.0.0.1 only, with bounded time.
+
+Usage: daemon_test.py VIGIL SCENARIO [SOURCE_DIR]
+
+Scenarios:
+  restart     kill -9 between two group flushes and start again: the silence
+              is still there, nothing is notified twice, the pending alert
+              fires on its original schedule.
+  reload      a bad reload (SIGHUP and POST /-/reload) keeps the old config
+              and is reported; a good one takes effect.
+  quickstart  examples/quickstart prints the Watchdog notification within a
+              minute (skipped when 127.0.0.1:9093 is taken).
+  prometheus  Debian's Prometheus scrapes a target, evaluates a rule and sends
+              the alert to vigil, which delivers it to a webhook; then a
+              second vigil evaluates the Bot Core seed rules through that
+              Prometheus (--datasource.url) and fires. Skipped without
+              /usr/bin/prometheus.
+  amtool      amtool adds, queries and expires silences and queries alerts
+              against vigil. Skipped without amtool.
+
+Exit 0 on success, 1 on failure, 77 when skipped.
+"""
+import http.server
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+VIGIL = os.path.abspath(sys.argv[1])
+SCENARIO = sys.argv[2]
+SOURCE = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def fail(msg):
+    print(f"FAIL: {msg}")
+    sys.exit(1)
+
+
+def skip(msg):
+    print(f"skipped: {msg}")
+    sys.exit(77)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(what, fn, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.1)
+    fail(f"timed out after {timeout}s waiting for {what}")
+
+
+def http(method, url, body=None, timeout=5):
+    data = None
+    headers = {}
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except (urllib.error.URLError, ConnectionError, socket.timeout):
+        return 0, ""
+
+
+class Sink:
+    """A webhook receiver recording every notification it gets."""
+
+    def __init__(self):
+        self.received = []
+        self.lock = threading.Lock()
+        sink = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(n) or b"{}")
+                with sink.lock:
+                    sink.received.append((time.time(), body))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def notifications(self):
+        with self.lock:
+            return list(self.received)
+
+    def alerts_named(self, name, status=None):
+        out = []
+        for t, body in self.notifications():
+            for a in body.get("alerts", []):
+                if a["labels"].get("alertname") == name and (status is None or a["status"] == status):
+                    out.append((t, body, a))
+        return out
+
+    def close(self):
+        self.server.shutdown()
+
+
+class Vigil:
+    def __init__(self, workdir, args, name="vigil"):
+        self.port = free_port()
+        self.workdir = workdir
+        self.args = args
+        self.name = name
+        self.proc = None
+        self.log_path = os.path.join(workdir, f"{name}.log")
+
+    def start(self, expect_ready=True):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [VIGIL, "run", f"--web.listen-address=127.0.0.1:{self.port}",
+             f"--storage.path={os.path.join(self.workdir, self.name + '-data')}"] + self.args,
+            stdout=self.log, stderr=subprocess.STDOUT, cwd=self.workdir)
+        if expect_ready:
+            wait_until(f"{self.name} to be ready", lambda: self.ready() or self.dead(), 15)
+            if self.dead():
+                fail(f"{self.name} exited with {self.proc.returncode}:\n{self.output()}")
+        return self
+
+    def ready(self):
+        return http("GET", self.url("/-/ready"))[0] == 200
+
+    def dead(self):
+        return self.proc.poll() is not None
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def get_json(self, path):
+        status, body = http("GET", self.url(path))
+        if status != 200:
+            fail(f"GET {path}: HTTP {status} {body}")
+        return json.loads(body)
+
+    def output(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+                fail(f"{self.name} did not stop within 15s of SIGTERM")
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def am_config(sink, group_wait="1s", group_interval="3s", extra=""):
+    return f"""route:
+  receiver: sink
+  group_by: [alertname]
+  group_wait: {group_wait}
+  group_interval: {group_interval}
+  repeat_interval: 1h
+receivers:
+- name: sink
+  webhook_configs:
+  - url: http://127.0.0.1:{sink.port}/
+    send_resolved: true
+{extra}"""
+
+
+def scenario_restart(work):
+    sink = Sink()
+    write(os.path.join(work, "rules.yml"), """groups:
+- name: restart
+  interval: 1s
+  rules:
+  - alert: Now
+    expr: vector(1)
+  - alert: Later
+    expr: vector(1)
+    for: 8s
+  - alert: Muted
+    expr: vector(1)
+""")
+    write(os.path.join(work, "prometheus.yml"), "rule_files: [rules.yml]\n")
+    write(os.path.join(work, "am.yml"), am_config(sink))
+    args = ["--config.file=prometheus.yml", "--alertmanager.config=am.yml"]
+    v = Vigil(work, args).start()
+    t_start = time.time()
+    status, body = http("POST", v.url("/api/v2/silences"), {
+        "matchers": [{"name": "alertname", "value": "Muted", "isRegex": False, "isEqual": True}],
+        "startsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60)),
+        "endsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600)),
+        "createdBy": "test", "comment": "restart test"})
+    if status != 200:
+        fail(f"creating a silence: HTTP {status} {body}")
+    silence_id = json.loads(body)["silenceID"]
+    wait_until("Now to be notified", lambda: sink.alerts_named("Now"), 10)
+    # Between flushes: the group flushed, the next flush is group_interval away.
+    time.sleep(0.5)
+    notified_before = len(sink.alerts_named("Now"))
+    v.kill9()
+    later_before_kill = sink.alerts_named("Later")
+    if later_before_kill:
+        fail("Later fired before its for duration")
+    v.start()
+    # The silence survived.
+    silences = v.get_json("/api/v2/silences")
+    if not any(s["id"] == silence_id and s["status"]["state"] == "active" for s in silences):
+        fail(f"silence {silence_id} not active after restart: {silences}")
+    # Later fires on its original schedule: 8s after it first went pending,
+    # not 8s after the restart.
+    got = wait_until("Later to fire", lambda: sink.alerts_named("Later", "firing"), 20)
+    fired_after = got[0][0] - t_start
+    if fired_after > 8 + 1 + 3 + 2:  # for + group_wait + eval slack + restart
+        fail(f"Later fired {fired_after:.1f}s after start: its for timer restarted")
+    # Several group intervals later: Now was not notified again (same alert,
+    # within repeat_interval), and Muted never was.
+    time.sleep(7)
+    if len(sink.alerts_named("Now")) != notified_before:
+        fail(f"Now notified again after restart: {len(sink.alerts_named('Now'))} vs {notified_before}")
+    if sink.alerts_named("Muted"):
+        fail("a silenced alert was notified")
+    v.stop()
+    if "state saved" not in v.output():
+        fail("SIGTERM did not save state:\n" + v.output())
+    sink.close()
+    print(f"ok: silence kept, Now notified once, Later fired {fired_after:.1f}s after start despite kill -9")
+
+
+def scenario_reload(work):
+    sink = Sink()
+    rules = os.path.join(work, "rules.yml")
+    write(rules, "groups:\n- name: first\n  interval: 1s\n  rules:\n  - alert: A\n    expr: vector(1)\n")
+    write(os.path.join(work, "prometheus.yml"), "rule_files: [rules.yml]\n")
+    am = write(os.path.join(work, "am.yml"), am_config(sink))
+    v = Vigil(work, ["--config.file=prometheus.yml", "--alertmanager.config=am.yml"]).start()
+
+    def groups():
+        return [g["name"] for g in v.get_json("/api/v1/rules")["data"]["groups"]]
+
+    if groups() != ["first"]:
+        fail(f"groups at start: {groups()}")
+    # A bad rule file: POST /-/reload answers 500 and the old rules stay.
+    write(rules, "groups:\n- name: second\n  rules:\n  - alert: B\n    expr: vector(1) +\n")
+    status, body = http("POST", v.url("/-/reload"))
+    if status != 500 or "rules.yml" not in body:
+        fail(f"bad reload: HTTP {status} {body}")
+    if groups() != ["first"]:
+        fail(f"bad reload replaced the rules: {groups()}")
+    metrics = http("GET", v.url("/metrics"))[1]
+    if "vigil_config_last_reload_successful 0" not in metrics:
+        fail("the failed reload is not in /metrics")
+    # A bad Alertmanager config through SIGHUP: still the old one.
+    write(rules, "groups:\n- name: second\n  interval: 1s\n  rules:\n  - alert: B\n    expr: vector(1)\n")
+    write(am, "route: {receiver: nowhere}\nreceivers: []\n")
+    v.proc.send_signal(signal.SIGHUP)
+    wait_until("the failed SIGHUP reload to be logged", lambda: "reload failed" in v.output().split("reload failed", 1)[-1] or v.output().count("reload failed") >= 2, 10)
+    if groups() != ["first"]:
+        fail(f"a bad alertmanager config let new rules in: {groups()}")
+    # Both good: SIGHUP applies them.
+    write(am, am_config(sink, extra=""))
+    v.proc.send_signal(signal.SIGHUP)
+    wait_until("the new rules", lambda: groups() == ["second"], 10)
+    wait_until("B to be delivered", lambda: sink.alerts_named("B"), 10)
+    metrics = http("GET", v.url("/metrics"))[1]
+    if "vigil_config_last_reload_successful 1" not in metrics:
+        fail("the good reload is not in /metrics")
+    v.stop()
+    sink.close()
+    print("ok: bad reloads kept the old config and were reported; a good one took effect")
+
+
+def scenario_quickstart(work):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", 9093))
+        except OSError:
+            skip("127.0.0.1:9093 is in use")
+    q = os.path.join(SOURCE, "examples", "quickstart")
+    out_path = os.path.join(work, "quickstart.out")
+    with open(out_path, "wb") as out:
+        proc = subprocess.Popen([VIGIL, "run", f"--config.file={q}/prometheus.yml",
+                                 f"--alertmanager.config={q}/alertmanager.yml",
+                                 f"--storage.path={work}/data", "--web.listen-address=127.0.0.1:9093"],
+                                stdout=out, stderr=subprocess.STDOUT)
+        try:
+            def watchdog():
+                with open(out_path) as f:
+                    for line in f:
+                        if line.startswith("{") and '"Watchdog"' in line:
+                            return json.loads(line)
+                return None
+            n = wait_until("the Watchdog notification on the terminal", watchdog, 60)
+            if n["receiver"] != "terminal" or n["status"] != "firing":
+                fail(f"unexpected notification: {n}")
+            # vigil scraped itself: its own up series is there.
+            status, body = http("GET", "http://127.0.0.1:9093/api/v1/query?query=up")
+            if status != 200 or '"job":"vigil"' not in body:
+                fail(f"self-scrape missing: HTTP {status} {body}")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(15)
+    print("ok: the quickstart delivered the Watchdog to the terminal")
+
+
+def scenario_prometheus(work):
+    prom = shutil.which("prometheus")
+    if not prom:
+        skip("prometheus is not installed (scripts/setup.sh --peers)")
+    sink = Sink()
+    write(os.path.join(work, "am.yml"), am_config(sink))
+    v = Vigil(work, ["--alertmanager.config=am.yml"], name="receiver").start()
+    # A target exposing the metrics the Bot Core seed's ServiceDown rule reads.
+    target_port = free_port()
+
+    class Target(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b"# TYPE demo_up gauge\ndemo_up 0\n"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    target = http.server.ThreadingHTTPServer(("127.0.0.1", target_port), Target)
+    threading.Thread(target=target.serve_forever, daemon=True).start()
+    write(os.path.join(work, "prom-rules.yml"), """groups:
+- name: demo
+  interval: 1s
+  rules:
+  - alert: DemoDown
+    expr: demo_up == 0
+    labels: {severity: critical}
+    annotations: {summary: "demo {{ $labels.instance }} is down"}
+""")
+    prom_port = free_port()
+    write(os.path.join(work, "prometheus.yml"), f"""global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [prom-rules.yml]
+alerting:
+  alertmanagers:
+  - static_configs:
+    - targets: ["127.0.0.1:{v.port}"]
+scrape_configs:
+- job_name: demo
+  static_configs:
+  - targets: ["127.0.0.1:{target_port}"]
+""")
+    log = open(os.path.join(work, "prometheus.log"), "wb")
+    p = subprocess.Popen([prom, f"--config.file={work}/prometheus.yml", f"--storage.tsdb.path={work}/tsdb",
+                          f"--web.listen-address=127.0.0.1:{prom_port}"], stdout=log, stderr=subprocess.STDOUT,
+                         cwd=work)
+    try:
+        got = wait_until("Prometheus' alert to reach the webhook through vigil",
+                         lambda: sink.alerts_named("DemoDown", "firing"), 60)
+        _, body, alert = got[0]
+        if body["receiver"] != "sink" or alert["labels"].get("job") != "demo" or \
+                alert["annotations"].get("summary") != f"demo 127.0.0.1:{target_port} is down" or \
+                not alert["generatorURL"].startswith("http"):
+            fail(f"unexpected webhook payload: {body}")
+        # vigil itself evaluates the Bot Core seed rules through that Prometheus.
+        write(os.path.join(work, "seed.yml"), f"rule_files: [{SOURCE}/examples/bot-core/rules/alerts.yml]\n"
+              "global: {evaluation_interval: 1s}\n")
+        d = Vigil(work, ["--config.file=seed.yml", "--alertmanager.config=am.yml",
+                         f"--datasource.url=http://127.0.0.1:{prom_port}"], name="datasource").start()
+        try:
+            def evaluated():
+                rules = d.get_json("/api/v1/rules")["data"]["groups"]
+                return rules and all(r["health"] == "ok" for g in rules for r in g["rules"])
+            wait_until("the seed rules to evaluate through Prometheus", evaluated, 30)
+            # The target goes away: Prometheus records up == 0, and the seed's
+            # ServiceDown (for: 2m) goes pending, then fires and is delivered.
+            target.shutdown()
+            target.server_close()
+
+            def service_down(state):
+                return any(a["state"] == state and a["labels"]["alertname"] == "ServiceDown"
+                           for a in d.get_json("/api/v1/alerts")["data"]["alerts"])
+            wait_until("ServiceDown pending through the datasource", lambda: service_down("pending"), 30)
+            wait_until("ServiceDown firing through the datasource", lambda: service_down("firing"), 150)
+            wait_until("ServiceDown delivered", lambda: sink.alerts_named("ServiceDown", "firing"), 20)
+        finally:
+            d.stop()
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(20)
+        v.stop()
+        sink.close()
+    print("ok: Prometheus -> vigil -> webhook; vigil evaluated seed rules through Prometheus and fired")
+
+
+def scenario_amtool(work):
+    amtool = shutil.which("amtool")
+    if not amtool:
+        skip("amtool is not installed (scripts/setup.sh --peers)")
+    sink = Sink()
+    write(os.path.join(work, "am.yml"), am_config(sink))
+    v = Vigil(work, ["--alertmanager.config=am.yml"]).start()
+    url = f"--alertmanager.url=http://127.0.0.1:{v.port}"
+
+    def run(*args):
+        r = subprocess.run([amtool, url, *args], capture_output=True, text=True, timeout=20)
+        if r.returncode != 0:
+            fail(f"amtool {' '.join(args)}: exit {r.returncode}\n{r.stdout}{r.stderr}")
+        return r.stdout
+
+    run("alert", "add", "alertname=DiskFull", "instance=db1", "severity=page", "--annotation=summary=disk")
+    out = run("alert", "query")
+    if "DiskFull" not in out:
+        fail(f"alert query does not show the alert:\n{out}")
+    sid = run("silence", "add", "alertname=DiskFull", "--comment=maintenance", "--duration=1h", "-a", "tester").strip()
+    if not sid:
+        fail("silence add printed no id")
+    out = run("silence", "query")
+    if sid not in out or "maintenance" not in out:
+        fail(f"silence query:\n{out}")
+    out = run("alert", "query", "--silenced")
+    if "DiskFull" not in out:
+        fail(f"the alert is not shown as silenced:\n{out}")
+    run("silence", "expire", sid)
+    out = run("silence", "query")
+    if sid in out:
+        fail(f"expired silence still listed as active:\n{out}")
+    out = run("silence", "query", "--expired")
+    if sid not in out:
+        fail(f"expired silence not listed with --expired:\n{out}")
+    v.stop()
+    sink.close()
+    print("ok: amtool added, queried and expired a silence and queried alerts")
+
+
+def main():
+    scenarios = {"restart": scenario_restart, "reload": scenario_reload, "quickstart": scenario_quickstart,
+                 "prometheus": scenario_prometheus, "amtool": scenario_amtool}
+    if SCENARIO not in scenarios:
+        fail(f"unknown scenario {SCENARIO}")
+    work = tempfile.mkdtemp(prefix=f"vigil-{SCENARIO}-")
+    ok = False
+    try:
+        scenarios[SCENARIO](work)
+        ok = True
+    finally:
+        if ok or os.environ.get("VIGIL_KEEP_TEST_DIR") is None:
+            if not ok:
+                for name in sorted(os.listdir(work)):
+                    if name.endswith(".log"):
+                        print(f"--- {name}")
+                        print(open(os.path.join(work, name), errors="replace").read()[-4000:])
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
