@@ -66,7 +66,7 @@ def wait_until(what, fn, timeout):
     fail(f"timed out after {timeout}s waiting for {what}")
 
 
-def http(method, url, body=None, timeout=5):
+def request(method, url, body=None, timeout=5):
     data = None
     headers = {}
     if body is not None:
@@ -144,7 +144,7 @@ class Vigil:
         return self
 
     def ready(self):
-        return http("GET", self.url("/-/ready"))[0] == 200
+        return request("GET", self.url("/-/ready"))[0] == 200
 
     def dead(self):
         return self.proc.poll() is not None
@@ -153,7 +153,7 @@ class Vigil:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def get_json(self, path):
-        status, body = http("GET", self.url(path))
+        status, body = request("GET", self.url(path))
         if status != 200:
             fail(f"GET {path}: HTTP {status} {body}")
         return json.loads(body)
@@ -217,7 +217,7 @@ def scenario_restart(work):
     args = ["--config.file=prometheus.yml", "--alertmanager.config=am.yml"]
     v = Vigil(work, args).start()
     t_start = time.time()
-    status, body = http("POST", v.url("/api/v2/silences"), {
+    status, body = request("POST", v.url("/api/v2/silences"), {
         "matchers": [{"name": "alertname", "value": "Muted", "isRegex": False, "isEqual": True}],
         "startsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60)),
         "endsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600)),
@@ -273,12 +273,12 @@ def scenario_reload(work):
         fail(f"groups at start: {groups()}")
     # A bad rule file: POST /-/reload answers 500 and the old rules stay.
     write(rules, "groups:\n- name: second\n  rules:\n  - alert: B\n    expr: vector(1) +\n")
-    status, body = http("POST", v.url("/-/reload"))
+    status, body = request("POST", v.url("/-/reload"))
     if status != 500 or "rules.yml" not in body:
         fail(f"bad reload: HTTP {status} {body}")
     if groups() != ["first"]:
         fail(f"bad reload replaced the rules: {groups()}")
-    metrics = http("GET", v.url("/metrics"))[1]
+    metrics = request("GET", v.url("/metrics"))[1]
     if "vigil_config_last_reload_successful 0" not in metrics:
         fail("the failed reload is not in /metrics")
     # A bad Alertmanager config through SIGHUP: still the old one.
@@ -293,7 +293,7 @@ def scenario_reload(work):
     v.proc.send_signal(signal.SIGHUP)
     wait_until("the new rules", lambda: groups() == ["second"], 10)
     wait_until("B to be delivered", lambda: sink.alerts_named("B"), 10)
-    metrics = http("GET", v.url("/metrics"))[1]
+    metrics = request("GET", v.url("/metrics"))[1]
     if "vigil_config_last_reload_successful 1" not in metrics:
         fail("the good reload is not in /metrics")
     v.stop()
@@ -302,11 +302,6 @@ def scenario_reload(work):
 
 
 def scenario_quickstart(work):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", 9093))
-        except OSError:
-            skip("127.0.0.1:9093 is in use")
     q = os.path.join(SOURCE, "examples", "quickstart")
     out_path = os.path.join(work, "quickstart.out")
     with open(out_path, "wb") as out:
@@ -315,6 +310,14 @@ def scenario_quickstart(work):
                                  f"--storage.path={work}/data", "--web.listen-address=127.0.0.1:9093"],
                                 stdout=out, stderr=subprocess.STDOUT)
         try:
+            time.sleep(1)
+            if proc.poll() is not None:
+                out.flush()
+                text = open(out_path, errors="replace").read()
+                if "cannot listen" in text:
+                    skip("127.0.0.1:9093 is in use")
+                fail(f"the quickstart exited with {proc.returncode}:\n{text}")
+
             def watchdog():
                 with open(out_path) as f:
                     for line in f:
@@ -325,7 +328,7 @@ def scenario_quickstart(work):
             if n["receiver"] != "terminal" or n["status"] != "firing":
                 fail(f"unexpected notification: {n}")
             # vigil scraped itself: its own up series is there.
-            status, body = http("GET", "http://127.0.0.1:9093/api/v1/query?query=up")
+            status, body = request("GET", "http://127.0.0.1:9093/api/v1/query?query=up")
             if status != 200 or '"job":"vigil"' not in body:
                 fail(f"self-scrape missing: HTTP {status} {body}")
         finally:
