@@ -215,7 +215,7 @@ TEST_CASE("check rules: the quickstart example checks clean") {
   Run r = run({std::string(VIGIL_SOURCE_DIR) + "/examples/quickstart/rules.yml"});
   CHECK(r.code == 0);
   CHECK(r.err.empty());
-  CHECK(r.out.find("SUCCESS: 7 rules found") != std::string::npos);
+  CHECK(r.out.find("SUCCESS: 9 rules found") != std::string::npos);
 }
 
 TEST_CASE("check rules: --enable-feature names, as promtool") {
