@@ -43,20 +43,26 @@ const std::vector<StepCursor::Item>& StepCursor::values(int64_t t) {
 }
 
 void OutputBuilder::add(const Labels& labels, bool drop_name, int64_t t, double v) {
-  auto& bucket = by_hash_[labels.hash()];
-  for (size_t idx : bucket) {
-    SeriesData& s = out_[idx];
-    if (s.labels == labels) {
-      if (!s.t.empty() && s.t.back() == t) {
-        eval_fail("vector cannot contain metrics with the same labelset");
+  auto [it, fresh] = by_hash_.try_emplace(labels.hash(), out_.size());
+  if (!fresh) {
+    size_t idx = it->second;
+    while (true) {
+      SeriesData& s = out_[idx];
+      if (s.labels == labels) {
+        if (!s.t.empty() && s.t.back() == t) {
+          eval_fail("vector cannot contain metrics with the same labelset");
+        }
+        s.t.push_back(t);
+        s.v.push_back(v);
+        ctx_.hold(1);
+        return;
       }
-      s.t.push_back(t);
-      s.v.push_back(v);
-      ctx_.hold(1);
-      return;
+      if (next_[idx] == SIZE_MAX) break;
+      idx = next_[idx];
     }
+    next_[idx] = out_.size();  // a new output with a colliding hash
   }
-  bucket.push_back(out_.size());
+  next_.push_back(SIZE_MAX);
   out_.push_back(SeriesData{labels, {t}, {v}, drop_name});
   ctx_.hold(1);
 }

@@ -97,7 +97,10 @@ class OutputBuilder {
  private:
   QueryContext& ctx_;
   Mat out_;
-  std::unordered_map<uint64_t, std::vector<size_t>> by_hash_;
+  // Outputs by label hash: the first with each hash, then a chain through
+  // next_ (per output; SIZE_MAX ends it).
+  std::unordered_map<uint64_t, size_t> by_hash_;
+  std::vector<size_t> next_;
 };
 
 class Evaluator {

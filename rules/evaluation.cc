@@ -281,10 +281,14 @@ void GroupEvaluator::eval(int64_t ts, storage::MemoryStore& store, const QueryFn
       (void)store.append(s.labels, ts, s.value);
       written.push_back(s.labels);
     }
-    // Series this rule wrote last time but not now go stale.
-    std::sort(written.begin(), written.end());
+    // Series this rule wrote last time but not now go stale. Ordered by
+    // hash first, so that lookups mostly compare integers.
+    auto by_hash = [](const Labels& a, const Labels& b) {
+      return a.hash() != b.hash() ? a.hash() < b.hash() : a < b;
+    };
+    std::sort(written.begin(), written.end(), by_hash);
     for (const auto& old : previous_[i]) {
-      if (!std::binary_search(written.begin(), written.end(), old)) {
+      if (!std::binary_search(written.begin(), written.end(), old, by_hash)) {
         (void)store.append(old, ts, storage::stale_nan());
       }
     }

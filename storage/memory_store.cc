@@ -109,14 +109,34 @@ std::vector<SeriesRef> MemoryStore::select(std::span<const Matcher> matchers) co
     std::lock_guard lock(rank_.mu);
     std::vector<uint32_t>& rank = rank_.rank;
     if (rank.size() != series_.size()) {
+      auto by_labels = [&](SeriesRef x, SeriesRef y) { return series_[x].labels < series_[y].labels; };
+      const size_t known = rank.size();
       std::vector<SeriesRef> order(series_.size());
-      for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<SeriesRef>(i);
-      std::sort(order.begin(), order.end(),
-                [&](SeriesRef a, SeriesRef b) { return series_[a].labels < series_[b].labels; });
+      if (known * 2 < series_.size()) {
+        for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<SeriesRef>(i);
+        std::sort(order.begin(), order.end(), by_labels);
+      } else {
+        // A few series are new (rule output): place them into the order
+        // already known instead of sorting everything again.
+        order.resize(known);
+        for (size_t i = 0; i < known; ++i) order[rank[i]] = static_cast<SeriesRef>(i);
+        for (size_t i = known; i < series_.size(); ++i) {
+          auto r = static_cast<SeriesRef>(i);
+          order.insert(std::upper_bound(order.begin(), order.end(), r, by_labels), r);
+        }
+      }
       rank.resize(series_.size());
       for (size_t i = 0; i < order.size(); ++i) rank[order[i]] = static_cast<uint32_t>(i);
     }
-    std::sort(result.begin(), result.end(), [&](SeriesRef a, SeriesRef b) { return rank[a] < rank[b]; });
+    // Sorted as (rank, ref) integers: no indirection in the comparisons.
+    bool in_order = true;
+    for (size_t i = 1; i < result.size() && in_order; ++i) in_order = rank[result[i - 1]] < rank[result[i]];
+    if (!in_order) {
+      std::vector<uint64_t> keyed(result.size());
+      for (size_t i = 0; i < result.size(); ++i) keyed[i] = (uint64_t{rank[result[i]]} << 32) | result[i];
+      std::sort(keyed.begin(), keyed.end());
+      for (size_t i = 0; i < result.size(); ++i) result[i] = static_cast<SeriesRef>(keyed[i]);
+    }
   }
   return result;
 }
