@@ -168,6 +168,12 @@ void MemoryStore::truncate_before(int64_t mint) {
   }
 }
 
+void MemoryStore::reserve(SeriesRef ref, size_t n) {
+  Series& s = series_[ref];
+  s.timestamps.reserve(n);
+  s.values.reserve(n);
+}
+
 void MemoryStore::compact() {
   for (auto& s : series_) {
     s.timestamps.shrink_to_fit();
