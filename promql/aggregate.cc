@@ -53,7 +53,7 @@ Grouping assign_groups(const Mat& in, const std::vector<std::string>& grouping, 
   // label set is built once, when it is first seen. Which labels of a series
   // are kept is worked out once per series, as a bit mask over its labels.
   Grouping g;
-  std::unordered_map<uint64_t, std::vector<size_t>> index;
+  GroupTable index;
   g.group_of.reserve(in.size());
   for (const auto& s : in) {
     const std::vector<Label>& ls = s.labels.items();
@@ -66,9 +66,10 @@ Grouping assign_groups(const Mat& in, const std::vector<std::string>& grouping, 
     }
     auto kept = [&](size_t i) { return masked ? ((mask >> i) & 1) != 0 : kept_in_group(ls[i], grouping, without); };
     size_t pos = 0;
-    auto& bucket = index[subset_hash(s.labels, [&](const Label&) { return kept(pos++); })];
-    // Whether this series' kept labels are exactly the group's labels.
-    auto same_as = [&](const Labels& group) {
+    uint64_t h = subset_hash(s.labels, [&](const Label&) { return kept(pos++); });
+    // Whether this series' kept labels are exactly group k's labels.
+    auto same_as = [&](size_t k) {
+      const Labels& group = g.labels[k];
       auto it = group.begin();
       for (size_t i = 0; i < ls.size(); ++i) {
         if (!kept(i)) continue;
@@ -77,15 +78,8 @@ Grouping assign_groups(const Mat& in, const std::vector<std::string>& grouping, 
       }
       return it == group.end();
     };
-    size_t group = g.labels.size();
-    for (size_t k : bucket) {
-      if (same_as(g.labels[k])) {
-        group = k;
-        break;
-      }
-    }
+    size_t group = index.find_or_add(h, same_as);
     if (group == g.labels.size()) {
-      bucket.push_back(group);
       pos = 0;
       g.labels.push_back(subset(s.labels, [&](const Label&) { return kept(pos++); }));
     }

@@ -330,26 +330,17 @@ Mat vector_vector(Evaluator& ev, const BinaryExpr& b) {
   // Signatures are numbered by hashing each series' matching labels in
   // place; a collision is told apart by comparing with the first series seen
   // with that signature.
-  std::unordered_map<uint64_t, std::vector<int>> by_hash;
+  GroupTable by_hash;
   std::vector<const Labels*> first_with;  // per signature
   auto on = [&](const Label& l) { return matched_on(l, vm); };
   auto assign = [&](Side& s) {
     s.sig.reserve(s.m.size());
     for (const auto& series : s.m) {
-      auto& bucket = by_hash[subset_hash(series.labels, on)];
-      int sig = -1;
-      for (int k : bucket) {
-        if (same_subset(series.labels, *first_with[k], on)) {
-          sig = k;
-          break;
-        }
-      }
-      if (sig < 0) {
-        sig = static_cast<int>(first_with.size());
-        bucket.push_back(sig);
-        first_with.push_back(&series.labels);
-      }
-      s.sig.push_back(sig);
+      size_t sig = by_hash.find_or_add(subset_hash(series.labels, on), [&](size_t k) {
+        return same_subset(series.labels, *first_with[k], on);
+      });
+      if (sig == first_with.size()) first_with.push_back(&series.labels);
+      s.sig.push_back(static_cast<int>(sig));
     }
   };
   assign(lhs);

@@ -401,6 +401,7 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
 
   std::vector<double> args(scalars.size());
   Mat out;
+  out.reserve(in.views.size());
   for (size_t si = 0; si < in.views.size(); ++si) {
     if ((si & 1023) == 0) ev.ctx().check_deadline();
     const auto& view = in.views[si];

@@ -432,7 +432,7 @@ Mat bucket_function(Evaluator& ev, const Call& c, BucketMode mode) {
   std::vector<Group> groups;
   std::vector<int> group_of(in.size(), -1);
   std::vector<double> bound(in.size());
-  std::unordered_map<uint64_t, std::vector<size_t>> index;
+  GroupTable index;
   std::vector<size_t> first_in;  // per group: its first series
   auto not_le = [](const Label& l) { return l.name != "le"; };
   for (size_t i = 0; i < in.size(); ++i) {
@@ -440,18 +440,14 @@ Mat bucket_function(Evaluator& ev, const Call& c, BucketMode mode) {
     if (!b) continue;
     bound[i] = *b;
     // Keyed in place; the set without `le` is built once per group.
-    auto& bucket = index[subset_hash(in[i].labels, not_le)];
-    int found = -1;
-    for (size_t gi : bucket) {
-      if (same_subset(in[i].labels, in[first_in[gi]].labels, not_le)) found = static_cast<int>(gi);
-    }
-    if (found < 0) {
-      found = static_cast<int>(groups.size());
-      bucket.push_back(groups.size());
+    size_t found = index.find_or_add(subset_hash(in[i].labels, not_le), [&](size_t k) {
+      return same_subset(in[i].labels, in[first_in[k]].labels, not_le);
+    });
+    if (found == groups.size()) {
       first_in.push_back(i);
       groups.push_back(Group{subset(in[i].labels, not_le), {}});
     }
-    group_of[i] = found;
+    group_of[i] = static_cast<int>(found);
   }
   const Grid& g = ev.grid();
   OutputBuilder out(ev.ctx());
