@@ -485,7 +485,7 @@ Result<QueryResult> run_query(const storage::MemoryStore& store, const EngineOpt
                        [](const SeriesData& a, const SeriesData& b) { return a.labels < b.labels; });
       Matrix mat;
       mat.reserve(m.size());
-      for (auto& s : m) mat.push_back(RangeSeries{std::move(s.labels), std::move(s.t), std::move(s.v)});
+      for (auto& s : m) mat.push_back(RangeSeries{std::move(s.labels), s.t.to_vector(), s.v.to_vector()});
       result.value = std::move(mat);
     }
   } catch (const EvalError& e) {
