@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstddef>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -15,7 +16,33 @@ size_t Series::lower_bound(int64_t t) const {
   return std::lower_bound(timestamps.begin(), timestamps.end(), t) - timestamps.begin();
 }
 size_t Series::upper_bound(int64_t t) const {
-  return std::upper_bound(timestamps.begin(), timestamps.end(), t) - timestamps.begin();
+  const size_t n = timestamps.size();
+  if (n == 0 || t < timestamps[0]) return 0;
+  if (t >= timestamps[n - 1]) return n;
+  // Samples mostly come at a steady interval: start where t would be if they
+  // did, then widen in doubling steps until t is bracketed, so that a search
+  // touches a few neighbouring samples instead of a long series' whole span.
+  const double where = static_cast<double>(t - timestamps[0]) / static_cast<double>(timestamps[n - 1] - timestamps[0]);
+  size_t guess = std::min(n - 1, static_cast<size_t>(where * static_cast<double>(n - 1)));
+  size_t lo, hi;  // timestamps[lo] <= t, and timestamps[hi] > t or hi == n
+  if (timestamps[guess] <= t) {
+    lo = guess;
+    hi = guess + 1;
+    for (size_t step = 1; hi < n && timestamps[hi] <= t; step *= 2) {
+      lo = hi;
+      hi = std::min(n, lo + step);
+    }
+  } else {
+    hi = guess;  // > 0: timestamps[0] <= t
+    lo = guess - 1;
+    for (size_t step = 1; timestamps[lo] > t; step *= 2) {
+      hi = lo;
+      lo = lo >= step ? lo - step : 0;
+    }
+  }
+  return std::upper_bound(timestamps.begin() + static_cast<ptrdiff_t>(lo) + 1,
+                          timestamps.begin() + static_cast<ptrdiff_t>(hi), t) -
+         timestamps.begin();
 }
 
 SeriesRef MemoryStore::series(const Labels& labels) {
