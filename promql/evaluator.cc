@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -466,12 +465,15 @@ Result<QueryResult> run_query(const storage::MemoryStore& store, const EngineOpt
     } else if (instant && type == ValueType::kVector) {
       Vector vec;
       vec.reserve(m.size());
-      std::unordered_set<uint64_t> seen;
-      bool maybe_dup = false;
+      // Equal hashes first, in a sorted array (a hash set allocated per sample).
+      std::vector<uint64_t> hashes;
+      hashes.reserve(m.size());
       for (auto& s : m) {
-        if (!seen.insert(s.labels.hash()).second) maybe_dup = true;
+        hashes.push_back(s.labels.hash());
         vec.push_back(Sample{std::move(s.labels), s.v.empty() ? 0 : s.v[0], start});
       }
+      std::sort(hashes.begin(), hashes.end());
+      bool maybe_dup = std::adjacent_find(hashes.begin(), hashes.end()) != hashes.end();
       if (maybe_dup) {
         for (size_t i = 0; i < vec.size(); ++i)
           for (size_t j = i + 1; j < vec.size(); ++j)
