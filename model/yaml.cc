@@ -219,6 +219,10 @@ Error syntax_error(const yaml_parser_t& p) {
 Result<YamlDocument> parse_yaml(std::string_view text) {
   if (auto ok = check_characters(text); !ok) return std::unexpected(ok.error());
   YamlDocument doc;
+  // Scalars decode to about as much text as they are written with: one
+  // allocation holds them all, instead of a pool grown by doubling (which
+  // briefly holds three times the text).
+  doc.pool_.reserve(text.size());
   std::unique_ptr<yaml_parser_t, ParserDeleter> parser(new yaml_parser_t);
   if (!yaml_parser_initialize(parser.get())) return fail("yaml: cannot initialise the parser");
   yaml_parser_set_input_string(parser.get(), reinterpret_cast<const unsigned char*>(text.data()),

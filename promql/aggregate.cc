@@ -12,6 +12,7 @@
 #include "model/names.h"
 #include "promql/evaluator.h"
 #include "promql/functions.h"
+#include "promql/label_subset.h"
 #include "promql/numeric.h"
 
 namespace vigil::promql::detail {
@@ -21,11 +22,16 @@ bool listed(const std::vector<std::string>& names, std::string_view n) {
   return std::find(names.begin(), names.end(), n) != names.end();
 }
 
+// Whether a label of an input series is part of its output group's labels.
+bool kept_in_group(const Label& l, const std::vector<std::string>& grouping, bool without) {
+  bool in = listed(grouping, l.name);
+  return without ? (!in && l.name != "__name__") : in;
+}
+
 Labels group_labels(const Labels& ls, const std::vector<std::string>& grouping, bool without) {
   std::vector<Label> kept;
   for (const auto& l : ls) {
-    bool in = listed(grouping, l.name);
-    if (without ? (!in && l.name != "__name__") : in) kept.push_back(l);
+    if (kept_in_group(l, grouping, without)) kept.push_back(l);
   }
   return Labels(std::move(kept));
 }
@@ -43,13 +49,41 @@ struct Grouping {
 };
 
 Grouping assign_groups(const Mat& in, const std::vector<std::string>& grouping, bool without) {
+  // Groups are found by hashing each series' kept labels in place; a group's
+  // label set is built once, when it is first seen. Which labels of a series
+  // are kept is worked out once per series, as a bit mask over its labels.
   Grouping g;
-  GroupIndex index;
+  GroupTable index;
   g.group_of.reserve(in.size());
   for (const auto& s : in) {
-    auto [it, fresh] = index.emplace(group_labels(s.labels, grouping, without), g.labels.size());
-    if (fresh) g.labels.push_back(it->first);
-    g.group_of.push_back(it->second);
+    const std::vector<Label>& ls = s.labels.items();
+    const bool masked = ls.size() <= 64;  // more labels than that: never in practice
+    uint64_t mask = 0;
+    if (masked) {
+      for (size_t i = 0; i < ls.size(); ++i) {
+        if (kept_in_group(ls[i], grouping, without)) mask |= uint64_t{1} << i;
+      }
+    }
+    auto kept = [&](size_t i) { return masked ? ((mask >> i) & 1) != 0 : kept_in_group(ls[i], grouping, without); };
+    size_t pos = 0;
+    uint64_t h = subset_hash(s.labels, [&](const Label&) { return kept(pos++); });
+    // Whether this series' kept labels are exactly group k's labels.
+    auto same_as = [&](size_t k) {
+      const Labels& group = g.labels[k];
+      auto it = group.begin();
+      for (size_t i = 0; i < ls.size(); ++i) {
+        if (!kept(i)) continue;
+        if (it == group.end() || !(*it == ls[i])) return false;
+        ++it;
+      }
+      return it == group.end();
+    };
+    size_t group = index.find_or_add(h, same_as);
+    if (group == g.labels.size()) {
+      pos = 0;
+      g.labels.push_back(subset(s.labels, [&](const Label&) { return kept(pos++); }));
+    }
+    g.group_of.push_back(group);
   }
   return g;
 }

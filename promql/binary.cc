@@ -10,6 +10,7 @@
 #include "model/names.h"
 #include "promql/evaluator.h"
 #include "promql/functions.h"
+#include "promql/label_subset.h"
 
 namespace vigil::promql::detail {
 namespace {
@@ -128,27 +129,17 @@ Mat vector_scalar(Evaluator& ev, const BinaryExpr& b, bool scalar_left) {
   return out;
 }
 
-// Labels a series is matched on: only the on(...) labels, or all but the
-// ignoring(...) labels and __name__.
-Labels match_labels(const Labels& ls, const VectorMatching& vm) {
-  std::vector<Label> kept;
-  for (const auto& l : ls) {
-    bool listed = std::find(vm.matching_labels.begin(), vm.matching_labels.end(), l.name) !=
-                  vm.matching_labels.end();
-    if (vm.on ? listed : (!listed && l.name != "__name__")) kept.push_back(l);
-  }
-  return Labels(std::move(kept));
+// Whether a label takes part in matching: listed in on(...), or not listed in
+// ignoring(...) and not __name__.
+bool matched_on(const Label& l, const VectorMatching& vm) {
+  bool listed = std::find(vm.matching_labels.begin(), vm.matching_labels.end(), l.name) !=
+                vm.matching_labels.end();
+  return vm.on ? listed : (!listed && l.name != "__name__");
 }
 
-std::string signature(const Labels& ls, const VectorMatching& vm) {
-  std::string sig;
-  for (const auto& l : match_labels(ls, vm)) {
-    sig += l.name;
-    sig += '\xff';
-    sig += l.value;
-    sig += '\xff';
-  }
-  return sig;
+// Labels a series is matched on.
+Labels match_labels(const Labels& ls, const VectorMatching& vm) {
+  return subset(ls, [&](const Label& l) { return matched_on(l, vm); });
 }
 
 struct Side {
@@ -201,14 +192,20 @@ Mat set_operation(Evaluator& ev, const BinaryExpr& b, Side& lhs, Side& rhs, int 
 // one-to-one matching, with group_x(...) labels copied from the "one" side.
 Labels result_labels(const Labels& many, const Labels& one, const BinaryExpr& b) {
   const VectorMatching& vm = *b.matching;
+  auto dropped = [&](const Label& l) {
+    if (l.name == "__name__" && changes_schema(b.op)) return true;
+    if (vm.card != Cardinality::kOneToOne) return false;
+    bool listed = std::find(vm.matching_labels.begin(), vm.matching_labels.end(), l.name) !=
+                  vm.matching_labels.end();
+    return vm.on ? !listed : listed;
+  };
+  // Most results keep the "many" side's labels as they are: share them.
+  bool same = std::none_of(many.begin(), many.end(), dropped);
+  for (const auto& name : vm.include) same = same && one.get(name) == many.get(name);
+  if (same) return many;
   LabelsBuilder lb(many);
-  if (changes_schema(b.op)) lb.del("__name__");
-  if (vm.card == Cardinality::kOneToOne) {
-    for (const auto& l : many) {
-      bool listed = std::find(vm.matching_labels.begin(), vm.matching_labels.end(), l.name) !=
-                    vm.matching_labels.end();
-      if (vm.on ? !listed : listed) lb.del(l.name);
-    }
+  for (const auto& l : many) {
+    if (dropped(l)) lb.del(l.name);
   }
   for (const auto& name : vm.include) lb.set(name, one.get(name));
   return lb.build();
@@ -241,7 +238,8 @@ Mat arithmetic(Evaluator& ev, const BinaryExpr& b, Side& lhs, Side& rhs, int num
     const Labels& ml = mi >= 0 ? many.m[mi].labels : synthetic_many;
     const Labels& ol = oi >= 0 ? one.m[oi].labels : synthetic_one;
     Labels res = result_labels(ml, ol, b);
-    if (mi >= 0 && oi >= 0) label_cache.emplace(key, res);
+    // Only a pair met again at a later step gains from the cache.
+    if (mi >= 0 && oi >= 0 && g.steps() > 1) label_cache.emplace(key, res);
     return res;
   };
 
@@ -329,17 +327,25 @@ Mat vector_vector(Evaluator& ev, const BinaryExpr& b) {
   Side lhs{ev.eval(*b.lhs), {}};
   Side rhs{ev.eval(*b.rhs), {}};
   const VectorMatching& vm = *b.matching;
-  std::unordered_map<std::string, int> ordinals;
+  // Signatures are numbered by hashing each series' matching labels in
+  // place; a collision is told apart by comparing with the first series seen
+  // with that signature.
+  GroupTable by_hash;
+  std::vector<const Labels*> first_with;  // per signature
+  auto on = [&](const Label& l) { return matched_on(l, vm); };
   auto assign = [&](Side& s) {
     s.sig.reserve(s.m.size());
     for (const auto& series : s.m) {
-      auto [it, fresh] = ordinals.emplace(signature(series.labels, vm), static_cast<int>(ordinals.size()));
-      s.sig.push_back(it->second);
+      size_t sig = by_hash.find_or_add(subset_hash(series.labels, on), [&](size_t k) {
+        return same_subset(series.labels, *first_with[k], on);
+      });
+      if (sig == first_with.size()) first_with.push_back(&series.labels);
+      s.sig.push_back(static_cast<int>(sig));
     }
   };
   assign(lhs);
   assign(rhs);
-  int n = static_cast<int>(ordinals.size());
+  int n = static_cast<int>(first_with.size());
   Mat out = is_set_operator(b.op) ? set_operation(ev, b, lhs, rhs, n) : arithmetic(ev, b, lhs, rhs, n);
   ev.ctx().release(count_points(lhs.m) + count_points(rhs.m));
   return out;

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -43,20 +42,26 @@ const std::vector<StepCursor::Item>& StepCursor::values(int64_t t) {
 }
 
 void OutputBuilder::add(const Labels& labels, bool drop_name, int64_t t, double v) {
-  auto& bucket = by_hash_[labels.hash()];
-  for (size_t idx : bucket) {
-    SeriesData& s = out_[idx];
-    if (s.labels == labels) {
-      if (!s.t.empty() && s.t.back() == t) {
-        eval_fail("vector cannot contain metrics with the same labelset");
+  auto [it, fresh] = by_hash_.try_emplace(labels.hash(), out_.size());
+  if (!fresh) {
+    size_t idx = it->second;
+    while (true) {
+      SeriesData& s = out_[idx];
+      if (s.labels == labels) {
+        if (!s.t.empty() && s.t.back() == t) {
+          eval_fail("vector cannot contain metrics with the same labelset");
+        }
+        s.t.push_back(t);
+        s.v.push_back(v);
+        ctx_.hold(1);
+        return;
       }
-      s.t.push_back(t);
-      s.v.push_back(v);
-      ctx_.hold(1);
-      return;
+      if (next_[idx] == SIZE_MAX) break;
+      idx = next_[idx];
     }
+    next_[idx] = out_.size();  // a new output with a colliding hash
   }
-  bucket.push_back(out_.size());
+  next_.push_back(SIZE_MAX);
   out_.push_back(SeriesData{labels, {t}, {v}, drop_name});
   ctx_.hold(1);
 }
@@ -460,12 +465,15 @@ Result<QueryResult> run_query(const storage::MemoryStore& store, const EngineOpt
     } else if (instant && type == ValueType::kVector) {
       Vector vec;
       vec.reserve(m.size());
-      std::unordered_set<uint64_t> seen;
-      bool maybe_dup = false;
+      // Equal hashes first, in a sorted array (a hash set allocated per sample).
+      std::vector<uint64_t> hashes;
+      hashes.reserve(m.size());
       for (auto& s : m) {
-        if (!seen.insert(s.labels.hash()).second) maybe_dup = true;
+        hashes.push_back(s.labels.hash());
         vec.push_back(Sample{std::move(s.labels), s.v.empty() ? 0 : s.v[0], start});
       }
+      std::sort(hashes.begin(), hashes.end());
+      bool maybe_dup = std::adjacent_find(hashes.begin(), hashes.end()) != hashes.end();
       if (maybe_dup) {
         for (size_t i = 0; i < vec.size(); ++i)
           for (size_t j = i + 1; j < vec.size(); ++j)
@@ -479,7 +487,7 @@ Result<QueryResult> run_query(const storage::MemoryStore& store, const EngineOpt
                        [](const SeriesData& a, const SeriesData& b) { return a.labels < b.labels; });
       Matrix mat;
       mat.reserve(m.size());
-      for (auto& s : m) mat.push_back(RangeSeries{std::move(s.labels), std::move(s.t), std::move(s.v)});
+      for (auto& s : m) mat.push_back(RangeSeries{std::move(s.labels), s.t.to_vector(), s.v.to_vector()});
       result.value = std::move(mat);
     }
   } catch (const EvalError& e) {

@@ -7,6 +7,9 @@
 // engine's boundary.
 
 #include <chrono>
+#include <cstring>
+#include <initializer_list>
+#include <type_traits>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -28,13 +31,121 @@ struct EvalError {
 };
 [[noreturn]] void eval_fail(std::string message);
 
+// A growable array of one series' timestamps or values that holds a single
+// element in place: in an instant query (every rule evaluation) each series
+// has one point, and allocating an array for it cost more than the work done
+// on it. Elements are trivially copyable numbers.
+template <typename T>
+class Points {
+  static_assert(std::is_trivially_copyable_v<T>);
+
+ public:
+  Points() noexcept : one_() {}
+  Points(std::initializer_list<T> xs) : Points() {
+    reserve(xs.size());
+    for (T x : xs) push_back(x);
+  }
+  Points(const Points& o) : Points() { append(o.data(), o.size()); }
+  Points(Points&& o) noexcept : Points() { take(o); }
+  Points& operator=(const Points& o) {
+    if (this != &o) {
+      clear();
+      append(o.data(), o.size());
+    }
+    return *this;
+  }
+  Points& operator=(Points&& o) noexcept {
+    if (this != &o) {
+      release();
+      take(o);
+    }
+    return *this;
+  }
+  Points& operator=(const std::vector<T>& xs) {
+    clear();
+    append(xs.data(), xs.size());
+    return *this;
+  }
+  ~Points() { release(); }
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  T* data() { return cap_ > 1 ? many_ : &one_; }
+  const T* data() const { return cap_ > 1 ? many_ : &one_; }
+  T* begin() { return data(); }
+  T* end() { return data() + size_; }
+  const T* begin() const { return data(); }
+  const T* end() const { return data() + size_; }
+  T& operator[](size_t i) { return data()[i]; }
+  const T& operator[](size_t i) const { return data()[i]; }
+  T& back() { return data()[size_ - 1]; }
+  const T& back() const { return data()[size_ - 1]; }
+
+  void push_back(T x) {
+    if (size_ == cap_) grow(cap_ * 2);
+    data()[size_++] = x;
+  }
+  void reserve(size_t n) {
+    if (n > cap_) grow(n);
+  }
+  void resize(size_t n) {
+    reserve(n);
+    for (size_t i = size_; i < n; ++i) data()[i] = T{};
+    size_ = n;
+  }
+  void assign(size_t n, T x) {
+    clear();
+    reserve(n);
+    for (size_t i = 0; i < n; ++i) data()[i] = x;
+    size_ = n;
+  }
+  void clear() { size_ = 0; }
+  std::vector<T> to_vector() const { return std::vector<T>(begin(), end()); }
+
+ private:
+  void append(const T* xs, size_t n) {
+    reserve(size_ + n);
+    if (n) std::memcpy(data() + size_, xs, n * sizeof(T));
+    size_ += n;
+  }
+  void grow(size_t n) {
+    T* p = static_cast<T*>(::operator new(n * sizeof(T)));
+    if (size_) std::memcpy(p, data(), size_ * sizeof(T));
+    release();
+    many_ = p;
+    cap_ = n;
+  }
+  void release() noexcept {
+    if (cap_ > 1) ::operator delete(many_);
+    cap_ = 1;
+  }
+  void take(Points& o) noexcept {
+    if (o.cap_ > 1) {
+      many_ = o.many_;
+    } else {
+      one_ = o.one_;
+    }
+    size_ = o.size_;
+    cap_ = o.cap_;
+    o.size_ = 0;
+    o.cap_ = 1;
+  }
+
+  union {
+    T one_;    // cap_ == 1
+    T* many_;  // cap_ > 1
+  };
+  size_t size_ = 0;
+  size_t cap_ = 1;
+};
+
 // One evaluated series: points at step timestamps (or raw samples, for range
 // selectors and subqueries). drop_name marks a series whose __name__ is
 // removed when the query finishes (upstream's delayed name removal).
 struct SeriesData {
   Labels labels;
-  std::vector<int64_t> t;
-  std::vector<double> v;
+  Points<int64_t> t;
+  Points<double> v;
   bool drop_name = false;
 };
 using Mat = std::vector<SeriesData>;
@@ -97,7 +208,10 @@ class OutputBuilder {
  private:
   QueryContext& ctx_;
   Mat out_;
-  std::unordered_map<uint64_t, std::vector<size_t>> by_hash_;
+  // Outputs by label hash: the first with each hash, then a chain through
+  // next_ (per output; SIZE_MAX ends it).
+  std::unordered_map<uint64_t, size_t> by_hash_;
+  std::vector<size_t> next_;
 };
 
 class Evaluator {

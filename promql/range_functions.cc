@@ -308,6 +308,19 @@ struct RangeInput {
   PosRange pos;
 };
 
+// The index of the first timestamp after t, knowing it is not before
+// `from`: a window holds few samples of a long series, so searching onwards
+// from its start in doubling steps touches less memory than a binary search
+// over the whole series.
+size_t upper_bound_from(const std::vector<int64_t>& ts, size_t from, int64_t t) {
+  size_t span = 1;
+  while (from + span <= ts.size() && ts[from + span - 1] <= t) span *= 2;
+  // Every timestamp before from + span / 2 is at or before t.
+  auto first = ts.begin() + static_cast<ptrdiff_t>(from + span / 2);
+  auto last = ts.begin() + static_cast<ptrdiff_t>(std::min(from + span, ts.size()));
+  return static_cast<size_t>(std::upper_bound(first, last, t) - ts.begin());
+}
+
 RangeInput read_range_arg(Evaluator& ev, const Expr& arg, int64_t first_ref, int64_t last_ref) {
   RangeInput in;
   in.pos = arg.pos;
@@ -322,7 +335,7 @@ RangeInput read_range_arg(Evaluator& ev, const Expr& arg, int64_t first_ref, int
     for (storage::SeriesRef r : refs) {
       const storage::Series& s = store.get(r);
       size_t lo = s.upper_bound(ev.window_open_start(std::min(first_ref, last_ref), in.range));
-      size_t hi = s.upper_bound(std::max(first_ref, last_ref));
+      size_t hi = upper_bound_from(s.timestamps, lo, std::max(first_ref, last_ref));
       if (lo >= hi) continue;
       std::span<const int64_t> t(s.timestamps.data() + lo, hi - lo);
       std::span<const double> v(s.values.data() + lo, hi - lo);
@@ -399,8 +412,10 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
     }
   }
 
+  const bool counter_function = name == "rate" || name == "increase";
   std::vector<double> args(scalars.size());
   Mat out;
+  out.reserve(in.views.size());
   for (size_t si = 0; si < in.views.size(); ++si) {
     if ((si & 1023) == 0) ev.ctx().check_deadline();
     const auto& view = in.views[si];
@@ -421,7 +436,7 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
       sd.v.push_back(*r);
     }
     if (sd.t.empty()) continue;
-    if (name == "rate" || name == "increase") {
+    if (counter_function) {
       std::string_view metric = view.labels->get("__name__");
       if (!metric.empty() && !counter_like_name(metric)) {
         ev.ctx().info(fmt::format("metric might not be a counter, name does not end in "

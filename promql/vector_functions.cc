@@ -14,6 +14,7 @@
 #include "model/names.h"
 #include "promql/evaluator.h"
 #include "promql/functions.h"
+#include "promql/label_subset.h"
 #include "promql/numeric.h"
 
 namespace vigil::promql::detail {
@@ -431,23 +432,22 @@ Mat bucket_function(Evaluator& ev, const Call& c, BucketMode mode) {
   std::vector<Group> groups;
   std::vector<int> group_of(in.size(), -1);
   std::vector<double> bound(in.size());
-  std::unordered_map<uint64_t, std::vector<size_t>> index;
+  GroupTable index;
+  std::vector<size_t> first_in;  // per group: its first series
+  auto not_le = [](const Label& l) { return l.name != "le"; };
   for (size_t i = 0; i < in.size(); ++i) {
     auto b = parse_bucket_bound(in[i].labels.get("le"));
     if (!b) continue;
     bound[i] = *b;
-    Labels key = LabelsBuilder(in[i].labels).del("le").build();
-    auto& bucket = index[key.hash()];
-    int found = -1;
-    for (size_t gi : bucket) {
-      if (groups[gi].labels == key) found = static_cast<int>(gi);
+    // Keyed in place; the set without `le` is built once per group.
+    size_t found = index.find_or_add(subset_hash(in[i].labels, not_le), [&](size_t k) {
+      return same_subset(in[i].labels, in[first_in[k]].labels, not_le);
+    });
+    if (found == groups.size()) {
+      first_in.push_back(i);
+      groups.push_back(Group{subset(in[i].labels, not_le), {}});
     }
-    if (found < 0) {
-      found = static_cast<int>(groups.size());
-      bucket.push_back(groups.size());
-      groups.push_back(Group{std::move(key), {}});
-    }
-    group_of[i] = found;
+    group_of[i] = static_cast<int>(found);
   }
   const Grid& g = ev.grid();
   OutputBuilder out(ev.ctx());

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -18,10 +17,12 @@ namespace {
 constexpr Millis kResolvedRetention = 15 * kMinute;
 
 bool has_duplicates(const promql::Vector& v) {
-  std::unordered_set<uint64_t> seen;
-  bool maybe = false;
-  for (const auto& s : v) maybe |= !seen.insert(s.labels.hash()).second;
-  if (!maybe) return false;
+  // Equal hashes first, in a sorted array (a hash set allocated per sample).
+  std::vector<uint64_t> hashes;
+  hashes.reserve(v.size());
+  for (const auto& s : v) hashes.push_back(s.labels.hash());
+  std::sort(hashes.begin(), hashes.end());
+  if (std::adjacent_find(hashes.begin(), hashes.end()) == hashes.end()) return false;
   for (size_t i = 0; i < v.size(); ++i)
     for (size_t j = i + 1; j < v.size(); ++j)
       if (v[i].labels == v[j].labels) return true;
@@ -291,16 +292,24 @@ void GroupEvaluator::eval(int64_t ts, storage::MemoryStore& store, const QueryFn
     h.last_error.clear();
     h.samples = out->size();
     std::vector<Labels> written;
+    written.reserve(out->size());
     for (const auto& s : *out) {
       // Samples at or before the series' last timestamp are dropped, as
       // Prometheus drops out-of-order and duplicate samples of rule output.
-      (void)store.append(s.labels, ts, s.value);
-      written.push_back(s.labels);
+      storage::SeriesRef ref = store.series(s.labels);
+      (void)store.append(ref, ts, s.value);
+      // The store's copy of the labels: next time, finding this series
+      // among those written compares shared label sets, not their strings.
+      written.push_back(store.get(ref).labels);
     }
-    // Series this rule wrote last time but not now go stale.
-    std::sort(written.begin(), written.end());
+    // Series this rule wrote last time but not now go stale. Ordered by
+    // hash first, so that lookups mostly compare integers.
+    auto by_hash = [](const Labels& a, const Labels& b) {
+      return a.hash() != b.hash() ? a.hash() < b.hash() : a < b;
+    };
+    std::sort(written.begin(), written.end(), by_hash);
     for (const auto& old : previous_[i]) {
-      if (!std::binary_search(written.begin(), written.end(), old)) {
+      if (!std::binary_search(written.begin(), written.end(), old, by_hash)) {
         (void)store.append(old, ts, storage::stale_nan());
       }
     }

@@ -44,8 +44,13 @@ struct ExprTest {
   Millis eval_time = 0;
   std::vector<ExpSample> exp;
 };
+// One input series as the series description parser reads it: the series,
+// a space, its values. The input is the bulk of a test file, so it is kept
+// once, and the YAML document it came from is freed before tests run.
 struct InputSeries {
-  std::string series, values;
+  std::string desc;
+  size_t series_size = 0;
+  std::string_view series() const { return std::string_view(desc).substr(0, series_size); }
 };
 struct TestGroup {
   std::string name;
@@ -87,10 +92,12 @@ class Reader {
     if (n->kind != YamlNode::Kind::Sequence) fail_at(n, fmt::format("{} must be a list", what));
     return doc_.children(*n);
   }
-  std::string str(const YamlNode* n) {
+  std::string str(const YamlNode* n) { return std::string(view(n)); }
+  // The scalar's text inside the document.
+  std::string_view view(const YamlNode* n) {
     if (!n || n->kind == YamlNode::Kind::Null) return "";
     if (n->kind != YamlNode::Kind::Scalar) fail_at(n, "expected a string, got " + doc_.describe(*n));
-    return std::string(doc_.value(*n));
+    return doc_.value(*n);
   }
   Millis duration(const YamlNode* n) {
     auto d = parse_duration(str(n));
@@ -173,13 +180,17 @@ TestFile read_test_file(const YamlDocument& doc, bool ignore_unknown) {
             g.start = r.timestamp(tv);
           } else if (tk == "input_series") {
             for (auto* s : r.seq(tv, "input_series")) {
-              InputSeries in;
+              std::string_view series, values;
               r.mapping(s, "series", [&](const std::string& sk, const YamlNode* sv) {
-                if (sk == "series") in.series = r.str(sv);
-                else if (sk == "values") in.values = r.str(sv);
+                if (sk == "series") series = r.view(sv);
+                else if (sk == "values") values = r.view(sv);
                 else return false;
                 return true;
               });
+              InputSeries in;
+              in.desc.reserve(series.size() + 1 + values.size());
+              in.desc.append(series).append(" ").append(values);
+              in.series_size = series.size();
               g.input.push_back(std::move(in));
             }
           } else if (tk == "alert_rule_test") {
@@ -305,20 +316,26 @@ std::vector<std::string> run_group(const TestGroup& tg, const TestFile& tf, cons
   const Millis start = tg.start;
   storage::MemoryStore store;
   for (const auto& in : tg.input) {
-    auto d = promql::parse_series_desc(in.series + " " + in.values);
+    auto d = promql::parse_series_desc(in.desc);
     if (!d) {
-      errs.push_back(fmt::format("    series {}: {}", go_quote(in.series), d.error().message));
+      errs.push_back(fmt::format("    series {}: {}", go_quote(in.series()), d.error().message));
       return errs;
     }
+    storage::SeriesRef ref = store.series(d->labels);
+    store.reserve(ref, store.get(ref).timestamps.size() +
+                           static_cast<size_t>(std::count_if(d->values.begin(), d->values.end(),
+                                                             [](const auto& v) { return !v.omitted; })));
     for (size_t i = 0; i < d->values.size(); ++i) {
       if (d->values[i].omitted) continue;
-      auto r = store.append(d->labels, start + static_cast<int64_t>(i) * interval, d->values[i].value);
+      auto r = store.append(ref, start + static_cast<int64_t>(i) * interval, d->values[i].value);
       if (!r) {
-        errs.push_back(fmt::format("    series {}: {}", go_quote(in.series), r.error().message));
+        errs.push_back(fmt::format("    series {}: {}", go_quote(in.series()), r.error().message));
         return errs;
       }
     }
   }
+  // The input is loaded: drop the spare capacity the sample arrays grew.
+  store.compact();
   promql::EngineOptions eopts;
   eopts.default_subquery_step = tf.evaluation_interval;
   eopts.left_closed_windows = opts.left_closed_windows;
@@ -554,15 +571,21 @@ void Coverage::print(std::ostream& out) const {
 TestFileResult run_unit_test_file(const std::string& path, const UnitTestOptions& opts, Coverage* coverage) {
   TestFileResult result;
   result.path = path;
-  auto text = read_file(path);
-  if (!text) {
-    result.abort_error = text.error().message;
-    return result;
-  }
-  auto doc = parse_yaml(*text);
-  if (!doc) {
-    result.abort_error = fmt::format("{}:{}:{}: {}", path, doc.error().line, doc.error().column, doc.error().message);
-    return result;
+  std::optional<YamlDocument> doc;
+  {
+    // The text is not needed once parsed (the document keeps its scalars).
+    auto text = read_file(path);
+    if (!text) {
+      result.abort_error = text.error().message;
+      return result;
+    }
+    auto parsed = parse_yaml(*text);
+    if (!parsed) {
+      result.abort_error =
+          fmt::format("{}:{}:{}: {}", path, parsed.error().line, parsed.error().column, parsed.error().message);
+      return result;
+    }
+    doc = std::move(*parsed);
   }
   TestFile tf;
   try {
@@ -571,6 +594,7 @@ TestFileResult run_unit_test_file(const std::string& path, const UnitTestOptions
     result.abort_error = fmt::format("{}:{}:{}: {}", path, e.line, e.column, e.message);
     return result;
   }
+  doc.reset();  // everything needed was copied out
   std::vector<LoadedRules> rule_files;
   std::string load_errors;
   for (const auto& f : expand_rule_files(path, tf.rule_files, result.warnings)) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstddef>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -15,7 +16,33 @@ size_t Series::lower_bound(int64_t t) const {
   return std::lower_bound(timestamps.begin(), timestamps.end(), t) - timestamps.begin();
 }
 size_t Series::upper_bound(int64_t t) const {
-  return std::upper_bound(timestamps.begin(), timestamps.end(), t) - timestamps.begin();
+  const size_t n = timestamps.size();
+  if (n == 0 || t < timestamps[0]) return 0;
+  if (t >= timestamps[n - 1]) return n;
+  // Samples mostly come at a steady interval: start where t would be if they
+  // did, then widen in doubling steps until t is bracketed, so that a search
+  // touches a few neighbouring samples instead of a long series' whole span.
+  const double where = static_cast<double>(t - timestamps[0]) / static_cast<double>(timestamps[n - 1] - timestamps[0]);
+  size_t guess = std::min(n - 1, static_cast<size_t>(where * static_cast<double>(n - 1)));
+  size_t lo, hi;  // timestamps[lo] <= t, and timestamps[hi] > t or hi == n
+  if (timestamps[guess] <= t) {
+    lo = guess;
+    hi = guess + 1;
+    for (size_t step = 1; hi < n && timestamps[hi] <= t; step *= 2) {
+      lo = hi;
+      hi = std::min(n, lo + step);
+    }
+  } else {
+    hi = guess;  // > 0: timestamps[0] <= t
+    lo = guess - 1;
+    for (size_t step = 1; timestamps[lo] > t; step *= 2) {
+      hi = lo;
+      lo = lo >= step ? lo - step : 0;
+    }
+  }
+  return std::upper_bound(timestamps.begin() + static_cast<ptrdiff_t>(lo) + 1,
+                          timestamps.begin() + static_cast<ptrdiff_t>(hi), t) -
+         timestamps.begin();
 }
 
 SeriesRef MemoryStore::series(const Labels& labels) {
@@ -109,14 +136,34 @@ std::vector<SeriesRef> MemoryStore::select(std::span<const Matcher> matchers) co
     std::lock_guard lock(rank_.mu);
     std::vector<uint32_t>& rank = rank_.rank;
     if (rank.size() != series_.size()) {
+      auto by_labels = [&](SeriesRef x, SeriesRef y) { return series_[x].labels < series_[y].labels; };
+      const size_t known = rank.size();
       std::vector<SeriesRef> order(series_.size());
-      for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<SeriesRef>(i);
-      std::sort(order.begin(), order.end(),
-                [&](SeriesRef a, SeriesRef b) { return series_[a].labels < series_[b].labels; });
+      if (known * 2 < series_.size()) {
+        for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<SeriesRef>(i);
+        std::sort(order.begin(), order.end(), by_labels);
+      } else {
+        // A few series are new (rule output): place them into the order
+        // already known instead of sorting everything again.
+        order.resize(known);
+        for (size_t i = 0; i < known; ++i) order[rank[i]] = static_cast<SeriesRef>(i);
+        for (size_t i = known; i < series_.size(); ++i) {
+          auto r = static_cast<SeriesRef>(i);
+          order.insert(std::upper_bound(order.begin(), order.end(), r, by_labels), r);
+        }
+      }
       rank.resize(series_.size());
       for (size_t i = 0; i < order.size(); ++i) rank[order[i]] = static_cast<uint32_t>(i);
     }
-    std::sort(result.begin(), result.end(), [&](SeriesRef a, SeriesRef b) { return rank[a] < rank[b]; });
+    // Sorted as (rank, ref) integers: no indirection in the comparisons.
+    bool in_order = true;
+    for (size_t i = 1; i < result.size() && in_order; ++i) in_order = rank[result[i - 1]] < rank[result[i]];
+    if (!in_order) {
+      std::vector<uint64_t> keyed(result.size());
+      for (size_t i = 0; i < result.size(); ++i) keyed[i] = (uint64_t{rank[result[i]]} << 32) | result[i];
+      std::sort(keyed.begin(), keyed.end());
+      for (size_t i = 0; i < result.size(); ++i) result[i] = static_cast<SeriesRef>(keyed[i]);
+    }
   }
   return result;
 }
@@ -146,6 +193,12 @@ void MemoryStore::truncate_before(int64_t mint) {
     s.values.erase(s.values.begin(), s.values.begin() + n);
     num_samples_ -= n;
   }
+}
+
+void MemoryStore::reserve(SeriesRef ref, size_t n) {
+  Series& s = series_[ref];
+  s.timestamps.reserve(n);
+  s.values.reserve(n);
 }
 
 void MemoryStore::compact() {

@@ -59,6 +59,10 @@ class MemoryStore {
   std::vector<std::string> label_names() const;
   std::vector<std::string> label_values(std::string_view name) const;
 
+  // Makes room for `n` samples in all in the series, so that a bulk load of
+  // a known size allocates each sample array once, at its final size.
+  void reserve(SeriesRef ref, size_t n);
+
   // Drops samples older than `mint` from every series (retention).
   void truncate_before(int64_t mint);
   // Releases spare capacity of the sample arrays (after a bulk load).
