@@ -52,25 +52,31 @@ Millis tick_at_or_before(Millis t, Millis offset, Millis interval) {
   return t - floor_mod(t - offset, interval);
 }
 
-// Rules are matched across loads by name and expression, in order of
-// occurrence (the second rule named X with expression E matches the second).
-std::string rule_key(const Rule& r) { return r.name + '\x1f' + r.expr; }
+// An alerting rule's identity across loads: its name and expression, and
+// which occurrence of that pair in its group it is.
+using RuleId = std::pair<std::string, size_t>;
+
+// The alerting rules of a group (by index) with their identities.
+std::vector<std::pair<size_t, RuleId>> alerting_rule_ids(const GroupEvaluator& g) {
+  std::vector<std::pair<size_t, RuleId>> out;
+  std::map<std::string, size_t> seen;
+  const auto& rules = g.group().rules;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    if (!g.alerting(i)) continue;
+    std::string key = rules[i].name + '\x1f' + rules[i].expr;
+    size_t n = seen[key]++;
+    out.emplace_back(i, RuleId{std::move(key), n});
+  }
+  return out;
+}
 
 // Copies alert state from one evaluator to another with the same group.
-void copy_state(GroupEvaluator& from, GroupEvaluator& to) {
-  std::map<std::string, std::vector<size_t>> from_rules;
-  const auto& fr = from.group().rules;
-  for (size_t i = 0; i < fr.size(); ++i) from_rules[rule_key(fr[i])].push_back(i);
-  std::map<std::string, size_t> used;
-  const auto& tr = to.group().rules;
-  for (size_t i = 0; i < tr.size(); ++i) {
-    AlertingRule* dst = to.alerting(i);
-    if (!dst) continue;
-    std::string k = rule_key(tr[i]);
-    auto it = from_rules.find(k);
-    size_t n = used[k]++;
-    if (it == from_rules.end() || n >= it->second.size()) continue;
-    if (const AlertingRule* src = from.alerting(it->second[n])) dst->restore(src->state());
+void copy_state(const GroupEvaluator& from, GroupEvaluator& to) {
+  std::map<RuleId, size_t> from_index;
+  for (auto& [i, id] : alerting_rule_ids(from)) from_index[std::move(id)] = i;
+  for (const auto& [i, id] : alerting_rule_ids(to)) {
+    auto it = from_index.find(id);
+    if (it != from_index.end()) to.alerting(i)->restore(from.alerting(it->second)->state());
   }
 }
 
@@ -318,15 +324,12 @@ std::string RuleManager::snapshot() const {
   for (const auto& g : groups_) {
     std::lock_guard glock(g->mu);
     nlohmann::json rules = nlohmann::json::array();
-    std::map<std::string, size_t> occurrence;
-    for (size_t i = 0; i < g->group->rules.size(); ++i) {
-      const AlertingRule* a = g->eval->alerting(i);
-      if (!a) continue;
-      size_t n = occurrence[rule_key(g->group->rules[i])]++;
+    for (const auto& [i, id] : alerting_rule_ids(*g->eval)) {
+      const GroupEvaluator& eval = *g->eval;
       nlohmann::json alerts = nlohmann::json::array();
-      for (const Alert& al : a->state()) alerts.push_back(alert_json(al));
+      for (const Alert& al : eval.alerting(i)->state()) alerts.push_back(alert_json(al));
       if (alerts.empty()) continue;
-      rules.push_back({{"occurrence", n},
+      rules.push_back({{"occurrence", id.second},
                        {"name", g->group->rules[i].name},
                        {"expr", g->group->rules[i].expr},
                        {"alerts", std::move(alerts)}});
@@ -339,8 +342,8 @@ std::string RuleManager::snapshot() const {
 
 Result<void> RuleManager::restore(std::string_view text) {
   // Parsed completely before anything changes.
-  // (file, group) -> (rule key, occurrence) -> alerts
-  using Saved = std::map<std::pair<std::string, size_t>, std::vector<Alert>>;
+  // (file, group) -> rule -> alerts
+  using Saved = std::map<RuleId, std::vector<Alert>>;
   std::map<std::pair<std::string, std::string>, Saved> by_group;
   try {
     nlohmann::json in = nlohmann::json::parse(text);
@@ -361,16 +364,10 @@ Result<void> RuleManager::restore(std::string_view text) {
   for (auto& g : groups_) {
     auto it = by_group.find({g->file->path, g->group->name});
     if (it == by_group.end()) continue;
-    std::map<std::string, size_t> used;
     std::lock_guard glock(g->mu);
-    const auto& rules = g->group->rules;
-    for (size_t i = 0; i < rules.size(); ++i) {
-      AlertingRule* a = g->eval->alerting(i);
-      if (!a) continue;
-      std::string k = rule_key(rules[i]);
-      size_t n = used[k]++;
-      auto s = it->second.find({k, n});
-      if (s != it->second.end()) a->restore(s->second);
+    for (const auto& [i, id] : alerting_rule_ids(*g->eval)) {
+      auto s = it->second.find(id);
+      if (s != it->second.end()) g->eval->alerting(i)->restore(s->second);
     }
   }
   return {};

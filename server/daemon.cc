@@ -849,35 +849,7 @@ void Daemon::State::register_routes() {
     pctx.store = &store;
     pctx.store_mu = &store_mu;
   }
-  if (scraper) {
-    pctx.targets_data = [this] {
-      json active = json::array(), dropped = json::array();
-      auto labels_json = [](const Labels& ls) {
-        json o = json::object();
-        for (const auto& l : ls) o[std::string(l.name)] = std::string(l.value);
-        return o;
-      };
-      for (const auto& t : scraper->active_targets()) {
-        json o;
-        o["discoveredLabels"] = labels_json(t.discovered_labels);
-        o["labels"] = labels_json(t.labels);
-        o["scrapePool"] = t.scrape_pool;
-        o["scrapeUrl"] = t.scrape_url;
-        o["globalUrl"] = t.global_url;
-        o["lastError"] = t.last_error;
-        o["lastScrape"] = t.last_scrape ? format_rfc3339(t.last_scrape) : "0001-01-01T00:00:00Z";
-        o["lastScrapeDuration"] = static_cast<double>(t.last_scrape_duration) / 1000.0;
-        o["health"] = std::string(target_health_name(t.health));
-        o["scrapeInterval"] = format_duration(t.scrape_interval);
-        o["scrapeTimeout"] = format_duration(t.scrape_timeout);
-        active.push_back(std::move(o));
-      }
-      for (const auto& t : scraper->dropped_targets()) {
-        dropped.push_back({{"discoveredLabels", labels_json(t.discovered_labels)}, {"scrapePool", t.scrape_pool}});
-      }
-      return json{{"activeTargets", std::move(active)}, {"droppedTargets", std::move(dropped)}}.dump();
-    };
-  }
+  pctx.scraper = scraper.get();
   add_prometheus_api(routes, std::move(pctx));
 
   AlertmanagerApiContext actx(*router, clock);

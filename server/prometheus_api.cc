@@ -76,11 +76,8 @@ json labels_json(const Labels& ls) {
 }
 
 
-// A parameter given in the query string or a form body.
-std::optional<std::string> param(const Request& r, std::string_view name) { return r.param(name); }
-
 Result<int64_t> time_or(const Request& r, std::string_view name, int64_t dflt) {
-  auto v = param(r, name);
+  auto v = r.param(name);
   if (!v || v->empty()) return dflt;
   auto t = parse_time_param(*v);
   if (!t) return fail(fmt::format("invalid parameter \"{}\": {}", name, t.error().message));
@@ -174,14 +171,14 @@ bool wanted(const std::vector<std::string>& filter, const std::string& v) {
 }
 
 Response rules_handler(const PrometheusApiContext& ctx, const Request& r) {
-  std::string type = param(r, "type").value_or("");
+  std::string type = r.param("type").value_or("");
   if (!type.empty() && type != "alert" && type != "record") {
     return bad_data(fmt::format("invalid query parameter type='{}', allowed values are 'alert' and 'record'", type));
   }
   auto names = r.params_named("rule_name[]");
   auto groups_f = r.params_named("rule_group[]");
   auto files_f = r.params_named("file[]");
-  bool exclude_alerts = param(r, "exclude_alerts").value_or("") == "true";
+  bool exclude_alerts = r.param("exclude_alerts").value_or("") == "true";
   json groups = json::array();
   for (const auto& g : ctx.rules->status()) {
     if (!wanted(groups_f, g.group->name) || !wanted(files_f, g.file->path)) continue;
@@ -259,7 +256,7 @@ Response not_embedded() {
 }
 
 promql::EngineOptions with_timeout(promql::EngineOptions opts, const Request& r, Result<void>& err) {
-  if (auto t = param(r, "timeout"); t && !t->empty()) {
+  if (auto t = r.param("timeout"); t && !t->empty()) {
     auto d = parse_duration_param(*t);
     if (!d) {
       err = fail(fmt::format("invalid parameter \"timeout\": {}", d.error().message));
@@ -280,7 +277,7 @@ Response query_error(const Error& e) {
 
 Response query_handler(const PrometheusApiContext& ctx, const Request& r) {
   if (!ctx.store) return not_embedded();
-  auto q = param(r, "query");
+  auto q = r.param("query");
   if (!q) return bad_data("invalid parameter \"query\": query must not be empty");
   auto t = time_or(r, "time", ctx.clock->now());
   if (!t) return bad_data(t.error().message);
@@ -301,9 +298,9 @@ Response query_handler(const PrometheusApiContext& ctx, const Request& r) {
 
 Response query_range_handler(const PrometheusApiContext& ctx, const Request& r) {
   if (!ctx.store) return not_embedded();
-  auto q = param(r, "query");
+  auto q = r.param("query");
   if (!q) return bad_data("invalid parameter \"query\": query must not be empty");
-  auto sp = param(r, "start"), ep = param(r, "end"), stp = param(r, "step");
+  auto sp = r.param("start"), ep = r.param("end"), stp = r.param("step");
   if (!sp) return bad_data("invalid parameter \"start\": missing");
   if (!ep) return bad_data("invalid parameter \"end\": missing");
   if (!stp) return bad_data("invalid parameter \"step\": missing");
@@ -389,6 +386,35 @@ Response labels_handler(const PrometheusApiContext& ctx, const Request& r, const
   return ok(std::move(arr));
 }
 
+Response targets_handler(const PrometheusApiContext& ctx, const Request& r) {
+  std::string state = r.param("state").value_or("any");
+  json active = json::array(), dropped = json::array();
+  if (ctx.scraper) {
+    for (const auto& t : ctx.scraper->active_targets()) {
+      json o;
+      o["discoveredLabels"] = labels_json(t.discovered_labels);
+      o["labels"] = labels_json(t.labels);
+      o["scrapePool"] = t.scrape_pool;
+      o["scrapeUrl"] = t.scrape_url;
+      o["globalUrl"] = t.global_url;
+      o["lastError"] = t.last_error;
+      o["lastScrape"] = t.last_scrape ? format_rfc3339(t.last_scrape) : "0001-01-01T00:00:00Z";
+      o["lastScrapeDuration"] = static_cast<double>(t.last_scrape_duration) / 1000.0;
+      o["health"] = std::string(target_health_name(t.health));
+      o["scrapeInterval"] = format_duration(t.scrape_interval);
+      o["scrapeTimeout"] = format_duration(t.scrape_timeout);
+      active.push_back(std::move(o));
+    }
+    for (const auto& t : ctx.scraper->dropped_targets()) {
+      dropped.push_back({{"discoveredLabels", labels_json(t.discovered_labels)}, {"scrapePool", t.scrape_pool}});
+    }
+  }
+  json data = json::object();
+  if (state != "dropped") data["activeTargets"] = std::move(active);
+  if (state != "active") data["droppedTargets"] = std::move(dropped);
+  return ok(std::move(data));
+}
+
 }  // namespace
 
 void add_prometheus_api(Routes& routes, PrometheusApiContext c) {
@@ -405,15 +431,7 @@ void add_prometheus_api(Routes& routes, PrometheusApiContext c) {
     const std::string& name = r.path_params.at("name");
     return labels_handler(*ctx, r, &name);
   });
-  routes.add("GET", "/api/v1/targets", [ctx](const Request& r) {
-    std::string state = param(r, "state").value_or("any");
-    json data = ctx->targets_data ? json::parse(ctx->targets_data(), nullptr, false)
-                                  : json{{"activeTargets", json::array()}, {"droppedTargets", json::array()}};
-    if (data.is_discarded()) return error(500, "internal", "targets unavailable");
-    if (state == "active") data.erase("droppedTargets");
-    if (state == "dropped") data.erase("activeTargets");
-    return ok(std::move(data));
-  });
+  routes.add("GET", "/api/v1/targets", [ctx](const Request& r) { return targets_handler(*ctx, r); });
   // Grafana asks for these when it adds a data source.
   routes.add("GET", "/api/v1/status/buildinfo", [](const Request&) {
     return ok({{"version", build::kVersion}, {"revision", build::kCommit}, {"branch", ""}, {"buildUser", ""},

@@ -5,7 +5,6 @@
 // mode also query, query_range, series, labels and label values over the
 // in-memory store, so Grafana can use vigil as a Prometheus data source.
 
-#include <functional>
 #include <shared_mutex>
 #include <string>
 
@@ -13,6 +12,7 @@
 #include "promql/engine.h"
 #include "rules/manager.h"
 #include "server/http.h"
+#include "server/scrape.h"
 #include "storage/memory_store.h"
 
 namespace vigil::server {
@@ -25,9 +25,8 @@ struct PrometheusApiContext {
   const storage::MemoryStore* store = nullptr;
   std::shared_mutex* store_mu = nullptr;
   promql::EngineOptions engine;
-  // The JSON `data` of /api/v1/targets (activeTargets, droppedTargets);
-  // null: no targets.
-  std::function<std::string()> targets_data;
+  // The scraper behind /api/v1/targets; null: no targets.
+  const ScrapeManager* scraper = nullptr;
 };
 
 void add_prometheus_api(Routes& routes, PrometheusApiContext ctx);

@@ -18,6 +18,7 @@
 #include "notifiers/worker_pool.h"
 #include "storage/exposition.h"
 #include "storage/relabel.h"
+#include "templates/escape.h"
 
 namespace vigil::server {
 
@@ -63,16 +64,6 @@ uint64_t fnv1a(std::string_view s) {
     h *= 1099511628211ULL;
   }
   return h;
-}
-
-std::string url_escape(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-    else if (c == ' ') out += '+';
-    else out += fmt::format("%{:02X}", c);
-  }
-  return out;
 }
 
 // ---- file_sd target files ----
@@ -368,7 +359,7 @@ void ScrapeManager::sync_targets(Pool& pool, Millis now) {
       std::string query;
       for (const auto& [name, values] : params)
         for (const std::string& v : values)
-          query += fmt::format("{}{}={}", query.empty() ? "?" : "&", url_escape(name), url_escape(v));
+          query += fmt::format("{}{}={}", query.empty() ? "?" : "&", templates::url_query_escape(name), templates::url_query_escape(v));
       std::string path(relabeled->get("__metrics_path__"));
       if (path.empty() || path.front() != '/') path.insert(0, "/");
       std::string url =
