@@ -61,32 +61,58 @@ Result<std::string> read_file(const std::string& path, size_t max_size) {
   return data;
 }
 
-Result<void> write_file_atomic(const std::string& path, std::string_view content) {
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  std::string tmp = path + ".tmp.XXXXXX";
-  Fd fd(::mkstemp(tmp.data()));
-  if (fd.get() < 0) return fail(os_error("create", tmp));
-  auto abandon = [&](std::string msg) {
-    ::unlink(tmp.c_str());
-    return fail(std::move(msg));
-  };
-  for (size_t done = 0; done < content.size();) {
-    ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
+AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)), tmp_(path_ + ".tmp.XXXXXX") {
+  fd_ = ::mkstemp(tmp_.data());
+  if (fd_ < 0) error_ = os_error("create", tmp_);
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(tmp_.c_str());
+  }
+}
+
+Result<void> AtomicFileWriter::append(std::string_view data) {
+  if (!error_.empty()) return fail(error_);
+  for (size_t done = 0; done < data.size();) {
+    ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return abandon(os_error("write", tmp));
+      error_ = os_error("write", tmp_);
+      return fail(error_);
     }
     done += static_cast<size_t>(n);
   }
-  if (::fchmod(fd.get(), 0644) != 0) return abandon(os_error("chmod", tmp));
-  if (::fsync(fd.get()) != 0) return abandon(os_error("sync", tmp));
-  if (::close(fd.release()) != 0) return abandon(os_error("close", tmp));
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return abandon(os_error("rename", tmp));
+  return {};
+}
+
+Result<void> AtomicFileWriter::commit() {
+  if (!error_.empty()) return fail(error_);
+  auto abandon = [&](std::string msg) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    ::unlink(tmp_.c_str());
+    error_ = msg;
+    return fail(std::move(msg));
+  };
+  if (::fchmod(fd_, 0644) != 0) return abandon(os_error("chmod", tmp_));
+  if (::fsync(fd_) != 0) return abandon(os_error("sync", tmp_));
+  int fd = std::exchange(fd_, -1);
+  if (::close(fd) != 0) return abandon(os_error("close", tmp_));
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) return abandon(os_error("rename", tmp_));
   // The rename itself is durable only once the directory is.
+  const size_t slash = path_.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path_.substr(0, slash);
   Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dfd.get() < 0 || ::fsync(dfd.get()) != 0) return fail(os_error("sync", dir));
   return {};
+}
+
+Result<void> write_file_atomic(const std::string& path, std::string_view content) {
+  AtomicFileWriter w(path);
+  if (auto r = w.append(content); !r) return r;
+  return w.commit();
 }
 
 }  // namespace vigil

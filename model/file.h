@@ -20,4 +20,23 @@ Result<std::string> read_file(const std::string& path, size_t max_size = kMaxRea
 // same directory, is fsynced, renamed over `path`, and the directory fsynced.
 Result<void> write_file_atomic(const std::string& path, std::string_view content);
 
+// The same, written piece by piece (a large snapshot need not be held in
+// memory whole): append() as often as needed, then commit(). A writer
+// destroyed without a successful commit() leaves `path` as it was.
+class AtomicFileWriter {
+ public:
+  explicit AtomicFileWriter(std::string path);
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+  Result<void> append(std::string_view data);
+  Result<void> commit();
+
+ private:
+  std::string path_, tmp_;
+  int fd_ = -1;
+  std::string error_;  // the first failure; later calls repeat it
+};
+
 }  // namespace vigil

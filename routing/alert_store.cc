@@ -1,8 +1,5 @@
 #include "routing/alert_store.h"
 
-#include <fmt/format.h>
-
-#include <nlohmann/json.hpp>
 
 namespace vigil::routing {
 
@@ -65,53 +62,16 @@ uint64_t AlertStore::version() const {
   return version_;
 }
 
-std::string AlertStore::snapshot() const {
-  nlohmann::json out = {{"version", 1}, {"alerts", nlohmann::json::array()}};
-  auto& list = out["alerts"];
-  std::lock_guard lock(mu_);
-  for (const auto& [fp, a] : alerts_) {
-    nlohmann::json labels = nlohmann::json::object(), annotations = nlohmann::json::object();
-    for (const auto& l : a->labels) labels[std::string(l.name)] = l.value;
-    for (const auto& l : a->annotations) annotations[l.name] = l.value;
-    list.push_back({{"labels", std::move(labels)},
-                    {"annotations", std::move(annotations)},
-                    {"starts_at", a->starts_at},
-                    {"ends_at", a->ends_at},
-                    {"updated_at", a->updated_at},
-                    {"timeout", a->timeout},
-                    {"generator_url", a->generator_url}});
-  }
-  return out.dump();
-}
-
-Result<std::vector<std::shared_ptr<const Alert>>> AlertStore::restore(std::string_view text) {
+std::vector<std::shared_ptr<const Alert>> AlertStore::restore(std::vector<Alert> alerts) {
   std::unordered_map<uint64_t, std::shared_ptr<const Alert>> loaded;
-  try {
-    nlohmann::json in = nlohmann::json::parse(text);
-    if (in.at("version").get<int>() != 1) return fail("unknown alert snapshot version");
-    for (const auto& j : in.at("alerts")) {
-      Alert a;
-      std::vector<Label> labels;
-      for (const auto& [k, v] : j.at("labels").items()) labels.push_back(Label{k, v.get<std::string>()});
-      a.labels = Labels(std::move(labels));
-      for (const auto& [k, v] : j.at("annotations").items()) a.annotations.push_back(Label{k, v.get<std::string>()});
-      std::sort(a.annotations.begin(), a.annotations.end(),
-                [](const Label& x, const Label& y) { return x.name < y.name; });
-      a.starts_at = j.at("starts_at").get<Millis>();
-      a.ends_at = j.at("ends_at").get<Millis>();
-      a.updated_at = j.at("updated_at").get<Millis>();
-      a.timeout = j.at("timeout").get<bool>();
-      a.generator_url = j.at("generator_url").get<std::string>();
-      if (auto ok = validate_alert(a); !ok) return fail("invalid alert in snapshot: " + ok.error().message);
-      uint64_t fp = a.fingerprint();
-      loaded[fp] = std::make_shared<const Alert>(std::move(a));
-    }
-  } catch (const nlohmann::json::exception& e) {
-    return fail(fmt::format("invalid alert snapshot: {}", e.what()));
-  }
   std::vector<std::shared_ptr<const Alert>> out;
-  out.reserve(loaded.size());
-  for (const auto& [fp, a] : loaded) out.push_back(a);
+  out.reserve(alerts.size());
+  for (Alert& a : alerts) {
+    const uint64_t fp = a.fingerprint();
+    auto p = std::make_shared<const Alert>(std::move(a));
+    loaded[fp] = p;
+    out.push_back(std::move(p));
+  }
   std::lock_guard lock(mu_);
   alerts_ = std::move(loaded);
   ++version_;

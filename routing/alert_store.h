@@ -41,11 +41,9 @@ class AlertStore {
 
   // Counts changes (put, gc, restore): a daemon saves when it moved.
   uint64_t version() const;
-  // Every alert as JSON, and back: restore replaces what is known with the
-  // snapshot's alerts exactly as they were (times, timeout flag), and
-  // returns them.
-  std::string snapshot() const;
-  Result<std::vector<std::shared_ptr<const Alert>>> restore(std::string_view json);
+  // Replaces what is known with alerts exactly as they were saved (times,
+  // timeout flag), and returns them.
+  std::vector<std::shared_ptr<const Alert>> restore(std::vector<Alert> alerts);
 
  private:
   mutable std::mutex mu_;

@@ -3,7 +3,6 @@
 #include <filesystem>
 #include <mutex>
 
-#include "model/file.h"
 
 namespace vigil::routing {
 
@@ -22,6 +21,7 @@ Router::Router(std::shared_ptr<const Config> config, const Clock& clock, Notifie
       store_(config->global.resolve_timeout),
       silences_(clock, opts_.retention),
       nflog_(clock, opts_.retention) {
+  if (!opts_.data_dir.empty()) journal_ = std::make_unique<AlertJournal>(opts_.data_dir);
   wiring_ = wire(std::move(config));
 }
 
@@ -58,29 +58,26 @@ std::shared_ptr<Router::Wiring> Router::current() const {
   return wiring_;
 }
 
-Result<void> Router::restore() {
-  if (opts_.data_dir.empty()) return {};
-  if (auto r = silences_.load(opts_.data_dir + "/silences.json"); !r) return r;
-  if (auto r = nflog_.load(opts_.data_dir + "/nflog.json"); !r) return r;
-  const std::string path = opts_.data_dir + "/alerts.json";
-  if (!std::filesystem::exists(path)) return {};  // a first start
-  auto text = read_file(path);
-  if (!text) return std::unexpected(text.error());
-  auto alerts = store_.restore(*text);
-  if (!alerts) return std::unexpected(alerts.error());
+Result<std::vector<std::string>> Router::restore() {
+  if (opts_.data_dir.empty()) return std::vector<std::string>{};
+  if (auto r = silences_.load(opts_.data_dir + "/silences.json"); !r) return std::unexpected(r.error());
+  if (auto r = nflog_.load(opts_.data_dir + "/nflog.json"); !r) return std::unexpected(r.error());
+  auto loaded = journal_->load();
+  if (!loaded) return std::unexpected(loaded.error());
+  auto alerts = store_.restore(std::move(loaded->alerts));
   // Inhibition sources are known again before anything can flush; groups
   // re-form and the restored notification log keeps them from re-notifying.
   auto w = current();
-  for (const auto& a : *alerts) w->inhibitor->put(a);
-  for (const auto& a : *alerts) w->dispatcher->put(a);
-  return {};
+  for (const auto& a : alerts) w->inhibitor->put(a);
+  for (const auto& a : alerts) w->dispatcher->put(a);
+  return std::move(loaded->warnings);
 }
 
 Result<void> Router::snapshot() const {
   if (opts_.data_dir.empty()) return {};
   if (auto r = silences_.save(opts_.data_dir + "/silences.json"); !r) return r;
   if (auto r = nflog_.save(opts_.data_dir + "/nflog.json"); !r) return r;
-  return write_file_atomic(opts_.data_dir + "/alerts.json", store_.snapshot());
+  return journal_->compact([this] { return store_.list(); });
 }
 
 Result<void> Router::save_changed(SavedVersions& saved) const {
@@ -96,19 +93,22 @@ Result<void> Router::save_changed(SavedVersions& saved) const {
   return {};
 }
 
-Result<void> Router::save_alerts(SavedVersions& saved) const {
-  if (opts_.data_dir.empty()) return {};
-  if (uint64_t v = store_.version(); v != saved.alerts) {
-    if (auto r = write_file_atomic(opts_.data_dir + "/alerts.json", store_.snapshot()); !r) return r;
-    saved.alerts = v;
-  }
-  return {};
+Result<void> Router::compact_alerts() const {
+  if (!journal_ || !journal_->wants_compaction()) return {};
+  return journal_->compact([this] { return store_.list(); });
+}
+
+std::optional<Error> Router::take_journal_error() {
+  std::lock_guard lock(journal_error_mu_);
+  return std::exchange(journal_error_, std::nullopt);
 }
 
 std::vector<Error> Router::put_alerts(std::vector<Alert> alerts) {
   auto w = current();
   const Millis now = clock_.now();
   std::vector<Error> errors;
+  std::vector<std::shared_ptr<const Alert>> stored;
+  stored.reserve(alerts.size());
   for (Alert& a : alerts) {
     // Upstream validates once the start is known.
     if (a.starts_at == 0) a.starts_at = a.ends_at != 0 ? a.ends_at : now;
@@ -116,9 +116,15 @@ std::vector<Error> Router::put_alerts(std::vector<Alert> alerts) {
       errors.push_back(ok.error());
       continue;
     }
-    auto stored = store_.put(std::move(a), now);
-    w->inhibitor->put(stored);
-    w->dispatcher->put(stored);
+    stored.push_back(store_.put(std::move(a), now));
+    w->inhibitor->put(stored.back());
+    w->dispatcher->put(stored.back());
+  }
+  if (journal_) {
+    if (auto r = journal_->append(stored); !r) {
+      std::lock_guard lock(journal_error_mu_);
+      if (!journal_error_) journal_error_ = r.error();
+    }
   }
   return errors;
 }

@@ -6,11 +6,12 @@
 //
 // A daemon creates one Router, calls restore() at start, put_alerts() for
 // every API POST, run_due() whenever next_due() has come (and after
-// put_alerts), maintenance() every few minutes and snapshot() on changes
-// and at shutdown. reload() swaps the configuration; a failed load simply
+// put_alerts), maintenance() every few minutes, save_changed() after
+// flushes, compact_alerts() every few seconds and snapshot() at shutdown. reload() swaps the configuration; a failed load simply
 // keeps the old Router configuration.
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -18,6 +19,7 @@
 
 #include "model/clock.h"
 #include "model/error.h"
+#include "routing/alert_journal.h"
 #include "routing/alert_store.h"
 #include "routing/config.h"
 #include "routing/dispatch.h"
@@ -40,25 +42,28 @@ class Router {
   Router(std::shared_ptr<const Config> config, const Clock& clock, Notifier& notifier, Options opts);
   ~Router();
 
-  // Loads silences and the notification log from the data directory
-  // (missing files are an empty start).
-  Result<void> restore();
-  // Loads the alerts known at the last snapshot too (alerts.json) and feeds
-  // them to inhibition and the dispatcher.
-  // Writes silences, the log and the alerts atomically (temporary file,
-  // fsync, rename).
+  // Loads silences, the notification log and the alerts (the journal's
+  // snapshot and logs) from the data directory (missing files are an empty
+  // start), and feeds the alerts to inhibition and the dispatcher. Returns
+  // warnings about log tails that could not be read and were dropped.
+  Result<std::vector<std::string>> restore();
+  // Writes silences and the log atomically (temporary file, fsync, rename)
+  // and folds the alert log into a fresh snapshot.
   Result<void> snapshot() const;
   // What was last written, by change counters.
   struct SavedVersions {
-    uint64_t silences = ~0ULL, nflog = ~0ULL, alerts = ~0ULL;
+    uint64_t silences = ~0ULL, nflog = ~0ULL;
   };
   // Writes silences and the notification log when they changed since
   // `saved` (cheap to call after every flush: a delivered notification is on
   // disk before the next one).
   Result<void> save_changed(SavedVersions& saved) const;
-  // Writes the alerts when they changed (a daemon calls this every few
-  // seconds: at high ingest rates, not after every POST).
-  Result<void> save_alerts(SavedVersions& saved) const;
+  // Folds the alert log into a snapshot when it has grown past it (a daemon
+  // calls this every few seconds). Every stored alert is already on disk.
+  Result<void> compact_alerts() const;
+  // The first failure to append to the alert log since the last call, if
+  // any (the alerts stay stored in memory).
+  std::optional<Error> take_journal_error();
 
   // Receives alerts as Alertmanager's API does (see AlertStore::put): the
   // valid ones are merged, handed to inhibition and routed into groups; the
@@ -98,6 +103,9 @@ class Router {
   Notifier& notifier_;
   Options opts_;
   AlertStore store_;
+  std::unique_ptr<AlertJournal> journal_;  // with a data directory
+  std::mutex journal_error_mu_;
+  std::optional<Error> journal_error_;
   Silences silences_;
   NotificationLog nflog_;
   mutable std::shared_mutex mu_;

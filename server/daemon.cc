@@ -650,8 +650,11 @@ void Daemon::State::save_rules_state() {
 void Daemon::State::upkeep() {
   {
     std::lock_guard lock(save_mu);
-    if (auto r = router->save_alerts(saved); !r) {
-      log.error("saving alerts failed", {{"component", "storage"}, {"err", r.error().message}});
+    if (auto e = router->take_journal_error()) {
+      log.error("appending to the alert log failed", {{"component", "storage"}, {"err", e->message}});
+    }
+    if (auto r = router->compact_alerts(); !r) {
+      log.error("compacting the alert log failed", {{"component", "storage"}, {"err", r.error().message}});
     }
   }
   const Millis now = clock.now();
@@ -913,9 +916,11 @@ Result<void> Daemon::start() {
   while (!s.external_url.empty() && s.external_url.back() == '/') s.external_url.pop_back();
 
   if (auto r = s.load_all(true); !r) return r;
-  if (auto r = s.router->restore(); !r) {
-    return fail(fmt::format("cannot restore state from {}: {}", s.opts.storage_path, r.error().message));
+  auto restored = s.router->restore();
+  if (!restored) {
+    return fail(fmt::format("cannot restore state from {}: {}", s.opts.storage_path, restored.error().message));
   }
+  for (const std::string& w : *restored) s.log.warn("alert log damaged", {{"component", "storage"}, {"err", w}});
   if (std::filesystem::exists(s.path("rules.json"))) {
     auto text = read_file(s.path("rules.json"));
     if (!text) return fail(text.error().message);

@@ -11,10 +11,12 @@
 //   router  - flushes aggregation groups that are due; saves silences and the
 //             notification log as soon as they change;
 //   scrape  - scrapes the targets that are due (embedded mode);
-//   upkeep  - every few seconds: saves the alerts and rule state, garbage
-//             collects, trims the store to what the rules' ranges need.
-// State in --storage.path: silences.json, nflog.json, alerts.json,
-// rules.json, each written atomically and restored at start.
+//   upkeep  - every few seconds: saves the rule state, folds the alert log
+//             into its snapshot when it has grown, garbage collects, trims
+//             the store to what the rules' ranges need.
+// State in --storage.path: silences.json, nflog.json and rules.json, each
+// written atomically; alerts.snapshot and alerts.log, the alerts appended as
+// they are stored (routing/alert_journal.h). All are restored at start.
 
 #include <atomic>
 #include <functional>

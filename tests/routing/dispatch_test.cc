@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include "router_harness.h"
+#include "tests/temp_dir.h"
 
 using namespace vigil;
 using namespace vigil::routing;
 using namespace vigil::routing::testing;
+using vigil::testing::TempDir;
 
 namespace {
 
@@ -326,8 +328,8 @@ receivers:
 }
 
 TEST_CASE("restart: between flushes neither duplicates nor loses notifications") {
-  char dir[] = "/tmp/vigil-restart-XXXXXX";
-  REQUIRE(mkdtemp(dir));
+  TempDir tmp("vigil-restart");
+  const std::string dir = tmp.path().string();
   Harness h(kConfig, dir);
   const Labels a{{"alertname", "A"}, {"cluster", "eu"}};
   const Labels b{{"alertname", "B"}, {"cluster", "eu"}};
@@ -356,13 +358,11 @@ TEST_CASE("restart: between flushes neither duplicates nor loses notifications")
   for (const Sent& x : h.notifier.take())
     repeated = repeated || (x.firing == Names{"A"} && x.reason == NotifyReason::kRepeatIntervalElapsed);
   CHECK(repeated);
-  for (const char* f : {"/silences.json", "/nflog.json", "/alerts.json"}) ::unlink((std::string(dir) + f).c_str());
-  ::rmdir(dir);
 }
 
 TEST_CASE("restart: alerts come back without a re-send, and inhibition holds from the first flush") {
-  char dir[] = "/tmp/vigil-restart-XXXXXX";
-  REQUIRE(mkdtemp(dir));
+  TempDir tmp("vigil-restart");
+  const std::string dir = tmp.path().string();
   std::string config = std::string(kConfig) + R"(inhibit_rules:
 - source_matchers: [alertname="Down"]
   target_matchers: [alertname="Slow"]
@@ -380,7 +380,10 @@ TEST_CASE("restart: alerts come back without a re-send, and inhibition holds fro
   CHECK(sent[0].firing == Names{"Down"});
   h.post(other);  // received, not yet notified when the process dies
   h.advance(10 * kSecond);
-  h.restart();
+  bool graceful = true;
+  SUBCASE("stopped") { graceful = true; }
+  SUBCASE("killed") { graceful = false; }
+  h.restart(graceful);
   CHECK(h.router->alerts().size() == 3);
   // Nobody re-sends anything: the restored alerts alone drive the groups.
   h.advance(kMinute);
@@ -388,18 +391,15 @@ TEST_CASE("restart: alerts come back without a re-send, and inhibition holds fro
   REQUIRE(sent.size() == 1);
   CHECK(sent[0].firing == Names{"Other"});
   CHECK(h.router->status(slow).inhibited_by.has_value());
-  for (const char* f : {"/silences.json", "/nflog.json", "/alerts.json"}) ::unlink((std::string(dir) + f).c_str());
-  ::rmdir(dir);
 }
 
 TEST_CASE("save_changed writes only what changed") {
-  char dir[] = "/tmp/vigil-save-XXXXXX";
-  REQUIRE(mkdtemp(dir));
+  TempDir tmp("vigil-save");
+  const std::string dir = tmp.path().string();
   Harness h(kConfig, dir);
   Router::SavedVersions saved;
   REQUIRE(h.router->save_changed(saved));
-  REQUIRE(h.router->save_alerts(saved));
-  const std::string nflog = std::string(dir) + "/nflog.json";
+  const std::string nflog = dir + "/nflog.json";
   CHECK(::access(nflog.c_str(), F_OK) == 0);
   ::unlink(nflog.c_str());
   REQUIRE(h.router->save_changed(saved));
@@ -408,8 +408,6 @@ TEST_CASE("save_changed writes only what changed") {
   h.advance(30 * kSecond);  // notified: the log moved
   REQUIRE(h.router->save_changed(saved));
   CHECK(::access(nflog.c_str(), F_OK) == 0);
-  for (const char* f : {"/silences.json", "/nflog.json", "/alerts.json"}) ::unlink((std::string(dir) + f).c_str());
-  ::rmdir(dir);
 }
 
 TEST_CASE("dispatch: a clock that jumps does not crash or flood") {

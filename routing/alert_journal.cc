@@ -1,0 +1,263 @@
+#include "routing/alert_journal.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "model/file.h"
+
+namespace vigil::routing {
+
+namespace {
+
+constexpr std::string_view kMagic = "VGALRT01";  // every file starts with it
+constexpr size_t kRecordHeader = 8;              // u32 length, u32 checksum
+// Logs smaller than this are never folded in: compaction is not worth it.
+constexpr size_t kMinCompaction = size_t{4} << 20;
+
+uint32_t checksum(std::string_view s) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return h;
+}
+
+template <typename T>
+void put(std::string& out, T v) {
+  char b[sizeof(T)];
+  std::memcpy(b, &v, sizeof(T));
+  out.append(b, sizeof(T));
+}
+
+void put_string(std::string& out, std::string_view s) {
+  put<uint32_t>(out, static_cast<uint32_t>(s.size()));
+  out.append(s);
+}
+
+// Reads a payload front to back; any read past the end fails the record.
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  template <typename T>
+  bool get(T& v) {
+    if (in_.size() < sizeof(T)) return false;
+    std::memcpy(&v, in_.data(), sizeof(T));
+    in_.remove_prefix(sizeof(T));
+    return true;
+  }
+  bool get_string(std::string& s) {
+    uint32_t n = 0;
+    if (!get(n) || in_.size() < n) return false;
+    s.assign(in_.data(), n);
+    in_.remove_prefix(n);
+    return true;
+  }
+  bool done() const { return in_.empty(); }
+
+ private:
+  std::string_view in_;
+};
+
+std::string os_error(std::string_view op, const std::string& path) {
+  return fmt::format("{} {}: {}", op, path, std::strerror(errno));
+}
+
+Result<void> write_all(int fd, std::string_view data, const std::string& path) {
+  for (size_t done = 0; done < data.size();) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(os_error("write", path));
+    }
+    done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+}  // namespace
+
+void encode_alert_record(std::string& out, const Alert& a) {
+  const size_t at = out.size();
+  put<uint32_t>(out, 0);  // length and checksum, filled in below
+  put<uint32_t>(out, 0);
+  put<int64_t>(out, a.starts_at);
+  put<int64_t>(out, a.ends_at);
+  put<int64_t>(out, a.updated_at);
+  put<uint8_t>(out, a.timeout ? 1 : 0);
+  put<uint32_t>(out, static_cast<uint32_t>(a.labels.size()));
+  for (const auto& l : a.labels) {
+    put_string(out, l.name);
+    put_string(out, l.value);
+  }
+  put<uint32_t>(out, static_cast<uint32_t>(a.annotations.size()));
+  for (const auto& l : a.annotations) {
+    put_string(out, l.name);
+    put_string(out, l.value);
+  }
+  put_string(out, a.generator_url);
+  std::string_view payload(out.data() + at + kRecordHeader, out.size() - at - kRecordHeader);
+  const auto len = static_cast<uint32_t>(payload.size());
+  const uint32_t sum = checksum(payload);
+  std::memcpy(out.data() + at, &len, 4);
+  std::memcpy(out.data() + at + 4, &sum, 4);
+}
+
+std::optional<Alert> decode_alert_record(std::string_view& in) {
+  if (in.size() < kRecordHeader) return std::nullopt;
+  uint32_t len = 0, sum = 0;
+  std::memcpy(&len, in.data(), 4);
+  std::memcpy(&sum, in.data() + 4, 4);
+  if (in.size() - kRecordHeader < len) return std::nullopt;
+  std::string_view payload = in.substr(kRecordHeader, len);
+  if (checksum(payload) != sum) return std::nullopt;
+  Reader r(payload);
+  Alert a;
+  uint8_t timeout = 0;
+  uint32_t n = 0;
+  if (!r.get(a.starts_at) || !r.get(a.ends_at) || !r.get(a.updated_at) || !r.get(timeout) || !r.get(n))
+    return std::nullopt;
+  std::vector<Label> labels;
+  for (uint32_t i = 0; i < n; ++i) {
+    Label l;
+    if (!r.get_string(l.name) || !r.get_string(l.value)) return std::nullopt;
+    labels.push_back(std::move(l));
+  }
+  if (!r.get(n)) return std::nullopt;
+  for (uint32_t i = 0; i < n; ++i) {
+    Label l;
+    if (!r.get_string(l.name) || !r.get_string(l.value)) return std::nullopt;
+    a.annotations.push_back(std::move(l));
+  }
+  if (!r.get_string(a.generator_url) || !r.done()) return std::nullopt;
+  a.labels = Labels(std::move(labels));
+  a.timeout = timeout != 0;
+  in.remove_prefix(kRecordHeader + len);
+  return a;
+}
+
+AlertJournal::AlertJournal(std::string dir) : dir_(std::move(dir)) {}
+
+AlertJournal::~AlertJournal() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<AlertJournal::Loaded> AlertJournal::load() {
+  Loaded out;
+  std::unordered_map<uint64_t, size_t> index;  // fingerprint -> position in out.alerts
+  for (const char* name : {"alerts.snapshot", "alerts.log.1", "alerts.log"}) {
+    const std::string path = dir_ + "/" + name;
+    if (!std::filesystem::exists(path)) continue;
+    auto text = read_file(path, size_t{1} << 40);
+    if (!text) return std::unexpected(text.error());
+    std::string_view in = *text;
+    const bool snapshot = name == std::string_view("alerts.snapshot");
+    if (snapshot) {
+      std::lock_guard lock(mu_);
+      snapshot_bytes_ = text->size();
+    }
+    if (in.empty() && !snapshot) continue;  // a log opened, nothing written yet
+    if (!in.starts_with(kMagic)) {
+      if (snapshot) return fail(fmt::format("{}: not an alert snapshot", path));
+      out.warnings.push_back(fmt::format("{}: not an alert log, ignored", path));
+      continue;
+    }
+    in.remove_prefix(kMagic.size());
+    while (!in.empty()) {
+      auto a = decode_alert_record(in);
+      if (!a || !validate_alert(*a)) {
+        if (snapshot) return fail(fmt::format("{}: unreadable record at byte {}", path, text->size() - in.size()));
+        out.warnings.push_back(fmt::format("{}: the last {} bytes are not a whole record, ignored", path, in.size()));
+        break;
+      }
+      const uint64_t fp = a->fingerprint();
+      auto [it, fresh] = index.try_emplace(fp, out.alerts.size());
+      if (fresh) {
+        out.alerts.push_back(std::move(*a));
+      } else if (a->updated_at >= out.alerts[it->second].updated_at) {
+        out.alerts[it->second] = std::move(*a);
+      }
+    }
+  }
+  return out;
+}
+
+Result<void> AlertJournal::open_log_locked() {
+  const std::string path = dir_ + "/alerts.log";
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd_ < 0) return fail(os_error("open", path));
+  off_t size = ::lseek(fd_, 0, SEEK_END);
+  if (size < 0) return fail(os_error("seek", path));
+  log_bytes_ = static_cast<size_t>(size);
+  if (log_bytes_ == 0) {
+    if (auto r = write_all(fd_, kMagic, path); !r) return r;
+    log_bytes_ = kMagic.size();
+  }
+  return {};
+}
+
+Result<void> AlertJournal::append(std::span<const std::shared_ptr<const Alert>> alerts) {
+  if (alerts.empty()) return {};
+  std::lock_guard lock(mu_);
+  if (fd_ < 0) {
+    if (auto r = open_log_locked(); !r) return r;
+  }
+  buf_.clear();
+  for (const auto& a : alerts) encode_alert_record(buf_, *a);
+  if (auto r = write_all(fd_, buf_, dir_ + "/alerts.log"); !r) return r;
+  log_bytes_ += buf_.size();
+  if (buf_.capacity() > (size_t{1} << 20)) std::string().swap(buf_);  // keep no large buffer around
+  return {};
+}
+
+bool AlertJournal::wants_compaction() const {
+  std::lock_guard lock(mu_);
+  return log_bytes_ > std::max(kMinCompaction, snapshot_bytes_);
+}
+
+size_t AlertJournal::log_bytes() const {
+  std::lock_guard lock(mu_);
+  return log_bytes_;
+}
+
+Result<void> AlertJournal::compact(const std::function<std::vector<std::shared_ptr<const Alert>>()>& list) {
+  const std::string log = dir_ + "/alerts.log", old = dir_ + "/alerts.log.1";
+  std::vector<std::shared_ptr<const Alert>> alerts;
+  {
+    std::lock_guard lock(mu_);
+    alerts = list();
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    // Whatever an earlier, unfinished compaction left in alerts.log.1 is in
+    // the store too, so in the snapshot about to be written.
+    if (::rename(log.c_str(), old.c_str()) != 0 && errno != ENOENT) return fail(os_error("rename", log));
+    if (auto r = open_log_locked(); !r) return r;
+  }
+  AtomicFileWriter w(dir_ + "/alerts.snapshot");
+  std::string chunk(kMagic);
+  size_t total = 0;
+  for (const auto& a : alerts) {
+    encode_alert_record(chunk, *a);
+    if (chunk.size() >= (size_t{1} << 20)) {
+      if (auto r = w.append(chunk); !r) return r;
+      total += chunk.size();
+      chunk.clear();
+    }
+  }
+  total += chunk.size();
+  if (auto r = w.append(chunk); !r) return r;
+  if (auto r = w.commit(); !r) return r;
+  if (::unlink(old.c_str()) != 0 && errno != ENOENT) return fail(os_error("remove", old));
+  std::lock_guard lock(mu_);
+  snapshot_bytes_ = total;
+  return {};
+}
+
+}  // namespace vigil::routing
