@@ -43,6 +43,10 @@ struct FlushedAlert {
   Millis ends_at() const { return resolved ? alert->ends_at : 0; }
 };
 
+// Annotations as an alert keeps them: sorted by name, the last of a
+// repeated name kept, empty values dropped.
+std::vector<Label> canonical_annotations(std::vector<Label> annotations);
+
 // Upstream's Alert.Merge of an existing alert and an update to it (same
 // labels): the newer update wins, the earliest start is kept, and an end is
 // only moved later by the older one when that end was sent, not timed out.

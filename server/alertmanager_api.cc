@@ -4,6 +4,7 @@
 #include <cctype>
 #include <map>
 #include <optional>
+#include <unordered_map>
 #include <string_view>
 #include <variant>
 #include <vector>
@@ -14,8 +15,10 @@
 
 #include "model/build_info.h"
 #include "model/file.h"
+#include "model/json_writer.h"
 #include "model/timestamp.h"
 #include "routing/config_redact.h"
+#include "server/alert_reader.h"
 
 namespace vigil::server {
 
@@ -171,11 +174,15 @@ json labels_json(const std::vector<Label>& ls) {
   return o;
 }
 
-std::string fingerprint_string(uint64_t fp) { return fmt::format("{:016x}", fp); }
 
 class Api {
  public:
   explicit Api(AlertmanagerApiContext ctx) : ctx_(std::move(ctx)) {}
+
+  // An alert's status as the API shows it (silences sorted).
+  struct Shown {
+    routing::Router::AlertStatus status;
+  };
 
   Response status(const Request&) const;
   Response receivers(const Request& req) const;
@@ -199,9 +206,8 @@ class Api {
   Result<AlertQuery> alert_query(const Request& req, bool groups) const;
   Result<std::vector<Matcher>> parse_filter(const std::vector<std::string>& filters) const;
   bool receiver_labels_match(const AlertQuery& q, std::string_view receiver, const routing::Config& cfg) const;
-  // Applies the state filters; fills `out` with the alert's status.
-  bool status_passes(const AlertQuery& q, const routing::Alert& a, json& out) const;
-  json alert_json(const routing::Alert& a, json status, const std::vector<std::string>& receivers) const;
+  // The alert's status, unless the state filters leave it out.
+  std::optional<Shown> shown_status(const AlertQuery& q, const routing::Alert& a) const;
   json silence_json(const routing::Silence& s, Millis now) const;
   // Stores alerts; returns the errors of those left out.
   std::vector<std::string> store(std::vector<routing::Alert> alerts) const;
@@ -256,64 +262,122 @@ bool Api::receiver_labels_match(const AlertQuery& q, std::string_view receiver, 
   return r && filter_matches(q.receiver_matchers, Labels(r->labels));
 }
 
-bool Api::status_passes(const AlertQuery& q, const routing::Alert& a, json& out) const {
-  routing::Router::AlertStatus st = ctx_.router.status(a.labels);
-  std::sort(st.silenced_by.begin(), st.silenced_by.end());
-  bool silenced = !st.silenced_by.empty();
-  bool inhibited = st.inhibited_by.has_value();
+std::optional<Api::Shown> Api::shown_status(const AlertQuery& q, const routing::Alert& a) const {
+  Shown st{ctx_.router.status(a.labels)};
+  std::sort(st.status.silenced_by.begin(), st.status.silenced_by.end());
+  bool silenced = !st.status.silenced_by.empty();
+  bool inhibited = st.status.inhibited_by.has_value();
   bool suppressed = silenced || inhibited;
-  if (!q.active && !suppressed) return false;
-  if (!q.silenced && silenced) return false;
-  if (!q.inhibited && inhibited) return false;
-  json inhibited_by = json::array();
-  if (inhibited) inhibited_by.push_back(fingerprint_string(*st.inhibited_by));
-  out = json{{"state", suppressed ? "suppressed" : "active"},
-             {"silencedBy", st.silenced_by},
-             {"inhibitedBy", std::move(inhibited_by)},
-             {"mutedBy", json::array()}};
-  return true;
+  if (!q.active && !suppressed) return std::nullopt;
+  if (!q.silenced && silenced) return std::nullopt;
+  if (!q.inhibited && inhibited) return std::nullopt;
+  return st;
 }
 
-json Api::alert_json(const routing::Alert& a, json status, const std::vector<std::string>& receivers) const {
-  json rs = json::array();
-  for (const std::string& r : receivers) rs.push_back(json{{"name", r}});
-  json o{{"annotations", labels_json(a.annotations)},
-         {"endsAt", api_time(a.ends_at)},
-         {"fingerprint", fingerprint_string(a.fingerprint())},
-         {"receivers", std::move(rs)},
-         {"startsAt", api_time(a.starts_at)},
-         {"status", std::move(status)},
-         {"updatedAt", api_time(a.updated_at)},
-         {"labels", labels_json(a.labels.items())}};
-  if (!a.generator_url.empty()) o["generatorURL"] = a.generator_url;
-  return o;
+void write_string_map(JsonWriter& w, const auto& pairs) {
+  w.begin_object();
+  for (const auto& l : pairs) w.member(l.name, l.value);
+  w.end_object();
+}
+
+void write_time(JsonWriter& w, std::string_view key, Millis t) {
+  char buf[40];
+  int64_t days = t >= 0 ? t / kDay : -((-t + kDay - 1) / kDay);
+  Millis in_day = t - days * kDay;
+  int64_t y = 0;
+  unsigned m = 0, d = 0;
+  civil_from_days(days, &y, &m, &d);
+  auto end = fmt::format_to_n(buf, sizeof buf, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", y, m, d, in_day / kHour,
+                              (in_day / kMinute) % 60, (in_day / kSecond) % 60, in_day % 1000);
+  w.member(key, std::string_view(buf, end.out));
+}
+
+// One gettableAlert, its keys in the order the JSON documents of this API
+// use (sorted).
+void write_alert(JsonWriter& w, const routing::Alert& a, const Api::Shown& st,
+                 const std::vector<std::string_view>& receivers, const std::vector<std::string>* muted_by) {
+  char fp[17];
+  fmt::format_to_n(fp, sizeof fp, "{:016x}", a.fingerprint());
+  w.begin_object();
+  w.key("annotations");
+  write_string_map(w, a.annotations);
+  write_time(w, "endsAt", a.ends_at);
+  w.member("fingerprint", std::string_view(fp, 16));
+  if (!a.generator_url.empty()) w.member("generatorURL", a.generator_url);
+  w.key("labels");
+  write_string_map(w, a.labels);
+  w.key("receivers").begin_array();
+  for (std::string_view r : receivers) w.begin_object().member("name", r).end_object();
+  w.end_array();
+  write_time(w, "startsAt", a.starts_at);
+  const bool suppressed = !st.status.silenced_by.empty() || st.status.inhibited_by.has_value();
+  w.key("status").begin_object();
+  w.key("inhibitedBy").begin_array();
+  if (st.status.inhibited_by) {
+    fmt::format_to_n(fp, sizeof fp, "{:016x}", *st.status.inhibited_by);
+    w.string(std::string_view(fp, 16));
+  }
+  w.end_array();
+  w.key("mutedBy").begin_array();
+  if (muted_by)
+    for (const std::string& m : *muted_by) w.string(m);
+  w.end_array();
+  w.key("silencedBy").begin_array();
+  for (const std::string& id : st.status.silenced_by) w.string(id);
+  w.end_array();
+  w.member("state", suppressed ? "suppressed" : "active");
+  w.end_object();
+  write_time(w, "updatedAt", a.updated_at);
+  w.end_object();
+}
+
+Response ok_written(std::string body) {
+  Response r = Response::json(200, std::move(body));
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
 }
 
 Response Api::get_alerts(const Request& req) const {
   auto q = alert_query(req, false);
   if (!q) return string_answer(400, q.error().message);
   auto cfg = ctx_.router.config();
-  auto root = ctx_.router.route_tree();
+  auto root = ctx_.router.route_tree();  // keeps the routes (and their names) alive
   const Millis now = ctx_.clock.now();
-  std::vector<std::pair<uint64_t, json>> found;
-  for (const auto& a : ctx_.router.alerts().list()) {
+  struct Found {
+    std::shared_ptr<const routing::Alert> alert;
+    Shown status;
+    std::vector<std::string_view> receivers;
+  };
+  std::vector<Found> found;
+  std::vector<const routing::Route*> routes;
+  for (auto& a : ctx_.router.alerts().list()) {
     if (a->ends_at != 0 && a->ends_at < now) continue;
-    std::vector<std::string> receivers;
-    for (const routing::Route* r : root->match(a->labels)) receivers.push_back(r->options().receiver);
-    if (q->receiver && std::ranges::none_of(receivers, [&](const std::string& r) { return q->receiver->matches(r); }))
-      continue;
-    if (!q->receiver_matchers.empty() &&
-        std::ranges::none_of(receivers, [&](const std::string& r) { return receiver_labels_match(*q, r, *cfg); }))
-      continue;
     if (!filter_matches(q->filter, a->labels)) continue;
-    json status;
-    if (!status_passes(*q, *a, status)) continue;
-    found.emplace_back(a->fingerprint(), alert_json(*a, std::move(status), receivers));
+    routes.clear();
+    root->match(a->labels, routes);
+    if (q->receiver && std::ranges::none_of(routes, [&](const routing::Route* r) {
+          return q->receiver->matches(r->options().receiver);
+        }))
+      continue;
+    if (!q->receiver_matchers.empty() && std::ranges::none_of(routes, [&](const routing::Route* r) {
+          return receiver_labels_match(*q, r->options().receiver, *cfg);
+        }))
+      continue;
+    auto status = shown_status(*q, *a);
+    if (!status) continue;
+    Found f{std::move(a), std::move(*status), {}};
+    f.receivers.reserve(routes.size());
+    for (const routing::Route* r : routes) f.receivers.push_back(r->options().receiver);
+    found.push_back(std::move(f));
   }
-  std::ranges::sort(found, {}, &std::pair<uint64_t, json>::first);
-  json out = json::array();
-  for (auto& [fp, j] : found) out.push_back(std::move(j));
-  return ok(out);
+  std::ranges::sort(found, {}, [](const Found& f) { return f.alert->fingerprint(); });
+  std::string body;
+  body.reserve(found.size() * 768 + 2);
+  JsonWriter w(body);
+  w.begin_array();
+  for (const Found& f : found) write_alert(w, *f.alert, f.status, f.receivers, nullptr);
+  w.end_array();
+  return ok_written(std::move(body));
 }
 
 Response Api::groups(const Request& req) const {
@@ -326,19 +390,19 @@ Response Api::groups(const Request& req) const {
 
   struct Found {
     const routing::Dispatcher::GroupInfo* group;
-    std::vector<std::pair<const routing::Alert*, json>> alerts;  // with their status
-    json muted_by;
+    std::vector<std::pair<const routing::Alert*, Shown>> alerts;
+    std::vector<std::string> muted_by;
   };
   auto groups = ctx_.router.groups();
   std::vector<Found> found;
-  std::map<uint64_t, std::vector<std::string>> receivers;  // per alert, over all groups shown
+  std::unordered_map<uint64_t, std::vector<std::string_view>> receivers;  // per alert, over all groups shown
   for (const auto& g : groups) {
     const routing::RouteOptions& opts = g.route->options();
     if (q->receiver && !q->receiver->matches(opts.receiver)) continue;
     if (!receiver_labels_match(*q, opts.receiver, *cfg)) continue;
     // Muted by a time interval: inside a mute interval, or outside every
     // active one.
-    json muted_by = json::array();
+    std::vector<std::string> muted_by;
     if (auto in = intervals.active(opts.mute_time_intervals, now)) {
       for (auto& n : *in) muted_by.push_back(n);
     }
@@ -352,11 +416,10 @@ Response Api::groups(const Request& req) const {
     for (const auto& a : g.alerts) {
       if (a->ends_at != 0 && a->ends_at < now) continue;
       if (!filter_matches(q->filter, a->labels)) continue;
-      json status;
-      if (!status_passes(*q, *a, status)) continue;
-      status["mutedBy"] = f.muted_by;
+      auto status = shown_status(*q, *a);
+      if (!status) continue;
       receivers[a->fingerprint()].push_back(opts.receiver);
-      f.alerts.emplace_back(a.get(), std::move(status));
+      f.alerts.emplace_back(a.get(), std::move(*status));
     }
     if (!f.alerts.empty()) found.push_back(std::move(f));
   }
@@ -366,17 +429,25 @@ Response Api::groups(const Request& req) const {
       return a.group->route->options().receiver < b.group->route->options().receiver;
     return routing::labels_before(a.group->labels, b.group->labels);
   });
-  json out = json::array();
+  std::string body;
+  JsonWriter w(body);
+  w.begin_array();
   for (Found& f : found) {
     std::ranges::sort(f.alerts, [](const auto& a, const auto& b) { return routing::alert_before(*a.first, *b.first); });
-    json alerts = json::array();
-    for (auto& [a, status] : f.alerts) alerts.push_back(alert_json(*a, std::move(status), receivers[a->fingerprint()]));
-    out.push_back(json{{"labels", labels_json(f.group->labels.items())},
-                       {"routeLabels", labels_json(f.group->route->options().labels)},
-                       {"receiver", json{{"name", f.group->route->options().receiver}}},
-                       {"alerts", std::move(alerts)}});
+    const routing::RouteOptions& opts = f.group->route->options();
+    w.begin_object();
+    w.key("alerts").begin_array();
+    for (const auto& [a, status] : f.alerts) write_alert(w, *a, status, receivers[a->fingerprint()], &f.muted_by);
+    w.end_array();
+    w.key("labels");
+    write_string_map(w, f.group->labels);
+    w.key("receiver").begin_object().member("name", opts.receiver).end_object();
+    w.key("routeLabels");
+    write_string_map(w, opts.labels);
+    w.end_object();
   }
-  return ok(out);
+  w.end_array();
+  return ok_written(std::move(body));
 }
 
 std::vector<std::string> Api::store(std::vector<routing::Alert> alerts) const {
@@ -412,7 +483,7 @@ Result<routing::Alert> read_alert(const json& item, const std::string& where) {
   if (auto it = item.find("annotations"); it != item.end()) {
     auto ann = string_map(*it, where + ".annotations");
     if (!ann) return std::unexpected(ann.error());
-    a.annotations = Labels(std::move(*ann)).items();
+    a.annotations = routing::canonical_annotations(std::move(*ann));
   }
   auto starts = optional_time(item, "startsAt", where);
   if (!starts) return std::unexpected(starts.error());
@@ -426,8 +497,13 @@ Result<routing::Alert> read_alert(const json& item, const std::string& where) {
   return a;
 }
 
-Response Api::post_alerts(const Request& req) const {
-  auto body = parse_body(req, ctx_.max_body);
+// The alerts of a POST body; the Response is the answer when they cannot be read.
+std::variant<std::vector<routing::Alert>, Response> read_posted_alerts(const Request& req, size_t max_body) {
+  if (req.body.size() <= max_body) {
+    if (auto alerts = read_postable_alerts(req.body)) return std::move(*alerts);
+  }
+  // Not the common shape, or not well-formed: read again, wording any error.
+  auto body = parse_body(req, max_body);
   if (!body) return unreadable("alerts", body.error().message);
   if (!body->is_array()) return unreadable("alerts", fmt::format("expected an array of alerts, not {}", type_name(*body)));
   std::vector<routing::Alert> alerts;
@@ -440,7 +516,13 @@ Response Api::post_alerts(const Request& req) const {
     if (!a) return unreadable("alerts", a.error().message);
     alerts.push_back(std::move(*a));
   }
-  auto errors = store(std::move(alerts));
+  return alerts;
+}
+
+Response Api::post_alerts(const Request& req) const {
+  auto read = read_posted_alerts(req, ctx_.max_body);
+  if (auto* r = std::get_if<Response>(&read)) return *r;
+  auto errors = store(std::get<std::vector<routing::Alert>>(std::move(read)));
   if (!errors.empty()) return string_answer(400, fmt::format("{}", fmt::join(errors, "; ")));
   return ok_empty();
 }

@@ -47,7 +47,10 @@ Result<void> HttpServer::start(const std::string& listen_address) {
     if (req.header("content-type").starts_with("application/x-www-form-urlencoded")) {
       parse_query(hreq.body, req.params);
     }
-    req.body = hreq.body;
+    // The body is taken, not copied (alert batches run to megabytes): httplib
+    // owns a mutable request and reads nothing of it after the handler, as no
+    // logger is set on it.
+    req.body = std::move(const_cast<httplib::Request&>(hreq).body);
     req.remote_addr = hreq.remote_addr;
     Response resp = impl_->routes.handle(std::move(req));
     hres.status = resp.status;
