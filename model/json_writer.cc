@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 namespace vigil {
 
 namespace {
@@ -27,12 +29,29 @@ size_t utf8_sequence(std::string_view s) {
   return 0;
 }
 
+// Whether any of the 8 bytes in `w` needs a look: a control character, a
+// quote, a backslash, or a byte of a multi-byte sequence.
+bool needs_look(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  auto has_zero = [&](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  return ((w | ((w - 0x2020202020202020ULL) & ~w)) & kHigh) != 0 || has_zero(w ^ (kOnes * '"')) ||
+         has_zero(w ^ (kOnes * '\\'));
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
   size_t plain = 0;  // start of the run of bytes copied as they are
   for (size_t i = 0; i < s.size();) {
+    if (i + 8 <= s.size()) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if (!needs_look(w)) {
+        i += 8;
+        continue;
+      }
+    }
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
       ++i;

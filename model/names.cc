@@ -1,5 +1,7 @@
 #include "model/names.h"
 
+#include <cstring>
+
 #include <cstdint>
 
 namespace vigil {
@@ -76,6 +78,15 @@ void append_utf8(std::string& out, uint32_t cp) {
 bool is_valid_utf8(std::string_view s) {
   uint32_t cp;
   for (size_t i = 0; i < s.size();) {
+    // ASCII, the common case, eight bytes at a time.
+    if (i + 8 <= s.size()) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if ((w & 0x8080808080808080ULL) == 0) {
+        i += 8;
+        continue;
+      }
+    }
     int n = utf8_decode(s, i, &cp);
     if (n == 0) return false;
     i += n;

@@ -30,18 +30,6 @@ uint32_t checksum(std::string_view s) {
   return h;
 }
 
-template <typename T>
-void put(std::string& out, T v) {
-  char b[sizeof(T)];
-  std::memcpy(b, &v, sizeof(T));
-  out.append(b, sizeof(T));
-}
-
-void put_string(std::string& out, std::string_view s) {
-  put<uint32_t>(out, static_cast<uint32_t>(s.size()));
-  out.append(s);
-}
-
 // Reads a payload front to back; any read past the end fails the record.
 class Reader {
  public:
@@ -85,28 +73,39 @@ Result<void> write_all(int fd, std::string_view data, const std::string& path) {
 }  // namespace
 
 void encode_alert_record(std::string& out, const Alert& a) {
+  size_t len = 3 * sizeof(int64_t) + 1 + 4 + 4 + 4 + a.generator_url.size();
+  for (const auto& l : a.labels) len += 8 + l.name.size() + l.value.size();
+  for (const auto& l : a.annotations) len += 8 + l.name.size() + l.value.size();
   const size_t at = out.size();
-  put<uint32_t>(out, 0);  // length and checksum, filled in below
-  put<uint32_t>(out, 0);
-  put<int64_t>(out, a.starts_at);
-  put<int64_t>(out, a.ends_at);
-  put<int64_t>(out, a.updated_at);
-  put<uint8_t>(out, a.timeout ? 1 : 0);
-  put<uint32_t>(out, static_cast<uint32_t>(a.labels.size()));
+  out.resize(at + kRecordHeader + len);
+  char* p = out.data() + at + kRecordHeader;
+  auto put = [&](const auto& v) {
+    std::memcpy(p, &v, sizeof v);
+    p += sizeof v;
+  };
+  auto put_string = [&](std::string_view s) {
+    put(static_cast<uint32_t>(s.size()));
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+  };
+  put(static_cast<int64_t>(a.starts_at));
+  put(static_cast<int64_t>(a.ends_at));
+  put(static_cast<int64_t>(a.updated_at));
+  put(static_cast<uint8_t>(a.timeout ? 1 : 0));
+  put(static_cast<uint32_t>(a.labels.size()));
   for (const auto& l : a.labels) {
-    put_string(out, l.name);
-    put_string(out, l.value);
+    put_string(l.name);
+    put_string(l.value);
   }
-  put<uint32_t>(out, static_cast<uint32_t>(a.annotations.size()));
+  put(static_cast<uint32_t>(a.annotations.size()));
   for (const auto& l : a.annotations) {
-    put_string(out, l.name);
-    put_string(out, l.value);
+    put_string(l.name);
+    put_string(l.value);
   }
-  put_string(out, a.generator_url);
-  std::string_view payload(out.data() + at + kRecordHeader, out.size() - at - kRecordHeader);
-  const auto len = static_cast<uint32_t>(payload.size());
-  const uint32_t sum = checksum(payload);
-  std::memcpy(out.data() + at, &len, 4);
+  put_string(a.generator_url);
+  const auto n = static_cast<uint32_t>(len);
+  const uint32_t sum = checksum(std::string_view(out.data() + at + kRecordHeader, len));
+  std::memcpy(out.data() + at, &n, 4);
   std::memcpy(out.data() + at + 4, &sum, 4);
 }
 

@@ -10,13 +10,25 @@ void AlertStore::set_resolve_timeout(Millis t) {
 
 std::shared_ptr<const Alert> AlertStore::put(Alert a, Millis now) {
   std::lock_guard lock(mu_);
+  return put_locked(std::move(a), now);
+}
+
+std::vector<std::shared_ptr<const Alert>> AlertStore::put_all(std::vector<Alert> alerts, Millis now) {
+  std::vector<std::shared_ptr<const Alert>> out;
+  out.reserve(alerts.size());
+  std::lock_guard lock(mu_);
+  for (Alert& a : alerts) out.push_back(put_locked(std::move(a), now));
+  return out;
+}
+
+std::shared_ptr<const Alert> AlertStore::put_locked(Alert a, Millis now) {
   a.updated_at = now;
   if (a.starts_at == 0) a.starts_at = a.ends_at != 0 ? a.ends_at : now;
   if (a.ends_at == 0) {
     a.timeout = true;
     a.ends_at = now + resolve_timeout_;
   }
-  auto& slot = alerts_[a.fingerprint()];
+  auto& slot = alerts_.slot(a.fingerprint());
   if (slot && overlaps(*slot, a)) a = merge_alerts(*slot, a, now);
   slot = std::make_shared<const Alert>(std::move(a));
   ++version_;
@@ -25,15 +37,15 @@ std::shared_ptr<const Alert> AlertStore::put(Alert a, Millis now) {
 
 std::shared_ptr<const Alert> AlertStore::get(uint64_t fp) const {
   std::lock_guard lock(mu_);
-  auto it = alerts_.find(fp);
-  return it == alerts_.end() ? nullptr : it->second;
+  const auto* a = alerts_.find(fp);
+  return a ? *a : nullptr;
 }
 
 std::vector<std::shared_ptr<const Alert>> AlertStore::list() const {
   std::lock_guard lock(mu_);
   std::vector<std::shared_ptr<const Alert>> out;
   out.reserve(alerts_.size());
-  for (const auto& [fp, a] : alerts_) out.push_back(a);
+  alerts_.for_each([&](uint64_t, const std::shared_ptr<const Alert>& a) { out.push_back(a); });
   return out;
 }
 
@@ -45,14 +57,10 @@ size_t AlertStore::size() const {
 std::vector<std::shared_ptr<const Alert>> AlertStore::gc(Millis now) {
   std::lock_guard lock(mu_);
   std::vector<std::shared_ptr<const Alert>> out;
-  for (auto it = alerts_.begin(); it != alerts_.end();) {
-    if (it->second->resolved_at(now)) {
-      out.push_back(std::move(it->second));
-      it = alerts_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  alerts_.for_each([&](uint64_t, const std::shared_ptr<const Alert>& a) {
+    if (a->resolved_at(now)) out.push_back(a);
+  });
+  for (const auto& a : out) alerts_.erase(a->fingerprint());
   if (!out.empty()) ++version_;
   return out;
 }
@@ -63,13 +71,13 @@ uint64_t AlertStore::version() const {
 }
 
 std::vector<std::shared_ptr<const Alert>> AlertStore::restore(std::vector<Alert> alerts) {
-  std::unordered_map<uint64_t, std::shared_ptr<const Alert>> loaded;
+  FingerprintMap<std::shared_ptr<const Alert>> loaded;
   std::vector<std::shared_ptr<const Alert>> out;
   out.reserve(alerts.size());
   for (Alert& a : alerts) {
     const uint64_t fp = a.fingerprint();
     auto p = std::make_shared<const Alert>(std::move(a));
-    loaded[fp] = p;
+    loaded.slot(fp) = p;
     out.push_back(std::move(p));
   }
   std::lock_guard lock(mu_);

@@ -9,11 +9,11 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "model/duration.h"
 #include "model/error.h"
+#include "model/fingerprint_map.h"
 #include "routing/alert.h"
 
 namespace vigil::routing {
@@ -31,6 +31,8 @@ class AlertStore {
   // spans overlap, else replaces it. Returns what is stored. The alert must
   // have passed validate_alert (apart from the times set here).
   std::shared_ptr<const Alert> put(Alert a, Millis now);
+  // The same for a batch, under one lock; the results in order.
+  std::vector<std::shared_ptr<const Alert>> put_all(std::vector<Alert> alerts, Millis now);
 
   std::shared_ptr<const Alert> get(uint64_t fingerprint) const;
   std::vector<std::shared_ptr<const Alert>> list() const;
@@ -48,7 +50,9 @@ class AlertStore {
  private:
   mutable std::mutex mu_;
   Millis resolve_timeout_;
-  std::unordered_map<uint64_t, std::shared_ptr<const Alert>> alerts_;
+  std::shared_ptr<const Alert> put_locked(Alert a, Millis now);
+
+  FingerprintMap<std::shared_ptr<const Alert>> alerts_;
   uint64_t version_ = 0;
 };
 

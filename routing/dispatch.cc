@@ -35,7 +35,16 @@ void Dispatcher::arm(Group& g, Millis due) {
 
 void Dispatcher::put(const std::shared_ptr<const Alert>& alert) {
   std::lock_guard lock(mu_);
+  put_locked(alert, clock_.now());
+}
+
+void Dispatcher::put_all(std::span<const std::shared_ptr<const Alert>> alerts) {
+  std::lock_guard lock(mu_);
   const Millis now = clock_.now();
+  for (const auto& a : alerts) put_locked(a, now);
+}
+
+void Dispatcher::put_locked(const std::shared_ptr<const Alert>& alert, Millis now) {
   match_scratch_.clear();
   root_->match(alert->labels, match_scratch_);
   for (const Route* r : match_scratch_) {
@@ -43,7 +52,7 @@ void Dispatcher::put(const std::shared_ptr<const Alert>& alert) {
     auto& groups = by_route_[static_cast<size_t>(r->index())];
     auto it = groups.find(fp);
     if (it != groups.end()) {
-      it->second->alerts[alert->fingerprint()] = alert;
+      it->second->alerts.slot(alert->fingerprint()) = alert;
       continue;
     }
     if (max_groups_ > 0 && by_id_.size() >= max_groups_) {
@@ -56,7 +65,7 @@ void Dispatcher::put(const std::shared_ptr<const Alert>& alert) {
     g->labels = r->group_labels(alert->labels);
     g->key = group_key(*r, g->labels);
     g->labels_fp = fp;
-    g->alerts[alert->fingerprint()] = alert;
+    g->alerts.slot(alert->fingerprint()) = alert;
     // An alert that started long enough ago has waited already.
     const Millis wait = r->options().group_wait;
     arm(*g, alert->starts_at + wait < now ? now : now + wait);
@@ -98,7 +107,7 @@ size_t Dispatcher::run_due() {
       if (g.alerts.empty()) continue;
       GroupFlush f{g.key, g.labels, g.route, ++g.flushes, now, {}};
       f.alerts.reserve(g.alerts.size());
-      for (const auto& [fp, a] : g.alerts) f.alerts.push_back({a, a->resolved_at(now)});
+      g.alerts.for_each([&](uint64_t, const std::shared_ptr<const Alert>& a) { f.alerts.push_back({a, a->resolved_at(now)}); });
       sort_for_notification(f.alerts);
       g.in_flight = true;
       flushes.push_back(std::move(f));
@@ -125,8 +134,8 @@ void Dispatcher::flushed(uint64_t group_id, bool ok,
   if (ok) {
     // Drop the resolved alerts just notified, unless they fired again since.
     for (const auto& [fp, updated] : resolved) {
-      auto a = g.alerts.find(fp);
-      if (a != g.alerts.end() && a->second->updated_at == updated) g.alerts.erase(a);
+      auto* a = g.alerts.find(fp);
+      if (a && (*a)->updated_at == updated) g.alerts.erase(fp);
     }
     if (g.alerts.empty()) return destroy(g);
   }
@@ -149,7 +158,7 @@ std::vector<Dispatcher::GroupInfo> Dispatcher::groups() const {
   out.reserve(by_id_.size());
   for (const auto& [id, g] : by_id_) {
     GroupInfo info{g->key, g->labels, g->route, {}};
-    for (const auto& [fp, a] : g->alerts) info.alerts.push_back(a);
+    g->alerts.for_each([&](uint64_t, const std::shared_ptr<const Alert>& a) { info.alerts.push_back(a); });
     out.push_back(std::move(info));
   }
   std::sort(out.begin(), out.end(), [](const GroupInfo& a, const GroupInfo& b) { return a.group_key < b.group_key; });

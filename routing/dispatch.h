@@ -19,11 +19,13 @@
 #include <mutex>
 #include <optional>
 #include <queue>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "model/clock.h"
+#include "model/fingerprint_map.h"
 #include "routing/alert.h"
 #include "routing/route.h"
 
@@ -56,6 +58,8 @@ class Dispatcher {
 
   // Routes and groups a new or updated alert.
   void put(const std::shared_ptr<const Alert>& alert);
+  // The same for a batch, under one lock.
+  void put_all(std::span<const std::shared_ptr<const Alert>> alerts);
 
   // Flushes the groups that are due; returns how many flushes started.
   size_t run_due();
@@ -82,7 +86,7 @@ class Dispatcher {
     Labels labels;
     uint64_t labels_fp = 0;
     std::string key;
-    std::unordered_map<uint64_t, std::shared_ptr<const Alert>> alerts;
+    FingerprintMap<std::shared_ptr<const Alert>> alerts;
     Millis due = 0;
     uint64_t flushes = 0;
     bool in_flight = false;
@@ -94,6 +98,7 @@ class Dispatcher {
     bool operator>(const Timer& o) const { return due > o.due || (due == o.due && group > o.group); }
   };
 
+  void put_locked(const std::shared_ptr<const Alert>& alert, Millis now);
   void arm(Group& g, Millis due);
   void flushed(uint64_t group_id, bool ok, const std::vector<std::pair<uint64_t, Millis>>& resolved);
   void destroy(Group& g);

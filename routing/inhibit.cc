@@ -66,6 +66,7 @@ Inhibitor::Inhibitor(const std::vector<InhibitRuleConfig>& rules) {
 }
 
 void Inhibitor::put(const std::shared_ptr<const Alert>& alert) {
+  if (rules_.empty()) return;
   std::lock_guard lock(mu_);
   const uint64_t fp = alert->fingerprint();
   std::vector<size_t> candidates = unindexed_rules_;

@@ -107,8 +107,8 @@ std::vector<Error> Router::put_alerts(std::vector<Alert> alerts) {
   auto w = current();
   const Millis now = clock_.now();
   std::vector<Error> errors;
-  std::vector<std::shared_ptr<const Alert>> stored;
-  stored.reserve(alerts.size());
+  std::vector<Alert> valid;
+  valid.reserve(alerts.size());
   for (Alert& a : alerts) {
     // Upstream validates once the start is known.
     if (a.starts_at == 0) a.starts_at = a.ends_at != 0 ? a.ends_at : now;
@@ -116,10 +116,12 @@ std::vector<Error> Router::put_alerts(std::vector<Alert> alerts) {
       errors.push_back(ok.error());
       continue;
     }
-    stored.push_back(store_.put(std::move(a), now));
-    w->inhibitor->put(stored.back());
-    w->dispatcher->put(stored.back());
+    valid.push_back(std::move(a));
   }
+  // Each part takes its lock once per batch, not once per alert.
+  auto stored = store_.put_all(std::move(valid), now);
+  for (const auto& a : stored) w->inhibitor->put(a);
+  w->dispatcher->put_all(stored);
   if (journal_) {
     if (auto r = journal_->append(stored); !r) {
       std::lock_guard lock(journal_error_mu_);

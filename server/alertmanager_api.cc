@@ -4,6 +4,7 @@
 #include <cctype>
 #include <map>
 #include <optional>
+#include <span>
 #include <unordered_map>
 #include <string_view>
 #include <variant>
@@ -24,14 +25,40 @@ namespace vigil::server {
 
 using nlohmann::json;
 
-std::string api_time(Millis t) {
+size_t format_api_time(Millis t, char* buf) {
   int64_t days = t >= 0 ? t / kDay : -((-t + kDay - 1) / kDay);
   Millis in_day = t - days * kDay;
   int64_t y = 0;
   unsigned m = 0, d = 0;
   civil_from_days(days, &y, &m, &d);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", y, m, d, in_day / kHour,
-                     (in_day / kMinute) % 60, (in_day / kSecond) % 60, in_day % 1000);
+  if (y < 0 || y > 9999) {  // outside what four digits hold: the general formatter
+    auto end = fmt::format_to_n(buf, kApiTimeMax, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", y, m, d,
+                                in_day / kHour, (in_day / kMinute) % 60, (in_day / kSecond) % 60, in_day % 1000);
+    return static_cast<size_t>(end.out - buf);
+  }
+  auto digits = [&](char* at, int64_t v, int n) {
+    for (int i = n - 1; i >= 0; --i, v /= 10) at[i] = static_cast<char>('0' + v % 10);
+  };
+  digits(buf, y, 4);
+  buf[4] = '-';
+  digits(buf + 5, m, 2);
+  buf[7] = '-';
+  digits(buf + 8, d, 2);
+  buf[10] = 'T';
+  digits(buf + 11, in_day / kHour, 2);
+  buf[13] = ':';
+  digits(buf + 14, (in_day / kMinute) % 60, 2);
+  buf[16] = ':';
+  digits(buf + 17, (in_day / kSecond) % 60, 2);
+  buf[19] = '.';
+  digits(buf + 20, in_day % 1000, 3);
+  buf[23] = 'Z';
+  return 24;
+}
+
+std::string api_time(Millis t) {
+  char buf[kApiTimeMax];
+  return std::string(buf, format_api_time(t, buf));
 }
 
 namespace {
@@ -281,28 +308,27 @@ void write_string_map(JsonWriter& w, const auto& pairs) {
 }
 
 void write_time(JsonWriter& w, std::string_view key, Millis t) {
-  char buf[40];
-  int64_t days = t >= 0 ? t / kDay : -((-t + kDay - 1) / kDay);
-  Millis in_day = t - days * kDay;
-  int64_t y = 0;
-  unsigned m = 0, d = 0;
-  civil_from_days(days, &y, &m, &d);
-  auto end = fmt::format_to_n(buf, sizeof buf, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", y, m, d, in_day / kHour,
-                              (in_day / kMinute) % 60, (in_day / kSecond) % 60, in_day % 1000);
-  w.member(key, std::string_view(buf, end.out));
+  char buf[kApiTimeMax];
+  w.member(key, std::string_view(buf, format_api_time(t, buf)));
+}
+
+// A fingerprint as the API shows it: 16 hex digits.
+std::string_view hex16(uint64_t v, char (&buf)[16]) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 15; i >= 0; --i, v >>= 4) buf[i] = kHex[v & 0xF];
+  return std::string_view(buf, 16);
 }
 
 // One gettableAlert, its keys in the order the JSON documents of this API
 // use (sorted).
-void write_alert(JsonWriter& w, const routing::Alert& a, const Api::Shown& st,
-                 const std::vector<std::string_view>& receivers, const std::vector<std::string>* muted_by) {
-  char fp[17];
-  fmt::format_to_n(fp, sizeof fp, "{:016x}", a.fingerprint());
+void write_alert(JsonWriter& w, const routing::Alert& a, const Api::Shown& st, std::span<const std::string_view> receivers,
+                 const std::vector<std::string>* muted_by) {
+  char fp[16];
   w.begin_object();
   w.key("annotations");
   write_string_map(w, a.annotations);
   write_time(w, "endsAt", a.ends_at);
-  w.member("fingerprint", std::string_view(fp, 16));
+  w.member("fingerprint", hex16(a.fingerprint(), fp));
   if (!a.generator_url.empty()) w.member("generatorURL", a.generator_url);
   w.key("labels");
   write_string_map(w, a.labels);
@@ -313,10 +339,7 @@ void write_alert(JsonWriter& w, const routing::Alert& a, const Api::Shown& st,
   const bool suppressed = !st.status.silenced_by.empty() || st.status.inhibited_by.has_value();
   w.key("status").begin_object();
   w.key("inhibitedBy").begin_array();
-  if (st.status.inhibited_by) {
-    fmt::format_to_n(fp, sizeof fp, "{:016x}", *st.status.inhibited_by);
-    w.string(std::string_view(fp, 16));
-  }
+  if (st.status.inhibited_by) w.string(hex16(*st.status.inhibited_by, fp));
   w.end_array();
   w.key("mutedBy").begin_array();
   if (muted_by)
@@ -343,14 +366,23 @@ Response Api::get_alerts(const Request& req) const {
   auto cfg = ctx_.router.config();
   auto root = ctx_.router.route_tree();  // keeps the routes (and their names) alive
   const Millis now = ctx_.clock.now();
+  // What is shown, in flat arrays: an entry per alert, its receivers a
+  // range of one shared list (no allocation per alert).
   struct Found {
-    std::shared_ptr<const routing::Alert> alert;
-    Shown status;
-    std::vector<std::string_view> receivers;
+    uint64_t fingerprint;
+    const routing::Alert* alert;
+    uint32_t status;  // index into statuses
+    uint32_t receivers_begin, receivers_end;
   };
+  auto alerts = ctx_.router.alerts().list();
   std::vector<Found> found;
+  found.reserve(alerts.size());
+  std::vector<Shown> statuses;
+  statuses.reserve(alerts.size());
+  std::vector<std::string_view> receivers;
+  receivers.reserve(alerts.size());
   std::vector<const routing::Route*> routes;
-  for (auto& a : ctx_.router.alerts().list()) {
+  for (const auto& a : alerts) {
     if (a->ends_at != 0 && a->ends_at < now) continue;
     if (!filter_matches(q->filter, a->labels)) continue;
     routes.clear();
@@ -365,17 +397,21 @@ Response Api::get_alerts(const Request& req) const {
       continue;
     auto status = shown_status(*q, *a);
     if (!status) continue;
-    Found f{std::move(a), std::move(*status), {}};
-    f.receivers.reserve(routes.size());
-    for (const routing::Route* r : routes) f.receivers.push_back(r->options().receiver);
-    found.push_back(std::move(f));
+    const auto begin = static_cast<uint32_t>(receivers.size());
+    for (const routing::Route* r : routes) receivers.push_back(r->options().receiver);
+    found.push_back(Found{a->fingerprint(), a.get(), static_cast<uint32_t>(statuses.size()), begin,
+                          static_cast<uint32_t>(receivers.size())});
+    statuses.push_back(std::move(*status));
   }
-  std::ranges::sort(found, {}, [](const Found& f) { return f.alert->fingerprint(); });
+  std::ranges::sort(found, {}, &Found::fingerprint);
   std::string body;
   body.reserve(found.size() * 768 + 2);
   JsonWriter w(body);
   w.begin_array();
-  for (const Found& f : found) write_alert(w, *f.alert, f.status, f.receivers, nullptr);
+  for (const Found& f : found) {
+    write_alert(w, *f.alert, statuses[f.status],
+                std::span(receivers.data() + f.receivers_begin, f.receivers_end - f.receivers_begin), nullptr);
+  }
   w.end_array();
   return ok_written(std::move(body));
 }

@@ -55,5 +55,8 @@ void add_alertmanager_api(Routes& routes, AlertmanagerApiContext ctx);
 // A time as upstream's API writes one: RFC 3339 in UTC with milliseconds
 // ("2024-05-01T10:00:00.000Z").
 std::string api_time(Millis t);
+// The same into `buf` (at least kApiTimeMax bytes); returns the length.
+inline constexpr size_t kApiTimeMax = 40;
+size_t format_api_time(Millis t, char* buf);
 
 }  // namespace vigil::server
