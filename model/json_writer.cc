@@ -40,23 +40,29 @@ bool needs_look(uint64_t w) {
 
 }  // namespace
 
+size_t json_plain_run(const char* p, const char* end) {
+  const char* q = p;
+  while (end - q >= 8) {
+    uint64_t w;
+    std::memcpy(&w, q, 8);
+    if (needs_look(w)) break;
+    q += 8;
+  }
+  while (q < end) {
+    const auto c = static_cast<unsigned char>(*q);
+    if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+    ++q;
+  }
+  return static_cast<size_t>(q - p);
+}
+
 void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
   size_t plain = 0;  // start of the run of bytes copied as they are
   for (size_t i = 0; i < s.size();) {
-    if (i + 8 <= s.size()) {
-      uint64_t w;
-      std::memcpy(&w, s.data() + i, 8);
-      if (!needs_look(w)) {
-        i += 8;
-        continue;
-      }
-    }
+    i += json_plain_run(s.data() + i, s.data() + s.size());
+    if (i == s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-      ++i;
-      continue;
-    }
     if (c >= 0x80) {
       if (size_t n = utf8_sequence(s.substr(i))) {
         i += n;

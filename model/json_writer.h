@@ -16,6 +16,10 @@
 
 namespace vigil {
 
+// How many bytes from `p` on a JSON string holds as they are: the run before
+// the first quote, backslash, control character or non-ASCII byte (or `end`).
+size_t json_plain_run(const char* p, const char* end);
+
 // Appends `s` as a JSON string literal, quotes included.
 void append_json_string(std::string& out, std::string_view s);
 

@@ -21,13 +21,24 @@ constexpr size_t kRecordHeader = 8;              // u32 length, u32 checksum
 // Logs smaller than this are never folded in: compaction is not worth it.
 constexpr size_t kMinCompaction = size_t{4} << 20;
 
+// Tells a torn or damaged record from an intact one: a multiply-xor hash
+// over eight bytes at a time (a record is hashed as it is written, at ingest
+// speed).
 uint32_t checksum(std::string_view s) {
-  uint32_t h = 2166136261u;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 16777619u;
+  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ULL;
+  uint64_t h = 0x6A09E667F3BCC908ULL ^ s.size();
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = (h ^ w) * kMul;
+    h ^= h >> 29;
   }
-  return h;
+  uint64_t tail = 0;
+  std::memcpy(&tail, s.data() + i, s.size() - i);
+  h = (h ^ tail) * kMul;
+  h ^= h >> 32;
+  return static_cast<uint32_t>(h);
 }
 
 // Reads a payload front to back; any read past the end fails the record.

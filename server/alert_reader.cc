@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "model/json_writer.h"
 #include "model/timestamp.h"
 
 namespace vigil::server {
@@ -46,6 +47,8 @@ class Cursor {
     if (!eat('"')) return false;
     const char* run = p_;
     while (p_ < end_) {
+      p_ += json_plain_run(p_, end_);
+      if (p_ == end_) break;
       const auto c = static_cast<unsigned char>(*p_);
       if (c == '"') {
         out.append(run, p_);
@@ -65,7 +68,6 @@ class Cursor {
         p_ += n;
         continue;
       }
-      ++p_;
     }
     return false;
   }
