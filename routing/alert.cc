@@ -29,18 +29,6 @@ bool overlaps(const Alert& old, const Alert& a) {
 
 namespace vigil::routing {
 
-std::vector<Label> canonical_annotations(std::vector<Label> as) {
-  std::stable_sort(as.begin(), as.end(), [](const Label& a, const Label& b) { return a.name < b.name; });
-  std::vector<Label> out;
-  out.reserve(as.size());
-  for (Label& l : as) {
-    if (!out.empty() && out.back().name == l.name) out.pop_back();
-    out.push_back(std::move(l));
-  }
-  std::erase_if(out, [](const Label& l) { return l.value.empty(); });
-  return out;
-}
-
 Result<void> validate_alert(const Alert& a) {
   if (a.starts_at == 0) return fail("start time missing");
   if (a.ends_at != 0 && a.ends_at < a.starts_at) return fail("start time must be before end time");

@@ -17,7 +17,7 @@ namespace vigil::routing {
 
 struct Alert {
   Labels labels;
-  std::vector<Label> annotations;  // sorted by name
+  Labels annotations;  // sorted by name, no empty values (as labels)
   Millis starts_at = 0;
   Millis ends_at = 0;  // 0: unknown (still firing)
   Millis updated_at = 0;
@@ -42,10 +42,6 @@ struct FlushedAlert {
   const Alert* operator->() const { return alert.get(); }
   Millis ends_at() const { return resolved ? alert->ends_at : 0; }
 };
-
-// Annotations as an alert keeps them: sorted by name, the last of a
-// repeated name kept, empty values dropped.
-std::vector<Label> canonical_annotations(std::vector<Label> annotations);
 
 // Upstream's Alert.Merge of an existing alert and an update to it (same
 // labels): the newer update wins, the earliest start is kept, and an end is

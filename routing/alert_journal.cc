@@ -141,13 +141,15 @@ std::optional<Alert> decode_alert_record(std::string_view& in) {
     labels.push_back(std::move(l));
   }
   if (!r.get(n)) return std::nullopt;
+  std::vector<Label> annotations;
   for (uint32_t i = 0; i < n; ++i) {
     Label l;
     if (!r.get_string(l.name) || !r.get_string(l.value)) return std::nullopt;
-    a.annotations.push_back(std::move(l));
+    annotations.push_back(std::move(l));
   }
   if (!r.get_string(a.generator_url) || !r.done()) return std::nullopt;
   a.labels = Labels(std::move(labels));
+  a.annotations = Labels(std::move(annotations));
   a.timeout = timeout != 0;
   in.remove_prefix(kRecordHeader + len);
   return a;

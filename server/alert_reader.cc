@@ -280,7 +280,7 @@ bool alert(Cursor& c, routing::Alert& a) {
   }
   if (!has_labels) return false;
   a.labels = Labels(std::move(labels));
-  a.annotations = routing::canonical_annotations(std::move(annotations));
+  a.annotations = Labels(std::move(annotations));
   return true;
 }
 

@@ -519,7 +519,7 @@ Result<routing::Alert> read_alert(const json& item, const std::string& where) {
   if (auto it = item.find("annotations"); it != item.end()) {
     auto ann = string_map(*it, where + ".annotations");
     if (!ann) return std::unexpected(ann.error());
-    a.annotations = routing::canonical_annotations(std::move(*ann));
+    a.annotations = Labels(std::move(*ann));
   }
   auto starts = optional_time(item, "startsAt", where);
   if (!starts) return std::unexpected(starts.error());

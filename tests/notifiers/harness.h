@@ -31,7 +31,7 @@ inline std::shared_ptr<const routing::Alert> make_alert(std::vector<Label> label
                                                         Millis starts, Millis ends = 0) {
   auto a = std::make_shared<routing::Alert>();
   a->labels = Labels(std::move(labels));
-  a->annotations = std::move(annotations);
+  a->annotations = Labels(std::move(annotations));
   a->starts_at = starts;
   a->ends_at = ends;
   a->updated_at = starts;

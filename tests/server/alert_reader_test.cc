@@ -24,8 +24,7 @@ TEST_CASE("alert reader: reads the fields of postable alerts") {
   const auto& a = (*got)[0];
   CHECK(a.labels == Labels{{"alertname", "Down"}, {"instance", "h1:9100"}});
   REQUIRE(a.annotations.size() == 2);  // sorted, last of a repeated name, empty dropped
-  CHECK(a.annotations[0] == Label{"a", "second"});
-  CHECK(a.annotations[1] == Label{"summary", "h1 is down"});
+  CHECK(a.annotations == Labels{{"a", "second"}, {"summary", "h1 is down"}});
   CHECK(a.starts_at == *parse_rfc3339("2026-11-21T10:00:00Z"));
   CHECK(a.ends_at == *parse_rfc3339("2026-11-21T11:00:00Z"));
   CHECK(a.generator_url == "http://prom/graph?g0.expr=up");
