@@ -1,5 +1,6 @@
 #include "server/daemon.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -651,6 +652,7 @@ void Daemon::State::save_rules_state() {
 }
 
 void Daemon::State::upkeep() {
+  ::malloc_trim(0);
   {
     std::lock_guard lock(save_mu);
     if (auto e = router->take_journal_error()) {
