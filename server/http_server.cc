@@ -55,7 +55,17 @@ Result<void> HttpServer::start(const std::string& listen_address) {
     Response resp = impl_->routes.handle(std::move(req));
     hres.status = resp.status;
     for (auto& [k, v] : resp.headers) hres.set_header(k, v);
-    hres.set_content(std::move(resp.body), resp.content_type.c_str());
+    if (resp.body.size() < (size_t{1} << 16)) {
+      hres.set_content(resp.body, resp.content_type);
+    } else {
+      // This httplib copies a body it is given; a large one (every alert) is
+      // handed over and sent from where it is instead.
+      auto body = std::make_shared<std::string>(std::move(resp.body));
+      hres.set_content_provider(body->size(), resp.content_type,
+                                [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                                  return sink.write(body->data() + offset, std::min(length, body->size() - offset));
+                                });
+    }
   };
   const char* any = R"(/.*)";
   im.svr.Get(any, handler);
