@@ -117,15 +117,16 @@ std::string_view type_name(const json& v) {
   }
 }
 
-// A map of strings (labels, annotations) at `where`.
-Result<std::vector<Label>> string_map(const json& v, std::string_view where) {
-  std::vector<Label> out;
+// A map of strings (labels, annotations) at `where`, viewing v's strings.
+Result<std::vector<LabelView>> string_map(const json& v, std::string_view where) {
+  std::vector<LabelView> out;
   if (v.is_null()) return out;
   if (!v.is_object()) return fail(fmt::format("{} must be an object of strings, not {}", where, type_name(v)));
-  for (const auto& [k, val] : v.items()) {
-    if (!val.is_string())
-      return fail(fmt::format("{}.{} must be a string, not {}", where, k, type_name(val)));
-    out.push_back(Label{k, val.get<std::string>()});
+  out.reserve(v.size());
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    if (!it->is_string())
+      return fail(fmt::format("{}.{} must be a string, not {}", where, it.key(), type_name(*it)));
+    out.emplace_back(it.key(), it->get_ref<const std::string&>());
   }
   return out;
 }
@@ -165,9 +166,11 @@ bool filter_matches(const std::vector<Matcher>& ms, const Labels& ls) {
   return std::ranges::all_of(ms, [&](const Matcher& m) { return m.matches(ls.get(m.name())); });
 }
 
-json labels_json(const std::vector<Label>& ls) {
+// A label set (Labels, or owned pairs) as a JSON object.
+template <typename LabelRange>
+json labels_json(const LabelRange& ls) {
   json o = json::object();
-  for (const Label& l : ls) o[l.name] = l.value;
+  for (const LabelView l : ls) o[std::string(l.name)] = l.value;
   return o;
 }
 
@@ -284,7 +287,7 @@ json Api::alert_json(const routing::Alert& a, json status, const std::vector<std
          {"startsAt", api_time(a.starts_at)},
          {"status", std::move(status)},
          {"updatedAt", api_time(a.updated_at)},
-         {"labels", labels_json(a.labels.items())}};
+         {"labels", labels_json(a.labels)}};
   if (!a.generator_url.empty()) o["generatorURL"] = a.generator_url;
   return o;
 }
@@ -371,7 +374,7 @@ Response Api::groups(const Request& req) const {
     std::ranges::sort(f.alerts, [](const auto& a, const auto& b) { return routing::alert_before(*a.first, *b.first); });
     json alerts = json::array();
     for (auto& [a, status] : f.alerts) alerts.push_back(alert_json(*a, std::move(status), receivers[a->fingerprint()]));
-    out.push_back(json{{"labels", labels_json(f.group->labels.items())},
+    out.push_back(json{{"labels", labels_json(f.group->labels)},
                        {"routeLabels", labels_json(f.group->route->options().labels)},
                        {"receiver", json{{"name", f.group->route->options().receiver}}},
                        {"alerts", std::move(alerts)}});
@@ -408,11 +411,11 @@ Result<routing::Alert> read_alert(const json& item, const std::string& where) {
   routing::Alert a;
   auto labels = string_map(item.at("labels"), where + ".labels");
   if (!labels) return std::unexpected(labels.error());
-  a.labels = Labels(std::move(*labels));
+  a.labels = Labels(*labels);
   if (auto it = item.find("annotations"); it != item.end()) {
     auto ann = string_map(*it, where + ".annotations");
     if (!ann) return std::unexpected(ann.error());
-    a.annotations = Labels(std::move(*ann)).items();
+    a.annotations = Labels(*ann).to_vector();
   }
   auto starts = optional_time(item, "startsAt", where);
   if (!starts) return std::unexpected(starts.error());
