@@ -93,7 +93,7 @@ Result<std::vector<std::shared_ptr<const Alert>>> AlertStore::restore(std::strin
       Alert a;
       std::vector<Label> labels;
       for (const auto& [k, v] : j.at("labels").items()) labels.push_back(Label{k, v.get<std::string>()});
-      a.labels = Labels(std::move(labels));
+      a.labels = Labels(labels);
       for (const auto& [k, v] : j.at("annotations").items()) a.annotations.push_back(Label{k, v.get<std::string>()});
       std::sort(a.annotations.begin(), a.annotations.end(),
                 [](const Label& x, const Label& y) { return x.name < y.name; });

@@ -78,7 +78,7 @@ Labels Route::group_labels(const Labels& alert) const {
   std::vector<Label> out;
   for (const std::string& name : opts_.group_by)
     if (alert.has(name)) out.push_back({name, std::string(alert.get(name))});
-  return Labels(std::move(out));
+  return Labels(out);
 }
 
 uint64_t Route::group_fingerprint(const Labels& alert) const {

@@ -89,7 +89,7 @@ nlohmann::json labels_json(const Labels& ls) {
 Labels labels_from(const nlohmann::json& o) {
   std::vector<Label> v;
   for (const auto& [k, val] : o.items()) v.push_back(Label{k, val.get<std::string>()});
-  return Labels(std::move(v));
+  return Labels(v);
 }
 
 nlohmann::json alert_json(const Alert& a) {

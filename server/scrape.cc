@@ -94,7 +94,7 @@ Result<std::vector<TargetGroup>> parse_json_groups(const std::string& text, cons
         return fail(fmt::format("unknown field \"{}\" in a target group", k));
       }
     }
-    tg.labels = Labels(std::move(ls));
+    tg.labels = Labels(ls);
     out.push_back(std::move(tg));
   }
   return out;
@@ -137,7 +137,7 @@ Result<std::vector<TargetGroup>> parse_yaml_groups(const std::string& text, cons
         return at(*c[i], fmt::format("field {} not found in type targetgroup.plain", key));
       }
     }
-    tg.labels = Labels(std::move(ls));
+    tg.labels = Labels(ls);
     out.push_back(std::move(tg));
   }
   return out;

@@ -30,7 +30,7 @@ inline std::shared_ptr<const routing::Config> load(const std::string& yaml) {
 inline std::shared_ptr<const routing::Alert> make_alert(std::vector<Label> labels, std::vector<Label> annotations,
                                                         Millis starts, Millis ends = 0) {
   auto a = std::make_shared<routing::Alert>();
-  a->labels = Labels(std::move(labels));
+  a->labels = Labels(labels);
   a->annotations = std::move(annotations);
   a->starts_at = starts;
   a->ends_at = ends;
