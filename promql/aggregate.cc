@@ -23,17 +23,13 @@ bool listed(const std::vector<std::string>& names, std::string_view n) {
 }
 
 // Whether a label of an input series is part of its output group's labels.
-bool kept_in_group(const Label& l, const std::vector<std::string>& grouping, bool without) {
+bool kept_in_group(LabelView l, const std::vector<std::string>& grouping, bool without) {
   bool in = listed(grouping, l.name);
   return without ? (!in && l.name != "__name__") : in;
 }
 
 Labels group_labels(const Labels& ls, const std::vector<std::string>& grouping, bool without) {
-  std::vector<Label> kept;
-  for (const auto& l : ls) {
-    if (kept_in_group(l, grouping, without)) kept.push_back(l);
-  }
-  return Labels(std::move(kept));
+  return subset(ls, [&](LabelView l) { return kept_in_group(l, grouping, without); });
 }
 
 struct LabelsHash {
@@ -56,24 +52,27 @@ Grouping assign_groups(const Mat& in, const std::vector<std::string>& grouping, 
   GroupTable index;
   g.group_of.reserve(in.size());
   for (const auto& s : in) {
-    const std::vector<Label>& ls = s.labels.items();
+    const Labels& ls = s.labels;
     const bool masked = ls.size() <= 64;  // more labels than that: never in practice
     uint64_t mask = 0;
     if (masked) {
-      for (size_t i = 0; i < ls.size(); ++i) {
-        if (kept_in_group(ls[i], grouping, without)) mask |= uint64_t{1} << i;
+      size_t i = 0;
+      for (const LabelView l : ls) {
+        if (kept_in_group(l, grouping, without)) mask |= uint64_t{1} << i;
+        ++i;
       }
     }
     auto kept = [&](size_t i) { return masked ? ((mask >> i) & 1) != 0 : kept_in_group(ls[i], grouping, without); };
     size_t pos = 0;
-    uint64_t h = subset_hash(s.labels, [&](const Label&) { return kept(pos++); });
+    uint64_t h = subset_hash(s.labels, [&](LabelView) { return kept(pos++); });
     // Whether this series' kept labels are exactly group k's labels.
     auto same_as = [&](size_t k) {
       const Labels& group = g.labels[k];
       auto it = group.begin();
-      for (size_t i = 0; i < ls.size(); ++i) {
+      auto l = ls.begin();
+      for (size_t i = 0; i < ls.size(); ++i, ++l) {
         if (!kept(i)) continue;
-        if (it == group.end() || !(*it == ls[i])) return false;
+        if (it == group.end() || !(*it == *l)) return false;
         ++it;
       }
       return it == group.end();
@@ -81,7 +80,7 @@ Grouping assign_groups(const Mat& in, const std::vector<std::string>& grouping, 
     size_t group = index.find_or_add(h, same_as);
     if (group == g.labels.size()) {
       pos = 0;
-      g.labels.push_back(subset(s.labels, [&](const Label&) { return kept(pos++); }));
+      g.labels.push_back(subset(s.labels, [&](LabelView) { return kept(pos++); }));
     }
     g.group_of.push_back(group);
   }

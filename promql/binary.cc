@@ -131,7 +131,7 @@ Mat vector_scalar(Evaluator& ev, const BinaryExpr& b, bool scalar_left) {
 
 // Whether a label takes part in matching: listed in on(...), or not listed in
 // ignoring(...) and not __name__.
-bool matched_on(const Label& l, const VectorMatching& vm) {
+bool matched_on(LabelView l, const VectorMatching& vm) {
   bool listed = std::find(vm.matching_labels.begin(), vm.matching_labels.end(), l.name) !=
                 vm.matching_labels.end();
   return vm.on ? listed : (!listed && l.name != "__name__");
@@ -139,7 +139,7 @@ bool matched_on(const Label& l, const VectorMatching& vm) {
 
 // Labels a series is matched on.
 Labels match_labels(const Labels& ls, const VectorMatching& vm) {
-  return subset(ls, [&](const Label& l) { return matched_on(l, vm); });
+  return subset(ls, [&](LabelView l) { return matched_on(l, vm); });
 }
 
 struct Side {
@@ -192,7 +192,7 @@ Mat set_operation(Evaluator& ev, const BinaryExpr& b, Side& lhs, Side& rhs, int 
 // one-to-one matching, with group_x(...) labels copied from the "one" side.
 Labels result_labels(const Labels& many, const Labels& one, const BinaryExpr& b) {
   const VectorMatching& vm = *b.matching;
-  auto dropped = [&](const Label& l) {
+  auto dropped = [&](LabelView l) {
     if (l.name == "__name__" && changes_schema(b.op)) return true;
     if (vm.card != Cardinality::kOneToOne) return false;
     bool listed = std::find(vm.matching_labels.begin(), vm.matching_labels.end(), l.name) !=
@@ -332,7 +332,7 @@ Mat vector_vector(Evaluator& ev, const BinaryExpr& b) {
   // with that signature.
   GroupTable by_hash;
   std::vector<const Labels*> first_with;  // per signature
-  auto on = [&](const Label& l) { return matched_on(l, vm); };
+  auto on = [&](LabelView l) { return matched_on(l, vm); };
   auto assign = [&](Side& s) {
     s.sig.reserve(s.m.size());
     for (const auto& series : s.m) {

@@ -40,7 +40,7 @@ uint64_t subset_hash(const Labels& ls, Keep&& keep) {
       mix(w);
     }
   };
-  for (const auto& l : ls) {
+  for (const LabelView l : ls) {
     if (!keep(l)) continue;
     add(l.name);
     add(l.value);
@@ -65,11 +65,12 @@ bool same_subset(const Labels& a, const Labels& b, Keep&& keep) {
 // The kept labels of `ls` as a set.
 template <typename Keep>
 Labels subset(const Labels& ls, Keep&& keep) {
-  std::vector<Label> kept;
-  for (const auto& l : ls) {
+  std::vector<LabelView> kept;
+  kept.reserve(ls.size());
+  for (const LabelView l : ls) {
     if (keep(l)) kept.push_back(l);
   }
-  return Labels(std::move(kept));
+  return Labels(kept);
 }
 
 // Groups numbered 0, 1, ... in first-seen order, found by hash: one map

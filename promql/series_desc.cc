@@ -193,7 +193,7 @@ Result<SeriesDesc> parse_series_desc(std::string_view text) {
     e.column += static_cast<int>(i);
     return std::unexpected(e);
   }
-  return SeriesDesc{Labels(std::move(labels)), std::move(*values)};
+  return SeriesDesc{Labels(labels), std::move(*values)};
 }
 
 }  // namespace vigil::promql

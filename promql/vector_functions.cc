@@ -434,7 +434,7 @@ Mat bucket_function(Evaluator& ev, const Call& c, BucketMode mode) {
   std::vector<double> bound(in.size());
   GroupTable index;
   std::vector<size_t> first_in;  // per group: its first series
-  auto not_le = [](const Label& l) { return l.name != "le"; };
+  auto not_le = [](LabelView l) { return l.name != "le"; };
   for (size_t i = 0; i < in.size(); ++i) {
     auto b = parse_bucket_bound(in[i].labels.get("le"));
     if (!b) continue;

@@ -33,13 +33,13 @@ Result<void> validate_alert(const Alert& a) {
   if (a.starts_at == 0) return fail("start time missing");
   if (a.ends_at != 0 && a.ends_at < a.starts_at) return fail("start time must be before end time");
   if (a.labels.empty()) return fail("at least one label pair required");
-  for (const Label& l : a.labels) {
+  for (const LabelView l : a.labels) {
     if (l.name.empty() || !is_valid_utf8(l.name))
       return fail(fmt::format("invalid label set: invalid name {}", go_quote(l.name)));
     if (!is_valid_utf8(l.value))
       return fail(fmt::format("invalid label set: invalid value {}", go_quote(l.value)));
   }
-  for (const Label& l : a.annotations) {
+  for (const auto& l : a.annotations) {
     if (l.name.empty() || !is_valid_utf8(l.name))
       return fail(fmt::format("invalid annotations: invalid name {}", go_quote(l.name)));
     if (!is_valid_utf8(l.value))

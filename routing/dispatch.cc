@@ -10,7 +10,7 @@ std::string group_key(const Route& route, const Labels& labels) {
   // Go's LabelSet.String sorts the name="value" strings themselves.
   std::vector<std::string> parts;
   parts.reserve(labels.size());
-  for (const Label& l : labels) parts.push_back(l.name + "=" + go_quote(l.value));
+  for (const LabelView l : labels) parts.push_back(std::string(l.name) + "=" + go_quote(l.value));
   std::sort(parts.begin(), parts.end());
   std::string out = route.key();
   out += ":{";

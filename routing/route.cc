@@ -75,10 +75,10 @@ std::string Route::id() const {
 
 Labels Route::group_labels(const Labels& alert) const {
   if (opts_.group_by_all) return alert;
-  std::vector<Label> out;
-  for (const std::string& name : opts_.group_by)
-    if (alert.has(name)) out.push_back({name, std::string(alert.get(name))});
-  return Labels(std::move(out));
+  std::vector<LabelView> out;
+  out.reserve(opts_.group_by.size());
+  for (const std::string& name : opts_.group_by) out.emplace_back(name, alert.get(name));
+  return Labels(out);  // drops the names the alert does not have (empty values)
 }
 
 uint64_t Route::group_fingerprint(const Labels& alert) const {

@@ -46,7 +46,7 @@ Labels labels_of(const ConfigValue& map) {
                                                                : "";
     ls.push_back({k, std::move(value)});
   }
-  return Labels(std::move(ls));
+  return Labels(ls);
 }
 
 // A list of label sets written as YAML mappings.

@@ -39,7 +39,7 @@ std::string duplicates_message(const std::vector<DuplicateRule>& dups) {
   std::string m = fmt::format("lint error {} duplicate rule(s) found.\n", dups.size());
   for (const auto& d : dups) {
     m += fmt::format("Metric: {}\nLabel(s):\n", d.name);
-    for (const Label& l : d.labels) m += fmt::format("\t{}: {}\n", l.name, l.value);
+    for (const LabelView l : d.labels) m += fmt::format("\t{}: {}\n", l.name, l.value);
   }
   m += "Might cause inconsistency while recording expressions";
   return m;

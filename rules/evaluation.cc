@@ -138,7 +138,7 @@ Result<promql::Vector> AlertingRule::eval(int64_t ts, const EvalSettings& settin
     }
     Alert a;
     a.labels = std::move(labels);
-    a.annotations = Labels(std::move(annotations));
+    a.annotations = Labels(annotations);
     a.state = AlertState::kPending;
     a.value = smpl.value;
     a.active_at = ts;

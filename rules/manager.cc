@@ -89,7 +89,7 @@ nlohmann::json labels_json(const Labels& ls) {
 Labels labels_from(const nlohmann::json& o) {
   std::vector<Label> v;
   for (const auto& [k, val] : o.items()) v.push_back(Label{k, val.get<std::string>()});
-  return Labels(std::move(v));
+  return Labels(v);
 }
 
 nlohmann::json alert_json(const Alert& a) {
@@ -172,7 +172,7 @@ std::vector<std::string> RuleManager::load(const std::vector<std::string>& paths
       settings.limit = rg.limit;
       settings.external_labels = opts.external_labels;
       settings.external_url = opts.external_url;
-      settings.group_labels = Labels(std::vector<Label>(rg.labels.begin(), rg.labels.end()));
+      settings.group_labels = Labels(rg.labels);
       g->eval = std::make_unique<GroupEvaluator>(rg, settings);
       // The first evaluation is at the group's next instant.
       g->next = tick_at_or_before(now, g->offset, g->interval) + g->interval;

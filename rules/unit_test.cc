@@ -135,7 +135,7 @@ class Reader {
       ls.push_back({k, str(v)});
       return true;
     });
-    return Labels(std::move(ls));
+    return Labels(ls);
   }
   [[noreturn]] void fail_at(const YamlNode* n, std::string msg) {
     throw Error{std::move(msg), n ? n->line : 0, n ? n->column : 0};

@@ -1,6 +1,7 @@
 #include "server/alert_reader.h"
 
 #include <algorithm>
+#include <deque>
 #include <string>
 
 #include "model/json_writer.h"
@@ -38,6 +39,25 @@ class Cursor {
     ws();
     if (static_cast<size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) return false;
     p_ += word.size();
+    return true;
+  }
+
+  // A string literal as a view: of the body itself when it has no escapes,
+  // else of its decoded text kept in `decoded` (which must outlive the view).
+  bool view(std::string_view& out, std::deque<std::string>& decoded) {
+    ws();
+    if (p_ < end_ && *p_ == '"') {
+      const char* start = p_ + 1;
+      const char* q = start + json_plain_run(start, end_);
+      if (q < end_ && *q == '"') {
+        out = std::string_view(start, static_cast<size_t>(q - start));
+        p_ = q + 1;
+        return true;
+      }
+    }
+    decoded.emplace_back();
+    if (!string(decoded.back())) return false;
+    out = decoded.back();
     return true;
   }
 
@@ -214,14 +234,14 @@ class Cursor {
   const char* end_;
 };
 
-// An object of strings into `out` (appended).
-bool string_map(Cursor& c, std::vector<Label>& out) {
+// An object of strings into `out` (appended), as views.
+bool string_map(Cursor& c, std::vector<LabelView>& out, std::deque<std::string>& decoded) {
   if (!c.eat('{')) return false;
   if (c.eat('}')) return true;
   do {
-    Label l;
-    if (!c.string(l.name) || !c.eat(':') || !c.string(l.value)) return false;
-    out.push_back(std::move(l));
+    LabelView l;
+    if (!c.view(l.name, decoded) || !c.eat(':') || !c.view(l.value, decoded)) return false;
+    out.push_back(l);
   } while (c.eat(','));
   return c.eat('}');
 }
@@ -247,23 +267,28 @@ bool optional_time(Cursor& c, std::string& scratch, Millis& out) {
   return true;
 }
 
-bool alert(Cursor& c, routing::Alert& a) {
+// Reads one alert; `labels`, `annotations` and `decoded` are scratch space
+// reused from alert to alert.
+bool alert(Cursor& c, routing::Alert& a, std::vector<LabelView>& labels, std::vector<LabelView>& annotations,
+           std::deque<std::string>& decoded) {
   if (!c.eat('{')) return false;
   bool has_labels = false;
-  std::vector<Label> labels, annotations;
+  labels.clear();
+  annotations.clear();
+  decoded.clear();
   std::string key, scratch;
   if (!c.eat('}')) {
     do {
       if (!c.string(key) || !c.eat(':')) return false;
       if (key == "labels") {
         // A null (or repeated) labels member is for the general parser to word.
-        if (has_labels || c.peek() != '{' || !string_map(c, labels)) return false;
+        if (has_labels || c.peek() != '{' || !string_map(c, labels, decoded)) return false;
         has_labels = true;
       } else if (key == "annotations") {
         annotations.clear();
         if (c.peek() == 'n') {
           if (!c.literal("null")) return false;
-        } else if (!string_map(c, annotations)) {
+        } else if (!string_map(c, annotations, decoded)) {
           return false;
         }
       } else if (key == "startsAt") {
@@ -279,8 +304,8 @@ bool alert(Cursor& c, routing::Alert& a) {
     if (!c.eat('}')) return false;
   }
   if (!has_labels) return false;
-  a.labels = Labels(std::move(labels));
-  a.annotations = Labels(std::move(annotations));
+  a.labels = Labels(std::span<const LabelView>(labels));
+  a.annotations = Labels(std::span<const LabelView>(annotations));
   return true;
 }
 
@@ -289,11 +314,13 @@ bool alert(Cursor& c, routing::Alert& a) {
 std::optional<std::vector<routing::Alert>> read_postable_alerts(std::string_view body) {
   Cursor c(body);
   std::vector<routing::Alert> out;
+  std::vector<LabelView> labels, annotations;
+  std::deque<std::string> decoded;
   if (!c.eat('[')) return std::nullopt;
   if (!c.eat(']')) {
     do {
       routing::Alert a;
-      if (!alert(c, a)) return std::nullopt;
+      if (!alert(c, a, labels, annotations, decoded)) return std::nullopt;
       out.push_back(std::move(a));
     } while (c.eat(','));
     if (!c.eat(']')) return std::nullopt;

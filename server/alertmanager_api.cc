@@ -147,15 +147,16 @@ std::string_view type_name(const json& v) {
   }
 }
 
-// A map of strings (labels, annotations) at `where`.
-Result<std::vector<Label>> string_map(const json& v, std::string_view where) {
-  std::vector<Label> out;
+// A map of strings (labels, annotations) at `where`, viewing v's strings.
+Result<std::vector<LabelView>> string_map(const json& v, std::string_view where) {
+  std::vector<LabelView> out;
   if (v.is_null()) return out;
   if (!v.is_object()) return fail(fmt::format("{} must be an object of strings, not {}", where, type_name(v)));
-  for (const auto& [k, val] : v.items()) {
-    if (!val.is_string())
-      return fail(fmt::format("{}.{} must be a string, not {}", where, k, type_name(val)));
-    out.push_back(Label{k, val.get<std::string>()});
+  out.reserve(v.size());
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    if (!it->is_string())
+      return fail(fmt::format("{}.{} must be a string, not {}", where, it.key(), type_name(*it)));
+    out.emplace_back(it.key(), it->get_ref<const std::string&>());
   }
   return out;
 }
@@ -195,9 +196,11 @@ bool filter_matches(const std::vector<Matcher>& ms, const Labels& ls) {
   return std::ranges::all_of(ms, [&](const Matcher& m) { return m.matches(ls.get(m.name())); });
 }
 
-json labels_json(const std::vector<Label>& ls) {
+// A label set (Labels, or owned pairs) as a JSON object.
+template <typename LabelRange>
+json labels_json(const LabelRange& ls) {
   json o = json::object();
-  for (const Label& l : ls) o[l.name] = l.value;
+  for (const LabelView l : ls) o[std::string(l.name)] = l.value;
   return o;
 }
 
@@ -515,7 +518,7 @@ Result<routing::Alert> read_alert(const json& item, const std::string& where) {
   routing::Alert a;
   auto labels = string_map(item.at("labels"), where + ".labels");
   if (!labels) return std::unexpected(labels.error());
-  a.labels = Labels(std::move(*labels));
+  a.labels = Labels(*labels);
   if (auto it = item.find("annotations"); it != item.end()) {
     auto ann = string_map(*it, where + ".annotations");
     if (!ann) return std::unexpected(ann.error());

@@ -200,7 +200,7 @@ rules::QueryFn remote_query(std::shared_ptr<notifiers::HttpClient> client, std::
       for (const auto& s : data.at("result")) {
         std::vector<Label> ls;
         for (const auto& [k, v] : s.at("metric").items()) ls.push_back(Label{k, v.get<std::string>()});
-        out.push_back(promql::Sample{Labels(std::move(ls)), value_of(s.at("value")), t});
+        out.push_back(promql::Sample{Labels(ls), value_of(s.at("value")), t});
       }
       return out;
     } catch (const json::exception& e) {

@@ -217,7 +217,7 @@ class Loader {
           error(value, fmt::format("\"{}\" is not a valid label value", value.as_string()));
         else ls.push_back({name, value.as_string()});
       }
-      gc.external_labels = Labels(std::move(ls));
+      gc.external_labels = Labels(ls);
     }
     if (g->num("scrape_interval") > 0) gc.scrape_interval = g->num("scrape_interval");
     const Millis timeout = g->num("scrape_timeout");
@@ -354,7 +354,7 @@ class Loader {
           if (name.empty() || !is_valid_utf8(name)) error(value, fmt::format("\"{}\" is not a valid label name", name));
           ls.push_back({name, value.as_string()});
         }
-      tg.labels = Labels(std::move(ls));
+      tg.labels = Labels(ls);
       out.push_back(std::move(tg));
     }
     return out;

@@ -94,7 +94,7 @@ Result<std::vector<TargetGroup>> parse_json_groups(const std::string& text, cons
         return fail(fmt::format("unknown field \"{}\" in a target group", k));
       }
     }
-    tg.labels = Labels(std::move(ls));
+    tg.labels = Labels(ls);
     out.push_back(std::move(tg));
   }
   return out;
@@ -137,7 +137,7 @@ Result<std::vector<TargetGroup>> parse_yaml_groups(const std::string& text, cons
         return at(*c[i], fmt::format("field {} not found in type targetgroup.plain", key));
       }
     }
-    tg.labels = Labels(std::move(ls));
+    tg.labels = Labels(ls);
     out.push_back(std::move(tg));
   }
   return out;
@@ -348,12 +348,12 @@ void ScrapeManager::sync_targets(Pool& pool, Millis now) {
       // The URL: scheme, address, path, and the query from the params with
       // __param_ labels replacing a parameter's values.
       std::vector<std::pair<std::string, std::vector<std::string>>> params = cfg.params;
-      for (const Label& l : *relabeled) {
+      for (const LabelView l : *relabeled) {
         if (!l.name.starts_with("__param_")) continue;
-        std::string name = l.name.substr(8);
+        std::string_view name = l.name.substr(8);
         auto it = std::find_if(params.begin(), params.end(), [&](const auto& p) { return p.first == name; });
-        if (it == params.end()) params.push_back({name, {l.value}});
-        else it->second = {l.value};
+        if (it == params.end()) params.push_back({std::string(name), {std::string(l.value)}});
+        else it->second = {std::string(l.value)};
       }
       std::sort(params.begin(), params.end());
       std::string query;
@@ -365,11 +365,11 @@ void ScrapeManager::sync_targets(Pool& pool, Millis now) {
       std::string url =
           fmt::format("{}://{}{}{}", relabeled->get("__scheme__"), relabeled->get("__address__"), path, query);
 
-      std::vector<Label> kept;
-      for (const Label& l : *relabeled)
+      std::vector<LabelView> kept;
+      for (const LabelView l : *relabeled)
         if (!l.name.starts_with("__")) kept.push_back(l);
-      if (!relabeled->has("instance")) kept.push_back({"instance", std::string(relabeled->get("__address__"))});
-      Labels labels(std::move(kept));
+      if (!relabeled->has("instance")) kept.emplace_back("instance", relabeled->get("__address__"));
+      Labels labels(kept);
       std::string key = labels.to_string() + " " + url;
       if (next.contains(key)) continue;
 
@@ -578,14 +578,14 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
     batch.reserve(scraped);
     for (storage::ScrapedSample& s : parsed.samples) {
       LabelsBuilder b(s.labels);
-      for (const Label& l : t->labels) {
+      for (const LabelView l : t->labels) {
         std::string_view existing = s.labels.get(l.name);
         if (cfg.honor_labels) {
           if (existing.empty()) b.set(l.name, l.value);
           continue;
         }
         if (!existing.empty()) {
-          std::string name = "exported_" + l.name;
+          std::string name = "exported_" + std::string(l.name);
           while (s.labels.has(name)) name = "exported_" + name;
           b.set(name, existing);
         }
@@ -603,7 +603,7 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
                           ls.size(), cfg.label_limit);
         break;
       }
-      for (const Label& l : ls) {
+      for (const LabelView l : ls) {
         if (cfg.label_name_length_limit > 0 && l.name.size() > cfg.label_name_length_limit)
           err = fmt::format("label_name_length_limit exceeded (metric: {}, label name: {}, limit: {})",
                             ls.get("__name__"), l.name, cfg.label_name_length_limit);

@@ -70,7 +70,7 @@ class LineParser {
     std::string_view vtok = token();
     auto v = parse_float(vtok);
     if (!v) return err("a float value", vtok);
-    ScrapedSample out{Labels(std::move(labels)), *v, std::nullopt};
+    ScrapedSample out{Labels(labels), *v, std::nullopt};
     skip_spaces();
     if (pos_ < s_.size() && s_[pos_] != '#') {
       std::string_view ttok = token();

@@ -53,8 +53,12 @@ SeriesRef MemoryStore::series(const Labels& labels) {
   auto ref = static_cast<SeriesRef>(series_.size());
   series_.push_back(Series{labels, {}, {}});
   bucket.push_back(ref);
-  for (const auto& l : labels) {
-    index_[l.name][l.value].push_back(ref);  // refs grow, so postings stay sorted
+  for (const LabelView l : labels) {
+    auto name = index_.find(l.name);
+    if (name == index_.end()) name = index_.emplace(std::string(l.name), ValueIndex{}).first;
+    auto value = name->second.find(l.value);
+    if (value == name->second.end()) value = name->second.emplace(std::string(l.value), Postings{}).first;
+    value->second.push_back(ref);  // refs grow, so postings stay sorted
   }
   return ref;
 }

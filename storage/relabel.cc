@@ -381,12 +381,12 @@ Result<std::vector<RelabelConfig>> parse_relabel_configs(const YamlDocument& doc
 }
 
 std::optional<Labels> relabel(const Labels& in, std::span<const RelabelConfig> rules) {
-  std::vector<Label> ls = in.items();
+  std::vector<Label> ls = in.to_vector();
   for (const RelabelConfig& c : rules) {
     if (!c.compiled()) continue;
     if (!apply(c, ls)) return std::nullopt;
   }
-  return Labels(std::move(ls));
+  return Labels(ls);
 }
 
 }  // namespace vigil::storage

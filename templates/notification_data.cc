@@ -410,10 +410,11 @@ Result<NotificationData> notification_data_from_alerts_json(std::string_view tex
     VIGIL_TRY(starts, get_time(a, "startsAt"));
     VIGIL_TRY(ends, get_time(a, "endsAt"));
     VIGIL_TRY(gen, get_string(a, "generatorURL"));
-    std::vector<Label> ls;
-    for (const auto& [k, v] : *labels) ls.push_back({k, v});
+    std::vector<LabelView> ls;
+    ls.reserve(labels->size());
+    for (const auto& [k, v] : *labels) ls.emplace_back(k, v);
     AlertInput in;
-    in.labels = Labels(std::move(ls));
+    in.labels = Labels(ls);
     in.annotations = *annotations;
     in.starts_at = member(a, "startsAt") ? *starts : now;
     in.ends_at = *ends;

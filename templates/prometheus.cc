@@ -55,7 +55,7 @@ const Type* query_result_type() {
 
 Value labels_map(const Labels& ls) {
   MapEntries e;
-  for (const auto& l : ls) e.emplace_back(l.name, Value::string(l.value));
+  for (const LabelView l : ls) e.emplace_back(std::string(l.name), Value::string(std::string(l.value)));
   return Value::strmap(std::move(e));
 }
 
