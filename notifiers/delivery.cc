@@ -50,8 +50,6 @@ struct Delivery::Job {
   int attempts = 0;
   std::string last_error;
   FailureReason last_reason = FailureReason::kOther;
-  std::optional<templates::NotificationData> data;
-  std::optional<templates::Value> value;
   std::function<void(const DeliveryOutcome&)> done;
   IntegrationMetrics* metrics = nullptr;
 
@@ -202,13 +200,18 @@ void Delivery::attempt(const std::shared_ptr<Job>& job) {
     return finish(job, false, job->last_error.empty() ? FailureReason::kDeadlineExceeded : job->last_reason,
                   std::move(err));
   }
-  if (!job->data) {
-    job->data = make_data(job->n, job->integration->max_alerts(), opts_.external_url);
-    job->value = templates::notification_value(*job->data);
-  }
-  Message m{job->n, *job->data, *job->value, *job->prepared->templates, now, job->deadline};
+  // The template data exists only while an attempt runs: a notification
+  // waiting to retry (a receiver down for an hour, thousands of groups)
+  // holds its alerts, not their rendered form.
+  AttemptResult r;
   auto started = std::chrono::steady_clock::now();
-  AttemptResult r = job->integration->send(m);
+  {
+    const templates::NotificationData data = make_data(job->n, job->integration->max_alerts(), opts_.external_url);
+    const templates::Value value = templates::notification_value(data);
+    Message m{job->n, data, value, *job->prepared->templates, now, job->deadline};
+    started = std::chrono::steady_clock::now();
+    r = job->integration->send(m);
+  }
   Millis latency = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   ++job->attempts;
   job->metrics->request(r.ok, latency);
