@@ -217,7 +217,7 @@ void Delivery::attempt(const std::shared_ptr<Job>& job) {
   job->metrics->request(r.ok, latency);
   release_lane(job);
   if (r.ok) {
-    if (job->attempts > 1) log(LogLevel::kInfo, *job, fmt::format("Notify success attempts={}", job->attempts));
+    if (job->attempts > 1) log(LogLevel::kInfo, *job, "Notify success", fmt::format("attempts={}", job->attempts));
     return finish(job, true, FailureReason::kOther, "");
   }
   std::string error = job->integration->redactor().redact(r.error);
@@ -227,7 +227,7 @@ void Delivery::attempt(const std::shared_ptr<Job>& job) {
                               job->attempts, error));
   }
   if (error != job->last_error)
-    log(LogLevel::kWarn, *job, fmt::format("Notify attempt failed, will retry later attempts={} err={:?}",
+    log(LogLevel::kWarn, *job, "Notify attempt failed, will retry later", fmt::format("attempts={} err={:?}",
                                            job->attempts, error));
   job->last_error = error;
   job->last_reason = r.reason;
@@ -249,17 +249,19 @@ void Delivery::finish(const std::shared_ptr<Job>& job, bool ok, FailureReason re
     if (job->integration != nullptr) error = job->integration->redactor().redact(error);
     o.error = std::move(error);
     job->metrics->failed(reason);
-    log(LogLevel::kError, *job, fmt::format("Notify for alerts failed num_alerts={} err={:?}", job->n.alerts.size(), o.error));
+    log(LogLevel::kError, *job, "Notify for alerts failed",
+        fmt::format("num_alerts={} err={:?}", job->n.alerts.size(), o.error));
   }
   auto done = std::move(job->done);
   job->done = nullptr;
   if (done) done(o);
 }
 
-void Delivery::log(LogLevel level, const Job& job, std::string_view msg) {
+void Delivery::log(LogLevel level, const Job& job, std::string_view msg, std::string_view fields) {
   static constexpr std::string_view kLevels[] = {"debug", "info", "warn", "error"};
-  opts_.log(level, fmt::format("level={} component=dispatcher receiver={} integration={} aggrGroup={:?} msg={}",
-                               kLevels[static_cast<int>(level)], job.n.receiver->name, job.name, job.n.group_key, msg));
+  opts_.log(level, fmt::format("level={} component=dispatcher receiver={} integration={} aggrGroup={:?} msg={:?} {}",
+                               kLevels[static_cast<int>(level)], job.n.receiver->name, job.name, job.n.group_key, msg,
+                               fields));
 }
 
 }  // namespace vigil::notifiers

@@ -81,7 +81,8 @@ class Delivery final : public routing::Notifier {
   void attempt(const std::shared_ptr<Job>& job);
   void release_lane(const std::shared_ptr<Job>& job);
   void finish(const std::shared_ptr<Job>& job, bool ok, FailureReason reason, std::string error);
-  void log(LogLevel level, const Job& job, std::string_view msg);
+  // A logfmt line: the message quoted, then `fields` (already logfmt).
+  void log(LogLevel level, const Job& job, std::string_view msg, std::string_view fields);
 
   const Clock& clock_;
   DeliveryOptions opts_;

@@ -261,7 +261,7 @@ TEST_CASE("delivery: a 500 is retried with backoff until it succeeds") {
   CHECK(first_wait <= 750);
   CHECK(second_wait >= 375);
   CHECK(second_wait <= 1125);
-  CHECK(logs.all().find("Notify attempt failed, will retry later") != std::string::npos);
+  CHECK(logs.all().find("msg=\"Notify attempt failed, will retry later\" attempts=") != std::string::npos);
   CHECK(logs.all().find("unexpected status code 500: try later") != std::string::npos);
   auto& m = d.metrics().integration("webhook");
   CHECK(m.notifications() == 1);
