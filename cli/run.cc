@@ -114,6 +114,12 @@ void register_run(CLI::App& app, int* exit_code) {
   cmd->add_option("--rules.alert.resend-delay", args->resend_delay,
                   "Minimum time before an unchanged firing alert is sent again")
       ->capture_default_str();
+  cmd->add_option("--silences.max-silences", o.silence_limits.max_silences,
+                  "Most silences held, expired ones included (0: no limit)")
+      ->capture_default_str();
+  cmd->add_option("--silences.max-silence-size-bytes", o.silence_limits.max_silence_size_bytes,
+                  "Largest silence, in bytes of upstream's encoding (0: no limit)")
+      ->capture_default_str();
   cmd->add_option("--log.level", args->log_level, "debug, info, warn or error")->capture_default_str();
   cmd->add_option("--log.format", args->log_format, "logfmt or json")->capture_default_str();
   cmd->callback([args, exit_code] { *exit_code = run(*args); });

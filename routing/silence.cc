@@ -148,6 +148,61 @@ void Silences::store(Silence s) {
   silences_[id] = Entry{std::move(s), expires};
 }
 
+namespace {
+
+// Protocol buffers' encoding sizes (proto3: zero values are left out).
+size_t varint_size(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+size_t bytes_field(size_t len) { return len == 0 ? 0 : 1 + varint_size(len) + len; }
+size_t message_field(size_t len) { return 1 + varint_size(len) + len; }  // present even when empty
+size_t int_field(int64_t v) { return v == 0 ? 0 : 1 + varint_size(static_cast<uint64_t>(v)); }
+
+size_t timestamp_size(Millis t) {
+  int64_t seconds = t >= 0 ? t / 1000 : -((-t + 999) / 1000);
+  int64_t nanos = (t - seconds * 1000) * 1000000;
+  return int_field(seconds) + int_field(nanos);
+}
+
+}  // namespace
+
+size_t silence_wire_size(const Silence& s, Millis retention) {
+  size_t sil = bytes_field(s.id.size());
+  for (const Matcher& m : s.matchers) {
+    int type = 0;  // EQUAL
+    switch (m.type()) {
+      case MatchType::kEqual: type = 0; break;
+      case MatchType::kRegex: type = 1; break;
+      case MatchType::kNotEqual: type = 2; break;
+      case MatchType::kNotRegex: type = 3; break;
+    }
+    sil += message_field(int_field(type) + bytes_field(m.name().size()) + bytes_field(m.value().size()));
+  }
+  sil += message_field(timestamp_size(s.starts_at)) + message_field(timestamp_size(s.ends_at)) +
+         message_field(timestamp_size(s.updated_at));
+  sil += bytes_field(s.created_by.size()) + bytes_field(s.comment.size());
+  return message_field(sil) + message_field(timestamp_size(s.ends_at + retention));
+}
+
+void Silences::set_limits(SilenceLimits limits) {
+  std::lock_guard lock(mu_);
+  limits_ = limits;
+}
+
+Result<void> Silences::check_size(const Silence& s) const {
+  if (limits_.max_silence_size_bytes == 0) return {};
+  const size_t n = silence_wire_size(s, retention_);
+  if (n > limits_.max_silence_size_bytes)
+    return fail(fmt::format("silence exceeded maximum size: {} bytes (limit: {} bytes)", n,
+                            limits_.max_silence_size_bytes));
+  return {};
+}
+
 Result<std::string> Silences::set(Silence s) {
   std::lock_guard lock(mu_);
   const Millis now = clock_.now();
@@ -171,15 +226,21 @@ Result<std::string> Silences::set(Silence s) {
     }
     if (can_update) {
       s.updated_at = now;
+      if (auto ok = check_size(s); !ok) return std::unexpected(ok.error());
       std::string id = s.id;
       store(std::move(s));
       return id;
     }
   }
+  // A new silence, or one replacing another: it needs room.
+  if (limits_.max_silences > 0 && silences_.size() + 1 > limits_.max_silences)
+    return fail(fmt::format("exceeded maximum number of silences: {} (limit: {})", silences_.size(),
+                            limits_.max_silences));
   std::string old_id = s.id;
   s.id = new_uuid();
   s.starts_at = std::max(s.starts_at, now);
   s.updated_at = now;
+  if (auto ok = check_size(s); !ok) return std::unexpected(ok.error());
   if (prev != silences_.end() && prev->second.silence.state_at(now) != SilenceState::kExpired)
     (void)expire_locked(old_id, now);
   std::string id = s.id;

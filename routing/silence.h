@@ -41,6 +41,17 @@ struct Silence {
   bool matches(const Labels& ls) const;
 };
 
+// Upstream's --silences.max-silences and --silences.max-silence-size-bytes;
+// 0 is no limit.
+struct SilenceLimits {
+  size_t max_silences = 0;  // held, expired ones included
+  size_t max_silence_size_bytes = 0;
+};
+
+// The size upstream measures a silence by: its MeshSilence protobuf message
+// (the silence and its expiry, `retention` after its end) as encoded.
+size_t silence_wire_size(const Silence& s, Millis retention);
+
 class Silences {
  public:
   explicit Silences(const Clock& clock, Millis retention = 120 * kHour,
@@ -48,8 +59,10 @@ class Silences {
 
   // Creates a silence (empty id) or updates one; returns its id, which is a
   // new one when the change could not be made in place. Errors: "invalid
-  // silence: ..." and "silence not found".
+  // silence: ...", "silence not found", and the limits' (a new silence past
+  // the count, any silence past the size).
   Result<std::string> set(Silence s);
+  void set_limits(SilenceLimits limits);
   // Ends a silence now (a pending one never starts). Expiring an expired
   // silence is fine; an unknown id is "silence not found".
   Result<void> expire(std::string_view id);
@@ -86,9 +99,12 @@ class Silences {
   void index(const Silence& s);
   void unindex(const Silence& s);
 
+  Result<void> check_size(const Silence& s) const;
+
   const Clock& clock_;
   Millis retention_;
   MatcherSyntax syntax_;
+  SilenceLimits limits_;
   mutable std::mutex mu_;
   std::map<std::string, Entry, std::less<>> silences_;
   // Silences are indexed by all their equality matchers together: for each

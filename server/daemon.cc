@@ -549,6 +549,7 @@ Result<void> Daemon::State::load_all(bool initial) {
   // Valid: apply.
   if (initial) {
     router = std::make_unique<routing::Router>(am, clock, *notifier, routing::Router::Options{opts.storage_path});
+    router->silences().set_limits(opts.silence_limits);
   } else {
     router->reload(am);
   }

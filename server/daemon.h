@@ -30,6 +30,7 @@
 
 #include "model/clock.h"
 #include "model/error.h"
+#include "routing/silence.h"
 #include "server/http.h"
 #include "server/log.h"
 
@@ -51,6 +52,7 @@ struct DaemonOptions {
   bool datasource_insecure_skip_verify = false;
   Millis datasource_timeout = 2 * kMinute;
   Millis resend_delay = kMinute;
+  routing::SilenceLimits silence_limits;  // --silences.max-silences, --silences.max-silence-size-bytes
   Millis upkeep_interval = 5 * kSecond;
   size_t http_threads = 4;
   size_t delivery_workers = 8;

@@ -153,3 +153,64 @@ TEST_CASE("silences: snapshot and restore") {
   ::unlink(path.c_str());
   ::rmdir(dir);
 }
+
+TEST_CASE("silences: limits on how many are held and how large one is") {
+  ManualClock clock(kT0);
+  Silences sils(clock);
+  sils.set_limits(SilenceLimits{2, 0});
+  auto make = [&](std::string value) {
+    Silence s;
+    s.matchers = {*make_matcher(MatchType::kEqual, "alertname", std::move(value))};
+    s.ends_at = kT0 + kHour;
+    return s;
+  };
+  auto a = sils.set(make("A"));
+  REQUIRE(a);
+  REQUIRE(sils.set(make("B")));
+  auto third = sils.set(make("C"));
+  REQUIRE_FALSE(third);
+  CHECK(third.error().message == "exceeded maximum number of silences: 2 (limit: 2)");
+  // Expiring does not free room (expired silences are held until retention),
+  // but an in-place update needs none.
+  Silence longer = *sils.get(*a);
+  longer.ends_at = kT0 + 2 * kHour;
+  CHECK(sils.set(longer));
+  REQUIRE(sils.expire(*a));
+  CHECK_FALSE(sils.set(make("C")));
+
+  Silences sized(clock, 120 * kHour);
+  Silence big = make(std::string(200, 'x'));
+  const size_t n = silence_wire_size(big, 120 * kHour);
+  sized.set_limits(SilenceLimits{0, n + 60});  // room for the id (38 bytes) and times set on creation
+  auto id = sized.set(big);
+  REQUIRE(id);
+  // The limit is inclusive: a silence exactly as large is taken.
+  const size_t stored = silence_wire_size(*sized.get(*id), 120 * kHour);
+  Silences exact(clock, 120 * kHour);
+  exact.set_limits(SilenceLimits{0, stored});
+  CHECK(exact.set(big));
+  exact.set_limits(SilenceLimits{0, stored - 1});
+  CHECK_FALSE(exact.set(big));
+  sized.set_limits(SilenceLimits{0, 100});
+  auto refused = sized.set(make(std::string(200, 'y')));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message.starts_with("silence exceeded maximum size: "));
+  CHECK(refused.error().message.ends_with(" bytes (limit: 100 bytes)"));
+}
+
+TEST_CASE("silences: the size is upstream's protobuf encoding of the silence and its expiry") {
+  // Worked by hand from the wire format: id 1+1+36, one EQUAL matcher
+  // (1+1+(1+1+9 + 1+1+3)), three timestamps of whole seconds around 1.7e9
+  // (1+1+(1+5) each), created_by 1+1+2, comment 1+1+4; the silence message
+  // 1+1+90, the expiry timestamp 1+1+6.
+  Silence s;
+  s.id = std::string(36, '0');
+  s.matchers = {*make_matcher(MatchType::kEqual, "alertname", "Foo")};
+  s.starts_at = s.updated_at = 1700000000000;
+  s.ends_at = 1700003600000;
+  s.created_by = "me";
+  s.comment = "test";
+  CHECK(silence_wire_size(s, 120 * kHour) == 100);
+  s.starts_at += 5;  // 5 ms: nanos 5000000, one more field of 1+4 bytes
+  CHECK(silence_wire_size(s, 120 * kHour) == 105);
+}
