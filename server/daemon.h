@@ -55,7 +55,7 @@ struct DaemonOptions {
   routing::SilenceLimits silence_limits;  // --silences.max-silences, --silences.max-silence-size-bytes
   Millis upkeep_interval = 5 * kSecond;
   size_t http_threads = 4;
-  size_t delivery_workers = 8;
+  size_t delivery_workers = 16;
   size_t scrape_workers = 4;
 };
 
