@@ -4,30 +4,11 @@
 
 #include <cstring>
 
+#include "model/names.h"
+
 namespace vigil {
 
 namespace {
-
-// The length of the valid UTF-8 sequence at the front of `s`, 0 if invalid.
-size_t utf8_sequence(std::string_view s) {
-  auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  auto cont = [&](size_t i) { return i < s.size() && (b(i) & 0xC0) == 0x80; };
-  const unsigned char c = b(0);
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    if (c == 0xE0 && b(1) < 0xA0) return 0;   // overlong
-    if (c == 0xED && b(1) >= 0xA0) return 0;  // surrogate
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if (c == 0xF0 && b(1) < 0x90) return 0;  // overlong
-    if (c == 0xF4 && b(1) >= 0x90) return 0;  // past U+10FFFF
-    return 4;
-  }
-  return 0;
-}
 
 // Whether any of the 8 bytes in `w` needs a look: a control character, a
 // quote, a backslash, or a byte of a multi-byte sequence.
@@ -64,8 +45,9 @@ void append_json_string(std::string& out, std::string_view s) {
     if (i == s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
-      if (size_t n = utf8_sequence(s.substr(i))) {
-        i += n;
+      uint32_t cp = 0;
+      if (int n = utf8_decode(s, i, &cp)) {
+        i += static_cast<size_t>(n);
         continue;
       }
     }

@@ -1,6 +1,5 @@
 #include "routing/check_config.h"
 
-#include <glob.h>
 #include <sys/stat.h>
 
 #include <iostream>
@@ -9,26 +8,9 @@
 #include <fmt/format.h>
 
 #include "model/file.h"
+#include "templates/alertmanager.h"
 
 namespace vigil::routing {
-
-Result<std::vector<std::string>> expand_templates(const std::vector<std::string>& patterns) {
-  std::vector<std::string> files;
-  for (const std::string& p : patterns) {
-    glob_t g{};
-    // As Go's filepath.Glob: unreadable directories are no match, not an error.
-    int rc = ::glob(p.c_str(), 0, nullptr, &g);
-    if (rc == GLOB_NOSPACE) {
-      ::globfree(&g);
-      return fail(fmt::format("template: pattern {} cannot be read", p));
-    }
-    for (size_t i = 0; i < g.gl_pathc; ++i) files.emplace_back(g.gl_pathv[i]);
-    ::globfree(&g);
-  }
-  for (const std::string& f : files)
-    if (auto text = read_file(f); !text) return fail(text.error().message);
-  return files;
-}
 
 namespace {
 
@@ -76,7 +58,8 @@ int check_config(const std::vector<std::string>& files, const LoadOptions& opts,
     out << " - " << c.receivers.size() << " receivers\n";
     out << " - " << c.templates.size() << " templates\n";
     if (!c.templates.empty()) {
-      if (auto t = expand_templates(c.templates); !t) {
+      // As amtool: every file the globs match must parse.
+      if (auto t = templates::NotificationTemplates::load(c.templates, false); !t) {
         out << "  FAILED: " << t.error().message << "\n";
         ++failed;
       } else {

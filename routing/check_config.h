@@ -14,14 +14,10 @@ namespace vigil::routing {
 // Checks each file (none: standard input, read from `in`, shown as
 // /dev/stdin as amtool does). For each: "Checking 'F'  SUCCESS" and what was
 // found (global config, route, inhibit rules, receivers, templates), or
-// "  FAILED: " and the errors. Template globs are expanded and each file must
-// be readable (its Go template syntax is not checked yet). Returns 0 when
+// "  FAILED: " and the errors. Every file the template globs match must be
+// readable and parse as Go templates, as amtool checks them. Returns 0 when
 // every file is valid, else 1 ("failed to validate N file(s)" on `err`).
 int check_config(const std::vector<std::string>& files, const LoadOptions& opts, std::istream& in,
                  std::ostream& out, std::ostream& err);
-
-// The template files `patterns` name (shell globs); an unreadable file or a
-// malformed pattern is an error.
-Result<std::vector<std::string>> expand_templates(const std::vector<std::string>& patterns);
 
 }  // namespace vigil::routing

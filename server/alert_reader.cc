@@ -5,6 +5,7 @@
 #include <string>
 
 #include "model/json_writer.h"
+#include "model/names.h"
 #include "model/timestamp.h"
 
 namespace vigil::server {
@@ -83,7 +84,8 @@ class Cursor {
         continue;
       }
       if (c >= 0x80) {
-        size_t n = utf8(c);
+        uint32_t cp = 0;
+        const int n = utf8_decode(std::string_view(p_, static_cast<size_t>(end_ - p_)), 0, &cp);
         if (n == 0) return false;
         p_ += n;
         continue;
@@ -125,26 +127,6 @@ class Cursor {
   }
 
  private:
-  // The length of a valid UTF-8 sequence starting at p_ with lead byte c.
-  size_t utf8(unsigned char c) const {
-    auto cont = [&](size_t i) {
-      return p_ + i < end_ && (static_cast<unsigned char>(p_[i]) & 0xC0) == 0x80;
-    };
-    auto b1 = [&] { return static_cast<unsigned char>(p_[1]); };
-    if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-      if (!cont(1) || !cont(2)) return 0;
-      if ((c == 0xE0 && b1() < 0xA0) || (c == 0xED && b1() >= 0xA0)) return 0;
-      return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-      if (!cont(1) || !cont(2) || !cont(3)) return 0;
-      if ((c == 0xF0 && b1() < 0x90) || (c == 0xF4 && b1() >= 0x90)) return 0;
-      return 4;
-    }
-    return 0;
-  }
-
   bool hex4(uint32_t& v) {
     if (end_ - p_ < 4) return false;
     v = 0;
@@ -185,21 +167,7 @@ class Cursor {
       if (!hex4(lo) || lo < 0xDC00 || lo > 0xDFFF) return false;
       cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
     }
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
+    append_utf8(out, cp);
     return true;
   }
 

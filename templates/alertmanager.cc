@@ -1,5 +1,7 @@
 #include "templates/alertmanager.h"
 
+#include "model/file.h"
+
 #include <glob.h>
 
 #include <chrono>
@@ -9,6 +11,7 @@
 #include <fmt/format.h>
 #include <re2/re2.h>
 
+#include "model/file.h"
 #include "model/names.h"
 #include "templates/escape.h"
 #include "templates/go_regexp.h"
@@ -241,12 +244,10 @@ Result<NotificationTemplates> NotificationTemplates::load(const std::vector<std:
     std::vector<std::string> files(g.gl_pathv, g.gl_pathv + g.gl_pathc);
     globfree(&g);
     for (const auto& path : files) {
-      std::ifstream in(path, std::ios::binary);
-      if (!in) return fail("open " + path + ": cannot read the file");
-      std::ostringstream ss;
-      ss << in.rdbuf();
+      auto text = read_file(path);
+      if (!text) return std::unexpected(text.error());
       std::string base = path.substr(path.find_last_of('/') + 1);
-      auto r = t.add(base, ss.str());
+      auto r = t.add(base, *text);
       if (!r) return std::unexpected(r.error());
     }
   }

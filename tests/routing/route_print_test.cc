@@ -9,6 +9,7 @@
 #include "routing/route.h"
 #include "routing/route_print.h"
 #include "routing/route_tests.h"
+#include "tests/temp_dir.h"
 
 using namespace vigil;
 using namespace vigil::routing;
@@ -75,6 +76,23 @@ TEST_CASE("check config: amtool's output shape") {
   std::ostringstream out3, err3;
   CHECK(check_config({}, {}, stdin_text, out3, err3) == 1);
   CHECK(out3.str() == "Checking '/dev/stdin'  FAILED: /dev/stdin:2:13: undefined receiver \"x\" used in route\n\n");
+}
+
+TEST_CASE("check config: template files must parse, as amtool checks them") {
+  vigil::testing::TempDir dir("vigil-check-templates");
+  const std::string cfg = dir.write("am.yml", "route:\n  receiver: r\nreceivers:\n- name: r\ntemplates:\n- " +
+                                                  (dir.path() / "*.tmpl").string() + "\n");
+  dir.write("bad.tmpl", "{{ define \"x\" }}{{ .Foo }\n");
+  std::istringstream in;
+  std::ostringstream out, err;
+  CHECK(check_config({cfg}, {}, in, out, err) == 1);
+  // amtool 0.25 prints exactly this for the same files.
+  CHECK(out.str() == "Checking '" + cfg + "'  SUCCESS\nFound:\n - global config\n - route\n - 0 inhibit rules\n"
+                     " - 1 receivers\n - 1 templates\n  FAILED: template: bad.tmpl:1: unexpected \"}\" in operand\n\n");
+  CHECK(err.str() == "vigil: error: failed to validate 1 file(s)\n");
+  dir.write("bad.tmpl", "{{ define \"x\" }}{{ .Foo }}{{ end }}\n");
+  std::ostringstream out2, err2;
+  CHECK(check_config({cfg}, {}, in, out2, err2) == 0);
 }
 
 TEST_CASE("route tests: passing and failing files") {
