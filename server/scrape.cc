@@ -1,19 +1,16 @@
 #include "server/scrape.h"
 
-#include <glob.h>
-#include <sys/stat.h>
+#include "server/file_sd.h"
+
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <set>
 #include <unordered_map>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "model/file.h"
-#include "model/yaml.h"
 #include "notifiers/http_client.h"
 #include "notifiers/worker_pool.h"
 #include "storage/exposition.h"
@@ -44,12 +41,6 @@ std::string accept_header(const std::vector<std::string>& protocols) {
   return out + "*/*;q=0.1";
 }
 
-struct TargetGroup {
-  std::vector<std::string> targets;
-  Labels labels;
-  bool operator==(const TargetGroup&) const = default;
-};
-
 struct LabelsHash {
   size_t operator()(const Labels& l) const { return l.hash(); }
 };
@@ -64,92 +55,6 @@ uint64_t fnv1a(std::string_view s) {
     h *= 1099511628211ULL;
   }
   return h;
-}
-
-// ---- file_sd target files ----
-
-Result<std::vector<TargetGroup>> parse_json_groups(const std::string& text, const std::string& path) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded()) return fail("invalid JSON: expected a list of {\"targets\": [...], \"labels\": {...}}");
-  if (!j.is_array()) return fail("expected a JSON list of target groups");
-  std::vector<TargetGroup> out;
-  for (const auto& g : j) {
-    if (!g.is_object()) return fail("expected each target group to be an object");
-    TargetGroup tg;
-    std::vector<Label> ls{{"__meta_filepath", path}};
-    for (const auto& [k, v] : g.items()) {
-      if (k == "targets") {
-        if (!v.is_array()) return fail("\"targets\" must be a list of strings");
-        for (const auto& t : v) {
-          if (!t.is_string()) return fail("\"targets\" must be a list of strings");
-          tg.targets.push_back(t.get<std::string>());
-        }
-      } else if (k == "labels") {
-        if (!v.is_object()) return fail("\"labels\" must map names to strings");
-        for (const auto& [name, value] : v.items()) {
-          if (!value.is_string()) return fail(fmt::format("label \"{}\" must be a string", name));
-          ls.push_back({name, value.get<std::string>()});
-        }
-      } else {
-        return fail(fmt::format("unknown field \"{}\" in a target group", k));
-      }
-    }
-    tg.labels = Labels(ls);
-    out.push_back(std::move(tg));
-  }
-  return out;
-}
-
-Result<std::vector<TargetGroup>> parse_yaml_groups(const std::string& text, const std::string& path) {
-  using Kind = YamlNode::Kind;
-  auto doc = parse_yaml(text);
-  if (!doc) return std::unexpected(doc.error());
-  std::vector<TargetGroup> out;
-  const YamlNode* root = doc->root();
-  if (root == nullptr || root->kind == Kind::Null) return out;
-  auto at = [](const YamlNode& n, std::string msg) { return fail(std::move(msg), n.line, n.column); };
-  if (root->kind != Kind::Sequence) return at(*root, "expected a list of target groups");
-  for (const YamlNode* g : doc->children(*root)) {
-    if (g->kind != Kind::Mapping) return at(*g, "expected each target group to be a mapping");
-    TargetGroup tg;
-    std::vector<Label> ls{{"__meta_filepath", path}};
-    auto c = doc->children(*g);
-    for (size_t i = 0; i + 1 < c.size(); i += 2) {
-      std::string_view key = doc->value(*c[i]);
-      const YamlNode& v = *c[i + 1];
-      if (key == "targets") {
-        if (v.kind == Kind::Null) continue;
-        if (v.kind != Kind::Sequence) return at(v, "\"targets\" must be a list of strings");
-        for (const YamlNode* t : doc->children(v)) {
-          if (t->kind != Kind::Scalar) return at(*t, "\"targets\" must be a list of strings");
-          tg.targets.emplace_back(doc->value(*t));
-        }
-      } else if (key == "labels") {
-        if (v.kind == Kind::Null) continue;
-        if (v.kind != Kind::Mapping) return at(v, "\"labels\" must map names to strings");
-        auto lc = doc->children(v);
-        for (size_t k = 0; k + 1 < lc.size(); k += 2) {
-          if (lc[k + 1]->kind != Kind::Scalar && lc[k + 1]->kind != Kind::Null)
-            return at(*lc[k + 1], "label values must be strings");
-          ls.push_back({std::string(doc->value(*lc[k])), std::string(doc->value(*lc[k + 1]))});
-        }
-      } else {
-        return at(*c[i], fmt::format("field {} not found in type targetgroup.plain", key));
-      }
-    }
-    tg.labels = Labels(ls);
-    out.push_back(std::move(tg));
-  }
-  return out;
-}
-
-Result<std::vector<TargetGroup>> read_target_file(const std::string& path) {
-  auto text = read_file(path, size_t{64} << 20);
-  if (!text) return std::unexpected(text.error());
-  std::string lower = path;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower.ends_with(".json")) return parse_json_groups(*text, path);
-  return parse_yaml_groups(*text, path);
 }
 
 std::string local_hostname() {
@@ -207,23 +112,10 @@ struct ScrapeManager::Target {
   std::vector<Labels> report_series;  // written at least once
 };
 
-struct FileSdState {
-  FileSdConfig cfg;
-  Millis next_refresh = 0;
-  Millis next_poll = 0;
-  struct File {
-    int64_t mtime_ns = -1;
-    int64_t size = -1;
-    std::vector<TargetGroup> groups;
-    std::string error;
-  };
-  std::map<std::string, File> files;
-};
-
 struct ScrapeManager::Pool {
   ScrapeConfig cfg;
   std::shared_ptr<notifiers::HttpClient> client;
-  std::vector<FileSdState> file_sd;
+  std::unique_ptr<FileDiscovery> discovery;
   std::map<std::string, std::shared_ptr<Target>> targets;  // by key
   std::vector<Labels> dropped;
   bool over_target_limit = false;
@@ -254,54 +146,9 @@ ScrapeManager::~ScrapeManager() {
 // ---- discovery ----
 
 bool ScrapeManager::refresh_discovery(Pool& pool, Millis now, bool force) {
-  bool changed = false;
-  for (FileSdState& fs : pool.file_sd) {
-    const bool due = force || now >= fs.next_refresh;
-    if (!due && now < fs.next_poll) continue;
-    fs.next_poll = now + options_.file_sd_poll;
-    if (due) fs.next_refresh = now + std::max<Millis>(fs.cfg.refresh_interval, kSecond);
-    std::set<std::string> paths;
-    for (const std::string& pattern : fs.cfg.files) {
-      glob_t g{};
-      if (::glob(pattern.c_str(), 0, nullptr, &g) == 0)
-        for (size_t i = 0; i < g.gl_pathc; ++i) paths.insert(g.gl_pathv[i]);
-      globfree(&g);
-    }
-    for (auto it = fs.files.begin(); it != fs.files.end();) {
-      if (paths.contains(it->first)) {
-        ++it;
-      } else {
-        it = fs.files.erase(it);
-        changed = true;
-      }
-    }
-    for (const std::string& path : paths) {
-      struct stat st {};
-      int64_t mtime = -1, size = -1;
-      if (::stat(path.c_str(), &st) == 0) {
-        mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-        size = static_cast<int64_t>(st.st_size);
-      }
-      auto [it, inserted] = fs.files.try_emplace(path);
-      FileSdState::File& f = it->second;
-      if (!due && !inserted && f.mtime_ns == mtime && f.size == size) continue;
-      f.mtime_ns = mtime;
-      f.size = size;
-      auto groups = read_target_file(path);
-      if (!groups) {
-        const Error& e = groups.error();
-        f.error = e.line > 0 ? fmt::format("{}:{}:{}: {}", path, e.line, e.column, e.message)
-                             : fmt::format("{}: {}", path, e.message);
-        ++counters_->sd_file_errors;
-        continue;  // the previous targets stay
-      }
-      f.error.clear();
-      if (inserted || f.groups != *groups) {
-        f.groups = std::move(*groups);
-        changed = true;
-      }
-    }
-  }
+  const uint64_t before = pool.discovery->read_errors();
+  const bool changed = pool.discovery->refresh(now, force);
+  counters_->sd_file_errors += pool.discovery->read_errors() - before;
   return changed;
 }
 
@@ -311,9 +158,7 @@ void ScrapeManager::sync_targets(Pool& pool, Millis now) {
   std::vector<TargetGroup> statics;
   for (const StaticTargetGroup& sg : cfg.static_configs) statics.push_back({sg.targets, sg.labels});
   for (const TargetGroup& g : statics) groups.push_back(&g);
-  for (const FileSdState& fs : pool.file_sd)
-    for (const auto& [path, f] : fs.files)
-      for (const TargetGroup& g : f.groups) groups.push_back(&g);
+  for (const TargetGroup* g : pool.discovery->groups()) groups.push_back(g);
 
   std::map<std::string, std::shared_ptr<Target>> next;
   std::vector<Labels> dropped;
@@ -432,7 +277,7 @@ std::vector<Error> ScrapeManager::apply(const PrometheusConfig& config) {
     auto pool = std::make_shared<Pool>();
     pool->cfg = sc;
     pool->client = std::move(*client);
-    for (const FileSdConfig& f : sc.file_sd_configs) pool->file_sd.push_back(FileSdState{f, 0, 0, {}});
+    pool->discovery = std::make_unique<FileDiscovery>(sc.file_sd_configs, options_.file_sd_poll);
     if (auto old = pools_.find(sc.job_name); old != pools_.end()) {
       pool->targets = std::move(old->second->targets);
       pool->scrapes = old->second->scrapes;
@@ -480,7 +325,7 @@ std::optional<Millis> ScrapeManager::next_due() const {
     if (!pool->over_target_limit)
       for (const auto& [key, t] : pool->targets)
         if (!t->running) consider(t->next_due);
-    for (const FileSdState& fs : pool->file_sd) consider(std::min(fs.next_refresh, fs.next_poll));
+    if (auto t = pool->discovery->next_due()) consider(*t);
   }
   return best;
 }
@@ -715,9 +560,7 @@ std::vector<DiscoveryError> ScrapeManager::discovery_errors() const {
   std::lock_guard lock(mu_);
   std::vector<DiscoveryError> out;
   for (const auto& [job, pool] : pools_)
-    for (const FileSdState& fs : pool->file_sd)
-      for (const auto& [path, f] : fs.files)
-        if (!f.error.empty()) out.push_back({job, path, f.error});
+    for (const auto& e : pool->discovery->errors()) out.push_back({job, e.path, e.message});
   return out;
 }
 

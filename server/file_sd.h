@@ -1,0 +1,67 @@
+#pragma once
+
+// file_sd_configs as Prometheus follows them, for scrape jobs and for
+// Alertmanager discovery alike: the files the globs match are read (JSON
+// when named *.json, else YAML: a list of {targets, labels}), re-read when
+// they change (checked every `poll`) and at every refresh_interval; a file
+// that cannot be read keeps its previous targets and reports why.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/duration.h"
+#include "model/labels.h"
+#include "server/prometheus_config.h"
+
+namespace vigil::server {
+
+struct TargetGroup {
+  std::vector<std::string> targets;
+  Labels labels;  // __meta_filepath included for file groups
+  bool operator==(const TargetGroup&) const = default;
+};
+
+class FileDiscovery {
+ public:
+  FileDiscovery(std::vector<FileSdConfig> configs, Millis poll);
+
+  // Re-reads the files that are due (all when `force`) or changed; true
+  // when any group changed.
+  bool refresh(Millis now, bool force);
+  // When refresh() next has something to do; nullopt without configs.
+  std::optional<Millis> next_due() const;
+  // Every group of every file, in a stable order.
+  std::vector<const TargetGroup*> groups() const;
+
+  struct FileError {
+    std::string path;
+    std::string message;  // "PATH:LINE:COL: why" or "PATH: why"
+  };
+  std::vector<FileError> errors() const;  // files whose last read failed
+  uint64_t read_errors() const { return read_errors_; }  // failed reads so far
+
+ private:
+  struct File {
+    int64_t mtime_ns = -1;
+    int64_t size = -1;
+    std::vector<TargetGroup> groups;
+    std::string error;
+  };
+  struct State {
+    FileSdConfig cfg;
+    Millis next_refresh = 0;
+    Millis next_poll = 0;
+    std::map<std::string, File> files;
+  };
+  std::vector<State> states_;
+  Millis poll_;
+  uint64_t read_errors_ = 0;
+};
+
+// Reads one target file (exposed for tests).
+Result<std::vector<TargetGroup>> read_target_file(const std::string& path);
+
+}  // namespace vigil::server
