@@ -26,6 +26,7 @@
 #include "routing/router.h"
 #include "rules/manager.h"
 #include "server/alertmanager_api.h"
+#include "server/file_sd.h"
 #include "server/prometheus_api.h"
 #include "server/prometheus_config.h"
 #include "server/scrape.h"
@@ -455,6 +456,12 @@ struct Daemon::State {
 
   std::mutex config_mu;  // one load or reload at a time; guards the fields below
   PrometheusConfig prom;
+  struct AlertmanagerSource {
+    AlertmanagerTargetConfig cfg;
+    std::shared_ptr<notifiers::HttpClient> client;
+    std::unique_ptr<FileDiscovery> discovery;
+  };
+  std::vector<AlertmanagerSource> am_sources;
   std::vector<storage::RelabelConfig> alert_relabel;
   Labels external_labels;
   std::string external_url;
@@ -486,6 +493,10 @@ struct Daemon::State {
   void save_router_state();
   void save_rules_state();
   void upkeep();
+  // The Alertmanagers alerts go to now (config_mu held).
+  std::vector<Forwarder::Target> forward_targets() const;
+  // Re-reads changed Alertmanager discovery files, updating the forwarder.
+  void refresh_alertmanagers();
   void register_routes();
   std::string health_json() const;
   std::string metrics() const;
@@ -558,27 +569,20 @@ Result<void> Daemon::State::load_all(bool initial) {
       log.error("scrape job not started", {{"component", "scrape"}, {"err", e.message}});
     }
   }
-  // Forwarding to external Alertmanagers.
-  std::vector<Forwarder::Target> targets;
+  // Forwarding to external Alertmanagers, from their static and file
+  // discovery.
+  am_sources.clear();
   for (const auto& amc : new_prom.alertmanagers) {
     auto client = notifiers::HttpClient::create(&amc.http);
     if (!client) {
       log.error("alertmanager client not built", {{"component", "notifier"}, {"err", client.error().message}});
       continue;
     }
-    std::string prefix = amc.path_prefix;
-    while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
-    for (const auto& g : amc.static_configs) {
-      for (const auto& t : g.targets) {
-        targets.push_back(Forwarder::Target{amc.scheme + "://" + t + prefix + "/api/v2/alerts", *client, amc.timeout});
-      }
-    }
-    if (!amc.file_sd_configs.empty()) {
-      log.warn("file_sd_configs for alertmanagers are not followed yet; use static_configs",
-               {{"component", "notifier"}});
-    }
+    AlertmanagerSource src{amc, *client, std::make_unique<FileDiscovery>(amc.file_sd_configs, opts.file_sd_poll)};
+    src.discovery->refresh(clock.now(), true);
+    am_sources.push_back(std::move(src));
   }
-  forwarder->set_targets(std::move(targets));
+  forwarder->set_targets(forward_targets());
   alert_relabel = new_prom.alert_relabel_configs;
   external_labels = new_prom.global.external_labels;
   // Keep what the rules read: their longest lookback, at least an hour.
@@ -652,8 +656,27 @@ void Daemon::State::save_rules_state() {
   rules_saved = v;
 }
 
+std::vector<Forwarder::Target> Daemon::State::forward_targets() const {
+  std::vector<Forwarder::Target> out;
+  for (const AlertmanagerSource& src : am_sources) {
+    for (const std::string& url : alertmanager_urls(src.cfg, src.discovery->groups())) {
+      out.push_back(Forwarder::Target{url, src.client, src.cfg.timeout});
+    }
+  }
+  return out;
+}
+
+void Daemon::State::refresh_alertmanagers() {
+  std::lock_guard lock(config_mu);
+  bool changed = false;
+  const Millis now = clock.now();
+  for (AlertmanagerSource& src : am_sources) changed = src.discovery->refresh(now, false) || changed;
+  if (changed) forwarder->set_targets(forward_targets());
+}
+
 void Daemon::State::upkeep() {
   ::malloc_trim(0);
+  refresh_alertmanagers();
   {
     std::lock_guard lock(save_mu);
     if (auto e = router->take_journal_error()) {

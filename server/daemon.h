@@ -53,7 +53,8 @@ struct DaemonOptions {
   Millis datasource_timeout = 2 * kMinute;
   Millis resend_delay = kMinute;
   routing::SilenceLimits silence_limits;  // --silences.max-silences, --silences.max-silence-size-bytes
-  Millis upkeep_interval = 5 * kSecond;
+  Millis upkeep_interval = 5 * kSecond;  // also how often Alertmanager discovery files are checked
+  Millis file_sd_poll = 5 * kSecond;
   size_t http_threads = 4;
   size_t delivery_workers = 16;
   size_t scrape_workers = 4;

@@ -12,6 +12,7 @@
 
 #include "model/file.h"
 #include "model/yaml.h"
+#include "storage/relabel.h"
 
 namespace vigil::server {
 
@@ -182,6 +183,44 @@ std::vector<FileDiscovery::FileError> FileDiscovery::errors() const {
   for (const State& fs : states_)
     for (const auto& [path, f] : fs.files)
       if (!f.error.empty()) out.push_back({path, f.error});
+  return out;
+}
+
+std::vector<std::string> alertmanager_urls(const AlertmanagerTargetConfig& cfg,
+                                           const std::vector<const TargetGroup*>& groups) {
+  std::vector<TargetGroup> statics;
+  for (const StaticTargetGroup& sg : cfg.static_configs) statics.push_back({sg.targets, sg.labels});
+  std::vector<const TargetGroup*> all;
+  for (const TargetGroup& g : statics) all.push_back(&g);
+  all.insert(all.end(), groups.begin(), groups.end());
+
+  // path.Join("/", prefix, "/api/v2/alerts"): one leading slash, no doubled
+  // or trailing ones.
+  std::string alerts_path;
+  for (std::string_view part : {std::string_view(cfg.path_prefix), std::string_view("api/v2/alerts")}) {
+    size_t i = 0;
+    while (i < part.size()) {
+      size_t j = part.find('/', i);
+      if (j == std::string_view::npos) j = part.size();
+      if (j > i) alerts_path += "/" + std::string(part.substr(i, j - i));
+      i = j + 1;
+    }
+  }
+
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const TargetGroup* g : all) {
+    for (const std::string& address : g->targets) {
+      LabelsBuilder b(g->labels);
+      b.set("__address__", address);
+      if (!g->labels.has("__scheme__")) b.set("__scheme__", cfg.scheme);
+      if (!g->labels.has("__alerts_path__")) b.set("__alerts_path__", alerts_path);
+      auto ls = storage::relabel(b.build(), cfg.relabel_configs);
+      if (!ls || ls->get("__address__").empty()) continue;
+      std::string url = fmt::format("{}://{}{}", ls->get("__scheme__"), ls->get("__address__"), ls->get("__alerts_path__"));
+      if (seen.insert(url).second) out.push_back(std::move(url));
+    }
+  }
   return out;
 }
 

@@ -61,6 +61,15 @@ class FileDiscovery {
   uint64_t read_errors_ = 0;
 };
 
+// The alert endpoints of one `alerting.alertmanagers` entry, as Prometheus
+// derives them: for every address of its static_configs and of the
+// discovered `groups`, the group's labels plus __address__, __scheme__ and
+// __alerts_path__ (path_prefix joined with /api/v2/alerts) go through its
+// relabel_configs; what is left becomes __scheme__://__address____alerts_path__.
+// Duplicates are dropped; the order is stable.
+std::vector<std::string> alertmanager_urls(const AlertmanagerTargetConfig& cfg,
+                                           const std::vector<const TargetGroup*>& groups);
+
 // Reads one target file (exposed for tests).
 Result<std::vector<TargetGroup>> read_target_file(const std::string& path);
 

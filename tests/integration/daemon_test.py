@@ -18,6 +18,9 @@ Scenarios:
               /usr/bin/prometheus.
   amtool      amtool adds, queries and expires silences and queries alerts
               against vigil. Skipped without amtool.
+  forward     one vigil forwards its rule alerts to the Alertmanagers that
+              its alerting.alertmanagers file_sd file lists: a second vigil
+              receives them once the file names it.
 
 Exit 0 on success, 1 on failure, 77 when skipped.
 """
@@ -467,9 +470,42 @@ def scenario_amtool(work):
     print("ok: amtool added, queried and expired a silence and queried alerts")
 
 
+def scenario_forward(work):
+    sink = Sink()
+    write(os.path.join(work, "am.yml"), am_config(sink))
+    receiver = Vigil(work, ["--alertmanager.config=am.yml"], name="receiver").start()
+    write(os.path.join(work, "rules.yml"),
+          "groups:\n- name: g\n  interval: 1s\n  rules:\n  - alert: Forwarded\n    expr: vector(1)\n")
+    targets = write(os.path.join(work, "ams.json"), "[]")
+    write(os.path.join(work, "prometheus.yml"), """global: {evaluation_interval: 1s}
+rule_files: [rules.yml]
+alerting:
+  alertmanagers:
+  - file_sd_configs:
+    - files: [ams.json]
+""")
+    sender = Vigil(work, ["--config.file=prometheus.yml", "--alertmanager.config=am.yml",
+                          "--rules.alert.resend-delay=1s"], name="sender").start()
+    try:
+        def received():
+            return [a for a in receiver.get_json("/api/v2/alerts") if a["labels"].get("alertname") == "Forwarded"]
+        time.sleep(3)  # the rule fires at once; nobody is listed to forward to yet
+        if received():
+            fail("alerts forwarded before any Alertmanager was discovered")
+        write(targets, json.dumps([{"targets": [f"127.0.0.1:{receiver.port}"]}]))
+        got = wait_until("the discovered Alertmanager to receive the alert", received, 30)
+        if not got[0]["generatorURL"]:
+            fail(f"forwarded alert lacks its generatorURL: {got[0]}")
+    finally:
+        sender.stop()
+        receiver.stop()
+        sink.close()
+    print("ok: alerts go to the Alertmanager a file_sd file lists, once it lists it")
+
+
 def main():
     scenarios = {"restart": scenario_restart, "reload": scenario_reload, "quickstart": scenario_quickstart,
-                 "prometheus": scenario_prometheus, "amtool": scenario_amtool}
+                 "prometheus": scenario_prometheus, "amtool": scenario_amtool, "forward": scenario_forward}
     if SCENARIO not in scenarios:
         fail(f"unknown scenario {SCENARIO}")
     work = tempfile.mkdtemp(prefix=f"vigil-{SCENARIO}-")
