@@ -53,6 +53,8 @@ int check_config(const std::vector<std::string>& files, const LoadOptions& opts,
       continue;
     }
     const Config& c = r.config;
+    for (const Error& w : r.warnings)
+      err << "vigil: warning: " << format_error(name, w) << "\n";
     out << "  SUCCESS\nFound:\n - global config\n - route\n";
     out << " - " << c.inhibit_rules.size() << " inhibit rules\n";
     out << " - " << c.receivers.size() << " receivers\n";

@@ -46,7 +46,8 @@ std::vector<Label> label_list(const ConfigValue* map) {
 // makes while decoding them.
 class Builder {
  public:
-  Builder(const LoadOptions& opts, Errors& errors) : opts_(opts), errors_(errors) {}
+  Builder(const LoadOptions& opts, Errors& errors, Errors* warnings = nullptr)
+      : opts_(opts), errors_(errors), warnings_(warnings) {}
 
   // match, match_re and matchers (or source_/target_ variants) of one object.
   Matchers matchers(const ConfigValue& o, std::string_view match_key, std::string_view re_key,
@@ -82,11 +83,13 @@ class Builder {
     }
     if (const ConfigValue* list = o.find(matchers_key); list && list->is_list()) {
       for (const ConfigValue& line : list->items()) {
-        auto parsed = parse_matchers(line.as_string(), opts_.matcher_syntax);
+        std::string warning;
+        auto parsed = parse_matchers(line.as_string(), opts_.matcher_syntax, &warning);
         if (!parsed) {
           report(errors_, line, parsed.error().message);
           continue;
         }
+        if (!warning.empty() && warnings_ != nullptr) report(*warnings_, line, warning);
         for (Matcher& m : *parsed) ms.push_back(std::move(m));
       }
     }
@@ -273,6 +276,7 @@ class Builder {
  private:
   const LoadOptions& opts_;
   Errors& errors_;
+  Errors* warnings_;
 };
 
 void check_route_references(const RouteConfig& r, const std::set<std::string>& receivers,
@@ -299,7 +303,7 @@ LoadResult build(const ConfigValue& root, const LoadOptions& opts) {
   LoadResult out;
   Errors& errors = out.errors;
   Config& cfg = out.config;
-  Builder b(opts, errors);
+  Builder b(opts, errors, &out.warnings);
 
   ConfigValue global = root.find("global") && root.find("global")->is_map()
                            ? *root.find("global")

@@ -114,6 +114,8 @@ struct LoadOptions {
 struct LoadResult {
   Config config;              // complete only when errors is empty
   std::vector<Error> errors;  // every problem found, in file order
+  // Loaded, but worth saying: matchers only the classic parser reads.
+  std::vector<Error> warnings;
   bool ok() const { return errors.empty(); }
 };
 

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "model/names.h"
 #include "model/quote.h"
@@ -523,14 +524,28 @@ Result<std::vector<Matcher>> parse_utf8_matchers(std::string_view input) {
   return Utf8Parser(input).parse();
 }
 
-Result<std::vector<Matcher>> parse_matchers(std::string_view input, MatcherSyntax syntax) {
+Result<std::vector<Matcher>> parse_matchers(std::string_view input, MatcherSyntax syntax, std::string* warning) {
   if (syntax == MatcherSyntax::kUtf8) return parse_utf8_matchers(input);
   auto classic = parse_classic_matchers(input);
-  if (syntax == MatcherSyntax::kClassic || classic) return classic;
+  if (syntax == MatcherSyntax::kClassic) return classic;
   // Upstream's fallback prefers the classic reading whenever there is one
-  // (where both parse but disagree, it also takes the classic one).
+  // (where both parse but disagree, it also takes the classic one), and
+  // says so: such input breaks once the UTF-8 parser is the only one.
   auto utf8 = parse_utf8_matchers(input);
-  if (utf8) return utf8;
+  if (!classic) return utf8 ? utf8 : classic;
+  if (warning != nullptr) {
+    auto printed = [](const std::vector<Matcher>& ms) { return Matchers(ms).to_string(); };
+    if (!utf8) {
+      *warning = fmt::format(
+          "matchers {} are read by the classic parser only; the UTF-8 parser refuses them ({}); "
+          "written as {} they read the same in both",
+          go_quote(input), utf8.error().message, printed(*classic));
+    } else if (*utf8 != *classic) {
+      *warning = fmt::format("matchers {} read as {} by the classic parser and as {} by the UTF-8 parser; "
+                             "the classic reading is used",
+                             go_quote(input), printed(*classic), printed(*utf8));
+    }
+  }
   return classic;
 }
 

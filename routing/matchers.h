@@ -56,7 +56,11 @@ Result<Matcher> make_matcher(MatchType type, std::string name, std::string value
 
 // Parses a list of matchers (`a=b, c!~"d"`, braces optional). Errors are
 // worded as upstream's parsers word them.
-Result<std::vector<Matcher>> parse_matchers(std::string_view input, MatcherSyntax syntax);
+// In fallback mode, `warning` (when given) is set, as upstream warns, when
+// the input parses only with the classic parser or when the two parsers read
+// it differently (the classic reading is used then).
+Result<std::vector<Matcher>> parse_matchers(std::string_view input, MatcherSyntax syntax,
+                                            std::string* warning = nullptr);
 
 // Parses exactly one matcher (no braces).
 Result<Matcher> parse_matcher(std::string_view input, MatcherSyntax syntax);

@@ -534,6 +534,10 @@ Result<void> Daemon::State::load_all(bool initial) {
       }
       return fail(msg);
     }
+    for (const auto& w : r.warnings) {
+      log.warn(w.message, {{"component", "config"}, {"file", opts.alertmanager_config},
+                           {"line", std::to_string(w.line)}});
+    }
     am = std::make_shared<const routing::Config>(std::move(r.config));
   } else {
     auto r = routing::parse_config(kNoAlertmanagerConfig);

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "routing/config.h"
 #include "routing/matchers.h"
 
 using namespace vigil;
@@ -84,6 +85,30 @@ TEST_CASE("matchers: fallback takes the classic reading when there is one, else 
   REQUIRE_FALSE(m);
   CHECK(m.error().message == "unexpected open or close brace: {a=b}");
   CHECK(parse_matcher("a=b,c=d", MatcherSyntax::kUtf8).error().message == "expected 1 matcher, found 2");
+}
+
+TEST_CASE("matchers: fallback warns about input only the classic parser reads") {
+  std::string warning;
+  auto ms = parse_matchers("foo=bar baz", MatcherSyntax::kFallback, &warning);
+  REQUIRE(ms);
+  CHECK(warning.find("\"foo=bar baz\" are read by the classic parser only") != std::string::npos);
+  CHECK(warning.find("written as {foo=\"bar baz\"} they read the same in both") != std::string::npos);
+  // Input both parsers read alike, and the other modes, say nothing.
+  for (auto [input, syntax] : {std::pair<const char*, MatcherSyntax>{"foo=\"bar baz\"", MatcherSyntax::kFallback},
+                               {"a=b, c=~\"x|y\"", MatcherSyntax::kFallback},
+                               {"foo=bar baz", MatcherSyntax::kClassic}}) {
+    CAPTURE(input);
+    warning.clear();
+    REQUIRE(parse_matchers(input, syntax, &warning));
+    CHECK(warning.empty());
+  }
+  // Through a configuration: a warning with its line, and the file loads.
+  LoadResult r = parse_config("route:\n  receiver: r\n  routes:\n  - receiver: r\n    matchers:\n    - foo=bar!\n"
+                              "receivers:\n- name: r\n");
+  REQUIRE(r.ok());
+  REQUIRE(r.warnings.size() == 1);
+  CHECK(r.warnings[0].line == 6);
+  CHECK(r.warnings[0].message.find("{foo=\"bar!\"}") != std::string::npos);
 }
 
 TEST_CASE("matchers: matching is fully anchored and a missing label is empty") {
