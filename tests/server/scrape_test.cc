@@ -439,7 +439,7 @@ TEST_CASE("scrape: file_sd targets load, reload on change and survive a bad file
 
   // A YAML file joins; a broken JSON file keeps its previous targets.
   std::filesystem::create_directories(dir.path() / "more");
-  dir.write("more/extra.yml", "- targets: ['other:9100']\n  labels:\n    team: c\n");
+  dir.write("more/extra.yml", "- targets: ['127.0.0.1:1']\n  labels:\n    team: c\n");  // refused at once, no name lookup
   dir.write("targets.json", "[{\"targets\": ");
   h.clock.advance(2 * kSecond);
   h.manager.run_due();
