@@ -13,13 +13,25 @@
 
 namespace vigil {
 
-namespace {
-
 std::string os_error(std::string_view op, const std::string& path) {
   std::string why = std::strerror(errno);
   if (!why.empty()) why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));
   return fmt::format("{} {}: {}", op, path, why);
 }
+
+Result<void> write_all(int fd, std::string_view data, const std::string& path) {
+  for (size_t done = 0; done < data.size();) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(os_error("write", path));
+    }
+    done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+namespace {
 
 class Fd {
  public:
@@ -75,14 +87,9 @@ AtomicFileWriter::~AtomicFileWriter() {
 
 Result<void> AtomicFileWriter::append(std::string_view data) {
   if (!error_.empty()) return fail(error_);
-  for (size_t done = 0; done < data.size();) {
-    ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      error_ = os_error("write", tmp_);
-      return fail(error_);
-    }
-    done += static_cast<size_t>(n);
+  if (auto r = write_all(fd_, data, tmp_); !r) {
+    error_ = r.error().message;
+    return r;
   }
   return {};
 }

@@ -15,6 +15,14 @@ inline constexpr size_t kMaxReadFileSize = size_t{256} << 20;
 // os.ReadFile: "open PATH: no such file or directory", "read PATH: is a directory".
 Result<std::string> read_file(const std::string& path, size_t max_size = kMaxReadFileSize);
 
+// "OP PATH: why" for the errno just set, worded like Go's os errors
+// ("open data/x: no such file or directory").
+std::string os_error(std::string_view op, const std::string& path);
+
+// Writes all of `data` to `fd` (retrying short writes and EINTR); `path`
+// names the file in the error.
+Result<void> write_all(int fd, std::string_view data, const std::string& path);
+
 // Replaces `path` with `content` so that a crash leaves either the old or the
 // new file, never a torn one: the content goes to a temporary file in the
 // same directory, is fsynced, renamed over `path`, and the directory fsynced.

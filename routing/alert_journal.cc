@@ -65,22 +65,6 @@ class Reader {
   std::string_view in_;
 };
 
-std::string os_error(std::string_view op, const std::string& path) {
-  return fmt::format("{} {}: {}", op, path, std::strerror(errno));
-}
-
-Result<void> write_all(int fd, std::string_view data, const std::string& path) {
-  for (size_t done = 0; done < data.size();) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail(os_error("write", path));
-    }
-    done += static_cast<size_t>(n);
-  }
-  return {};
-}
-
 }  // namespace
 
 void encode_alert_record(std::string& out, const Alert& a) {

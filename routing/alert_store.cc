@@ -1,6 +1,5 @@
 #include "routing/alert_store.h"
 
-
 namespace vigil::routing {
 
 void AlertStore::set_resolve_timeout(Millis t) {
@@ -31,7 +30,6 @@ std::shared_ptr<const Alert> AlertStore::put_locked(Alert a, Millis now) {
   auto& slot = alerts_.slot(a.fingerprint());
   if (slot && overlaps(*slot, a)) a = merge_alerts(*slot, a, now);
   slot = std::make_shared<const Alert>(std::move(a));
-  ++version_;
   return slot;
 }
 
@@ -61,13 +59,7 @@ std::vector<std::shared_ptr<const Alert>> AlertStore::gc(Millis now) {
     if (a->resolved_at(now)) out.push_back(a);
   });
   for (const auto& a : out) alerts_.erase(a->fingerprint());
-  if (!out.empty()) ++version_;
   return out;
-}
-
-uint64_t AlertStore::version() const {
-  std::lock_guard lock(mu_);
-  return version_;
 }
 
 std::vector<std::shared_ptr<const Alert>> AlertStore::restore(std::vector<Alert> alerts) {
@@ -82,7 +74,6 @@ std::vector<std::shared_ptr<const Alert>> AlertStore::restore(std::vector<Alert>
   }
   std::lock_guard lock(mu_);
   alerts_ = std::move(loaded);
-  ++version_;
   return out;
 }
 

@@ -41,8 +41,6 @@ class AlertStore {
   // Removes the alerts resolved at `now` and returns them.
   std::vector<std::shared_ptr<const Alert>> gc(Millis now);
 
-  // Counts changes (put, gc, restore): a daemon saves when it moved.
-  uint64_t version() const;
   // Replaces what is known with alerts exactly as they were saved (times,
   // timeout flag), and returns them.
   std::vector<std::shared_ptr<const Alert>> restore(std::vector<Alert> alerts);
@@ -53,7 +51,6 @@ class AlertStore {
   std::shared_ptr<const Alert> put_locked(Alert a, Millis now);
 
   FingerprintMap<std::shared_ptr<const Alert>> alerts_;
-  uint64_t version_ = 0;
 };
 
 }  // namespace vigil::routing

@@ -5,7 +5,6 @@
 #include <optional>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "model/names.h"
 #include "model/quote.h"
@@ -531,9 +530,12 @@ Result<std::vector<Matcher>> parse_matchers(std::string_view input, MatcherSynta
   // Upstream's fallback prefers the classic reading whenever there is one
   // (where both parse but disagree, it also takes the classic one), and
   // says so: such input breaks once the UTF-8 parser is the only one.
-  auto utf8 = parse_utf8_matchers(input);
-  if (!classic) return utf8 ? utf8 : classic;
+  if (!classic) {
+    auto utf8 = parse_utf8_matchers(input);
+    return utf8 ? utf8 : classic;
+  }
   if (warning != nullptr) {
+    auto utf8 = parse_utf8_matchers(input);
     auto printed = [](const std::vector<Matcher>& ms) { return Matchers(ms).to_string(); };
     if (!utf8) {
       *warning = fmt::format(

@@ -1,8 +1,6 @@
 #include "routing/router.h"
 
-#include <filesystem>
 #include <mutex>
-
 
 namespace vigil::routing {
 

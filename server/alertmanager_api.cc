@@ -80,17 +80,16 @@ Response schema_answer(int status, int code, std::string_view msg) {
   return r;
 }
 
-Response ok(const json& body) {
-  Response r = Response::json(200, body.dump(-1, ' ', false, json::error_handler_t::replace));
+// A 200 answer with an already-encoded JSON body (or none).
+Response ok_written(std::string body) {
+  Response r = Response::json(200, std::move(body));
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }
 
-Response ok_empty() {
-  Response r = Response::json(200, "");
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
-}
+Response ok(const json& body) { return ok_written(body.dump(-1, ' ', false, json::error_handler_t::replace)); }
+
+Response ok_empty() { return ok_written(""); }
 
 // A body that cannot be read as the expected type: 400.
 Response unreadable(std::string_view what, std::string_view why) {
@@ -209,11 +208,6 @@ class Api {
  public:
   explicit Api(AlertmanagerApiContext ctx) : ctx_(std::move(ctx)) {}
 
-  // An alert's status as the API shows it (silences sorted).
-  struct Shown {
-    routing::Router::AlertStatus status;
-  };
-
   Response status(const Request&) const;
   Response receivers(const Request& req) const;
   Response get_alerts(const Request& req) const;
@@ -236,8 +230,8 @@ class Api {
   Result<AlertQuery> alert_query(const Request& req, bool groups) const;
   Result<std::vector<Matcher>> parse_filter(const std::vector<std::string>& filters) const;
   bool receiver_labels_match(const AlertQuery& q, std::string_view receiver, const routing::Config& cfg) const;
-  // The alert's status, unless the state filters leave it out.
-  std::optional<Shown> shown_status(const AlertQuery& q, const routing::Alert& a) const;
+  // The alert's status (silences sorted), unless the state filters leave it out.
+  std::optional<routing::Router::AlertStatus> shown_status(const AlertQuery& q, const routing::Alert& a) const;
   json silence_json(const routing::Silence& s, Millis now) const;
   // Stores alerts; returns the errors of those left out.
   std::vector<std::string> store(std::vector<routing::Alert> alerts) const;
@@ -292,11 +286,11 @@ bool Api::receiver_labels_match(const AlertQuery& q, std::string_view receiver, 
   return r && filter_matches(q.receiver_matchers, Labels(r->labels));
 }
 
-std::optional<Api::Shown> Api::shown_status(const AlertQuery& q, const routing::Alert& a) const {
-  Shown st{ctx_.router.status(a.labels)};
-  std::sort(st.status.silenced_by.begin(), st.status.silenced_by.end());
-  bool silenced = !st.status.silenced_by.empty();
-  bool inhibited = st.status.inhibited_by.has_value();
+std::optional<routing::Router::AlertStatus> Api::shown_status(const AlertQuery& q, const routing::Alert& a) const {
+  routing::Router::AlertStatus st = ctx_.router.status(a.labels);
+  std::sort(st.silenced_by.begin(), st.silenced_by.end());
+  bool silenced = !st.silenced_by.empty();
+  bool inhibited = st.inhibited_by.has_value();
   bool suppressed = silenced || inhibited;
   if (!q.active && !suppressed) return std::nullopt;
   if (!q.silenced && silenced) return std::nullopt;
@@ -324,7 +318,8 @@ std::string_view hex16(uint64_t v, char (&buf)[16]) {
 
 // One gettableAlert, its keys in the order the JSON documents of this API
 // use (sorted).
-void write_alert(JsonWriter& w, const routing::Alert& a, const Api::Shown& st, std::span<const std::string_view> receivers,
+void write_alert(JsonWriter& w, const routing::Alert& a, const routing::Router::AlertStatus& st,
+                 std::span<const std::string_view> receivers,
                  const std::vector<std::string>* muted_by) {
   char fp[16];
   w.begin_object();
@@ -339,28 +334,22 @@ void write_alert(JsonWriter& w, const routing::Alert& a, const Api::Shown& st, s
   for (std::string_view r : receivers) w.begin_object().member("name", r).end_object();
   w.end_array();
   write_time(w, "startsAt", a.starts_at);
-  const bool suppressed = !st.status.silenced_by.empty() || st.status.inhibited_by.has_value();
+  const bool suppressed = !st.silenced_by.empty() || st.inhibited_by.has_value();
   w.key("status").begin_object();
   w.key("inhibitedBy").begin_array();
-  if (st.status.inhibited_by) w.string(hex16(*st.status.inhibited_by, fp));
+  if (st.inhibited_by) w.string(hex16(*st.inhibited_by, fp));
   w.end_array();
   w.key("mutedBy").begin_array();
   if (muted_by)
     for (const std::string& m : *muted_by) w.string(m);
   w.end_array();
   w.key("silencedBy").begin_array();
-  for (const std::string& id : st.status.silenced_by) w.string(id);
+  for (const std::string& id : st.silenced_by) w.string(id);
   w.end_array();
   w.member("state", suppressed ? "suppressed" : "active");
   w.end_object();
   write_time(w, "updatedAt", a.updated_at);
   w.end_object();
-}
-
-Response ok_written(std::string body) {
-  Response r = Response::json(200, std::move(body));
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
 }
 
 Response Api::get_alerts(const Request& req) const {
@@ -369,19 +358,17 @@ Response Api::get_alerts(const Request& req) const {
   auto cfg = ctx_.router.config();
   auto root = ctx_.router.route_tree();  // keeps the routes (and their names) alive
   const Millis now = ctx_.clock.now();
-  // What is shown, in flat arrays: an entry per alert, its receivers a
-  // range of one shared list (no allocation per alert).
+  // What is shown: an entry per alert, its receivers a range of one shared
+  // list (no allocation per alert).
   struct Found {
     uint64_t fingerprint;
     const routing::Alert* alert;
-    uint32_t status;  // index into statuses
+    routing::Router::AlertStatus status;
     uint32_t receivers_begin, receivers_end;
   };
   auto alerts = ctx_.router.alerts().list();
   std::vector<Found> found;
   found.reserve(alerts.size());
-  std::vector<Shown> statuses;
-  statuses.reserve(alerts.size());
   std::vector<std::string_view> receivers;
   receivers.reserve(alerts.size());
   std::vector<const routing::Route*> routes;
@@ -402,9 +389,7 @@ Response Api::get_alerts(const Request& req) const {
     if (!status) continue;
     const auto begin = static_cast<uint32_t>(receivers.size());
     for (const routing::Route* r : routes) receivers.push_back(r->options().receiver);
-    found.push_back(Found{a->fingerprint(), a.get(), static_cast<uint32_t>(statuses.size()), begin,
-                          static_cast<uint32_t>(receivers.size())});
-    statuses.push_back(std::move(*status));
+    found.push_back(Found{a->fingerprint(), a.get(), std::move(*status), begin, static_cast<uint32_t>(receivers.size())});
   }
   std::ranges::sort(found, {}, &Found::fingerprint);
   std::string body;
@@ -412,7 +397,7 @@ Response Api::get_alerts(const Request& req) const {
   JsonWriter w(body);
   w.begin_array();
   for (const Found& f : found) {
-    write_alert(w, *f.alert, statuses[f.status],
+    write_alert(w, *f.alert, f.status,
                 std::span(receivers.data() + f.receivers_begin, f.receivers_end - f.receivers_begin), nullptr);
   }
   w.end_array();
@@ -429,7 +414,7 @@ Response Api::groups(const Request& req) const {
 
   struct Found {
     const routing::Dispatcher::GroupInfo* group;
-    std::vector<std::pair<const routing::Alert*, Shown>> alerts;
+    std::vector<std::pair<const routing::Alert*, routing::Router::AlertStatus>> alerts;
     std::vector<std::string> muted_by;
   };
   auto groups = ctx_.router.groups();

@@ -625,10 +625,7 @@ void Daemon::State::sink(rules::GroupAlerts&& g) {
     }
     routing::Alert a;
     a.labels = std::move(labels);
-    std::vector<Label> annotations;
-    annotations.reserve(o.annotations.size());
-    for (const auto& l : o.annotations) annotations.push_back(Label{std::string(l.name), std::string(l.value)});
-    a.annotations = Labels(std::move(annotations));
+    a.annotations = o.annotations;  // the same shared set
     a.starts_at = o.starts_at;
     a.ends_at = o.ends_at;
     a.generator_url = external_url + "/graph?g0.expr=" + templates::url_query_escape(g.exprs[i]) + "&g0.tab=1";
