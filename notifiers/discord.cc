@@ -8,9 +8,7 @@ using routing::ConfigValue;
 
 Result<std::unique_ptr<Integration>> Discord::create(const ConfigValue& settings) {
   auto d = std::make_unique<Discord>();
-  if (auto ok = d->init(settings, "discord"); !ok) return std::unexpected(ok.error());
-  if (!settings.has("webhook_url") && !settings.has("webhook_url_file"))
-    return fail("discord: one of webhook_url or webhook_url_file must be configured");
+  if (auto ok = d->init(settings, "discord", "webhook_url"); !ok) return std::unexpected(ok.error());
   return std::unique_ptr<Integration>(std::move(d));
 }
 

@@ -1,5 +1,7 @@
 #include "notifiers/integration.h"
 
+#include <fmt/format.h>
+
 #include "notifiers/discord.h"
 #include "notifiers/email.h"
 #include "notifiers/file_receiver.h"
@@ -11,13 +13,16 @@
 
 namespace vigil::notifiers {
 
-Result<void> HttpIntegration::init(const routing::ConfigValue& settings, std::string_view name) {
+Result<void> HttpIntegration::init(const routing::ConfigValue& settings, std::string_view name,
+                                   std::string_view url_key) {
   settings_ = settings;
   auto http = HttpClient::create(settings.find("http_config"));
   if (!http) return fail(std::string(name) + ": " + http.error().message);
   http_ = std::move(*http);
   collect_secrets(settings, redactor_);
   redactor_.add_all(http_->redactor());
+  if (!url_key.empty() && !settings.has(url_key) && !settings.has(std::string(url_key) + "_file"))
+    return fail(fmt::format("{}: one of {} or {}_file must be configured", name, url_key, url_key));
   return {};
 }
 

@@ -55,8 +55,9 @@ class Integration {
 class HttpIntegration : public Integration {
  protected:
   // Sets settings_, http_ and the redactor; `name` prefixes an error
-  // ("slack: ...") in a bad http_config.
-  Result<void> init(const routing::ConfigValue& settings, std::string_view name);
+  // ("slack: ...") in a bad http_config. With `url_key`, that setting or
+  // its `_file` variant must be given.
+  Result<void> init(const routing::ConfigValue& settings, std::string_view name, std::string_view url_key = {});
 
   routing::ConfigValue settings_;
   std::shared_ptr<HttpClient> http_;

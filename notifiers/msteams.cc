@@ -8,9 +8,7 @@ using routing::ConfigValue;
 
 Result<std::unique_ptr<Integration>> MsTeams::create(const ConfigValue& settings) {
   auto t = std::make_unique<MsTeams>();
-  if (auto ok = t->init(settings, "msteams"); !ok) return std::unexpected(ok.error());
-  if (!settings.has("webhook_url") && !settings.has("webhook_url_file"))
-    return fail("msteams: one of webhook_url or webhook_url_file must be configured");
+  if (auto ok = t->init(settings, "msteams", "webhook_url"); !ok) return std::unexpected(ok.error());
   return std::unique_ptr<Integration>(std::move(t));
 }
 

@@ -18,11 +18,9 @@ Json webhook_message(const templates::NotificationData& d) {
 
 Result<std::unique_ptr<Integration>> Webhook::create(const ConfigValue& settings) {
   auto w = std::make_unique<Webhook>();
-  if (auto ok = w->init(settings, "webhook"); !ok) return std::unexpected(ok.error());
+  if (auto ok = w->init(settings, "webhook", "url"); !ok) return std::unexpected(ok.error());
   w->max_alerts_ = static_cast<size_t>(std::max<int64_t>(settings.num("max_alerts"), 0));
   w->timeout_ = settings.num("timeout");
-  if (!settings.has("url") && !settings.has("url_file"))
-    return fail("webhook: one of url or url_file must be configured");
   return std::unique_ptr<Integration>(std::move(w));
 }
 
