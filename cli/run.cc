@@ -28,6 +28,8 @@ struct RunArgs {
   std::string datasource_timeout = "2m";
   std::string log_level = "info";
   std::string log_format = "logfmt";
+  std::string read_header_timeout = "5s";
+  std::string read_timeout = "10s";
 };
 
 int fail_with(const std::string& message) {
@@ -57,6 +59,12 @@ int run(RunArgs a) {
   auto dtimeout = parse_duration(a.datasource_timeout);
   if (!dtimeout) return fail_with("--datasource.timeout: " + dtimeout.error().message);
   a.opts.datasource_timeout = *dtimeout;
+  auto header_timeout = parse_duration(a.read_header_timeout);
+  if (!header_timeout || *header_timeout <= 0) return fail_with("--web.read-header-timeout: expected a positive duration");
+  a.opts.web_read_header_timeout = *header_timeout;
+  auto read_timeout = parse_duration(a.read_timeout);
+  if (!read_timeout || *read_timeout <= 0) return fail_with("--web.read-timeout: expected a positive duration");
+  a.opts.web_read_timeout = *read_timeout;
 
   // Signals are taken by this thread alone: every thread started from here
   // on inherits the blocked mask.
@@ -99,6 +107,16 @@ void register_run(CLI::App& app, int* exit_code) {
   cmd->add_option("--storage.path", o.storage_path, "Directory for silences, the notification log, alerts and rule state")
       ->capture_default_str();
   cmd->add_option("--web.listen-address", o.listen_address, "Address to serve the APIs on")->capture_default_str();
+  cmd->add_option("--web.config.file", o.web_config_file,
+                  "Web configuration (TLS, basic auth, headers, rate limit) in Prometheus' format; followed as it changes");
+  cmd->add_option("--web.max-connections", o.web_max_connections,
+                  "Most HTTP connections open at once (idle ones make room for new ones)")
+      ->capture_default_str();
+  cmd->add_option("--web.read-header-timeout", args->read_header_timeout,
+                  "Time a client has to send a request's headers (and finish a TLS handshake)")
+      ->capture_default_str();
+  cmd->add_option("--web.read-timeout", args->read_timeout, "Time a client has to send a request's body")
+      ->capture_default_str();
   cmd->add_option("--web.external-url", o.external_url, "The URL vigil is reachable at (generator and template links)");
   cmd->add_option("--datasource.url", o.datasource_url,
                   "Evaluate rules through this Prometheus' query API instead of scraping into the embedded store");

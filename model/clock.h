@@ -26,6 +26,17 @@ class SystemClock final : public Clock {
   }
 };
 
+// Milliseconds of the monotonic clock (not Unix time): for deadlines that
+// must not move when the wall clock is set.
+class SteadyClock final : public Clock {
+ public:
+  Millis now() const override {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
 // A clock that moves only when told to: tests drive time with it. It may be
 // set backwards, to test what a jumping wall clock does.
 class ManualClock final : public Clock {

@@ -1,6 +1,7 @@
 #include "model/file.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -120,6 +121,49 @@ Result<void> write_file_atomic(const std::string& path, std::string_view content
   AtomicFileWriter w(path);
   if (auto r = w.append(content); !r) return r;
   return w.commit();
+}
+
+Result<DirectoryLock> DirectoryLock::acquire(const std::string& dir) {
+  const std::string path = dir + "/lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(os_error("open", path));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    std::string holder;
+    char buf[32] = {0};
+    if (::pread(fd, buf, sizeof buf - 1, 0) > 0) {
+      holder = buf;
+      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+    }
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      return fail("storage path " + dir + " is in use by another process" +
+                  (holder.empty() ? std::string() : " (pid " + holder + ")") + ": " + path + " is locked");
+    }
+    errno = err;
+    return fail(os_error("lock", path));
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    // The lock holds either way; the PID is only for the message above.
+  }
+  DirectoryLock l;
+  l.fd_ = fd;
+  return l;
+}
+
+DirectoryLock::DirectoryLock(DirectoryLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+
+DirectoryLock& DirectoryLock::operator=(DirectoryLock&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(o.fd_, -1);
+  }
+  return *this;
+}
+
+DirectoryLock::~DirectoryLock() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
 }  // namespace vigil

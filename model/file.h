@@ -47,4 +47,21 @@ class AtomicFileWriter {
   std::string error_;  // the first failure; later calls repeat it
 };
 
+// An exclusive lock on a folder for the life of this object: a lock file
+// ("lock", holding the holder's process ID) locked with flock, so the lock
+// dies with the process, even after kill -9, and no stale lock outlives it.
+class DirectoryLock {
+ public:
+  // Fails at once (never waits) when another process holds the folder,
+  // naming the folder and the holder's PID.
+  static Result<DirectoryLock> acquire(const std::string& dir);
+  DirectoryLock() = default;
+  DirectoryLock(DirectoryLock&& o) noexcept;
+  DirectoryLock& operator=(DirectoryLock&& o) noexcept;
+  ~DirectoryLock();
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace vigil

@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -95,5 +96,8 @@ Result<void> apply_tls_config(CURL* h, const routing::ConfigValue* tls);
 void ensure_curl_initialised();
 
 std::string base64_encode(std::string_view in);
+// Standard base64 with padding, as Go's StdEncoding reads it; nullopt for
+// anything else.
+std::optional<std::string> base64_decode(std::string_view in);
 
 }  // namespace vigil::notifiers

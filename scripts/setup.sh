@@ -8,10 +8,10 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build ccache pkg-config git python3
   libcurl4-openssl-dev libfmt-dev libcpp-httplib-dev doctest-dev
-  libre2-dev nlohmann-json3-dev libcli11-dev libhowardhinnant-date-dev libssl-dev libyaml-dev
+  libre2-dev nlohmann-json3-dev libcli11-dev libhowardhinnant-date-dev libssl-dev libyaml-dev libcrypt-dev
 )
 if [[ "${1:-}" == "--peers" ]]; then
-  packages+=(prometheus prometheus-alertmanager python3-aiosmtpd hyperfine)
+  packages+=(prometheus prometheus-alertmanager python3-aiosmtpd hyperfine openssl)
 fi
 
 missing=()

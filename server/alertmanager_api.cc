@@ -794,23 +794,42 @@ Response Api::receivers(const Request& req) const {
   return ok(out);
 }
 
+// Bodies are read only when declared JSON, as upstream's API answers: this
+// also keeps web pages from posting forms or text to the API across sites
+// (a JSON body needs a CORS preflight, which vigil never grants).
+Handler json_only(Handler h) {
+  return [h = std::move(h)](const Request& req) {
+    std::string type = req.header("content-type");
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
+    while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.erase(0, 1);
+    for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (type.empty()) type = "application/octet-stream";
+    if (type == "application/json") return h(req);
+    return Response::json(
+        415, json{{"code", 415},
+                  {"message", fmt::format("unsupported media type \"{}\", only [application/json] are allowed", type)}}
+                 .dump());
+  };
+}
+
 }  // namespace
 
 void add_alertmanager_api(Routes& routes, AlertmanagerApiContext ctx) {
   auto api = std::make_shared<const Api>(std::move(ctx));
-  auto bind = [api](Response (Api::*fn)(const Request&) const) {
+  auto bind = [api](Response (Api::*fn)(const Request&) const) -> Handler {
     return [api, fn](const Request& req) { return ((*api).*fn)(req); };
   };
   routes.add("GET", "/api/v2/status", bind(&Api::status));
   routes.add("GET", "/api/v2/receivers", bind(&Api::receivers));
   routes.add("GET", "/api/v2/alerts", bind(&Api::get_alerts));
-  routes.add("POST", "/api/v2/alerts", bind(&Api::post_alerts));
+  routes.add("POST", "/api/v2/alerts", json_only(bind(&Api::post_alerts)));
   routes.add("GET", "/api/v2/alerts/groups", bind(&Api::groups));
   routes.add("GET", "/api/v2/silences", bind(&Api::get_silences));
-  routes.add("POST", "/api/v2/silences", bind(&Api::post_silence));
+  routes.add("POST", "/api/v2/silences", json_only(bind(&Api::post_silence)));
   routes.add("GET", "/api/v2/silence/{silenceID}", bind(&Api::get_silence));
   routes.add("DELETE", "/api/v2/silence/{silenceID}", bind(&Api::delete_silence));
-  routes.add("POST", "/api/v1/intake/webhook", bind(&Api::webhook));
+  routes.add("POST", "/api/v1/intake/webhook", json_only(bind(&Api::webhook)));
 }
 
 }  // namespace vigil::server

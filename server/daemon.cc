@@ -30,6 +30,7 @@
 #include "server/prometheus_api.h"
 #include "server/prometheus_config.h"
 #include "server/scrape.h"
+#include "server/web_config.h"
 #include "storage/memory_store.h"
 #include "templates/escape.h"
 
@@ -467,6 +468,7 @@ struct Daemon::State {
   std::string external_url;
   Millis retention = kHour;
 
+  DirectoryLock storage_lock;
   Routes routes;
   std::unique_ptr<HttpServer> http;
   ApiMetrics api_metrics;
@@ -836,6 +838,7 @@ std::string Daemon::State::metrics() const {
         store.num_series(), store.num_samples());
   }
   out += api_metrics.text();
+  if (http) out += http->metrics();
   return out;
 }
 
@@ -863,7 +866,8 @@ void Daemon::State::register_routes() {
   });
   routes.add("GET", "/health", [this](const Request&) { return Response::json(ready ? 200 : 503, health_json()); });
   for (const char* m : {"POST", "PUT"}) {
-    routes.add(m, "/-/reload", [this](const Request&) {
+    routes.add(m, "/-/reload", [this](const Request& req) {
+      if (cross_site(req)) return Response::text(403, "cross-site request refused\n");
       auto r = reload();
       if (!r) return Response::text(500, "failed to reload config: " + r.error().message + "\n");
       return Response::text(200, "");
@@ -897,6 +901,9 @@ Result<void> Daemon::start() {
   std::error_code ec;
   std::filesystem::create_directories(s.opts.storage_path, ec);
   if (ec) return fail(fmt::format("cannot create storage path {}: {}", s.opts.storage_path, ec.message()));
+  auto lock = DirectoryLock::acquire(s.opts.storage_path);
+  if (!lock) return std::unexpected(lock.error());
+  s.storage_lock = std::move(*lock);
   auto hp = split_host_port(s.opts.listen_address);
   if (!hp) return std::unexpected(hp.error());
 
@@ -942,7 +949,16 @@ Result<void> Daemon::start() {
                                                  [this](rules::GroupAlerts&& g) { s_->sink(std::move(g)); });
 
   s.external_url = s.opts.external_url;
-  if (s.external_url.empty()) s.external_url = fmt::format("http://{}:{}", hostname(), hp->second);
+  if (s.external_url.empty()) {
+    // Served over TLS when the web configuration says so (it is checked in
+    // full when the server starts).
+    bool tls = false;
+    if (!s.opts.web_config_file.empty()) {
+      auto web = load_web_config(s.opts.web_config_file);
+      tls = web && web->tls.enabled();
+    }
+    s.external_url = fmt::format("{}://{}:{}", tls ? "https" : "http", hostname(), hp->second);
+  }
   while (!s.external_url.empty() && s.external_url.back() == '/') s.external_url.pop_back();
 
   if (auto r = s.load_all(true); !r) return r;
@@ -963,6 +979,15 @@ Result<void> Daemon::start() {
   s.register_routes();
   HttpServer::Options hopts;
   hopts.threads = s.opts.http_threads;
+  hopts.max_connections = s.opts.web_max_connections;
+  hopts.read_header_timeout = s.opts.web_read_header_timeout;
+  hopts.read_timeout = s.opts.web_read_timeout;
+  hopts.web_config_file = s.opts.web_config_file;
+  // Probes are answered even while every handler thread is busy.
+  hopts.priority_paths = {"/-/healthy", "/-/ready", "/live", "/ready", "/health"};
+  hopts.on_error = [&s](const std::string& msg, const std::string& err) {
+    s.log.error(msg, {{"component", "web"}, {"err", err}});
+  };
   s.http = std::make_unique<HttpServer>(s.routes, hopts);
   if (auto r = s.http->start(s.opts.listen_address); !r) {
     s.http.reset();

@@ -56,6 +56,12 @@ struct DaemonOptions {
   Millis upkeep_interval = 5 * kSecond;  // also how often Alertmanager discovery files are checked
   Millis file_sd_poll = 5 * kSecond;
   size_t http_threads = 4;
+  // The listener (server/http.h): --web.config.file, connection limit and
+  // read deadlines.
+  std::string web_config_file;
+  size_t web_max_connections = 1024;
+  Millis web_read_header_timeout = 5 * kSecond;
+  Millis web_read_timeout = 10 * kSecond;
   size_t delivery_workers = 16;
   size_t scrape_workers = 4;
 };
@@ -67,9 +73,10 @@ class Daemon {
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
-  // Loads every file, restores state from the storage path, starts serving
-  // and the loops. An error (bad config, port in use, unreadable state) is
-  // returned with nothing left running.
+  // Locks the storage path (one process per folder: a second one fails at
+  // once, naming the holder), loads every file, restores state from the
+  // storage path, starts serving and the loops. An error (bad config, port
+  // in use, storage path locked) is returned with nothing left running.
   Result<void> start();
   // Re-reads every file. When anything is invalid, nothing changes and the
   // error is returned (and logged, and counted).

@@ -136,6 +136,25 @@ Response Routes::handle(Request req) const {
   return resp;
 }
 
+bool cross_site(const Request& req) {
+  std::string site = req.header("sec-fetch-site");
+  if (site == "cross-site" || site == "same-site") return true;
+  std::string origin = req.header("origin");
+  if (origin.empty()) return false;
+  if (origin == "null") return true;  // sandboxed frames, file: pages
+  size_t scheme = origin.find("://");
+  std::string_view host_port = scheme == std::string::npos ? std::string_view(origin)
+                                                           : std::string_view(origin).substr(scheme + 3);
+  std::string host = req.header("host");
+  if (host_port == host) return false;
+  // An Origin carries no default port; a Host may.
+  auto strip_default = [](std::string_view hp, std::string_view port) {
+    return hp.ends_with(port) ? hp.substr(0, hp.size() - port.size()) : hp;
+  };
+  return strip_default(host_port, ":80") != strip_default(host, ":80") &&
+         strip_default(host_port, ":443") != strip_default(host, ":443");
+}
+
 std::string url_decode(std::string_view s, bool plus_is_space) {
   std::string out;
   out.reserve(s.size());

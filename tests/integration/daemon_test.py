@@ -317,7 +317,7 @@ def scenario_quickstart(work):
             if proc.poll() is not None:
                 out.flush()
                 text = open(out_path, errors="replace").read()
-                if "cannot listen" in text:
+                if "address already in use" in text:
                     skip("127.0.0.1:9093 is in use")
                 fail(f"the quickstart exited with {proc.returncode}:\n{text}")
 

@@ -66,12 +66,16 @@ struct ApiHarness {
     add_alertmanager_api(routes, std::move(ctx));
   }
 
+  // Bodies go as JSON, as every Alertmanager client sends them, unless the
+  // test says otherwise.
   Response call(std::string method, std::string path, std::string body = "",
-                std::vector<std::pair<std::string, std::string>> params = {}) {
+                std::vector<std::pair<std::string, std::string>> params = {},
+                std::string content_type = "application/json") {
     Request r;
     r.method = std::move(method);
     r.path = std::move(path);
     r.body = std::move(body);
+    if (!content_type.empty()) r.headers["content-type"] = std::move(content_type);
     for (auto& [k, v] : params) r.params.emplace(k, v);
     return routes.handle(std::move(r));
   }
@@ -582,3 +586,31 @@ TEST_CASE("am api: receivers shown follow a configuration reload") {
   CHECK(t.get("/api/v2/receivers") == json::parse(R"([{"name":"other","labels":{"name":"other"}}])"));
   CHECK(t.call("GET", "/api/v2/alerts", "", {{"unprocessed", "false"}}).status == 200);
 }
+
+TEST_CASE("am api: bodies that are not declared JSON are refused 415, as upstream refuses them") {
+  // A web page can post a form or text to any address without a CORS
+  // preflight; refusing them keeps other sites from creating silences.
+  ApiHarness t;
+  json silence = {{"matchers", json::array({{{"name", "a"}, {"value", "b"}, {"isRegex", false}}})},
+                  {"startsAt", "2030-01-01T00:00:00Z"}, {"endsAt", "2030-01-02T00:00:00Z"},
+                  {"createdBy", "x"}, {"comment", "y"}};
+  for (const char* type : {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=z",
+                           "application/vnd.foo+json"}) {
+    CAPTURE(type);
+    Response r = t.call("POST", "/api/v2/silences", silence.dump(), {}, type);
+    CHECK(r.status == 415);
+    std::string bare = std::string(type).substr(0, std::string(type).find(';'));
+    CHECK(r.body == "{\"code\":415,\"message\":\"unsupported media type \\\"" + bare +
+                        "\\\", only [application/json] are allowed\"}");
+    CHECK(t.call("POST", "/api/v2/alerts", "[]", {}, type).status == 415);
+    CHECK(t.call("POST", "/api/v1/intake/webhook", "{}", {}, type).status == 415);
+  }
+  // No type at all reads as application/octet-stream, as Go's server reads it.
+  Response none = t.call("POST", "/api/v2/silences", silence.dump(), {}, "");
+  CHECK(none.status == 415);
+  CHECK(none.body.find("application/octet-stream") != std::string::npos);
+  CHECK(t.get("/api/v2/silences").empty());
+  // Parameters and case do not matter.
+  CHECK(t.call("POST", "/api/v2/silences", silence.dump(), {}, "Application/JSON; charset=utf-8").status == 200);
+}
+

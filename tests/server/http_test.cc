@@ -93,3 +93,21 @@ TEST_CASE("the server serves a routes table over a socket") {
   CHECK(missing->status == 404);
   server.stop();
 }
+
+TEST_CASE("cross-site requests are told from same-origin and non-browser ones") {
+  auto with = [](std::initializer_list<std::pair<std::string, std::string>> headers) {
+    Request r;
+    for (const auto& [k, v] : headers) r.headers[k] = v;
+    return r;
+  };
+  // curl, Prometheus, config reloaders: no Origin at all.
+  CHECK_FALSE(cross_site(with({{"host", "vigil:9093"}})));
+  CHECK_FALSE(cross_site(with({{"host", "vigil:9093"}, {"origin", "http://vigil:9093"}})));
+  CHECK_FALSE(cross_site(with({{"host", "vigil"}, {"origin", "https://vigil"}})));
+  CHECK_FALSE(cross_site(with({{"host", "vigil:80"}, {"origin", "http://vigil"}})));
+  CHECK_FALSE(cross_site(with({{"host", "vigil:9093"}, {"sec-fetch-site", "same-origin"}})));
+  CHECK(cross_site(with({{"host", "vigil:9093"}, {"origin", "https://evil.example"}})));
+  CHECK(cross_site(with({{"host", "vigil:9093"}, {"origin", "http://vigil:9094"}})));
+  CHECK(cross_site(with({{"host", "vigil:9093"}, {"origin", "null"}})));
+  CHECK(cross_site(with({{"host", "vigil:9093"}, {"sec-fetch-site", "cross-site"}})));
+}
