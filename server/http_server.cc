@@ -309,7 +309,15 @@ Result<void> HttpServer::Impl::listen(const std::string& address, int& port_out)
 
 void HttpServer::Impl::start_threads() {
   net_thread = std::thread([this] { run(); });
-  for (size_t i = 0; i < std::max<size_t>(1, opts.threads); ++i) workers.emplace_back([this] { work(lane); });
+  for (size_t i = 0; i < std::max<size_t>(1, opts.threads); ++i) {
+    workers.emplace_back([this] {
+      // Bulk API work (listings of every alert) yields the CPU to the
+      // network thread and to probes: on a saturated machine a probe still
+      // gets its turn quickly.
+      ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 5);
+      work(lane);
+    });
+  }
   workers.emplace_back([this] { work(priority_lane); });
 }
 
