@@ -13,9 +13,8 @@ void register_check_config(CLI::App& check, int* exit_code) {
   auto* cmd = check.add_subcommand(
       "config",
       "Validate Alertmanager configuration files; output and exit codes follow amtool\n"
-      "check-config, and every error names its file, line and column.\n"
-      "Note: template files are found and read, but their Go template syntax is not\n"
-      "checked yet.");
+      "check-config, and every error names its file, line and column; the template files\n"
+      "its globs match are parsed as amtool parses them.");
   auto files = std::make_shared<std::vector<std::string>>();
   auto features = std::make_shared<std::string>();
   cmd->add_option("config-files", *files, "The files to check (none: standard input)");
