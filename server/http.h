@@ -101,7 +101,9 @@ void parse_query(std::string_view query, std::multimap<std::string, std::string,
 // is dropped, and a kept-alive connection idle for idle_timeout is closed.
 // At most max_connections are open: past that, the connection idle the
 // longest (or slowest to send its request) makes room; when every
-// connection is busy being answered, new ones are closed at once.
+// connection is busy being answered, new ones are closed at once. Request
+// bytes held across all connections are bounded too (max_buffered_bytes),
+// so many large bodies at once cannot exhaust memory.
 class HttpServer {
  public:
   struct Options {
@@ -113,6 +115,10 @@ class HttpServer {
     Millis write_timeout = 30 * kSecond;
     Millis idle_timeout = 5 * kMinute;
     size_t max_connections = 1024;
+    // Request bytes held at once across connections (being read or waiting
+    // for a handler); a request that would go past it is answered 503. 0:
+    // the larger of 256 MiB and 4 x max_body.
+    size_t max_buffered_bytes = 0;
     std::vector<std::string> priority_paths;
     // --web.config.file: TLS, basic auth, headers, rate limit (server/web_config.h).
     std::string web_config_file;

@@ -58,6 +58,8 @@ class RequestParser {
   const std::string& error_message() const { return error_message_; }
   // Bytes buffered but not yet parsed.
   size_t buffered() const { return in_.size() - pos_; }
+  // Memory held for requests: bytes buffered plus the body read so far.
+  size_t held_bytes() const { return in_.size() + req_.body.size(); }
 
   // Hands over the finished request (kDone) and starts on the next.
   Request take();

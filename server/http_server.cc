@@ -146,6 +146,7 @@ struct Conn {
   bool peer_closed = false;
   bool head_request = false;
   bool http10 = false;           // of the request being answered
+  size_t held = 0;               // request bytes counted against the server's budget
   Reason end_reason = kClient;   // why it is closing, once decided
 
   explicit Conn(RequestParser::Limits limits) : parser(limits) {}
@@ -228,6 +229,9 @@ struct HttpServer::Impl {
   std::atomic<uint64_t> closed[kReasons] = {};
   std::atomic<size_t> open{0};
   std::atomic<size_t> idle{0};  // kept alive, waiting for the next request
+  size_t max_buffered = 0;
+  size_t buffered = 0;           // network thread only: sum of Conn::held
+  std::atomic<uint64_t> over_budget{0};
 
   Result<void> listen(const std::string& address, int& port_out);
   void start_threads();
@@ -251,6 +255,12 @@ struct HttpServer::Impl {
   void finish_answer(Conn& c);
   void fail_request(Conn& c, int status, std::string_view why, Reason reason);
   void close(Conn& c, Reason reason);
+  // Counts `held` bytes for `c` against the budget; false when over it.
+  bool account(Conn& c, size_t held) {
+    buffered = buffered - c.held + held;
+    c.held = held;
+    return buffered <= max_buffered;
+  }
   void sweep(Millis now);
   // -1: would block; 0: end of stream; -2: error; otherwise bytes read.
   ssize_t read_some(Conn& c, char* buf, size_t n);
@@ -560,6 +570,11 @@ void HttpServer::Impl::on_readable(Conn& c) {
     if (c.phase == Phase::kLinger) continue;  // discarded
     const auto before = c.parser.state();
     c.parser.feed(std::string_view(buf, static_cast<size_t>(n)));
+    if (!account(c, c.parser.held_bytes())) {
+      ++over_budget;
+      fail_request(c, 503, "server busy: too many request bytes in flight", kBadRequest);
+      return;
+    }
     const uint64_t id = c.id;
     after_parse(c, before);
     if (conns.find(id) == conns.end()) return;  // closed while answering an error
@@ -598,6 +613,7 @@ void HttpServer::Impl::dispatch(Conn& c) {
   c.close_after = !c.parser.keep_alive();
   c.http10 = c.parser.http10();
   Task t{c.id, c.parser.take()};
+  account(c, t.req.body.size() + c.parser.held_bytes());  // until the answer starts
   t.req.remote_addr = c.remote;
   c.head_request = t.req.method == "HEAD";
   const bool priority = std::find(opts.priority_paths.begin(), opts.priority_paths.end(), t.req.path) !=
@@ -612,6 +628,7 @@ void HttpServer::Impl::complete(Done d) {
 }
 
 void HttpServer::Impl::start_answer(Conn& c, Response resp) {
+  account(c, c.parser.held_bytes());
   const bool http10 = c.http10;
   if (c.peer_closed) c.close_after = true;
   std::string& h = c.head;
@@ -753,6 +770,7 @@ void HttpServer::Impl::fail_request(Conn& c, int status, std::string_view why, R
 void HttpServer::Impl::close(Conn& c, Reason reason) {
   ++closed[c.end_reason != kClient ? c.end_reason : reason];
   if (c.idle) --idle;
+  account(c, 0);
   ::epoll_ctl(epfd, EPOLL_CTL_DEL, c.fd, nullptr);
   if (c.ssl) SSL_free(c.ssl);
   ::close(c.fd);
@@ -814,6 +832,8 @@ Result<void> HttpServer::start(const std::string& listen_address) {
   }
   const size_t spare = rl.rlim_cur > 128 ? static_cast<size_t>(rl.rlim_cur) - 96 : 32;
   im.max_conns = std::max<size_t>(1, std::min(im.opts.max_connections, spare));
+  im.max_buffered = im.opts.max_buffered_bytes ? im.opts.max_buffered_bytes
+                                                : std::max<size_t>(size_t{256} << 20, 4 * im.opts.max_body);
 
   if (auto r = im.listen(listen_address, port_); !r) return r;
   im.epfd = ::epoll_create1(EPOLL_CLOEXEC);
@@ -861,6 +881,11 @@ std::string HttpServer::metrics() const {
   for (size_t r = 0; r < kReasons; ++r) {
     out += fmt::format("vigil_http_connections_closed_total{{reason=\"{}\"}} {}\n", kReasonNames[r], im.closed[r].load());
   }
+  out += fmt::format(
+      "# HELP vigil_http_requests_over_budget_total Requests answered 503 because request bytes held across "
+      "connections would pass the limit.\n# TYPE vigil_http_requests_over_budget_total counter\n"
+      "vigil_http_requests_over_budget_total {}\n",
+      im.over_budget.load());
   return out;
 }
 

@@ -522,3 +522,18 @@ TEST_CASE("http server: the web configuration's rate limit answers 429 past its 
   clock.advance(1 * kSecond);
   CHECK(roundtrip(s.port(), req).starts_with("HTTP/1.1 200"));
 }
+
+TEST_CASE("http server: request bytes held across connections are bounded, and released") {
+  Routes routes = echo_routes();
+  HttpServer::Options o;
+  o.max_buffered_bytes = 300;
+  HttpServer s(routes, o);
+  REQUIRE(s.start("127.0.0.1:0"));
+  std::string big(500, 'x');
+  std::string a = roundtrip(s.port(), "POST /echo HTTP/1.1\r\nContent-Length: 500\r\n\r\n" + big);
+  CHECK(a.starts_with("HTTP/1.1 503 Service Unavailable\r\n"));
+  wait_connections(s, 0);
+  // What the refused request held is given back: a small one fits again.
+  CHECK(roundtrip(s.port(), "POST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nsmall").ends_with("small"));
+  CHECK(s.metrics().find("vigil_http_requests_over_budget_total 1") != std::string::npos);
+}
