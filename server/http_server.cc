@@ -428,7 +428,10 @@ bool HttpServer::Impl::make_room() {
 }
 
 void HttpServer::Impl::accept_all() {
-  while (true) {
+  // A bounded number per turn: the listener is level-triggered, so the rest
+  // wait for the next turn and a flood of connections cannot starve the
+  // connections already open.
+  for (int turn = 0; turn < 64; ++turn) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
