@@ -30,6 +30,7 @@
 
 #include <fmt/format.h>
 
+#include "model/metrics_writer.h"
 #include "server/http.h"
 #include "server/http_parser.h"
 #include "server/web_config.h"
@@ -409,6 +410,10 @@ void HttpServer::Impl::run() {
   }
 }
 
+namespace {
+Millis victim_since(const Conn* c) { return c ? c->since : kNever; }
+}  // namespace
+
 bool HttpServer::Impl::make_room() {
   // The connection waiting longest for a request (idle first, then the
   // slowest to send one) gives way; connections being answered never do.
@@ -417,7 +422,9 @@ bool HttpServer::Impl::make_room() {
   for (auto& [id, c] : conns) {
     if (c->phase != Phase::kRead && c->phase != Phase::kLinger) continue;
     bool idle = c->phase == Phase::kLinger || c->parser.state() == RequestParser::State::kEmpty;
-    if (!victim || (idle && !victim_idle) || (idle == victim_idle && c->since < victim->since)) {
+    const bool older = c->since < victim_since(victim) ||
+                       (victim && c->since == victim->since && c->id < victim->id);  // same ms: accepted first
+    if (!victim || (idle && !victim_idle) || (idle == victim_idle && older)) {
       victim = c.get();
       victim_idle = idle;
     }
@@ -869,26 +876,23 @@ size_t HttpServer::idle_connections() const { return impl_->idle.load(); }
 
 std::string HttpServer::metrics() const {
   const Impl& im = *impl_;
-  std::string out = fmt::format(
-      "# HELP vigil_http_connections Open HTTP connections.\n# TYPE vigil_http_connections gauge\n"
-      "vigil_http_connections {}\n"
-      "# HELP vigil_http_connections_idle Kept-alive HTTP connections waiting for a request.\n"
-      "# TYPE vigil_http_connections_idle gauge\nvigil_http_connections_idle {}\n"
-      "# HELP vigil_http_connections_limit Most HTTP connections open at once.\n"
-      "# TYPE vigil_http_connections_limit gauge\nvigil_http_connections_limit {}\n"
-      "# HELP vigil_http_connections_accepted_total HTTP connections accepted.\n"
-      "# TYPE vigil_http_connections_accepted_total counter\nvigil_http_connections_accepted_total {}\n"
-      "# HELP vigil_http_connections_closed_total HTTP connections closed, by why.\n"
-      "# TYPE vigil_http_connections_closed_total counter\n",
-      im.open.load(), im.idle.load(), im.max_conns, im.accepted.load());
+  std::string out;
+  MetricsWriter w(out);
+  w.single("vigil_http_connections", "gauge", "Open HTTP connections.", static_cast<double>(im.open.load()));
+  w.single("vigil_http_connections_idle", "gauge", "Kept-alive HTTP connections waiting for a request.",
+           static_cast<double>(im.idle.load()));
+  w.single("vigil_http_connections_limit", "gauge", "Most HTTP connections open at once.",
+           static_cast<double>(im.max_conns));
+  w.single("vigil_http_connections_accepted_total", "counter", "HTTP connections accepted.",
+           static_cast<double>(im.accepted.load()));
+  w.family("vigil_http_connections_closed_total", "counter", "HTTP connections closed, by why.");
   for (size_t r = 0; r < kReasons; ++r) {
-    out += fmt::format("vigil_http_connections_closed_total{{reason=\"{}\"}} {}\n", kReasonNames[r], im.closed[r].load());
+    w.sample("vigil_http_connections_closed_total", {{"reason", kReasonNames[r]}},
+             static_cast<double>(im.closed[r].load()));
   }
-  out += fmt::format(
-      "# HELP vigil_http_requests_over_budget_total Requests answered 503 because request bytes held across "
-      "connections would pass the limit.\n# TYPE vigil_http_requests_over_budget_total counter\n"
-      "vigil_http_requests_over_budget_total {}\n",
-      im.over_budget.load());
+  w.single("vigil_http_requests_over_budget_total", "counter",
+           "Requests answered 503 because request bytes held across connections would pass the limit.",
+           static_cast<double>(im.over_budget.load()));
   return out;
 }
 
