@@ -8,15 +8,19 @@
 // until woken:
 //   rules   - evaluates the rule groups that are due and hands their alerts
 //             to the router in-process (and to external Alertmanagers);
-//   router  - flushes aggregation groups that are due; saves silences and the
-//             notification log as soon as they change;
+//   router  - flushes aggregation groups that are due; saves the
+//             notification log as soon as it changes;
 //   scrape  - scrapes the targets that are due (embedded mode);
-//   upkeep  - every few seconds: saves the rule state, folds the alert log
-//             into its snapshot when it has grown, garbage collects, trims
-//             the store to what the rules' ranges need.
-// State in --storage.path: silences.json, nflog.json and rules.json, each
-// written atomically; alerts.snapshot and alerts.log, the alerts appended as
-// they are stored (routing/alert_journal.h). All are restored at start.
+//   upkeep  - every few seconds: saves the rule state, folds the alert and
+//             silence logs into their snapshots when they have grown,
+//             garbage collects, trims the store to what the rules' ranges
+//             need.
+// State in --storage.path: alerts and silences as record logs folded into
+// snapshots (alerts.log, alerts.snapshot, silences.log, silences.snapshot;
+// model/record_log.h), each change on disk before the API acknowledges it;
+// nflog.json and rules.json, written atomically. All are restored at start;
+// damaged ones are reported, counted and set aside, never a reason not to
+// start.
 
 #include <atomic>
 #include <functional>
@@ -76,7 +80,8 @@ class Daemon {
   // Locks the storage path (one process per folder: a second one fails at
   // once, naming the holder), loads every file, restores state from the
   // storage path, starts serving and the loops. An error (bad config, port
-  // in use, storage path locked) is returned with nothing left running.
+  // in use, storage path locked) is returned with nothing left running;
+  // damaged state is not an error.
   Result<void> start();
   // Re-reads every file. When anything is invalid, nothing changes and the
   // error is returned (and logged, and counted).

@@ -393,6 +393,22 @@ TEST_CASE("restart: alerts come back without a re-send, and inhibition holds fro
   CHECK(h.router->status(slow).inhibited_by.has_value());
 }
 
+TEST_CASE("restart: a damaged notification log is set aside; the router starts with an empty one") {
+  TempDir tmp("vigil-restart");
+  const std::string dir = tmp.path().string();
+  tmp.write("nflog.json", "{\"version\":1,\"entries\":[{\"group_key\"");
+  Harness h(kConfig);
+  Router router(h.config, h.clock, h.notifier, Router::Options{dir});
+  auto restored = router.restore();
+  REQUIRE(restored.damage.size() == 1);
+  CHECK(restored.damage[0].file == dir + "/nflog.json");
+  CHECK(restored.damage[0].what.find("the notification log starts empty") != std::string::npos);
+  CHECK(restored.damage[0].moved_to.find("nflog.json.damaged-") != std::string::npos);
+  CHECK(::access(restored.damage[0].moved_to.c_str(), F_OK) == 0);
+  CHECK(::access((dir + "/nflog.json").c_str(), F_OK) != 0);
+  CHECK(router.nflog().size() == 0);
+}
+
 TEST_CASE("save_changed writes only what changed") {
   TempDir tmp("vigil-save");
   const std::string dir = tmp.path().string();
@@ -454,7 +470,9 @@ TEST_CASE("router: invalid alerts are refused, valid ones taken") {
   backwards.labels = Labels{{"alertname", "B"}};
   backwards.starts_at = kT0;
   backwards.ends_at = kT0 - 1;
-  auto errors = h.router->put_alerts({good, no_labels, backwards});
+  auto put = h.router->put_alerts({good, no_labels, backwards});
+  CHECK_FALSE(put.storage);
+  const auto& errors = put.invalid;
   REQUIRE(errors.size() == 2);
   CHECK(errors[0].message == "at least one label pair required");
   CHECK(errors[1].message == "start time must be before end time");
