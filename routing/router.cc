@@ -1,5 +1,6 @@
 #include "routing/router.h"
 
+#include <algorithm>
 #include <mutex>
 
 namespace vigil::routing {
@@ -140,9 +141,18 @@ Router::PutResult Router::put_alerts(std::vector<Alert> alerts) {
   return out;
 }
 
-size_t Router::run_due() { return current()->dispatcher->run_due(); }
+size_t Router::run_due() {
+  if (clock_.now() < dispatch_hold_.load()) return 0;
+  return current()->dispatcher->run_due();
+}
 
-std::optional<Millis> Router::next_due() const { return current()->dispatcher->next_due(); }
+std::optional<Millis> Router::next_due() const {
+  auto due = current()->dispatcher->next_due();
+  if (due) due = std::max(*due, dispatch_hold_.load());
+  return due;
+}
+
+void Router::hold_dispatch_until(Millis t) { dispatch_hold_.store(t); }
 
 void Router::maintenance() {
   const Millis now = clock_.now();

@@ -16,6 +16,7 @@
 // routing/alert_journal.h, routing/silence.h); the notification log is
 // rewritten by save_changed().
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -90,7 +91,14 @@ class Router {
   // on disk when this returns; the others are left out.
   PutResult put_alerts(std::vector<Alert> alerts);
   size_t run_due();
+  // When run_due() has something to do; never before the dispatch hold.
   std::optional<Millis> next_due() const;
+  // No group is flushed before `t` (Alertmanager's --dispatch.start-delay):
+  // alerts are grouped meanwhile, and the groups due flush at `t`. After a
+  // restart this gives the alerts' sources a chance to re-send alerts whose
+  // end passed while the process was down, before they are notified as
+  // resolved. Lasts across reloads.
+  void hold_dispatch_until(Millis t);
   // Drops resolved alerts and inhibition sources, expired silences and log
   // entries past their retention.
   void maintenance();
@@ -124,6 +132,7 @@ class Router {
   Options opts_;
   AlertStore store_;
   std::unique_ptr<AlertJournal> journal_;  // with a data directory
+  std::atomic<Millis> dispatch_hold_{0};
   Silences silences_;
   NotificationLog nflog_;
   mutable std::shared_mutex mu_;

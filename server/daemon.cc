@@ -481,6 +481,8 @@ struct Daemon::State {
   Millis last_gc = 0;
   // Set at start, read-only after: what the state files lost.
   std::vector<StateDamage> damage;
+  // No flush before the rules re-sent what fires (see start_dispatch_when_ready).
+  std::atomic<bool> dispatch_started{false};
 
   std::atomic<bool> last_reload_ok{true};
   std::atomic<Millis> last_reload_success{0};
@@ -498,6 +500,9 @@ struct Daemon::State {
   // Loads silences, alerts, the notification log and the rule state; what
   // is damaged is logged, counted and set aside, never a reason not to start.
   void restore_state();
+  // Lets groups flush once every rule group has evaluated since the start
+  // (their firing alerts re-sent), or when the hold set at start ends.
+  void start_dispatch_when_ready();
   void save_router_state();
   void save_rules_state();
   void upkeep();
@@ -666,6 +671,23 @@ void Daemon::State::restore_state() {
               {{"component", "storage"}, {"file", d.file}, {"offset", std::to_string(d.begin)},
                {"bytes", std::to_string(d.bytes())}, {"moved_to", d.moved_to}, {"err", d.what}});
   }
+  // Alerts whose end passed while vigil was down would be notified as
+  // resolved at the first flush, then as firing again once their source
+  // re-sends them. Flushes wait for --dispatch.start-delay, and for the
+  // rules' first evaluations, at most one resend delay.
+  Millis hold = opts.dispatch_start_delay;
+  if (rules->group_count() > 0) hold = std::max(hold, opts.resend_delay);
+  router->hold_dispatch_until(started_at + hold);
+}
+
+void Daemon::State::start_dispatch_when_ready() {
+  if (dispatch_started) return;
+  for (const auto& g : rules->status()) {
+    if (g.evaluations == 0) return;
+  }
+  dispatch_started = true;
+  router->hold_dispatch_until(started_at + opts.dispatch_start_delay);
+  router_loop->wake();
 }
 
 void Daemon::State::save_router_state() {
@@ -1043,6 +1065,7 @@ Result<void> Daemon::start() {
       s.clock, [&s] { return s.rules->next_due(); },
       [&s] {
         if (s.rules->run_due() > 0) s.save_rules_state();
+        s.start_dispatch_when_ready();
       },
       kSecond);
   if (s.scraper) {

@@ -20,7 +20,8 @@
 // model/record_log.h), each change on disk before the API acknowledges it;
 // nflog.json and rules.json, written atomically. All are restored at start;
 // damaged ones are reported, counted and set aside, never a reason not to
-// start.
+// start. After a start, groups flush once --dispatch.start-delay has passed
+// and the rules have re-sent what fires (routing::Router::hold_dispatch_until).
 
 #include <atomic>
 #include <functional>
@@ -56,6 +57,10 @@ struct DaemonOptions {
   bool datasource_insecure_skip_verify = false;
   Millis datasource_timeout = 2 * kMinute;
   Millis resend_delay = kMinute;
+  // Alertmanager's --dispatch.start-delay: no notification before this long
+  // after the start (with rule groups, flushes also wait for their first
+  // evaluations, at most resend_delay).
+  Millis dispatch_start_delay = 0;
   routing::SilenceLimits silence_limits;  // --silences.max-silences, --silences.max-silence-size-bytes
   Millis upkeep_interval = 5 * kSecond;  // also how often Alertmanager discovery files are checked
   Millis file_sd_poll = 5 * kSecond;

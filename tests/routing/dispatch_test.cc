@@ -393,6 +393,61 @@ TEST_CASE("restart: alerts come back without a re-send, and inhibition holds fro
   CHECK(h.router->status(slow).inhibited_by.has_value());
 }
 
+TEST_CASE("restart: an alert whose end passed while down is not resolved before its source can re-send it") {
+  TempDir tmp("vigil-restart");
+  Harness h(kConfig, tmp.path().string());
+  const Labels w{{"alertname", "Watchdog"}, {"cluster", "eu"}};
+  // Prometheus sends what fires with an end four resend delays ahead.
+  h.post(w, kT0, kT0 + 4 * kMinute);
+  h.advance(30 * kSecond);
+  REQUIRE(h.notifier.take().size() == 1);
+  // Down for 20 minutes: the alert's end passes meanwhile.
+  h.clock.advance(20 * kMinute);
+  h.restart(false);
+  const Millis started = h.clock.now();
+  SUBCASE("held, and re-sent meanwhile: nothing to notify") {
+    h.router->hold_dispatch_until(started + kMinute);
+    CHECK(h.router->next_due() == started + kMinute);
+    h.advance(15 * kSecond);
+    CHECK(h.notifier.take().empty());
+    h.post(w, kT0, h.clock.now() + 4 * kMinute);  // the source's first evaluation after the restart
+    h.advance(3 * kMinute);
+    CHECK(h.notifier.take().empty());  // neither resolved nor paged again
+  }
+  SUBCASE("held, and not re-sent: resolved once the hold ends") {
+    h.router->hold_dispatch_until(started + kMinute);
+    h.advance(2 * kMinute);
+    auto sent = h.notifier.take();
+    REQUIRE(sent.size() == 1);
+    CHECK(sent[0].resolved == Names{"Watchdog"});
+    CHECK(sent[0].at == started + kMinute);
+  }
+  SUBCASE("without a hold the restart pages falsely: resolved, then firing again") {
+    h.advance(15 * kSecond);
+    h.post(w, kT0, h.clock.now() + 4 * kMinute);
+    h.advance(3 * kMinute);
+    auto sent = h.notifier.take();
+    REQUIRE(sent.size() == 2);
+    CHECK(sent[0].resolved == Names{"Watchdog"});
+    CHECK(sent[1].firing == Names{"Watchdog"});
+  }
+}
+
+TEST_CASE("dispatch hold: groups form meanwhile and flush when it ends, and it lasts across reloads") {
+  Harness h(kConfig);
+  h.router->hold_dispatch_until(kT0 + 2 * kMinute);
+  h.post({{"alertname", "A"}, {"cluster", "eu"}});
+  h.router->reload(config_of(kConfig));
+  h.advance(kMinute);
+  CHECK(h.router->group_count() == 1);
+  CHECK(h.router->run_due() == 0);
+  CHECK(h.notifier.take().empty());
+  h.advance(kMinute);
+  auto sent = h.notifier.take();
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].at == kT0 + 2 * kMinute);
+}
+
 TEST_CASE("restart: a damaged notification log is set aside; the router starts with an empty one") {
   TempDir tmp("vigil-restart");
   const std::string dir = tmp.path().string();
