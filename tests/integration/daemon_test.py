@@ -137,6 +137,10 @@ class Sink:
         self.server.shutdown()
 
 
+# Every vigil started, so that a failing scenario leaves none running.
+STARTED = []
+
+
 class Vigil:
     def __init__(self, workdir, args, name="vigil"):
         self.port = free_port()
@@ -152,6 +156,7 @@ class Vigil:
             [VIGIL, "run", f"--web.listen-address=127.0.0.1:{self.port}",
              f"--storage.path={os.path.join(self.workdir, self.name + '-data')}"] + self.args,
             stdout=self.log, stderr=subprocess.STDOUT, cwd=self.workdir)
+        STARTED.append(self.proc)
         if expect_ready:
             wait_until(f"{self.name} to be ready", lambda: self.ready() or self.dead(), 15)
             if self.dead():
@@ -678,6 +683,10 @@ def main():
         scenarios[SCENARIO](work)
         ok = True
     finally:
+        for p in STARTED:
+            if p.poll() is None:
+                p.kill()
+                p.wait(10)
         if ok or os.environ.get("VIGIL_KEEP_TEST_DIR") is None:
             if not ok:
                 for name in sorted(os.listdir(work)):
