@@ -25,6 +25,7 @@ namespace {
 struct RunArgs {
   server::DaemonOptions opts;
   std::string resend_delay = "1m";
+  std::string dispatch_start_delay = "0s";
   std::string datasource_timeout = "2m";
   std::string log_level = "info";
   std::string log_format = "logfmt";
@@ -56,6 +57,9 @@ int run(RunArgs a) {
   auto resend = parse_duration(a.resend_delay);
   if (!resend) return fail_with("--rules.alert.resend-delay: " + resend.error().message);
   a.opts.resend_delay = *resend;
+  auto start_delay = parse_duration(a.dispatch_start_delay);
+  if (!start_delay) return fail_with("--dispatch.start-delay: " + start_delay.error().message);
+  a.opts.dispatch_start_delay = *start_delay;
   auto dtimeout = parse_duration(a.datasource_timeout);
   if (!dtimeout) return fail_with("--datasource.timeout: " + dtimeout.error().message);
   a.opts.datasource_timeout = *dtimeout;
@@ -131,6 +135,10 @@ void register_run(CLI::App& app, int* exit_code) {
   cmd->add_option("--datasource.timeout", args->datasource_timeout, "Timeout of one rule query")->capture_default_str();
   cmd->add_option("--rules.alert.resend-delay", args->resend_delay,
                   "Minimum time before an unchanged firing alert is sent again")
+      ->capture_default_str();
+  cmd->add_option("--dispatch.start-delay", args->dispatch_start_delay,
+                  "Minimum time after the start before notifications go out: set it to the alert senders' "
+                  "resend delay (Prometheus' --rules.alert.resend-delay), as for Alertmanager")
       ->capture_default_str();
   cmd->add_option("--silences.max-silences", o.silence_limits.max_silences,
                   "Most silences held, expired ones included (0: no limit)")

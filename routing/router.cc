@@ -1,5 +1,6 @@
 #include "routing/router.h"
 
+#include <algorithm>
 #include <mutex>
 
 namespace vigil::routing {
@@ -56,34 +57,42 @@ std::shared_ptr<Router::Wiring> Router::current() const {
   return wiring_;
 }
 
-Result<std::vector<std::string>> Router::restore() {
-  if (opts_.data_dir.empty()) return std::vector<std::string>{};
-  if (auto r = silences_.load(opts_.data_dir + "/silences.json"); !r) return std::unexpected(r.error());
-  if (auto r = nflog_.load(opts_.data_dir + "/nflog.json"); !r) return std::unexpected(r.error());
-  auto loaded = journal_->load();
-  if (!loaded) return std::unexpected(loaded.error());
-  auto alerts = store_.restore(std::move(loaded->alerts));
+Router::Restored Router::restore() {
+  Restored out;
+  if (opts_.data_dir.empty()) return out;
+  const Millis now = clock_.now();
+  auto silences = silences_.open(opts_.data_dir);
+  out.damage = std::move(silences.damage);
+  out.errors = std::move(silences.errors);
+  // Starting without the notification log re-sends what it recorded, once:
+  // better than not starting.
+  if (auto d = restore_state_file(opts_.data_dir + "/nflog.json", now,
+                                  [this](std::string_view text) { return nflog_.restore(text); },
+                                  "the notification log starts empty"))
+    out.damage.push_back(std::move(*d));
+  auto loaded = journal_->load(now);
+  out.damage.insert(out.damage.end(), loaded.damage.begin(), loaded.damage.end());
+  auto alerts = store_.restore(std::move(loaded.alerts));
   // Inhibition sources are known again before anything can flush; groups
   // re-form and the restored notification log keeps them from re-notifying.
   auto w = current();
   for (const auto& a : alerts) w->inhibitor->put(a);
   for (const auto& a : alerts) w->dispatcher->put(a);
-  return std::move(loaded->warnings);
+  if (loaded.needs_fold) {
+    if (auto r = journal_->compact([this] { return store_.list(); }); !r) out.errors.push_back(r.error());
+  }
+  return out;
 }
 
-Result<void> Router::snapshot() const {
+Result<void> Router::snapshot() {
   if (opts_.data_dir.empty()) return {};
-  if (auto r = silences_.save(opts_.data_dir + "/silences.json"); !r) return r;
   if (auto r = nflog_.save(opts_.data_dir + "/nflog.json"); !r) return r;
+  if (auto r = silences_.fold(); !r) return r;
   return journal_->compact([this] { return store_.list(); });
 }
 
 Result<void> Router::save_changed(SavedVersions& saved) const {
   if (opts_.data_dir.empty()) return {};
-  if (uint64_t v = silences_.version(); v != saved.silences) {
-    if (auto r = silences_.save(opts_.data_dir + "/silences.json"); !r) return r;
-    saved.silences = v;
-  }
   if (uint64_t v = nflog_.version(); v != saved.nflog) {
     if (auto r = nflog_.save(opts_.data_dir + "/nflog.json"); !r) return r;
     saved.nflog = v;
@@ -91,47 +100,59 @@ Result<void> Router::save_changed(SavedVersions& saved) const {
   return {};
 }
 
-Result<void> Router::compact_alerts() const {
-  if (!journal_ || !journal_->wants_compaction()) return {};
-  return journal_->compact([this] { return store_.list(); });
+Result<void> Router::compact() {
+  if (!journal_) return {};
+  Result<void> out;
+  if (silences_.wants_fold()) out = silences_.fold();
+  if (journal_->wants_compaction()) {
+    if (auto r = journal_->compact([this] { return store_.list(); }); !r && out) out = r;
+  }
+  return out;
 }
 
-std::optional<Error> Router::take_journal_error() {
-  std::lock_guard lock(journal_error_mu_);
-  return std::exchange(journal_error_, std::nullopt);
+Router::LogSyncs Router::log_syncs() const {
+  return LogSyncs{journal_ ? journal_->syncs() : 0, silences_.syncs()};
 }
 
-std::vector<Error> Router::put_alerts(std::vector<Alert> alerts) {
+Router::PutResult Router::put_alerts(std::vector<Alert> alerts) {
   auto w = current();
   const Millis now = clock_.now();
-  std::vector<Error> errors;
+  PutResult out;
   std::vector<Alert> valid;
   valid.reserve(alerts.size());
   for (Alert& a : alerts) {
     // Upstream validates once the start is known.
     if (a.starts_at == 0) a.starts_at = a.ends_at != 0 ? a.ends_at : now;
     if (auto ok = validate_alert(a); !ok) {
-      errors.push_back(ok.error());
+      out.invalid.push_back(ok.error());
       continue;
     }
     valid.push_back(std::move(a));
   }
-  // Each part takes its lock once per batch, not once per alert.
+  // Each part takes its lock once per batch, not once per alert. The store
+  // comes before the journal: a fold captures the store after starting a
+  // fresh log, so an alert is in the snapshot or in the fresh log.
   auto stored = store_.put_all(std::move(valid), now);
   for (const auto& a : stored) w->inhibitor->put(a);
   w->dispatcher->put_all(stored);
   if (journal_) {
-    if (auto r = journal_->append(stored); !r) {
-      std::lock_guard lock(journal_error_mu_);
-      if (!journal_error_) journal_error_ = r.error();
-    }
+    if (auto r = journal_->append(stored); !r) out.storage = r.error();
   }
-  return errors;
+  return out;
 }
 
-size_t Router::run_due() { return current()->dispatcher->run_due(); }
+size_t Router::run_due() {
+  if (clock_.now() < dispatch_hold_.load()) return 0;
+  return current()->dispatcher->run_due();
+}
 
-std::optional<Millis> Router::next_due() const { return current()->dispatcher->next_due(); }
+std::optional<Millis> Router::next_due() const {
+  auto due = current()->dispatcher->next_due();
+  if (due) due = std::max(*due, dispatch_hold_.load());
+  return due;
+}
+
+void Router::hold_dispatch_until(Millis t) { dispatch_hold_.store(t); }
 
 void Router::maintenance() {
   const Millis now = clock_.now();

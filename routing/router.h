@@ -7,9 +7,16 @@
 // A daemon creates one Router, calls restore() at start, put_alerts() for
 // every API POST, run_due() whenever next_due() has come (and after
 // put_alerts), maintenance() every few minutes, save_changed() after
-// flushes, compact_alerts() every few seconds and snapshot() at shutdown. reload() swaps the configuration; a failed load simply
-// keeps the old Router configuration.
+// flushes, compact() every few seconds and snapshot() at shutdown. reload()
+// swaps the configuration; a failed load simply keeps the old Router
+// configuration.
+//
+// With a data directory, stored alerts and silence changes are on disk
+// before put_alerts() and Silences::set()/expire() return (record logs:
+// routing/alert_journal.h, routing/silence.h); the notification log is
+// rewritten by save_changed().
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,6 +26,7 @@
 
 #include "model/clock.h"
 #include "model/error.h"
+#include "model/state_file.h"
 #include "routing/alert_journal.h"
 #include "routing/alert_store.h"
 #include "routing/config.h"
@@ -34,7 +42,7 @@ namespace vigil::routing {
 class Router {
  public:
   struct Options {
-    std::string data_dir;  // where silences.json and nflog.json live; empty: nowhere
+    std::string data_dir;  // where alerts, silences and the notification log live; empty: nowhere
     Millis retention = 120 * kHour;  // of expired silences and log entries
     size_t max_groups = 0;           // 0: no limit on aggregation groups
   };
@@ -42,35 +50,55 @@ class Router {
   Router(std::shared_ptr<const Config> config, const Clock& clock, Notifier& notifier, Options opts);
   ~Router();
 
+  struct Restored {
+    std::vector<StateDamage> damage;  // what could not be read, per file
+    std::vector<Error> errors;        // rewriting damaged or old-format files failed
+  };
   // Loads silences, the notification log and the alerts (the journal's
   // snapshot and logs) from the data directory (missing files are an empty
-  // start), and feeds the alerts to inhibition and the dispatcher. Returns
-  // warnings about log tails that could not be read and were dropped.
-  Result<std::vector<std::string>> restore();
-  // Writes silences and the log atomically (temporary file, fsync, rename)
-  // and folds the alert log into a fresh snapshot.
-  Result<void> snapshot() const;
+  // start), and feeds the alerts to inhibition and the dispatcher. Never
+  // fails: damaged files are reported, set aside, and what could be read
+  // is loaded.
+  Restored restore();
+  // Writes the notification log atomically (temporary file, fsync, rename)
+  // and folds the alert and silence logs into fresh snapshots.
+  Result<void> snapshot();
   // What was last written, by change counters.
   struct SavedVersions {
-    uint64_t silences = ~0ULL, nflog = ~0ULL;
+    uint64_t nflog = ~0ULL;
   };
-  // Writes silences and the notification log when they changed since
-  // `saved` (cheap to call after every flush: a delivered notification is on
-  // disk before the next one).
+  // Writes the notification log when it changed since `saved` (cheap to
+  // call after every flush: a delivered notification is on disk before the
+  // next one).
   Result<void> save_changed(SavedVersions& saved) const;
-  // Folds the alert log into a snapshot when it has grown past it (a daemon
-  // calls this every few seconds). Every stored alert is already on disk.
-  Result<void> compact_alerts() const;
-  // The first failure to append to the alert log since the last call, if
-  // any (the alerts stay stored in memory).
-  std::optional<Error> take_journal_error();
+  // Folds the alert and silence logs into their snapshots when they have
+  // grown past them, or must be rewritten after a failed write (a daemon
+  // calls this every few seconds).
+  Result<void> compact();
 
+  // fdatasync calls of the alert and silence logs so far.
+  struct LogSyncs {
+    uint64_t alerts = 0, silences = 0;
+  };
+  LogSyncs log_syncs() const;
+
+  struct PutResult {
+    std::vector<Error> invalid;    // one per alert left out (upstream answers 400 with them)
+    std::optional<Error> storage;  // the valid alerts are held, but not on disk: writing failed
+  };
   // Receives alerts as Alertmanager's API does (see AlertStore::put): the
-  // valid ones are merged, handed to inhibition and routed into groups; the
-  // others are left out, one error each (upstream answers 400 with them).
-  std::vector<Error> put_alerts(std::vector<Alert> alerts);
+  // valid ones are merged, handed to inhibition and routed into groups, and
+  // on disk when this returns; the others are left out.
+  PutResult put_alerts(std::vector<Alert> alerts);
   size_t run_due();
+  // When run_due() has something to do; never before the dispatch hold.
   std::optional<Millis> next_due() const;
+  // No group is flushed before `t` (Alertmanager's --dispatch.start-delay):
+  // alerts are grouped meanwhile, and the groups due flush at `t`. After a
+  // restart this gives the alerts' sources a chance to re-send alerts whose
+  // end passed while the process was down, before they are notified as
+  // resolved. Lasts across reloads.
+  void hold_dispatch_until(Millis t);
   // Drops resolved alerts and inhibition sources, expired silences and log
   // entries past their retention.
   void maintenance();
@@ -104,8 +132,7 @@ class Router {
   Options opts_;
   AlertStore store_;
   std::unique_ptr<AlertJournal> journal_;  // with a data directory
-  std::mutex journal_error_mu_;
-  std::optional<Error> journal_error_;
+  std::atomic<Millis> dispatch_hold_{0};
   Silences silences_;
   NotificationLog nflog_;
   mutable std::shared_mutex mu_;

@@ -1,6 +1,9 @@
 #include "routing/silence.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <random>
 
 #include <fmt/format.h>
@@ -135,7 +138,7 @@ void Silences::unindex(const Silence& s) {
   }
 }
 
-void Silences::store(Silence s) {
+void Silences::store(Silence s, RecordBatch* changes) {
   auto it = silences_.find(s.id);
   if (it != silences_.end()) {
     unindex(it->second.silence);
@@ -143,6 +146,10 @@ void Silences::store(Silence s) {
     ++version_;
   }
   index(s);
+  if (changes != nullptr && log_) {
+    encode_silence(changes->begin(), s);
+    changes->end();
+  }
   Millis expires = s.ends_at + retention_;
   std::string id = s.id;
   silences_[id] = Entry{std::move(s), expires};
@@ -203,13 +210,18 @@ Result<void> Silences::check_size(const Silence& s) const {
   return {};
 }
 
-Result<std::string> Silences::set(Silence s) {
-  std::lock_guard lock(mu_);
+SilenceResult<std::string> Silences::set(Silence s) {
+  auto refuse = [](const Error& e) {
+    const auto kind = e.message == "silence not found" ? SilenceError::Kind::kNotFound : SilenceError::Kind::kInvalid;
+    return std::unexpected(SilenceError{kind, e.message});
+  };
+  std::unique_lock lock(mu_);
   const Millis now = clock_.now();
   if (s.starts_at == 0) s.starts_at = now;
-  if (auto ok = validate(s); !ok) return std::unexpected(ok.error());
+  if (auto ok = validate(s); !ok) return refuse(ok.error());
   auto prev = silences_.find(s.id);
-  if (!s.id.empty() && prev == silences_.end()) return fail("silence not found");
+  if (!s.id.empty() && prev == silences_.end()) return refuse(Error{"silence not found"});
+  RecordBatch changes;
   if (prev != silences_.end()) {
     const Silence& p = prev->second.silence;
     // In place only when what and when it mutes stay as they are.
@@ -226,29 +238,31 @@ Result<std::string> Silences::set(Silence s) {
     }
     if (can_update) {
       s.updated_at = now;
-      if (auto ok = check_size(s); !ok) return std::unexpected(ok.error());
+      if (auto ok = check_size(s); !ok) return refuse(ok.error());
       std::string id = s.id;
-      store(std::move(s));
+      store(std::move(s), &changes);
+      if (auto r = commit(lock, changes); !r) return std::unexpected(r.error());
       return id;
     }
   }
   // A new silence, or one replacing another: it needs room.
   if (limits_.max_silences > 0 && silences_.size() + 1 > limits_.max_silences)
-    return fail(fmt::format("exceeded maximum number of silences: {} (limit: {})", silences_.size(),
-                            limits_.max_silences));
+    return refuse(Error{fmt::format("exceeded maximum number of silences: {} (limit: {})", silences_.size(),
+                                    limits_.max_silences)});
   std::string old_id = s.id;
   s.id = new_uuid();
   s.starts_at = std::max(s.starts_at, now);
   s.updated_at = now;
-  if (auto ok = check_size(s); !ok) return std::unexpected(ok.error());
+  if (auto ok = check_size(s); !ok) return refuse(ok.error());
   if (prev != silences_.end() && prev->second.silence.state_at(now) != SilenceState::kExpired)
-    (void)expire_locked(old_id, now);
+    (void)expire_locked(old_id, now, &changes);
   std::string id = s.id;
-  store(std::move(s));
+  store(std::move(s), &changes);
+  if (auto r = commit(lock, changes); !r) return std::unexpected(r.error());
   return id;
 }
 
-Result<void> Silences::expire_locked(const std::string& id, Millis now) {
+Result<void> Silences::expire_locked(const std::string& id, Millis now, RecordBatch* changes) {
   auto it = silences_.find(id);
   if (it == silences_.end()) return fail("silence not found");
   Silence s = it->second.silence;
@@ -258,13 +272,34 @@ Result<void> Silences::expire_locked(const std::string& id, Millis now) {
     case SilenceState::kPending: s.starts_at = s.ends_at = now; break;
   }
   s.updated_at = now;
-  store(std::move(s));
+  store(std::move(s), changes);
   return {};
 }
 
-Result<void> Silences::expire(std::string_view id) {
-  std::lock_guard lock(mu_);
-  return expire_locked(std::string(id), clock_.now());
+SilenceResult<void> Silences::expire(std::string_view id) {
+  std::unique_lock lock(mu_);
+  RecordBatch changes;
+  if (auto r = expire_locked(std::string(id), clock_.now(), &changes); !r)
+    return std::unexpected(SilenceError{SilenceError::Kind::kNotFound, r.error().message});
+  return commit(lock, changes);
+}
+
+SilenceResult<void> Silences::commit(std::unique_lock<std::mutex>& lock, const RecordBatch& changes) {
+  if (!log_) return {};
+  // Written in the order the changes were made (under the lock); synced
+  // outside it, so that concurrent changes share a sync. An unchanged
+  // silence still waits for the change before it (an expiry that another
+  // request made and is syncing).
+  uint64_t until = written_;
+  if (!changes.empty()) {
+    auto at = log_->write(changes.bytes());
+    if (!at) return std::unexpected(SilenceError{SilenceError::Kind::kStorage, at.error().message});
+    until = written_ = *at;
+  }
+  lock.unlock();
+  if (auto r = log_->sync(until); !r)
+    return std::unexpected(SilenceError{SilenceError::Kind::kStorage, r.error().message});
+  return {};
 }
 
 std::optional<Silence> Silences::get(std::string_view id) const {
@@ -331,33 +366,86 @@ size_t Silences::gc() {
   return n;
 }
 
-std::string Silences::snapshot() const {
-  std::lock_guard lock(mu_);
-  nlohmann::json out = {{"version", 1}, {"silences", nlohmann::json::array()}};
-  for (const auto& [id, e] : silences_) {
-    const Silence& s = e.silence;
-    nlohmann::json ms = nlohmann::json::array();
-    for (const Matcher& m : s.matchers)
-      ms.push_back({{"name", m.name()}, {"value", m.value()}, {"type", match_type_string(m.type())}});
-    out["silences"].push_back({{"id", s.id}, {"matchers", ms}, {"starts_at", s.starts_at},
-                               {"ends_at", s.ends_at}, {"updated_at", s.updated_at},
-                               {"created_by", s.created_by}, {"comment", s.comment},
-                               {"expires_at", e.expires_at}});
+namespace {
+
+// A silence as a record payload: a format byte, then its fields.
+constexpr uint8_t kSilenceRecord = 1;
+
+uint8_t match_type_code(MatchType t) {
+  switch (t) {
+    case MatchType::kEqual: return 0;
+    case MatchType::kNotEqual: return 1;
+    case MatchType::kRegex: return 2;
+    case MatchType::kNotRegex: return 3;
   }
-  return out.dump();
+  return 0;
 }
 
-Result<void> Silences::restore(std::string_view text) {
-  std::map<std::string, Entry, std::less<>> loaded;
+std::optional<MatchType> match_type_of(uint8_t code) {
+  switch (code) {
+    case 0: return MatchType::kEqual;
+    case 1: return MatchType::kNotEqual;
+    case 2: return MatchType::kRegex;
+    case 3: return MatchType::kNotRegex;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void encode_silence(std::string& out, const Silence& s) {
+  PayloadWriter w(out);
+  w.put(kSilenceRecord);
+  w.put_string(s.id);
+  w.put(static_cast<uint32_t>(s.matchers.size()));
+  for (const Matcher& m : s.matchers) {
+    w.put(match_type_code(m.type()));
+    w.put_string(m.name());
+    w.put_string(m.value());
+  }
+  w.put(static_cast<int64_t>(s.starts_at));
+  w.put(static_cast<int64_t>(s.ends_at));
+  w.put(static_cast<int64_t>(s.updated_at));
+  w.put_string(s.created_by);
+  w.put_string(s.comment);
+}
+
+std::optional<Silence> decode_silence(std::string_view payload) {
+  PayloadReader r(payload);
+  uint8_t format = 0;
+  uint32_t n = 0;
+  Silence s;
+  if (!r.get(format) || format != kSilenceRecord || !r.get_string(s.id) || s.id.empty() || !r.get(n))
+    return std::nullopt;
+  for (uint32_t i = 0; i < n; ++i) {
+    uint8_t code = 0;
+    std::string name, value;
+    if (!r.get(code) || !r.get_string(name) || !r.get_string(value)) return std::nullopt;
+    auto type = match_type_of(code);
+    if (!type) return std::nullopt;
+    auto m = make_matcher(*type, std::move(name), std::move(value));
+    if (!m) return std::nullopt;
+    s.matchers.push_back(std::move(*m));
+  }
+  if (!r.get(s.starts_at) || !r.get(s.ends_at) || !r.get(s.updated_at) || !r.get_string(s.created_by) ||
+      !r.get_string(s.comment) || !r.done())
+    return std::nullopt;
+  return s;
+}
+
+namespace {
+
+// The silences.json of earlier versions.
+Result<std::vector<Silence>> read_legacy_json(std::string_view text) {
+  std::vector<Silence> out;
   try {
     nlohmann::json in = nlohmann::json::parse(text);
     for (const auto& j : in.at("silences")) {
-      Entry e;
-      Silence& s = e.silence;
+      Silence s;
       s.id = j.at("id").get<std::string>();
       for (const auto& jm : j.at("matchers")) {
-        auto m = make_matcher(match_type_from(jm.at("type").get<std::string>()),
-                              jm.at("name").get<std::string>(), jm.at("value").get<std::string>());
+        auto m = make_matcher(match_type_from(jm.at("type").get<std::string>()), jm.at("name").get<std::string>(),
+                              jm.at("value").get<std::string>());
         if (!m) return fail(fmt::format("silence {}: {}", s.id, m.error().message));
         s.matchers.push_back(std::move(*m));
       }
@@ -366,12 +454,19 @@ Result<void> Silences::restore(std::string_view text) {
       s.updated_at = j.at("updated_at").get<Millis>();
       s.created_by = j.value("created_by", "");
       s.comment = j.value("comment", "");
-      e.expires_at = j.at("expires_at").get<Millis>();
-      loaded[s.id] = std::move(e);
+      out.push_back(std::move(s));
     }
   } catch (const nlohmann::json::exception& e) {
-    return fail(fmt::format("invalid silences snapshot: {}", e.what()));
+    return fail(e.what());
   }
+  return out;
+}
+
+}  // namespace
+
+Silences::~Silences() = default;
+
+void Silences::replace_all(Map loaded) {
   std::lock_guard lock(mu_);
   silences_.clear();
   shapes_.clear();
@@ -381,18 +476,78 @@ Result<void> Silences::restore(std::string_view text) {
     silences_[id] = std::move(e);
     ++version_;
   }
-  return {};
 }
 
-Result<void> Silences::save(const std::string& path) const { return write_file_atomic(path, snapshot()); }
-
-Result<void> Silences::load(const std::string& path) {
-  auto text = read_file(path);
-  if (!text) {
-    if (text.error().message.ends_with("no such file or directory")) return {};
-    return std::unexpected(text.error());
+Silences::Opened Silences::open(const std::string& dir) {
+  Opened out;
+  const Millis now = clock_.now();
+  Map loaded;
+  auto keep = [&](Silence s) {
+    const Millis expires = s.ends_at + retention_;
+    std::string id = s.id;
+    loaded[id] = Entry{std::move(s), expires};
+  };
+  // The silences.json of earlier versions: read, then replaced by the
+  // record files once they hold its silences.
+  const std::string legacy = dir + "/silences.json";
+  bool migrate = false;
+  auto damaged = restore_state_file(legacy, now,
+                                    [&](std::string_view text) -> Result<void> {
+                                      auto silences = read_legacy_json(text);
+                                      if (!silences) return std::unexpected(silences.error());
+                                      for (Silence& s : *silences) keep(std::move(s));
+                                      migrate = true;
+                                      return {};
+                                    },
+                                    "none of its silences is loaded");
+  if (damaged) out.damage.push_back(std::move(*damaged));
+  auto log = std::make_unique<RecordLog>(RecordLog::Options{dir, "silences", "VGSILN01", "", size_t{1} << 20});
+  auto read = log->load(
+      [&](std::string_view payload) {
+        auto s = decode_silence(payload);
+        if (!s) return false;
+        keep(std::move(*s));
+        return true;
+      },
+      now);
+  out.damage.insert(out.damage.end(), read.damage.begin(), read.damage.end());
+  // Forgotten: silences past their retention.
+  std::erase_if(loaded, [now](const auto& kv) { return kv.second.expires_at <= now; });
+  replace_all(std::move(loaded));
+  log_ = std::move(log);
+  if (read.needs_fold || migrate) {
+    if (auto r = fold(); !r) {
+      out.errors.push_back(r.error());
+    } else if (migrate && ::unlink(legacy.c_str()) != 0 && errno != ENOENT) {
+      out.errors.push_back(Error{os_error("remove", legacy)});
+    }
   }
-  return restore(*text);
+  return out;
+}
+
+bool Silences::wants_fold() const { return log_ && log_->wants_fold(); }
+
+uint64_t Silences::syncs() const { return log_ ? log_->syncs() : 0; }
+
+Result<void> Silences::fold() {
+  if (!log_) return {};
+  return log_->fold([this]() -> RecordLog::Producer {
+    auto kept = std::make_shared<std::vector<Silence>>();
+    {
+      std::lock_guard lock(mu_);
+      const Millis now = clock_.now();
+      kept->reserve(silences_.size());
+      for (const auto& [id, e] : silences_)
+        if (e.expires_at > now) kept->push_back(e.silence);
+    }
+    return [kept, i = size_t{0}](RecordBatch& batch) mutable {
+      for (size_t end = std::min(kept->size(), i + 4096); i < end; ++i) {
+        encode_silence(batch.begin(), (*kept)[i]);
+        batch.end();
+      }
+      return i < kept->size();
+    };
+  });
 }
 
 }  // namespace vigil::routing

@@ -7,6 +7,12 @@
 // an update that changes what or when a silence mutes expires it and creates
 // a new one. Matching uses an index on equality matchers, so thousands of
 // silences cost little per alert. Thread-safe.
+//
+// Once open() has loaded them from a data directory, every change is a
+// record in a log there (model/record_log.h: silences.snapshot,
+// silences.log) and is on disk when set() or expire() returns; concurrent
+// changes share their syncs. Silences forgotten after their retention are
+// left out when the log is folded.
 
 #include <cstdint>
 #include <map>
@@ -17,10 +23,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include <expected>
+#include <memory>
+
 #include "model/clock.h"
 #include "model/error.h"
 #include "model/labels.h"
 #include "model/matcher.h"
+#include "model/record_log.h"
+#include "model/state_file.h"
 #include "routing/matchers.h"
 
 namespace vigil::routing {
@@ -52,20 +63,50 @@ struct SilenceLimits {
 // (the silence and its expiry, `retention` after its end) as encoded.
 size_t silence_wire_size(const Silence& s, Millis retention);
 
+// A silence as a record payload, appended to `out`; and back (nullopt when
+// the payload is not a whole silence).
+void encode_silence(std::string& out, const Silence& s);
+std::optional<Silence> decode_silence(std::string_view payload);
+
+// Why a change was refused, or did not reach the disk.
+struct SilenceError {
+  enum class Kind {
+    kInvalid,   // the silence, or a limit ("invalid silence: ...", "exceeded ...")
+    kNotFound,  // "silence not found"
+    kStorage,   // made in memory, but writing or syncing its record failed
+  };
+  Kind kind = Kind::kInvalid;
+  std::string message;
+};
+template <typename T>
+using SilenceResult = std::expected<T, SilenceError>;
+
 class Silences {
  public:
   explicit Silences(const Clock& clock, Millis retention = 120 * kHour,
                     MatcherSyntax syntax = MatcherSyntax::kFallback);
+  ~Silences();
+
+  struct Opened {
+    std::vector<StateDamage> damage;  // what could not be read (see RecordLog::load)
+    std::vector<Error> errors;        // rewriting the files failed: changes fail until it works
+  };
+  // Loads the silences kept in `dir`, replacing those held, and keeps every
+  // later change there. A silences.json of earlier versions is read and
+  // replaced by the record files. Never fails: damaged files are reported
+  // and set aside, and the silences that could be read are loaded.
+  Opened open(const std::string& dir);
 
   // Creates a silence (empty id) or updates one; returns its id, which is a
   // new one when the change could not be made in place. Errors: "invalid
-  // silence: ...", "silence not found", and the limits' (a new silence past
-  // the count, any silence past the size).
-  Result<std::string> set(Silence s);
+  // silence: ...", "silence not found", the limits' (a new silence past
+  // the count, any silence past the size), and a storage error, after which
+  // the change holds in memory but may not survive a restart.
+  SilenceResult<std::string> set(Silence s);
   void set_limits(SilenceLimits limits);
   // Ends a silence now (a pending one never starts). Expiring an expired
   // silence is fine; an unknown id is "silence not found".
-  Result<void> expire(std::string_view id);
+  SilenceResult<void> expire(std::string_view id);
 
   std::optional<Silence> get(std::string_view id) const;
   // Every silence not yet forgotten, ordered by id.
@@ -80,33 +121,39 @@ class Silences {
   // Forgets silences ended more than `retention` ago; returns how many.
   size_t gc();
 
-  // The state as JSON, and back (replacing the current state). Snapshots
-  // keep everything needed to restore after a restart.
-  std::string snapshot() const;
-  Result<void> restore(std::string_view json);
-  // Atomic write to / read from a file; a missing file restores nothing.
-  Result<void> save(const std::string& path) const;
-  Result<void> load(const std::string& path);
+  // Whether the log has grown enough to be folded into the snapshot (or
+  // must be rewritten after a failure); and folding it. No-ops before open().
+  bool wants_fold() const;
+  Result<void> fold();
+  uint64_t syncs() const;  // of the log: fewer than changes when they share them
 
  private:
   struct Entry {
     Silence silence;
     Millis expires_at = 0;  // ends_at + retention
   };
+  using Map = std::map<std::string, Entry, std::less<>>;
   Result<void> validate(const Silence& s) const;
-  void store(Silence s);  // replaces, reindexes
-  Result<void> expire_locked(const std::string& id, Millis now);
+  // Replaces, reindexes, and adds the silence's record to `changes`.
+  void store(Silence s, RecordBatch* changes);
+  Result<void> expire_locked(const std::string& id, Millis now, RecordBatch* changes);
   void index(const Silence& s);
   void unindex(const Silence& s);
+  // Writes `changes` (mu_ held, released here) and waits until they, and
+  // any change before them, are on disk.
+  SilenceResult<void> commit(std::unique_lock<std::mutex>& lock, const RecordBatch& changes);
+  void replace_all(Map loaded);
 
   Result<void> check_size(const Silence& s) const;
 
   const Clock& clock_;
   Millis retention_;
   MatcherSyntax syntax_;
+  std::unique_ptr<RecordLog> log_;  // set by open(), before any change
   SilenceLimits limits_;
   mutable std::mutex mu_;
-  std::map<std::string, Entry, std::less<>> silences_;
+  uint64_t written_ = 0;  // the log position after the last change
+  Map silences_;
   // Silences are indexed by all their equality matchers together: for each
   // set of names used that way (a "shape"), a hash of the values -> ids. An
   // alert is looked up once per shape. Silences without equality matchers

@@ -233,8 +233,12 @@ class Api {
   // The alert's status (silences sorted), unless the state filters leave it out.
   std::optional<routing::Router::AlertStatus> shown_status(const AlertQuery& q, const routing::Alert& a) const;
   json silence_json(const routing::Silence& s, Millis now) const;
-  // Stores alerts; returns the errors of those left out.
-  std::vector<std::string> store(std::vector<routing::Alert> alerts) const;
+  struct Stored {
+    std::vector<std::string> invalid;    // the errors of the alerts left out
+    std::optional<std::string> storage;  // the others are held but not on disk
+  };
+  // Stores alerts; they are on disk when it returns, unless `storage` says.
+  Stored store(std::vector<routing::Alert> alerts) const;
   std::string config_original() const;
 
   AlertmanagerApiContext ctx_;
@@ -474,27 +478,29 @@ Response Api::groups(const Request& req) const {
   return ok_written(std::move(body));
 }
 
-std::vector<std::string> Api::store(std::vector<routing::Alert> alerts) const {
+Api::Stored Api::store(std::vector<routing::Alert> alerts) const {
   const Millis now = ctx_.clock.now();
   const Millis resolve_timeout = ctx_.router.config()->global.resolve_timeout;
-  std::vector<std::string> errors;
+  Stored out;
   std::vector<routing::Alert> valid;
   for (routing::Alert& a : alerts) {
     // Without an end the alert ends a resolve timeout from now: a start
     // after that is a start after the end, as upstream checks it.
     if (a.ends_at == 0 && a.starts_at > now + resolve_timeout) {
-      errors.emplace_back("start time must be before end time");
+      out.invalid.emplace_back("start time must be before end time");
       continue;
     }
     valid.push_back(std::move(a));
   }
   size_t stored = valid.size();
-  for (const Error& e : ctx_.router.put_alerts(std::move(valid))) {
-    errors.push_back(e.message);
+  auto put = ctx_.router.put_alerts(std::move(valid));
+  for (const Error& e : put.invalid) {
+    out.invalid.push_back(e.message);
     --stored;
   }
+  if (put.storage) out.storage = put.storage->message;
   if (stored > 0 && ctx_.on_alerts) ctx_.on_alerts();
-  return errors;
+  return out;
 }
 
 // Reads one postable alert (the API's and the webhook's have the same fields).
@@ -546,8 +552,10 @@ std::variant<std::vector<routing::Alert>, Response> read_posted_alerts(const Req
 Response Api::post_alerts(const Request& req) const {
   auto read = read_posted_alerts(req, ctx_.max_body);
   if (auto* r = std::get_if<Response>(&read)) return *r;
-  auto errors = store(std::get<std::vector<routing::Alert>>(std::move(read)));
-  if (!errors.empty()) return string_answer(400, fmt::format("{}", fmt::join(errors, "; ")));
+  auto stored = store(std::get<std::vector<routing::Alert>>(std::move(read)));
+  // Upstream answers 500 when its store fails; here that is the disk.
+  if (stored.storage) return string_answer(500, *stored.storage);
+  if (!stored.invalid.empty()) return string_answer(400, fmt::format("{}", fmt::join(stored.invalid, "; ")));
   return ok_empty();
 }
 
@@ -584,7 +592,9 @@ Response Api::webhook(const Request& req) const {
     alerts.push_back(std::move(*a));
   }
   size_t total = alerts.size();
-  auto errors = store(std::move(alerts));
+  auto stored = store(std::move(alerts));
+  const auto& errors = stored.invalid;
+  if (stored.storage) return string_answer(500, *stored.storage);
   json answer{{"accepted", total - errors.size()}, {"rejected", errors.size()}};
   if (!errors.empty()) {
     answer["error"] = fmt::format("{}", fmt::join(errors, "; "));
@@ -718,6 +728,17 @@ std::variant<routing::Silence, Response> read_silence(const json& body) {
   return s;
 }
 
+// A change that is not on disk is not acknowledged: upstream answers 500
+// when its silence store fails.
+int silence_error_status(const routing::SilenceError& e) {
+  switch (e.kind) {
+    case routing::SilenceError::Kind::kNotFound: return 404;
+    case routing::SilenceError::Kind::kStorage: return 500;
+    case routing::SilenceError::Kind::kInvalid: return 400;
+  }
+  return 500;
+}
+
 Response Api::post_silence(const Request& req) const {
   auto body = parse_body(req, ctx_.max_body);
   if (!body) return unreadable("silence", body.error().message);
@@ -728,7 +749,7 @@ Response Api::post_silence(const Request& req) const {
     return string_answer(400, "Failed to create silence: start time must be before end time");
   if (s.ends_at < ctx_.clock.now()) return string_answer(400, "Failed to create silence: end time can't be in the past");
   auto id = ctx_.router.silences().set(std::move(s));
-  if (!id) return string_answer(id.error().message == "silence not found" ? 404 : 400, id.error().message);
+  if (!id) return string_answer(silence_error_status(id.error()), id.error().message);
   return ok(json{{"silenceID", *id}});
 }
 
@@ -760,7 +781,10 @@ Response Api::delete_silence(const Request& req) const {
   const std::string& id = req.path_params.at("silenceID");
   if (!is_uuid(id)) return bad_silence_id(id);
   auto r = ctx_.router.silences().expire(id);
-  if (!r) return r.error().message == "silence not found" ? Response::json(404, "") : string_answer(500, r.error().message);
+  if (!r) {
+    const int status = silence_error_status(r.error());
+    return status == 404 ? Response::json(404, "") : string_answer(status, r.error().message);
+  }
   return ok_empty();
 }
 

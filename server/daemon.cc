@@ -17,6 +17,7 @@
 
 #include "model/build_info.h"
 #include "model/file.h"
+#include "model/state_file.h"
 #include "model/timestamp.h"
 #include "notifiers/delivery.h"
 #include "notifiers/http_client.h"
@@ -478,6 +479,10 @@ struct Daemon::State {
   routing::Router::SavedVersions saved;
   uint64_t rules_saved = ~0ULL;
   Millis last_gc = 0;
+  // Set at start, read-only after: what the state files lost.
+  std::vector<StateDamage> damage;
+  // No flush before the rules re-sent what fires (see start_dispatch_when_ready).
+  std::atomic<bool> dispatch_started{false};
 
   std::atomic<bool> last_reload_ok{true};
   std::atomic<Millis> last_reload_success{0};
@@ -492,6 +497,12 @@ struct Daemon::State {
   Result<void> load_all(bool initial);
   Result<void> reload();
   void sink(rules::GroupAlerts&& g);
+  // Loads silences, alerts, the notification log and the rule state; what
+  // is damaged is logged, counted and set aside, never a reason not to start.
+  void restore_state();
+  // Lets groups flush once every rule group has evaluated since the start
+  // (their firing alerts re-sent), or when the hold set at start ends.
+  void start_dispatch_when_ready();
   void save_router_state();
   void save_rules_state();
   void upkeep();
@@ -635,9 +646,47 @@ void Daemon::State::sink(rules::GroupAlerts&& g) {
   }
   if (alerts.empty()) return;
   forwarder->push(alerts);
-  for (const auto& e : router->put_alerts(std::move(alerts))) {
+  auto put = router->put_alerts(std::move(alerts));
+  for (const auto& e : put.invalid) {
     log.warn("alert refused", {{"component", "rules"}, {"group", g.group}, {"err", e.message}});
   }
+  if (put.storage) {
+    log.error("alerts not written to disk", {{"component", "storage"}, {"group", g.group}, {"err", put.storage->message}});
+  }
+  router_loop->wake();
+}
+
+void Daemon::State::restore_state() {
+  auto restored = router->restore();
+  damage = std::move(restored.damage);
+  for (const Error& e : restored.errors) {
+    log.error("rewriting state files failed", {{"component", "storage"}, {"err", e.message}});
+  }
+  if (auto d = restore_state_file(path("rules.json"), clock.now(),
+                                  [this](std::string_view text) { return rules->restore(text); },
+                                  "`for` timers and keep_firing_for start afresh"))
+    damage.push_back(std::move(*d));
+  for (const StateDamage& d : damage) {
+    log.error("state file damaged: what it held is lost, the rest is loaded",
+              {{"component", "storage"}, {"file", d.file}, {"offset", std::to_string(d.begin)},
+               {"bytes", std::to_string(d.bytes())}, {"moved_to", d.moved_to}, {"err", d.what}});
+  }
+  // Alerts whose end passed while vigil was down would be notified as
+  // resolved at the first flush, then as firing again once their source
+  // re-sends them. Flushes wait for --dispatch.start-delay, and for the
+  // rules' first evaluations, at most one resend delay.
+  Millis hold = opts.dispatch_start_delay;
+  if (rules->group_count() > 0) hold = std::max(hold, opts.resend_delay);
+  router->hold_dispatch_until(started_at + hold);
+}
+
+void Daemon::State::start_dispatch_when_ready() {
+  if (dispatch_started) return;
+  for (const auto& g : rules->status()) {
+    if (g.evaluations == 0) return;
+  }
+  dispatch_started = true;
+  router->hold_dispatch_until(started_at + opts.dispatch_start_delay);
   router_loop->wake();
 }
 
@@ -682,11 +731,8 @@ void Daemon::State::upkeep() {
   refresh_alertmanagers();
   {
     std::lock_guard lock(save_mu);
-    if (auto e = router->take_journal_error()) {
-      log.error("appending to the alert log failed", {{"component", "storage"}, {"err", e->message}});
-    }
-    if (auto r = router->compact_alerts(); !r) {
-      log.error("compacting the alert log failed", {{"component", "storage"}, {"err", r.error().message}});
+    if (auto r = router->compact(); !r) {
+      log.error("folding a state log into its snapshot failed", {{"component", "storage"}, {"err", r.error().message}});
     }
   }
   const Millis now = clock.now();
@@ -827,6 +873,31 @@ std::string Daemon::State::metrics() const {
         "# TYPE alertmanager_aggregation_groups gauge\nalertmanager_aggregation_groups {}\n",
         router->group_count());
   }
+  {
+    // Keyed by file name: the data directory is the same for all.
+    std::map<std::string, std::pair<uint64_t, uint64_t>> lost;
+    for (const StateDamage& d : damage) {
+      auto& [n, bytes] = lost[std::filesystem::path(d.file).filename().string()];
+      ++n;
+      bytes += d.bytes();
+    }
+    out += "# HELP vigil_state_damaged_total Damaged stretches of state files found at start (each skipped, or the file set aside).\n"
+           "# TYPE vigil_state_damaged_total counter\n";
+    for (const auto& [file, v] : lost)
+      out += fmt::format("vigil_state_damaged_total{{file=\"{}\"}} {}\n", escape_label_value(file), v.first);
+    out += "# HELP vigil_state_damaged_bytes_total Bytes of state files that could not be read at start.\n"
+           "# TYPE vigil_state_damaged_bytes_total counter\n";
+    for (const auto& [file, v] : lost)
+      out += fmt::format("vigil_state_damaged_bytes_total{{file=\"{}\"}} {}\n", escape_label_value(file), v.second);
+    if (router) {
+      auto syncs = router->log_syncs();
+      out += fmt::format(
+          "# HELP vigil_state_log_syncs_total fdatasync calls of the state logs (changes waiting together share one).\n"
+          "# TYPE vigil_state_log_syncs_total counter\n"
+          "vigil_state_log_syncs_total{{log=\"alerts\"}} {}\nvigil_state_log_syncs_total{{log=\"silences\"}} {}\n",
+          syncs.alerts, syncs.silences);
+    }
+  }
   out += delivery->metrics().exposition();
   out += forwarder->metrics_text();
   if (scraper) out += scraper->metrics_text();
@@ -962,18 +1033,7 @@ Result<void> Daemon::start() {
   while (!s.external_url.empty() && s.external_url.back() == '/') s.external_url.pop_back();
 
   if (auto r = s.load_all(true); !r) return r;
-  auto restored = s.router->restore();
-  if (!restored) {
-    return fail(fmt::format("cannot restore state from {}: {}", s.opts.storage_path, restored.error().message));
-  }
-  for (const std::string& w : *restored) s.log.warn("alert log damaged", {{"component", "storage"}, {"err", w}});
-  if (std::filesystem::exists(s.path("rules.json"))) {
-    auto text = read_file(s.path("rules.json"));
-    if (!text) return fail(text.error().message);
-    if (auto r = s.rules->restore(*text); !r) {
-      return fail(fmt::format("cannot restore rule state from {}: {}", s.path("rules.json"), r.error().message));
-    }
-  }
+  s.restore_state();
   s.last_reload_success = s.clock.now();
 
   s.register_routes();
@@ -1005,6 +1065,7 @@ Result<void> Daemon::start() {
       s.clock, [&s] { return s.rules->next_due(); },
       [&s] {
         if (s.rules->run_due() > 0) s.save_rules_state();
+        s.start_dispatch_when_ready();
       },
       kSecond);
   if (s.scraper) {

@@ -8,15 +8,20 @@
 // until woken:
 //   rules   - evaluates the rule groups that are due and hands their alerts
 //             to the router in-process (and to external Alertmanagers);
-//   router  - flushes aggregation groups that are due; saves silences and the
-//             notification log as soon as they change;
+//   router  - flushes aggregation groups that are due; saves the
+//             notification log as soon as it changes;
 //   scrape  - scrapes the targets that are due (embedded mode);
-//   upkeep  - every few seconds: saves the rule state, folds the alert log
-//             into its snapshot when it has grown, garbage collects, trims
-//             the store to what the rules' ranges need.
-// State in --storage.path: silences.json, nflog.json and rules.json, each
-// written atomically; alerts.snapshot and alerts.log, the alerts appended as
-// they are stored (routing/alert_journal.h). All are restored at start.
+//   upkeep  - every few seconds: saves the rule state, folds the alert and
+//             silence logs into their snapshots when they have grown,
+//             garbage collects, trims the store to what the rules' ranges
+//             need.
+// State in --storage.path: alerts and silences as record logs folded into
+// snapshots (alerts.log, alerts.snapshot, silences.log, silences.snapshot;
+// model/record_log.h), each change on disk before the API acknowledges it;
+// nflog.json and rules.json, written atomically. All are restored at start;
+// damaged ones are reported, counted and set aside, never a reason not to
+// start. After a start, groups flush once --dispatch.start-delay has passed
+// and the rules have re-sent what fires (routing::Router::hold_dispatch_until).
 
 #include <atomic>
 #include <functional>
@@ -52,6 +57,10 @@ struct DaemonOptions {
   bool datasource_insecure_skip_verify = false;
   Millis datasource_timeout = 2 * kMinute;
   Millis resend_delay = kMinute;
+  // Alertmanager's --dispatch.start-delay: no notification before this long
+  // after the start (with rule groups, flushes also wait for their first
+  // evaluations, at most resend_delay).
+  Millis dispatch_start_delay = 0;
   routing::SilenceLimits silence_limits;  // --silences.max-silences, --silences.max-silence-size-bytes
   Millis upkeep_interval = 5 * kSecond;  // also how often Alertmanager discovery files are checked
   Millis file_sd_poll = 5 * kSecond;
@@ -76,7 +85,8 @@ class Daemon {
   // Locks the storage path (one process per folder: a second one fails at
   // once, naming the holder), loads every file, restores state from the
   // storage path, starts serving and the loops. An error (bad config, port
-  // in use, storage path locked) is returned with nothing left running.
+  // in use, storage path locked) is returned with nothing left running;
+  // damaged state is not an error.
   Result<void> start();
   // Re-reads every file. When anything is invalid, nothing changes and the
   // error is returned (and logged, and counted).

@@ -21,12 +21,24 @@ Scenarios:
   forward     one vigil forwards its rule alerts to the Alertmanagers that
               its alerting.alertmanagers file_sd file lists: a second vigil
               receives them once the file names it.
+  crash       kill -9 at random moments (VIGIL_CRASH_CYCLES, default 20)
+              while clients post alerts and create and expire silences:
+              after each restart every acknowledged alert and silence is
+              there, and no expired silence is active again
+              (VIGIL_CRASH_SEED replays a run).
+  downtime    an always-firing rule alert whose end passes while vigil is
+              stopped is neither notified as resolved nor paged again after
+              the restart.
+  damaged     vigil starts over damaged state files (garbled alert log,
+              empty silences.json, garbage nflog.json and rules.json), keeps
+              what is intact and counts the damage in /metrics.
 
 Exit 0 on success, 1 on failure, 77 when skipped.
 """
 import http.server
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -125,6 +137,10 @@ class Sink:
         self.server.shutdown()
 
 
+# Every vigil started, so that a failing scenario leaves none running.
+STARTED = []
+
+
 class Vigil:
     def __init__(self, workdir, args, name="vigil"):
         self.port = free_port()
@@ -140,6 +156,7 @@ class Vigil:
             [VIGIL, "run", f"--web.listen-address=127.0.0.1:{self.port}",
              f"--storage.path={os.path.join(self.workdir, self.name + '-data')}"] + self.args,
             stdout=self.log, stderr=subprocess.STDOUT, cwd=self.workdir)
+        STARTED.append(self.proc)
         if expect_ready:
             wait_until(f"{self.name} to be ready", lambda: self.ready() or self.dead(), 15)
             if self.dead():
@@ -505,9 +522,159 @@ alerting:
     print("ok: alerts go to the Alertmanager a file_sd file lists, once it lists it")
 
 
+def scenario_crash(work):
+    seed = int(os.environ.get("VIGIL_CRASH_SEED", str(time.time_ns() % 1_000_000)))
+    cycles = int(os.environ.get("VIGIL_CRASH_CYCLES", "20"))
+    rng = random.Random(seed)
+    print(f"seed {seed} (VIGIL_CRASH_SEED={seed} replays it), {cycles} kills")
+    v = Vigil(work, [])
+    lock = threading.Lock()
+    alerts = set()    # the seq label of every acknowledged alert
+    silences = {}     # id -> "active" or "expired", as acknowledged
+    counter = [0]
+
+    def next_seq():
+        with lock:
+            counter[0] += 1
+            return counter[0]
+
+    def iso(t):
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
+
+    def post_alerts(stop):
+        while not stop.is_set():
+            seqs = [next_seq() for _ in range(5)]
+            body = [{"labels": {"alertname": "Crash", "seq": str(n)},
+                     "startsAt": iso(time.time()), "endsAt": iso(time.time() + 3600)} for n in seqs]
+            if request("POST", v.url("/api/v2/alerts"), body, timeout=2)[0] == 200:
+                with lock:
+                    alerts.update(seqs)
+
+    def create_silences(stop):
+        while not stop.is_set():
+            n = next_seq()
+            status, body = request("POST", v.url("/api/v2/silences"), {
+                "matchers": [{"name": "seq", "value": str(n), "isRegex": False, "isEqual": True}],
+                "startsAt": iso(time.time()), "endsAt": iso(time.time() + 3600),
+                "createdBy": "crash test", "comment": f"silence {n}"}, timeout=2)
+            if status == 200:
+                with lock:
+                    silences[json.loads(body)["silenceID"]] = "active"
+
+    def expire_silences(stop, r):
+        while not stop.is_set():
+            with lock:
+                active = [i for i, state in silences.items() if state == "active"]
+            if not active:
+                time.sleep(0.01)
+                continue
+            sid = r.choice(active)
+            if request("DELETE", v.url(f"/api/v2/silence/{sid}"), timeout=2)[0] == 200:
+                with lock:
+                    silences[sid] = "expired"
+
+    def check(cycle):
+        got = v.get_json("/api/v2/alerts")
+        present = {int(a["labels"]["seq"]) for a in got if a["labels"].get("alertname") == "Crash"}
+        lost = sorted(alerts - present)
+        if lost:
+            fail(f"after kill {cycle}: {len(lost)} of {len(alerts)} acknowledged alerts lost, e.g. seq {lost[:5]}")
+        states = {s["id"]: s["status"]["state"] for s in v.get_json("/api/v2/silences")}
+        missing = [i for i in silences if i not in states]
+        if missing:
+            fail(f"after kill {cycle}: {len(missing)} of {len(silences)} acknowledged silences lost, e.g. {missing[:3]}")
+        revived = [i for i, state in silences.items() if state == "expired" and states[i] != "expired"]
+        if revived:
+            fail(f"after kill {cycle}: {len(revived)} expired silences are {states[revived[0]]} again, e.g. {revived[:3]}")
+
+    for cycle in range(cycles + 1):
+        v.start()
+        check(cycle)
+        if cycle == cycles:
+            break
+        stop = threading.Event()
+        threads = [threading.Thread(target=post_alerts, args=(stop,)),
+                   threading.Thread(target=post_alerts, args=(stop,)),
+                   threading.Thread(target=create_silences, args=(stop,)),
+                   threading.Thread(target=create_silences, args=(stop,)),
+                   threading.Thread(target=expire_silences, args=(stop, random.Random(rng.random())))]
+        for t in threads:
+            t.start()
+        time.sleep(rng.uniform(0.2, 1.2))
+        v.kill9()
+        stop.set()
+        for t in threads:
+            t.join()
+    v.stop()
+    expired = sum(1 for state in silences.values() if state == "expired")
+    print(f"ok: {cycles} kills -9, {len(alerts)} acknowledged alerts and {len(silences)} silences "
+          f"({expired} expired) all there after each restart")
+
+
+def scenario_downtime(work):
+    sink = Sink()
+    write(os.path.join(work, "rules.yml"),
+          "groups:\n- name: heartbeat\n  interval: 1s\n  rules:\n  - alert: Watchdog\n    expr: vector(1)\n")
+    write(os.path.join(work, "prometheus.yml"), "rule_files: [rules.yml]\n")
+    write(os.path.join(work, "am.yml"), am_config(sink))
+    # Sent alerts end four resend delays (8 s) after each send.
+    v = Vigil(work, ["--config.file=prometheus.yml", "--alertmanager.config=am.yml",
+                     "--rules.alert.resend-delay=2s"]).start()
+    wait_until("the Watchdog to be notified", lambda: sink.alerts_named("Watchdog", "firing"), 15)
+    v.stop()
+    time.sleep(10)  # its end passes while vigil is down
+    before = len(sink.notifications())
+    v.start()
+    time.sleep(8)  # several group intervals
+    after = sink.notifications()[before:]
+    v.stop()
+    sink.close()
+    if after:
+        sent = [(a["labels"]["alertname"], a["status"]) for _, body in after for a in body["alerts"]]
+        fail(f"the restart notified {sent}: a false resolve or a second page")
+    print("ok: after 10 s down, the Watchdog was neither resolved nor paged again")
+
+
+def scenario_damaged(work):
+    data = os.path.join(work, "vigil-data")
+    v = Vigil(work, [])
+    v.start()
+    for i in range(40):
+        body = [{"labels": {"alertname": "Kept", "n": str(i)}, "annotations": {"summary": "x" * 50}}]
+        status, text = request("POST", v.url("/api/v2/alerts"), body)
+        if status != 200:
+            fail(f"posting an alert: HTTP {status} {text}")
+    v.kill9()
+    log = os.path.join(data, "alerts.log")
+    size = os.path.getsize(log)
+    with open(log, "r+b") as f:
+        f.seek(size // 2)
+        f.write(b"\x00garbled bytes!\x00")
+    write(os.path.join(data, "silences.json"), "")
+    write(os.path.join(data, "nflog.json"), "{\"version\": 1, \"entries\": [")
+    write(os.path.join(data, "rules.json"), "not json")
+    v.start()
+    kept = [a for a in v.get_json("/api/v2/alerts") if a["labels"]["alertname"] == "Kept"]
+    if not 37 <= len(kept) < 40:
+        fail(f"{len(kept)} of 40 alerts after 16 garbled bytes: only the one or two they hit should be lost")
+    metrics = request("GET", v.url("/metrics"))[1]
+    for f in ("alerts.log", "silences.json", "nflog.json", "rules.json"):
+        if f'vigil_state_damaged_total{{file="{f}"}} 1' not in metrics:
+            fail(f"{f}'s damage is not counted in /metrics:\n" +
+                 "\n".join(l for l in metrics.splitlines() if "damaged" in l))
+    aside = sorted(n for n in os.listdir(data) if ".damaged-" in n)
+    if len(aside) != 4:
+        fail(f"expected a copy of each damaged file set aside, found {aside}")
+    if "state file damaged" not in v.output():
+        fail("the damage was not logged")
+    v.stop()
+    print(f"ok: started over 4 damaged state files, {len(kept)} of 40 alerts kept, damage set aside and counted")
+
+
 def main():
     scenarios = {"restart": scenario_restart, "reload": scenario_reload, "quickstart": scenario_quickstart,
-                 "prometheus": scenario_prometheus, "amtool": scenario_amtool, "forward": scenario_forward}
+                 "prometheus": scenario_prometheus, "amtool": scenario_amtool, "forward": scenario_forward,
+                 "crash": scenario_crash, "downtime": scenario_downtime, "damaged": scenario_damaged}
     if SCENARIO not in scenarios:
         fail(f"unknown scenario {SCENARIO}")
     work = tempfile.mkdtemp(prefix=f"vigil-{SCENARIO}-")
@@ -516,6 +683,10 @@ def main():
         scenarios[SCENARIO](work)
         ok = True
     finally:
+        for p in STARTED:
+            if p.poll() is None:
+                p.kill()
+                p.wait(10)
         if ok or os.environ.get("VIGIL_KEEP_TEST_DIR") is None:
             if not ok:
                 for name in sorted(os.listdir(work)):

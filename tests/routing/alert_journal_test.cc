@@ -1,6 +1,7 @@
 // The alert journal: records round-trip, the newest record of an alert wins,
-// a torn tail is dropped with a warning, and compaction folds the log into
-// the snapshot without losing what arrives meanwhile.
+// damage costs only the alerts it hit, the earlier format is upgraded, and
+// compaction folds the log into the snapshot without losing what arrives
+// meanwhile.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -28,6 +29,8 @@ std::shared_ptr<const Alert> alert(std::string name, Millis updated, Millis ends
   return std::make_shared<const Alert>(std::move(a));
 }
 
+constexpr Millis kNow = 1'700'000'000'000;
+
 const Alert* find(const std::vector<Alert>& as, std::string_view name) {
   for (const Alert& a : as)
     if (a.name() == name) return &a;
@@ -38,11 +41,9 @@ const Alert* find(const std::vector<Alert>& as, std::string_view name) {
 
 TEST_CASE("alert journal: a record round-trips every field") {
   auto a = alert("Down", 5000);
-  std::string buf;
-  encode_alert_record(buf, *a);
-  encode_alert_record(buf, *alert("Other", 6000, 7000));
-  std::string_view in = buf;
-  auto back = decode_alert_record(in);
+  std::string payload;
+  encode_alert(payload, *a);
+  auto back = decode_alert(payload);
   REQUIRE(back);
   CHECK(back->labels == a->labels);
   CHECK(back->annotations == a->annotations);
@@ -51,18 +52,12 @@ TEST_CASE("alert journal: a record round-trips every field") {
   CHECK(back->updated_at == 5000);
   CHECK(back->timeout);
   CHECK(back->generator_url == a->generator_url);
-  auto second = decode_alert_record(in);
-  REQUIRE(second);
-  CHECK_FALSE(second->timeout);
-  CHECK(in.empty());
-  // A record cut short, or with a flipped byte, is not read.
-  std::string_view cut = std::string_view(buf).substr(0, buf.size() / 2 - 3);
-  CHECK_FALSE(decode_alert_record(cut));
-  CHECK(cut.size() == buf.size() / 2 - 3);
-  std::string flipped = buf;
-  flipped[20] ^= 0x40;
-  std::string_view f = flipped;
-  CHECK_FALSE(decode_alert_record(f));
+  std::string other;
+  encode_alert(other, *alert("Other", 6000, 7000));
+  CHECK_FALSE(decode_alert(other)->timeout);
+  // A payload cut short, or with bytes after the alert, is not an alert.
+  CHECK_FALSE(decode_alert(std::string_view(payload).substr(0, payload.size() - 3)));
+  CHECK_FALSE(decode_alert(payload + "x"));
 }
 
 TEST_CASE("alert journal: the log keeps every stored alert, the newest record of each") {
@@ -75,16 +70,46 @@ TEST_CASE("alert journal: the log keeps every stored alert, the newest record of
     REQUIRE(j.append(later));
   }  // no snapshot: as after kill -9
   AlertJournal j(dir.path().string());
-  auto loaded = j.load();
-  REQUIRE(loaded);
-  CHECK(loaded->warnings.empty());
-  REQUIRE(loaded->alerts.size() == 2);
-  REQUIRE(find(loaded->alerts, "A"));
-  CHECK(find(loaded->alerts, "A")->updated_at == 200);
-  CHECK(find(loaded->alerts, "A")->ends_at == 2500);
+  auto loaded = j.load(kNow);
+  CHECK(loaded.damage.empty());
+  CHECK_FALSE(loaded.needs_fold);
+  REQUIRE(loaded.alerts.size() == 2);
+  REQUIRE(find(loaded.alerts, "A"));
+  CHECK(find(loaded.alerts, "A")->updated_at == 200);
+  CHECK(find(loaded.alerts, "A")->ends_at == 2500);
 }
 
-TEST_CASE("alert journal: a torn tail is dropped with a warning, the rest is kept") {
+TEST_CASE("alert journal: 16 garbled bytes in the log cost the alert they hit, not those after it") {
+  TempDir dir("vigil-journal");
+  std::vector<size_t> ends;  // where each alert's record ends
+  {
+    AlertJournal j(dir.path().string());
+    for (int i = 0; i < 20; ++i) {
+      std::vector<std::shared_ptr<const Alert>> one{alert("A" + std::to_string(i), 100)};
+      REQUIRE(j.append(one));
+      ends.push_back(j.log_bytes());
+    }
+  }
+  const auto log = dir.path() / "alerts.log";
+  {
+    std::fstream f(log, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(ends[9] + 40));  // inside alert A10's record
+    f.write("0123456789abcdef", 16);
+  }
+  AlertJournal j(dir.path().string());
+  auto loaded = j.load(kNow);
+  CHECK(loaded.alerts.size() == 19);
+  CHECK_FALSE(find(loaded.alerts, "A10"));
+  CHECK(find(loaded.alerts, "A9"));
+  CHECK(find(loaded.alerts, "A19"));
+  REQUIRE(loaded.damage.size() == 1);
+  CHECK(loaded.damage[0].file == log.string());
+  CHECK(loaded.damage[0].begin == ends[9]);
+  CHECK(loaded.damage[0].end == ends[10]);
+  CHECK(loaded.needs_fold);
+}
+
+TEST_CASE("alert journal: a torn tail is dropped and reported, the rest is kept") {
   TempDir dir("vigil-journal");
   {
     AlertJournal j(dir.path().string());
@@ -94,21 +119,71 @@ TEST_CASE("alert journal: a torn tail is dropped with a warning, the rest is kep
   const auto log = dir.path() / "alerts.log";
   std::filesystem::resize_file(log, std::filesystem::file_size(log) - 5);
   AlertJournal j(dir.path().string());
-  auto loaded = j.load();
-  REQUIRE(loaded);
-  REQUIRE(loaded->alerts.size() == 1);
-  CHECK(loaded->alerts[0].name() == "A");
-  REQUIRE(loaded->warnings.size() == 1);
-  CHECK(loaded->warnings[0].find("not a whole record") != std::string::npos);
+  auto loaded = j.load(kNow);
+  REQUIRE(loaded.alerts.size() == 1);
+  CHECK(loaded.alerts[0].name() == "A");
+  REQUIRE(loaded.damage.size() == 1);
+  CHECK(loaded.damage[0].what.find("not a whole record") != std::string::npos);
 }
 
-TEST_CASE("alert journal: an unreadable snapshot is an error, not an empty start") {
+TEST_CASE("alert journal: an unreadable snapshot is set aside; the log is still read") {
   TempDir dir("vigil-journal");
+  {
+    AlertJournal j(dir.path().string());
+    std::vector<std::shared_ptr<const Alert>> batch{alert("A", 100)};
+    REQUIRE(j.append(batch));
+  }
   dir.write("alerts.snapshot", "{\"version\":1}");
   AlertJournal j(dir.path().string());
-  auto loaded = j.load();
-  REQUIRE_FALSE(loaded);
-  CHECK(loaded.error().message.find("not an alert snapshot") != std::string::npos);
+  auto loaded = j.load(kNow);
+  REQUIRE(loaded.alerts.size() == 1);
+  REQUIRE(loaded.damage.size() == 1);
+  CHECK(loaded.damage[0].what.find("does not start with VGALRT02") != std::string::npos);
+  CHECK(loaded.damage[0].moved_to.find("alerts.snapshot.damaged-") != std::string::npos);
+  CHECK(std::filesystem::exists(loaded.damage[0].moved_to));
+  REQUIRE(loaded.needs_fold);
+  REQUIRE(j.compact([] { return std::vector<std::shared_ptr<const Alert>>{alert("A", 100)}; }));
+  AlertJournal again(dir.path().string());
+  auto reloaded = again.load(kNow);
+  CHECK(reloaded.damage.empty());
+  CHECK(reloaded.alerts.size() == 1);
+}
+
+TEST_CASE("alert journal: files of the earlier format (VGALRT01) are read and rewritten") {
+  TempDir dir("vigil-journal");
+  // VGALRT01: the magic, then per alert its length, checksum and payload.
+  auto legacy = [](std::vector<std::shared_ptr<const Alert>> alerts) {
+    RecordBatch b;
+    for (const auto& a : alerts) {
+      encode_alert(b.begin(), *a);
+      b.end();
+    }
+    std::string framed(b.bytes()), out = "VGALRT01";
+    for (size_t at = 0; at < framed.size();) {
+      uint32_t len;
+      std::memcpy(&len, framed.data() + at + 4, 4);
+      out += framed.substr(at + 4, 8 + len);
+      at += 12 + len;
+    }
+    return out;
+  };
+  dir.write("alerts.snapshot", legacy({alert("A", 100), alert("B", 100)}));
+  dir.write("alerts.log", legacy({alert("A", 200, 2500), alert("C", 200)}));
+  AlertJournal j(dir.path().string());
+  auto loaded = j.load(kNow);
+  CHECK(loaded.damage.empty());
+  REQUIRE(loaded.alerts.size() == 3);
+  CHECK(find(loaded.alerts, "A")->ends_at == 2500);
+  REQUIRE(loaded.needs_fold);
+  std::vector<std::shared_ptr<const Alert>> all;
+  for (const Alert& a : loaded.alerts) all.push_back(std::make_shared<const Alert>(a));
+  REQUIRE(j.compact([&] { return all; }));
+  CHECK(read_file((dir.path() / "alerts.snapshot").string())->starts_with("VGALRT02"));
+  CHECK(read_file((dir.path() / "alerts.log").string())->starts_with("VGALRT02"));
+  AlertJournal again(dir.path().string());
+  auto reloaded = again.load(kNow);
+  CHECK_FALSE(reloaded.needs_fold);
+  CHECK(reloaded.alerts.size() == 3);
 }
 
 TEST_CASE("alert journal: compaction folds the log into the snapshot") {
@@ -121,23 +196,18 @@ TEST_CASE("alert journal: compaction folds the log into the snapshot") {
   }
   const size_t before = j.log_bytes();
   CHECK_FALSE(j.wants_compaction());  // small logs are left alone
-  // Alerts stored while the snapshot is written land in the fresh log.
-  REQUIRE(j.compact([&] {
-    auto list = store;
-    return list;
-  }));
+  REQUIRE(j.compact([&] { return store; }));
   CHECK(j.log_bytes() < before);
   CHECK_FALSE(std::filesystem::exists(dir.path() / "alerts.log.1"));
   std::vector<std::shared_ptr<const Alert>> after{alert("C", 300)};
   REQUIRE(j.append(after));
 
   AlertJournal again(dir.path().string());
-  auto loaded = again.load();
-  REQUIRE(loaded);
-  CHECK(loaded->alerts.size() == 3);
-  REQUIRE(find(loaded->alerts, "B"));
-  CHECK(find(loaded->alerts, "B")->updated_at == 102);
-  CHECK(find(loaded->alerts, "C"));
+  auto loaded = again.load(kNow);
+  CHECK(loaded.alerts.size() == 3);
+  REQUIRE(find(loaded.alerts, "B"));
+  CHECK(find(loaded.alerts, "B")->updated_at == 102);
+  CHECK(find(loaded.alerts, "C"));
 }
 
 TEST_CASE("alert journal: a compaction cut short leaves alerts.log.1, which is still read") {
@@ -154,7 +224,7 @@ TEST_CASE("alert journal: a compaction cut short leaves alerts.log.1, which is s
     REQUIRE(j.append(batch));
   }
   AlertJournal j(dir.path().string());
-  auto loaded = j.load();
-  REQUIRE(loaded);
-  CHECK(loaded->alerts.size() == 2);
+  auto loaded = j.load(kNow);
+  CHECK(loaded.alerts.size() == 2);
+  CHECK(loaded.needs_fold);
 }

@@ -393,6 +393,77 @@ TEST_CASE("restart: alerts come back without a re-send, and inhibition holds fro
   CHECK(h.router->status(slow).inhibited_by.has_value());
 }
 
+TEST_CASE("restart: an alert whose end passed while down is not resolved before its source can re-send it") {
+  TempDir tmp("vigil-restart");
+  Harness h(kConfig, tmp.path().string());
+  const Labels w{{"alertname", "Watchdog"}, {"cluster", "eu"}};
+  // Prometheus sends what fires with an end four resend delays ahead.
+  h.post(w, kT0, kT0 + 4 * kMinute);
+  h.advance(30 * kSecond);
+  REQUIRE(h.notifier.take().size() == 1);
+  // Down for 20 minutes: the alert's end passes meanwhile.
+  h.clock.advance(20 * kMinute);
+  h.restart(false);
+  const Millis started = h.clock.now();
+  SUBCASE("held, and re-sent meanwhile: nothing to notify") {
+    h.router->hold_dispatch_until(started + kMinute);
+    CHECK(h.router->next_due() == started + kMinute);
+    h.advance(15 * kSecond);
+    CHECK(h.notifier.take().empty());
+    h.post(w, kT0, h.clock.now() + 4 * kMinute);  // the source's first evaluation after the restart
+    h.advance(3 * kMinute);
+    CHECK(h.notifier.take().empty());  // neither resolved nor paged again
+  }
+  SUBCASE("held, and not re-sent: resolved once the hold ends") {
+    h.router->hold_dispatch_until(started + kMinute);
+    h.advance(2 * kMinute);
+    auto sent = h.notifier.take();
+    REQUIRE(sent.size() == 1);
+    CHECK(sent[0].resolved == Names{"Watchdog"});
+    CHECK(sent[0].at == started + kMinute);
+  }
+  SUBCASE("without a hold the restart pages falsely: resolved, then firing again") {
+    h.advance(15 * kSecond);
+    h.post(w, kT0, h.clock.now() + 4 * kMinute);
+    h.advance(3 * kMinute);
+    auto sent = h.notifier.take();
+    REQUIRE(sent.size() == 2);
+    CHECK(sent[0].resolved == Names{"Watchdog"});
+    CHECK(sent[1].firing == Names{"Watchdog"});
+  }
+}
+
+TEST_CASE("dispatch hold: groups form meanwhile and flush when it ends, and it lasts across reloads") {
+  Harness h(kConfig);
+  h.router->hold_dispatch_until(kT0 + 2 * kMinute);
+  h.post({{"alertname", "A"}, {"cluster", "eu"}});
+  h.router->reload(config_of(kConfig));
+  h.advance(kMinute);
+  CHECK(h.router->group_count() == 1);
+  CHECK(h.router->run_due() == 0);
+  CHECK(h.notifier.take().empty());
+  h.advance(kMinute);
+  auto sent = h.notifier.take();
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].at == kT0 + 2 * kMinute);
+}
+
+TEST_CASE("restart: a damaged notification log is set aside; the router starts with an empty one") {
+  TempDir tmp("vigil-restart");
+  const std::string dir = tmp.path().string();
+  tmp.write("nflog.json", "{\"version\":1,\"entries\":[{\"group_key\"");
+  Harness h(kConfig);
+  Router router(h.config, h.clock, h.notifier, Router::Options{dir});
+  auto restored = router.restore();
+  REQUIRE(restored.damage.size() == 1);
+  CHECK(restored.damage[0].file == dir + "/nflog.json");
+  CHECK(restored.damage[0].what.find("the notification log starts empty") != std::string::npos);
+  CHECK(restored.damage[0].moved_to.find("nflog.json.damaged-") != std::string::npos);
+  CHECK(::access(restored.damage[0].moved_to.c_str(), F_OK) == 0);
+  CHECK(::access((dir + "/nflog.json").c_str(), F_OK) != 0);
+  CHECK(router.nflog().size() == 0);
+}
+
 TEST_CASE("save_changed writes only what changed") {
   TempDir tmp("vigil-save");
   const std::string dir = tmp.path().string();
@@ -454,7 +525,9 @@ TEST_CASE("router: invalid alerts are refused, valid ones taken") {
   backwards.labels = Labels{{"alertname", "B"}};
   backwards.starts_at = kT0;
   backwards.ends_at = kT0 - 1;
-  auto errors = h.router->put_alerts({good, no_labels, backwards});
+  auto put = h.router->put_alerts({good, no_labels, backwards});
+  CHECK_FALSE(put.storage);
+  const auto& errors = put.invalid;
   REQUIRE(errors.size() == 2);
   CHECK(errors[0].message == "at least one label pair required");
   CHECK(errors[1].message == "start time must be before end time");

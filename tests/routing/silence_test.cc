@@ -2,11 +2,16 @@
 
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "model/clock.h"
 #include "routing/silence.h"
+#include "tests/temp_dir.h"
 
 using namespace vigil;
 using namespace vigil::routing;
+using vigil::testing::TempDir;
 
 namespace {
 
@@ -131,27 +136,179 @@ TEST_CASE("silences: a thousand silences, matched through the index") {
   CHECK(sils.mutes(Labels{{"severity", "debug"}}) == std::vector<std::string>{*regex_only});
 }
 
-TEST_CASE("silences: snapshot and restore") {
+TEST_CASE("silences: a record round-trips every field") {
+  Silence s = silence({m(MatchType::kNotRegex, "env", "dev|test"), m(MatchType::kEqual, "team", "a"),
+                       m(MatchType::kNotEqual, "x", ""), m(MatchType::kRegex, "y", ".+")},
+                      kT0, kT0 + kHour);
+  s.id = "4b1c7d8e-0000-4000-8000-000000000001";
+  s.updated_at = kT0 + 5;
+  std::string payload;
+  encode_silence(payload, s);
+  auto back = decode_silence(payload);
+  REQUIRE(back);
+  CHECK(back->id == s.id);
+  CHECK(back->matchers == s.matchers);
+  CHECK(back->starts_at == s.starts_at);
+  CHECK(back->ends_at == s.ends_at);
+  CHECK(back->updated_at == s.updated_at);
+  CHECK(back->created_by == "me");
+  CHECK(back->comment == "maintenance");
+  CHECK_FALSE(decode_silence(std::string_view(payload).substr(0, payload.size() - 1)));
+}
+
+TEST_CASE("silences: every change is in the data directory when it returns, without a save") {
+  TempDir dir("vigil-sil");
+  ManualClock clock(kT0);
+  std::string kept, expired, replaced, replacement;
+  {
+    Silences sils(clock);
+    CHECK(sils.open(dir.path().string()).damage.empty());
+    kept = *sils.set(silence({m(MatchType::kNotRegex, "env", "dev|test"), m(MatchType::kEqual, "team", "a")}, kT0,
+                             kT0 + kHour));
+    expired = *sils.set(silence({m(MatchType::kEqual, "team", "b")}, kT0, kT0 + kHour));
+    replaced = *sils.set(silence({m(MatchType::kEqual, "team", "c")}, kT0, kT0 + kHour));
+    clock.advance(kMinute);
+    REQUIRE(sils.expire(expired));
+    Silence changed = *sils.get(replaced);
+    changed.matchers = {m(MatchType::kEqual, "team", "d")};
+    replacement = *sils.set(changed);
+    CHECK(replacement != replaced);
+  }  // dropped as by kill -9: nothing saved at the end
+  clock.advance(kSecond);
+  Silences sils(clock);
+  auto opened = sils.open(dir.path().string());
+  CHECK(opened.damage.empty());
+  CHECK(opened.errors.empty());
+  CHECK(sils.list().size() == 4);
+  REQUIRE(sils.get(kept));
+  CHECK(sils.get(kept)->comment == "maintenance");
+  CHECK(sils.mutes(Labels{{"team", "a"}, {"env", "prod"}}) == std::vector<std::string>{kept});
+  CHECK(sils.mutes(Labels{{"team", "a"}, {"env", "dev"}}).empty());
+  // What was expired stays expired: it mutes nothing after the restart.
+  CHECK(sils.get(expired)->state_at(clock.now()) == SilenceState::kExpired);
+  CHECK(sils.mutes(Labels{{"team", "b"}}).empty());
+  CHECK(sils.get(replaced)->state_at(clock.now()) == SilenceState::kExpired);
+  CHECK(sils.mutes(Labels{{"team", "d"}}) == std::vector<std::string>{replacement});
+}
+
+TEST_CASE("silences: folding keeps every silence and forgets those past their retention") {
+  TempDir dir("vigil-sil");
+  ManualClock clock(kT0);
+  Silences sils(clock, 10 * kMinute);
+  sils.open(dir.path().string());
+  auto old = sils.set(silence({m(MatchType::kEqual, "a", "old")}, kT0, kT0 + kMinute));
+  REQUIRE(old);
+  clock.advance(30 * kMinute);  // `old` ended 29 minutes ago: past its retention
+  std::vector<std::string> ids;
+  for (int i = 0; i < 120; ++i) {
+    Silence s = silence({m(MatchType::kEqual, "instance", "host-" + std::to_string(i))}, clock.now(),
+                        clock.now() + kHour);
+    s.comment = std::string(10000, 'c');  // 1.2 MB in all: past the fold threshold
+    ids.push_back(*sils.set(s));
+  }
+  const auto log = dir.path() / "silences.log";
+  CHECK(sils.wants_fold());
+  REQUIRE(sils.fold());
+  CHECK(std::filesystem::file_size(log) == 8);  // the magic alone: everything is in the snapshot
+  CHECK_FALSE(sils.wants_fold());
+  Silences again(clock, 10 * kMinute);
+  CHECK(again.open(dir.path().string()).damage.empty());
+  CHECK(again.list().size() == 120);
+  CHECK_FALSE(again.get(*old));
+  CHECK(again.mutes(Labels{{"instance", "host-119"}}) == std::vector<std::string>{ids.back()});
+}
+
+TEST_CASE("silences: the silences.json of earlier versions is read and replaced by the record files") {
+  TempDir dir("vigil-sil");
+  ManualClock clock(kT0);
+  dir.write("silences.json", R"({"version":1,"silences":[{"id":"a1b2c3d4-0000-4000-8000-000000000001",
+    "matchers":[{"name":"job","value":"api|web","type":"=~"},{"name":"env","value":"prod","type":"="}],
+    "starts_at":1700000000000,"ends_at":1700003600000,"updated_at":1700000000000,"created_by":"me",
+    "comment":"upgrade","expires_at":1700435600000}]})");
+  {
+    Silences sils(clock);
+    auto opened = sils.open(dir.path().string());
+    CHECK(opened.damage.empty());
+    CHECK(opened.errors.empty());
+    REQUIRE(sils.get("a1b2c3d4-0000-4000-8000-000000000001"));
+    CHECK(sils.mutes(Labels{{"job", "web"}, {"env", "prod"}}).size() == 1);
+  }
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "silences.json"));
+  CHECK(std::filesystem::exists(dir.path() / "silences.snapshot"));
+  Silences sils(clock);
+  sils.open(dir.path().string());
+  REQUIRE(sils.get("a1b2c3d4-0000-4000-8000-000000000001"));
+  CHECK(sils.get("a1b2c3d4-0000-4000-8000-000000000001")->comment == "upgrade");
+}
+
+TEST_CASE("silences: a damaged silences.json is set aside and the rest still loads") {
+  TempDir dir("vigil-sil");
+  ManualClock clock(kT0);
+  std::string id;
+  {
+    Silences sils(clock);
+    sils.open(dir.path().string());
+    id = *sils.set(silence({m(MatchType::kEqual, "team", "a")}, kT0, kT0 + kHour));
+  }
+  std::string broken;
+  SUBCASE("empty") { broken = ""; }
+  SUBCASE("garbled") { broken = "{\"version\":1,\"silences\":[{\"id\":"; }
+  SUBCASE("wrong shape") { broken = "[1, 2, 3]"; }
+  dir.write("silences.json", broken);
+  Silences sils(clock);
+  auto opened = sils.open(dir.path().string());
+  REQUIRE(opened.damage.size() == 1);
+  CHECK(opened.damage[0].file == (dir.path() / "silences.json").string());
+  CHECK(opened.damage[0].moved_to.find("silences.json.damaged-20231114T221320Z") != std::string::npos);
+  CHECK(std::filesystem::exists(opened.damage[0].moved_to));
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "silences.json"));
+  CHECK(sils.get(id));
+}
+
+TEST_CASE("silences: damaged bytes in the log cost the silence they hit, and the log is rewritten") {
+  TempDir dir("vigil-sil");
+  ManualClock clock(kT0);
+  std::vector<std::string> ids;
+  std::vector<size_t> ends;
+  {
+    Silences sils(clock);
+    sils.open(dir.path().string());
+    for (int i = 0; i < 5; ++i) {
+      ids.push_back(*sils.set(silence({m(MatchType::kEqual, "n", std::to_string(i))}, kT0, kT0 + kHour)));
+      ends.push_back(std::filesystem::file_size(dir.path() / "silences.log"));
+    }
+  }
+  {
+    std::fstream f(dir.path() / "silences.log", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(ends[1] + 30));  // inside silence 2's record
+    f.write("garbled!garbled!", 16);
+  }
+  Silences sils(clock);
+  auto opened = sils.open(dir.path().string());
+  REQUIRE(opened.damage.size() == 1);
+  CHECK(opened.damage[0].begin == ends[1]);
+  CHECK(opened.damage[0].end == ends[2]);
+  CHECK(sils.list().size() == 4);
+  CHECK_FALSE(sils.get(ids[2]));
+  CHECK(sils.get(ids[4]));
+  // Folded at once: the next start reads clean files.
+  Silences again(clock);
+  CHECK(again.open(dir.path().string()).damage.empty());
+  CHECK(again.list().size() == 4);
+}
+
+TEST_CASE("silences: a change that cannot be written is a storage error, and holds in memory") {
+  TempDir dir("vigil-sil");
   ManualClock clock(kT0);
   Silences sils(clock);
-  auto id = sils.set(silence({m(MatchType::kNotRegex, "env", "dev|test"), m(MatchType::kEqual, "team", "a")},
-                             kT0, kT0 + kHour));
-  REQUIRE(id);
-  char dir[] = "/tmp/vigil-sil-XXXXXX";
-  REQUIRE(mkdtemp(dir));
-  const std::string path = std::string(dir) + "/silences.json";
-  REQUIRE(sils.save(path));
-  Silences restored(clock);
-  REQUIRE(restored.load(path));
-  REQUIRE(restored.get(*id));
-  CHECK(restored.get(*id)->comment == "maintenance");
-  CHECK(restored.get(*id)->matchers == sils.get(*id)->matchers);
-  CHECK(restored.mutes(Labels{{"team", "a"}, {"env", "prod"}}) == std::vector<std::string>{*id});
-  CHECK(restored.mutes(Labels{{"team", "a"}, {"env", "dev"}}).empty());
-  CHECK(Silences(clock).load(std::string(dir) + "/missing.json"));
-  CHECK_FALSE(restored.restore("{not json"));
-  ::unlink(path.c_str());
-  ::rmdir(dir);
+  sils.open(dir.path().string());
+  std::filesystem::create_symlink("/dev/full", dir.path() / "silences.log");
+  auto id = sils.set(silence({m(MatchType::kEqual, "team", "a")}, kT0, kT0 + kHour));
+  REQUIRE_FALSE(id);
+  CHECK(id.error().kind == SilenceError::Kind::kStorage);
+  CHECK(sils.list().size() == 1);
+  CHECK(sils.expire("nope").error().kind == SilenceError::Kind::kNotFound);
+  CHECK(sils.set(silence({}, kT0, kT0 + kHour)).error().kind == SilenceError::Kind::kInvalid);
 }
 
 TEST_CASE("silences: limits on how many are held and how large one is") {

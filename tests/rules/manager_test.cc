@@ -3,6 +3,9 @@
 // is a ManualClock; nothing sleeps.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+
+#include "model/state_file.h"
 #include "rules/manager.h"
 #include "tests/temp_dir.h"
 
@@ -147,6 +150,32 @@ TEST_CASE("rule manager: a restart restores pending timers from the snapshot") {
   CHECK(f.state() == AlertState::kFiring);
   CHECK(f.sent.size() == 1);
   CHECK_FALSE(f.manager->restore("{not json").has_value());
+}
+
+TEST_CASE("rule manager: a damaged rules.json is set aside as the daemon restores it, and rules start afresh") {
+  Fixture f;
+  f.up(0);
+  f.step();
+  const std::string path = f.dir.write("rules.json", f.manager->snapshot().substr(0, 40));
+  f.manager = f.make();
+  REQUIRE(f.manager->load({f.file}, ManagerOptions{}).empty());
+  auto damage = restore_state_file(path, f.clock.now(), [&](std::string_view text) { return f.manager->restore(text); },
+                                   "`for` timers start afresh");
+  REQUIRE(damage);
+  CHECK(damage->file == path);
+  CHECK(damage->end == 40);
+  CHECK(damage->what.find("invalid rule state snapshot") != std::string::npos);
+  CHECK(std::filesystem::exists(damage->moved_to));
+  CHECK_FALSE(std::filesystem::exists(path));
+  // Evaluations go on from nothing: the alert goes pending again.
+  f.step();
+  CHECK(f.state() == AlertState::kPending);
+  // A good file restores; a missing one is no damage.
+  f.dir.write("rules.json", f.manager->snapshot());
+  CHECK_FALSE(restore_state_file(path, f.clock.now(), [&](std::string_view text) { return f.manager->restore(text); },
+                                 ""));
+  std::filesystem::remove(path);
+  CHECK_FALSE(restore_state_file(path, f.clock.now(), [](std::string_view) { return Result<void>(); }, ""));
 }
 
 TEST_CASE("rule manager: a reload keeps alert state, a bad file keeps the old rules") {

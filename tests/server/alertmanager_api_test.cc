@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+
 #include "../routing/router_harness.h"
 #include "routing/config_redact.h"
 #include "server/alertmanager_api.h"
+#include "tests/temp_dir.h"
 
 using nlohmann::json;
 using namespace vigil;
@@ -54,11 +57,11 @@ receivers:
 
 // A Router over kConfig with the API on a Routes table, driven by hand.
 struct ApiHarness {
-  Harness h{kConfig};
+  Harness h;
   Routes routes;
   int alerts_posted = 0;
 
-  ApiHarness() {
+  explicit ApiHarness(std::string data_dir = "") : h(kConfig, std::move(data_dir)) {
     AlertmanagerApiContext ctx{*h.router, h.clock};
     ctx.start_time = kT0 - 60 * kSecond;
     ctx.config_original = [] { return routing::redacted_config_yaml(kConfig).value(); };
@@ -614,3 +617,27 @@ TEST_CASE("am api: bodies that are not declared JSON are refused 415, as upstrea
   CHECK(t.call("POST", "/api/v2/silences", silence.dump(), {}, "Application/JSON; charset=utf-8").status == 200);
 }
 
+TEST_CASE("am api: a change that cannot be written to disk is answered 500, and held in memory") {
+  testing::TempDir dir("vigil-api");
+  ApiHarness api(dir.path().string());
+  // Every write to /dev/full fails with "no space left on device".
+  std::filesystem::create_symlink("/dev/full", dir.path() / "alerts.log");
+  std::filesystem::create_symlink("/dev/full", dir.path() / "silences.log");
+  Response r = api.post("/api/v2/alerts", json::array({alert({{"alertname", "Stored"}})}));
+  CHECK(r.status == 500);
+  CHECK(r.body.find("no space left on device") != std::string::npos);
+  CHECK(names_of(api.get("/api/v2/alerts")) == std::vector<std::string>{"Stored"});
+  json hook{{"version", "4"}, {"status", "firing"}, {"alerts", json::array({alert({{"alertname", "Hooked"}})})}};
+  CHECK(api.post("/api/v1/intake/webhook", hook).status == 500);
+
+  json s{{"matchers", json::array({eq("alertname", "Stored")})}, {"startsAt", api_time(kT0)},
+         {"endsAt", api_time(kT0 + kHour)}, {"createdBy", "tester"}, {"comment", "disk full"}};
+  r = api.post("/api/v2/silences", s);
+  CHECK(r.status == 500);
+  CHECK(r.body.find("no space left on device") != std::string::npos);
+  json listed = api.get("/api/v2/silences");
+  REQUIRE(listed.size() == 1);
+  const std::string id = listed[0]["id"].get<std::string>();
+  CHECK(api.call("DELETE", "/api/v2/silence/" + id).status == 500);
+  CHECK(api.call("DELETE", "/api/v2/silence/" + std::string("00000000-0000-4000-8000-000000000000")).status == 404);
+}
