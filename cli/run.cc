@@ -26,6 +26,7 @@ struct RunArgs {
   server::DaemonOptions opts;
   std::string resend_delay = "1m";
   std::string datasource_timeout = "2m";
+  std::string query_timeout = "2m";
   std::string log_level = "info";
   std::string log_format = "logfmt";
   std::string read_header_timeout = "5s";
@@ -65,6 +66,11 @@ int run(RunArgs a) {
   auto read_timeout = parse_duration(a.read_timeout);
   if (!read_timeout || *read_timeout <= 0) return fail_with("--web.read-timeout: expected a positive duration");
   a.opts.web_read_timeout = *read_timeout;
+  auto qtimeout = parse_duration(a.query_timeout);
+  if (!qtimeout || *qtimeout <= 0) return fail_with("--query.timeout: expected a positive duration");
+  a.opts.query_timeout = *qtimeout;
+  if (a.opts.query_max_samples <= 0) return fail_with("--query.max-samples: must be positive");
+  if (a.opts.query_max_concurrency <= 0) return fail_with("--query.max-concurrency: must be positive");
 
   // Signals are taken by this thread alone: every thread started from here
   // on inherits the blocked mask.
@@ -129,6 +135,14 @@ void register_run(CLI::App& app, int* exit_code) {
   cmd->add_flag("--datasource.tls.insecure-skip-verify", o.datasource_insecure_skip_verify,
                 "Do not verify the datasource's certificate");
   cmd->add_option("--datasource.timeout", args->datasource_timeout, "Timeout of one rule query")->capture_default_str();
+  cmd->add_option("--query.timeout", args->query_timeout, "Maximum time a query may take before it is aborted")
+      ->capture_default_str();
+  cmd->add_option("--query.max-samples", o.query_max_samples,
+                  "Most samples a single query may hold in memory at once")
+      ->capture_default_str();
+  cmd->add_option("--query.max-concurrency", o.query_max_concurrency,
+                  "Most queries evaluated at once; others wait for a slot")
+      ->capture_default_str();
   cmd->add_option("--rules.alert.resend-delay", args->resend_delay,
                   "Minimum time before an unchanged firing alert is sent again")
       ->capture_default_str();

@@ -21,6 +21,7 @@
 #include "notifiers/delivery.h"
 #include "notifiers/http_client.h"
 #include "promql/ast.h"
+#include "promql/engine.h"
 #include "promql/printer.h"
 #include "routing/config.h"
 #include "routing/router.h"
@@ -446,6 +447,9 @@ struct Daemon::State {
 
   storage::MemoryStore store;
   std::shared_mutex store_mu;
+  // Set at stop: queries in flight end at their next check.
+  std::atomic<bool> stopping{false};
+  promql::EngineOptions engine;  // constant after start()
   std::shared_ptr<notifiers::HttpClient> datasource;
 
   std::unique_ptr<notifiers::Delivery> delivery;
@@ -886,6 +890,7 @@ void Daemon::State::register_routes() {
     pctx.store = &store;
     pctx.store_mu = &store_mu;
   }
+  pctx.engine = engine;
   pctx.scraper = scraper.get();
   add_prometheus_api(routes, std::move(pctx));
 
@@ -916,9 +921,13 @@ Result<void> Daemon::start() {
   });
   s.forwarder = std::make_unique<Forwarder>(s.log);
 
+  s.engine.timeout = std::chrono::milliseconds(s.opts.query_timeout);
+  s.engine.max_samples = s.opts.query_max_samples;
+  s.engine.gate = std::make_shared<promql::QueryGate>(s.opts.query_max_concurrency);
+  s.engine.cancel = &s.stopping;
   rules::EvalBackend backend{&s.store, &s.store_mu, {}};
   if (s.embedded()) {
-    backend.query = rules::engine_query(s.store);
+    backend.query = rules::engine_query(s.store, s.engine);
     s.scraper = std::make_unique<ScrapeManager>(s.store, s.store_mu, s.clock, ScrapeOptions{s.opts.scrape_workers});
   } else {
     routing::ConfigValue http = routing::ConfigValue::map();
@@ -1052,6 +1061,7 @@ void Daemon::stop(Millis grace) {
   if (!s_ || !s_->running.exchange(false)) return;
   State& s = *s_;
   s.ready = false;
+  s.stopping = true;
   if (s.http) s.http->stop();
   if (s.rules_loop) s.rules_loop->stop();
   if (s.scrape_loop) s.scrape_loop->stop();

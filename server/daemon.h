@@ -52,6 +52,11 @@ struct DaemonOptions {
   bool datasource_insecure_skip_verify = false;
   Millis datasource_timeout = 2 * kMinute;
   Millis resend_delay = kMinute;
+  // The embedded engine's limits, for API queries and rule evaluations alike
+  // (--query.timeout, --query.max-samples, --query.max-concurrency).
+  Millis query_timeout = 2 * kMinute;
+  int64_t query_max_samples = 50'000'000;
+  int query_max_concurrency = 20;
   routing::SilenceLimits silence_limits;  // --silences.max-silences, --silences.max-silence-size-bytes
   Millis upkeep_interval = 5 * kSecond;  // also how often Alertmanager discovery files are checked
   Millis file_sd_poll = 5 * kSecond;
@@ -81,8 +86,8 @@ class Daemon {
   // Re-reads every file. When anything is invalid, nothing changes and the
   // error is returned (and logged, and counted).
   Result<void> reload();
-  // Stops the loops and the server, waits for deliveries in flight up to
-  // `grace`, writes all state. Idempotent.
+  // Cancels queries in flight, stops the loops and the server, waits for
+  // deliveries in flight up to `grace`, writes all state. Idempotent.
   void stop(Millis grace = 5 * kSecond);
 
   int port() const;

@@ -268,10 +268,12 @@ promql::EngineOptions with_timeout(promql::EngineOptions opts, const Request& r,
   return opts;
 }
 
+// The engine's error as Prometheus' API answers it: a timeout 503, a
+// cancellation (shutdown) 499, anything else (too many samples included) 422.
 Response query_error(const Error& e) {
   std::string_view m = e.message;
-  if (m.find("query timed out") != std::string_view::npos) return error(503, "timeout", m);
-  if (m.find("too many samples") != std::string_view::npos) return error(422, "execution", m);
+  if (m.starts_with("query timed out in ")) return error(503, "timeout", m);
+  if (m.starts_with("query was canceled in ")) return error(499, "canceled", m);
   return error(422, "execution", m);
 }
 
