@@ -17,6 +17,7 @@
 
 #include "model/build_info.h"
 #include "model/file.h"
+#include "model/json_object.h"
 #include "model/timestamp.h"
 #include "notifiers/delivery.h"
 #include "notifiers/http_client.h"
@@ -176,7 +177,9 @@ rules::QueryFn remote_query(std::shared_ptr<notifiers::HttpClient> client, std::
     req.max_body = size_t{256} << 20;
     auto resp = client->send(req);
     if (!resp) return fail("remote query failed: " + resp.error().message);
-    json body = json::parse(resp->body, nullptr, false);
+    // Parsed into std::map objects: ordered_json compares each key with all
+    // before it, and a series may carry many labels.
+    nlohmann::json body = nlohmann::json::parse(resp->body, nullptr, false);
     if (body.is_discarded()) {
       return fail(fmt::format("remote query failed: HTTP {} with a body that is not JSON", resp->status));
     }
@@ -185,9 +188,9 @@ rules::QueryFn remote_query(std::shared_ptr<notifiers::HttpClient> client, std::
                               body.value("error", "no message")));
     }
     try {
-      const json& data = body.at("data");
+      const nlohmann::json& data = body.at("data");
       std::string type = data.at("resultType").get<std::string>();
-      auto value_of = [](const json& pair) {
+      auto value_of = [](const nlohmann::json& pair) {
         std::string v = pair.at(1).get<std::string>();
         if (v == "NaN") return std::numeric_limits<double>::quiet_NaN();
         if (v == "+Inf") return std::numeric_limits<double>::infinity();
@@ -206,7 +209,7 @@ rules::QueryFn remote_query(std::shared_ptr<notifiers::HttpClient> client, std::
         out.push_back(promql::Sample{Labels(ls), value_of(s.at("value")), t});
       }
       return out;
-    } catch (const json::exception& e) {
+    } catch (const nlohmann::json::exception& e) {
       return fail(std::string("remote query returned an unexpected body: ") + e.what());
     }
   };
@@ -313,12 +316,9 @@ class Forwarder {
   static std::string encode(const std::vector<routing::Alert>& alerts) {
     json arr = json::array();
     for (const auto& a : alerts) {
-      json labels = json::object(), annotations = json::object();
-      for (const auto& l : a.labels) labels[std::string(l.name)] = std::string(l.value);
-      for (const auto& l : a.annotations) annotations[l.name] = l.value;
       json o;
-      o["labels"] = std::move(labels);
-      o["annotations"] = std::move(annotations);
+      o["labels"] = object_of_distinct(a.labels);
+      o["annotations"] = object_of_distinct(a.annotations);
       o["startsAt"] = format_rfc3339(a.starts_at);
       o["endsAt"] = format_rfc3339(a.ends_at);
       o["generatorURL"] = a.generator_url;

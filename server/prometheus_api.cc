@@ -11,6 +11,7 @@
 
 #include "model/build_info.h"
 #include "model/duration.h"
+#include "model/json_object.h"
 #include "model/go_format.h"
 #include "model/timestamp.h"
 #include "promql/parser.h"
@@ -69,11 +70,7 @@ Response error(int status, std::string_view type, std::string_view message) {
 
 Response bad_data(std::string_view message) { return error(400, "bad_data", message); }
 
-json labels_json(const Labels& ls) {
-  json o = json::object();
-  for (const auto& l : ls) o[std::string(l.name)] = std::string(l.value);
-  return o;
-}
+json labels_json(const Labels& ls) { return object_of_distinct(ls); }
 
 
 Result<int64_t> time_or(const Request& r, std::string_view name, int64_t dflt) {
