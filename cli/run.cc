@@ -152,6 +152,18 @@ void register_run(CLI::App& app, int* exit_code) {
   cmd->add_option("--silences.max-silence-size-bytes", o.silence_limits.max_silence_size_bytes,
                   "Largest silence, in bytes of upstream's encoding (0: no limit)")
       ->capture_default_str();
+  cmd->add_option("--alerts.max-labels", o.alert_limits.max_labels,
+                  "Most labels one received alert may have (0: no limit)")
+      ->capture_default_str();
+  cmd->add_option("--alerts.max-label-name-length", o.alert_limits.max_label_name_length,
+                  "Longest label name of a received alert, in bytes (0: no limit)")
+      ->capture_default_str();
+  cmd->add_option("--alerts.max-label-value-length", o.alert_limits.max_label_value_length,
+                  "Longest label value of a received alert, in bytes (0: no limit)")
+      ->capture_default_str();
+  cmd->add_option("--alerts.max-size-bytes", o.alert_limits.max_size_bytes,
+                  "Most bytes of labels, annotations and generatorURL in one received alert (0: no limit)")
+      ->capture_default_str();
   cmd->add_option("--log.level", args->log_level, "debug, info, warn or error")->capture_default_str();
   cmd->add_option("--log.format", args->log_format, "logfmt or json")->capture_default_str();
   cmd->callback([args, exit_code] { *exit_code = run(*args); });

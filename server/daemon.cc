@@ -897,6 +897,7 @@ void Daemon::State::register_routes() {
   AlertmanagerApiContext actx(*router, clock);
   actx.start_time = started_at;
   actx.on_alerts = [this] { router_loop->wake(); };
+  actx.alert_limits = opts.alert_limits;
   add_alertmanager_api(routes, std::move(actx));
 }
 

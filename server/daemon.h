@@ -30,6 +30,7 @@
 
 #include "model/clock.h"
 #include "model/error.h"
+#include "routing/alert.h"
 #include "routing/silence.h"
 #include "server/http.h"
 #include "server/log.h"
@@ -58,6 +59,7 @@ struct DaemonOptions {
   int64_t query_max_samples = 50'000'000;
   int query_max_concurrency = 20;
   routing::SilenceLimits silence_limits;  // --silences.max-silences, --silences.max-silence-size-bytes
+  routing::AlertLimits alert_limits;      // --alerts.max-labels, ...: bounds on received alerts
   Millis upkeep_interval = 5 * kSecond;  // also how often Alertmanager discovery files are checked
   Millis file_sd_poll = 5 * kSecond;
   size_t http_threads = 4;
