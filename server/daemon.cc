@@ -1067,11 +1067,9 @@ void Daemon::stop(Millis grace) {
   if (s.rules_loop) s.rules_loop->stop();
   if (s.scrape_loop) s.scrape_loop->stop();
   if (s.scraper) s.scraper->wait_idle();
-  // Deliveries in flight get a moment to finish and be logged.
-  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace);
-  while (s.delivery->pool().queued() > 0 && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  // Deliveries in flight get a moment to finish and be logged; stop() then
+  // aborts those still waiting on their receiver.
+  s.delivery->drain(std::chrono::milliseconds(grace));
   if (s.router_loop) s.router_loop->stop();
   if (s.upkeep_loop) s.upkeep_loop->stop();
   s.delivery->stop();
