@@ -413,10 +413,18 @@ scrape_configs:
         d = Vigil(work, ["--config.file=seed.yml", "--alertmanager.config=am.yml",
                          f"--datasource.url=http://127.0.0.1:{prom_port}"], name="datasource").start()
         try:
+            # The seed's groups set their own interval (30s), which
+            # evaluation_interval does not override: a group first evaluates
+            # at its offset within that interval, up to a whole interval after
+            # start, and sees a change up to an interval late. Waits are
+            # measured in those intervals, not in the 1s of seed.yml.
+            interval = max(g["interval"] for g in d.get_json("/api/v1/rules")["data"]["groups"])
+            slack = 15  # a scrape, a remote query, an HTTP round trip, a loaded machine
+
             def evaluated():
                 rules = d.get_json("/api/v1/rules")["data"]["groups"]
                 return rules and all(r["health"] == "ok" for g in rules for r in g["rules"])
-            wait_until("the seed rules to evaluate through Prometheus", evaluated, 30)
+            wait_until("the seed rules to evaluate through Prometheus", evaluated, interval + slack)
             # The target goes away: Prometheus records up == 0, and the seed's
             # ServiceDown (for: 2m) goes pending, then fires and is delivered.
             target.shutdown()
@@ -425,8 +433,9 @@ scrape_configs:
             def service_down(state):
                 return any(a["state"] == state and a["labels"]["alertname"] == "ServiceDown"
                            for a in d.get_json("/api/v1/alerts")["data"]["alerts"])
-            wait_until("ServiceDown pending through the datasource", lambda: service_down("pending"), 30)
-            wait_until("ServiceDown firing through the datasource", lambda: service_down("firing"), 150)
+            wait_until("ServiceDown pending through the datasource", lambda: service_down("pending"), interval + slack)
+            wait_until("ServiceDown firing through the datasource", lambda: service_down("firing"),
+                       120 + interval + slack)
             wait_until("ServiceDown delivered", lambda: sink.alerts_named("ServiceDown", "firing"), 20)
         finally:
             d.stop()
