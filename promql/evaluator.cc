@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "model/stack.h"
 #include "promql/functions.h"
 #include "promql/numeric.h"
 
@@ -323,6 +324,9 @@ std::string Evaluator::eval_string(const Expr& e) {
 
 Mat Evaluator::eval(const Expr& e) {
   ctx_.check_deadline();
+  // The parser bounds a tree's height; what evaluating a level costs in
+  // stack depends on the build and the thread.
+  if (stack_low()) eval_fail("expression nested too deeply to evaluate");
   if (grid_.steps() == 0) return {};
   switch (e.kind) {
     case ExprKind::kVectorSelector: case ExprKind::kMatrixSelector: case ExprKind::kSubquery:

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "model/stack.h"
+#include "promql/engine.h"
 #include "promql/parser.h"
 #include "templates/template.h"
 #include "tests/small_stack.h"
@@ -66,4 +67,15 @@ TEST_CASE("stack: the template parser and executor stop before a small stack ove
   CHECK(parsed.error().message == "template: :1: max expression depth exceeded");
   REQUIRE_FALSE(executed);
   CHECK(executed.error().message.find("exceeded maximum template depth") != std::string::npos);
+}
+
+TEST_CASE("stack: the PromQL engine stops before a small stack overflows") {
+  // A tree the parser accepts on a large stack, evaluated on a small one.
+  auto expr = promql::parse_expr(repeat("abs(", 1000) + "vector(1)" + repeat(")", 1000));
+  REQUIRE_MESSAGE(expr, expr.error().message);
+  storage::MemoryStore store;
+  Result<promql::QueryResult> r = fail("not run");
+  run_on_stack(512 << 10, [&] { r = promql::Engine().instant(store, **expr, 0); });
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message == "expression nested too deeply to evaluate");
 }
