@@ -402,7 +402,11 @@ TEST_CASE("delivery: a slow receiver times out, and does not hold up another rec
     REQUIRE(f.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
     DeliveryOutcome o = f.get();
     CHECK_FALSE(o.delivered);
-    CHECK(o.error.find("timed out") != std::string::npos);
+    // The last two wait for a worker: on a slow build (sanitizers) their
+    // deadline can pass before their turn comes.
+    CHECK_MESSAGE((o.error.find("timed out") != std::string::npos ||
+                   o.error == "deadline reached before the first attempt"),
+                  o.error);
   }
   {
     std::lock_guard lock(mu);
