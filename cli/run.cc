@@ -27,6 +27,7 @@ struct RunArgs {
   std::string resend_delay = "1m";
   std::string dispatch_start_delay = "0s";
   std::string datasource_timeout = "2m";
+  std::string query_timeout = "2m";
   std::string log_level = "info";
   std::string log_format = "logfmt";
   std::string read_header_timeout = "5s";
@@ -69,6 +70,11 @@ int run(RunArgs a) {
   auto read_timeout = parse_duration(a.read_timeout);
   if (!read_timeout || *read_timeout <= 0) return fail_with("--web.read-timeout: expected a positive duration");
   a.opts.web_read_timeout = *read_timeout;
+  auto qtimeout = parse_duration(a.query_timeout);
+  if (!qtimeout || *qtimeout <= 0) return fail_with("--query.timeout: expected a positive duration");
+  a.opts.query_timeout = *qtimeout;
+  if (a.opts.query_max_samples <= 0) return fail_with("--query.max-samples: must be positive");
+  if (a.opts.query_max_concurrency <= 0) return fail_with("--query.max-concurrency: must be positive");
 
   // Signals are taken by this thread alone: every thread started from here
   // on inherits the blocked mask.
@@ -133,6 +139,14 @@ void register_run(CLI::App& app, int* exit_code) {
   cmd->add_flag("--datasource.tls.insecure-skip-verify", o.datasource_insecure_skip_verify,
                 "Do not verify the datasource's certificate");
   cmd->add_option("--datasource.timeout", args->datasource_timeout, "Timeout of one rule query")->capture_default_str();
+  cmd->add_option("--query.timeout", args->query_timeout, "Maximum time a query may take before it is aborted")
+      ->capture_default_str();
+  cmd->add_option("--query.max-samples", o.query_max_samples,
+                  "Most samples a single query may hold in memory at once")
+      ->capture_default_str();
+  cmd->add_option("--query.max-concurrency", o.query_max_concurrency,
+                  "Most queries evaluated at once; others wait for a slot")
+      ->capture_default_str();
   cmd->add_option("--rules.alert.resend-delay", args->resend_delay,
                   "Minimum time before an unchanged firing alert is sent again")
       ->capture_default_str();
@@ -145,6 +159,18 @@ void register_run(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--silences.max-silence-size-bytes", o.silence_limits.max_silence_size_bytes,
                   "Largest silence, in bytes of upstream's encoding (0: no limit)")
+      ->capture_default_str();
+  cmd->add_option("--alerts.max-labels", o.alert_limits.max_labels,
+                  "Most labels one received alert may have (0: no limit)")
+      ->capture_default_str();
+  cmd->add_option("--alerts.max-label-name-length", o.alert_limits.max_label_name_length,
+                  "Longest label name of a received alert, in bytes (0: no limit)")
+      ->capture_default_str();
+  cmd->add_option("--alerts.max-label-value-length", o.alert_limits.max_label_value_length,
+                  "Longest label value of a received alert, in bytes (0: no limit)")
+      ->capture_default_str();
+  cmd->add_option("--alerts.max-size-bytes", o.alert_limits.max_size_bytes,
+                  "Most bytes of labels, annotations and generatorURL in one received alert (0: no limit)")
       ->capture_default_str();
   cmd->add_option("--log.level", args->log_level, "debug, info, warn or error")->capture_default_str();
   cmd->add_option("--log.format", args->log_format, "logfmt or json")->capture_default_str();

@@ -67,7 +67,12 @@ Delivery::Delivery(const Clock& clock, DeliveryOptions opts) : clock_(clock), op
 
 Delivery::~Delivery() { stop(); }
 
+void Delivery::drain(std::chrono::milliseconds grace) {
+  pool_->wait_idle_until(std::chrono::steady_clock::now() + grace);
+}
+
 void Delivery::stop() {
+  stopping_ = true;
   pool_->stop();
   // Jobs parked behind a busy integration never reached the pool.
   std::vector<std::shared_ptr<Job>> parked;
@@ -193,6 +198,10 @@ templates::NotificationData make_data(const Notification& n, size_t max_alerts, 
 }  // namespace
 
 void Delivery::attempt(const std::shared_ptr<Job>& job) {
+  if (stopping_) {
+    release_lane(job);
+    return finish(job, false, FailureReason::kContextCanceled, "delivery stopped");
+  }
   const Millis now = clock_.now();
   if (now >= job->deadline) {
     release_lane(job);
@@ -208,7 +217,7 @@ void Delivery::attempt(const std::shared_ptr<Job>& job) {
   {
     const templates::NotificationData data = make_data(job->n, job->integration->max_alerts(), opts_.external_url);
     const templates::Value value = templates::notification_value(data);
-    Message m{job->n, data, value, *job->prepared->templates, now, job->deadline};
+    Message m{job->n, data, value, *job->prepared->templates, now, job->deadline, &stopping_};
     started = std::chrono::steady_clock::now();
     r = job->integration->send(m);
   }
@@ -221,6 +230,10 @@ void Delivery::attempt(const std::shared_ptr<Job>& job) {
     return finish(job, true, FailureReason::kOther, "");
   }
   std::string error = job->integration->redactor().redact(r.error);
+  if (stopping_) {
+    return finish(job, false, FailureReason::kContextCanceled,
+                  fmt::format("delivery stopped after {} attempts: {}", job->attempts, error));
+  }
   if (!r.retry) {
     return finish(job, false, r.reason,
                   fmt::format("notify retry canceled due to unrecoverable error after {} attempts: {}",

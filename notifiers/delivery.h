@@ -15,6 +15,8 @@
 // file or integration setting fails that integration's notifications with a
 // clear error, not the process.
 
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -67,7 +69,12 @@ class Delivery final : public routing::Notifier {
 
   DeliveryMetrics& metrics() { return metrics_; }
   WorkerPool& pool() { return *pool_; }
-  // Stops the workers; notifications not yet delivered fail (contextCanceled).
+  // Waits until no attempt runs or is ready to run, for at most `grace`:
+  // what is in flight may finish (retries waiting for later do not count).
+  void drain(std::chrono::milliseconds grace);
+  // Stops the workers: an attempt still talking to its receiver is aborted
+  // (within about a second, whatever its timeout), and notifications not yet
+  // delivered fail (contextCanceled).
   void stop();
 
  private:
@@ -87,6 +94,7 @@ class Delivery final : public routing::Notifier {
   const Clock& clock_;
   DeliveryOptions opts_;
   DeliveryMetrics metrics_;
+  std::atomic<bool> stopping_{false};  // set once, by stop()
   std::mutex mu_;
   std::map<const routing::Config*, std::shared_ptr<Prepared>> prepared_;
   std::unique_ptr<WorkerPool> pool_;

@@ -302,6 +302,7 @@ AttemptResult Email::send(const Message& m) {
   curl_easy_setopt(h, CURLOPT_READDATA, &upload);
   curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message->size()));
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(m.time_left(0)));
+  abort_when(h, m.cancel);
   if (connect_list != nullptr) curl_easy_setopt(h, CURLOPT_CONNECT_TO, connect_list);
   if (settings_.flag("require_tls") && !implicit_tls) curl_easy_setopt(h, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
   if (!username.empty()) {

@@ -296,7 +296,23 @@ Result<HttpClient::AuthHeaders> HttpClient::auth_headers() const {
   return result;
 }
 
+void abort_when(CURL* h, const std::atomic<bool>* cancel) {
+  if (cancel == nullptr) {
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, nullptr);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, nullptr);
+    return;
+  }
+  curl_xferinfo_callback check = [](void* flag, curl_off_t, curl_off_t, curl_off_t, curl_off_t) -> int {
+    return static_cast<const std::atomic<bool>*>(flag)->load(std::memory_order_relaxed) ? 1 : 0;
+  };
+  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, check);
+  curl_easy_setopt(h, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(cancel));
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+}
+
 Result<HttpResponse> HttpClient::send(const HttpRequest& req) const {
+  if (req.cancel && req.cancel->load()) return fail("request canceled");
   auto extra = auth_headers();
   if (!extra) return fail(redactor_.redact(extra.error().message));
 
@@ -349,6 +365,7 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) const {
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, collect_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp);
   if (req.timeout > 0) curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout));
+  abort_when(h, req.cancel);  // also clears what an earlier request of this pooled handle set
   const bool follow = config_.find("follow_redirects") == nullptr || config_.flag("follow_redirects");
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, follow ? 1L : 0L);
   curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);  // Go's limit
@@ -376,6 +393,7 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) const {
       r.add(url);
       std::string msg(curl_message(rc, errbuf));
       if (rc == CURLE_OPERATION_TIMEDOUT) msg = "request timed out: " + msg;
+      if (rc == CURLE_ABORTED_BY_CALLBACK) msg = "request canceled";
       if (rc == CURLE_WRITE_ERROR && resp.truncated)
         msg = fmt::format("response body larger than the limit of {} bytes", req.max_body);
       out = fail(r.redact(msg));

@@ -11,6 +11,7 @@
 // A client is safe to use from many threads at once; it keeps a few curl
 // handles so that connections to a receiver are reused.
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -43,6 +44,10 @@ struct HttpRequest {
   // metrics are data: a label value that happens to equal a password must
   // stay as it is.
   bool redact_body = true;
+  // Once set (the delivery stopping), the exchange ends within about a
+  // second, waiting for an answer included, and send() fails with "request
+  // canceled". Null: never.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct HttpResponse {
@@ -91,6 +96,11 @@ class HttpClient {
 // `server_name`, when set, must be handled by the caller (it changes the
 // name TLS verifies and sends as SNI).
 Result<void> apply_tls_config(CURL* h, const routing::ConfigValue* tls);
+
+// Makes transfers on `h` end (CURLE_ABORTED_BY_CALLBACK) once *cancel is
+// set: libcurl asks at least once a second, also while it waits for the
+// peer. Null: transfers run to their end. (HTTP and SMTP share it.)
+void abort_when(CURL* h, const std::atomic<bool>* cancel);
 
 // Initialises libcurl once per process.
 void ensure_curl_initialised();

@@ -5,11 +5,13 @@
 // integration is built once per configured integration and then used from
 // many threads at once; it keeps no per-notification state.
 
+#include <atomic>
 #include <memory>
 #include <string>
 
 #include "model/duration.h"
 #include "model/error.h"
+#include "notifiers/http_client.h"
 #include "notifiers/retry.h"
 #include "notifiers/secrets.h"
 #include "routing/config.h"
@@ -27,6 +29,9 @@ struct Message {
   const templates::NotificationTemplates& templates;
   Millis now = 0;       // when the attempt starts
   Millis deadline = 0;  // no attempt may last past it
+  // Set when delivery stops: an attempt still talking to its receiver ends
+  // at once (as a failure). Null: never.
+  const std::atomic<bool>* cancel = nullptr;
 
   // Time left for this attempt, bounded by the integration's own timeout.
   Millis time_left(Millis own_timeout) const {
@@ -58,6 +63,11 @@ class HttpIntegration : public Integration {
   // ("slack: ...") in a bad http_config. With `url_key`, that setting or
   // its `_file` variant must be given.
   Result<void> init(const routing::ConfigValue& settings, std::string_view name, std::string_view url_key = {});
+  // Sends `req` through http_ for `m`: canceled with the delivery.
+  Result<HttpResponse> exchange(const Message& m, HttpRequest& req) const {
+    req.cancel = m.cancel;
+    return http_->send(req);
+  }
 
   routing::ConfigValue settings_;
   std::shared_ptr<HttpClient> http_;

@@ -27,7 +27,7 @@ AttemptResult MsTeams::send(const Message& m) {
   req.url = *url;
   req.body = body.dump() + "\n";
   req.timeout = m.time_left(0);
-  return check_http(http_->send(req), m.now);
+  return check_http(exchange(m, req), m.now);
 }
 
 }  // namespace vigil::notifiers

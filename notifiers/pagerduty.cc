@@ -116,7 +116,7 @@ AttemptResult PagerDuty::send(const Message& m) {
   req.url = v1 ? v1_url_ : std::string(c.str("url"));
   req.body = std::move(body);
   req.timeout = m.time_left(c.num("timeout"));
-  auto resp = http_->send(req);
+  auto resp = exchange(m, req);
   const long v1_codes[] = {403};
   AttemptResult res = check_http(resp, m.now, v1 ? std::span<const long>(v1_codes) : std::span<const long>());
   if (!res.ok && resp && resp->status == 400) {

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "model/json_object.h"
+
 namespace vigil::notifiers {
 
 using routing::ConfigValue;
@@ -37,7 +39,10 @@ Json Renderer::tree(const ConfigValue& v) {
     case Kind::Float: return v.as_float();
     case Kind::String: {
       std::string s = text(v.as_string());
-      Json parsed = Json::parse(s, nullptr, false);
+      // Parsed with std::map objects, then moved over in one pass: ordered_json's
+      // parser compares each key with all before it, and rendered text can be a
+      // label set. Members come out sorted by key, as Go marshals a map.
+      Json parsed = nlohmann::json::parse(s, nullptr, false);
       if (!parsed.is_discarded() && !parsed.is_string() && !parsed.is_null()) return parsed;
       return s;
     }
@@ -60,11 +65,7 @@ std::string json_time(const templates::GoTime& t) {
 }
 
 Json data_json(const templates::NotificationData& d) {
-  auto kv = [](const templates::KV& m) {
-    Json o = Json::object();
-    for (const auto& [k, v] : m) o[k] = v;
-    return o;
-  };
+  auto kv = [](const templates::KV& m) { return object_of_distinct(m); };
   Json alerts = Json::array();
   for (const auto& a : d.alerts) {
     alerts.push_back(Json{{"status", a.status},

@@ -102,7 +102,7 @@ AttemptResult Slack::send(const Message& m) {
   }
   req.body = body.dump() + "\n";
   req.timeout = m.time_left(settings_.num("timeout"));
-  auto resp = http_->send(req);
+  auto resp = exchange(m, req);
   AttemptResult res = check_http(resp, m.now);
   if (!res.ok) {
     res.error = fmt::format("channel {:?}: {}", channel, res.error);

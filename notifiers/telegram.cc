@@ -66,7 +66,7 @@ AttemptResult Telegram::send(const Message& m) {
   req.url = fmt::format("{}/bot{}/sendMessage", base, *token);
   req.body = body.dump() + "\n";
   req.timeout = m.time_left(0);
-  auto resp = http_->send(req);
+  auto resp = exchange(m, req);
   AttemptResult res = check_http(resp, m.now);
   if (!res.ok) {
     res.retry = true;

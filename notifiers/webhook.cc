@@ -50,7 +50,7 @@ AttemptResult Webhook::send(const Message& m) {
     req.body = webhook_message(m.data).dump() + "\n";
   }
   req.timeout = m.time_left(timeout_);
-  return check_http(http_->send(req), m.now);
+  return check_http(exchange(m, req), m.now);
 }
 
 }  // namespace vigil::notifiers

@@ -69,6 +69,11 @@ void WorkerPool::wait_idle() {
   idle_cv_.wait(lock, [&] { return (ready_.empty() && running_ == 0) || stopping_; });
 }
 
+bool WorkerPool::wait_idle_until(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mu_);
+  return idle_cv_.wait_until(lock, deadline, [&] { return (ready_.empty() && running_ == 0) || stopping_; });
+}
+
 size_t WorkerPool::queued() const {
   std::lock_guard lock(mu_);
   return ready_.size() + timed_.size();

@@ -8,6 +8,7 @@
 // The queue is bounded: submit() refuses work beyond max_queued tasks, so an
 // overloaded process fails fast instead of growing without limit.
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -43,6 +44,9 @@ class WorkerPool {
   std::optional<Millis> next_due() const;
   // Blocks until no task is ready to run or running (waiting ones aside).
   void wait_idle();
+  // The same, giving up at `deadline` (of the steady clock: shutdown waits
+  // real time); true when idle.
+  bool wait_idle_until(std::chrono::steady_clock::time_point deadline);
   size_t queued() const;
   size_t threads() const { return threads_.size(); }
   void stop();

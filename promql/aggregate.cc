@@ -201,6 +201,7 @@ Mat simple_aggregation(Evaluator& ev, const AggregateExpr& a, const Mat& in, con
   std::vector<Acc> acc(g.labels.size());
   StepCursor cur(in);
   for (int64_t i = 0; i < grid.steps(); ++i) {
+    ev.ctx().tick();
     int64_t t = grid.at(i);
     for (auto& x : acc) x.seen = false;
     for (const auto& it : cur.values(t)) {
@@ -209,13 +210,13 @@ Mat simple_aggregation(Evaluator& ev, const AggregateExpr& a, const Mat& in, con
     double q = params.empty() ? 0 : params[i];
     for (size_t k = 0; k < acc.size(); ++k) {
       if (!acc[k].seen) continue;
+      ev.ctx().hold(1);
       out[k].t.push_back(t);
       out[k].v.push_back(finish(a.op, acc[k], q));
       out[k].drop_name = out[k].drop_name || acc[k].drop;
     }
   }
   std::erase_if(out, [](const SeriesData& s) { return s.t.empty(); });
-  ev.ctx().hold(count_points(out));
   return out;
 }
 
@@ -256,6 +257,7 @@ Mat select_k(Evaluator& ev, const AggregateExpr& a, const Mat& in, const Groupin
   std::vector<std::vector<Pick>> picks(g.labels.size());
   StepCursor cur(in);
   for (int64_t i = 0; i < grid.steps(); ++i) {
+    ev.ctx().tick();
     int64_t t = grid.at(i);
     const auto& items = cur.values(t);
     double p = params[i];
@@ -321,6 +323,7 @@ Mat count_values(Evaluator& ev, const AggregateExpr& a) {
   OutputBuilder out(ev.ctx());
   StepCursor cur(in);
   for (int64_t i = 0; i < grid.steps(); ++i) {
+    ev.ctx().tick();
     int64_t t = grid.at(i);
     std::vector<std::pair<Labels, double>> counts;
     GroupIndex index;

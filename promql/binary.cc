@@ -153,6 +153,7 @@ Mat set_operation(Evaluator& ev, const BinaryExpr& b, Side& lhs, Side& rhs, int 
   StepCursor lc(lhs.m), rc(rhs.m);
   std::vector<char> present(num_sigs);
   for (int64_t i = 0; i < g.steps(); ++i) {
+    ev.ctx().tick();
     int64_t t = g.at(i);
     const auto& lv = lc.values(t);
     const auto& rv = rc.values(t);
@@ -244,6 +245,7 @@ Mat arithmetic(Evaluator& ev, const BinaryExpr& b, Side& lhs, Side& rhs, int num
   };
 
   for (int64_t i = 0; i < g.steps(); ++i) {
+    ev.ctx().tick();
     int64_t t = g.at(i);
     const auto& mv = mc.values(t);
     const auto& ov = oc.values(t);

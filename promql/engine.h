@@ -12,9 +12,14 @@
 //
 // Native histograms are not supported; floats only.
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 
+#include "model/clock.h"
 #include "model/duration.h"
 #include "model/error.h"
 #include "promql/ast.h"
@@ -23,14 +28,49 @@
 
 namespace vigil::promql {
 
+// Bounds how many queries evaluate at once (Prometheus' --query.max-concurrency,
+// its active query tracker): a query past the bound waits for a slot until its
+// own deadline. Shared by every engine that should count against one bound.
+// Thread-safe.
+class QueryGate {
+ public:
+  explicit QueryGate(int slots) : free_(slots > 0 ? slots : 1) {}
+
+  // Takes a slot, waiting until one frees or `deadline` (steady clock) passes:
+  // false then, without a slot.
+  bool enter(std::chrono::steady_clock::time_point deadline);
+  void leave();
+  // Queries waiting for a slot now.
+  int waiting() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable freed_;
+  int free_;         // guarded by mu_
+  int waiting_ = 0;  // guarded by mu_
+};
+
 struct EngineOptions {
   // How far back an instant selector looks for the latest sample.
   Millis lookback_delta = 5 * kMinute;
-  // Most samples a query may hold in memory at once ("query processing would
-  // load too many samples into memory in ...").
+  // Most samples a query may hold in memory at once, as Prometheus counts them:
+  // selected and computed points, subquery outputs included, checked as they
+  // are produced ("query processing would load too many samples into memory in
+  // query execution"). Working arrays of one entry per evaluation step count
+  // too: a subquery whose grid alone has more steps than this fails before
+  // anything is allocated for it.
   int64_t max_samples = 50'000'000;
-  // Wall-clock budget of one query.
+  // Budget of one query, waiting for a gate slot included; the evaluator
+  // checks it between nodes and every few thousand steps or series inside
+  // them ("query timed out in expression evaluation").
   std::chrono::milliseconds timeout{std::chrono::minutes(2)};
+  // Where that budget is read; null: the monotonic clock. Tests move time.
+  const Clock* clock = nullptr;
+  // Set (by the daemon at shutdown) to stop every query at its next check:
+  // "query was canceled in expression evaluation". Null: never.
+  const std::atomic<bool>* cancel = nullptr;
+  // Shared bound on concurrent queries; null: none.
+  std::shared_ptr<QueryGate> gate;
   // Step of subqueries written without one ([5m:]).
   Millis default_subquery_step = kMinute;
   // Prometheus 2.x windows: range selectors, subqueries and the lookback

@@ -4,9 +4,11 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include <fmt/format.h>
 
+#include "model/stack.h"
 #include "promql/functions.h"
 #include "promql/numeric.h"
 
@@ -14,17 +16,22 @@ namespace vigil::promql::detail {
 
 void eval_fail(std::string message) { throw EvalError{std::move(message)}; }
 
-void QueryContext::check_deadline() const {
-  if (std::chrono::steady_clock::now() > deadline) {
-    eval_fail("query timed out in expression evaluation");
-  }
+Millis QueryContext::now_ms() const {
+  if (opts->clock) return opts->clock->now();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
-void QueryContext::hold(int64_t n) {
-  samples += n;
-  if (samples > opts->max_samples) {
-    eval_fail("query processing would load too many samples into memory in query execution");
+void QueryContext::check_deadline() const {
+  if (opts->cancel && opts->cancel->load(std::memory_order_relaxed)) {
+    eval_fail("query was canceled in expression evaluation");
   }
+  if (now_ms() >= deadline) eval_fail("query timed out in expression evaluation");
+}
+
+void QueryContext::too_many_samples() {
+  eval_fail("query processing would load too many samples into memory in query execution");
 }
 
 const std::vector<StepCursor::Item>& StepCursor::values(int64_t t) {
@@ -42,6 +49,7 @@ const std::vector<StepCursor::Item>& StepCursor::values(int64_t t) {
 }
 
 void OutputBuilder::add(const Labels& labels, bool drop_name, int64_t t, double v) {
+  ctx_.tick();
   auto [it, fresh] = by_hash_.try_emplace(labels.hash(), out_.size());
   if (!fresh) {
     size_t idx = it->second;
@@ -289,10 +297,10 @@ int64_t Evaluator::ref_time(const TimeModifiers& m, int64_t t) {
 Mat Evaluator::constant(double v) {
   SeriesData s;
   int64_t n = grid_.steps();
+  ctx_.hold(n);
   s.t.reserve(n);
   for (int64_t i = 0; i < n; ++i) s.t.push_back(grid_.at(i));
   s.v.assign(n, v);
-  ctx_.hold(n);
   Mat m;
   m.push_back(std::move(s));
   return m;
@@ -316,7 +324,17 @@ std::string Evaluator::eval_string(const Expr& e) {
 
 Mat Evaluator::eval(const Expr& e) {
   ctx_.check_deadline();
+  // The parser bounds a tree's height; what evaluating a level costs in
+  // stack depends on the build and the thread.
+  if (stack_low()) eval_fail("expression nested too deeply to evaluate");
   if (grid_.steps() == 0) return {};
+  switch (e.kind) {
+    case ExprKind::kVectorSelector: case ExprKind::kMatrixSelector: case ExprKind::kSubquery:
+    case ExprKind::kParen:
+      break;  // no per-step arrays: what they hold is counted as it is read
+    default:
+      ctx_.fit(grid_.steps());
+  }
   switch (e.kind) {
     case ExprKind::kNumberLiteral: return constant(static_cast<const NumberLiteral&>(e).value);
     case ExprKind::kDuration:
@@ -343,26 +361,32 @@ Mat Evaluator::eval_vector_selector(const VectorSelector& vs, bool sample_times)
   const int64_t lookback = ctx_.opts->lookback_delta;
   const int64_t n = grid_.steps();
   // Reference times never decrease from step to step (they are constant
-  // under @), so each series is walked forward once.
-  std::vector<int64_t> ref(n);
-  for (int64_t i = 0; i < n; ++i) ref[i] = ref_time(vs.mods, grid_.at(i));
+  // under @), so each series is walked forward once. They are computed per
+  // step rather than kept in an array: a subquery's grid can have billions
+  // of steps while its series hold few points.
+  const bool fixed = vs.mods.at != AtKind::kNone;
+  const int64_t fixed_ref = ref_time(vs.mods, grid_.start);
+  const Millis offset = offset_of(vs.mods);
+  auto ref_at = [&](int64_t i) { return fixed ? fixed_ref : grid_.at(i) - offset; };
   Mat out;
   for (size_t si = 0; si < refs.size(); ++si) {
-    if ((si & 1023) == 0) ctx_.check_deadline();
+    ctx_.tick();
     const storage::Series& s = store.get(refs[si]);
     const auto& ts = s.timestamps;
     SeriesData sd;
-    size_t j = s.upper_bound(ref[0]);  // samples [0, j) are at or before the reference time
+    size_t j = s.upper_bound(ref_at(0));  // samples [0, j) are at or before the reference time
     for (int64_t i = 0; i < n; ++i) {
-      while (j < ts.size() && ts[j] <= ref[i]) ++j;
-      if (j == 0 || ts[j - 1] <= window_open_start(ref[i], lookback)) continue;
+      ctx_.tick();
+      const int64_t ref = ref_at(i);
+      while (j < ts.size() && ts[j] <= ref) ++j;
+      if (j == 0 || ts[j - 1] <= window_open_start(ref, lookback)) continue;
       double v = s.values[j - 1];
       if (storage::is_stale_nan(v)) continue;
+      ctx_.hold(1);
       sd.t.push_back(grid_.at(i));
       sd.v.push_back(sample_times ? static_cast<double>(ts[j - 1]) / 1000 : v);
     }
     if (sd.t.empty()) continue;
-    ctx_.hold(static_cast<int64_t>(sd.t.size()));
     sd.labels = s.labels;
     sd.drop_name = sample_times;
     out.push_back(std::move(sd));
@@ -381,15 +405,23 @@ Mat Evaluator::eval_matrix_selector(const MatrixSelector& ms) {
   int64_t rt = ref_time(vs.mods, grid_.start);
   Mat out;
   for (storage::SeriesRef ref : store.select(vs.matchers)) {
+    ctx_.tick();
     const storage::Series& s = store.get(ref);
     SeriesData sd;
-    for (size_t k = s.upper_bound(window_open_start(rt, range)), e = s.upper_bound(rt); k < e; ++k) {
-      if (storage::is_stale_nan(s.values[k])) continue;
+    const size_t first = s.upper_bound(window_open_start(rt, range)), last = s.upper_bound(rt);
+    // Counted before the copy: one long series can exceed the limit alone.
+    ctx_.hold(static_cast<int64_t>(last - first));
+    size_t stale = 0;
+    for (size_t k = first; k < last; ++k) {
+      if (storage::is_stale_nan(s.values[k])) {
+        ++stale;
+        continue;
+      }
       sd.t.push_back(s.timestamps[k]);
       sd.v.push_back(s.values[k]);
     }
+    ctx_.release(static_cast<int64_t>(stale));
     if (sd.t.empty()) continue;
-    ctx_.hold(static_cast<int64_t>(sd.t.size()));
     sd.labels = s.labels;
     out.push_back(std::move(sd));
   }
@@ -430,6 +462,20 @@ Mat Evaluator::eval_unary(const UnaryExpr& u) {
 
 namespace {
 
+// A slot of the query gate, left when the query ends however it ends.
+class GateSlot {
+ public:
+  explicit GateSlot(QueryGate& gate) : gate_(gate) {}
+  ~GateSlot() {
+    if (held_) gate_.leave();
+  }
+  bool enter(std::chrono::steady_clock::time_point deadline) { return held_ = gate_.enter(deadline); }
+
+ private:
+  QueryGate& gate_;
+  bool held_ = false;
+};
+
 Result<QueryResult> run_query(const storage::MemoryStore& store, const EngineOptions& opts,
                               const Expr& expr, int64_t start, int64_t end, int64_t step,
                               bool instant) {
@@ -439,7 +485,7 @@ Result<QueryResult> run_query(const storage::MemoryStore& store, const EngineOpt
   ctx.query_start = start;
   ctx.query_end = end;
   ctx.query_step = instant ? 0 : step;
-  ctx.deadline = std::chrono::steady_clock::now() + opts.timeout;
+  ctx.deadline = ctx.now_ms() + opts.timeout.count();
   ValueType type = expr.type();
   if (!instant && type != ValueType::kScalar && type != ValueType::kVector) {
     return fail(fmt::format("invalid expression type \"{}\" for range query, must be Scalar or instant Vector",
@@ -447,6 +493,16 @@ Result<QueryResult> run_query(const storage::MemoryStore& store, const EngineOpt
   }
   if (!instant && step <= 0) return fail("zero or negative query resolution step widths are not accepted");
   if (end < start) return fail("end timestamp must not be before start time");
+  std::optional<GateSlot> slot;
+  if (opts.gate) {
+    Millis left = std::max<Millis>(ctx.deadline - ctx.now_ms(), 0);
+    slot.emplace(*opts.gate);
+    // Prometheus answers a query whose time ran out in the queue with the
+    // bare context error: an execution error, not a timeout.
+    if (!slot->enter(std::chrono::steady_clock::now() + std::chrono::milliseconds(left))) {
+      return fail("context deadline exceeded");
+    }
+  }
   QueryResult result;
   try {
     Evaluator ev(ctx, Grid{start, end, instant ? 1 : step});
@@ -502,6 +558,28 @@ Result<QueryResult> run_query(const storage::MemoryStore& store, const EngineOpt
 }  // namespace vigil::promql::detail
 
 namespace vigil::promql {
+
+bool QueryGate::enter(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mu_);
+  ++waiting_;
+  bool got = freed_.wait_until(lock, deadline, [&] { return free_ > 0; });
+  --waiting_;
+  if (got) --free_;
+  return got;
+}
+
+void QueryGate::leave() {
+  {
+    std::lock_guard lock(mu_);
+    ++free_;
+  }
+  freed_.notify_one();
+}
+
+int QueryGate::waiting() const {
+  std::lock_guard lock(mu_);
+  return waiting_;
+}
 
 void Annotations::add(AnnotationKind kind, std::string message, PosRange pos) {
   for (const auto& a : items_) {

@@ -157,12 +157,29 @@ struct QueryContext {
   int64_t query_start = 0, query_end = 0, query_step = 0;  // step 0: instant query
   Annotations annotations;
   int64_t samples = 0;  // samples currently held
-  std::chrono::steady_clock::time_point deadline;
+  Millis deadline = 0;  // on now_ms()'s clock
+  uint32_t ticks = 0;
 
+  // Fails once the deadline has passed or the query was canceled.
   void check_deadline() const;
+  // For loops over steps or series: checks the deadline every 1024 calls,
+  // so a loop that produces nothing still stops in time.
+  void tick() {
+    if ((++ticks & 1023) == 0) check_deadline();
+  }
+  Millis now_ms() const;
   // Counts n more samples held; fails past opts->max_samples.
-  void hold(int64_t n);
+  void hold(int64_t n) {
+    samples += n;
+    if (samples > opts->max_samples) too_many_samples();
+  }
   void release(int64_t n) { samples -= n; }
+  // Fails unless n more samples would fit: before allocating per-step arrays
+  // for a grid of n steps.
+  void fit(int64_t n) const {
+    if (n > opts->max_samples - samples) too_many_samples();
+  }
+  [[noreturn]] static void too_many_samples();
   void info(std::string message, PosRange pos) {
     annotations.add(AnnotationKind::kInfo, "PromQL info: " + std::move(message), pos);
   }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "model/names.h"
+#include "model/stack.h"
 #include "promql/checker.h"
 #include "promql/failure.h"
 #include "promql/functions.h"
@@ -171,9 +172,12 @@ class Parser {
 
   // The parser's own recursion (parentheses, signs, calls, right-associative
   // ^) is bounded by the same limit as the tree it builds.
+  // Level counts bound the trees; the stack check makes the limit hold in
+  // builds whose frames are larger (sanitizers) and on smaller stacks.
   void deepen() {
     if (++depth_ > opts_.max_depth)
       raise(tok_.pos, fmt::format("expression nested too deeply (more than {} levels)", opts_.max_depth));
+    if (stack_low()) raise(tok_.pos, "expression nested too deeply (the parser's stack is nearly exhausted)");
   }
 
   // Records a new node's height; trees deeper than max_depth are rejected

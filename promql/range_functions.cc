@@ -417,11 +417,12 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
   Mat out;
   out.reserve(in.views.size());
   for (size_t si = 0; si < in.views.size(); ++si) {
-    if ((si & 1023) == 0) ev.ctx().check_deadline();
+    ev.ctx().tick();
     const auto& view = in.views[si];
     SeriesData sd;
     size_t lo = 0, hi = 0;
     for (int64_t i = 0; i < n; ++i) {
+      ev.ctx().tick();
       int64_t rt = ref[i];
       if (i > 0 && rt < ref[i - 1]) lo = hi = 0;
       while (hi < view.t.size() && view.t[hi] <= rt) ++hi;
@@ -432,6 +433,7 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
                args.data()};
       std::optional<double> r = fn.kernel(w);
       if (!r) continue;
+      ev.ctx().hold(1);
       sd.t.push_back(g.at(i));
       sd.v.push_back(*r);
     }
@@ -445,7 +447,6 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
                       c.args[matrix_arg]->pos);
       }
     }
-    ev.ctx().hold(static_cast<int64_t>(sd.t.size()));
     sd.labels = *view.labels;
     sd.drop_name = !fn.keeps_name || view.drop_name;
     out.push_back(std::move(sd));

@@ -454,6 +454,7 @@ Mat bucket_function(Evaluator& ev, const Call& c, BucketMode mode) {
   StepCursor cur(in);
   std::vector<Bucket> work;
   for (int64_t step = 0; step < g.steps(); ++step) {
+    ev.ctx().tick();
     int64_t t = g.at(step);
     const auto& items = cur.values(t);
     if (mode != BucketMode::kFraction) {

@@ -48,6 +48,32 @@ Result<void> validate_alert(const Alert& a) {
   return {};
 }
 
+Result<void> check_alert_limits(const Alert& a, const AlertLimits& limits) {
+  if (limits.max_labels > 0 && a.labels.size() > limits.max_labels) {
+    return fail(fmt::format("alert has {} labels (limit: {}, --alerts.max-labels)", a.labels.size(),
+                            limits.max_labels));
+  }
+  size_t size = a.generator_url.size();
+  for (const LabelView l : a.labels) {
+    if (limits.max_label_name_length > 0 && l.name.size() > limits.max_label_name_length) {
+      return fail(fmt::format("alert has a label name of {} bytes (limit: {}, --alerts.max-label-name-length)",
+                              l.name.size(), limits.max_label_name_length));
+    }
+    if (limits.max_label_value_length > 0 && l.value.size() > limits.max_label_value_length) {
+      return fail(fmt::format("label {} has a value of {} bytes (limit: {}, --alerts.max-label-value-length)",
+                              go_quote(l.name), l.value.size(), limits.max_label_value_length));
+    }
+    size += l.name.size() + l.value.size();
+  }
+  for (const LabelView l : a.annotations) size += l.name.size() + l.value.size();
+  if (limits.max_size_bytes > 0 && size > limits.max_size_bytes) {
+    return fail(fmt::format("alert has {} bytes of labels, annotations and generatorURL (limit: {}, "
+                            "--alerts.max-size-bytes)",
+                            size, limits.max_size_bytes));
+  }
+  return {};
+}
+
 bool labels_before(const Labels& a, const Labels& b) {
   if (a.size() != b.size()) return a.size() < b.size();
   auto ia = a.begin(), ib = b.begin();

@@ -56,6 +56,21 @@ bool overlaps(const Alert& existing, const Alert& update);
 // least one label, valid label names and values.
 Result<void> validate_alert(const Alert& a);
 
+// Bounds on one alert received from outside (the API, the webhook intake),
+// so no client can make one alert cost unbounded routing and rendering
+// work. Far beyond what real alerts carry; 0 turns a bound off.
+struct AlertLimits {
+  size_t max_labels = 1000;               // --alerts.max-labels
+  size_t max_label_name_length = 1024;    // --alerts.max-label-name-length, bytes
+  size_t max_label_value_length = 65536;  // --alerts.max-label-value-length, bytes
+  // Labels, annotations and generatorURL together, in bytes of text.
+  size_t max_size_bytes = size_t{1} << 20;  // --alerts.max-size-bytes
+};
+
+// The first bound `a` exceeds, named by its flag; the message never quotes
+// the oversized text.
+Result<void> check_alert_limits(const Alert& a, const AlertLimits& limits);
+
 // The order notifications list alerts in (upstream AlertSlice): by `job`,
 // then `instance` (alerts that have them first), then by labels.
 bool alert_before(const Alert& a, const Alert& b);

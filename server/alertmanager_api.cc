@@ -484,6 +484,10 @@ Api::Stored Api::store(std::vector<routing::Alert> alerts) const {
   Stored out;
   std::vector<routing::Alert> valid;
   for (routing::Alert& a : alerts) {
+    if (auto within = routing::check_alert_limits(a, ctx_.alert_limits); !within) {
+      out.invalid.push_back(within.error().message);
+      continue;
+    }
     // Without an end the alert ends a resolve timeout from now: a start
     // after that is a start after the end, as upstream checks it.
     if (a.ends_at == 0 && a.starts_at > now + resolve_timeout) {

@@ -25,6 +25,7 @@
 #include <string>
 
 #include "model/clock.h"
+#include "routing/alert.h"
 #include "routing/matchers.h"
 #include "routing/router.h"
 #include "server/http.h"
@@ -46,6 +47,9 @@ struct AlertmanagerApiContext {
   // How `filter` and `receiver_matchers` strings are parsed.
   routing::MatcherSyntax matcher_syntax = routing::MatcherSyntax::kFallback;
   size_t max_body = 16 * 1024 * 1024;  // larger request bodies are refused
+  // Alerts past these bounds are refused (400, naming the bound); the others
+  // of the same request are kept.
+  routing::AlertLimits alert_limits;
 };
 
 // Registers the endpoints above on `routes`. The router and clock must

@@ -18,10 +18,12 @@
 #include "model/build_info.h"
 #include "model/file.h"
 #include "model/state_file.h"
+#include "model/json_object.h"
 #include "model/timestamp.h"
 #include "notifiers/delivery.h"
 #include "notifiers/http_client.h"
 #include "promql/ast.h"
+#include "promql/engine.h"
 #include "promql/printer.h"
 #include "routing/config.h"
 #include "routing/router.h"
@@ -176,7 +178,9 @@ rules::QueryFn remote_query(std::shared_ptr<notifiers::HttpClient> client, std::
     req.max_body = size_t{256} << 20;
     auto resp = client->send(req);
     if (!resp) return fail("remote query failed: " + resp.error().message);
-    json body = json::parse(resp->body, nullptr, false);
+    // Parsed into std::map objects: ordered_json compares each key with all
+    // before it, and a series may carry many labels.
+    nlohmann::json body = nlohmann::json::parse(resp->body, nullptr, false);
     if (body.is_discarded()) {
       return fail(fmt::format("remote query failed: HTTP {} with a body that is not JSON", resp->status));
     }
@@ -185,9 +189,9 @@ rules::QueryFn remote_query(std::shared_ptr<notifiers::HttpClient> client, std::
                               body.value("error", "no message")));
     }
     try {
-      const json& data = body.at("data");
+      const nlohmann::json& data = body.at("data");
       std::string type = data.at("resultType").get<std::string>();
-      auto value_of = [](const json& pair) {
+      auto value_of = [](const nlohmann::json& pair) {
         std::string v = pair.at(1).get<std::string>();
         if (v == "NaN") return std::numeric_limits<double>::quiet_NaN();
         if (v == "+Inf") return std::numeric_limits<double>::infinity();
@@ -206,7 +210,7 @@ rules::QueryFn remote_query(std::shared_ptr<notifiers::HttpClient> client, std::
         out.push_back(promql::Sample{Labels(ls), value_of(s.at("value")), t});
       }
       return out;
-    } catch (const json::exception& e) {
+    } catch (const nlohmann::json::exception& e) {
       return fail(std::string("remote query returned an unexpected body: ") + e.what());
     }
   };
@@ -313,12 +317,9 @@ class Forwarder {
   static std::string encode(const std::vector<routing::Alert>& alerts) {
     json arr = json::array();
     for (const auto& a : alerts) {
-      json labels = json::object(), annotations = json::object();
-      for (const auto& l : a.labels) labels[std::string(l.name)] = std::string(l.value);
-      for (const auto& l : a.annotations) annotations[l.name] = l.value;
       json o;
-      o["labels"] = std::move(labels);
-      o["annotations"] = std::move(annotations);
+      o["labels"] = object_of_distinct(a.labels);
+      o["annotations"] = object_of_distinct(a.annotations);
       o["startsAt"] = format_rfc3339(a.starts_at);
       o["endsAt"] = format_rfc3339(a.ends_at);
       o["generatorURL"] = a.generator_url;
@@ -447,6 +448,9 @@ struct Daemon::State {
 
   storage::MemoryStore store;
   std::shared_mutex store_mu;
+  // Set at stop: queries in flight end at their next check.
+  std::atomic<bool> stopping{false};
+  promql::EngineOptions engine;  // constant after start()
   std::shared_ptr<notifiers::HttpClient> datasource;
 
   std::unique_ptr<notifiers::Delivery> delivery;
@@ -957,12 +961,14 @@ void Daemon::State::register_routes() {
     pctx.store = &store;
     pctx.store_mu = &store_mu;
   }
+  pctx.engine = engine;
   pctx.scraper = scraper.get();
   add_prometheus_api(routes, std::move(pctx));
 
   AlertmanagerApiContext actx(*router, clock);
   actx.start_time = started_at;
   actx.on_alerts = [this] { router_loop->wake(); };
+  actx.alert_limits = opts.alert_limits;
   add_alertmanager_api(routes, std::move(actx));
 }
 
@@ -987,9 +993,13 @@ Result<void> Daemon::start() {
   });
   s.forwarder = std::make_unique<Forwarder>(s.log);
 
+  s.engine.timeout = std::chrono::milliseconds(s.opts.query_timeout);
+  s.engine.max_samples = s.opts.query_max_samples;
+  s.engine.gate = std::make_shared<promql::QueryGate>(s.opts.query_max_concurrency);
+  s.engine.cancel = &s.stopping;
   rules::EvalBackend backend{&s.store, &s.store_mu, {}};
   if (s.embedded()) {
-    backend.query = rules::engine_query(s.store);
+    backend.query = rules::engine_query(s.store, s.engine);
     s.scraper = std::make_unique<ScrapeManager>(s.store, s.store_mu, s.clock, ScrapeOptions{s.opts.scrape_workers});
   } else {
     routing::ConfigValue http = routing::ConfigValue::map();
@@ -1113,15 +1123,14 @@ void Daemon::stop(Millis grace) {
   if (!s_ || !s_->running.exchange(false)) return;
   State& s = *s_;
   s.ready = false;
+  s.stopping = true;
   if (s.http) s.http->stop();
   if (s.rules_loop) s.rules_loop->stop();
   if (s.scrape_loop) s.scrape_loop->stop();
   if (s.scraper) s.scraper->wait_idle();
-  // Deliveries in flight get a moment to finish and be logged.
-  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace);
-  while (s.delivery->pool().queued() > 0 && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  // Deliveries in flight get a moment to finish and be logged; stop() then
+  // aborts those still waiting on their receiver.
+  s.delivery->drain(std::chrono::milliseconds(grace));
   if (s.router_loop) s.router_loop->stop();
   if (s.upkeep_loop) s.upkeep_loop->stop();
   s.delivery->stop();

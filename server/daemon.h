@@ -35,6 +35,7 @@
 
 #include "model/clock.h"
 #include "model/error.h"
+#include "routing/alert.h"
 #include "routing/silence.h"
 #include "server/http.h"
 #include "server/log.h"
@@ -61,7 +62,13 @@ struct DaemonOptions {
   // after the start (with rule groups, flushes also wait for their first
   // evaluations, at most resend_delay).
   Millis dispatch_start_delay = 0;
+  // The embedded engine's limits, for API queries and rule evaluations alike
+  // (--query.timeout, --query.max-samples, --query.max-concurrency).
+  Millis query_timeout = 2 * kMinute;
+  int64_t query_max_samples = 50'000'000;
+  int query_max_concurrency = 20;
   routing::SilenceLimits silence_limits;  // --silences.max-silences, --silences.max-silence-size-bytes
+  routing::AlertLimits alert_limits;      // --alerts.max-labels, ...: bounds on received alerts
   Millis upkeep_interval = 5 * kSecond;  // also how often Alertmanager discovery files are checked
   Millis file_sd_poll = 5 * kSecond;
   size_t http_threads = 4;
@@ -91,8 +98,8 @@ class Daemon {
   // Re-reads every file. When anything is invalid, nothing changes and the
   // error is returned (and logged, and counted).
   Result<void> reload();
-  // Stops the loops and the server, waits for deliveries in flight up to
-  // `grace`, writes all state. Idempotent.
+  // Cancels queries in flight, stops the loops and the server, waits for
+  // deliveries in flight up to `grace`, writes all state. Idempotent.
   void stop(Millis grace = 5 * kSecond);
 
   int port() const;

@@ -11,6 +11,7 @@
 
 #include "model/build_info.h"
 #include "model/duration.h"
+#include "model/json_object.h"
 #include "model/go_format.h"
 #include "model/timestamp.h"
 #include "promql/parser.h"
@@ -69,11 +70,7 @@ Response error(int status, std::string_view type, std::string_view message) {
 
 Response bad_data(std::string_view message) { return error(400, "bad_data", message); }
 
-json labels_json(const Labels& ls) {
-  json o = json::object();
-  for (const auto& l : ls) o[std::string(l.name)] = std::string(l.value);
-  return o;
-}
+json labels_json(const Labels& ls) { return object_of_distinct(ls); }
 
 
 Result<int64_t> time_or(const Request& r, std::string_view name, int64_t dflt) {
@@ -268,10 +265,12 @@ promql::EngineOptions with_timeout(promql::EngineOptions opts, const Request& r,
   return opts;
 }
 
+// The engine's error as Prometheus' API answers it: a timeout 503, a
+// cancellation (shutdown) 499, anything else (too many samples included) 422.
 Response query_error(const Error& e) {
   std::string_view m = e.message;
-  if (m.find("query timed out") != std::string_view::npos) return error(503, "timeout", m);
-  if (m.find("too many samples") != std::string_view::npos) return error(422, "execution", m);
+  if (m.starts_with("query timed out in ")) return error(503, "timeout", m);
+  if (m.starts_with("query was canceled in ")) return error(499, "canceled", m);
   return error(422, "execution", m);
 }
 

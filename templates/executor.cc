@@ -8,7 +8,7 @@
 #include "model/names.h"
 #include "templates/escape.h"
 #include "templates/go_fmt.h"
-#include "templates/stack_budget.h"
+#include "model/stack.h"
 
 namespace vigil::templates {
 
@@ -68,14 +68,13 @@ class Executor {
   std::string out_;
   int depth_ = 0;
   uint64_t steps_ = 0;
-  StackBudget stack_;
   std::unique_ptr<HtmlWriter> html_;
 
   // Counts a level of native recursion for the duration of a scope.
   class Nest {
    public:
     explicit Nest(Executor* e) : e_(e) {
-      if (++e_->depth_ > e_->set_.limits().max_depth || e_->stack_.exceeded()) {
+      if (++e_->depth_ > e_->set_.limits().max_depth || stack_low()) {
         e_->errorf(fmt::format("exceeded maximum template depth ({})", e_->set_.limits().max_depth));
       }
     }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string_view>
+#include <unordered_set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -115,11 +117,15 @@ const Type* kv_type() {
                              return pair_field_list(sorted_pairs(c.args[0]), 1);
                            }});
     kt->methods.push_back({"Remove", {{string_slice_type()}}, [](const CallArgs& c) -> Result<Value> {
+                             // A set, not a scan per entry: `.CommonLabels.Remove
+                             // .GroupLabels.Names` with group_by [...] removes every
+                             // label from every label.
+                             std::unordered_set<std::string_view> removed;
+                             removed.reserve(c.args[1].items().size());
+                             for (const auto& r : c.args[1].items()) removed.insert(r.as_string());
                              MapEntries kept;
                              for (const auto& [k, v] : c.args[0].entries()) {
-                               bool removed = false;
-                               for (const auto& r : c.args[1].items()) removed |= r.as_string() == k;
-                               if (!removed) kept.emplace_back(k, v);
+                               if (!removed.contains(k)) kept.emplace_back(k, v);
                              }
                              return Value::map(std::move(kept), c.args[0].type());
                            }});

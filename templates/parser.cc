@@ -8,7 +8,7 @@
 #include "model/quote.h"
 #include "templates/lexer.h"
 #include "templates/literals.h"
-#include "templates/stack_budget.h"
+#include "model/stack.h"
 
 namespace vigil::templates {
 
@@ -44,7 +44,6 @@ class Parser {
   int action_line_ = 0;
   int range_depth_ = 0;
   int depth_ = 0;
-  StackBudget stack_;
 
   [[noreturn]] void errorf(const std::string& msg) {
     throw ParseError{fmt::format("template: {}:{}: {}", parse_name_, last_line_, msg), last_line_};
@@ -109,7 +108,7 @@ class Parser {
   }
 
   void enter() {
-    if (++depth_ > kMaxParseDepth || stack_.exceeded()) errorf("max expression depth exceeded");
+    if (++depth_ > kMaxParseDepth || stack_low()) errorf("max expression depth exceeded");
   }
   void leave() { --depth_; }
 

@@ -35,7 +35,8 @@ enum class MissingKey {
 
 // Bounds on one execution, so that no template can run away with the
 // process: nesting of templates, control structures and parentheses (each
-// level costs native stack: the defaults stay under 2 MiB), evaluation steps
+// level costs native stack: parsing and executing also stop when less than
+// model/stack.h's margin is left, whatever the build), evaluation steps
 // (time) and the bytes of the output and of any string a function returns
 // (memory). Go has only the first, at 100000 template calls.
 struct Limits {

@@ -32,6 +32,11 @@ Scenarios:
   damaged     vigil starts over damaged state files (garbled alert log,
               empty silences.json, garbage nflog.json and rules.json), keeps
               what is intact and counts the damage in /metrics.
+  limits      hostile clients: a query over billions of subquery steps is
+              refused (422) without the process growing, a long one times
+              out (503), an alert with too many labels is refused (400), and
+              SIGTERM stops vigil promptly while a delivery waits on a
+              receiver that never answers.
 
 Exit 0 on success, 1 on failure, 77 when skipped.
 """
@@ -48,6 +53,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 VIGIL = os.path.abspath(sys.argv[1])
@@ -424,10 +430,18 @@ scrape_configs:
         d = Vigil(work, ["--config.file=seed.yml", "--alertmanager.config=am.yml",
                          f"--datasource.url=http://127.0.0.1:{prom_port}"], name="datasource").start()
         try:
+            # The seed's groups set their own interval (30s), which
+            # evaluation_interval does not override: a group first evaluates
+            # at its offset within that interval, up to a whole interval after
+            # start, and sees a change up to an interval late. Waits are
+            # measured in those intervals, not in the 1s of seed.yml.
+            interval = max(g["interval"] for g in d.get_json("/api/v1/rules")["data"]["groups"])
+            slack = 15  # a scrape, a remote query, an HTTP round trip, a loaded machine
+
             def evaluated():
                 rules = d.get_json("/api/v1/rules")["data"]["groups"]
                 return rules and all(r["health"] == "ok" for g in rules for r in g["rules"])
-            wait_until("the seed rules to evaluate through Prometheus", evaluated, 30)
+            wait_until("the seed rules to evaluate through Prometheus", evaluated, interval + slack)
             # The target goes away: Prometheus records up == 0, and the seed's
             # ServiceDown (for: 2m) goes pending, then fires and is delivered.
             target.shutdown()
@@ -436,8 +450,9 @@ scrape_configs:
             def service_down(state):
                 return any(a["state"] == state and a["labels"]["alertname"] == "ServiceDown"
                            for a in d.get_json("/api/v1/alerts")["data"]["alerts"])
-            wait_until("ServiceDown pending through the datasource", lambda: service_down("pending"), 30)
-            wait_until("ServiceDown firing through the datasource", lambda: service_down("firing"), 150)
+            wait_until("ServiceDown pending through the datasource", lambda: service_down("pending"), interval + slack)
+            wait_until("ServiceDown firing through the datasource", lambda: service_down("firing"),
+                       120 + interval + slack)
             wait_until("ServiceDown delivered", lambda: sink.alerts_named("ServiceDown", "firing"), 20)
         finally:
             d.stop()
@@ -671,10 +686,104 @@ def scenario_damaged(work):
     print(f"ok: started over 4 damaged state files, {len(kept)} of 40 alerts kept, damage set aside and counted")
 
 
+def peak_rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0
+
+
+def scenario_limits(work):
+    # A receiver that reads each notification and never answers.
+    arrived = threading.Event()
+    release = threading.Event()
+
+    class Stuck(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            arrived.set()
+            release.wait(120)
+
+        def log_message(self, *args):
+            pass
+
+    stuck = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stuck)
+    stuck.daemon_threads = True
+    threading.Thread(target=stuck.serve_forever, daemon=True).start()
+    write(os.path.join(work, "am.yml"), f"""route:
+  receiver: stuck
+  group_wait: 0s
+receivers:
+- name: stuck
+  webhook_configs:
+  - url: http://127.0.0.1:{stuck.server_address[1]}/
+""")
+    v = Vigil(work, ["--alertmanager.config=am.yml", "--config.file=prometheus.yml", "--query.timeout=2s"])
+    write(os.path.join(work, "prometheus.yml"), f"""global: {{scrape_interval: 1s}}
+scrape_configs:
+- job_name: self
+  static_configs:
+  - targets: ["127.0.0.1:{v.port}"]
+""")
+    v.start()
+    try:
+        def query(q, timeout=30):
+            t0 = time.time()
+            status, body = request("GET", v.url("/api/v1/query?" + urllib.parse.urlencode({"query": q})),
+                                   timeout=timeout)
+            return status, json.loads(body) if body else {}, time.time() - t0
+
+        # 2.6 billion subquery steps: refused by the sample limit at once,
+        # without allocating for them.
+        status, body, took = query("max_over_time(vector(1)[30d:1ms])")
+        if status != 422 or body.get("errorType") != "execution" or "too many samples" not in body.get("error", ""):
+            fail(f"huge subquery: HTTP {status} {body}")
+        rss = peak_rss_mib(v.proc.pid)
+        if rss > 512:
+            fail(f"vigil's peak RSS reached {rss:.0f} MiB answering the huge subquery")
+        # A selector walking 31 billion steps finds few points: the 2s
+        # --query.timeout stops it.
+        wait_until("vigil's own up series", lambda: '"job":"self"' in request("GET", v.url("/api/v1/query?query=up"))[1], 20)
+        status, body, took2 = query("count_over_time(up[1y:1ms])")
+        if status != 503 or body.get("errorType") != "timeout":
+            fail(f"slow query: HTTP {status} {body}")
+        if took2 > 10:
+            fail(f"the 2s query timeout answered after {took2:.1f}s")
+        # An alert with more labels than --alerts.max-labels (1000).
+        labels = {"alertname": "Huge"}
+        labels.update({f"l{i}": "v" for i in range(1000)})
+        status, body = request("POST", v.url("/api/v2/alerts"), [{"labels": labels}])
+        if status != 400 or "--alerts.max-labels" not in body:
+            fail(f"an alert of 1001 labels: HTTP {status} {body}")
+        # A deliverable alert: its notification hangs on the receiver.
+        status, body = request("POST", v.url("/api/v2/alerts"), [{"labels": {"alertname": "Stuck"}}])
+        if status != 200:
+            fail(f"posting an alert: HTTP {status} {body}")
+        if not arrived.wait(20):
+            fail("the notification never reached the receiver")
+        t0 = time.time()
+        v.proc.send_signal(signal.SIGTERM)
+        try:
+            v.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            fail("vigil did not exit within 15s of SIGTERM with a delivery in flight")
+        stopped = time.time() - t0
+        if "state saved" not in v.output():
+            fail("SIGTERM did not save state:\n" + v.output())
+    finally:
+        release.set()
+        v.stop()
+        stuck.shutdown()
+    print(f"ok: huge subquery refused in {took:.2f}s (peak RSS {rss:.0f} MiB), slow query timed out in "
+          f"{took2:.1f}s, oversized alert refused, SIGTERM with a stuck delivery exited in {stopped:.1f}s")
+
+
 def main():
     scenarios = {"restart": scenario_restart, "reload": scenario_reload, "quickstart": scenario_quickstart,
                  "prometheus": scenario_prometheus, "amtool": scenario_amtool, "forward": scenario_forward,
-                 "crash": scenario_crash, "downtime": scenario_downtime, "damaged": scenario_damaged}
+                 "crash": scenario_crash, "downtime": scenario_downtime, "damaged": scenario_damaged,
+                 "limits": scenario_limits}
     if SCENARIO not in scenarios:
         fail(f"unknown scenario {SCENARIO}")
     work = tempfile.mkdtemp(prefix=f"vigil-{SCENARIO}-")

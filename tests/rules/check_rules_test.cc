@@ -155,11 +155,14 @@ TEST_CASE("check rules bad input: missing file, directory, non-YAML, garbage, wr
   struct Case {
     std::string path, want;
   };
+  // The start of an ELF header, NULs included; the length comes from the
+  // array, not from counting escapes.
+  static constexpr char kElfStart[] = "\x7f" "ELF\x02\x01\x01\0\0\0\xff\xfe";
   std::vector<Case> cases = {
       {"/nonexistent/rules.yml", "open /nonexistent/rules.yml: no such file or directory"},
       {tmp.path().string(), "read " + tmp.path().string() + ": is a directory"},
       {tmp.write("notyaml.yml", "groups:\n  - name: a\n   rules: [\n"), "yaml: line "},
-      {tmp.write("binary.yml", std::string("\x7f" "ELF\x02\x01\x01\0\0\0\xff\xfe", 14)),
+      {tmp.write("binary.yml", std::string(kElfStart, sizeof kElfStart - 1)),
        "yaml: line 1, column 1: control characters are not allowed"},
       {tmp.write("groups_str.yml", "groups: nope\n"),
        "cannot unmarshal !!str `nope` into []rulefmt.RuleGroup"},

@@ -61,8 +61,9 @@ struct ApiHarness {
   Routes routes;
   int alerts_posted = 0;
 
-  explicit ApiHarness(std::string data_dir = "") : h(kConfig, std::move(data_dir)) {
+  explicit ApiHarness(std::string data_dir = "", routing::AlertLimits limits = {}) : h(kConfig, std::move(data_dir)) {
     AlertmanagerApiContext ctx{*h.router, h.clock};
+    ctx.alert_limits = limits;
     ctx.start_time = kT0 - 60 * kSecond;
     ctx.config_original = [] { return routing::redacted_config_yaml(kConfig).value(); };
     ctx.on_alerts = [this] { ++alerts_posted; };
@@ -205,6 +206,52 @@ TEST_CASE("am api: bad alert bodies are 400 with a message and valid alerts are 
     CHECK(json::parse(r.body) == "start time must be before end time");
     CHECK(t.alerts_posted == 0);
   }
+}
+
+TEST_CASE("am api: alerts past the label limits are refused with 400 naming the limit, the others kept") {
+  routing::AlertLimits limits;
+  limits.max_labels = 3;
+  limits.max_label_name_length = 9;
+  limits.max_label_value_length = 10;
+  limits.max_size_bytes = 40;
+  ApiHarness t("", limits);
+  auto message = [&](const json& labels) {
+    Response r = t.post("/api/v2/alerts", json::array({alert(labels)}));
+    CHECK(r.status == 400);
+    return json::parse(r.body).get<std::string>();
+  };
+  CHECK(message({{"alertname", "A"}, {"b", "1"}, {"c", "2"}, {"d", "3"}}) ==
+        "alert has 4 labels (limit: 3, --alerts.max-labels)");
+  CHECK(message({{"alertname", "A"}, {std::string(10, 'n'), "1"}}) ==
+        "alert has a label name of 10 bytes (limit: 9, --alerts.max-label-name-length)");
+  CHECK(message({{"alertname", std::string(11, 'v')}}) ==
+        "label \"alertname\" has a value of 11 bytes (limit: 10, --alerts.max-label-value-length)");
+  json big = {{"alertname", "A"}, {"b", std::string(10, 'x')}};
+  Response r = t.post("/api/v2/alerts", json::array({json{{"labels", big}, {"annotations", {{"summary", std::string(30, 's')}}}},
+                                                     alert({{"alertname", "Small"}})}));
+  CHECK(r.status == 400);
+  CHECK(json::parse(r.body) ==
+        "alert has 58 bytes of labels, annotations and generatorURL (limit: 40, --alerts.max-size-bytes)");
+  // The webhook intake applies the same bounds.
+  Response w = t.post("/api/v1/intake/webhook",
+                      json{{"version", "4"}, {"alerts", json::array({alert({{"alertname", "A"}, {"b", "1"}, {"c", "2"}, {"d", "3"}}),
+                                                                     alert({{"alertname", "Hooked"}})})}});
+  CHECK(w.status == 400);
+  CHECK(json::parse(w.body)["rejected"] == 1);
+  auto stored = names_of(t.get("/api/v2/alerts"));
+  std::sort(stored.begin(), stored.end());
+  CHECK(stored == std::vector<std::string>{"Hooked", "Small"});
+}
+
+TEST_CASE("am api: the default alert limits refuse an alert of a million labels") {
+  ApiHarness t;
+  std::string body = R"([{"labels":{"alertname":"Huge")";
+  for (int i = 0; i < 1'000'000; ++i) body += fmt::format(R"(,"l{}":"v")", i);
+  body += "}}]";
+  Response r = t.call("POST", "/api/v2/alerts", body);
+  CHECK(r.status == 400);
+  CHECK(json::parse(r.body) == "alert has 1000001 labels (limit: 1000, --alerts.max-labels)");
+  CHECK(t.h.router->alerts().size() == 0);
 }
 
 TEST_CASE("am api: oversized and deeply nested bodies are refused with 400") {

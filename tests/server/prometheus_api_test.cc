@@ -22,7 +22,7 @@ struct Api {
   std::unique_ptr<rules::RuleManager> manager;
   Routes routes;
 
-  Api() {
+  explicit Api(promql::EngineOptions engine = {}) {
     std::string f = dir.write("r.yml", R"(groups:
 - name: g
   interval: 10s
@@ -36,7 +36,7 @@ struct Api {
     expr: sum by (job) (up)
 )");
     manager = std::make_unique<rules::RuleManager>(clock, rules::ManagerOptions{},
-                                                   rules::EvalBackend{&store, &mu, rules::engine_query(store)},
+                                                   rules::EvalBackend{&store, &mu, rules::engine_query(store, engine)},
                                                    [](rules::GroupAlerts&&) {});
     REQUIRE(manager->load({f}, rules::ManagerOptions{}).empty());
     for (int i = 0; i < 10; ++i) {
@@ -48,6 +48,7 @@ struct Api {
     ctx.rules = manager.get();
     ctx.store = &store;
     ctx.store_mu = &mu;
+    ctx.engine = engine;
     add_prometheus_api(routes, ctx);
   }
   std::pair<int, json> get(std::string path, std::multimap<std::string, std::string, std::less<>> params = {}) {
@@ -148,6 +149,45 @@ TEST_CASE("prometheus api: rules and alerts follow evaluations") {
   REQUIRE(body["data"]["alerts"].size() == 1);
   CHECK(body["data"]["alerts"][0]["state"] == "pending");
   CHECK(body["data"]["alerts"][0]["labels"]["alertname"] == "Down");
+}
+
+TEST_CASE("prometheus api: query limits are answered as Prometheus answers them") {
+  promql::EngineOptions one_sample;
+  one_sample.max_samples = 1;
+  Api api(one_sample);
+  const std::string too_many = "query processing would load too many samples into memory in query execution";
+  auto [status, body] = api.get("/api/v1/query", {{"query", "up"}});
+  CHECK(status == 422);
+  CHECK(body["errorType"] == "execution");
+  CHECK(body["error"] == too_many);
+  std::tie(status, body) = api.get("/api/v1/query_range", {{"query", "max_over_time(up[1m:1s])"}, {"start", "1699999990"},
+                                                            {"end", "1700000000"}, {"step", "10s"}});
+  CHECK(status == 422);
+  CHECK(body["error"] == too_many);
+  // A query that runs out of time: 503 with errorType timeout.
+  std::tie(status, body) = api.get("/api/v1/query", {{"query", "vector(1)"}, {"timeout", "0s"}});
+  CHECK(status == 503);
+  CHECK(body["errorType"] == "timeout");
+  CHECK(body["error"] == "query timed out in expression evaluation");
+
+  // A rule over the limit is a failed evaluation, with the message.
+  api.clock.set(*api.manager->next_due());
+  REQUIRE(api.manager->run_due() == 1);
+  std::tie(status, body) = api.get("/api/v1/rules");
+  auto& rule = body["data"]["groups"][0]["rules"][0];
+  CHECK(rule["health"] == "err");
+  CHECK(rule["lastError"] == too_many);
+}
+
+TEST_CASE("prometheus api: a query canceled at shutdown is answered 499") {
+  std::atomic<bool> stopping{true};
+  promql::EngineOptions opts;
+  opts.cancel = &stopping;
+  Api api(opts);
+  auto [status, body] = api.get("/api/v1/query", {{"query", "up"}});
+  CHECK(status == 499);
+  CHECK(body["errorType"] == "canceled");
+  CHECK(body["error"] == "query was canceled in expression evaluation");
 }
 
 TEST_CASE("time and duration parameters") {
