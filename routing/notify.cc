@@ -19,6 +19,18 @@ NotifyPipeline::NotifyPipeline(Parts parts)
 std::vector<FlushedAlert> NotifyPipeline::unmuted(const GroupFlush& f) const {
   std::vector<FlushedAlert> out;
   auto status = route_mute_status(*f.route, intervals_, f.now);
+  if (parts_.marker != nullptr) {
+    // An interval that cannot be read mutes (nothing is sent), named as the
+    // route's intervals.
+    std::vector<std::string> by;
+    if (status) {
+      by = status->by;
+    } else {
+      by = f.route->options().mute_time_intervals;
+      for (const auto& n : f.route->options().active_time_intervals) by.push_back(n);
+    }
+    parts_.marker->set(f.group_key, std::move(by));
+  }
   if (!status || status->muted) return out;
   for (const FlushedAlert& a : f.alerts) {
     if (parts_.inhibitor != nullptr && parts_.inhibitor->mutes(a->labels, f.now)) continue;

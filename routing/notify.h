@@ -19,6 +19,7 @@
 #include "routing/config.h"
 #include "routing/dispatch.h"
 #include "routing/inhibit.h"
+#include "routing/mute_marker.h"
 #include "routing/nflog.h"
 #include "routing/silence.h"
 #include "routing/time_interval.h"
@@ -64,6 +65,7 @@ class NotifyPipeline {
     const Silences* silences = nullptr;    // null: no silences
     NotificationLog* nflog = nullptr;      // required
     Notifier* notifier = nullptr;          // required
+    MuteMarker* marker = nullptr;          // null: verdicts are not recorded
   };
   explicit NotifyPipeline(Parts parts);
 
@@ -71,7 +73,8 @@ class NotifyPipeline {
   void flush(const GroupFlush& f, std::function<void(bool ok)> done);
 
   // The stages before delivery on their own: the alerts of a flush that are
-  // neither inhibited, nor time-muted, nor silenced.
+  // neither inhibited, nor time-muted, nor silenced. The time-mute verdict
+  // is recorded in the marker.
   std::vector<FlushedAlert> unmuted(const GroupFlush& f) const;
 
  private:

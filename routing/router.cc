@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <unordered_set>
 
 namespace vigil::routing {
 
@@ -32,7 +33,7 @@ std::shared_ptr<Router::Wiring> Router::wire(std::shared_ptr<const Config> confi
   w->root = Route::build(w->config->route);
   w->inhibitor = std::make_unique<Inhibitor>(w->config->inhibit_rules);
   w->pipeline = std::make_shared<NotifyPipeline>(
-      NotifyPipeline::Parts{w->config, w->inhibitor.get(), &silences_, &nflog_, &notifier_});
+      NotifyPipeline::Parts{w->config, w->inhibitor.get(), &silences_, &nflog_, &notifier_, &marker_});
   // Completions may arrive after a reload replaced this wiring: they reach
   // the dispatcher only while it lives. The pipeline (and through it the
   // inhibitor it reads) stays alive with each flush.
@@ -160,6 +161,9 @@ void Router::maintenance() {
   current()->inhibitor->gc(now);
   silences_.gc();
   nflog_.gc();
+  std::unordered_set<std::string> keys;
+  for (const auto& g : groups()) keys.insert(g.group_key);
+  marker_.retain(keys);
 }
 
 void Router::reload(std::shared_ptr<const Config> config) {

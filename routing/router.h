@@ -32,6 +32,7 @@
 #include "routing/config.h"
 #include "routing/dispatch.h"
 #include "routing/inhibit.h"
+#include "routing/mute_marker.h"
 #include "routing/nflog.h"
 #include "routing/notify.h"
 #include "routing/route.h"
@@ -111,6 +112,9 @@ class Router {
     std::optional<uint64_t> inhibited_by;  // a source alert's fingerprint
   };
   AlertStatus status(const Labels& labels) const;
+  // The time intervals that held a group's notifications back at its last
+  // flush (the pipeline's verdict; empty when not muted).
+  std::vector<std::string> muted_by(std::string_view group_key) const { return marker_.muted_by(group_key); }
 
   AlertStore& alerts() { return store_; }
   Silences& silences() { return silences_; }
@@ -135,6 +139,7 @@ class Router {
   std::atomic<Millis> dispatch_hold_{0};
   Silences silences_;
   NotificationLog nflog_;
+  MuteMarker marker_;
   mutable std::shared_mutex mu_;
   std::shared_ptr<Wiring> wiring_;
 };

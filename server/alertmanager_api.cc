@@ -413,7 +413,6 @@ Response Api::groups(const Request& req) const {
   if (!q) return string_answer(400, q.error().message);
   auto cfg = ctx_.router.config();
   auto root = ctx_.router.route_tree();  // keeps the groups' routes alive
-  auto intervals = cfg->time_interval_set();
   const Millis now = ctx_.clock.now();
 
   struct Found {
@@ -428,17 +427,9 @@ Response Api::groups(const Request& req) const {
     const routing::RouteOptions& opts = g.route->options();
     if (q->receiver && !q->receiver->matches(opts.receiver)) continue;
     if (!receiver_labels_match(*q, opts.receiver, *cfg)) continue;
-    // Muted by a time interval: inside a mute interval, or outside every
-    // active one.
-    std::vector<std::string> muted_by;
-    if (auto in = intervals.active(opts.mute_time_intervals, now)) {
-      for (auto& n : *in) muted_by.push_back(n);
-    }
-    if (!opts.active_time_intervals.empty()) {
-      auto in = intervals.active(opts.active_time_intervals, now);
-      if (in && in->empty())
-        for (const auto& n : opts.active_time_intervals) muted_by.push_back(n);
-    }
+    // Muted by a time interval: the notify pipeline's verdict at the
+    // group's last flush, as upstream's API reads its marker.
+    std::vector<std::string> muted_by = ctx_.router.muted_by(g.group_key);
     if (!q->muted && !muted_by.empty()) continue;
     Found f{&g, {}, std::move(muted_by)};
     for (const auto& a : g.alerts) {
