@@ -9,6 +9,8 @@
 
 namespace vigil::notifiers {
 
+using net::WorkerPool;
+
 using routing::Config;
 using routing::IntegrationConfig;
 using routing::Notification;

@@ -25,10 +25,10 @@
 #include <string_view>
 
 #include "model/clock.h"
+#include "net/worker_pool.h"
 #include "notifiers/integration.h"
 #include "notifiers/metrics.h"
 #include "notifiers/retry.h"
-#include "notifiers/worker_pool.h"
 #include "routing/notify.h"
 
 namespace vigil::notifiers {
@@ -68,7 +68,7 @@ class Delivery final : public routing::Notifier {
   void deliver(const routing::Notification& n, std::function<void(const DeliveryOutcome&)> done);
 
   DeliveryMetrics& metrics() { return metrics_; }
-  WorkerPool& pool() { return *pool_; }
+  net::WorkerPool& pool() { return *pool_; }
   // Waits until no attempt runs or is ready to run, for at most `grace`:
   // what is in flight may finish (retries waiting for later do not count).
   void drain(std::chrono::milliseconds grace);
@@ -97,7 +97,7 @@ class Delivery final : public routing::Notifier {
   std::atomic<bool> stopping_{false};  // set once, by stop()
   std::mutex mu_;
   std::map<const routing::Config*, std::shared_ptr<Prepared>> prepared_;
-  std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<net::WorkerPool> pool_;
 };
 
 }  // namespace vigil::notifiers

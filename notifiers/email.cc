@@ -11,12 +11,20 @@
 
 #include <fmt/format.h>
 
-#include "notifiers/http_client.h"
+#include "net/http_client.h"
 #include "notifiers/render.h"
 
 namespace vigil::notifiers {
 
-using routing::ConfigValue;
+using net::read_credential;
+
+using net::Redactor;
+using net::abort_when;
+using net::apply_tls_config;
+using net::collect_secrets;
+using net::ensure_curl_initialised;
+
+using config::ConfigValue;
 
 namespace {
 

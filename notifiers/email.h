@@ -33,7 +33,7 @@ std::string quoted_printable(std::string_view body);
 
 class Email final : public Integration {
  public:
-  static Result<std::unique_ptr<Integration>> create(const routing::ConfigValue& settings,
+  static Result<std::unique_ptr<Integration>> create(const config::ConfigValue& settings,
                                                      const IntegrationOptions& opts);
   AttemptResult send(const Message& m) override;
 
@@ -41,7 +41,7 @@ class Email final : public Integration {
   Result<std::string> compose(const Message& m, std::string_view boundary) const;
 
  private:
-  routing::ConfigValue settings_;
+  config::ConfigValue settings_;
   std::string host_, port_;
   std::string hostname_;
 };

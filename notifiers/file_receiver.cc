@@ -35,7 +35,7 @@ bool write_all(int fd, std::string_view data) {
 
 }  // namespace
 
-Result<std::unique_ptr<Integration>> FileReceiver::create(const routing::ConfigValue& settings) {
+Result<std::unique_ptr<Integration>> FileReceiver::create(const config::ConfigValue& settings) {
   auto f = std::make_unique<FileReceiver>();
   f->path_ = std::string(settings.str("path"));
   if (f->path_.empty()) return fail("file: path must be set (\"-\" writes to standard output)");

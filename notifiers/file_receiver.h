@@ -14,7 +14,7 @@ namespace vigil::notifiers {
 
 class FileReceiver final : public Integration {
  public:
-  static Result<std::unique_ptr<Integration>> create(const routing::ConfigValue& settings);
+  static Result<std::unique_ptr<Integration>> create(const config::ConfigValue& settings);
   AttemptResult send(const Message& m) override;
 
  private:

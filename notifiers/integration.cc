@@ -13,7 +13,10 @@
 
 namespace vigil::notifiers {
 
-Result<void> HttpIntegration::init(const routing::ConfigValue& settings, std::string_view name,
+using net::HttpClient;
+using net::collect_secrets;
+
+Result<void> HttpIntegration::init(const config::ConfigValue& settings, std::string_view name,
                                    std::string_view url_key) {
   settings_ = settings;
   auto http = HttpClient::create(settings.find("http_config"));
@@ -28,7 +31,7 @@ Result<void> HttpIntegration::init(const routing::ConfigValue& settings, std::st
 
 Result<std::unique_ptr<Integration>> make_integration(const routing::IntegrationConfig& ic,
                                                       const IntegrationOptions& opts) {
-  const routing::ConfigValue& s = ic.settings;
+  const config::ConfigValue& s = ic.settings;
   if (!s.is_map()) return fail(ic.type + ": the integration has no settings");
   if (ic.type == "webhook") return Webhook::create(s);
   if (ic.type == "file") return FileReceiver::create(s);

@@ -11,9 +11,9 @@
 
 #include "model/duration.h"
 #include "model/error.h"
-#include "notifiers/http_client.h"
+#include "net/http_client.h"
+#include "net/secrets.h"
 #include "notifiers/retry.h"
-#include "notifiers/secrets.h"
 #include "routing/config.h"
 #include "routing/notify.h"
 #include "templates/alertmanager.h"
@@ -49,10 +49,10 @@ class Integration {
   // counted as truncated.
   virtual size_t max_alerts() const { return 0; }
   // Secrets of this integration's settings, kept out of messages.
-  const Redactor& redactor() const { return redactor_; }
+  const net::Redactor& redactor() const { return redactor_; }
 
  protected:
-  Redactor redactor_;
+  net::Redactor redactor_;
 };
 
 // An integration that talks HTTP with its `http_config`: it keeps its
@@ -62,15 +62,15 @@ class HttpIntegration : public Integration {
   // Sets settings_, http_ and the redactor; `name` prefixes an error
   // ("slack: ...") in a bad http_config. With `url_key`, that setting or
   // its `_file` variant must be given.
-  Result<void> init(const routing::ConfigValue& settings, std::string_view name, std::string_view url_key = {});
+  Result<void> init(const config::ConfigValue& settings, std::string_view name, std::string_view url_key = {});
   // Sends `req` through http_ for `m`: canceled with the delivery.
-  Result<HttpResponse> exchange(const Message& m, HttpRequest& req) const {
+  Result<net::HttpResponse> exchange(const Message& m, net::HttpRequest& req) const {
     req.cancel = m.cancel;
     return http_->send(req);
   }
 
-  routing::ConfigValue settings_;
-  std::shared_ptr<HttpClient> http_;
+  config::ConfigValue settings_;
+  std::shared_ptr<net::HttpClient> http_;
 };
 
 // Knobs that do not come from alertmanager.yml.

@@ -6,14 +6,14 @@
 
 #include <memory>
 
-#include "notifiers/http_client.h"
+#include "net/http_client.h"
 #include "notifiers/integration.h"
 
 namespace vigil::notifiers {
 
 class MsTeams final : public HttpIntegration {
  public:
-  static Result<std::unique_ptr<Integration>> create(const routing::ConfigValue& settings);
+  static Result<std::unique_ptr<Integration>> create(const config::ConfigValue& settings);
   AttemptResult send(const Message& m) override;
 };
 

@@ -4,7 +4,11 @@
 
 namespace vigil::notifiers {
 
-using routing::ConfigValue;
+using net::read_credential;
+
+using net::HttpRequest;
+
+using config::ConfigValue;
 
 namespace {
 

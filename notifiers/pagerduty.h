@@ -12,7 +12,7 @@
 #include <memory>
 #include <string>
 
-#include "notifiers/http_client.h"
+#include "net/http_client.h"
 #include "notifiers/integration.h"
 #include "notifiers/render.h"
 
@@ -20,7 +20,7 @@ namespace vigil::notifiers {
 
 class PagerDuty final : public HttpIntegration {
  public:
-  static Result<std::unique_ptr<Integration>> create(const routing::ConfigValue& settings,
+  static Result<std::unique_ptr<Integration>> create(const config::ConfigValue& settings,
                                                      const IntegrationOptions& opts);
   AttemptResult send(const Message& m) override;
 

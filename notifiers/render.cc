@@ -8,7 +8,7 @@
 
 namespace vigil::notifiers {
 
-using routing::ConfigValue;
+using config::ConfigValue;
 
 std::string Renderer::text(std::string_view tmpl) {
   if (error_ || tmpl.empty()) return "";

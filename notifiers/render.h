@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/value.h"
 #include "model/error.h"
-#include "routing/config_value.h"
 #include "templates/alertmanager.h"
 #include "templates/notification_data.h"
 
@@ -30,7 +30,7 @@ class Renderer {
   // Renders every string (and map key) of a tree. A rendered string that
   // reads as a JSON number, boolean, list or object becomes that value, as
   // upstream turns rendered YAML into structure.
-  Json tree(const routing::ConfigValue& v);
+  Json tree(const config::ConfigValue& v);
   const std::optional<Error>& error() const { return error_; }
 
  private:

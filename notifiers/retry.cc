@@ -8,6 +8,8 @@
 
 namespace vigil::notifiers {
 
+using net::HttpResponse;
+
 std::string_view reason_name(FailureReason r) {
   switch (r) {
     case FailureReason::kOther: return "other";

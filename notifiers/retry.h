@@ -17,7 +17,7 @@
 #include <string_view>
 
 #include "model/duration.h"
-#include "notifiers/http_client.h"
+#include "net/http_client.h"
 
 namespace vigil::notifiers {
 
@@ -55,7 +55,7 @@ struct AttemptResult {
 // Classifies an HTTP exchange. `now` turns a Retry-After date into a time.
 // The error says "unexpected status code N" and, when the body says more,
 // what it says (cut short), as upstream's errors do.
-AttemptResult check_http(const Result<HttpResponse>& r, Millis now,
+AttemptResult check_http(const Result<net::HttpResponse>& r, Millis now,
                          std::span<const long> extra_retry_codes = {});
 
 // Retry-After is either delay-seconds or an HTTP date; nullopt when it is

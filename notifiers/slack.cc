@@ -6,7 +6,9 @@
 
 namespace vigil::notifiers {
 
-using routing::ConfigValue;
+using net::HttpRequest;
+
+using config::ConfigValue;
 
 namespace {
 

@@ -9,7 +9,7 @@
 
 #include <memory>
 
-#include "notifiers/http_client.h"
+#include "net/http_client.h"
 #include "notifiers/integration.h"
 #include "notifiers/render.h"
 
@@ -17,7 +17,7 @@ namespace vigil::notifiers {
 
 class Slack final : public HttpIntegration {
  public:
-  static Result<std::unique_ptr<Integration>> create(const routing::ConfigValue& settings);
+  static Result<std::unique_ptr<Integration>> create(const config::ConfigValue& settings);
   AttemptResult send(const Message& m) override;
 
   // The request body (exposed for tests).

@@ -8,7 +8,12 @@
 
 namespace vigil::notifiers {
 
-using routing::ConfigValue;
+using net::read_credential;
+
+using net::HttpRequest;
+using net::Redactor;
+
+using config::ConfigValue;
 
 namespace {
 

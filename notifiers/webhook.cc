@@ -6,7 +6,9 @@
 
 namespace vigil::notifiers {
 
-using routing::ConfigValue;
+using net::HttpRequest;
+
+using config::ConfigValue;
 
 Json webhook_message(const templates::NotificationData& d) {
   Json msg = data_json(d);

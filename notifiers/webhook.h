@@ -8,7 +8,7 @@
 
 #include <memory>
 
-#include "notifiers/http_client.h"
+#include "net/http_client.h"
 #include "notifiers/integration.h"
 #include "notifiers/render.h"
 
@@ -19,7 +19,7 @@ Json webhook_message(const templates::NotificationData& d);
 
 class Webhook final : public HttpIntegration {
  public:
-  static Result<std::unique_ptr<Integration>> create(const routing::ConfigValue& settings);
+  static Result<std::unique_ptr<Integration>> create(const config::ConfigValue& settings);
   AttemptResult send(const Message& m) override;
   size_t max_alerts() const override { return max_alerts_; }
 

@@ -5,14 +5,21 @@
 
 #include <fmt/format.h>
 
+#include "config/http_config.h"
+#include "config/schema.h"
 #include "model/file.h"
 #include "model/names.h"
 #include "model/yaml.h"
-#include "routing/config_schema.h"
 #include "routing/config_specs.h"
 #include "routing/receivers.h"
 
 namespace vigil::routing {
+
+using config::ConfigValue;
+using config::SchemaDecoder;
+using config::check_http_config;
+using config::check_tls_config;
+using config::resolve_http_paths;
 
 namespace {
 

@@ -4,7 +4,7 @@
 // loader, with upstream's validations.
 //
 // load_config(path) reads and checks a file; when ok(), `config` holds:
-//  - global: resolve_timeout and the other global settings (ConfigValue),
+//  - global: resolve_timeout and the other global settings (config::ConfigValue),
 //  - route: the route tree as written (routing/route.h builds the tree that
 //    matches alerts, with inherited options),
 //  - inhibit_rules with their matchers, receivers with their integrations
@@ -21,10 +21,10 @@
 #include <string_view>
 #include <vector>
 
+#include "config/value.h"
 #include "model/duration.h"
 #include "model/error.h"
 #include "model/labels.h"
-#include "routing/config_value.h"
 #include "routing/matchers.h"
 #include "routing/time_interval.h"
 
@@ -69,7 +69,7 @@ struct IntegrationConfig {
   bool send_resolved = false;
   // Every field of the integration, defaults and global values applied
   // (http_config included). Null for a `- ` item upstream keeps as nil.
-  ConfigValue settings;
+  config::ConfigValue settings;
   Position position;
 };
 
@@ -88,7 +88,7 @@ struct TimeIntervalConfig {
 
 struct GlobalConfig {
   Millis resolve_timeout = 5 * kMinute;
-  ConfigValue settings;  // all global fields, defaults applied
+  config::ConfigValue settings;  // all global fields, defaults applied
 };
 
 struct Config {
@@ -99,8 +99,8 @@ struct Config {
   std::vector<ReceiverConfig> receivers;
   std::vector<std::string> templates;
   std::vector<TimeIntervalConfig> time_intervals;
-  ConfigValue tracing;         // null when absent
-  ConfigValue event_recorder;  // null when absent
+  config::ConfigValue tracing;         // null when absent
+  config::ConfigValue event_recorder;  // null when absent
 
   const ReceiverConfig* receiver(std::string_view name) const;
   TimeIntervals time_interval_set() const;

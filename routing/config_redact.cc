@@ -7,6 +7,10 @@
 
 namespace vigil::routing {
 
+using config::FieldSpec;
+using config::FieldType;
+using config::ObjectSpec;
+
 namespace {
 
 constexpr std::string_view kSecretText = "<secret>";

@@ -1,6 +1,15 @@
 #include "routing/config_specs.h"
 
+#include "config/http_config.h"
+
 namespace vigil::routing {
+
+using config::FieldSpec;
+using config::FieldType;
+using config::ObjectSpec;
+using config::header_spec;
+using config::http_config_spec;
+using config::tls_config_spec;
 
 namespace {
 
@@ -14,48 +23,6 @@ const FieldSpec kSendResolvedTrue{"send_resolved", T::kBool, "true"};
 const FieldSpec kSendResolvedFalse{"send_resolved", T::kBool, "false"};
 
 FieldSpec http_config_field() { return {"http_config", T::kObject, nullptr, &http_config_spec()}; }
-
-const ObjectSpec& basic_auth_spec() {
-  static const ObjectSpec s{"config.plain",
-                            {{"username"}, {"username_file"}, {"username_ref"},
-                             {"password", T::kSecret}, {"password_file"}, {"password_ref"}}};
-  return s;
-}
-
-const ObjectSpec& authorization_spec() {
-  static const ObjectSpec s{"config.Authorization",
-                            {{"type"}, {"credentials", T::kSecret}, {"credentials_file"},
-                             {"credentials_ref"}}};
-  return s;
-}
-
-const ObjectSpec& header_spec() {
-  static const ObjectSpec s{"config.Header",
-                            {{"values", T::kStringList}, {"secrets", T::kSecretList},
-                             {"files", T::kStringList}}};
-  return s;
-}
-
-std::vector<FieldSpec> proxy_fields() {
-  return {{"proxy_url", T::kAnyUrl}, {"no_proxy"}, {"proxy_from_environment", T::kBool},
-          {"proxy_connect_header", T::kSecretListMap}};
-}
-
-const ObjectSpec& oauth2_spec() {
-  static const ObjectSpec s = [] {
-    ObjectSpec o{"config.plain",
-                 {{"client_id"}, {"client_secret", T::kSecret}, {"client_secret_file"},
-                  {"client_secret_ref"}, {"client_certificate_key_id"},
-                  {"client_certificate_key", T::kSecret}, {"client_certificate_key_file"},
-                  {"client_certificate_key_ref"}, {"grant_type"}, {"signature_algorithm"},
-                  {"iss"}, {"audience"}, {"claims", T::kAny}, {"scopes", T::kStringList},
-                  {"token_url"}, {"endpoint_params", T::kStringMap},
-                  {"tls_config", T::kObject, nullptr, &tls_config_spec()}}};
-    for (FieldSpec f : proxy_fields()) o.fields.push_back(f);
-    return o;
-  }();
-  return s;
-}
 
 const ObjectSpec& sigv4_spec() {
   static const ObjectSpec s{"sigv4.plain",
@@ -368,31 +335,6 @@ const ObjectSpec& event_recorder_spec() {
 }
 
 }  // namespace
-
-const ObjectSpec& tls_config_spec() {
-  static const ObjectSpec s{"config.plain",
-                            {{"ca"}, {"cert"}, {"key", T::kSecret}, {"ca_file"}, {"cert_file"},
-                             {"key_file"}, {"ca_ref"}, {"cert_ref"}, {"key_ref"}, {"server_name"},
-                             {"insecure_skip_verify", T::kBool}, {"min_version", T::kTlsVersion},
-                             {"max_version", T::kTlsVersion}}};
-  return s;
-}
-
-const ObjectSpec& http_config_spec() {
-  static const ObjectSpec s = [] {
-    ObjectSpec o{"config.plain",
-                 {{"basic_auth", T::kObject, nullptr, &basic_auth_spec()},
-                  {"authorization", T::kObject, nullptr, &authorization_spec()},
-                  {"oauth2", T::kObject, nullptr, &oauth2_spec()},
-                  {"bearer_token", T::kSecret}, {"bearer_token_file"},
-                  {"tls_config", T::kObject, "", &tls_config_spec()},
-                  {"follow_redirects", T::kBool, "true"}, {"enable_http2", T::kBool, "true"},
-                  {"http_headers", T::kObjectMap, nullptr, &header_spec()}}};
-    for (FieldSpec f : proxy_fields()) o.fields.push_back(f);
-    return o;
-  }();
-  return s;
-}
 
 const std::vector<IntegrationKind>& integration_kinds() {
   static const std::vector<IntegrationKind> kinds{

@@ -6,26 +6,24 @@
 #include <string_view>
 #include <vector>
 
-#include "routing/config_schema.h"
+#include "config/schema.h"
 
 namespace vigil::routing {
 
-const ObjectSpec& config_spec();  // the whole file
-const ObjectSpec& global_spec();
-const ObjectSpec& route_spec();
-const ObjectSpec& inhibit_rule_spec();
-const ObjectSpec& receiver_spec();
-const ObjectSpec& named_time_interval_spec();
-const ObjectSpec& time_interval_spec();
-const ObjectSpec& http_config_spec();
-const ObjectSpec& tls_config_spec();
+const config::ObjectSpec& config_spec();  // the whole file
+const config::ObjectSpec& global_spec();
+const config::ObjectSpec& route_spec();
+const config::ObjectSpec& inhibit_rule_spec();
+const config::ObjectSpec& receiver_spec();
+const config::ObjectSpec& named_time_interval_spec();
+const config::ObjectSpec& time_interval_spec();
 
 // A kind of integration a receiver can hold, in the order upstream builds
 // a receiver's integrations.
 struct IntegrationKind {
   std::string_view key;   // "slack_configs"
   std::string_view name;  // "slack", as in the notification log and metrics
-  const ObjectSpec* spec;
+  const config::ObjectSpec* spec;
 };
 const std::vector<IntegrationKind>& integration_kinds();
 

@@ -5,15 +5,20 @@
 
 #include <fmt/format.h>
 
+#include "config/schema.h"
 #include "model/file.h"
 #include "model/timestamp.h"
 #include "model/yaml.h"
-#include "routing/config_schema.h"
 #include "routing/inhibit.h"
 #include "routing/route.h"
 #include "routing/route_print.h"
 
 namespace vigil::routing {
+
+using config::ConfigValue;
+using config::FieldType;
+using config::ObjectSpec;
+using config::SchemaDecoder;
 
 namespace {
 

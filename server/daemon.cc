@@ -1,4 +1,5 @@
 #include "server/daemon.h"
+#include "net/url.h"
 
 #include <malloc.h>
 #include <unistd.h>
@@ -15,13 +16,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/prometheus_config.h"
 #include "model/build_info.h"
 #include "model/file.h"
-#include "model/state_file.h"
 #include "model/json_object.h"
+#include "model/state_file.h"
 #include "model/timestamp.h"
+#include "net/http_client.h"
 #include "notifiers/delivery.h"
-#include "notifiers/http_client.h"
 #include "promql/ast.h"
 #include "promql/engine.h"
 #include "promql/printer.h"
@@ -29,15 +31,24 @@
 #include "routing/router.h"
 #include "rules/manager.h"
 #include "server/alertmanager_api.h"
-#include "server/file_sd.h"
 #include "server/prometheus_api.h"
-#include "server/prometheus_config.h"
-#include "server/scrape.h"
 #include "server/web_config.h"
+#include "storage/file_sd.h"
 #include "storage/memory_store.h"
+#include "storage/scrape.h"
 #include "templates/escape.h"
 
 namespace vigil::server {
+
+using config::AlertmanagerTargetConfig;
+using config::PrometheusConfig;
+using config::load_prometheus_config;
+
+using storage::FileDiscovery;
+using storage::ScrapeManager;
+using storage::ScrapeOptions;
+using storage::TargetHealth;
+using storage::alertmanager_urls;
 
 namespace {
 
@@ -165,14 +176,14 @@ std::string hostname() {
 }
 
 // A rule query through a remote Prometheus' /api/v1/query.
-rules::QueryFn remote_query(std::shared_ptr<notifiers::HttpClient> client, std::string base, Millis timeout) {
+rules::QueryFn remote_query(std::shared_ptr<net::HttpClient> client, std::string base, Millis timeout) {
   while (!base.empty() && base.back() == '/') base.pop_back();
   return [client, base, timeout](const promql::Expr& expr, int64_t t) -> Result<promql::Vector> {
-    notifiers::HttpRequest req;
+    net::HttpRequest req;
     req.method = "POST";
     req.url = base + "/api/v1/query";
     req.content_type = "application/x-www-form-urlencoded";
-    req.body = "query=" + templates::url_query_escape(promql::to_string(expr)) +
+    req.body = "query=" + net::url_query_escape(promql::to_string(expr)) +
                fmt::format("&time={}.{:03}", t / 1000, t % 1000);
     req.timeout = timeout;
     req.max_body = size_t{256} << 20;
@@ -222,7 +233,7 @@ class Forwarder {
  public:
   struct Target {
     std::string url;  // .../api/v2/alerts
-    std::shared_ptr<notifiers::HttpClient> client;
+    std::shared_ptr<net::HttpClient> client;
     Millis timeout = 10 * kSecond;
     uint64_t sent = 0, errors = 0;
   };
@@ -287,7 +298,7 @@ class Forwarder {
       std::string body = encode(batch);
       std::vector<std::pair<std::string, bool>> results;
       for (auto& t : targets) {
-        notifiers::HttpRequest req;
+        net::HttpRequest req;
         req.url = t.url;
         req.body = body;
         req.timeout = t.timeout;
@@ -451,7 +462,7 @@ struct Daemon::State {
   // Set at stop: queries in flight end at their next check.
   std::atomic<bool> stopping{false};
   promql::EngineOptions engine;  // constant after start()
-  std::shared_ptr<notifiers::HttpClient> datasource;
+  std::shared_ptr<net::HttpClient> datasource;
 
   std::unique_ptr<notifiers::Delivery> delivery;
   std::unique_ptr<WakingNotifier> notifier;
@@ -464,11 +475,11 @@ struct Daemon::State {
   PrometheusConfig prom;
   struct AlertmanagerSource {
     AlertmanagerTargetConfig cfg;
-    std::shared_ptr<notifiers::HttpClient> client;
+    std::shared_ptr<net::HttpClient> client;
     std::unique_ptr<FileDiscovery> discovery;
   };
   std::vector<AlertmanagerSource> am_sources;
-  std::vector<storage::RelabelConfig> alert_relabel;
+  std::vector<config::RelabelConfig> alert_relabel;
   Labels external_labels;
   std::string external_url;
   Millis retention = kHour;
@@ -594,7 +605,7 @@ Result<void> Daemon::State::load_all(bool initial) {
   // discovery.
   am_sources.clear();
   for (const auto& amc : new_prom.alertmanagers) {
-    auto client = notifiers::HttpClient::create(&amc.http);
+    auto client = net::HttpClient::create(&amc.http);
     if (!client) {
       log.error("alertmanager client not built", {{"component", "notifier"}, {"err", client.error().message}});
       continue;
@@ -622,7 +633,7 @@ void Daemon::State::sink(rules::GroupAlerts&& g) {
   std::vector<routing::Alert> alerts;
   alerts.reserve(g.alerts.size());
   Labels ext;
-  std::vector<storage::RelabelConfig> relabel;
+  std::vector<config::RelabelConfig> relabel;
   {
     std::lock_guard lock(config_mu);
     ext = external_labels;
@@ -636,7 +647,7 @@ void Daemon::State::sink(rules::GroupAlerts&& g) {
     }
     Labels labels = b.build();
     if (!relabel.empty()) {
-      auto r = storage::relabel(labels, relabel);
+      auto r = config::relabel(labels, relabel);
       if (!r) continue;  // dropped
       labels = std::move(*r);
     }
@@ -645,7 +656,7 @@ void Daemon::State::sink(rules::GroupAlerts&& g) {
     a.annotations = o.annotations;  // the same shared set
     a.starts_at = o.starts_at;
     a.ends_at = o.ends_at;
-    a.generator_url = external_url + "/graph?g0.expr=" + templates::url_query_escape(g.exprs[i]) + "&g0.tab=1";
+    a.generator_url = external_url + "/graph?g0.expr=" + net::url_query_escape(g.exprs[i]) + "&g0.tab=1";
     alerts.push_back(std::move(a));
   }
   if (alerts.empty()) return;
@@ -1002,26 +1013,26 @@ Result<void> Daemon::start() {
     backend.query = rules::engine_query(s.store, s.engine);
     s.scraper = std::make_unique<ScrapeManager>(s.store, s.store_mu, s.clock, ScrapeOptions{s.opts.scrape_workers});
   } else {
-    routing::ConfigValue http = routing::ConfigValue::map();
+    config::ConfigValue http = config::ConfigValue::map();
     if (!s.opts.datasource_basic_auth_user.empty()) {
-      routing::ConfigValue ba = routing::ConfigValue::map();
-      ba.set("username", routing::ConfigValue::string(s.opts.datasource_basic_auth_user));
+      config::ConfigValue ba = config::ConfigValue::map();
+      ba.set("username", config::ConfigValue::string(s.opts.datasource_basic_auth_user));
       if (!s.opts.datasource_basic_auth_password_file.empty())
-        ba.set("password_file", routing::ConfigValue::string(s.opts.datasource_basic_auth_password_file));
+        ba.set("password_file", config::ConfigValue::string(s.opts.datasource_basic_auth_password_file));
       http.set("basic_auth", std::move(ba));
     }
     if (!s.opts.datasource_bearer_token_file.empty()) {
-      routing::ConfigValue auth = routing::ConfigValue::map();
-      auth.set("credentials_file", routing::ConfigValue::string(s.opts.datasource_bearer_token_file));
+      config::ConfigValue auth = config::ConfigValue::map();
+      auth.set("credentials_file", config::ConfigValue::string(s.opts.datasource_bearer_token_file));
       http.set("authorization", std::move(auth));
     }
     if (!s.opts.datasource_ca_file.empty() || s.opts.datasource_insecure_skip_verify) {
-      routing::ConfigValue tls = routing::ConfigValue::map();
-      if (!s.opts.datasource_ca_file.empty()) tls.set("ca_file", routing::ConfigValue::string(s.opts.datasource_ca_file));
-      if (s.opts.datasource_insecure_skip_verify) tls.set("insecure_skip_verify", routing::ConfigValue::boolean(true));
+      config::ConfigValue tls = config::ConfigValue::map();
+      if (!s.opts.datasource_ca_file.empty()) tls.set("ca_file", config::ConfigValue::string(s.opts.datasource_ca_file));
+      if (s.opts.datasource_insecure_skip_verify) tls.set("insecure_skip_verify", config::ConfigValue::boolean(true));
       http.set("tls_config", std::move(tls));
     }
-    auto client = notifiers::HttpClient::create(&http);
+    auto client = net::HttpClient::create(&http);
     if (!client) return fail("datasource: " + client.error().message);
     s.datasource = *client;
     backend.query = remote_query(s.datasource, s.opts.datasource_url, s.opts.datasource_timeout);

@@ -11,12 +11,14 @@
 
 #include "model/build_info.h"
 #include "model/duration.h"
-#include "model/json_object.h"
 #include "model/go_format.h"
+#include "model/json_object.h"
 #include "model/timestamp.h"
 #include "promql/parser.h"
 
 namespace vigil::server {
+
+using storage::target_health_name;
 
 using json = nlohmann::ordered_json;
 

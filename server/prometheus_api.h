@@ -12,8 +12,8 @@
 #include "promql/engine.h"
 #include "rules/manager.h"
 #include "server/http.h"
-#include "server/scrape.h"
 #include "storage/memory_store.h"
+#include "storage/scrape.h"
 
 namespace vigil::server {
 
@@ -26,7 +26,7 @@ struct PrometheusApiContext {
   std::shared_mutex* store_mu = nullptr;
   promql::EngineOptions engine;
   // The scraper behind /api/v1/targets; null: no targets.
-  const ScrapeManager* scraper = nullptr;
+  const storage::ScrapeManager* scraper = nullptr;
 };
 
 void add_prometheus_api(Routes& routes, PrometheusApiContext ctx);

@@ -18,19 +18,19 @@
 
 #include <fmt/format.h>
 
+#include "config/schema.h"
 #include "model/file.h"
 #include "model/yaml.h"
-#include "notifiers/http_client.h"
+#include "net/http_client.h"
 #include "routing/config.h"
-#include "routing/config_schema.h"
 
 namespace vigil::server {
 
 namespace {
 
-using routing::ConfigValue;
-using routing::FieldType;
-using routing::ObjectSpec;
+using config::ConfigValue;
+using config::FieldType;
+using config::ObjectSpec;
 
 const ObjectSpec& tls_spec() {
   using T = FieldType;
@@ -189,8 +189,8 @@ Result<WebConfig> load_web_config(const std::string& path) {
   auto doc = parse_yaml(*text);
   if (!doc) return err(doc.error().message, doc.error().line, doc.error().column);
   std::vector<Error> errors;
-  routing::SchemaDecoder dec(*doc, errors);
-  ConfigValue v = doc->root() ? dec.object(*doc->root(), web_spec()) : routing::SchemaDecoder::defaults(web_spec());
+  config::SchemaDecoder dec(*doc, errors);
+  ConfigValue v = doc->root() ? dec.object(*doc->root(), web_spec()) : config::SchemaDecoder::defaults(web_spec());
   if (!errors.empty()) return err(errors.front().message, errors.front().line, errors.front().column);
 
   WebConfig c;
@@ -588,7 +588,7 @@ std::optional<std::pair<std::string, std::string>> basic_credentials(std::string
   std::string scheme(header.substr(0, 6));
   for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (scheme != "basic ") return std::nullopt;
-  auto decoded = notifiers::base64_decode(header.substr(6));
+  auto decoded = net::base64_decode(header.substr(6));
   if (!decoded) return std::nullopt;
   size_t colon = decoded->find(':');
   if (colon == std::string::npos) return std::nullopt;

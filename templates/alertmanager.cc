@@ -13,6 +13,7 @@
 
 #include "model/file.h"
 #include "model/names.h"
+#include "net/url.h"
 #include "templates/escape.h"
 #include "templates/go_regexp.h"
 #include "templates/go_time.h"
@@ -157,7 +158,7 @@ FuncMap alertmanager_functions() {
                     return Value::string(c.args[0].as_string(), safe_url_type());
                   }};
   m["urlUnescape"] = {{{s}}, [](const CallArgs& c) -> Result<Value> {
-                        auto r = url_query_unescape(c.args[0].as_string());
+                        auto r = net::url_query_unescape(c.args[0].as_string());
                         if (!r) return std::unexpected(r.error());
                         return Value::string(std::move(*r));
                       }};

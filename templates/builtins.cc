@@ -1,6 +1,7 @@
 // Go's text/template built-in functions.
 #include <fmt/format.h>
 
+#include "net/url.h"
 #include "templates/escape.h"
 #include "templates/go_fmt.h"
 #include "templates/template.h"
@@ -297,7 +298,7 @@ FuncMap make_builtins() {
                return Value::string(js_escape(eval_args(c.args)));
              }};
   m["urlquery"] = {all_variadic, [](const CallArgs& c) -> Result<Value> {
-                     return Value::string(url_query_escape(eval_args(c.args)));
+                     return Value::string(net::url_query_escape(eval_args(c.args)));
                    }};
   return m;
 }

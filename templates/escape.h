@@ -14,9 +14,6 @@ std::string html_escape(std::string_view s);     // " ' & < > and NUL
 // encoding/xml's EscapeText: " ' & < >, and tab, newline, return as &#x9; &#xA; &#xD;.
 std::string xml_escape(std::string_view s);
 std::string js_escape(std::string_view s);       // quotes, \, < > & =, controls
-std::string url_query_escape(std::string_view s);  // Go's url.QueryEscape
-// Go's url.QueryUnescape; errors as Go words them.
-Result<std::string> url_query_unescape(std::string_view s);
 
 // encoding/json's Marshal of a template value: maps with sorted keys, struct
 // fields by their JSON names, times as RFC 3339, <, > and & escaped; NaN and

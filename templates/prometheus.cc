@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "model/go_format.h"
+#include "net/url.h"
 #include "templates/escape.h"
 #include "templates/go_time.h"
 #include "templates/humanize.h"
@@ -193,10 +194,10 @@ FuncMap prometheus_functions() {
   m["toUpper"] = {{{s}}, [](const CallArgs& c) { return str(upper(c.args[0].as_string())); }};
   m["toLower"] = {{{s}}, [](const CallArgs& c) { return str(lower(c.args[0].as_string())); }};
   m["graphLink"] = {{{s}}, [](const CallArgs& c) {
-                      return str("/graph?g0.expr=" + url_query_escape(c.args[0].as_string()) + "&g0.tab=0");
+                      return str("/graph?g0.expr=" + net::url_query_escape(c.args[0].as_string()) + "&g0.tab=0");
                     }};
   m["tableLink"] = {{{s}}, [](const CallArgs& c) {
-                      return str("/graph?g0.expr=" + url_query_escape(c.args[0].as_string()) + "&g0.tab=1");
+                      return str("/graph?g0.expr=" + net::url_query_escape(c.args[0].as_string()) + "&g0.tab=1");
                     }};
   m["stripPort"] = {{{s}}, [](const CallArgs& c) {
                       std::string host, port;
@@ -270,7 +271,7 @@ FuncMap prometheus_functions() {
                           double secs = static_cast<double>(*ms) / 1000.0;
                           return Value::floating(neg ? -secs : secs);
                         }};
-  m["urlQueryEscape"] = {{{s}}, [](const CallArgs& c) { return str(url_query_escape(c.args[0].as_string())); }};
+  m["urlQueryEscape"] = {{{s}}, [](const CallArgs& c) { return str(net::url_query_escape(c.args[0].as_string())); }};
   return m;
 }
 

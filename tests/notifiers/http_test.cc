@@ -23,6 +23,7 @@
 #include "tests/notifiers/harness.h"
 
 using namespace vigil;
+using namespace vigil::net;
 using namespace vigil::notifiers;
 using namespace vigil::notifiers::testing;
 using nlohmann::json;

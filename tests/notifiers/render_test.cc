@@ -3,13 +3,14 @@
 
 #include <fmt/format.h>
 
+#include "net/secrets.h"
 #include "notifiers/email.h"
 #include "notifiers/render.h"
-#include "notifiers/secrets.h"
 #include "notifiers/webhook.h"
 #include "templates/alertmanager.h"
 
 using namespace vigil;
+using namespace vigil::net;
 using namespace vigil::notifiers;
 
 TEST_CASE("render: truncation in characters and in bytes, as upstream") {

@@ -4,6 +4,7 @@
 #include "notifiers/retry.h"
 
 using namespace vigil;
+using namespace vigil::net;
 using namespace vigil::notifiers;
 
 namespace {

@@ -9,6 +9,7 @@
 #include "routing/config.h"
 
 using namespace vigil;
+using namespace vigil::config;
 using namespace vigil::routing;
 
 namespace {

@@ -10,6 +10,7 @@
 
 using namespace vigil;
 using namespace vigil::server;
+using namespace vigil::storage;
 using json = nlohmann::json;
 
 namespace {

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "storage/relabel.h"
+#include "config/relabel.h"
 
 using namespace vigil;
-using namespace vigil::storage;
+using namespace vigil::config;
 
 namespace {
 

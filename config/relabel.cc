@@ -1,4 +1,4 @@
-#include "storage/relabel.h"
+#include "config/relabel.h"
 
 #include <openssl/evp.h>
 #include <re2/re2.h>
@@ -10,7 +10,7 @@
 
 #include "model/names.h"
 
-namespace vigil::storage {
+namespace vigil::config {
 
 namespace {
 
@@ -389,4 +389,4 @@ std::optional<Labels> relabel(const Labels& in, std::span<const RelabelConfig> r
   return Labels(ls);
 }
 
-}  // namespace vigil::storage
+}  // namespace vigil::config

@@ -12,11 +12,11 @@
 #include <string_view>
 #include <vector>
 
+#include "config/value.h"
 #include "model/error.h"
 #include "model/yaml.h"
-#include "routing/config_value.h"
 
-namespace vigil::routing {
+namespace vigil::config {
 
 enum class FieldType : uint8_t {
   kString,
@@ -106,4 +106,4 @@ Result<void> check_url(std::string_view s, bool require_http);
 // Go's net.SplitHostPort plus Alertmanager's non-empty port rule.
 Result<void> check_host_port(std::string_view s);
 
-}  // namespace vigil::routing
+}  // namespace vigil::config

@@ -8,6 +8,7 @@
 // `cfg.str("channel")`, `cfg.flag("send_resolved")`, `cfg.find("http_config")`.
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,7 +16,7 @@
 
 #include "model/duration.h"
 
-namespace vigil::routing {
+namespace vigil::config {
 
 class ConfigValue {
  public:
@@ -56,6 +57,10 @@ class ConfigValue {
   int64_t num(std::string_view key) const;
   // Present, not null, and not the empty string.
   bool has(std::string_view key) const;
+  // Written and not null (upstream's pointer fields: even "" counts).
+  bool present(std::string_view key) const;
+  // How many of `keys` are has().
+  int count_set(std::initializer_list<std::string_view> keys) const;
 
   // Where the value was written (1-based); line 0 for defaults and values
   // inherited from `global`.
@@ -74,4 +79,4 @@ class ConfigValue {
   std::vector<std::pair<std::string, ConfigValue>> entries_;
 };
 
-}  // namespace vigil::routing
+}  // namespace vigil::config

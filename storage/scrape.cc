@@ -1,6 +1,7 @@
-#include "server/scrape.h"
+#include "storage/scrape.h"
+#include "net/url.h"
 
-#include "server/file_sd.h"
+#include "storage/file_sd.h"
 
 #include <unistd.h>
 
@@ -10,14 +11,20 @@
 
 #include <fmt/format.h>
 
+#include "config/relabel.h"
 #include "model/file.h"
-#include "notifiers/http_client.h"
-#include "notifiers/worker_pool.h"
+#include "net/http_client.h"
+#include "net/worker_pool.h"
 #include "storage/exposition.h"
-#include "storage/relabel.h"
-#include "templates/escape.h"
 
-namespace vigil::server {
+namespace vigil::storage {
+
+using config::AlertmanagerTargetConfig;
+using config::FileSdConfig;
+using config::PrometheusConfig;
+using config::RelabelConfig;
+using config::ScrapeConfig;
+using config::StaticTargetGroup;
 
 namespace {
 
@@ -114,7 +121,7 @@ struct ScrapeManager::Target {
 
 struct ScrapeManager::Pool {
   ScrapeConfig cfg;
-  std::shared_ptr<notifiers::HttpClient> client;
+  std::shared_ptr<net::HttpClient> client;
   std::unique_ptr<FileDiscovery> discovery;
   std::map<std::string, std::shared_ptr<Target>> targets;  // by key
   std::vector<Labels> dropped;
@@ -136,7 +143,7 @@ ScrapeManager::ScrapeManager(storage::MemoryStore& store, std::shared_mutex& sto
                              ScrapeOptions options)
     : store_(store), store_mu_(store_mu), clock_(clock), options_(options), counters_(std::make_unique<Counters>()) {
   counters_->hostname = local_hostname();
-  if (options_.workers > 0) workers_ = std::make_unique<notifiers::WorkerPool>(options_.workers, clock_, 10'000);
+  if (options_.workers > 0) workers_ = std::make_unique<net::WorkerPool>(options_.workers, clock_, 10'000);
 }
 
 ScrapeManager::~ScrapeManager() {
@@ -179,7 +186,7 @@ void ScrapeManager::sync_targets(Pool& pool, Millis now) {
         if (!values.empty()) set_default("__param_" + name, values.front());
       Labels discovered = b.build();
 
-      auto relabeled = storage::relabel(discovered, cfg.relabel_configs);
+      auto relabeled = config::relabel(discovered, cfg.relabel_configs);
       if (!relabeled || relabeled->get("__address__").empty()) {
         dropped.push_back(std::move(discovered));
         continue;
@@ -204,7 +211,7 @@ void ScrapeManager::sync_targets(Pool& pool, Millis now) {
       std::string query;
       for (const auto& [name, values] : params)
         for (const std::string& v : values)
-          query += fmt::format("{}{}={}", query.empty() ? "?" : "&", templates::url_query_escape(name), templates::url_query_escape(v));
+          query += fmt::format("{}{}={}", query.empty() ? "?" : "&", net::url_query_escape(name), net::url_query_escape(v));
       std::string path(relabeled->get("__metrics_path__"));
       if (path.empty() || path.front() != '/') path.insert(0, "/");
       std::string url =
@@ -269,7 +276,7 @@ std::vector<Error> ScrapeManager::apply(const PrometheusConfig& config) {
   std::vector<Error> errors;
   std::map<std::string, std::shared_ptr<Pool>> next;
   for (const ScrapeConfig& sc : config.scrape_configs) {
-    auto client = notifiers::HttpClient::create(&sc.http);
+    auto client = net::HttpClient::create(&sc.http);
     if (!client) {
       errors.push_back({fmt::format("job \"{}\": {}", sc.job_name, client.error().message), sc.line, 0});
       continue;
@@ -387,7 +394,7 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
   std::string err;
   bool body_limit = false, sample_limit = false;
 
-  notifiers::HttpRequest req;
+  net::HttpRequest req;
   req.method = "GET";
   req.url = t->url;
   req.content_type.clear();
@@ -438,7 +445,7 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
       }
       Labels ls = b.build();
       if (!cfg.metric_relabel_configs.empty()) {
-        auto r = storage::relabel(ls, cfg.metric_relabel_configs);
+        auto r = config::relabel(ls, cfg.metric_relabel_configs);
         if (!r) continue;
         ls = std::move(*r);
       }
@@ -605,4 +612,4 @@ std::string ScrapeManager::metrics_text() const {
   return out;
 }
 
-}  // namespace vigil::server
+}  // namespace vigil::storage

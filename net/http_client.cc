@@ -1,4 +1,4 @@
-#include "notifiers/http_client.h"
+#include "net/http_client.h"
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -12,11 +12,11 @@
 #include "model/build_info.h"
 #include "model/file.h"
 
-namespace vigil::notifiers {
+namespace vigil::net {
 
 namespace {
 
-using routing::ConfigValue;
+using config::ConfigValue;
 
 constexpr size_t kMaxIdleHandles = 16;
 
@@ -416,4 +416,4 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) const {
   return out;
 }
 
-}  // namespace vigil::notifiers
+}  // namespace vigil::net

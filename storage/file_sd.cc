@@ -1,4 +1,4 @@
-#include "server/file_sd.h"
+#include "storage/file_sd.h"
 
 #include <glob.h>
 #include <sys/stat.h>
@@ -10,11 +10,18 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "config/relabel.h"
 #include "model/file.h"
 #include "model/yaml.h"
-#include "storage/relabel.h"
 
-namespace vigil::server {
+namespace vigil::storage {
+
+using config::AlertmanagerTargetConfig;
+using config::FileSdConfig;
+using config::PrometheusConfig;
+using config::RelabelConfig;
+using config::ScrapeConfig;
+using config::StaticTargetGroup;
 
 namespace {
 
@@ -215,7 +222,7 @@ std::vector<std::string> alertmanager_urls(const AlertmanagerTargetConfig& cfg,
       b.set("__address__", address);
       if (!g->labels.has("__scheme__")) b.set("__scheme__", cfg.scheme);
       if (!g->labels.has("__alerts_path__")) b.set("__alerts_path__", alerts_path);
-      auto ls = storage::relabel(b.build(), cfg.relabel_configs);
+      auto ls = config::relabel(b.build(), cfg.relabel_configs);
       if (!ls || ls->get("__address__").empty()) continue;
       std::string url = fmt::format("{}://{}{}", ls->get("__scheme__"), ls->get("__address__"), ls->get("__alerts_path__"));
       if (seen.insert(url).second) out.push_back(std::move(url));
@@ -224,4 +231,4 @@ std::vector<std::string> alertmanager_urls(const AlertmanagerTargetConfig& cfg,
   return out;
 }
 
-}  // namespace vigil::server
+}  // namespace vigil::storage

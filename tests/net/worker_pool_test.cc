@@ -4,10 +4,10 @@
 #include <atomic>
 #include <latch>
 
-#include "notifiers/worker_pool.h"
+#include "net/worker_pool.h"
 
 using namespace vigil;
-using namespace vigil::notifiers;
+using namespace vigil::net;
 
 TEST_CASE("worker pool: a task due now runs, a later one waits for the clock") {
   ManualClock clock(1000);

@@ -19,14 +19,14 @@
 #include <utility>
 #include <vector>
 
+#include "config/value.h"
 #include "model/duration.h"
 #include "model/error.h"
-#include "notifiers/secrets.h"
-#include "routing/config_value.h"
+#include "net/secrets.h"
 
 typedef void CURL;
 
-namespace vigil::notifiers {
+namespace vigil::net {
 
 struct HttpRequest {
   std::string method = "POST";
@@ -65,7 +65,7 @@ class HttpClient {
   // Builds a client from an http_config mapping; null or absent means
   // defaults (no auth, system CAs, redirects followed). Credential files are
   // read when a request is made, not here.
-  static Result<std::shared_ptr<HttpClient>> create(const routing::ConfigValue* http_config);
+  static Result<std::shared_ptr<HttpClient>> create(const config::ConfigValue* http_config);
   ~HttpClient();
 
   // One exchange. A transport failure (refused, reset, timed out, TLS) is an
@@ -86,7 +86,7 @@ class HttpClient {
   };
   Result<AuthHeaders> auth_headers() const;
 
-  routing::ConfigValue config_;  // the http_config, or an empty map
+  config::ConfigValue config_;  // the http_config, or an empty map
   Redactor redactor_;
   mutable std::mutex mu_;
   mutable std::vector<CURL*> idle_;
@@ -95,7 +95,7 @@ class HttpClient {
 // Applies a tls_config mapping to a curl handle (shared with SMTP).
 // `server_name`, when set, must be handled by the caller (it changes the
 // name TLS verifies and sends as SNI).
-Result<void> apply_tls_config(CURL* h, const routing::ConfigValue* tls);
+Result<void> apply_tls_config(CURL* h, const config::ConfigValue* tls);
 
 // Makes transfers on `h` end (CURLE_ABORTED_BY_CALLBACK) once *cancel is
 // set: libcurl asks at least once a second, also while it waits for the
@@ -110,4 +110,4 @@ std::string base64_encode(std::string_view in);
 // anything else.
 std::optional<std::string> base64_decode(std::string_view in);
 
-}  // namespace vigil::notifiers
+}  // namespace vigil::net

@@ -1,10 +1,10 @@
-#include "notifiers/secrets.h"
+#include "net/secrets.h"
 
 #include <algorithm>
 
 #include "model/file.h"
 
-namespace vigil::notifiers {
+namespace vigil::net {
 
 namespace {
 
@@ -22,7 +22,7 @@ bool is_credential_file_key(std::string_view key) {
 
 }  // namespace
 
-Result<std::string> read_credential(const routing::ConfigValue& settings, std::string_view key,
+Result<std::string> read_credential(const config::ConfigValue& settings, std::string_view key,
                                     std::string_view file_key) {
   if (settings.has(key)) return std::string(settings.str(key));
   if (file_key.empty() || !settings.has(file_key)) return std::string();
@@ -57,8 +57,8 @@ std::string Redactor::redact(std::string_view text) const {
   return out;
 }
 
-void collect_secrets(const routing::ConfigValue& v, Redactor& out) {
-  using Kind = routing::ConfigValue::Kind;
+void collect_secrets(const config::ConfigValue& v, Redactor& out) {
+  using Kind = config::ConfigValue::Kind;
   if (v.kind() == Kind::String && v.secret) {
     const std::string& s = v.as_string();
     out.add(s);
@@ -81,4 +81,4 @@ void collect_secrets(const routing::ConfigValue& v, Redactor& out) {
   }
 }
 
-}  // namespace vigil::notifiers
+}  // namespace vigil::net

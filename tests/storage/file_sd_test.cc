@@ -4,12 +4,13 @@
 
 #include <filesystem>
 
-#include "server/file_sd.h"
-#include "server/prometheus_config.h"
+#include "config/prometheus_config.h"
+#include "storage/file_sd.h"
 #include "tests/temp_dir.h"
 
 using namespace vigil;
-using namespace vigil::server;
+using namespace vigil::config;
+using namespace vigil::storage;
 
 namespace {
 AlertmanagerTargetConfig load_am(const testing::TempDir& dir, const std::string& body) {

@@ -15,14 +15,15 @@
 
 #include <fmt/format.h>
 
+#include "config/prometheus_config.h"
 #include "model/matcher.h"
-#include "server/prometheus_config.h"
-#include "server/scrape.h"
 #include "storage/memory_store.h"
+#include "storage/scrape.h"
 #include "tests/temp_dir.h"
 
 using namespace vigil;
-using namespace vigil::server;
+using namespace vigil::config;
+using namespace vigil::storage;
 
 namespace {
 
@@ -97,7 +98,7 @@ class MetricsServer {
   int hits_ = 0;
 };
 
-PrometheusConfig config(const std::string& yaml, std::string_view dir = {}) {
+PrometheusConfig prom_config(const std::string& yaml, std::string_view dir = {}) {
   auto r = parse_prometheus_config(yaml, dir);
   for (const auto& e : r.errors) MESSAGE("config error: ", e.message, " at line ", e.line);
   REQUIRE(r.ok());
@@ -166,7 +167,7 @@ TEST_CASE("scrape: samples get the target's labels and the report series are wri
   MetricsServer srv;
   srv.set_body("/metrics", "# TYPE requests_total counter\nrequests_total{code=\"200\"} 7\ntemperature 21.5\n");
   Harness h;
-  h.apply(config("scrape_configs:\n" + job("web", srv.address(), "        labels: {env: prod}\n")));
+  h.apply(prom_config("scrape_configs:\n" + job("web", srv.address(), "        labels: {env: prod}\n")));
   auto due = h.manager.next_due();
   REQUIRE(due.has_value());
   CHECK(*due >= kT0);
@@ -229,7 +230,7 @@ TEST_CASE("scrape: honor_labels decides who wins a label conflict") {
   srv.set_body("/metrics", "m{job=\"pushed\",instance=\"inner\",exported_job=\"x\"} 1\n");
   SUBCASE("the target's labels win and the scraped ones become exported_") {
     Harness h;
-    h.apply(config("scrape_configs:\n" + job("outer", srv.address())));
+    h.apply(prom_config("scrape_configs:\n" + job("outer", srv.address())));
     h.scrapes(1);
     auto m = series(h.store, "m");
     REQUIRE(m.size() == 1);
@@ -240,7 +241,7 @@ TEST_CASE("scrape: honor_labels decides who wins a label conflict") {
   }
   SUBCASE("honor_labels keeps the scraped values") {
     Harness h;
-    h.apply(config("scrape_configs:\n" + job("outer", srv.address(), "    honor_labels: true\n")));
+    h.apply(prom_config("scrape_configs:\n" + job("outer", srv.address(), "    honor_labels: true\n")));
     h.scrapes(1);
     auto m = series(h.store, "m");
     REQUIRE(m.size() == 1);
@@ -254,14 +255,14 @@ TEST_CASE("scrape: honor_timestamps and OpenMetrics bodies") {
                        "# TYPE a gauge\na 1 1600000000.5\n# TYPE b gauge\nb 2\n# EOF\n", 0});
   SUBCASE("kept") {
     Harness h;
-    h.apply(config("scrape_configs:\n" + job("j", srv.address())));
+    h.apply(prom_config("scrape_configs:\n" + job("j", srv.address())));
     h.scrapes(1);
     CHECK(only(h.store, "a").at(0).t == 1'600'000'000'500);
     CHECK(only(h.store, "b").at(0).t == h.clock.now());
   }
   SUBCASE("ignored") {
     Harness h;
-    h.apply(config("scrape_configs:\n" + job("j", srv.address(), "    honor_timestamps: false\n")));
+    h.apply(prom_config("scrape_configs:\n" + job("j", srv.address(), "    honor_timestamps: false\n")));
     h.scrapes(1);
     CHECK(only(h.store, "a").at(0).t == h.clock.now());
   }
@@ -271,7 +272,7 @@ TEST_CASE("scrape: staleness markers for vanished series, failed scrapes and rem
   MetricsServer srv;
   srv.set_body("/metrics", "a 1\nb 2\n");
   Harness h;
-  auto cfg = config("scrape_configs:\n" + job("j", srv.address()));
+  auto cfg = prom_config("scrape_configs:\n" + job("j", srv.address()));
   h.apply(cfg);
   h.scrapes(1);
   const Millis first = h.clock.now();
@@ -307,7 +308,7 @@ TEST_CASE("scrape: staleness markers for vanished series, failed scrapes and rem
   CHECK(only(h.store, "up").back().v == 1);
   h.clock.advance(kSecond);
   const Millis removed_at = h.clock.now();
-  h.apply(config("scrape_configs: []\n"));
+  h.apply(prom_config("scrape_configs: []\n"));
   CHECK(storage::is_stale_nan(only(h.store, "a").back().v));
   CHECK(only(h.store, "a").back().t == removed_at);
   CHECK(storage::is_stale_nan(only(h.store, "up").back().v));
@@ -321,7 +322,7 @@ TEST_CASE("scrape: sample_limit fails the scrape and stores nothing of it") {
   MetricsServer srv;
   srv.set_body("/metrics", "a 1\nb 2\nc 3\n");
   Harness h;
-  h.apply(config("scrape_configs:\n" + job("j", srv.address(), "    sample_limit: 2\n")));
+  h.apply(prom_config("scrape_configs:\n" + job("j", srv.address(), "    sample_limit: 2\n")));
   h.scrapes(1);
   CHECK(series(h.store, "a").empty());
   CHECK(only(h.store, "up").at(0).v == 0);
@@ -332,7 +333,7 @@ TEST_CASE("scrape: sample_limit fails the scrape and stores nothing of it") {
   CHECK(h.manager.metrics_text().find("prometheus_target_scrapes_exceeded_sample_limit_total 1") != std::string::npos);
   // metric relabeling counts first: dropping one series brings it under the limit.
   Harness h2;
-  h2.apply(config("scrape_configs:\n" + job("j", srv.address(),
+  h2.apply(prom_config("scrape_configs:\n" + job("j", srv.address(),
                                             "    sample_limit: 2\n    metric_relabel_configs:\n"
                                             "      - source_labels: [__name__]\n        regex: c\n"
                                             "        action: drop\n")));
@@ -347,7 +348,7 @@ TEST_CASE("scrape: a target slower than its timeout is down, within bounded time
   MetricsServer srv;
   srv.set("/slow", {200, "text/plain", "a 1\n", 1000});
   Harness h;
-  h.apply(config("scrape_configs:\n  - job_name: slow\n    scrape_interval: 1s\n    scrape_timeout: 200ms\n"
+  h.apply(prom_config("scrape_configs:\n  - job_name: slow\n    scrape_interval: 1s\n    scrape_timeout: 200ms\n"
                  "    metrics_path: /slow\n    static_configs: [{targets: ['" + srv.address() + "']}]\n"));
   auto began = std::chrono::steady_clock::now();
   h.scrapes(1);
@@ -368,7 +369,7 @@ TEST_CASE("scrape: bodies over the limit fail with a clear error") {
   ScrapeOptions opts;
   opts.max_body = 512;
   Harness h(opts);
-  h.apply(config("scrape_configs:\n" + job("j", srv.address())));
+  h.apply(prom_config("scrape_configs:\n" + job("j", srv.address())));
   h.scrapes(1);
   auto t = h.manager.active_targets().at(0);
   CHECK(t.health == TargetHealth::kDown);
@@ -377,7 +378,7 @@ TEST_CASE("scrape: bodies over the limit fail with a clear error") {
         std::string::npos);
   // The default limit reads it fine.
   Harness big_ok;
-  big_ok.apply(config("scrape_configs:\n" + job("j", srv.address())));
+  big_ok.apply(prom_config("scrape_configs:\n" + job("j", srv.address())));
   big_ok.scrapes(1);
   CHECK(only(big_ok.store, "scrape_samples_scraped").at(0).v == 200);
 }
@@ -386,7 +387,7 @@ TEST_CASE("scrape: relabeling sets the URL and instance, and drops targets") {
   MetricsServer srv;
   srv.set_body("/probe", "probe_success 1\n");
   Harness h;
-  h.apply(config("scrape_configs:\n  - job_name: blackbox\n    metrics_path: /probe\n"
+  h.apply(prom_config("scrape_configs:\n  - job_name: blackbox\n    metrics_path: /probe\n"
                  "    params: {module: [http_2xx]}\n    static_configs:\n"
                  "      - targets: ['example.org', 'drop.me']\n    relabel_configs:\n"
                  "      - source_labels: [__address__]\n        regex: drop\\..*\n        action: drop\n"
@@ -418,7 +419,7 @@ TEST_CASE("scrape: file_sd targets load, reload on change and survive a bad file
   ScrapeOptions opts;
   opts.file_sd_poll = kSecond;
   Harness h(opts);
-  h.apply(config("scrape_configs:\n  - job_name: files\n    scrape_interval: 1m\n    file_sd_configs:\n"
+  h.apply(prom_config("scrape_configs:\n  - job_name: files\n    scrape_interval: 1m\n    file_sd_configs:\n"
                  "      - files: ['*.json', 'more/*.yml']\n        refresh_interval: 10m\n",
                  dir.path().string()));
   auto ts = h.manager.active_targets();
@@ -467,12 +468,12 @@ TEST_CASE("scrape: a reload keeps unchanged targets without scraping them twice"
   srv.set_body("/metrics", "a 1\n");
   Harness h;
   const std::string base = "scrape_configs:\n" + job("j", srv.address());
-  h.apply(config(base));
+  h.apply(prom_config(base));
   h.scrapes(1);
   const Millis due = *h.manager.next_due();
   const Millis scraped_at = h.clock.now();
   // Same job and target, plus a new job: the old target keeps its schedule.
-  h.apply(config(base + job("k", srv.address(), "    metrics_path: /other\n")));
+  h.apply(prom_config(base + job("k", srv.address(), "    metrics_path: /other\n")));
   h.manager.run_due();
   CHECK(only(h.store, "a").size() == 1);
   auto ts = h.manager.active_targets();
@@ -490,7 +491,7 @@ TEST_CASE("scrape: out-of-order samples are counted and the rest of the scrape k
   MetricsServer srv;
   srv.set_body("/metrics", "old 1 1000\nfresh 2\n");
   Harness h;
-  h.apply(config("scrape_configs:\n" + job("j", srv.address())));
+  h.apply(prom_config("scrape_configs:\n" + job("j", srv.address())));
   h.scrapes(1);
   srv.set_body("/metrics", "old 1 500\nfresh 3\n");
   h.scrapes(1);
@@ -504,7 +505,7 @@ TEST_CASE("scrape: truncate drops samples older than the kept window") {
   MetricsServer srv;
   srv.set_body("/metrics", "a 1\n");
   Harness h;
-  h.apply(config("scrape_configs:\n" + job("j", srv.address())));
+  h.apply(prom_config("scrape_configs:\n" + job("j", srv.address())));
   h.scrapes(3);
   CHECK(only(h.store, "a").size() == 3);
   h.manager.truncate(15 * kSecond);  // keeps the last two scrapes (10 s apart)
@@ -518,7 +519,7 @@ TEST_CASE("scrape: scrapes can run on a worker pool") {
   ScrapeOptions opts;
   opts.workers = 2;
   Harness h(opts);
-  h.apply(config("scrape_configs:\n" + job("j", srv.address()) + job("k", srv.address(), "    metrics_path: /b\n")));
+  h.apply(prom_config("scrape_configs:\n" + job("j", srv.address()) + job("k", srv.address(), "    metrics_path: /b\n")));
   h.scrapes(2);
   CHECK(only(h.store, "a").size() == 1);
   CHECK(only(h.store, "b").size() == 1);
@@ -532,7 +533,7 @@ TEST_CASE("scrape: series with their own timestamps get no staleness markers") {
   MetricsServer srv;
   srv.set_body("/metrics", "own 1 1000\nplain 2\n");
   Harness h;
-  h.apply(config("scrape_configs:\n" + job("j", srv.address())));
+  h.apply(prom_config("scrape_configs:\n" + job("j", srv.address())));
   h.scrapes(1);
   CHECK(only(h.store, "scrape_series_added").back().v == 2);
   srv.set_body("/metrics", "own 1 1000\n");
@@ -549,7 +550,7 @@ TEST_CASE("scrape: label limits fail the scrape") {
   MetricsServer srv;
   srv.set_body("/metrics", "m{a=\"1\",b=\"2\"} 1\n");
   Harness h;
-  h.apply(config("scrape_configs:\n" + job("j", srv.address(), "    label_limit: 3\n") +
+  h.apply(prom_config("scrape_configs:\n" + job("j", srv.address(), "    label_limit: 3\n") +
                  job("k", srv.address(), "    label_value_length_limit: 8\n    metrics_path: /metrics\n"
                                          "    params: {x: ['1']}\n")));
   h.scrapes(2);
@@ -564,7 +565,7 @@ TEST_CASE("scrape: label limits fail the scrape") {
 
 TEST_CASE("scrape: a job over its target_limit scrapes none of its targets") {
   Harness h;
-  h.apply(config("scrape_configs:\n  - job_name: many\n    target_limit: 1\n"
+  h.apply(prom_config("scrape_configs:\n  - job_name: many\n    target_limit: 1\n"
                  "    static_configs: [{targets: ['a:1', 'b:1']}]\n"));
   auto ts = h.manager.active_targets();
   REQUIRE(ts.size() == 2);
@@ -579,12 +580,12 @@ TEST_CASE("scrape: the job's HTTP options are used, and bodies are not redacted"
   MetricsServer srv;
   srv.set_body("/metrics", "m{note=\"hunter22\"} 1\n");
   Harness h;
-  h.apply(config("scrape_configs:\n" + job("j", srv.address(), "    basic_auth: {username: u, password: hunter22}\n")));
+  h.apply(prom_config("scrape_configs:\n" + job("j", srv.address(), "    basic_auth: {username: u, password: hunter22}\n")));
   h.scrapes(1);
   CHECK(srv.header("Authorization") == "Basic dTpodW50ZXIyMg==");  // base64("u:hunter22")
   // The job's scrape_protocols order the Accept header.
   Harness text_first;
-  text_first.apply(config("scrape_configs:\n" +
+  text_first.apply(prom_config("scrape_configs:\n" +
                           job("j", srv.address(), "    scrape_protocols: [PrometheusText0.0.4, OpenMetricsText1.0.0]\n")));
   text_first.scrapes(1);
   CHECK(srv.header("Accept") == "text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0;q=0.8,*/*;q=0.1");

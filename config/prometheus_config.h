@@ -13,7 +13,7 @@
 // HTTP client options (basic_auth, authorization, bearer_token(_file),
 // oauth2, tls_config, proxy_url, follow_redirects, http_headers, ...) are
 // kept per scrape job and per Alertmanager as the ConfigValue map that
-// notifiers::HttpClient::create takes, relative file paths made absolute
+// net::HttpClient::create takes, relative file paths made absolute
 // against the configuration file's directory.
 
 #include <string>
@@ -21,13 +21,13 @@
 #include <utility>
 #include <vector>
 
+#include "config/relabel.h"
+#include "config/value.h"
 #include "model/duration.h"
 #include "model/error.h"
 #include "model/labels.h"
-#include "routing/config_value.h"
-#include "storage/relabel.h"
 
-namespace vigil::server {
+namespace vigil::config {
 
 // One entry of static_configs: addresses and the labels they share.
 struct StaticTargetGroup {
@@ -66,9 +66,9 @@ struct ScrapeConfig {
   std::vector<StaticTargetGroup> static_configs;
   std::vector<FileSdConfig> file_sd_configs;
   std::vector<std::string> unsupported_sd;  // "kubernetes_sd_configs", ... (each warned about once)
-  std::vector<storage::RelabelConfig> relabel_configs;
-  std::vector<storage::RelabelConfig> metric_relabel_configs;
-  routing::ConfigValue http;  // HTTP client options, for notifiers::HttpClient::create
+  std::vector<RelabelConfig> relabel_configs;
+  std::vector<RelabelConfig> metric_relabel_configs;
+  ConfigValue http;  // HTTP client options, for net::HttpClient::create
   int line = 0;
 };
 
@@ -80,9 +80,9 @@ struct AlertmanagerTargetConfig {
   std::vector<StaticTargetGroup> static_configs;
   std::vector<FileSdConfig> file_sd_configs;
   std::vector<std::string> unsupported_sd;
-  std::vector<storage::RelabelConfig> relabel_configs;
-  std::vector<storage::RelabelConfig> alert_relabel_configs;
-  routing::ConfigValue http;
+  std::vector<RelabelConfig> relabel_configs;
+  std::vector<RelabelConfig> alert_relabel_configs;
+  ConfigValue http;
   int line = 0;
 };
 
@@ -93,7 +93,7 @@ struct PrometheusGlobalConfig {
   Millis rule_query_offset = 0;
   Labels external_labels;
   // Every global field as decoded (limits, validation schemes, ...).
-  routing::ConfigValue settings;
+  ConfigValue settings;
 };
 
 struct PrometheusConfig {
@@ -103,7 +103,7 @@ struct PrometheusConfig {
   std::vector<std::string> rule_files;          // the patterns expanded, sorted, unique
   std::vector<ScrapeConfig> scrape_configs;
   std::vector<AlertmanagerTargetConfig> alertmanagers;
-  std::vector<storage::RelabelConfig> alert_relabel_configs;
+  std::vector<RelabelConfig> alert_relabel_configs;
 
   const ScrapeConfig* scrape_config(std::string_view job) const;
 };
@@ -127,4 +127,4 @@ PrometheusConfigResult load_prometheus_config(const std::string& path);
 // implement ("kubernetes_sd_configs", ...).
 const std::vector<std::string_view>& unsupported_sd_keys();
 
-}  // namespace vigil::server
+}  // namespace vigil::config

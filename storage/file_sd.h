@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "config/prometheus_config.h"
 #include "model/duration.h"
 #include "model/labels.h"
-#include "server/prometheus_config.h"
 
-namespace vigil::server {
+namespace vigil::storage {
 
 struct TargetGroup {
   std::vector<std::string> targets;
@@ -26,7 +26,7 @@ struct TargetGroup {
 
 class FileDiscovery {
  public:
-  FileDiscovery(std::vector<FileSdConfig> configs, Millis poll);
+  FileDiscovery(std::vector<config::FileSdConfig> configs, Millis poll);
 
   // Re-reads the files that are due (all when `force`) or changed; true
   // when any group changed.
@@ -51,7 +51,7 @@ class FileDiscovery {
     std::string error;
   };
   struct State {
-    FileSdConfig cfg;
+    config::FileSdConfig cfg;
     Millis next_refresh = 0;
     Millis next_poll = 0;
     std::map<std::string, File> files;
@@ -67,10 +67,10 @@ class FileDiscovery {
 // __alerts_path__ (path_prefix joined with /api/v2/alerts) go through its
 // relabel_configs; what is left becomes __scheme__://__address____alerts_path__.
 // Duplicates are dropped; the order is stable.
-std::vector<std::string> alertmanager_urls(const AlertmanagerTargetConfig& cfg,
+std::vector<std::string> alertmanager_urls(const config::AlertmanagerTargetConfig& cfg,
                                            const std::vector<const TargetGroup*>& groups);
 
 // Reads one target file (exposed for tests).
 Result<std::vector<TargetGroup>> read_target_file(const std::string& path);
 
-}  // namespace vigil::server
+}  // namespace vigil::storage

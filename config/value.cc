@@ -1,8 +1,8 @@
-#include "routing/config_value.h"
+#include "config/value.h"
 
 #include <algorithm>
 
-namespace vigil::routing {
+namespace vigil::config {
 
 ConfigValue ConfigValue::boolean(bool b) {
   ConfigValue v;
@@ -89,4 +89,15 @@ bool ConfigValue::has(std::string_view key) const {
   return v->kind_ != Kind::String || !v->s_.empty();
 }
 
-}  // namespace vigil::routing
+bool ConfigValue::present(std::string_view key) const {
+  const ConfigValue* v = find(key);
+  return v != nullptr && !v->is_null();
+}
+
+int ConfigValue::count_set(std::initializer_list<std::string_view> keys) const {
+  int n = 0;
+  for (auto k : keys) n += has(k) ? 1 : 0;
+  return n;
+}
+
+}  // namespace vigil::config

@@ -1,4 +1,4 @@
-#include "routing/config_schema.h"
+#include "config/schema.h"
 
 #include <algorithm>
 #include <cctype>
@@ -11,7 +11,7 @@
 
 #include "model/duration.h"
 
-namespace vigil::routing {
+namespace vigil::config {
 
 namespace {
 
@@ -510,4 +510,4 @@ ConfigValue SchemaDecoder::scalar(const YamlNode& n, const FieldSpec& f) {
   }
 }
 
-}  // namespace vigil::routing
+}  // namespace vigil::config

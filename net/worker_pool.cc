@@ -1,9 +1,9 @@
-#include "notifiers/worker_pool.h"
+#include "net/worker_pool.h"
 
 #include <algorithm>
 #include <chrono>
 
-namespace vigil::notifiers {
+namespace vigil::net {
 
 WorkerPool::WorkerPool(size_t threads, const Clock& clock, size_t max_queued)
     : clock_(clock), max_queued_(max_queued) {
@@ -115,4 +115,4 @@ void WorkerPool::run() {
   }
 }
 
-}  // namespace vigil::notifiers
+}  // namespace vigil::net

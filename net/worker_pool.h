@@ -21,7 +21,7 @@
 
 #include "model/clock.h"
 
-namespace vigil::notifiers {
+namespace vigil::net {
 
 class WorkerPool {
  public:
@@ -74,4 +74,4 @@ class WorkerPool {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace vigil::notifiers
+}  // namespace vigil::net

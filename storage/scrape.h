@@ -51,18 +51,18 @@
 #include <string>
 #include <vector>
 
+#include "config/prometheus_config.h"
 #include "model/clock.h"
 #include "model/duration.h"
 #include "model/error.h"
 #include "model/labels.h"
-#include "server/prometheus_config.h"
 #include "storage/memory_store.h"
 
-namespace vigil::notifiers {
+namespace vigil::net {
 class WorkerPool;
 }
 
-namespace vigil::server {
+namespace vigil::storage {
 
 struct ScrapeOptions {
   size_t workers = 0;                        // 0: scrape synchronously inside run_due()
@@ -114,7 +114,7 @@ class ScrapeManager {
   // their schedule, health and staleness tracking; targets that are gone get
   // staleness markers. Jobs whose HTTP options cannot be built are skipped;
   // the returned errors name them.
-  std::vector<Error> apply(const PrometheusConfig& config);
+  std::vector<Error> apply(const config::PrometheusConfig& config);
 
   // When run_due() has work next: the earliest due scrape or discovery
   // refresh; nullopt when nothing is configured.
@@ -165,7 +165,7 @@ class ScrapeManager {
   std::map<std::string, std::shared_ptr<Pool>> pools_;
   struct Counters;
   std::unique_ptr<Counters> counters_;
-  std::unique_ptr<notifiers::WorkerPool> workers_;
+  std::unique_ptr<net::WorkerPool> workers_;
 };
 
-}  // namespace vigil::server
+}  // namespace vigil::storage

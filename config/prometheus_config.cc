@@ -1,4 +1,4 @@
-#include "server/prometheus_config.h"
+#include "config/prometheus_config.h"
 
 #include <glob.h>
 
@@ -8,22 +8,17 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "config/http_config.h"
+#include "config/schema.h"
 #include "model/file.h"
 #include "model/names.h"
 #include "model/yaml.h"
-#include "routing/config_schema.h"
-#include "routing/config_specs.h"
-#include "routing/receivers.h"
 
-namespace vigil::server {
+namespace vigil::config {
 
 namespace {
 
-using routing::ConfigValue;
-using routing::FieldSpec;
-using routing::ObjectSpec;
-using routing::SchemaDecoder;
-using T = routing::FieldType;
+using T = FieldType;
 using Kind = YamlNode::Kind;
 
 // ---- the schema of prometheus.yml ----
@@ -42,7 +37,7 @@ const ObjectSpec& file_sd_spec() {
 // The HTTP client options scrape configs and Alertmanager configs hold
 // inline, as notifiers' http_config.
 void add_http_fields(ObjectSpec& o) {
-  for (const FieldSpec& f : routing::http_config_spec().fields) o.fields.push_back(f);
+  for (const FieldSpec& f : http_config_spec().fields) o.fields.push_back(f);
 }
 
 // Service discoveries: the two vigil runs, and every other one upstream
@@ -225,7 +220,7 @@ class Loader {
     gc.scrape_timeout = timeout > 0 ? timeout : std::min<Millis>(10 * kSecond, gc.scrape_interval);
     if (g->num("evaluation_interval") > 0) gc.evaluation_interval = g->num("evaluation_interval");
     gc.rule_query_offset = g->num("rule_query_offset");
-    names_ = name_validation(*g, storage::NameValidation::kUtf8);
+    names_ = name_validation(*g, NameValidation::kUtf8);
     check_protocols(*g, "global config");
     global_body_size_ = body_size(*g);
     if (const ConfigValue* q = g->find("query_log_file"); q != nullptr && !q->as_string().empty())
@@ -236,11 +231,11 @@ class Loader {
 
   // metric_name_validation_scheme: "" (inherit), "utf8" or "legacy", and an
   // escaping scheme that agrees with it.
-  storage::NameValidation name_validation(const ConfigValue& v, storage::NameValidation inherited) {
-    storage::NameValidation out = inherited;
+  NameValidation name_validation(const ConfigValue& v, NameValidation inherited) {
+    NameValidation out = inherited;
     std::string_view scheme = v.str("metric_name_validation_scheme");
-    if (scheme == "legacy") out = storage::NameValidation::kLegacy;
-    else if (scheme == "utf8") out = storage::NameValidation::kUtf8;
+    if (scheme == "legacy") out = NameValidation::kLegacy;
+    else if (scheme == "utf8") out = NameValidation::kUtf8;
     else if (!scheme.empty())
       error(*v.find("metric_name_validation_scheme"), fmt::format("unrecognized ValidationScheme: \"{}\"", scheme));
     std::string_view escaping = v.str("metric_name_escaping_scheme");
@@ -250,7 +245,7 @@ class Loader {
         error(at, fmt::format("unknown name escaping method specified, must be one of 'allow-utf-8', 'underscores', "
                               "'dots', or 'values', got \"{}\"",
                               escaping));
-      else if (escaping == "allow-utf-8" && out == storage::NameValidation::kLegacy)
+      else if (escaping == "allow-utf-8" && out == NameValidation::kLegacy)
         error(at, "utf8 metric names requested but validation scheme is not set to UTF8");
     }
     return out;
@@ -329,10 +324,10 @@ class Loader {
     ConfigValue http = ConfigValue::map();
     http.line = v.line;
     http.column = v.column;
-    for (const FieldSpec& f : routing::http_config_spec().fields)
+    for (const FieldSpec& f : http_config_spec().fields)
       if (const ConfigValue* x = v.find(f.name); x != nullptr) http.set(std::string(f.name), *x);
-    routing::check_http_config(http, out_.errors);
-    routing::resolve_http_paths(http, dir_);
+    check_http_config(http, out_.errors);
+    resolve_http_paths(http, dir_);
     return http;
   }
 
@@ -404,8 +399,8 @@ class Loader {
     return keys;
   }
 
-  std::vector<storage::RelabelConfig> relabels(const YamlNode* node, std::string_view null_message) {
-    std::vector<storage::RelabelConfig> out;
+  std::vector<RelabelConfig> relabels(const YamlNode* node, std::string_view null_message) {
+    std::vector<RelabelConfig> out;
     if (node == nullptr || node->kind == Kind::Null) return out;
     if (node->kind == Kind::Sequence) {
       for (const YamlNode* item : doc_.children(*node))
@@ -414,7 +409,7 @@ class Loader {
           return out;
         }
     }
-    auto rs = storage::parse_relabel_configs(doc_, *node, names_);
+    auto rs = parse_relabel_configs(doc_, *node, names_);
     if (!rs) {
       out_.errors.push_back(rs.error());
       return out;
@@ -495,7 +490,7 @@ class Loader {
     if (c.scrape_protocols.empty() && g.settings.is_map()) c.scrape_protocols = strings(g.settings.find("scrape_protocols"));
     if (c.scrape_protocols.empty())
       c.scrape_protocols = {"OpenMetricsText1.0.0", "OpenMetricsText0.0.1", "PrometheusText1.0.0", "PrometheusText0.0.4"};
-    const storage::NameValidation global_names = names_;
+    const NameValidation global_names = names_;
     names_ = name_validation(v, global_names);
     c.static_configs = static_configs(v);
     c.file_sd_configs = file_sd_configs(v);
@@ -551,7 +546,7 @@ class Loader {
   const YamlDocument& doc_;
   std::string dir_;
   PrometheusConfigResult& out_;
-  storage::NameValidation names_ = storage::NameValidation::kUtf8;
+  NameValidation names_ = NameValidation::kUtf8;
   uint64_t global_body_size_ = 0;
 };
 
@@ -624,4 +619,4 @@ PrometheusConfigResult load_prometheus_config(const std::string& path) {
   return out;
 }
 
-}  // namespace vigil::server
+}  // namespace vigil::config

@@ -7,16 +7,16 @@
 #include <string_view>
 #include <vector>
 
+#include "config/value.h"
 #include "model/error.h"
-#include "routing/config_value.h"
 
-namespace vigil::notifiers {
+namespace vigil::net {
 
 // The value of `key`, or else the trimmed content of the file named by
 // `file_key`; "" when neither is set. Files are read on every call so that a
 // rotated credential is picked up without a reload, as upstream does. The
 // error names the file, never its content.
-Result<std::string> read_credential(const routing::ConfigValue& settings, std::string_view key,
+Result<std::string> read_credential(const config::ConfigValue& settings, std::string_view key,
                                     std::string_view file_key);
 
 // Replaces known secrets by "<secret>" in text that may be shown to someone:
@@ -38,6 +38,6 @@ class Redactor {
 
 // Every secret-marked string in a settings tree (tokens, passwords, secret
 // URLs), plus the content of the credential files it names.
-void collect_secrets(const routing::ConfigValue& settings, Redactor& out);
+void collect_secrets(const config::ConfigValue& settings, Redactor& out);
 
-}  // namespace vigil::notifiers
+}  // namespace vigil::net

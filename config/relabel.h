@@ -33,7 +33,7 @@ namespace re2 {
 class RE2;
 }
 
-namespace vigil::storage {
+namespace vigil::config {
 
 enum class RelabelAction {
   kReplace, kKeep, kDrop, kKeepEqual, kDropEqual, kHashMod,
@@ -92,4 +92,4 @@ std::optional<Labels> relabel(const Labels& in, std::span<const RelabelConfig> r
 // pointer is a group that did not take part).
 std::string expand_template(const re2::RE2& re, std::string_view tmpl, std::span<const std::string_view> groups);
 
-}  // namespace vigil::storage
+}  // namespace vigil::config

@@ -6,14 +6,14 @@
 #include <filesystem>
 #include <string>
 
+#include "config/prometheus_config.h"
 #include "model/file.h"
 #include "model/yaml.h"
-#include "notifiers/http_client.h"
-#include "server/prometheus_config.h"
+#include "net/http_client.h"
 #include "tests/temp_dir.h"
 
 using namespace vigil;
-using namespace vigil::server;
+using namespace vigil::config;
 
 namespace {
 
@@ -124,9 +124,9 @@ alerting:
   CHECK(j.relabel_configs[0].target_label == "host");
   CHECK(j.relabel_configs[0].line == 5);
   REQUIRE(j.metric_relabel_configs.size() == 1);
-  CHECK(j.metric_relabel_configs[0].action == storage::RelabelAction::kDrop);
+  CHECK(j.metric_relabel_configs[0].action == config::RelabelAction::kDrop);
   REQUIRE(r.config.alert_relabel_configs.size() == 1);
-  CHECK(r.config.alert_relabel_configs[0].action == storage::RelabelAction::kLabelDrop);
+  CHECK(r.config.alert_relabel_configs[0].action == config::RelabelAction::kLabelDrop);
 }
 
 TEST_CASE("prometheus config scrape: HTTP options become the http_config HttpClient takes") {
@@ -159,11 +159,11 @@ TEST_CASE("prometheus config scrape: HTTP options become the http_config HttpCli
   REQUIRE(bearer.find("authorization") != nullptr);
   CHECK(bearer.find("authorization")->str("credentials") == "s3cret");
   CHECK(bearer.str("proxy_url") == "http://proxy:3128");
-  auto client = notifiers::HttpClient::create(&bearer);
+  auto client = net::HttpClient::create(&bearer);
   CHECK(client.has_value());
   // A job without options still gets a usable (default) map.
   auto plain = parse_ok("scrape_configs: [{job_name: p, static_configs: [{targets: [a:1]}]}]\n");
-  CHECK(notifiers::HttpClient::create(&plain.config.scrape_configs.at(0).http).has_value());
+  CHECK(net::HttpClient::create(&plain.config.scrape_configs.at(0).http).has_value());
 }
 
 TEST_CASE("prometheus config scrape: unsupported discoveries and ignored sections warn once each") {
