@@ -47,7 +47,7 @@ int run(const NotifyTestArgs& a) {
 
   routing::LoadResult r = routing::load_config(a.config_file, opts);
   if (!r.ok()) {
-    for (const auto& e : r.errors) std::cerr << routing::format_error(a.config_file, e) << "\n";
+    for (const auto& e : r.errors) std::cerr << format_error(a.config_file, e) << "\n";
     return 1;
   }
   auto config = std::make_shared<const routing::Config>(std::move(r.config));

@@ -40,7 +40,7 @@ std::optional<routing::Config> load(const RoutesArgs& a, const routing::LoadOpti
   }
   routing::LoadResult r = routing::load_config(a.config_file, opts);
   if (!r.ok()) {
-    fatal(routing::format_error(a.config_file, r.errors.front()));
+    fatal(format_error(a.config_file, r.errors.front()));
     return std::nullopt;
   }
   return std::move(r.config);

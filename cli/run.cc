@@ -63,13 +63,13 @@ int run(RunArgs a) {
   a.opts.dispatch_start_delay = *start_delay;
   auto dtimeout = parse_duration(a.datasource_timeout);
   if (!dtimeout) return fail_with("--datasource.timeout: " + dtimeout.error().message);
-  a.opts.datasource_timeout = *dtimeout;
+  a.opts.datasource.timeout = *dtimeout;
   auto header_timeout = parse_duration(a.read_header_timeout);
   if (!header_timeout || *header_timeout <= 0) return fail_with("--web.read-header-timeout: expected a positive duration");
-  a.opts.web_read_header_timeout = *header_timeout;
+  a.opts.web.read_header_timeout = *header_timeout;
   auto read_timeout = parse_duration(a.read_timeout);
   if (!read_timeout || *read_timeout <= 0) return fail_with("--web.read-timeout: expected a positive duration");
-  a.opts.web_read_timeout = *read_timeout;
+  a.opts.web.read_timeout = *read_timeout;
   auto qtimeout = parse_duration(a.query_timeout);
   if (!qtimeout || *qtimeout <= 0) return fail_with("--query.timeout: expected a positive duration");
   a.opts.query_timeout = *qtimeout;
@@ -117,9 +117,9 @@ void register_run(CLI::App& app, int* exit_code) {
   cmd->add_option("--storage.path", o.storage_path, "Directory for silences, the notification log, alerts and rule state")
       ->capture_default_str();
   cmd->add_option("--web.listen-address", o.listen_address, "Address to serve the APIs on")->capture_default_str();
-  cmd->add_option("--web.config.file", o.web_config_file,
+  cmd->add_option("--web.config.file", o.web.web_config_file,
                   "Web configuration (TLS, basic auth, headers, rate limit) in Prometheus' format; followed as it changes");
-  cmd->add_option("--web.max-connections", o.web_max_connections,
+  cmd->add_option("--web.max-connections", o.web.max_connections,
                   "Most HTTP connections open at once (idle ones make room for new ones)")
       ->capture_default_str();
   cmd->add_option("--web.read-header-timeout", args->read_header_timeout,
@@ -128,15 +128,15 @@ void register_run(CLI::App& app, int* exit_code) {
   cmd->add_option("--web.read-timeout", args->read_timeout, "Time a client has to send a request's body")
       ->capture_default_str();
   cmd->add_option("--web.external-url", o.external_url, "The URL vigil is reachable at (generator and template links)");
-  cmd->add_option("--datasource.url", o.datasource_url,
+  cmd->add_option("--datasource.url", o.datasource.url,
                   "Evaluate rules through this Prometheus' query API instead of scraping into the embedded store");
-  cmd->add_option("--datasource.basic-auth.username", o.datasource_basic_auth_user, "Basic auth user for the datasource");
-  cmd->add_option("--datasource.basic-auth.password-file", o.datasource_basic_auth_password_file,
+  cmd->add_option("--datasource.basic-auth.username", o.datasource.http.basic_auth_username, "Basic auth user for the datasource");
+  cmd->add_option("--datasource.basic-auth.password-file", o.datasource.http.basic_auth_password_file,
                   "File holding the datasource's basic auth password");
-  cmd->add_option("--datasource.bearer-token-file", o.datasource_bearer_token_file,
+  cmd->add_option("--datasource.bearer-token-file", o.datasource.http.bearer_token_file,
                   "File holding a bearer token for the datasource");
-  cmd->add_option("--datasource.tls.ca-file", o.datasource_ca_file, "CA certificate for the datasource");
-  cmd->add_flag("--datasource.tls.insecure-skip-verify", o.datasource_insecure_skip_verify,
+  cmd->add_option("--datasource.tls.ca-file", o.datasource.http.ca_file, "CA certificate for the datasource");
+  cmd->add_flag("--datasource.tls.insecure-skip-verify", o.datasource.http.insecure_skip_verify,
                 "Do not verify the datasource's certificate");
   cmd->add_option("--datasource.timeout", args->datasource_timeout, "Timeout of one rule query")->capture_default_str();
   cmd->add_option("--query.timeout", args->query_timeout, "Maximum time a query may take before it is aborted")

@@ -245,4 +245,26 @@ void resolve_http_paths(ConfigValue& http, std::string_view dir) {
   }
 }
 
+ConfigValue http_config_of(const HttpClientSettings& s) {
+  ConfigValue http = ConfigValue::map();
+  if (!s.basic_auth_username.empty()) {
+    ConfigValue ba = ConfigValue::map();
+    ba.set("username", ConfigValue::string(s.basic_auth_username));
+    if (!s.basic_auth_password_file.empty()) ba.set("password_file", ConfigValue::string(s.basic_auth_password_file));
+    http.set("basic_auth", std::move(ba));
+  }
+  if (!s.bearer_token_file.empty()) {
+    ConfigValue auth = ConfigValue::map();
+    auth.set("credentials_file", ConfigValue::string(s.bearer_token_file));
+    http.set("authorization", std::move(auth));
+  }
+  if (!s.ca_file.empty() || s.insecure_skip_verify) {
+    ConfigValue tls = ConfigValue::map();
+    if (!s.ca_file.empty()) tls.set("ca_file", ConfigValue::string(s.ca_file));
+    if (s.insecure_skip_verify) tls.set("insecure_skip_verify", ConfigValue::boolean(true));
+    http.set("tls_config", std::move(tls));
+  }
+  return http;
+}
+
 }  // namespace vigil::config

@@ -20,6 +20,17 @@ const ObjectSpec& tls_config_spec();
 // http_headers' entries ({values, secrets, files}).
 const ObjectSpec& header_spec();
 
+// The HTTP client settings a command line gives (for a datasource, say),
+// and the http_config they stand for.
+struct HttpClientSettings {
+  std::string basic_auth_username;
+  std::string basic_auth_password_file;
+  std::string bearer_token_file;
+  std::string ca_file;
+  bool insecure_skip_verify = false;
+};
+ConfigValue http_config_of(const HttpClientSettings& s);
+
 // Checks an http_config (prometheus/common's rules) and normalises it as
 // upstream does: bearer_token(_file) becomes an authorization, whose type
 // defaults to Bearer.

@@ -2,6 +2,8 @@
 
 #include <expected>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace vigil {
 
@@ -19,5 +21,10 @@ using Result = std::expected<T, Error>;
 inline std::unexpected<Error> fail(std::string message, int line = 0, int column = 0) {
   return std::unexpected<Error>(Error{std::move(message), line, column});
 }
+
+// "path:line:col: message", or "path: message" without a position.
+std::string format_error(std::string_view path, const Error& e);
+// Every error of one file, each formatted as above, joined with "; ".
+std::string join_errors(std::string_view path, const std::vector<Error>& errors);
 
 }  // namespace vigil

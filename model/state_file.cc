@@ -4,10 +4,13 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
+#include <map>
 
 #include <fmt/format.h>
 
 #include "model/file.h"
+#include "model/metrics_writer.h"
 #include "model/timestamp.h"
 
 namespace vigil {
@@ -49,6 +52,21 @@ std::optional<StateDamage> restore_state_file(const std::string& path, Millis no
     d.what += fmt::format(" (it stays where it is: {})", aside.error().message);
   }
   return d;
+}
+
+void write_damage_metrics(MetricsWriter& w, const std::vector<StateDamage>& damage) {
+  std::map<std::string, std::pair<uint64_t, uint64_t>> lost;
+  for (const StateDamage& d : damage) {
+    auto& [n, bytes] = lost[std::filesystem::path(d.file).filename().string()];
+    ++n;
+    bytes += d.bytes();
+  }
+  w.family("vigil_state_damaged_total", "counter",
+           "Damaged stretches of state files found at start (each skipped, or the file set aside).");
+  for (const auto& [file, v] : lost) w.sample("vigil_state_damaged_total", {{"file", file}}, static_cast<double>(v.first));
+  w.family("vigil_state_damaged_bytes_total", "counter", "Bytes of state files that could not be read at start.");
+  for (const auto& [file, v] : lost)
+    w.sample("vigil_state_damaged_bytes_total", {{"file", file}}, static_cast<double>(v.second));
 }
 
 }  // namespace vigil

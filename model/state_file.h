@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "model/duration.h"
 #include "model/error.h"
@@ -39,5 +40,10 @@ Result<std::string> set_aside(const std::string& path, Millis now, bool keep = f
 std::optional<StateDamage> restore_state_file(const std::string& path, Millis now,
                                               const std::function<Result<void>(std::string_view)>& restore,
                                               std::string_view consequence);
+
+// vigil_state_damaged_total and vigil_state_damaged_bytes_total, by file
+// name (the data directory is the same for all).
+class MetricsWriter;
+void write_damage_metrics(MetricsWriter& w, const std::vector<StateDamage>& damage);
 
 }  // namespace vigil

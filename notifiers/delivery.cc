@@ -270,6 +270,7 @@ void Delivery::finish(const std::shared_ptr<Job>& job, bool ok, FailureReason re
   auto done = std::move(job->done);
   job->done = nullptr;
   if (done) done(o);
+  if (opts_.on_finished) opts_.on_finished();
 }
 
 void Delivery::log(LogLevel level, const Job& job, std::string_view msg, std::string_view fields) {

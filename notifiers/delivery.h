@@ -49,6 +49,10 @@ struct DeliveryOptions {
   uint64_t seed = 0;  // jitter; 0: random
   IntegrationOptions integration;
   LogFn log;  // null: stderr_log()
+  // Called after each notification's own callback, whatever its outcome
+  // (the daemon wakes its router loop, so the notification log is written
+  // at once).
+  std::function<void()> on_finished;
 };
 
 struct DeliveryOutcome {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "model/metrics_writer.h"
+
 #include "routing/config_specs.h"
 
 namespace vigil::notifiers {
@@ -27,39 +29,39 @@ IntegrationMetrics& DeliveryMetrics::integration(std::string_view type) {
   return *it->second;
 }
 
-std::string DeliveryMetrics::exposition() const {
+void DeliveryMetrics::write(MetricsWriter& w) const {
   std::lock_guard lock(mu_);
-  std::string out;
-  auto family = [&](std::string_view name, std::string_view type, std::string_view help) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  auto per_integration = [&](std::string_view name, std::string_view help, auto value) {
+    w.family(name, "counter", help);
+    for (const auto& [t, m] : by_type_) w.sample(name, {{"integration", t}}, static_cast<double>(value(*m)));
   };
-  family("alertmanager_notifications_total", "counter", "The total number of attempted notifications.");
-  for (const auto& [t, m] : by_type_)
-    out += fmt::format("alertmanager_notifications_total{{integration=\"{}\"}} {}\n", t, m->notifications());
-  family("alertmanager_notifications_failed_total", "counter", "The total number of failed notifications.");
+  per_integration("alertmanager_notifications_total", "The total number of attempted notifications.",
+                  [](const IntegrationMetrics& m) { return m.notifications(); });
+  w.family("alertmanager_notifications_failed_total", "counter", "The total number of failed notifications.");
   for (const auto& [t, m] : by_type_)
     for (size_t r = 0; r < kFailureReasons; ++r)
-      out += fmt::format("alertmanager_notifications_failed_total{{integration=\"{}\",reason=\"{}\"}} {}\n", t,
-                         reason_name(static_cast<FailureReason>(r)), m->failures(static_cast<FailureReason>(r)));
-  family("alertmanager_notification_requests_total", "counter", "The total number of attempted notification requests.");
-  for (const auto& [t, m] : by_type_)
-    out += fmt::format("alertmanager_notification_requests_total{{integration=\"{}\"}} {}\n", t, m->requests());
-  family("alertmanager_notification_requests_failed_total", "counter",
-         "The total number of failed notification requests.");
-  for (const auto& [t, m] : by_type_)
-    out += fmt::format("alertmanager_notification_requests_failed_total{{integration=\"{}\"}} {}\n", t,
-                       m->failed_requests());
-  family("alertmanager_notification_latency_seconds", "histogram", "The latency of notifications in seconds.");
+      w.sample("alertmanager_notifications_failed_total",
+               {{"integration", t}, {"reason", reason_name(static_cast<FailureReason>(r))}},
+               static_cast<double>(m->failures(static_cast<FailureReason>(r))));
+  per_integration("alertmanager_notification_requests_total", "The total number of attempted notification requests.",
+                  [](const IntegrationMetrics& m) { return m.requests(); });
+  per_integration("alertmanager_notification_requests_failed_total",
+                  "The total number of failed notification requests.",
+                  [](const IntegrationMetrics& m) { return m.failed_requests(); });
+  w.family("alertmanager_notification_latency_seconds", "histogram", "The latency of notifications in seconds.");
+  const std::vector<double> bounds(IntegrationMetrics::kBuckets.begin(), IntegrationMetrics::kBuckets.end());
   for (const auto& [t, m] : by_type_) {
-    for (size_t i = 0; i < IntegrationMetrics::kBuckets.size(); ++i)
-      out += fmt::format("alertmanager_notification_latency_seconds_bucket{{integration=\"{}\",le=\"{}\"}} {}\n", t,
-                         IntegrationMetrics::kBuckets[i], m->bucket(i));
-    out += fmt::format("alertmanager_notification_latency_seconds_bucket{{integration=\"{}\",le=\"+Inf\"}} {}\n", t,
-                       m->requests());
-    out += fmt::format("alertmanager_notification_latency_seconds_sum{{integration=\"{}\"}} {}\n", t,
-                       m->latency_sum_seconds());
-    out += fmt::format("alertmanager_notification_latency_seconds_count{{integration=\"{}\"}} {}\n", t, m->requests());
+    std::vector<uint64_t> cumulative;
+    for (size_t i = 0; i < bounds.size(); ++i) cumulative.push_back(m->bucket(i));
+    w.histogram("alertmanager_notification_latency_seconds", {{"integration", t}}, bounds, cumulative,
+                m->latency_sum_seconds(), m->requests());
   }
+}
+
+std::string DeliveryMetrics::exposition() const {
+  std::string out;
+  MetricsWriter w(out);
+  write(w);
   return out;
 }
 

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "model/duration.h"
+#include "model/metrics_writer.h"
 #include "notifiers/retry.h"
 
 namespace vigil::notifiers {
@@ -53,6 +54,7 @@ class DeliveryMetrics {
   // The counters of an integration type ("slack", "webhook", ...).
   IntegrationMetrics& integration(std::string_view type);
   // The Prometheus text exposition of all of them.
+  void write(MetricsWriter& w) const;
   std::string exposition() const;
 
  private:

@@ -450,9 +450,5 @@ LoadResult load_config(const std::string& path, const LoadOptions& opts) {
   return out;
 }
 
-std::string format_error(std::string_view path, const Error& e) {
-  if (e.line == 0) return fmt::format("{}: {}", path, e.message);
-  return fmt::format("{}:{}:{}: {}", path, e.line, e.column, e.message);
-}
 
 }  // namespace vigil::routing

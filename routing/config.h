@@ -126,7 +126,4 @@ LoadResult parse_config(std::string_view text, const LoadOptions& opts = {});
 // are resolved against the file's directory, as upstream does.
 LoadResult load_config(const std::string& path, const LoadOptions& opts = {});
 
-// "FILE:LINE:COL: message" (position parts only when known).
-std::string format_error(std::string_view path, const Error& e);
-
 }  // namespace vigil::routing

@@ -117,6 +117,7 @@ class Router {
   std::vector<std::string> muted_by(std::string_view group_key) const { return marker_.muted_by(group_key); }
 
   AlertStore& alerts() { return store_; }
+  const AlertStore& alerts() const { return store_; }
   Silences& silences() { return silences_; }
   NotificationLog& nflog() { return nflog_; }
   std::shared_ptr<const Config> config() const;

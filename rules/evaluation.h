@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/http_config.h"
 #include "model/duration.h"
 #include "model/error.h"
 #include "model/labels.h"
@@ -35,6 +36,16 @@ using QueryFn = std::function<Result<promql::Vector>(const promql::Expr& expr, i
 
 // A QueryFn over the in-process engine and store.
 QueryFn engine_query(const storage::MemoryStore& store, const promql::EngineOptions& opts = {});
+
+// Where remote_query sends its queries, and how.
+struct RemoteQueryOptions {
+  std::string url;  // a Prometheus-compatible server; /api/v1/query is appended
+  config::HttpClientSettings http;
+  Millis timeout = 2 * kMinute;
+};
+// A QueryFn through a remote server's /api/v1/query (sidecar mode): a failed
+// or refused query is a failed rule, with the server's message.
+Result<QueryFn> remote_query(const RemoteQueryOptions& opts);
 
 enum class AlertState { kInactive, kPending, kFiring };
 

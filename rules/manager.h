@@ -19,9 +19,11 @@
 #include <string>
 #include <vector>
 
+#include "config/relabel.h"
 #include "model/clock.h"
 #include "model/duration.h"
 #include "model/error.h"
+#include "routing/alert.h"
 #include "rules/evaluation.h"
 #include "rules/rule_file.h"
 #include "storage/memory_store.h"
@@ -55,6 +57,17 @@ struct GroupAlerts {
   std::vector<std::string> exprs;
 };
 using AlertSink = std::function<void(GroupAlerts&&)>;
+
+// How a group's alerts become the alerts sent to Alertmanagers (Prometheus'
+// SendAlerts): external labels added where the alert lacks them,
+// alert_relabel_configs applied (an alert they drop is not sent), and a
+// generator URL pointing at the expression on `external_url`.
+struct SendOptions {
+  Labels external_labels;
+  std::vector<config::RelabelConfig> relabel;
+  std::string external_url;
+};
+std::vector<routing::Alert> alerts_to_send(const GroupAlerts& g, const SendOptions& opts);
 
 // A read-only picture of a group, for the rules and alerts APIs.
 struct RuleStatus {

@@ -37,6 +37,7 @@
 #include "model/error.h"
 #include "routing/alert.h"
 #include "routing/silence.h"
+#include "rules/evaluation.h"
 #include "server/http.h"
 #include "server/log.h"
 
@@ -48,15 +49,9 @@ struct DaemonOptions {
   std::string storage_path = "data";
   std::string listen_address = "0.0.0.0:9093";
   std::string external_url;              // empty: http://<hostname>:<port>
-  // Evaluate rules through this Prometheus' /api/v1/query instead of the
-  // embedded store (no scraping then).
-  std::string datasource_url;
-  std::string datasource_basic_auth_user;
-  std::string datasource_basic_auth_password_file;
-  std::string datasource_bearer_token_file;
-  std::string datasource_ca_file;
-  bool datasource_insecure_skip_verify = false;
-  Millis datasource_timeout = 2 * kMinute;
+  // With a URL: evaluate rules through that Prometheus' /api/v1/query
+  // instead of the embedded store (no scraping then).
+  rules::RemoteQueryOptions datasource;
   Millis resend_delay = kMinute;
   // Alertmanager's --dispatch.start-delay: no notification before this long
   // after the start (with rule groups, flushes also wait for their first
@@ -71,13 +66,10 @@ struct DaemonOptions {
   routing::AlertLimits alert_limits;      // --alerts.max-labels, ...: bounds on received alerts
   Millis upkeep_interval = 5 * kSecond;  // also how often Alertmanager discovery files are checked
   Millis file_sd_poll = 5 * kSecond;
-  size_t http_threads = 4;
-  // The listener (server/http.h): --web.config.file, connection limit and
-  // read deadlines.
-  std::string web_config_file;
-  size_t web_max_connections = 1024;
-  Millis web_read_header_timeout = 5 * kSecond;
-  Millis web_read_timeout = 10 * kSecond;
+  // The listener (server/http.h): handler threads, --web.config.file,
+  // connection limit and read deadlines. Its priority paths and error
+  // reporting are the daemon's.
+  HttpServer::Options web;
   size_t delivery_workers = 16;
   size_t scrape_workers = 4;
 };

@@ -485,7 +485,7 @@ Result<std::unique_ptr<WebAccess>> WebAccess::open(std::string path, const Clock
                                                    std::function<void(const std::string&)> on_error) {
   std::unique_ptr<WebAccess> w(new WebAccess(std::move(path), clock, std::move(on_error)));
   auto cfg = load_web_config(w->path_);
-  if (!cfg) return fail(routing::format_error(w->path_, cfg.error()));
+  if (!cfg) return fail(format_error(w->path_, cfg.error()));
   w->tls_ = cfg->tls.enabled();
   auto loaded = w->load();
   if (!loaded) return std::unexpected(loaded.error());
@@ -499,7 +499,7 @@ Result<std::unique_ptr<WebAccess>> WebAccess::open(std::string path, const Clock
 
 Result<std::shared_ptr<const WebAccess::Loaded>> WebAccess::load() const {
   auto cfg = load_web_config(path_);
-  if (!cfg) return fail(routing::format_error(path_, cfg.error()));
+  if (!cfg) return fail(format_error(path_, cfg.error()));
   auto out = std::make_shared<Loaded>();
   if (tls_) {
     if (!cfg->tls.enabled()) return fail(path_ + ": TLS config is not present (TLS was on at start; restart to turn it off)");

@@ -13,6 +13,7 @@
 
 #include "config/relabel.h"
 #include "model/file.h"
+#include "model/metrics_writer.h"
 #include "net/http_client.h"
 #include "net/worker_pool.h"
 #include "storage/exposition.h"
@@ -577,15 +578,11 @@ void ScrapeManager::truncate(Millis keep) {
   store_.truncate_before(mint);
 }
 
-std::string ScrapeManager::metrics_text() const {
+void ScrapeManager::write_metrics(MetricsWriter& w) const {
   std::lock_guard lock(mu_);
-  std::string out;
-  auto family = [&](std::string_view name, std::string_view type, std::string_view help) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
-  };
   auto per_job = [&](std::string_view name, std::string_view type, std::string_view help, auto value) {
-    family(name, type, help);
-    for (const auto& [job, pool] : pools_) out += fmt::format("{}{{scrape_job=\"{}\"}} {}\n", name, job, value(*pool));
+    w.family(name, type, help);
+    for (const auto& [job, pool] : pools_) w.sample(name, {{"scrape_job", job}}, static_cast<double>(value(*pool)));
   };
   per_job("prometheus_target_scrape_pool_targets", "gauge", "Active targets of each scrape job.",
           [](const Pool& p) { return p.targets.size(); });
@@ -595,21 +592,24 @@ std::string ScrapeManager::metrics_text() const {
           [](const Pool& p) { return p.scrapes; });
   per_job("vigil_target_scrapes_failed_total", "counter", "Scrapes that failed, per scrape job.",
           [](const Pool& p) { return p.failures; });
-  auto single = [&](std::string_view name, std::string_view help, uint64_t v) {
-    family(name, "counter", help);
-    out += fmt::format("{} {}\n", name, v);
+  auto counter = [&](std::string_view name, std::string_view help, uint64_t v) {
+    w.single(name, "counter", help, static_cast<double>(v));
   };
-  single("prometheus_target_scrapes_exceeded_sample_limit_total", "Scrapes that failed for exceeding sample_limit.",
-         counters_->sample_limit);
-  single("prometheus_target_scrapes_exceeded_body_size_limit_total",
-         "Scrapes that failed for a body larger than the limit.", counters_->body_limit);
-  single("prometheus_target_scrapes_sample_out_of_order_total", "Scraped samples refused as out of order.",
-         counters_->out_of_order);
-  single("prometheus_target_scrapes_sample_duplicate_timestamp_total",
-         "Scraped samples refused for repeating a timestamp with another value.", counters_->duplicate);
-  single("prometheus_sd_file_read_errors_total", "file_sd files that could not be read or parsed.",
-         counters_->sd_file_errors);
-  return out;
+  counter("prometheus_target_scrapes_exceeded_sample_limit_total", "Scrapes that failed for exceeding sample_limit.",
+          counters_->sample_limit);
+  counter("prometheus_target_scrapes_exceeded_body_size_limit_total",
+          "Scrapes that failed for a body larger than the limit.", counters_->body_limit);
+  counter("prometheus_target_scrapes_sample_out_of_order_total", "Scraped samples refused as out of order.",
+          counters_->out_of_order);
+  counter("prometheus_target_scrapes_sample_duplicate_timestamp_total",
+          "Scraped samples refused for repeating a timestamp with another value.", counters_->duplicate);
+  counter("prometheus_sd_file_read_errors_total", "file_sd files that could not be read or parsed.",
+          counters_->sd_file_errors);
+}
+
+void write_store_metrics(MetricsWriter& w, const MemoryStore& store) {
+  w.single("vigil_store_series", "gauge", "Series in the in-memory store.", static_cast<double>(store.num_series()));
+  w.single("vigil_store_samples", "gauge", "Samples in the in-memory store.", static_cast<double>(store.num_samples()));
 }
 
 }  // namespace vigil::storage

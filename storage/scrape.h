@@ -56,6 +56,7 @@
 #include "model/duration.h"
 #include "model/error.h"
 #include "model/labels.h"
+#include "model/metrics_writer.h"
 #include "storage/memory_store.h"
 
 namespace vigil::net {
@@ -145,7 +146,7 @@ class ScrapeManager {
   //   prometheus_target_scrapes_sample_out_of_order_total       counter
   //   prometheus_target_scrapes_sample_duplicate_timestamp_total counter
   //   prometheus_sd_file_read_errors_total                      counter
-  std::string metrics_text() const;
+  void write_metrics(MetricsWriter& w) const;
 
  private:
   struct Pool;
@@ -167,5 +168,8 @@ class ScrapeManager {
   std::unique_ptr<Counters> counters_;
   std::unique_ptr<net::WorkerPool> workers_;
 };
+
+// vigil_store_series and vigil_store_samples (the caller holds the store's lock).
+void write_store_metrics(MetricsWriter& w, const MemoryStore& store);
 
 }  // namespace vigil::storage

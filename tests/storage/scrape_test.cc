@@ -17,6 +17,7 @@
 
 #include "config/prometheus_config.h"
 #include "model/matcher.h"
+#include "model/metrics_writer.h"
 #include "storage/memory_store.h"
 #include "storage/scrape.h"
 #include "tests/temp_dir.h"
@@ -154,6 +155,12 @@ struct Harness {
     for (int guard = 0; done < n && guard < 1000; ++guard) done += step();
     REQUIRE(done == n);
   }
+  std::string metrics() const {
+    std::string out;
+    MetricsWriter w(out);
+    manager.write_metrics(w);
+    return out;
+  }
 };
 
 std::string job(const std::string& name, const std::string& target, const std::string& extra = "") {
@@ -222,7 +229,7 @@ TEST_CASE("scrape: samples get the target's labels and the report series are wri
   CHECK(h.clock.now() == at + 10 * kSecond);
   CHECK(only(h.store, "requests_total").size() == 2);
   CHECK(only(h.store, "scrape_series_added").at(1).v == 0);
-  CHECK(h.manager.metrics_text().find("vigil_target_scrapes_total{scrape_job=\"web\"} 2") != std::string::npos);
+  CHECK(h.metrics().find("vigil_target_scrapes_total{scrape_job=\"web\"} 2") != std::string::npos);
 }
 
 TEST_CASE("scrape: honor_labels decides who wins a label conflict") {
@@ -330,7 +337,7 @@ TEST_CASE("scrape: sample_limit fails the scrape and stores nothing of it") {
   CHECK(only(h.store, "scrape_samples_post_metric_relabeling").at(0).v == 0);
   auto t = h.manager.active_targets().at(0);
   CHECK(t.last_error.find("sample limit exceeded") != std::string::npos);
-  CHECK(h.manager.metrics_text().find("prometheus_target_scrapes_exceeded_sample_limit_total 1") != std::string::npos);
+  CHECK(h.metrics().find("prometheus_target_scrapes_exceeded_sample_limit_total 1") != std::string::npos);
   // metric relabeling counts first: dropping one series brings it under the limit.
   Harness h2;
   h2.apply(prom_config("scrape_configs:\n" + job("j", srv.address(),
@@ -374,7 +381,7 @@ TEST_CASE("scrape: bodies over the limit fail with a clear error") {
   auto t = h.manager.active_targets().at(0);
   CHECK(t.health == TargetHealth::kDown);
   CHECK(t.last_error == "response body larger than the limit of 512 bytes");
-  CHECK(h.manager.metrics_text().find("prometheus_target_scrapes_exceeded_body_size_limit_total 1") !=
+  CHECK(h.metrics().find("prometheus_target_scrapes_exceeded_body_size_limit_total 1") !=
         std::string::npos);
   // The default limit reads it fine.
   Harness big_ok;
@@ -407,7 +414,7 @@ TEST_CASE("scrape: relabeling sets the URL and instance, and drops targets") {
   CHECK(srv.last_target() == "/probe?module=http_2xx&target=example.org");
   CHECK(series(h.store, "probe_success").begin()->first ==
         R"({__name__="probe_success", instance="example.org", job="blackbox"})");
-  CHECK(h.manager.metrics_text().find("prometheus_target_scrape_pool_dropped_targets{scrape_job=\"blackbox\"} 1") !=
+  CHECK(h.metrics().find("prometheus_target_scrape_pool_dropped_targets{scrape_job=\"blackbox\"} 1") !=
         std::string::npos);
 }
 
@@ -454,7 +461,7 @@ TEST_CASE("scrape: file_sd targets load, reload on change and survive a bad file
   CHECK(errs[0].scrape_pool == "files");
   CHECK(errs[0].file == (dir.path() / "targets.json").string());
   CHECK(errs[0].message.find("invalid JSON") != std::string::npos);
-  CHECK(h.manager.metrics_text().find("prometheus_sd_file_read_errors_total 1") != std::string::npos);
+  CHECK(h.metrics().find("prometheus_sd_file_read_errors_total 1") != std::string::npos);
 
   // Removing a file removes its targets.
   std::filesystem::remove(dir.path() / "more/extra.yml");
@@ -498,7 +505,7 @@ TEST_CASE("scrape: out-of-order samples are counted and the rest of the scrape k
   CHECK(only(h.store, "old").size() == 1);
   CHECK(only(h.store, "fresh").size() == 2);
   CHECK(only(h.store, "up").back().v == 1);
-  CHECK(h.manager.metrics_text().find("prometheus_target_scrapes_sample_out_of_order_total 1") != std::string::npos);
+  CHECK(h.metrics().find("prometheus_target_scrapes_sample_out_of_order_total 1") != std::string::npos);
 }
 
 TEST_CASE("scrape: truncate drops samples older than the kept window") {
