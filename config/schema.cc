@@ -28,30 +28,6 @@ std::optional<bool> yaml11_bool(std::string_view v) {
   return std::nullopt;
 }
 
-std::optional<int64_t> parse_int(std::string_view text) {
-  std::string digits;
-  for (char c : text)
-    if (c != '_') digits += c;
-  std::string_view v = digits;
-  bool neg = false;
-  if (!v.empty() && (v[0] == '-' || v[0] == '+')) {
-    neg = v[0] == '-';
-    v.remove_prefix(1);
-  }
-  int base = 10;
-  if (v.starts_with("0x")) base = 16, v.remove_prefix(2);
-  else if (v.starts_with("0o")) base = 8, v.remove_prefix(2);
-  else if (v.starts_with("0b")) base = 2, v.remove_prefix(2);
-  else if (v.size() > 1 && v[0] == '0') base = 8, v.remove_prefix(1);
-  if (v.empty()) return std::nullopt;
-  uint64_t out = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out, base);
-  if (ec != std::errc() || p != v.data() + v.size()) return std::nullopt;
-  if (!neg && out > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
-  if (neg && out > static_cast<uint64_t>(INT64_MAX) + 1) return std::nullopt;
-  return neg ? static_cast<int64_t>(0 - out) : static_cast<int64_t>(out);
-}
-
 std::optional<double> parse_float(std::string_view text) {
   std::string s(text);
   if (s == ".inf" || s == "+.inf" || s == ".Inf" || s == ".INF") return HUGE_VAL;
@@ -252,7 +228,7 @@ ConfigValue SchemaDecoder::defaults(const ObjectSpec& spec) {
       case FieldType::kObject: v = defaults(*f.object); break;
       case FieldType::kBool: v = ConfigValue::boolean(def == "true"); break;
       case FieldType::kInt:
-      case FieldType::kUInt: v = ConfigValue::integer(parse_int(def).value_or(0)); break;
+      case FieldType::kUInt: v = ConfigValue::integer(yaml_int(def).value_or(0)); break;
       case FieldType::kDuration: v = ConfigValue::integer(parse_duration(def).value_or(0)); break;
       case FieldType::kGoDuration: v = ConfigValue::integer(parse_go_duration(def).value_or(0)); break;
       default:
@@ -392,7 +368,7 @@ ConfigValue SchemaDecoder::any(const YamlNode& n) {
   std::string_view text = doc_.value(n);
   if (!n.quoted) {
     if (auto b = yaml11_bool(text)) return ConfigValue::boolean(*b);
-    if (auto i = parse_int(text)) return ConfigValue::integer(*i);
+    if (auto i = yaml_int(text)) return ConfigValue::integer(*i);
     if (doc_.resolved_tag(n) == "!!float")
       if (auto d = parse_float(text)) return ConfigValue::number(*d);
   }
@@ -436,7 +412,7 @@ ConfigValue SchemaDecoder::scalar(const YamlNode& n, const FieldSpec& f) {
     }
     case FieldType::kInt:
     case FieldType::kUInt: {
-      auto i = n.quoted ? std::nullopt : parse_int(text);
+      auto i = n.quoted ? std::nullopt : yaml_int(text);
       if (!i && !n.quoted && doc_.resolved_tag(n) == "!!float") {
         auto d = parse_float(text);
         if (d && std::isfinite(*d) && *d == std::trunc(*d) && std::fabs(*d) < 9.2e18)
@@ -456,7 +432,7 @@ ConfigValue SchemaDecoder::scalar(const YamlNode& n, const FieldSpec& f) {
     }
     case FieldType::kGoDuration: {
       if (!n.quoted)
-        if (auto i = parse_int(text)) return ConfigValue::integer(*i / 1000000);
+        if (auto i = yaml_int(text)) return ConfigValue::integer(*i / 1000000);
       auto d = parse_go_duration(text);
       return d ? ConfigValue::integer(*d) : invalid(d.error().message);
     }

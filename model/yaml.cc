@@ -2,6 +2,7 @@
 
 #include "model/names.h"
 
+#include <charconv>
 #include <string>
 #include <memory>
 #include <stdexcept>
@@ -284,6 +285,30 @@ std::string YamlDocument::describe(const YamlNode& n) const {
   // Go's yaml shortens long values to their first seven bytes.
   if (v.size() > 10) v = v.substr(0, 7) + "...";
   return fmt::format("{} `{}`", tag, v);
+}
+
+std::optional<int64_t> yaml_int(std::string_view text) {
+  std::string digits;
+  for (char c : text)
+    if (c != '_') digits += c;
+  std::string_view v = digits;
+  bool neg = false;
+  if (!v.empty() && (v[0] == '-' || v[0] == '+')) {
+    neg = v[0] == '-';
+    v.remove_prefix(1);
+  }
+  int base = 10;
+  if (v.starts_with("0x")) base = 16, v.remove_prefix(2);
+  else if (v.starts_with("0o")) base = 8, v.remove_prefix(2);
+  else if (v.starts_with("0b")) base = 2, v.remove_prefix(2);
+  else if (v.size() > 1 && v[0] == '0') base = 8, v.remove_prefix(1);
+  if (v.empty()) return std::nullopt;
+  uint64_t out = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out, base);
+  if (ec != std::errc() || p != v.data() + v.size()) return std::nullopt;
+  if (!neg && out > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+  if (neg && out > static_cast<uint64_t>(INT64_MAX) + 1) return std::nullopt;
+  return neg ? static_cast<int64_t>(0 - out) : static_cast<int64_t>(out);
 }
 
 }  // namespace vigil

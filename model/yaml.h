@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,5 +67,11 @@ class YamlDocument {
 // (YAML 1.1 syntax; scalars resolve with the 1.2 core schema, as Go's yaml.v3).
 inline constexpr int kMaxYamlDepth = 1000;
 Result<YamlDocument> parse_yaml(std::string_view text);
+
+// An integer scalar as Go's yaml libraries read one (strconv.ParseInt with
+// base 0 after removing underscores): a sign, then decimal, 0x hex, 0o or
+// leading-zero octal, or 0b binary. nullopt when it is none of these or does
+// not fit in 64 bits.
+std::optional<int64_t> yaml_int(std::string_view text);
 
 }  // namespace vigil

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "model/names.h"
 #include "model/yaml.h"
 #include "routing/config_specs.h"
 
@@ -61,22 +62,8 @@ Shape item_shape(const Shape& seq) {
   }
 }
 
-void append_quoted(std::string& out, std::string_view s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
-        else out += static_cast<char>(c);
-    }
-  }
-  out += '"';
-}
+// YAML's double-quoted style reads every escape Go's quoting writes.
+void append_quoted(std::string& out, std::string_view s) { out += go_quote(s); }
 
 class Emitter {
  public:

@@ -179,23 +179,7 @@ class Decoder {
     if (n.kind == Kind::Null) return 0;
     std::string tag = doc_.resolved_tag(n);
     if (n.kind == Kind::Scalar && tag == "!!int") {
-      std::string digits;
-      for (char ch : doc_.value(n))
-        if (ch != '_') digits += ch;
-      std::string_view v = digits;
-      bool neg = false;
-      if (!v.empty() && (v[0] == '-' || v[0] == '+')) {
-        neg = v[0] == '-';
-        v.remove_prefix(1);
-      }
-      int base = 10;
-      if (v.starts_with("0x")) base = 16;
-      else if (v.starts_with("0o")) base = 8;
-      else if (v.starts_with("0b")) base = 2;
-      if (base != 10) v.remove_prefix(2);
-      int64_t out = 0;
-      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out, base);
-      if (ec == std::errc() && p == v.data() + v.size()) return neg ? -out : out;
+      if (auto i = yaml_int(doc_.value(n))) return *i;
     } else if (n.kind == Kind::Scalar && tag == "!!float") {
       double d = std::strtod(std::string(doc_.value(n)).c_str(), nullptr);
       if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9.2e18)

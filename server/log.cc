@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/json_writer.h"
 #include "model/timestamp.h"
 
 namespace vigil::server {
@@ -52,23 +53,8 @@ void append_logfmt_value(std::string& out, std::string_view v) {
     out += v;
     return;
   }
-  out += '"';
-  for (unsigned char c : v) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
+  // go-kit's logfmt quotes as JSON does.
+  append_json_string(out, v);
 }
 
 }  // namespace

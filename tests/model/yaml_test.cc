@@ -71,3 +71,22 @@ TEST_CASE("yaml: empty input and several documents") {
   CHECK(two->has_more_documents());
   CHECK(two->children(*two->root()).size() == 2);
 }
+
+TEST_CASE("yaml: integers are read as Go's yaml reads them, in every base") {
+  CHECK(yaml_int("42") == 42);
+  CHECK(yaml_int("-42") == -42);
+  CHECK(yaml_int("+7") == 7);
+  CHECK(yaml_int("1_000") == 1000);
+  CHECK(yaml_int("0x1F") == 31);
+  CHECK(yaml_int("0o17") == 15);
+  CHECK(yaml_int("017") == 15);  // a leading zero is octal
+  CHECK(yaml_int("0b101") == 5);
+  CHECK(yaml_int("0") == 0);
+  CHECK(yaml_int("-9223372036854775808") == INT64_MIN);
+  CHECK_FALSE(yaml_int("9223372036854775808"));
+  CHECK_FALSE(yaml_int("08"));
+  CHECK_FALSE(yaml_int("1.5"));
+  CHECK_FALSE(yaml_int("0x"));
+  CHECK_FALSE(yaml_int(""));
+  CHECK_FALSE(yaml_int("ten"));
+}

@@ -230,6 +230,8 @@ TEST_CASE("rule file: wrong shapes are reported with their position") {
 TEST_CASE("rule file: limit accepts Go yaml's integers") {
   CHECK(parse_rule_file("groups:\n- name: a\n  limit: 0x10\n").file.groups[0].limit == 16);
   CHECK(parse_rule_file("groups:\n- name: a\n  limit: 1_000\n").file.groups[0].limit == 1000);
+  CHECK(parse_rule_file("groups:\n- name: a\n  limit: 010\n").file.groups[0].limit == 8);
+  CHECK(parse_rule_file("groups:\n- name: a\n  limit: -0\n").file.groups[0].limit == 0);
   CHECK(parse_rule_file("groups:\n- name: a\n  limit: 5.0\n").file.groups[0].limit == 5);
   CHECK_FALSE(parse_rule_file("groups:\n- name: a\n  limit: 5.5\n").ok());
   CHECK_FALSE(parse_rule_file("groups:\n- name: a\n  limit: '5'\n").ok());
