@@ -12,17 +12,24 @@
 namespace vigil::rules {
 
 struct RuleManager::Group {
+  // Constant after load().
   std::shared_ptr<const RuleFile> file;
   const RuleGroup* group = nullptr;
   Millis interval = 0;
   Millis offset = 0;
   Millis query_offset = 0;
-  std::unique_ptr<GroupEvaluator> eval;
+
+  // Guarded by RuleManager::mu_ (the schedule).
   Millis next = 0;  // the next scheduled instant
-  std::mutex mu;    // held while evaluating and while read for status
+  uint64_t missed = 0;
+
+  // Held while evaluating and while read for status; guards the fields
+  // below and the evaluator's state (alerts, health).
+  std::mutex mu;
+  std::unique_ptr<GroupEvaluator> eval;  // the pointer is constant after load()
   int64_t last_eval = 0;
   double last_duration_seconds = 0;
-  uint64_t evaluations = 0, missed = 0, failures = 0;
+  uint64_t evaluations = 0, failures = 0;
 };
 
 namespace {
@@ -131,7 +138,7 @@ Millis RuleManager::offset_of(const std::string& file, const std::string& group,
 }
 
 RuleManager::RuleManager(const Clock& clock, ManagerOptions opts, EvalBackend backend, AlertSink sink)
-    : clock_(clock), opts_(std::move(opts)), backend_(std::move(backend)), sink_(std::move(sink)) {}
+    : clock_(clock), sink_(std::move(sink)), opts_(std::move(opts)), backend_(std::move(backend)) {}
 
 RuleManager::~RuleManager() = default;
 

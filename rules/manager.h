@@ -125,15 +125,24 @@ class RuleManager {
   struct Group;
   void eval_group(Group& g, int64_t ts);
 
+  // Lock order: eval_mu_, then mu_, then a group's mu, then the store's
+  // (EvalBackend::store_mu); never the other way round. Callbacks (the
+  // sink) run with none of them held.
+
+  // Constant after construction.
   const Clock& clock_;
-  mutable std::mutex mu_;      // guards the fields below
-  std::mutex eval_mu_;         // one evaluation at a time, across reloads
+  const AlertSink sink_;
+
+  // One evaluation round, load, restore or backend change at a time.
+  std::mutex eval_mu_;
+  // Guards the schedule and the fields below, with eval_mu_ for writers:
+  // they are written with both held, so either one is enough to read them.
+  mutable std::mutex mu_;
   ManagerOptions opts_;
   EvalBackend backend_;
-  AlertSink sink_;
   std::vector<std::shared_ptr<const RuleFile>> files_;
-  std::vector<std::unique_ptr<Group>> groups_;
-  uint64_t version_ = 0;
+  std::vector<std::unique_ptr<Group>> groups_;  // each group's fields say what guards them
+  uint64_t version_ = 0;                        // mu_ only
 };
 
 }  // namespace vigil::rules
