@@ -306,7 +306,7 @@ Result<RelabelConfig> parse_relabel_config(const YamlDocument& doc, const YamlNo
   const YamlNode* regex_node = nullptr;
   for (auto [k, v] : pairs(doc, node)) {
     std::string_view key = doc.value(*k);
-    auto at = [&](std::string msg) { return fail(std::move(msg), v->line, v->column); };
+    auto at = [v = v](std::string msg) { return fail(std::move(msg), v->line, v->column); };
     if (std::find(seen.begin(), seen.end(), key) != seen.end())
       return fail(fmt::format("field {} already set in type relabel.plain", key), k->line, k->column);
     seen.push_back(key);

@@ -125,7 +125,10 @@ bool duration_out_of_range(double seconds) {
   return seconds > kLimit || seconds < -kLimit;
 }
 
-Millis seconds_to_millis(double s) { return static_cast<Millis>(std::llround(s * 1000.0)); }
+Millis seconds_to_millis(double s) {
+  if (std::isnan(s)) return std::numeric_limits<int64_t>::min() / 1'000'000;
+  return static_cast<Millis>(std::llround(s * 1000.0));
+}
 
 Result<std::string> unquote_string(std::string_view q) { return unquote(q, QuoteDialect::kPromQL); }
 

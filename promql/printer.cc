@@ -8,6 +8,7 @@
 
 #include "model/names.h"
 #include "promql/functions.h"
+#include "promql/literals.h"
 
 namespace vigil::promql {
 
@@ -150,7 +151,7 @@ void write(std::string& out, const Expr& e) {
       if (!n.duration) {
         out += format_float(n.value);
       } else {
-        Millis ms = static_cast<Millis>(std::llround(n.value * 1000.0));
+        Millis ms = seconds_to_millis(n.value);
         out += ms < 0 ? "-" + format_duration(-ms) : format_duration(ms);
       }
       break;

@@ -4,7 +4,7 @@
 #   asan  build-asan, -fsanitize=address,undefined: the unit, cli,
 #         conformance and integration tests
 #   tsan  build-tsan, -fsanitize=thread: the unit tests and the daemon's
-#         integration tests
+#         integration tests (daemon_* and hostile_*)
 # Usage: scripts/sanitize.sh [asan|tsan|all] [extra ctest arguments]
 # A sanitizer report anywhere (a test binary, or a vigil process an
 # integration test started) fails the run: reports are written under
@@ -55,7 +55,7 @@ run_tsan() {
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$(pwd)/scripts/tsan.supp:log_path=$reports/tsan" \
     ctest --test-dir "$dir" -j "$jobs" --output-on-failure -L unit "$@" || status=1
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$(pwd)/scripts/tsan.supp:log_path=$reports/tsan" \
-    ctest --test-dir "$dir" -j "$jobs" --output-on-failure -R 'integration\.daemon_' "$@" || status=1
+    ctest --test-dir "$dir" -j "$jobs" --output-on-failure -L integration -R 'daemon_|hostile_' "$@" || status=1
   check_reports "$dir"
 }
 

@@ -160,7 +160,10 @@ bool RequestParser::parse_head() {
   }
   if (end == std::string_view::npos) {
     head_scan_ = buf.size() > 2 ? buf.size() - 2 : 0;
-    if (buf.size() > limits_.max_header_bytes) {
+    // A head of max_header_bytes may still end: its blank line takes up to
+    // two more bytes (LF CR LF). Refusing any earlier would make the answer
+    // depend on where the socket cut the bytes.
+    if (buf.size() > limits_.max_header_bytes + 1) {
       set_error(431, "request header fields too large");
     }
     return false;

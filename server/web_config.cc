@@ -229,7 +229,7 @@ Result<WebConfig> load_web_config(const std::string& path) {
     if (const ConfigValue* hs = h->find("headers"); hs && hs->is_map()) {
       for (const auto& [name, value] : hs->entries()) {
         auto rule = std::find_if(header_rules().begin(), header_rules().end(),
-                                 [&](const HeaderRule& r) { return r.name == name; });
+                                 [&name = name](const HeaderRule& r) { return r.name == name; });
         if (rule == header_rules().end()) {
           return err(fmt::format("HTTP header \"{}\" can not be configured", name), value.line, value.column);
         }

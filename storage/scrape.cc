@@ -366,7 +366,8 @@ size_t ScrapeManager::run_due() {
       scrape(pool, t, now, timeout);
       continue;
     }
-    bool queued = workers_->submit([this, pool, t, now, timeout](bool cancelled) {
+    // Init-captures: clang before 16 cannot capture structured bindings.
+    bool queued = workers_->submit([this, pool = pool, t = t, now, timeout = timeout](bool cancelled) {
       if (cancelled) {
         std::lock_guard lock(mu_);
         t->running = false;

@@ -70,7 +70,13 @@ struct VariableNode : Node {
   void write(std::string& out) const override;
 };
 
-struct CommandNode;
+// Defined before PipeNode, which holds it: clang instantiates PipeNode's
+// implicit destructor where the class ends.
+struct CommandNode : Node {
+  std::vector<NodePtr> args;
+  CommandNode(size_t p, const Tree* tr) : Node(NodeType::kCommand, p, tr) {}
+  void write(std::string& out) const override;
+};
 
 struct PipeNode : Node {
   int line = 0;
@@ -86,12 +92,6 @@ struct ActionNode : Node {
   std::unique_ptr<PipeNode> pipe;
   ActionNode(size_t p, const Tree* tr, int l, std::unique_ptr<PipeNode> pp)
       : Node(NodeType::kAction, p, tr), line(l), pipe(std::move(pp)) {}
-  void write(std::string& out) const override;
-};
-
-struct CommandNode : Node {
-  std::vector<NodePtr> args;
-  CommandNode(size_t p, const Tree* tr) : Node(NodeType::kCommand, p, tr) {}
   void write(std::string& out) const override;
 };
 

@@ -124,6 +124,9 @@ TEST_CASE("hostile values give answers, not crashes") {
   CHECK(vec(instant(st, "count_over_time(z[3650d])", 60'000)).at(0).value == 2);
   auto deep = parse_expr(std::string(100'000, '(') + "1" + std::string(100'000, ')'));
   CHECK_FALSE(deep);
+  // An offset of NaN seconds is the smallest one: it looks far into the
+  // future, where there is nothing.
+  CHECK(vec(instant(st, "z offset NaN", 60'000)).empty());
 }
 
 TEST_CASE("limits: too many samples and the query timeout fail clearly") {

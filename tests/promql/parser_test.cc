@@ -691,3 +691,16 @@ TEST_CASE("comments and whitespace") {
   CHECK(error_of("# only a comment") == "no expression found in input");
   CHECK(error_of("   ") == "no expression found in input");
 }
+
+// Found by fuzzing (fuzz/promql_parser.cc): NaN became INT64_MIN, which the
+// printer negated (signed overflow).
+TEST_CASE("offset NaN parses, as upstream's does, to Go's smallest duration, and prints back") {
+  auto e = parse_ok("foo offset NaN");
+  auto* vs = as<VectorSelector>(e.get());
+  REQUIRE(vs);
+  CHECK(vs->mods.offset == -9'223'372'036'854);
+  CHECK(to_string(*e) == "foo offset -106751d23h47m16s854ms");
+  CHECK(equal(*e, *parse_ok(to_string(*e))));
+  auto neg = parse_ok("foo offset -NaN");
+  CHECK(as<VectorSelector>(neg.get())->mods.offset == -9'223'372'036'854);
+}

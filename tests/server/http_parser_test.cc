@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <string>
+#include <utility>
+
 #include "server/http_parser.h"
 
 using namespace vigil::server;
@@ -150,6 +153,31 @@ TEST_CASE("http parser: sizes are bounded before anything is buffered for them")
   auto p = parser();
   p.feed("POST /x HTTP/1.1\r\nContent-Length: 1000\r\n\r\nabc");
   CHECK(p.state() == State::kBody);
+}
+
+// Found by fuzzing (fuzz/http_request.cc): trickled in, a head of exactly the
+// limit was refused when the first byte of its blank line arrived.
+TEST_CASE("http parser: a head at the size limit is read however its bytes arrive") {
+  // The head ends with its last header line's end; the blank line follows.
+  const std::pair<std::string_view, std::string_view> ends[] = {{"\r\n", "\r\n"}, {"\n", "\n"}, {"\n", "\r\n"}};
+  for (auto [line_end, blank] : ends) {
+    const std::string head = "GET / HTTP/1.1\r\nX: " + std::string(80, 'a') + std::string(line_end);
+    const size_t limit = head.size();
+    const std::string req = head + std::string(blank);
+    INFO("blank line of ", blank.size(), " bytes after a line end of ", line_end.size());
+    auto whole = parser(limit);
+    whole.feed(req);
+    CHECK(whole.state() == State::kDone);
+    auto trickled = parser(limit);
+    trickle(trickled, req);
+    CHECK(trickled.state() == State::kDone);
+    // One byte more is refused, either way.
+    const std::string longer = "a" + req;
+    CHECK(error_of(longer, limit) == 431);
+    auto over = parser(limit);
+    trickle(over, longer);
+    CHECK(over.error_status() == 431);
+  }
 }
 
 TEST_CASE("http parser: many headers trickled in byte by byte are all read") {
