@@ -329,6 +329,8 @@ class Parser {
       auto d = parse_duration_literal(t.text);
       if (!d) raise(t.pos, d.error().message);
       nl->value = static_cast<double>(*d) / 1000.0;
+      // A literal is a Go time.Duration wherever it stands, as a number too.
+      if (duration_out_of_range(nl->value)) raise(t.pos, "duration out of range");
       nl->duration = true;
     }
     return nl;

@@ -704,3 +704,15 @@ TEST_CASE("offset NaN parses, as upstream's does, to Go's smallest duration, and
   auto neg = parse_ok("foo offset -NaN");
   CHECK(as<VectorSelector>(neg.get())->mods.offset == -9'223'372'036'854);
 }
+
+// Found by fuzzing: a duration literal standing as a number was not checked
+// against time.Duration's range, and past 2^53 ms it did not print back.
+TEST_CASE("a duration literal used as a number is range-checked as upstream's is") {
+  CHECK(parse_ok("9223372036854ms"));
+  CHECK(parse_ok("106751d"));
+  CHECK(error_of("9223372036855ms") == "duration out of range");
+  CHECK(error_of("106752d") == "duration out of range");
+  CHECK(error_of("31d2h4444444444444443ms") == "duration out of range");
+  CHECK(error_of("1 + 106752d") == "duration out of range");
+  CHECK(error_of("-106752d") == "duration out of range");
+}
