@@ -45,7 +45,7 @@ class DiscardingNotifier : public routing::Notifier {
   void notify(const routing::Notification&, std::function<void(bool)> done) override { done(true); }
 };
 
-std::shared_ptr<const routing::Config> config() {
+std::shared_ptr<const routing::Config> router_config() {
   static const auto c = [] {
     auto r = routing::parse_config(kConfig);
     if (!r.ok()) __builtin_trap();
@@ -76,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   ManualClock clock(kNow);
   DiscardingNotifier notifier;
-  routing::Router router(config(), clock, notifier, routing::Router::Options{});
+  routing::Router router(router_config(), clock, notifier, routing::Router::Options{});
   Routes routes;
   AlertmanagerApiContext ctx{router, clock};
   ctx.start_time = kNow;
