@@ -22,24 +22,6 @@ namespace {
 
 // The general path's rules (server/alertmanager_api.cc: parse_body,
 // read_posted_alerts, read_alert), restated with nlohmann::json.
-constexpr int kMaxJsonDepth = 64;
-
-int nesting_depth(std::string_view s) {
-  int depth = 0, max_depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '[' || c == '{') max_depth = std::max(max_depth, ++depth);
-    else if (c == ']' || c == '}') --depth;
-  }
-  return max_depth;
-}
 
 std::optional<Labels> string_map(const json& v) {
   std::vector<LabelView> out;
@@ -70,7 +52,7 @@ std::optional<Millis> optional_time(const json& obj, const char* key) {
 
 std::optional<std::vector<routing::Alert>> general(std::string_view body) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return std::nullopt;
-  if (nesting_depth(body) > kMaxJsonDepth) return std::nullopt;
+  if (json_nesting_depth(body) > kMaxJsonDepth) return std::nullopt;
   json doc;
   try {
     doc = json::parse(body);

@@ -20,4 +20,10 @@ namespace vigil::server {
 
 std::optional<std::vector<routing::Alert>> read_postable_alerts(std::string_view body);
 
+// How deep arrays and objects nest in a JSON text, counted without parsing
+// it (strings skipped). Bodies nested deeper than kMaxJsonDepth are refused
+// before the general parser sees them.
+inline constexpr int kMaxJsonDepth = 64;
+int json_nesting_depth(std::string_view text);
+
 }  // namespace vigil::server

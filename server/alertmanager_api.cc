@@ -63,9 +63,6 @@ std::string api_time(Millis t) {
 
 namespace {
 
-// Deeper bodies are refused before parsing: the JSON parser recurses.
-constexpr int kMaxJsonDepth = 64;
-
 // An answer upstream's handlers give: a JSON string.
 Response string_answer(int status, std::string_view msg) {
   Response r = Response::json(status, json(std::string(msg)).dump(-1, ' ', false, json::error_handler_t::replace));
@@ -101,29 +98,12 @@ Response required(std::string_view field) {
   return schema_answer(422, 602, fmt::format("{} in body is required", field));
 }
 
-int nesting_depth(std::string_view s) {
-  int depth = 0, max_depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '[' || c == '{') max_depth = std::max(max_depth, ++depth);
-    else if (c == ']' || c == '}') --depth;
-  }
-  return max_depth;
-}
-
 // Parses a request body as JSON, or says why not.
 Result<json> parse_body(const Request& req, size_t max_body) {
   if (req.body.size() > max_body)
     return fail(fmt::format("the body is {} bytes, more than the limit of {}", req.body.size(), max_body));
   if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) return fail("the body is empty");
-  if (nesting_depth(req.body) > kMaxJsonDepth)
+  if (json_nesting_depth(req.body) > kMaxJsonDepth)
     return fail(fmt::format("JSON nested deeper than {} levels", kMaxJsonDepth));
   try {
     return json::parse(req.body);
