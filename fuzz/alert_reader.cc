@@ -50,12 +50,17 @@ std::optional<Millis> optional_time(const json& obj, const char* key) {
   return *t > 0 ? *t : 0;
 }
 
-std::optional<std::vector<routing::Alert>> general(std::string_view body) {
+std::optional<std::vector<routing::Alert>> general(std::string_view body, bool* number_overflow) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return std::nullopt;
   if (json_nesting_depth(body) > kMaxJsonDepth) return std::nullopt;
   json doc;
   try {
     doc = json::parse(body);
+  } catch (const json::out_of_range& e) {
+    // A number past a double's range (nlohmann refuses it anywhere; Go's
+    // decoder skips it in a field it ignores, and the fast reader does too).
+    if (e.id == 406) *number_overflow = true;
+    return std::nullopt;
   } catch (const json::exception&) {
     return std::nullopt;
   }
@@ -102,7 +107,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view body(reinterpret_cast<const char*>(data), size);
   auto fast = server::read_postable_alerts(body);
   if (!fast) return 0;
-  auto slow = general(body);
+  bool number_overflow = false;
+  auto slow = general(body, &number_overflow);
+  if (!slow && number_overflow) return 0;  // the fast reader is the one that agrees with upstream here
   if (!slow) {
     print("the fast reader accepted a body the general parser refuses", *fast);
     std::abort();

@@ -208,7 +208,16 @@ void write(std::string& out, const Expr& e) {
     }
     case ExprKind::kBinary: {
       const auto& b = static_cast<const BinaryExpr&>(e);
-      write(out, *b.lhs);
+      // "+Inf ^ x" would read back as +(Inf ^ x): unary signs bind looser
+      // than ^, so the infinity left of ^ is written without its sign.
+      const auto* lhs_number =
+          b.lhs->kind == ExprKind::kNumberLiteral ? static_cast<const NumberLiteral*>(b.lhs.get()) : nullptr;
+      if (b.op == BinaryOp::kPow && lhs_number && !lhs_number->duration && std::isinf(lhs_number->value) &&
+          lhs_number->value > 0) {
+        out += "Inf";
+      } else {
+        write(out, *b.lhs);
+      }
       out += ' ';
       out += binary_op_string(b.op);
       if (b.return_bool) out += " bool";

@@ -716,3 +716,16 @@ TEST_CASE("a duration literal used as a number is range-checked as upstream's is
   CHECK(error_of("1 + 106752d") == "duration out of range");
   CHECK(error_of("-106752d") == "duration out of range");
 }
+
+// Found by fuzzing: "+Inf ^ x" reads back as a unary plus over "Inf ^ x".
+TEST_CASE("an infinity left of ^ prints back to the same tree") {
+  for (const char* in : {"Inf ^ 3", "2 ^ ---++++Inf ^ -+3 > n3", "+Inf ^ 2", "(-Inf) ^ 2", "Inf * 2"}) {
+    INFO(in);
+    auto e = parse_ok(in);
+    auto again = parse_ok(to_string(*e));
+    CHECK(equal(*e, *again));
+    CHECK(to_string(*again) == to_string(*e));
+  }
+  CHECK(to_string(*parse_ok("Inf ^ 3")) == "Inf ^ 3");
+  CHECK(to_string(*parse_ok("Inf * 3")) == "+Inf * 3");
+}
