@@ -52,7 +52,7 @@ std::optional<Millis> optional_time(const json& obj, const char* key) {
 
 std::optional<std::vector<routing::Alert>> general(std::string_view body, bool* number_overflow) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return std::nullopt;
-  if (json_nesting_depth(body) > kMaxJsonDepth) return std::nullopt;
+  if (server::json_nesting_depth(body) > server::kMaxJsonDepth) return std::nullopt;
   json doc;
   try {
     doc = json::parse(body);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cctype>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -38,10 +39,20 @@ std::string format_float_v(double v) {
   return format_float(v);
 }
 
+// Inf and NaN, in any case, read as numbers where a label list is
+// expected; they are quoted like names that are not legacy ones.
+bool reads_as_number(std::string_view name) {
+  if (name.size() != 3) return false;
+  std::string lower;
+  for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower == "inf" || lower == "nan";
+}
+
 void write_labels(std::string& out, const std::vector<std::string>& labels) {
   for (size_t i = 0; i < labels.size(); ++i) {
     if (i) out += ", ";
-    out += is_legacy_label_name(labels[i]) ? labels[i] : go_quote(labels[i]);
+    const std::string& l = labels[i];
+    out += is_legacy_label_name(l) && !reads_as_number(l) ? l : go_quote(l);
   }
 }
 

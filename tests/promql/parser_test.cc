@@ -729,3 +729,15 @@ TEST_CASE("an infinity left of ^ prints back to the same tree") {
   CHECK(to_string(*parse_ok("Inf ^ 3")) == "Inf ^ 3");
   CHECK(to_string(*parse_ok("Inf * 3")) == "+Inf * 3");
 }
+
+// Found by fuzzing: a grouping label named NaN printed bare, which reads as a number.
+TEST_CASE("labels named like Inf or NaN print quoted in label lists and read back") {
+  for (const char* in : {"sum by (\"NaN\") (x)", "sum without (\"inf\", a) (x)", "a + on (\"Inf\") b",
+                         "a * on (x) group_left (\"nAn\") b", "x{NaN=\"1\"}"}) {
+    INFO(in);
+    auto e = parse_ok(in);
+    auto again = parse_ok(to_string(*e));
+    CHECK(equal(*e, *again));
+  }
+  CHECK(to_string(*parse_ok("sum by (\"NaN\", nanny) (x)")) == "sum by (\"NaN\", nanny) (x)");
+}
