@@ -222,28 +222,42 @@ std::optional<Millis> RuleManager::next_due() const {
 }
 
 size_t RuleManager::run_due() {
-  std::lock_guard eval_lock(eval_mu_);
-  const Millis now = clock_.now();
-  std::vector<std::pair<Group*, Millis>> due;
+  std::vector<GroupAlerts> outputs;
+  size_t ran = 0;
   {
-    std::lock_guard lock(mu_);
-    for (auto& g : groups_) {
-      if (g->next > now) continue;
-      Millis ts = tick_at_or_before(now, g->offset, g->interval);
-      if (ts > g->next) g->missed += static_cast<uint64_t>((ts - g->next) / g->interval);
-      g->next = ts + g->interval;
-      due.emplace_back(g.get(), ts);
+    std::lock_guard eval_lock(eval_mu_);
+    const Millis now = clock_.now();
+    std::vector<std::pair<Group*, Millis>> due;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& g : groups_) {
+        if (g->next > now) continue;
+        Millis ts = tick_at_or_before(now, g->offset, g->interval);
+        if (ts > g->next) g->missed += static_cast<uint64_t>((ts - g->next) / g->interval);
+        g->next = ts + g->interval;
+        due.emplace_back(g.get(), ts);
+      }
     }
+    for (auto& [g, ts] : due) {
+      GroupAlerts out = eval_group(*g, ts);
+      if (!out.alerts.empty()) outputs.push_back(std::move(out));
+    }
+    if (!due.empty()) {
+      std::lock_guard lock(mu_);
+      ++version_;
+    }
+    ran = due.size();
   }
-  for (auto& [g, ts] : due) eval_group(*g, ts);
-  if (!due.empty()) {
-    std::lock_guard lock(mu_);
-    ++version_;
+  // The sink takes the daemon's locks (the configuration's, the router's),
+  // and a reload holds the configuration's while it calls load(): handing
+  // alerts on with eval_mu_ held would be a lock-order cycle.
+  if (sink_) {
+    for (auto& out : outputs) sink_(std::move(out));
   }
-  return due.size();
+  return ran;
 }
 
-void RuleManager::eval_group(Group& g, int64_t ts) {
+GroupAlerts RuleManager::eval_group(Group& g, int64_t ts) {
   GroupAlerts out;
   out.file = g.file->path;
   out.group = g.group->name;
@@ -274,7 +288,7 @@ void RuleManager::eval_group(Group& g, int64_t ts) {
       }
     }
   }
-  if (!out.alerts.empty() && sink_) sink_(std::move(out));
+  return out;
 }
 
 std::vector<GroupStatus> RuleManager::status() const {

@@ -123,11 +123,12 @@ class RuleManager {
 
  private:
   struct Group;
-  void eval_group(Group& g, int64_t ts);
+  // Evaluates one group at ts; returns the alerts it sends.
+  GroupAlerts eval_group(Group& g, int64_t ts);
 
   // Lock order: eval_mu_, then mu_, then a group's mu, then the store's
-  // (EvalBackend::store_mu); never the other way round. Callbacks (the
-  // sink) run with none of them held.
+  // (EvalBackend::store_mu); never the other way round. The sink is called
+  // with none of them held (run_due hands alerts on after the round).
 
   // Constant after construction.
   const Clock& clock_;

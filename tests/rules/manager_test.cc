@@ -3,7 +3,10 @@
 // is a ManualClock; nothing sleeps.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <future>
+#include <thread>
 
 #include "model/state_file.h"
 #include "rules/manager.h"
@@ -222,4 +225,35 @@ TEST_CASE("rule manager: a failing rule is recorded in its health and counted") 
   CHECK_FALSE(st[0].rules[0].health.last_error.empty());
   CHECK(st[0].rules[1].health.ok);
   CHECK(st[0].failures == 1);
+}
+
+// The daemon's sink takes the configuration lock, which a reload holds while
+// it calls load(): a sink called with the manager's locks held would
+// deadlock against a reload. The sink here waits (bounded) for a load on
+// another thread.
+TEST_CASE("rule manager: alerts are handed on with no lock held, so a reload can run meanwhile") {
+  Fixture f;
+  bool reloaded_meanwhile = false;
+  RuleManager* m = nullptr;
+  auto manager = std::make_unique<RuleManager>(
+      f.clock, ManagerOptions{}, EvalBackend{&f.store, &f.store_mu, engine_query(f.store)}, [&](GroupAlerts&&) {
+        auto done = std::make_shared<std::promise<void>>();
+        auto ready = done->get_future();
+        std::thread([m, file = f.file, done] {
+          m->load({file}, ManagerOptions{});
+          done->set_value();
+        }).detach();
+        reloaded_meanwhile = ready.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+      });
+  m = manager.get();
+  REQUIRE(manager->load({f.file}, ManagerOptions{}).empty());
+  f.up(0);
+  for (int i = 0; i < 4; ++i) {
+    f.clock.set(*manager->next_due());
+    manager->run_due();
+  }
+  CHECK(reloaded_meanwhile);
+  // A sink that never returned would leave the thread blocked on the
+  // manager: keep the manager alive rather than destroy it under it.
+  if (!reloaded_meanwhile) (void)manager.release();
 }
