@@ -17,14 +17,18 @@
 
 namespace vigil::testing {
 
+// glibc puts a thread's static TLS at the top of a stack it is given, and
+// ThreadSanitizer's per-thread state (about 0.9 MiB) lives there: under
+// TSan this much is added, so that about `bytes` stay for frames.
+#if defined(__SANITIZE_THREAD__)
+inline constexpr size_t kStackExtra = size_t{1} << 20;
+#else
+inline constexpr size_t kStackExtra = 0;
+#endif
+
 inline void run_on_stack(size_t bytes, std::function<void()> fn) {
   const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-#if defined(__SANITIZE_THREAD__)
-  // glibc puts a thread's static TLS at the top of a stack it is given, and
-  // ThreadSanitizer's per-thread state (about 0.9 MiB) lives there: add it,
-  // so that `bytes` stay for frames.
-  bytes += size_t{1} << 20;
-#endif
+  bytes += kStackExtra;
   bytes = (bytes + page - 1) / page * page;
   void* map = ::mmap(nullptr, bytes + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (map == MAP_FAILED) throw std::runtime_error("mmap failed");
