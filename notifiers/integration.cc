@@ -29,19 +29,43 @@ Result<void> HttpIntegration::init(const config::ConfigValue& settings, std::str
   return {};
 }
 
+namespace {
+
+using Factory = Result<std::unique_ptr<Integration>> (*)(const config::ConfigValue&, const IntegrationOptions&);
+
+struct Kind {
+  std::string_view type;
+  Factory make;
+};
+
+constexpr Kind kKinds[] = {
+    {"webhook", [](const config::ConfigValue& s, const IntegrationOptions&) { return Webhook::create(s); }},
+    {"file", [](const config::ConfigValue& s, const IntegrationOptions&) { return FileReceiver::create(s); }},
+    {"slack", [](const config::ConfigValue& s, const IntegrationOptions&) { return Slack::create(s); }},
+    {"pagerduty", [](const config::ConfigValue& s, const IntegrationOptions& o) { return PagerDuty::create(s, o); }},
+    {"email", [](const config::ConfigValue& s, const IntegrationOptions& o) { return Email::create(s, o); }},
+    {"discord", [](const config::ConfigValue& s, const IntegrationOptions&) { return Discord::create(s); }},
+    {"msteams", [](const config::ConfigValue& s, const IntegrationOptions&) { return MsTeams::create(s); }},
+    {"telegram", [](const config::ConfigValue& s, const IntegrationOptions&) { return Telegram::create(s); }},
+};
+
+const Kind* find_kind(std::string_view type) {
+  for (const Kind& k : kKinds)
+    if (k.type == type) return &k;
+  return nullptr;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Integration>> make_integration(const routing::IntegrationConfig& ic,
                                                       const IntegrationOptions& opts) {
   const config::ConfigValue& s = ic.settings;
   if (!s.is_map()) return fail(ic.type + ": the integration has no settings");
-  if (ic.type == "webhook") return Webhook::create(s);
-  if (ic.type == "file") return FileReceiver::create(s);
-  if (ic.type == "slack") return Slack::create(s);
-  if (ic.type == "pagerduty") return PagerDuty::create(s, opts);
-  if (ic.type == "email") return Email::create(s, opts);
-  if (ic.type == "discord") return Discord::create(s);
-  if (ic.type == "msteams") return MsTeams::create(s);
-  if (ic.type == "telegram") return Telegram::create(s);
-  return fail(ic.type + ": vigil cannot deliver to this integration yet");
+  const Kind* k = find_kind(ic.type);
+  if (k == nullptr) return fail(ic.type + ": vigil cannot deliver to this integration yet");
+  return k->make(s, opts);
 }
+
+bool can_deliver(std::string_view type) { return find_kind(type) != nullptr; }
 
 }  // namespace vigil::notifiers

@@ -87,4 +87,9 @@ struct IntegrationOptions {
 Result<std::unique_ptr<Integration>> make_integration(const routing::IntegrationConfig& ic,
                                                       const IntegrationOptions& opts);
 
+// Whether make_integration builds this type ("slack", "email", ...): what
+// config loading is told, so that a receiver vigil cannot deliver to is
+// reported when the file is read, not at the first page.
+bool can_deliver(std::string_view type);
+
 }  // namespace vigil::notifiers

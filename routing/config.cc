@@ -332,6 +332,16 @@ LoadResult build(const ConfigValue& root, const LoadOptions& opts) {
       }
       if (!receiver_names.insert(rc.name).second)
         report(errors, r, fmt::format("notification config name \"{}\" is not unique", rc.name));
+      if (opts.deliverable) {
+        for (const IntegrationConfig& ic : rc.integrations) {
+          if (opts.deliverable(ic.type)) continue;
+          (opts.strict ? errors : out.warnings)
+              .push_back(Error{fmt::format("receiver \"{}\": vigil cannot deliver to {}_configs yet; its "
+                                           "notifications would fail",
+                                           rc.name, ic.type),
+                               ic.position.line, ic.position.column});
+        }
+      }
       cfg.receivers.push_back(std::move(rc));
     }
   }

@@ -15,6 +15,7 @@
 // Every error carries the line and column it is about (0 when it is about the
 // file as a whole); messages use upstream's wording where upstream has one.
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -109,6 +110,12 @@ struct Config {
 struct LoadOptions {
   // Alertmanager's --enable-feature=classic-mode / utf8-strict-mode.
   MatcherSyntax matcher_syntax = MatcherSyntax::kFallback;
+  // The integration types ("slack", "opsgenie", ...) the caller can deliver
+  // to (notifiers::can_deliver). A receiver using another one is said at
+  // load time, where it is written: a warning, or an error when `strict`.
+  // Unset: every type upstream knows is taken.
+  std::function<bool(std::string_view type)> deliverable;
+  bool strict = false;
 };
 
 struct LoadResult {

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "notifiers/integration.h"
 #include "server/web_config.h"
 
 namespace vigil::server {
@@ -37,7 +38,9 @@ Result<Configs> read_configs(const std::string& prometheus_file, const std::stri
     c.prometheus = std::move(r.config);
   }
   if (!alertmanager_file.empty()) {
-    auto r = routing::load_config(alertmanager_file);
+    routing::LoadOptions opts;
+    opts.deliverable = notifiers::can_deliver;  // receivers vigil cannot deliver to are logged now
+    auto r = routing::load_config(alertmanager_file, opts);
     if (!r.ok()) return fail(join_errors(alertmanager_file, r.errors));
     log_warnings(log, alertmanager_file, r);
     c.alertmanager = std::make_shared<const routing::Config>(std::move(r.config));

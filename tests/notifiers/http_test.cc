@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "notifiers/delivery.h"
+#include "notifiers/integration.h"
 #include "notifiers/render.h"
 #include "tests/notifiers/harness.h"
 
@@ -736,4 +737,19 @@ TEST_CASE("integrations vigil cannot deliver to yet fail with a clear error") {
   DeliveryOutcome o = deliver_all(d, clock, notification(cfg, "r", 0, two_alerts()));
   CHECK_FALSE(o.delivered);
   CHECK(o.error == "pushover: vigil cannot deliver to this integration yet");
+}
+
+TEST_CASE("delivery: can_deliver names exactly the integrations make_integration builds") {
+  for (const char* t : {"webhook", "slack", "pagerduty", "email", "discord", "msteams", "telegram", "file"})
+    CHECK_MESSAGE(can_deliver(t), t);
+  for (const char* t : {"opsgenie", "msteamsv2", "jira", "incidentio", "pushover", "victorops", "sns", "webex",
+                        "mattermost", "rocketchat", "wechat"}) {
+    CHECK_FALSE_MESSAGE(can_deliver(t), t);
+    routing::IntegrationConfig ic;
+    ic.type = t;
+    ic.settings = config::ConfigValue::map();
+    auto made = make_integration(ic, IntegrationOptions{});
+    REQUIRE_FALSE(made);
+    CHECK(made.error().message == std::string(t) + ": vigil cannot deliver to this integration yet");
+  }
 }

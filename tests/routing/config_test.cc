@@ -127,9 +127,11 @@ route:
 }
 
 TEST_CASE("config: group_by label names depend on the matcher syntax") {
+  LoadOptions classic;
+  classic.matcher_syntax = MatcherSyntax::kClassic;
   const char* yaml = "route:\n  group_by: ['-invalid-']\n  receiver: r\nreceivers:\n- name: r\n";
   CHECK(fails_with(yaml, "invalid label name \"-invalid-\" in group_by list",
-                   LoadOptions{MatcherSyntax::kClassic}));
+                   classic));
   // Alertmanager's default (fallback) and utf8-strict modes take UTF-8 names.
   CHECK(parse_config(yaml).ok());
 }
@@ -359,4 +361,25 @@ TEST_CASE("config: deeply nested routes are an error, not a stack overflow") {
     indent += "  ";
   }
   CHECK(fails_with(yaml, "nested deeper than"));
+}
+
+TEST_CASE("config: receivers the caller cannot deliver to are said at load time, where they are written") {
+  const char* yaml =
+      "route:\n  receiver: ops\nreceivers:\n- name: ops\n  webhook_configs:\n  - url: http://127.0.0.1/\n"
+      "  opsgenie_configs:\n  - api_key: k\n";
+  LoadOptions opts;
+  opts.deliverable = [](std::string_view type) { return type == "webhook"; };
+  LoadResult r = parse_config(yaml, opts);
+  REQUIRE(r.ok());
+  REQUIRE(r.warnings.size() == 1);
+  CHECK(r.warnings[0].message ==
+        "receiver \"ops\": vigil cannot deliver to opsgenie_configs yet; its notifications would fail");
+  CHECK(r.warnings[0].line == 8);
+  opts.strict = true;
+  r = parse_config(yaml, opts);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.errors[0].line == 8);
+  CHECK(r.errors[0].message.find("opsgenie_configs") != std::string::npos);
+  // Unset, every type upstream knows is taken silently.
+  CHECK(parse_config(yaml).warnings.empty());
 }
