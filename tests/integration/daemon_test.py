@@ -319,6 +319,12 @@ def scenario_reload(work):
     v.proc.send_signal(signal.SIGHUP)
     wait_until("the new rules", lambda: groups() == ["second"], 10)
     wait_until("B to be delivered", lambda: sink.alerts_named("B"), 10)
+    # Without --web.external-url the webhook body carries the URL vigil
+    # derives as Alertmanager does: http://<hostname>:<port>.
+    want_url = f"http://{socket.gethostname()}:{v.port}"
+    urls = {body.get("externalURL") for _, body in sink.notifications()}
+    if urls != {want_url}:
+        fail(f"externalURL in the webhook bodies: {urls}, want {want_url}")
     metrics = request("GET", v.url("/metrics"))[1]
     if "vigil_config_last_reload_successful 1" not in metrics:
         fail("the good reload is not in /metrics")
