@@ -193,6 +193,7 @@ templates::NotificationData make_data(const Notification& n, size_t max_alerts, 
   auto d = templates::make_notification_data(n.receiver->name, n.group_labels, inputs, external_url,
                                              templates::go_time_from_unix_millis(n.now));
   d.group_key = n.group_key;
+  d.notification_reason = routing::notify_reason_string(n.reason);
   d.truncated_alerts = static_cast<int>(n.alerts.size() - keep);
   return d;
 }

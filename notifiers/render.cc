@@ -79,6 +79,7 @@ Json data_json(const templates::NotificationData& d) {
   return Json{{"receiver", d.receiver},
               {"status", d.status},
               {"alerts", std::move(alerts)},
+              {"notification_reason", d.notification_reason},
               {"groupLabels", kv(d.group_labels)},
               {"commonLabels", kv(d.common_labels)},
               {"commonAnnotations", kv(d.common_annotations)},

@@ -181,17 +181,17 @@ const Type* data_type() {
   static const Type* t = [] {
     Type* dt = make_mutable_type(Kind::kStruct, "template.Data",
                                  "struct { Receiver string; Status string; Alerts template.Alerts; "
-                                 "GroupLabels template.KV; CommonLabels template.KV; "
+                                 "NotificationReason string; GroupLabels template.KV; CommonLabels template.KV; "
                                  "CommonAnnotations template.KV; ExternalURL string }");
-    dt->fields = {"Receiver", "Status", "Alerts", "GroupLabels", "CommonLabels", "CommonAnnotations",
-                  "ExternalURL"};
-    dt->json_fields = {"receiver", "status", "alerts", "groupLabels", "commonLabels", "commonAnnotations",
-                       "externalURL"};
+    dt->fields = {"Receiver",     "Status",       "Alerts",           "NotificationReason",
+                  "GroupLabels",  "CommonLabels", "CommonAnnotations", "ExternalURL"};
+    dt->json_fields = {"receiver",    "status",       "alerts",            "notification_reason",
+                       "groupLabels", "commonLabels", "commonAnnotations", "externalURL"};
     dt->methods.push_back({"GroupKey", {}, [](const CallArgs& c) -> Result<Value> {
-                             return c.args[0].items()[7];
+                             return c.args[0].items()[8];
                            }});
     dt->methods.push_back({"TruncatedAlerts", {}, [](const CallArgs& c) -> Result<Value> {
-                             return c.args[0].items()[8];
+                             return c.args[0].items()[9];
                            }});
     return dt;
   }();
@@ -210,7 +210,8 @@ Value notification_value(const NotificationData& d) {
         alert_type()));
   }
   return Value::structure({Value::string(d.receiver), Value::string(d.status),
-                           Value::slice(std::move(alerts), alerts_type()), kv_value(d.group_labels),
+                           Value::slice(std::move(alerts), alerts_type()), Value::string(d.notification_reason),
+                           kv_value(d.group_labels),
                            kv_value(d.common_labels), kv_value(d.common_annotations),
                            Value::string(d.external_url), Value::string(d.group_key),
                            Value::integer(d.truncated_alerts)},

@@ -35,6 +35,9 @@ struct NotificationData {
   std::string receiver;
   std::string status;  // "firing" when any alert fires, else "resolved"
   std::vector<NotificationAlert> alerts;
+  // Why this notification is sent ("first notification", "new alerts
+  // added", ...; routing::notify_reason_string), as Alertmanager 0.33 says.
+  std::string notification_reason;
   KV group_labels;
   KV common_labels;
   KV common_annotations;

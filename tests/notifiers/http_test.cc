@@ -209,6 +209,28 @@ TEST_CASE("webhook: the payload and headers Alertmanager sends") {
   std::remove(token_file.c_str());
 }
 
+// Alertmanager 0.33 says why it sends (its dedup stage's reason), between
+// the alerts and the group labels, and templates see it as .NotificationReason.
+TEST_CASE("webhook: notification_reason says why the notification is sent, where Alertmanager 0.33 puts it") {
+  TestServer server;
+  auto cfg = load(receiver_config(fmt::format("  webhook_configs:\n  - url: '{}'\n", server.url())));
+  ManualClock clock(kT0);
+  LogCapture logs;
+  Delivery d(clock, options(logs));
+  for (auto [reason, text] : {std::pair{routing::NotifyReason::kFirstNotification, "first notification"},
+                              {routing::NotifyReason::kRepeatIntervalElapsed, "repeat interval elapsed"}}) {
+    auto n = notification(cfg, "r", 0, two_alerts(true));
+    n.reason = reason;
+    CHECK(deliver_all(d, clock, n).delivered);
+    const Captured c = server.requests().back();
+    CHECK(c.body_json()["notification_reason"] == text);
+    const size_t alerts = c.body.find("\"alerts\":"), why = c.body.find("\"notification_reason\":"),
+                 group = c.body.find("\"groupLabels\":");
+    CHECK(alerts < why);
+    CHECK(why < group);
+  }
+}
+
 TEST_CASE("webhook: max_alerts sends the first alerts and counts the rest") {
   TestServer server;
   auto cfg = load(receiver_config(fmt::format("  webhook_configs:\n  - url: '{}'\n    max_alerts: 1\n", server.url())));

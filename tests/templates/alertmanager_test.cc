@@ -37,6 +37,7 @@ NotificationData sample_data() {
                                               "http://am:9093", now);
   d.group_key = "{}:{alertname=\"HighCPU\"}";
   d.truncated_alerts = 2;
+  d.notification_reason = "new alerts added";
   return d;
 }
 
@@ -72,6 +73,10 @@ TEST_CASE("notification data is assembled as Alertmanager assembles it") {
   CHECK(text("{{ .Status }} {{ len .Alerts.Firing }}/{{ len .Alerts.Resolved }} {{ .CommonLabels.alertname }}") ==
         "firing 1/1 HighCPU");
   CHECK(text("{{ .GroupKey }} {{ .TruncatedAlerts }}") == "{}:{alertname=\"HighCPU\"} 2");
+  CHECK(text("{{ .NotificationReason }}") == "new alerts added");
+  // Printed whole, the reason stands between the alerts and the group labels,
+  // as amtool 0.33 prints its Data.
+  CHECK(text("{{ . }}").find("] new alerts added alertname=HighCPU ") != std::string::npos);
 }
 
 TEST_CASE("the label-set helpers") {
