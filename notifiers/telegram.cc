@@ -58,10 +58,16 @@ AttemptResult Telegram::send(const Message& m) {
     if (ec != std::errc() || end != content->data() + content->size())
       return AttemptResult::transient(fmt::format("chat_id_file: expected an integer chat id, got {:?}", *content));
   }
-  Json body{{"chat_id", chat_id}, {"text", text}, {"disable_web_page_preview", true}};
+  // As Alertmanager's Bot API client sends them: every parameter a string,
+  // keys in sorted order.
+  nlohmann::json body = nlohmann::json::object();
+  body["chat_id"] = std::to_string(chat_id);
+  body["text"] = text;
+  body["disable_web_page_preview"] = "true";
   if (!parse_mode.empty()) body["parse_mode"] = parse_mode;
-  if (settings_.flag("disable_notifications")) body["disable_notification"] = true;
-  if (int64_t thread = settings_.num("message_thread_id"); thread != 0) body["message_thread_id"] = thread;
+  if (settings_.flag("disable_notifications")) body["disable_notification"] = "true";
+  if (int64_t thread = settings_.num("message_thread_id"); thread != 0)
+    body["message_thread_id"] = std::to_string(thread);
 
   std::string base(settings_.str("api_url"));
   while (!base.empty() && base.back() == '/') base.pop_back();

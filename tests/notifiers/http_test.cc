@@ -736,10 +736,12 @@ TEST_CASE("discord, msteams and telegram: the bodies their APIs expect") {
       CHECK(body["embeds"][0]["title"].get<std::string>().starts_with("[FIRING:2] DiskFull"));
       CHECK(body["embeds"][0]["color"] == 0x992D22);
     } else if (c.path == "/bot123456:tg-token-abcdef/sendMessage") {
-      CHECK(body["chat_id"] == -1001234);
-      CHECK(body["message_thread_id"] == 7);
+      // Alertmanager 0.33's Bot API client: string parameters, sorted keys.
+      CHECK(body["chat_id"] == "-1001234");
+      CHECK(body["message_thread_id"] == "7");
       CHECK(body["parse_mode"] == "HTML");
-      CHECK(body["disable_web_page_preview"] == true);
+      CHECK(body["disable_web_page_preview"] == "true");
+      CHECK(c.body.starts_with("{\"chat_id\":\"-1001234\",\"disable_web_page_preview\":\"true\",\"message_thread_id\""));
       CHECK(body["text"].get<std::string>().find("DiskFull") != std::string::npos);
     } else {
       CHECK(c.path == "/webhookb2/teams-secret");
