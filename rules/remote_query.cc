@@ -1,7 +1,6 @@
 // remote_query (rules/evaluation.h): rule queries through a remote
 // Prometheus-compatible server's /api/v1/query.
 #include <cstdlib>
-#include <limits>
 
 #include <fmt/format.h>
 
@@ -46,12 +45,9 @@ Result<QueryFn> remote_query(const RemoteQueryOptions& opts) {
     try {
       const nlohmann::json& data = body.at("data");
       std::string type = data.at("resultType").get<std::string>();
+      // strtod reads the API's "NaN", "+Inf" and "-Inf" too.
       auto value_of = [](const nlohmann::json& pair) {
-        std::string v = pair.at(1).get<std::string>();
-        if (v == "NaN") return std::numeric_limits<double>::quiet_NaN();
-        if (v == "+Inf") return std::numeric_limits<double>::infinity();
-        if (v == "-Inf") return -std::numeric_limits<double>::infinity();
-        return std::strtod(v.c_str(), nullptr);
+        return std::strtod(pair.at(1).get<std::string>().c_str(), nullptr);
       };
       promql::Vector out;
       if (type == "scalar") {

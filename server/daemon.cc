@@ -49,7 +49,7 @@ struct Daemon::State {
 
   // Parts with their own synchronization.
   storage::MemoryStore store;  // guarded by store_mu
-  std::shared_mutex store_mu;
+  mutable std::shared_mutex store_mu;
   std::unique_ptr<notifiers::Delivery> delivery;
   std::unique_ptr<routing::Router> router;
   std::unique_ptr<rules::RuleManager> rules;
@@ -236,7 +236,7 @@ std::string Daemon::State::metrics() const {
   forwarder->write_metrics(w);
   if (scraper) scraper->write_metrics(w);
   {
-    std::shared_lock lock(const_cast<std::shared_mutex&>(store_mu));
+    std::shared_lock lock(store_mu);
     storage::write_store_metrics(w, store);
   }
   request_metrics.write(w);
