@@ -1,8 +1,10 @@
 #include "net/http_client.h"
 
 #include <curl/curl.h>
+#include <strings.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <optional>
@@ -357,7 +359,15 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) const {
   if (!req.content_type.empty()) add_header("Content-Type: " + req.content_type);
   add_header("Expect:");  // no 100-continue round trip
   for (const auto& [k, v] : req.headers) add_header(k + ": " + v);
-  for (const auto& line : extra->lines) add_header(line);
+  // A header the request sets itself (an integration's own token) replaces
+  // http_config's of the same name.
+  for (const auto& line : extra->lines) {
+    std::string_view name = std::string_view(line).substr(0, line.find(':'));
+    bool replaced = std::any_of(req.headers.begin(), req.headers.end(), [name](const auto& kv) {
+      return kv.first.size() == name.size() && strncasecmp(kv.first.data(), name.data(), name.size()) == 0;
+    });
+    if (!replaced) add_header(line);
+  }
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect_body);
   BodySink sink{&resp, req.max_body, req.abort_over_max_body};

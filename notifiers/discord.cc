@@ -30,7 +30,7 @@ AttemptResult Discord::send(const Message& m) {
   if (settings_.has("avatar_url")) body["avatar_url"] = std::string(settings_.str("avatar_url"));
   HttpRequest req;
   req.url = *url;
-  req.body = body.dump() + "\n";
+  req.body = go_json(body);
   req.timeout = m.time_left(0);
   return check_http(exchange(m, req), m.now);
 }

@@ -43,7 +43,7 @@ Result<std::unique_ptr<Integration>> FileReceiver::create(const config::ConfigVa
 }
 
 AttemptResult FileReceiver::send(const Message& m) {
-  std::string line = webhook_message(m.data).dump() + "\n";
+  std::string line = go_json(webhook_message(m.data));
   std::lock_guard lock(write_mutex());
   if (path_ == "-") {
     std::fwrite(line.data(), 1, line.size(), stdout);

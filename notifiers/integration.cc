@@ -5,11 +5,19 @@
 #include "notifiers/discord.h"
 #include "notifiers/email.h"
 #include "notifiers/file_receiver.h"
+#include "notifiers/incidentio.h"
+#include "notifiers/mattermost.h"
 #include "notifiers/msteams.h"
+#include "notifiers/msteamsv2.h"
 #include "notifiers/pagerduty.h"
+#include "notifiers/pushover.h"
+#include "notifiers/rocketchat.h"
 #include "notifiers/slack.h"
 #include "notifiers/telegram.h"
+#include "notifiers/victorops.h"
+#include "notifiers/webex.h"
 #include "notifiers/webhook.h"
+#include "notifiers/wechat.h"
 
 namespace vigil::notifiers {
 
@@ -47,6 +55,14 @@ constexpr Kind kKinds[] = {
     {"discord", [](const config::ConfigValue& s, const IntegrationOptions&) { return Discord::create(s); }},
     {"msteams", [](const config::ConfigValue& s, const IntegrationOptions&) { return MsTeams::create(s); }},
     {"telegram", [](const config::ConfigValue& s, const IntegrationOptions&) { return Telegram::create(s); }},
+    {"msteamsv2", [](const config::ConfigValue& s, const IntegrationOptions&) { return MsTeamsV2::create(s); }},
+    {"webex", [](const config::ConfigValue& s, const IntegrationOptions&) { return Webex::create(s); }},
+    {"victorops", [](const config::ConfigValue& s, const IntegrationOptions&) { return VictorOps::create(s); }},
+    {"incidentio", [](const config::ConfigValue& s, const IntegrationOptions&) { return IncidentIo::create(s); }},
+    {"pushover", [](const config::ConfigValue& s, const IntegrationOptions& o) { return Pushover::create(s, o); }},
+    {"mattermost", [](const config::ConfigValue& s, const IntegrationOptions&) { return Mattermost::create(s); }},
+    {"rocketchat", [](const config::ConfigValue& s, const IntegrationOptions&) { return RocketChat::create(s); }},
+    {"wechat", [](const config::ConfigValue& s, const IntegrationOptions&) { return WeChat::create(s); }},
 };
 
 const Kind* find_kind(std::string_view type) {

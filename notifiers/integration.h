@@ -78,6 +78,8 @@ struct IntegrationOptions {
   // PagerDuty's Events API v1 endpoint (used with service_key); replaceable
   // so tests can point it at a local server.
   std::string pagerduty_v1_url = "https://events.pagerduty.com/generic/2010-04-15/create_event.json";
+  // Pushover's messages API, fixed upstream; replaceable for the same reason.
+  std::string pushover_url = "https://api.pushover.net/1/messages.json";
   // The host name email Message-Ids are made with; empty: gethostname().
   std::string hostname;
 };

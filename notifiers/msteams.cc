@@ -29,7 +29,7 @@ AttemptResult MsTeams::send(const Message& m) {
   if (!url) return AttemptResult::permanent("read webhook_url_file: " + url.error().message);
   HttpRequest req;
   req.url = *url;
-  req.body = body.dump() + "\n";
+  req.body = go_json(body);
   req.timeout = m.time_left(0);
   return check_http(exchange(m, req), m.now);
 }

@@ -107,13 +107,13 @@ AttemptResult PagerDuty::send(const Message& m) {
   if (msg[key_field].get<std::string>().empty())
     return AttemptResult::permanent(fmt::format("{} key cannot be empty", v1 ? "service" : "routing"));
 
-  std::string body = msg.dump() + "\n";
+  std::string body = go_json(msg);
   if (body.size() > kMaxEventSize) {
     Json replaced{{"error", fmt::format("Custom details have been removed because the original event exceeds the "
                                         "maximum size of {}", kMaxEventSizeText)}};
     if (v1) msg["details"] = replaced;
     else msg["payload"]["custom_details"] = replaced;
-    body = msg.dump() + "\n";
+    body = go_json(msg);
   }
 
   HttpRequest req;

@@ -132,4 +132,36 @@ std::string sha256_hex(std::string_view s) {
   return out;
 }
 
+namespace {
+
+std::string go_escape(std::string dumped) {
+  std::string out;
+  out.reserve(dumped.size() + 16);
+  for (size_t i = 0; i < dumped.size(); ++i) {
+    const char c = dumped[i];
+    // These bytes only occur inside strings in JSON text, so they can be
+    // rewritten without parsing it again.
+    if (c == '<') out += "\\u003c";
+    else if (c == '>') out += "\\u003e";
+    else if (c == '&') out += "\\u0026";
+    else if (c == '\xE2' && i + 2 < dumped.size() && dumped[i + 1] == '\x80' &&
+             (dumped[i + 2] == '\xA8' || dumped[i + 2] == '\xA9')) {
+      out += dumped[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
+      i += 2;
+    } else out += c;
+  }
+  out += '\n';
+  return out;
+}
+
+}  // namespace
+
+std::string go_json(const Json& j) {
+  return go_escape(j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+}
+
+std::string go_json(const nlohmann::json& j) {
+  return go_escape(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 }  // namespace vigil::notifiers

@@ -51,4 +51,12 @@ std::string truncate_bytes(std::string_view s, size_t n, bool* truncated = nullp
 
 std::string sha256_hex(std::string_view s);
 
+// `j` as Go's json.Encoder writes it (what upstream's integrations send):
+// compact, <, > and & as \u003c \u003e \u0026, U+2028/U+2029 escaped,
+// invalid UTF-8 replaced by U+FFFD, and a trailing newline. Objects keep
+// the order they were built in (Go's struct field order); use a sorted
+// Json for what Go encodes from a map.
+std::string go_json(const Json& j);
+std::string go_json(const nlohmann::json& j);
+
 }  // namespace vigil::notifiers

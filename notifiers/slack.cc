@@ -102,7 +102,7 @@ AttemptResult Slack::send(const Message& m) {
     req.url = *content;
     while (!req.url.empty() && std::isspace(static_cast<unsigned char>(req.url.back()))) req.url.pop_back();
   }
-  req.body = body.dump() + "\n";
+  req.body = go_json(body);
   req.timeout = m.time_left(settings_.num("timeout"));
   auto resp = exchange(m, req);
   AttemptResult res = check_http(resp, m.now);

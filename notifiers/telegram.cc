@@ -75,7 +75,7 @@ AttemptResult Telegram::send(const Message& m) {
   redact.add(*token);
   HttpRequest req;
   req.url = fmt::format("{}/bot{}/sendMessage", base, *token);
-  req.body = body.dump() + "\n";
+  req.body = go_json(body);
   req.timeout = m.time_left(0);
   auto resp = exchange(m, req);
   AttemptResult res = check_http(resp, m.now);

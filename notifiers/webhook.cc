@@ -47,9 +47,9 @@ AttemptResult Webhook::send(const Message& m) {
   if (payload != nullptr && !payload->is_null()) {
     Json body = r.tree(*payload);
     if (r.error()) return AttemptResult::permanent("failed to render custom payload: " + r.error()->message);
-    req.body = body.dump() + "\n";
+    req.body = go_json(body);
   } else {
-    req.body = webhook_message(m.data).dump() + "\n";
+    req.body = go_json(webhook_message(m.data));
   }
   req.timeout = m.time_left(timeout_);
   return check_http(exchange(m, req), m.now);
