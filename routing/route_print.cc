@@ -4,10 +4,10 @@ namespace vigil::routing {
 
 namespace {
 
-// treeprint's edges: a continuing edge is "│" and two no-break spaces.
+// treeprint's edges, as amtool 0.33 prints them: a continuing edge is "│" and three spaces.
 constexpr std::string_view kMid = "\u251c\u2500\u2500 ";
 constexpr std::string_view kLast = "\u2514\u2500\u2500 ";
-constexpr std::string_view kPipe = "\u2502\u00a0\u00a0 ";
+constexpr std::string_view kPipe = "\u2502   ";
 constexpr std::string_view kBlank = "    ";
 
 struct Node {

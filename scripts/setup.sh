@@ -2,7 +2,9 @@
 # Installs what vigil needs to build and test on Debian 12. Safe to run again:
 # it installs only the packages that are missing.
 #   scripts/setup.sh           build and unit-test dependencies
-#   scripts/setup.sh --peers   also the real peers for integration tests and benchmarks
+#   scripts/setup.sh --peers   also the real peers for integration tests and benchmarks: Debian 12's
+#                              packages, and the current upstream releases unpacked into
+#                              /opt/vigil-peers (scripts/install-peers.sh)
 set -euo pipefail
 
 packages=(
@@ -21,8 +23,17 @@ for p in "${packages[@]}"; do
   fi
 done
 
+peers() {
+  if [[ "${1:-}" == "--peers" ]]; then
+    local sudo_peers=()
+    if [[ $(id -u) -ne 0 ]]; then sudo_peers=(sudo); fi
+    "${sudo_peers[@]}" "$(dirname "$0")/install-peers.sh"
+  fi
+}
+
 if ((${#missing[@]} == 0)); then
   echo "setup: all ${#packages[@]} packages present"
+  peers "${1:-}"
   exit 0
 fi
 
@@ -33,3 +44,4 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "setup: done"
+peers "${1:-}"

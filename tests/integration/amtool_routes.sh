@@ -1,12 +1,17 @@
 #!/bin/bash
-# Compares `vigil routes show` and `vigil routes test --tree` with Debian's
-# amtool on upstream's CLI test configs and the examples, for a set of label
+# Compares `vigil routes show` and `vigil routes test --tree` with the current
+# amtool (0.33 from scripts/setup.sh --peers; else Debian's) on upstream's CLI test configs and the examples, for a set of label
 # sets. Exits 77 (skipped) when amtool is not installed.
 set -u
 vigil=$1
 shared=$2
 examples=$3
+# The current release first (scripts/setup.sh --peers), then Debian's.
+for d in "${VIGIL_PEERS_DIR:-}" /opt/vigil-peers /opt/peers3; do
+  if [ -n "$d" ] && [ -x "$d/usr/bin/amtool" ]; then PATH="$d/usr/bin:$PATH"; break; fi
+done
 command -v amtool >/dev/null 2>&1 || { echo "amtool not installed"; exit 77; }
+amtool --version 2>&1 | head -1
 configs="$shared/conformance/alertmanager/cli/conf.routing.yml
 $shared/conformance/alertmanager/cli/conf.routing-reverted.yml
 $shared/conformance/alertmanager/cli/conf.good.yml

@@ -470,8 +470,17 @@ scrape_configs:
     print("ok: Prometheus -> vigil -> webhook; vigil evaluated seed rules through Prometheus and fired")
 
 
+def current_peer(name):
+    """The current upstream release of a peer (scripts/setup.sh --peers), else the one on PATH."""
+    for d in (os.environ.get("VIGIL_PEERS_DIR", ""), "/opt/vigil-peers", "/opt/peers3"):
+        p = os.path.join(d, "usr/bin", name)
+        if d and os.access(p, os.X_OK):
+            return p
+    return shutil.which(name)
+
+
 def scenario_amtool(work):
-    amtool = shutil.which("amtool")
+    amtool = current_peer("amtool")
     if not amtool:
         skip("amtool is not installed (scripts/setup.sh --peers)")
     sink = Sink()

@@ -37,9 +37,9 @@ TEST_CASE("route print: the whole tree as amtool draws it") {
         ".\n"
         "└── default-route  receiver: team-X-mails\n"
         "    ├── {service=~\"^(?:^(foo1|foo2|baz)$)$\"}  receiver: team-X-mails\n"
-        "    │\u00a0\u00a0 └── {severity=\"critical\"}  receiver: team-X-pager\n"
+        "    │   └── {severity=\"critical\"}  receiver: team-X-pager\n"
         "    ├── {service=\"files\"}  receiver: team-Y-mails\n"
-        "    │\u00a0\u00a0 └── {severity=\"critical\"}  receiver: team-Y-pager\n"
+        "    │   └── {severity=\"critical\"}  receiver: team-Y-pager\n"
         "    └── {service=\"database\"}  receiver: team-DB-pager\n"
         "        ├── {owner2=\"team-X\"}  continue: true  receiver: team-X-pager\n"
         "        └── {owner=\"team-Y\"}  receiver: team-Y-pager\n");
