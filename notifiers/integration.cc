@@ -8,6 +8,7 @@
 #include "notifiers/msteams.h"
 #include "notifiers/pagerduty.h"
 #include "notifiers/slack.h"
+#include "notifiers/sns.h"
 #include "notifiers/telegram.h"
 #include "notifiers/webhook.h"
 
@@ -47,6 +48,7 @@ constexpr Kind kKinds[] = {
     {"discord", [](const config::ConfigValue& s, const IntegrationOptions&) { return Discord::create(s); }},
     {"msteams", [](const config::ConfigValue& s, const IntegrationOptions&) { return MsTeams::create(s); }},
     {"telegram", [](const config::ConfigValue& s, const IntegrationOptions&) { return Telegram::create(s); }},
+    {"sns", [](const config::ConfigValue& s, const IntegrationOptions& o) { return Sns::create(s, o); }},
 };
 
 const Kind* find_kind(std::string_view type) {
