@@ -13,6 +13,7 @@
 #include "notifiers/pushover.h"
 #include "notifiers/rocketchat.h"
 #include "notifiers/slack.h"
+#include "notifiers/sns.h"
 #include "notifiers/telegram.h"
 #include "notifiers/victorops.h"
 #include "notifiers/webex.h"
@@ -63,6 +64,7 @@ constexpr Kind kKinds[] = {
     {"mattermost", [](const config::ConfigValue& s, const IntegrationOptions&) { return Mattermost::create(s); }},
     {"rocketchat", [](const config::ConfigValue& s, const IntegrationOptions&) { return RocketChat::create(s); }},
     {"wechat", [](const config::ConfigValue& s, const IntegrationOptions&) { return WeChat::create(s); }},
+    {"sns", [](const config::ConfigValue& s, const IntegrationOptions& o) { return Sns::create(s, o); }},
 };
 
 const Kind* find_kind(std::string_view type) {

@@ -11,6 +11,7 @@
 
 #include "model/duration.h"
 #include "model/error.h"
+#include "net/aws_credentials.h"
 #include "net/http_client.h"
 #include "net/secrets.h"
 #include "notifiers/retry.h"
@@ -82,6 +83,12 @@ struct IntegrationOptions {
   std::string pushover_url = "https://api.pushover.net/1/messages.json";
   // The host name email Message-Ids are made with; empty: gethostname().
   std::string hostname;
+  // Where SNS reads AWS_* variables and HOME (for ~/.aws); null: the
+  // process's environment.
+  net::aws::EnvFn env;
+  // The STS endpoint `sigv4.role_arn` is assumed through; empty: the
+  // region's (https://sts.<region>.amazonaws.com).
+  std::string sts_url;
 };
 
 // Builds the integration a configuration entry describes. Errors name the
