@@ -132,4 +132,25 @@ std::string sha256_hex(std::string_view s) {
   return out;
 }
 
+std::string go_json(const Json& j) {
+  std::string plain = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // These bytes occur only inside strings, so they can be replaced anywhere.
+  std::string out;
+  out.reserve(plain.size());
+  for (size_t i = 0; i < plain.size(); ++i) {
+    char c = plain[i];
+    if (c == '<') out += "\\u003c";
+    else if (c == '>') out += "\\u003e";
+    else if (c == '&') out += "\\u0026";
+    else if (c == '\xE2' && i + 2 < plain.size() && plain[i + 1] == '\x80' &&
+             (plain[i + 2] == '\xA8' || plain[i + 2] == '\xA9')) {
+      out += plain[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace vigil::notifiers

@@ -51,4 +51,9 @@ std::string truncate_bytes(std::string_view s, size_t n, bool* truncated = nullp
 
 std::string sha256_hex(std::string_view s);
 
+// `j` as Go's encoding/json writes it: compact, with <, >, & and U+2028/9
+// escaped as \u003c and so on; invalid UTF-8 becomes U+FFFD. Object members
+// keep `j`'s order (the caller orders them as Go's struct or map would).
+std::string go_json(const Json& j);
+
 }  // namespace vigil::notifiers
