@@ -6,6 +6,7 @@
 #include "notifiers/email.h"
 #include "notifiers/file_receiver.h"
 #include "notifiers/msteams.h"
+#include "notifiers/opsgenie.h"
 #include "notifiers/pagerduty.h"
 #include "notifiers/slack.h"
 #include "notifiers/telegram.h"
@@ -47,6 +48,7 @@ constexpr Kind kKinds[] = {
     {"discord", [](const config::ConfigValue& s, const IntegrationOptions&) { return Discord::create(s); }},
     {"msteams", [](const config::ConfigValue& s, const IntegrationOptions&) { return MsTeams::create(s); }},
     {"telegram", [](const config::ConfigValue& s, const IntegrationOptions&) { return Telegram::create(s); }},
+    {"opsgenie", [](const config::ConfigValue& s, const IntegrationOptions&) { return Opsgenie::create(s); }},
 };
 
 const Kind* find_kind(std::string_view type) {
