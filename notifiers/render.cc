@@ -133,8 +133,12 @@ std::string sha256_hex(std::string_view s) {
 }
 
 std::string go_json(const Json& j) {
-  std::string plain = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  // These bytes occur only inside strings, so they can be replaced anywhere.
+  return go_escape_json(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+std::string go_escape_json(std::string_view plain) {
+  // In valid JSON these bytes occur only inside strings, so they can be
+  // replaced wherever they are.
   std::string out;
   out.reserve(plain.size());
   for (size_t i = 0; i < plain.size(); ++i) {

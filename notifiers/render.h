@@ -55,5 +55,8 @@ std::string sha256_hex(std::string_view s);
 // escaped as \u003c and so on; invalid UTF-8 becomes U+FFFD. Object members
 // keep `j`'s order (the caller orders them as Go's struct or map would).
 std::string go_json(const Json& j);
+// JSON text with those characters escaped, the rest kept byte for byte (Go
+// re-encoding raw JSON).
+std::string go_escape_json(std::string_view json_text);
 
 }  // namespace vigil::notifiers
