@@ -5,6 +5,7 @@
 #include "notifiers/discord.h"
 #include "notifiers/email.h"
 #include "notifiers/file_receiver.h"
+#include "notifiers/jira.h"
 #include "notifiers/msteams.h"
 #include "notifiers/opsgenie.h"
 #include "notifiers/pagerduty.h"
@@ -49,6 +50,7 @@ constexpr Kind kKinds[] = {
     {"msteams", [](const config::ConfigValue& s, const IntegrationOptions&) { return MsTeams::create(s); }},
     {"telegram", [](const config::ConfigValue& s, const IntegrationOptions&) { return Telegram::create(s); }},
     {"opsgenie", [](const config::ConfigValue& s, const IntegrationOptions&) { return Opsgenie::create(s); }},
+    {"jira", [](const config::ConfigValue& s, const IntegrationOptions&) { return Jira::create(s); }},
 };
 
 const Kind* find_kind(std::string_view type) {

@@ -632,9 +632,9 @@ TEST_CASE("integrations vigil cannot deliver to yet fail with a clear error") {
 
 TEST_CASE("delivery: can_deliver names exactly the integrations make_integration builds") {
   for (const char* t : {"webhook", "slack", "pagerduty", "email", "discord", "msteams", "telegram", "file",
-                        "opsgenie"})
+                        "opsgenie", "jira"})
     CHECK_MESSAGE(can_deliver(t), t);
-  for (const char* t : {"msteamsv2", "jira", "incidentio", "pushover", "victorops", "sns", "webex",
+  for (const char* t : {"msteamsv2", "incidentio", "pushover", "victorops", "sns", "webex",
                         "mattermost", "rocketchat", "wechat"}) {
     CHECK_FALSE_MESSAGE(can_deliver(t), t);
     routing::IntegrationConfig ic;
