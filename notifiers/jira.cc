@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -158,6 +159,16 @@ std::pair<std::string_view, bool> field_config(const ConfigValue& c, std::string
   if (f->kind() == ConfigValue::Kind::String) return {f->as_string(), true};
   const ConfigValue* update = f->find("enable_update");
   return {f->str("template"), update == nullptr || update->is_null() || update->as_bool()};
+}
+
+// The member at `path` of nested objects; null when one is missing.
+const Json* member(const Json& j, std::initializer_list<const char*> path) {
+  const Json* at = &j;
+  for (const char* k : path) {
+    if (!at->is_object() || !at->contains(k)) return nullptr;
+    at = &(*at)[k];
+  }
+  return at;
 }
 
 std::string trim(std::string_view s) {
@@ -337,19 +348,14 @@ AttemptResult Jira::send(const Message& m) {
   if (found_json.is_discarded() || (!found_json.is_object() && !found_json.is_null()))
     return lookup_failed(AttemptResult::permanent("the search response is not a JSON object"), "");
   std::optional<Found> found;
-  if (found_json.is_object() && found_json.contains("issues") && found_json["issues"].is_array() &&
-      !found_json["issues"].empty()) {
-    const Json& i = found_json["issues"][0];
+  if (const Json* issues = member(found_json, {"issues"}); issues && issues->is_array() && !issues->empty()) {
+    const Json& first = (*issues)[0];
     found.emplace();
-    if (i.is_object() && i.contains("key") && i["key"].is_string()) found->key = i["key"].get<std::string>();
-    const Json* status = nullptr;
-    if (i.is_object() && i.contains("fields") && i["fields"].is_object() && i["fields"].contains("status") &&
-        i["fields"]["status"].is_object())
-      status = &i["fields"]["status"];
-    if (status != nullptr) {
+    if (const Json* key = member(first, {"key"}); key && key->is_string()) found->key = key->get<std::string>();
+    if (const Json* status = member(first, {"fields", "status"}); status && status->is_object()) {
       found->has_status = true;
-      const Json& cat = status->value("statusCategory", Json::object());
-      if (cat.is_object() && cat.contains("key") && cat["key"].is_string()) found->category = cat["key"].get<std::string>();
+      if (const Json* cat = member(*status, {"statusCategory", "key"}); cat && cat->is_string())
+        found->category = cat->get<std::string>();
     }
   }
   // A resolved group never opens an issue.

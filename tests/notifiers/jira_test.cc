@@ -23,8 +23,10 @@ namespace {
 const std::string kLabel = "ALERT{17c4e445d234645c9e547ff6d32a864af0ebdadcd1902771c24c8d366637ff41}";
 const std::string kOrder = " order by status ASC,resolutiondate DESC";
 
-const char* kOpenIssue = R"({"issues":[{"key":"OPS-7","fields":{"status":{"name":"Open","statusCategory":{"key":"new"}}}}]})";
-const char* kDoneIssue = R"({"issues":[{"key":"OPS-7","fields":{"status":{"name":"Closed","statusCategory":{"key":"done"}}}}]})";
+const char* kOpenIssue =
+    R"({"issues":[{"key":"OPS-7","fields":{"status":{"name":"Open","statusCategory":{"key":"new"}}}}]})";
+const char* kDoneIssue =
+    R"({"issues":[{"key":"OPS-7","fields":{"status":{"name":"Closed","statusCategory":{"key":"done"}}}}]})";
 
 // Answers as Jira does: the search with `search`, the transitions list,
 // 201 or 204 to the rest; `fail` may answer first.
@@ -234,7 +236,8 @@ TEST_CASE("jira: a transition the issue lacks is an error, not retried") {
 TEST_CASE("jira: api_type cloud searches through v3 search/jql; a v3 api_url takes ADF descriptions as is") {
   FakeJira j;
   const std::string adf = "'{\"type\": \"doc\", \"version\": 1, \"content\": [{\"type\": \"paragraph\",\n"
-                          "      \"content\": [{\"type\": \"text\", \"text\": \"{{ .CommonLabels.alertname }} <x>\"}]}]}'";
+                          "      \"content\": [{\"type\": \"text\",\n"
+                          "      \"text\": \"{{ .CommonLabels.alertname }} <x>\"}]}]}'";
   std::string cfg = jira_config(j, "    api_type: cloud\n", "/rest/api/3/");
   cfg.replace(cfg.find("'Disk <b>'"), std::string("'Disk <b>'").size(), adf);
   REQUIRE(run(cfg, two_alerts()).delivered);
@@ -268,7 +271,8 @@ TEST_CASE("jira: api_type auto picks v3 search for *.atlassian.net, datacenter k
   for (auto [type, path] : {std::pair{"auto", "/rest/api/3/search/jql"}, {"datacenter", "/rest/api/2/search"}}) {
     CAPTURE(type);
     FakeJira j;
-    std::string cfg = receiver_config(std::string("  jira_configs:\n  - api_url: http://acme.atlassian.net/rest/api/2\n") +
+    std::string cfg = receiver_config(std::string("  jira_configs:\n") +
+                                      "  - api_url: http://acme.atlassian.net/rest/api/2\n" +
                                       "    api_type: " + type + "\n    project: OPS\n    issue_type: Bug\n" +
                                       "    http_config:\n      proxy_url: '" + j.server.url("") + "'\n");
     REQUIRE(run(cfg, two_alerts()).delivered);
