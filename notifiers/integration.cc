@@ -6,9 +6,11 @@
 #include "notifiers/email.h"
 #include "notifiers/file_receiver.h"
 #include "notifiers/incidentio.h"
+#include "notifiers/jira.h"
 #include "notifiers/mattermost.h"
 #include "notifiers/msteams.h"
 #include "notifiers/msteamsv2.h"
+#include "notifiers/opsgenie.h"
 #include "notifiers/pagerduty.h"
 #include "notifiers/pushover.h"
 #include "notifiers/rocketchat.h"
@@ -65,6 +67,8 @@ constexpr Kind kKinds[] = {
     {"rocketchat", [](const config::ConfigValue& s, const IntegrationOptions&) { return RocketChat::create(s); }},
     {"wechat", [](const config::ConfigValue& s, const IntegrationOptions&) { return WeChat::create(s); }},
     {"sns", [](const config::ConfigValue& s, const IntegrationOptions& o) { return Sns::create(s, o); }},
+    {"opsgenie", [](const config::ConfigValue& s, const IntegrationOptions&) { return Opsgenie::create(s); }},
+    {"jira", [](const config::ConfigValue& s, const IntegrationOptions&) { return Jira::create(s); }},
 };
 
 const Kind* find_kind(std::string_view type) {

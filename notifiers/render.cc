@@ -132,36 +132,35 @@ std::string sha256_hex(std::string_view s) {
   return out;
 }
 
-namespace {
-
-std::string go_escape(std::string dumped) {
+std::string go_escape_json(std::string_view plain) {
+  // In valid JSON these bytes occur only inside strings, so they can be
+  // replaced wherever they are.
   std::string out;
-  out.reserve(dumped.size() + 16);
-  for (size_t i = 0; i < dumped.size(); ++i) {
-    const char c = dumped[i];
-    // These bytes only occur inside strings in JSON text, so they can be
-    // rewritten without parsing it again.
+  out.reserve(plain.size() + 16);
+  for (size_t i = 0; i < plain.size(); ++i) {
+    char c = plain[i];
     if (c == '<') out += "\\u003c";
     else if (c == '>') out += "\\u003e";
     else if (c == '&') out += "\\u0026";
-    else if (c == '\xE2' && i + 2 < dumped.size() && dumped[i + 1] == '\x80' &&
-             (dumped[i + 2] == '\xA8' || dumped[i + 2] == '\xA9')) {
-      out += dumped[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
+    else if (c == '\xE2' && i + 2 < plain.size() && plain[i + 1] == '\x80' &&
+             (plain[i + 2] == '\xA8' || plain[i + 2] == '\xA9')) {
+      out += plain[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
       i += 2;
-    } else out += c;
+    } else {
+      out += c;
+    }
   }
-  out += '\n';
   return out;
 }
 
-}  // namespace
-
-std::string go_json(const Json& j) {
-  return go_escape(j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+std::string go_json_value(const Json& j) {
+  return go_escape_json(j.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
+std::string go_json(const Json& j) { return go_json_value(j) + "\n"; }
+
 std::string go_json(const nlohmann::json& j) {
-  return go_escape(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return go_escape_json(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) + "\n";
 }
 
 }  // namespace vigil::notifiers

@@ -58,5 +58,10 @@ std::string sha256_hex(std::string_view s);
 // Json for what Go encodes from a map.
 std::string go_json(const Json& j);
 std::string go_json(const nlohmann::json& j);
+// The same without the newline: a value to put inside a larger JSON text.
+std::string go_json_value(const Json& j);
+// JSON text with those characters escaped, the rest kept byte for byte (Go
+// re-encoding raw JSON).
+std::string go_escape_json(std::string_view json_text);
 
 }  // namespace vigil::notifiers

@@ -306,6 +306,40 @@ void sort_errors(Errors& errors) {
   });
 }
 
+// Route `labels` anywhere in the tree.
+void find_route_labels(const ConfigValue& route, int depth, std::vector<const ConfigValue*>& out) {
+  if (!route.is_map() || depth > kMaxRouteDepth) return;
+  if (const ConfigValue* l = route.find("labels"); l && l->is_map() && !l->entries().empty()) out.push_back(l);
+  if (const ConfigValue* rs = route.find("routes"); rs && rs->is_list())
+    for (const ConfigValue& r : rs->items()) find_route_labels(r, depth + 1, out);
+}
+
+// Settings upstream acts on that vigil reads, checks and does not act on
+// yet, said where they are written so that nobody counts on them unknowingly.
+void report_unhonoured(const ConfigValue& root, Errors& out) {
+  auto say = [&out](const ConfigValue& where, std::string message) {
+    out.push_back(Error{std::move(message), where.line, where.column});
+  };
+  if (const ConfigValue* rs = root.find("receivers"); rs && rs->is_list())
+    for (const ConfigValue& r : rs->items()) {
+      if (!r.is_map()) continue;
+      if (const ConfigValue* list = r.find("slack_configs"); list && list->is_list())
+        for (const ConfigValue& c : list->items())
+          if (const ConfigValue* u = c.is_map() ? c.find("update_message") : nullptr; u && u->kind() == ConfigValue::Kind::Bool && u->as_bool())
+            say(*u, "slack update_message is not honoured yet: every notification is posted as a new message");
+      if (const ConfigValue* list = r.find("email_configs"); list && list->is_list())
+        for (const ConfigValue& c : list->items())
+          if (const ConfigValue* t = c.is_map() ? c.find("threading") : nullptr; t && t->is_map() && t->flag("enabled"))
+            say(*t, "email threading is not honoured yet: notifications of a group are not threaded");
+    }
+  if (const ConfigValue* er = root.find("event_recorder"); er && er->is_map() && !er->entries().empty())
+    say(*er, "event_recorder is not honoured yet: no events are recorded");
+  std::vector<const ConfigValue*> labels;
+  if (const ConfigValue* route = root.find("route")) find_route_labels(*route, 0, labels);
+  for (const ConfigValue* l : labels)
+    say(*l, "route labels are not honoured yet: templates cannot read them (routeLabels) and the alert groups API does not show them");
+}
+
 LoadResult build(const ConfigValue& root, const LoadOptions& opts) {
   LoadResult out;
   Errors& errors = out.errors;
@@ -390,8 +424,10 @@ LoadResult build(const ConfigValue& root, const LoadOptions& opts) {
     if (r.continue_matching) report(errors, *route, "cannot have continue in root route");
     check_route_references(r, receiver_names, interval_names, errors);
   }
+  if (opts.deliverable) report_unhonoured(root, opts.strict ? errors : out.warnings);
   cfg.global.settings = std::move(global);
   sort_errors(errors);
+  sort_errors(out.warnings);
   return out;
 }
 

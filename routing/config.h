@@ -113,7 +113,9 @@ struct LoadOptions {
   // The integration types ("slack", "opsgenie", ...) the caller can deliver
   // to (notifiers::can_deliver). A receiver using another one is said at
   // load time, where it is written: a warning, or an error when `strict`.
-  // Unset: every type upstream knows is taken.
+  // Unset: every type upstream knows is taken. When set, settings vigil
+  // reads but does not act on yet (Slack update_message, email threading,
+  // event_recorder, route labels) are said the same way.
   std::function<bool(std::string_view type)> deliverable;
   bool strict = false;
 };

@@ -33,6 +33,15 @@ TEST_CASE("render: sha256 of the group key") {
   CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+TEST_CASE("render: JSON as Go's encoder writes it") {
+  Json j = Json::object();
+  j["b"] = "<a href=\"x?y=1&z=2\">\u2028\u2029</a>";
+  j["a"] = Json::array({1, "\n\t", true});
+  j["bad"] = std::string("\xff");
+  CHECK(go_json_value(j) == R"({"b":"\u003ca href=\"x?y=1\u0026z=2\"\u003e\u2028\u2029\u003c/a\u003e","a":[1,"\n\t",true],)"
+                      "\"bad\":\"\xEF\xBF\xBD\"}");
+}
+
 TEST_CASE("render: times in Go's JSON form") {
   CHECK(json_time(templates::go_time_from_unix_millis(1'700'000'000'000)) == "2023-11-14T22:13:20Z");
   CHECK(json_time(templates::go_time_from_unix_millis(1'700'000'000'123)) == "2023-11-14T22:13:20.123Z");

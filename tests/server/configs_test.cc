@@ -10,11 +10,11 @@
 using namespace vigil;
 using namespace vigil::server;
 
-TEST_CASE("configs: a receiver vigil cannot deliver to is logged when the file is read, with its line") {
+TEST_CASE("configs: a setting vigil does not act on yet is logged when the file is read, with its line") {
   testing::TempDir dir{"vigil-configs"};
   const std::string am = dir.write("am.yml",
-                                   "route:\n  receiver: ops\nreceivers:\n- name: ops\n  jira_configs:\n"
-                                   "  - api_url: http://127.0.0.1/\n    project: P\n    issue_type: Bug\n");
+                                   "route:\n  receiver: ops\nreceivers:\n- name: ops\n  webhook_configs:\n"
+                                   "  - url: http://127.0.0.1/\nevent_recorder:\n  file_outputs:\n  - path: /tmp/e\n");
   ManualClock clock{0};
   std::ostringstream out;
   Logger log(Logger::Format::kLogfmt, LogLevel::kInfo, out, clock);
@@ -23,9 +23,9 @@ TEST_CASE("configs: a receiver vigil cannot deliver to is logged when the file i
   REQUIRE(read->alertmanager);
   const std::string logged = out.str();
   CHECK(logged.find("level=warn") != std::string::npos);
-  CHECK(logged.find("vigil cannot deliver to jira_configs yet") != std::string::npos);
+  CHECK(logged.find("event_recorder is not honoured yet") != std::string::npos);
   CHECK(logged.find("file=" + am) != std::string::npos);
-  CHECK(logged.find("line=6") != std::string::npos);
+  CHECK(logged.find("line=8") != std::string::npos);
 }
 
 TEST_CASE("configs: an invalid file is an error naming it, and nothing is read") {
