@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
-"""Renders the template corpus with a real amtool and records its outputs.
+"""Renders the template corpus with a real amtool 0.33 and records its outputs.
 
   scripts/template_corpus.py record [--amtool PATH]   rewrite tests/templates/corpus/expected/
   scripts/template_corpus.py check  [--vigil PATH]    compare vigil's renderings with them
-  scripts/template_corpus.py upstream                 render the templates the Debian package
-      installs (/usr/share/prometheus/alertmanager/*.tmpl) with both amtool and vigil and
-      compare them live; nothing of them is stored in this repository
+  scripts/template_corpus.py upstream [--amtool PATH] render the templates Debian's
+      prometheus-alertmanager 0.33 installs (share/prometheus/alertmanager/*.tmpl next to
+      amtool's bin folder) with both amtool and vigil and compare them live; nothing of them
+      is stored in this repository
+
+amtool is looked for as --amtool, then $AMTOOL, then /opt/peers3/usr/bin/amtool,
+then amtool on $PATH, and must report version 0.33 (Debian 12's amtool is 0.25,
+whose example data and Go release differ).
 
 The corpus (tests/templates/corpus/cases.txt) is a list of blocks:
 
@@ -21,11 +26,36 @@ needs no amtool.
 """
 import argparse
 import os
+import re
+import shutil
 import subprocess
 import sys
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 CORPUS = os.path.join(ROOT, "tests", "templates", "corpus")
+
+
+# The first amtool 0.33 found; also what was found instead, for a message.
+def find_amtool(given):
+    candidates = [given, os.environ.get("AMTOOL"), "/opt/peers3/usr/bin/amtool", shutil.which("amtool")]
+    seen = []
+    for c in candidates:
+        if not c or not os.access(c, os.X_OK):
+            continue
+        v = subprocess.run([c, "--version"], capture_output=True, text=True)
+        version = (v.stdout + v.stderr).split("\n")[0]
+        seen.append(f"{c}: {version}")
+        if re.search(r"version 0\.33\.", version):
+            return c, version, seen
+    return None, None, seen
+
+
+# Alertmanager's templates as installed with amtool (or the folder given).
+def template_dir(amtool, given):
+    if given:
+        return given
+    prefix = os.path.dirname(os.path.dirname(os.path.realpath(amtool)))
+    return os.path.join(prefix, "share", "prometheus", "alertmanager")
 
 
 def read_cases():
@@ -116,12 +146,10 @@ def check(vigil):
     return 1 if failed else 0
 
 
-UPSTREAM_GLOB = "/usr/share/prometheus/alertmanager/*.tmpl"
-
-
 def upstream(amtool, vigil):
     import glob
     import re
+    UPSTREAM_GLOB = os.path.join(template_dir(amtool, None), "*.tmpl")
     names = []
     for path in sorted(glob.glob(UPSTREAM_GLOB)):
         names += re.findall(r'define "([^"]+)"', open(path, encoding="utf-8").read())
@@ -150,15 +178,18 @@ def upstream(amtool, vigil):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=["record", "check", "upstream"])
-    ap.add_argument("--amtool", default="amtool")
+    ap.add_argument("--amtool")
     ap.add_argument("--vigil", default=os.path.join(ROOT, "build", "vigil"))
     a = ap.parse_args()
+    if a.mode == "check":
+        return check(a.vigil)
+    amtool, version, seen = find_amtool(a.amtool)
+    if not amtool:
+        sys.exit("no amtool 0.33 found (" + ("; ".join(seen) or "none installed") + ")")
     if a.mode == "record":
-        record(a.amtool)
+        record(amtool)
         return 0
-    if a.mode == "upstream":
-        return upstream(a.amtool, a.vigil)
-    return check(a.vigil)
+    return upstream(amtool, a.vigil)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,11 @@ bool same_value(const Value& a, const Value& b) {
   return go_sprint_value(a) == go_sprint_value(b);
 }
 
+// Comparing values of different basic kinds names both types.
+std::string incompatible(const Value& a, const Value& b) {
+  return fmt::format("incompatible types for comparison: {} and {}", a.type()->name, b.type()->name);
+}
+
 Result<bool> eq_impl(const Value& a1, std::span<const Value> rest) {
   if (rest.empty()) return fail("missing argument for comparison");
   Basic k1 = basic_kind(a1);
@@ -53,7 +58,7 @@ Result<bool> eq_impl(const Value& a1, std::span<const Value> rest) {
       } else if (k1 == Basic::kUint && k2 == Basic::kInt) {
         truth = a.as_int() >= 0 && a1.as_uint() == a.as_uint();
       } else if (a1.valid() && a.valid()) {
-        return fail("incompatible types for comparison");
+        return fail(incompatible(a1, a));
       }
     } else {
       switch (k1) {
@@ -93,7 +98,7 @@ Result<bool> lt_impl(const Value& a1, const Value& a2) {
   if (k1 != k2) {
     if (k1 == Basic::kInt && k2 == Basic::kUint) return a1.as_int() < 0 || a1.as_uint() < a2.as_uint();
     if (k1 == Basic::kUint && k2 == Basic::kInt) return a2.as_int() >= 0 && a1.as_uint() < a2.as_uint();
-    return fail("incompatible types for comparison");
+    return fail(incompatible(a1, a2));
   }
   switch (k1) {
     case Basic::kBool: return fail("invalid type for comparison");
@@ -213,7 +218,9 @@ Result<Value> len_fn(const CallArgs& c) {
 Result<Value> call_fn(const CallArgs& c) {
   const Value& fn = c.args[0];
   if (!fn.valid()) return fail("call of nil");
-  if (fn.kind() != Kind::kFunc || !fn.callable()) return fail("non-function of type " + fn.type()->name);
+  if (fn.kind() != Kind::kFunc || !fn.callable()) {
+    return fail(fmt::format("non-function {} of type {}", c.callee, fn.type()->name));
+  }
   const Signature& sig = *fn.signature();
   auto args = c.args.subspan(1);
   size_t n = sig.params.size();

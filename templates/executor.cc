@@ -554,7 +554,18 @@ Value Executor::eval_call(const Value& dot, const Target& target, const Node& no
     if (sig.variadic && num_in - 1 < num_fixed) t = sig.params[num_in - 1];
     argv.push_back(validate_type(*final, t));
   }
-  Result<Value> r = (*target.fn)(CallArgs{argv, env_});
+  std::string callee;
+  if (target.builtin && name == "call") {
+    // As Go's reflect.Value.String prints a piped-in value.
+    if (!args.empty()) {
+      callee = args[0]->to_string();
+    } else if (final->kind() == Kind::kString) {
+      callee = final->as_string();
+    } else {
+      callee = "<" + (final->valid() ? final->type()->name : std::string("invalid")) + " Value>";
+    }
+  }
+  Result<Value> r = (*target.fn)(CallArgs{argv, env_, callee});
   if (!r) {
     at(&node);
     errorf(fmt::format("error calling {}: {}", name, r.error().message));

@@ -188,11 +188,6 @@ Token Lexer::next() {
     t.line = start_line_;
     return t;
   }
-  if (!pending_error_.empty()) {
-    std::string msg = std::move(pending_error_);
-    pending_error_.clear();
-    return error(std::move(msg));
-  }
   if (inside_action_) return lex_inside_action();
   for (;;) {
     Token t;
@@ -308,13 +303,9 @@ Token Lexer::lex_inside_action() {
       return emit(Tok::kLeftParen);
     case ')':
       --paren_depth_;
-      if (paren_depth_ < 0) {
-        // The parenthesis goes out first, so the parser reports it (as Go
-        // 1.19 does); the error follows if the parser reads on.
-        Token t = emit(Tok::kRightParen);
-        pending_error_ = "unexpected right paren U+0029 ')'";
-        return t;
-      }
+      // An unmatched parenthesis is the lexer's error, as in the Go release
+      // Alertmanager 0.33 is built with.
+      if (paren_depth_ < 0) return error("unexpected right paren");
       return emit(Tok::kRightParen);
     default: break;
   }

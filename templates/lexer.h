@@ -78,7 +78,6 @@ class Lexer {
   bool break_ok_;
   bool continue_ok_;
   bool done_ = false;
-  std::string pending_error_;
   std::string error_;  // the message of the error token (there is at most one)
 
   Token emit(Tok t);

@@ -261,7 +261,7 @@ NotificationData example_notification_data(const GoTime& now) {
   d.receiver = "receiver";
   d.status = "alertstatus";
   NotificationAlert a1;
-  a1.status = "alertstatus";
+  a1.status = "firing";
   a1.labels = {{"label1", "value1"}, {"label2", "value2"}, {"instance", "foo.bar:1234"},
                {"commonlabelkey1", "commonlabelvalue1"}, {"commonlabelkey2", "commonlabelvalue2"}};
   a1.annotations = {{"annotation1", "value1"}, {"annotation2", "value2"},
@@ -272,7 +272,7 @@ NotificationData example_notification_data(const GoTime& now) {
   a1.generator_url = "https://generatorurl.com";
   a1.fingerprint = "fingerprint1";
   NotificationAlert a2;
-  a2.status = "alertstatus";
+  a2.status = "resolved";
   a2.labels = {{"foo", "bar"}, {"baz", "qux"}, {"commonlabelkey1", "commonlabelvalue1"},
                {"commonlabelkey2", "commonlabelvalue2"}};
   a2.annotations = {{"aaa", "bbb"}, {"ccc", "ddd"}, {"commonannotationkey1", "commonannotationvalue1"},

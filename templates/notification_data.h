@@ -63,8 +63,9 @@ NotificationData make_notification_data(std::string_view receiver, const Labels&
                                         const std::vector<AlertInput>& alerts,
                                         std::string_view external_url, const GoTime& now);
 
-// The example data amtool renders with when none is given: two alerts whose
-// times are relative to `now`.
+// The example data amtool 0.33 renders with when none is given: two alerts
+// whose times are relative to `now`, the first firing and the second
+// resolved, in a group whose status reads "alertstatus".
 NotificationData example_notification_data(const GoTime& now);
 
 // Reads data laid out as Alertmanager's template.Data JSON (the layout of

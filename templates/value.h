@@ -41,6 +41,9 @@ class ExecEnv;
 struct CallArgs {
   std::span<const Value> args;
   const ExecEnv* env = nullptr;
+  // For the builtin call: its function argument as written (or, when piped
+  // in, the value's string), which its errors name.
+  std::string_view callee = {};
 };
 
 // Returns the result, or an error message Go would wrap as

@@ -136,18 +136,22 @@ TEST_CASE("every default template renders, in text and in HTML") {
   CHECK(defaults.text_set().trees().size() > 60);
   for (const auto& [name, tree] : defaults.text_set().trees()) {
     std::string call = "{{ template \"" + name + "\" . }}";
-    // A few take a list of alerts, or one alert, rather than the data.
+    // A few take a list of alerts, one alert or a list of pairs rather than
+    // the data.
     std::string arg = call;
     if (name.starts_with("__text_alert_list") || name == "pagerduty.default.instances") {
       arg = "{{ template \"" + name + "\" .Alerts }}";
-    } else if (name == "__vigil_email_alert") {
+    } else if (name.starts_with("__vigil_pairs")) {
+      arg = "{{ range .Alerts }}{{ template \"" + name + "\" .Labels.SortedPairs }}{{ end }}";
+    } else if (name == "__vigil_email_alert" || name.starts_with("__vigil_alert")) {
       arg = "{{ range .Alerts }}{{ template \"" + name + "\" . }}{{ end }}";
     }
     CHECK_MESSAGE(!text(arg).starts_with("ERROR"), name, ": ", text(arg));
     CHECK_MESSAGE(!text(arg, empty).starts_with("ERROR"), name, ": ", text(arg, empty));
     CHECK_MESSAGE(!html(arg).starts_with("ERROR"), name, ": ", html(arg));
   }
-  CHECK(text("{{ template \"__subject\" . }}") == "[FIRING:1] HighCPU");
+  // A space follows the group labels' values even when nothing else does.
+  CHECK(text("{{ template \"__subject\" . }}") == "[FIRING:1] HighCPU ");
   CHECK(text("{{ template \"slack.default.color\" . }}") == "danger");
   CHECK(text("{{ template \"jira.default.priority\" . }}") == "High");
   std::string mail = html("{{ template \"email.default.html\" . }}");

@@ -1,4 +1,4 @@
-// The differential corpus: every case renders exactly as amtool 0.25 rendered
+// The differential corpus: every case renders exactly as amtool 0.33 rendered
 // it (tests/templates/corpus/expected/, recorded by scripts/template_corpus.py).
 #include <doctest/doctest.h>
 
