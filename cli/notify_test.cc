@@ -29,7 +29,32 @@ struct NotifyTestArgs {
   std::string timeout = "30s";
   bool resolved = false;
   bool verbose = false;
+  bool dry_run = false;
 };
+
+// What a dry run shows of one integration: each request it would make.
+void print_dry_run(const std::vector<notifiers::DryRunRequest>& requests) {
+  for (const auto& r : requests) {
+    std::cout << fmt::format("  {} {}\n", r.method, r.url);
+    for (const auto& h : r.headers) std::cout << "  " << h << "\n";
+    std::cout << "\n";
+    std::string body = r.body;
+    while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+    if (!body.empty()) {
+      // Indented, line by line (an email's CRLF lines included).
+      size_t start = 0;
+      while (start <= body.size()) {
+        size_t end = body.find('\n', start);
+        std::string_view line(body.data() + start, (end == std::string::npos ? body.size() : end) - start);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        std::cout << "    " << line << "\n";
+        if (end == std::string::npos) break;
+        start = end + 1;
+      }
+      std::cout << "\n";
+    }
+  }
+}
 
 int fail_with(const std::string& message) {
   std::cerr << "vigil: error: " << message << "\n";
@@ -85,6 +110,8 @@ int run(const NotifyTestArgs& a) {
   dopts.max_in_flight_per_integration = 1;
   dopts.external_url = a.external_url;
   dopts.log = a.verbose ? notifiers::stderr_log(notifiers::LogLevel::kDebug) : [](notifiers::LogLevel, std::string_view) {};
+  notifiers::DryRun dry_run;
+  if (a.dry_run) dopts.dry_run = &dry_run;
   notifiers::Delivery delivery(clock, dopts);
 
   struct Result {
@@ -122,6 +149,19 @@ int run(const NotifyTestArgs& a) {
     const notifiers::DeliveryOutcome& o = res.outcome;
     const long long ms = res.ms;
     std::string name = fmt::format("{}/{}[{}]", receiver->name, p.integration->type, p.integration->index);
+    if (a.dry_run) {
+      std::vector<notifiers::DryRunRequest> mine;
+      for (auto& r : dry_run.requests())
+        if (r.integration == p.integration) mine.push_back(std::move(r));
+      if (o.delivered) {
+        std::cout << fmt::format("{}: would send {} request{}\n", name, mine.size(), mine.size() == 1 ? "" : "s");
+      } else {
+        ++failed;
+        std::cout << fmt::format("{}: FAILED ({}): {}\n", name, notifiers::reason_name(o.reason), o.error);
+      }
+      print_dry_run(mine);
+      continue;
+    }
     if (o.delivered) {
       std::cout << fmt::format("{}: delivered ({} attempt{}, {}ms)\n", name, o.attempts, o.attempts == 1 ? "" : "s", ms);
     } else {
@@ -149,6 +189,9 @@ void register_notify_test(CLI::App& notify, int* exit_code) {
   cmd->add_option("--timeout", a->timeout, "How long to keep retrying each integration (default 30s)");
   cmd->add_flag("--resolved", a->resolved, "Send the test alert as resolved");
   cmd->add_flag("--verbose", a->verbose, "Log every attempt to standard error");
+  cmd->add_flag("--dry-run", a->dry_run,
+                "Send nothing: print what each integration would send (method, URL, headers, body; secrets as "
+                "<secret>)");
   cmd->add_option("labels", a->labels, "Labels of the test alert, as name=value (alertname defaults to VigilTestNotification)");
   cmd->callback([a, exit_code] { *exit_code = run(*a); });
 }

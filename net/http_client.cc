@@ -313,6 +313,32 @@ void abort_when(CURL* h, const std::atomic<bool>* cancel) {
   curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 }
 
+std::vector<std::string> HttpClient::header_lines(const HttpRequest& req, const AuthHeaders& config_headers) {
+  std::vector<std::string> out;
+  if (!req.content_type.empty()) out.push_back("Content-Type: " + req.content_type);
+  for (const auto& [k, v] : req.headers) out.push_back(k + ": " + v);
+  // A header the request sets itself (an integration's own token) replaces
+  // http_config's of the same name.
+  for (const auto& line : config_headers.lines) {
+    std::string_view name = std::string_view(line).substr(0, line.find(':'));
+    bool replaced = std::any_of(req.headers.begin(), req.headers.end(), [name](const auto& kv) {
+      return kv.first.size() == name.size() && strncasecmp(kv.first.data(), name.data(), name.size()) == 0;
+    });
+    if (!replaced) out.push_back(line);
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> HttpClient::describe_headers(const HttpRequest& req) const {
+  auto extra = auth_headers();
+  if (!extra) return fail(redactor_.redact(extra.error().message));
+  Redactor r = redactor_;
+  r.add_all(extra->secrets);
+  std::vector<std::string> out;
+  for (const std::string& line : header_lines(req, *extra)) out.push_back(r.redact(line));
+  return out;
+}
+
 Result<HttpResponse> HttpClient::send(const HttpRequest& req) const {
   if (req.cancel && req.cancel->load()) return fail("request canceled");
   auto extra = auth_headers();
@@ -356,18 +382,8 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) const {
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, req.body.data());
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
   }
-  if (!req.content_type.empty()) add_header("Content-Type: " + req.content_type);
   add_header("Expect:");  // no 100-continue round trip
-  for (const auto& [k, v] : req.headers) add_header(k + ": " + v);
-  // A header the request sets itself (an integration's own token) replaces
-  // http_config's of the same name.
-  for (const auto& line : extra->lines) {
-    std::string_view name = std::string_view(line).substr(0, line.find(':'));
-    bool replaced = std::any_of(req.headers.begin(), req.headers.end(), [name](const auto& kv) {
-      return kv.first.size() == name.size() && strncasecmp(kv.first.data(), name.data(), name.size()) == 0;
-    });
-    if (!replaced) add_header(line);
-  }
+  for (const std::string& line : header_lines(req, *extra)) add_header(line);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect_body);
   BodySink sink{&resp, req.max_body, req.abort_over_max_body};

@@ -73,6 +73,11 @@ class HttpClient {
   // URL nor a credential.
   Result<HttpResponse> send(const HttpRequest& req) const;
 
+  // The headers send() would add to `req` besides libcurl's own (Host,
+  // User-Agent, Content-Length), credentials shown as "<secret>": what a dry
+  // run shows.
+  Result<std::vector<std::string>> describe_headers(const HttpRequest& req) const;
+
   // The secrets this client's configuration holds, for redacting messages.
   const Redactor& redactor() const { return redactor_; }
 
@@ -85,6 +90,9 @@ class HttpClient {
     Redactor secrets;                // the credentials among them
   };
   Result<AuthHeaders> auth_headers() const;
+  // Content-Type, the request's own headers, then http_config's (auth,
+  // http_headers) unless the request sets one of the same name.
+  static std::vector<std::string> header_lines(const HttpRequest& req, const AuthHeaders& config_headers);
 
   config::ConfigValue config_;  // the http_config, or an empty map
   Redactor redactor_;

@@ -220,7 +220,7 @@ void Delivery::attempt(const std::shared_ptr<Job>& job) {
   {
     const templates::NotificationData data = make_data(job->n, job->integration->max_alerts(), opts_.external_url);
     const templates::Value value = templates::notification_value(data);
-    Message m{job->n, data, value, *job->prepared->templates, now, job->deadline, &stopping_};
+    Message m{job->n, data, value, *job->prepared->templates, now, job->deadline, &stopping_, opts_.dry_run};
     started = std::chrono::steady_clock::now();
     r = job->integration->send(m);
   }
@@ -237,7 +237,7 @@ void Delivery::attempt(const std::shared_ptr<Job>& job) {
     return finish(job, false, FailureReason::kContextCanceled,
                   fmt::format("delivery stopped after {} attempts: {}", job->attempts, error));
   }
-  if (!r.retry) {
+  if (!r.retry || opts_.dry_run != nullptr) {
     return finish(job, false, r.reason,
                   fmt::format("notify retry canceled due to unrecoverable error after {} attempts: {}",
                               job->attempts, error));

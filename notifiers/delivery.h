@@ -53,6 +53,9 @@ struct DeliveryOptions {
   // (the daemon wakes its router loop, so the notification log is written
   // at once).
   std::function<void()> on_finished;
+  // A dry run: integrations record what they would send there, and a
+  // failure is final (nothing was sent that could be tried again).
+  DryRun* dry_run = nullptr;
 };
 
 struct DeliveryOutcome {

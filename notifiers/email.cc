@@ -288,6 +288,21 @@ AttemptResult Email::send(const Message& m) {
   std::string url = fmt::format("{}://{}{}{}:{}/{}", implicit_tls ? "smtps" : "smtp", v6 ? "[" : "", host,
                                 v6 ? "]" : "", port_, settings_.str("hello"));
 
+  if (m.dry_run != nullptr) {
+    DryRunRequest d;
+    d.integration = m.notification.integration;
+    d.method = "SMTP";
+    d.url = redact.redact(url);
+    d.headers.push_back("MAIL FROM: <" + (*from_addrs)[0] + ">");
+    for (const auto& a : *to_addrs) d.headers.push_back("RCPT TO: <" + a + ">");
+    if (!settings_.str("auth_username").empty())
+      d.headers.push_back(fmt::format("AUTH: {} as {}", password->empty() ? "CRAM-MD5" : "PLAIN or LOGIN",
+                                      settings_.str("auth_username")));
+    d.body = redact.redact(*message);
+    m.dry_run->record(std::move(d));
+    return AttemptResult::success();
+  }
+
   CURL* h = curl_easy_init();
   if (h == nullptr) return AttemptResult::transient("cannot create an SMTP handle");
   char errbuf[CURL_ERROR_SIZE] = {0};

@@ -44,6 +44,10 @@ Result<std::unique_ptr<Integration>> FileReceiver::create(const config::ConfigVa
 
 AttemptResult FileReceiver::send(const Message& m) {
   std::string line = go_json(webhook_message(m.data));
+  if (m.dry_run != nullptr) {
+    m.dry_run->record(DryRunRequest{m.notification.integration, "APPEND", path_ == "-" ? "standard output" : path_, {}, line});
+    return AttemptResult::success();
+  }
   std::lock_guard lock(write_mutex());
   if (path_ == "-") {
     std::fwrite(line.data(), 1, line.size(), stdout);

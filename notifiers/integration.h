@@ -14,6 +14,7 @@
 #include "net/aws_credentials.h"
 #include "net/http_client.h"
 #include "net/secrets.h"
+#include "notifiers/dry_run.h"
 #include "notifiers/retry.h"
 #include "routing/config.h"
 #include "routing/notify.h"
@@ -33,6 +34,8 @@ struct Message {
   // Set when delivery stops: an attempt still talking to its receiver ends
   // at once (as a failure). Null: never.
   const std::atomic<bool>* cancel = nullptr;
+  // Set in a dry run: requests are recorded there instead of being sent.
+  DryRun* dry_run = nullptr;
 
   // Time left for this attempt, bounded by the integration's own timeout.
   Millis time_left(Millis own_timeout) const {
@@ -64,8 +67,13 @@ class HttpIntegration : public Integration {
   // ("slack: ...") in a bad http_config. With `url_key`, that setting or
   // its `_file` variant must be given.
   Result<void> init(const config::ConfigValue& settings, std::string_view name, std::string_view url_key = {});
-  // Sends `req` through http_ for `m`: canceled with the delivery.
+  // Sends `req` through http_ for `m`: canceled with the delivery. In a dry
+  // run, records it and answers with the dry run's success.
   Result<net::HttpResponse> exchange(const Message& m, net::HttpRequest& req) const {
+    if (m.dry_run != nullptr) {
+      m.dry_run->record(m.notification.integration, req, *http_, redactor_);
+      return DryRun::answer();
+    }
     req.cancel = m.cancel;
     return http_->send(req);
   }

@@ -635,3 +635,42 @@ TEST_CASE("delivery: every integration alertmanager.yml can name is delivered") 
   REQUIRE_FALSE(made);
   CHECK(made.error().message == "carrier-pigeon: vigil cannot deliver to this integration yet");
 }
+
+TEST_CASE("delivery: a dry run records each request with secrets redacted and sends nothing") {
+  TestServer server;
+  auto cfg = load(receiver_config(fmt::format(
+      "  webhook_configs:\n  - url: '{}'\n    http_config:\n      authorization:\n        credentials: dry-token-1234\n"
+      "      http_headers:\n        X-Team:\n          values: [db]\n"
+      "  slack_configs:\n  - api_url: '{}'\n    channel: '#ops'\n"
+      "  wechat_configs:\n  - api_url: '{}'\n    api_secret: wx-secret-1234\n    corp_id: corp-1\n",
+      server.url("/hook"), server.url("/services/T0/B0/slack-secret-path"), server.url("/cgi-bin/"))));
+  ManualClock clock(kT0);
+  LogCapture logs;
+  DryRun dry;
+  DeliveryOptions o = options(logs);
+  o.dry_run = &dry;
+  Delivery d(clock, o);
+  for (size_t i = 0; i < 3; ++i) {
+    DeliveryOutcome out = deliver_all(d, clock, notification(cfg, "r", i, two_alerts()));
+    CHECK_MESSAGE(out.delivered, out.error);
+  }
+  CHECK(server.count() == 0);
+  auto reqs = dry.requests();
+  REQUIRE(reqs.size() == 4);  // WeChat asks for its token first
+  // Integrations run in the order the configuration reader keeps them:
+  // webhook, WeChat, Slack.
+  const routing::ReceiverConfig* r = cfg->receiver("r");
+  CHECK(reqs[0].integration == &r->integrations[0]);
+  CHECK(reqs[0].method == "POST");
+  CHECK(reqs[0].url == "<secret>");  // webhook URLs are credentials, as upstream
+  CHECK(reqs[0].headers ==
+        std::vector<std::string>{"Content-Type: application/json", "Authorization: Bearer <secret>", "X-Team: db"});
+  CHECK(json::parse(reqs[0].body)["groupKey"] == "{}:{alertname=\"DiskFull\"}");
+  CHECK(reqs[1].integration == &r->integrations[1]);
+  CHECK(reqs[1].method == "GET");
+  CHECK(reqs[1].url == server.url("/cgi-bin/gettoken?corpid=corp-1&corpsecret=<secret>"));
+  CHECK(reqs[2].url == server.url("/cgi-bin/message/send?access_token=dry-run-token"));
+  CHECK(reqs[3].integration == &r->integrations[2]);
+  CHECK(reqs[3].url == "<secret>");
+  CHECK(json::parse(reqs[3].body)["channel"] == "#ops");
+}
