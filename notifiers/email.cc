@@ -171,6 +171,23 @@ std::string quoted_printable(std::string_view body) {
   return out;
 }
 
+std::string thread_headers(std::string_view group_key, bool by_date, Millis now) {
+  std::string date;
+  if (by_date) {
+    // The local date, as upstream formats time.Now().
+    std::time_t secs = static_cast<std::time_t>(now / 1000);
+    std::tm tm{};
+    localtime_r(&secs, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    date = buf;
+  }
+  // A Message-Id no mail has: clients that thread by references (JWZ's
+  // algorithm) gather the group's mails under it.
+  std::string root = fmt::format("<alert-{}-{}@alertmanager>", sha256_hex(group_key).substr(0, 16), date);
+  return fmt::format("References: {}\r\nIn-Reply-To: {}\r\n", root, root);
+}
+
 Result<std::unique_ptr<Integration>> Email::create(const ConfigValue& settings, const IntegrationOptions& opts) {
   auto e = std::make_unique<Email>();
   e->settings_ = settings;
@@ -212,19 +229,8 @@ Result<std::string> Email::compose(const Message& m, std::string_view boundary) 
   }
   if (!headers.contains("Message-Id"))
     out += fmt::format("Message-Id: <{}.{}@{}>\r\n", m.now * 1'000'000, random_hex(8), hostname_);
-  if (const ConfigValue* th = settings_.find("threading"); th && th->flag("enabled")) {
-    std::string by;
-    if (th->str("thread_by_date") != "none") by = [&] {
-      std::time_t secs = static_cast<std::time_t>(m.now / 1000);
-      std::tm tm{};
-      gmtime_r(&secs, &tm);
-      char buf[16];
-      std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-      return std::string(buf);
-    }();
-    std::string root = fmt::format("<alert-{}-{}@alertmanager>", sha256_hex(m.notification.group_key).substr(0, 16), by);
-    out += fmt::format("References: {}\r\nIn-Reply-To: {}\r\n", root, root);
-  }
+  if (const ConfigValue* th = settings_.find("threading"); th && th->flag("enabled"))
+    out += thread_headers(m.notification.group_key, th->str("thread_by_date") != "none", m.now);
   out += fmt::format("Date: {}\r\n", rfc1123z(m.now));
   out += fmt::format("Content-Type: multipart/alternative;  boundary={}\r\n", boundary);
   out += "MIME-Version: 1.0\r\n\r\n";

@@ -9,7 +9,11 @@
 // `tls_config`, custom `headers` (templates; Subject, To and From default
 // as upstream), and a multipart/alternative body with the `text` part (when
 // set) and the `html` part (when set), both quoted-printable. Non-ASCII
-// header values are RFC 2047 encoded.
+// header values are RFC 2047 encoded. With `threading.enabled`, every
+// mail of one alert group carries the same References and In-Reply-To (a
+// made-up thread root named after the group key's hash and, with
+// `thread_by_date: daily`, the local date), so mail clients thread them;
+// daily, a new thread starts each day.
 //
 // As upstream, a server that does not offer AUTH is used without
 // authentication, and every SMTP failure may be retried; template and
@@ -30,6 +34,9 @@ Result<std::vector<std::string>> parse_address_list(std::string_view list);
 std::string encode_header_value(std::string_view value);
 // Quoted-printable with CRLF line ends (RFC 2045).
 std::string quoted_printable(std::string_view body);
+// The References and In-Reply-To header lines of a threaded mail for the
+// group `group_key` sent at `now`; `by_date` adds the day to the thread.
+std::string thread_headers(std::string_view group_key, bool by_date, Millis now);
 
 class Email final : public Integration {
  public:

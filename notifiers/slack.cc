@@ -19,6 +19,27 @@ void put_if(Json& o, const char* key, std::string value) {
   if (!value.empty()) o[key] = std::move(value);
 }
 
+// Where a message posted through `post_url` (…/chat.postMessage) is updated.
+std::string update_url(std::string_view post_url) {
+  size_t slash = post_url.rfind('/');
+  return std::string(post_url.substr(0, slash == std::string_view::npos ? 0 : slash + 1)) + "chat.update";
+}
+
+// A member of Slack's answer, or T's zero value when absent or of another
+// type.
+template <typename T>
+T member(const Json& answer, const char* key) {
+  if (!answer.is_object()) return T{};
+  auto it = answer.find(key);
+  if (it == answer.end()) return T{};
+  if constexpr (std::is_same_v<T, bool>) return it->is_boolean() && it->template get<bool>();
+  else return it->is_string() ? it->template get<std::string>() : T{};
+}
+
+// The receiver data keys, upstream's names.
+constexpr std::string_view kTsKey = "threadTs";
+constexpr std::string_view kChannelKey = "channelId";
+
 }  // namespace
 
 Result<std::unique_ptr<Integration>> Slack::create(const ConfigValue& settings) {
@@ -29,7 +50,7 @@ Result<std::unique_ptr<Integration>> Slack::create(const ConfigValue& settings) 
   return std::unique_ptr<Integration>(std::move(s));
 }
 
-Json Slack::request(Renderer& r) const {
+Json Slack::request(Renderer& r, const Posted* update) const {
   const ConfigValue& c = settings_;
   Json att = Json::object();
   put_if(att, "title", truncate_runes(r.text(c.str("title")), kMaxTitleRunes));
@@ -78,6 +99,10 @@ Json Slack::request(Renderer& r) const {
 
   Json req = Json::object();
   put_if(req, "channel", r.text(c.str("channel")));
+  if (update != nullptr) {
+    req["channel"] = update->channel;
+    req["ts"] = update->ts;
+  }
   put_if(req, "username", r.text(c.str("username")));
   put_if(req, "icon_emoji", r.text(c.str("icon_emoji")));
   put_if(req, "icon_url", r.text(c.str("icon_url")));
@@ -89,7 +114,11 @@ Json Slack::request(Renderer& r) const {
 
 AttemptResult Slack::send(const Message& m) {
   Renderer r(m.templates, m.value);
-  Json body = request(r);
+  routing::ReceiverStore* store = settings_.flag("update_message") ? m.notification.store.get() : nullptr;
+  Posted posted;
+  if (store != nullptr) posted = {store->get(kChannelKey), store->get(kTsKey)};
+  const bool updating = !posted.channel.empty() && !posted.ts.empty();
+  Json body = request(r, updating ? &posted : nullptr);
   if (r.error()) return AttemptResult::permanent("slack: template: " + r.error()->message);
   std::string channel = body.contains("channel") ? body["channel"].get<std::string>() : "";
 
@@ -102,6 +131,7 @@ AttemptResult Slack::send(const Message& m) {
     req.url = *content;
     while (!req.url.empty() && std::isspace(static_cast<unsigned char>(req.url.back()))) req.url.pop_back();
   }
+  if (updating) req.url = update_url(req.url);
   req.body = go_json(body);
   req.timeout = m.time_left(settings_.num("timeout"));
   auto resp = exchange(m, req);
@@ -113,12 +143,19 @@ AttemptResult Slack::send(const Message& m) {
   // A 2xx still carries Slack's verdict in its body.
   if (resp->content_type.starts_with("application/json")) {
     Json parsed = Json::parse(resp->body, nullptr, false);
-    if (parsed.is_discarded())
+    // Go reads `null` as an empty answer and fails on what is no object.
+    if (parsed.is_discarded() || !(parsed.is_object() || parsed.is_null()))
       return AttemptResult::transient(fmt::format("channel {:?}: could not unmarshal JSON response {:?}", channel, resp->body));
-    if (!parsed.value("ok", false))
+    if (!member<bool>(parsed, "ok"))
       return AttemptResult::permanent(
-          fmt::format("channel {:?}: error response from Slack: {}", channel, parsed.value("error", std::string())),
+          fmt::format("channel {:?}: error response from Slack: {}", channel, member<std::string>(parsed, "error")),
           FailureReason::kClientError);
+    // Kept for the group's next notification, which updates this message.
+    std::string ts = member<std::string>(parsed, "ts"), posted_in = member<std::string>(parsed, "channel");
+    if (store != nullptr && !ts.empty() && !posted_in.empty()) {
+      store->set(kTsKey, std::move(ts));
+      store->set(kChannelKey, std::move(posted_in));
+    }
     return AttemptResult::success();
   }
   if (resp->body != "ok")

@@ -6,6 +6,13 @@
 // message is one attachment with every templated field Alertmanager sends.
 // A webhook answers "ok" as text; the Web API answers JSON with "ok": true.
 // A 429 is retried after its Retry-After.
+//
+// With `update_message` (the Web API only), the first notification of a
+// group posts and the message's ts and channel, from Slack's answer, are
+// kept with the group's notification log entry; later notifications of the
+// group call chat.update on that message instead (beside chat.postMessage,
+// at the same place). A group that fires again after its resolution, or
+// whose log entry expired, gets a new message.
 
 #include <memory>
 
@@ -20,8 +27,13 @@ class Slack final : public HttpIntegration {
   static Result<std::unique_ptr<Integration>> create(const config::ConfigValue& settings);
   AttemptResult send(const Message& m) override;
 
-  // The request body (exposed for tests).
-  Json request(Renderer& r) const;
+  // A message Slack posted: where to update it.
+  struct Posted {
+    std::string channel, ts;
+  };
+  // The request body; with `update`, the one that replaces that message
+  // (exposed for tests).
+  Json request(Renderer& r, const Posted* update = nullptr) const;
 
 };
 

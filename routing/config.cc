@@ -320,18 +320,6 @@ void report_unhonoured(const ConfigValue& root, Errors& out) {
   auto say = [&out](const ConfigValue& where, std::string message) {
     out.push_back(Error{std::move(message), where.line, where.column});
   };
-  if (const ConfigValue* rs = root.find("receivers"); rs && rs->is_list())
-    for (const ConfigValue& r : rs->items()) {
-      if (!r.is_map()) continue;
-      if (const ConfigValue* list = r.find("slack_configs"); list && list->is_list())
-        for (const ConfigValue& c : list->items())
-          if (const ConfigValue* u = c.is_map() ? c.find("update_message") : nullptr; u && u->kind() == ConfigValue::Kind::Bool && u->as_bool())
-            say(*u, "slack update_message is not honoured yet: every notification is posted as a new message");
-      if (const ConfigValue* list = r.find("email_configs"); list && list->is_list())
-        for (const ConfigValue& c : list->items())
-          if (const ConfigValue* t = c.is_map() ? c.find("threading") : nullptr; t && t->is_map() && t->flag("enabled"))
-            say(*t, "email threading is not honoured yet: notifications of a group are not threaded");
-    }
   if (const ConfigValue* er = root.find("event_recorder"); er && er->is_map() && !er->entries().empty())
     say(*er, "event_recorder is not honoured yet: no events are recorded");
   std::vector<const ConfigValue*> labels;

@@ -46,6 +46,22 @@ NotifyReason needs_update(const NflogEntry* last, const std::unordered_set<uint6
   return NotifyReason::kNone;
 }
 
+std::string ReceiverStore::get(std::string_view key) const {
+  std::lock_guard lock(mu_);
+  auto it = data_.find(key);
+  return it == data_.end() ? std::string() : it->second;
+}
+
+void ReceiverStore::set(std::string_view key, std::string value) {
+  std::lock_guard lock(mu_);
+  data_.insert_or_assign(std::string(key), std::move(value));
+}
+
+ReceiverData ReceiverStore::data() const {
+  std::lock_guard lock(mu_);
+  return data_;
+}
+
 NotificationLog::NotificationLog(const Clock& clock, Millis retention)
     : clock_(clock), retention_(retention) {}
 
@@ -61,7 +77,7 @@ std::optional<NflogEntry> NotificationLog::query(std::string_view group_key, con
 }
 
 void NotificationLog::log(const IntegrationRef& r, std::string_view group_key, std::vector<uint64_t> firing,
-                          std::vector<uint64_t> resolved, Millis expiry) {
+                          std::vector<uint64_t> resolved, Millis expiry, ReceiverData data) {
   std::lock_guard lock(mu_);
   const Millis now = clock_.now();
   std::string k = key(group_key, r);
@@ -71,7 +87,8 @@ void NotificationLog::log(const IntegrationRef& r, std::string_view group_key, s
   std::sort(firing.begin(), firing.end());
   std::sort(resolved.begin(), resolved.end());
   Millis expires = now + (expiry > 0 && retention_ > expiry ? expiry : retention_);
-  entries_[k] = NflogEntry{std::string(group_key), r, now, std::move(firing), std::move(resolved), expires};
+  entries_[k] = NflogEntry{std::string(group_key), r, now, std::move(firing), std::move(resolved), expires,
+                           std::move(data)};
   ++version_;
 }
 
@@ -96,11 +113,16 @@ size_t NotificationLog::size() const {
 std::string NotificationLog::snapshot() const {
   std::lock_guard lock(mu_);
   nlohmann::json out = {{"version", 1}, {"entries", nlohmann::json::array()}};
-  for (const auto& [k, e] : entries_)
-    out["entries"].push_back({{"group_key", e.group_key}, {"receiver", e.receiver.receiver},
-                              {"integration", e.receiver.integration}, {"index", e.receiver.index},
-                              {"timestamp", e.timestamp}, {"firing", e.firing}, {"resolved", e.resolved},
-                              {"expires_at", e.expires_at}});
+  for (const auto& [k, e] : entries_) {
+    nlohmann::json j = {{"group_key", e.group_key}, {"receiver", e.receiver.receiver},
+                        {"integration", e.receiver.integration}, {"index", e.receiver.index},
+                        {"timestamp", e.timestamp}, {"firing", e.firing}, {"resolved", e.resolved},
+                        {"expires_at", e.expires_at}};
+    // Written only when there is some, so files stay as they were for
+    // integrations that keep none.
+    if (!e.data.empty()) j["receiver_data"] = e.data;
+    out["entries"].push_back(std::move(j));
+  }
   return out.dump();
 }
 
@@ -119,6 +141,8 @@ Result<void> NotificationLog::restore(std::string_view text) {
       std::sort(e.firing.begin(), e.firing.end());
       std::sort(e.resolved.begin(), e.resolved.end());
       e.expires_at = j.at("expires_at").get<Millis>();
+      // Absent from files written before receiver data was kept.
+      if (auto d = j.find("receiver_data"); d != j.end()) e.data = d->get<ReceiverData>();
       std::string k = key(e.group_key, e.receiver);
       loaded[k] = std::move(e);
     }

@@ -28,6 +28,28 @@ struct IntegrationRef {
   uint32_t index = 0;
 };
 
+// What an integration keeps about the last notification of a group, logged
+// with it (upstream's receiver data): Slack's message `ts` and channel, for
+// update_message. Upstream's values may also be numbers; vigil's one user
+// keeps strings.
+using ReceiverData = std::map<std::string, std::string, std::less<>>;
+
+// The receiver data of one notification while it is delivered: read and
+// set by the integration (from any delivery thread), logged after a
+// success. Thread-safe.
+class ReceiverStore {
+ public:
+  ReceiverStore() = default;
+  explicit ReceiverStore(ReceiverData data) : data_(std::move(data)) {}
+  std::string get(std::string_view key) const;  // "" when unset
+  void set(std::string_view key, std::string value);
+  ReceiverData data() const;
+
+ private:
+  mutable std::mutex mu_;
+  ReceiverData data_;
+};
+
 struct NflogEntry {
   std::string group_key;
   IntegrationRef receiver;
@@ -35,6 +57,7 @@ struct NflogEntry {
   std::vector<uint64_t> firing;    // sorted
   std::vector<uint64_t> resolved;  // sorted
   Millis expires_at = 0;
+  ReceiverData data;  // empty for most integrations
 };
 
 enum class NotifyReason {
@@ -61,8 +84,9 @@ class NotificationLog {
   std::optional<NflogEntry> query(std::string_view group_key, const IntegrationRef& r) const;
   // Records a successful notification at the clock's now; `expiry` (when
   // positive and shorter than the retention) bounds how long it is kept.
+  // `data` replaces what the entry held.
   void log(const IntegrationRef& r, std::string_view group_key, std::vector<uint64_t> firing,
-           std::vector<uint64_t> resolved, Millis expiry);
+           std::vector<uint64_t> resolved, Millis expiry, ReceiverData data = {});
   size_t gc();
   size_t size() const;
   // Counts changes (log, gc, restore): a daemon saves when it moved.

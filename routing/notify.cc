@@ -82,12 +82,16 @@ void NotifyPipeline::flush(const GroupFlush& f, std::function<void(bool ok)> don
       completion->finish(true);
       continue;
     }
-    auto log = [nflog = parts_.nflog, ref, key = f.group_key, firing, resolved, repeat, completion](bool ok) {
-      if (ok) nflog->log(ref, key, firing, resolved, 2 * repeat);
-      completion->finish(ok);
-    };
     Notification n{parts_.config, receiver, &ic, f.group_key, f.group_labels, f.route->options().labels,
                    {}, reason, f.now, f.now + f.route->options().group_interval, f.flush_id};
+    // As upstream, a first notification starts with nothing kept (a group
+    // that fires again after its resolution gets a new Slack message).
+    if (last && reason != NotifyReason::kFirstNotification) n.store = std::make_shared<ReceiverStore>(last->data);
+    auto log = [nflog = parts_.nflog, ref, key = f.group_key, firing, resolved, repeat, completion,
+                store = n.store](bool ok) {
+      if (ok) nflog->log(ref, key, firing, resolved, 2 * repeat, store->data());
+      completion->finish(ok);
+    };
     for (const FlushedAlert& a : alerts)
       if (!a.resolved || ic.send_resolved) n.alerts.push_back(a);
     // Without send_resolved, an all-resolved group is only recorded.

@@ -43,6 +43,11 @@ struct Notification {
   // bounds a flush's retries. 0: the notifier's own default.
   Millis deadline = 0;
   uint64_t flush_id = 0;
+  // What the integration keeps about this group between notifications (a
+  // Slack message's ts and channel): the last log entry's, empty for a first
+  // notification. The integration may change it while delivering; what it
+  // holds after a success is logged. Copies of a notification share it.
+  std::shared_ptr<ReceiverStore> store = std::make_shared<ReceiverStore>();
 
   size_t firing_count() const;
 };

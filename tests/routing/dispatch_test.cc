@@ -533,3 +533,60 @@ TEST_CASE("router: invalid alerts are refused, valid ones taken") {
   CHECK(errors[1].message == "start time must be before end time");
   CHECK(h.router->alerts().size() == 1);
 }
+
+TEST_CASE("receiver data: carried from one notification of a group to the next, across restarts, "
+          "and dropped when the group fires again after its resolution") {
+  TempDir tmp("vigil-receiver-data");
+  Harness h(kConfig, tmp.path().string());
+  int posted = 0;
+  // As Slack with update_message: a message's ts is kept when first posted.
+  h.notifier.keep = [&posted](const Notification&, ReceiverStore& store) {
+    if (store.get("threadTs").empty()) store.set("threadTs", "ts-" + std::to_string(++posted));
+  };
+  const Labels a{{"alertname", "A"}, {"cluster", "eu"}};
+  const Labels a2{{"alertname", "A"}, {"cluster", "eu"}, {"instance", "2"}};
+  h.post(a);
+  h.advance(30 * kSecond);
+  auto sent = h.notifier.take();
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].data.empty());
+  h.post(a, kT0);
+  h.post(a2);
+  h.advance(5 * kMinute);
+  sent = h.notifier.take();
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].reason == NotifyReason::kNewAlertsInGroup);
+  CHECK(sent[0].data == ReceiverData{{"threadTs", "ts-1"}});
+
+  for (bool graceful : {true, false}) {
+    CAPTURE(graceful);
+    h.restart(graceful);
+    h.post(a, kT0);
+    h.post(a2, kT0 + 30 * kSecond);
+    h.advance(kHour + 5 * kMinute);
+    sent = h.notifier.take();
+    REQUIRE_FALSE(sent.empty());
+    CHECK(sent.back().reason == NotifyReason::kRepeatIntervalElapsed);
+    CHECK(sent.back().data == ReceiverData{{"threadTs", "ts-1"}});
+  }
+
+  // The resolution still updates the same message...
+  h.resolve(a, kT0);
+  h.resolve(a2, kT0);
+  h.advance(5 * kMinute);
+  sent = h.notifier.take();
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].reason == NotifyReason::kAllAlertsResolved);
+  CHECK(sent[0].data == ReceiverData{{"threadTs", "ts-1"}});
+  // ...and firing again starts anew.
+  h.post(a);
+  h.advance(30 * kSecond);
+  sent = h.notifier.take();
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].reason == NotifyReason::kFirstNotification);
+  CHECK(sent[0].data.empty());
+  h.advance(kHour + 5 * kMinute);
+  sent = h.notifier.take();
+  REQUIRE_FALSE(sent.empty());
+  CHECK(sent.back().data == ReceiverData{{"threadTs", "ts-2"}});
+}

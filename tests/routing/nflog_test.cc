@@ -9,7 +9,7 @@ using namespace vigil::routing;
 namespace {
 
 NflogEntry entry(std::vector<uint64_t> firing, std::vector<uint64_t> resolved, Millis ts) {
-  return NflogEntry{"g", {"r", "webhook", 0}, ts, std::move(firing), std::move(resolved), 0};
+  return NflogEntry{"g", {"r", "webhook", 0}, ts, std::move(firing), std::move(resolved), 0, {}};
 }
 
 using Set = std::unordered_set<uint64_t>;
@@ -63,4 +63,46 @@ TEST_CASE("nflog: snapshot round trip") {
   REQUIRE(e);
   CHECK(e->firing == std::vector<uint64_t>{42});
   CHECK(e->expires_at == kHour + 120 * kHour);
+}
+
+TEST_CASE("nflog: receiver data is kept, replaced with each entry, and saved") {
+  ManualClock clock(kHour);
+  NotificationLog log(clock);
+  const IntegrationRef slack{"team", "slack", 0};
+  log.log(slack, "g", {1}, {}, 0, {{"threadTs", "1700000000.000100"}, {"channelId", "C024BE91L"}});
+  log.log({"team", "webhook", 0}, "g", {1}, {}, 0);
+  // Only entries with data write it: files of integrations that keep none
+  // are as before.
+  const std::string saved = log.snapshot();
+  CHECK(saved.find("receiver_data") == saved.rfind("receiver_data"));
+  NotificationLog other(clock);
+  REQUIRE(other.restore(saved));
+  auto e = other.query("g", slack);
+  REQUIRE(e);
+  CHECK(e->data == ReceiverData{{"channelId", "C024BE91L"}, {"threadTs", "1700000000.000100"}});
+  CHECK(other.query("g", {"team", "webhook", 0})->data.empty());
+  // A new entry holds what it is given, nothing of the old one.
+  clock.advance(kMinute);
+  other.log(slack, "g", {1, 2}, {}, 0);
+  CHECK(other.query("g", slack)->data.empty());
+}
+
+TEST_CASE("nflog: a snapshot written before receiver data existed still loads") {
+  ManualClock clock(kHour);
+  NotificationLog log(clock);
+  REQUIRE(log.restore(R"({"version":1,"entries":[{"group_key":"g","receiver":"team","integration":"slack",)"
+                      R"("index":0,"timestamp":3600000,"firing":[7],"resolved":[],"expires_at":7200000}]})"));
+  auto e = log.query("g", {"team", "slack", 0});
+  REQUIRE(e);
+  CHECK(e->firing == std::vector<uint64_t>{7});
+  CHECK(e->data.empty());
+}
+
+TEST_CASE("receiver store: get, set and a copy of its data") {
+  ReceiverStore store(ReceiverData{{"a", "1"}});
+  CHECK(store.get("a") == "1");
+  CHECK(store.get("b").empty());
+  store.set("b", "2");
+  store.set("a", "3");
+  CHECK(store.data() == ReceiverData{{"a", "3"}, {"b", "2"}});
 }

@@ -27,17 +27,19 @@ struct Sent {
   std::vector<std::string> resolved;
   NotifyReason reason;
   Millis at;
+  ReceiverData data;  // the receiver data the notification started with
 };
 
 class RecordingNotifier : public Notifier {
  public:
   void notify(const Notification& n, std::function<void(bool)> done) override {
-    Sent s{n.receiver->name, n.integration->type, n.group_key, {}, {}, n.reason, n.now};
+    Sent s{n.receiver->name, n.integration->type, n.group_key, {}, {}, n.reason, n.now, n.store->data()};
     for (const FlushedAlert& a : n.alerts) {
       std::string name = a->name().empty() ? a->labels.to_string() : std::string(a->name());
       (a.resolved ? s.resolved : s.firing).push_back(name);
     }
     sent.push_back(std::move(s));
+    if (keep) keep(n, *n.store);
     if (defer) pending.push_back(std::move(done));
     else done(!fail);
   }
@@ -46,6 +48,8 @@ class RecordingNotifier : public Notifier {
   std::vector<Sent> sent;
   bool fail = false;   // report every delivery as failed
   bool defer = false;  // hold completions in `pending`
+  // Sets receiver data as an integration would while delivering.
+  std::function<void(const Notification&, ReceiverStore&)> keep;
   std::vector<std::function<void(bool)>> pending;
 };
 
