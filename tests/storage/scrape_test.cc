@@ -63,6 +63,8 @@ class MetricsServer {
     port_ = server_.bind_to_any_port("127.0.0.1");
     REQUIRE(port_ > 0);
     thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // A stop() before the listener runs would be lost (and the join hang).
+    while (!server_.is_running()) std::this_thread::yield();
   }
   ~MetricsServer() {
     server_.stop();
