@@ -13,6 +13,7 @@
 
 #include "model/build_info.h"
 #include "model/file.h"
+#include "net/oauth2.h"
 
 namespace vigil::net {
 
@@ -214,12 +215,15 @@ Result<void> apply_tls_config(CURL* h, const ConfigValue* tls) {
   return {};
 }
 
-Result<std::shared_ptr<HttpClient>> HttpClient::create(const ConfigValue* http_config) {
+Result<std::shared_ptr<HttpClient>> HttpClient::create(const ConfigValue* http_config, const Clock* clock) {
   ensure_curl_initialised();
   std::shared_ptr<HttpClient> c(new HttpClient());
   c->config_ = http_config != nullptr && http_config->is_map() ? *http_config : ConfigValue::map();
-  if (child(&c->config_, "oauth2") != nullptr)
-    return fail("http_config: oauth2 is not supported by vigil yet; use authorization or basic_auth");
+  if (const ConfigValue* o = child(&c->config_, "oauth2")) {
+    auto tokens = OAuth2Tokens::create(*o, clock);
+    if (!tokens) return fail("http_config: " + tokens.error().message);
+    c->oauth2_ = std::move(*tokens);
+  }
   if (const ConfigValue* b = child(&c->config_, "basic_auth");
       b != nullptr && (b->has("username_ref") || b->has("password_ref")))
     return fail("http_config: basic_auth username_ref and password_ref are not supported; use the _file forms");
@@ -255,11 +259,15 @@ void HttpClient::release(CURL* h) const {
   curl_easy_cleanup(h);
 }
 
-Result<HttpClient::AuthHeaders> HttpClient::auth_headers() const {
+Result<HttpClient::AuthHeaders> HttpClient::auth_headers(const HttpRequest& req) const {
   AuthHeaders result;
   std::vector<std::string>& out = result.lines;
   Redactor& secrets = result.secrets;
-  if (const ConfigValue* b = child(&config_, "basic_auth")) {
+  if (oauth2_) {
+    auto value = oauth2_->authorization(req.timeout, req.cancel, secrets);
+    if (!value) return fail(secrets.redact(value.error().message));
+    out.push_back("Authorization: " + *value);
+  } else if (const ConfigValue* b = child(&config_, "basic_auth")) {
     auto user = read_credential(*b, "username", "username_file");
     if (!user) return fail("basic_auth: " + user.error().message);
     auto pass = read_credential(*b, "password", "password_file");
@@ -315,8 +323,15 @@ void abort_when(CURL* h, const std::atomic<bool>* cancel) {
 
 Result<HttpResponse> HttpClient::send(const HttpRequest& req) const {
   if (req.cancel && req.cancel->load()) return fail("request canceled");
-  auto extra = auth_headers();
+  const auto auth_start = std::chrono::steady_clock::now();
+  auto extra = auth_headers(req);
   if (!extra) return fail(redactor_.redact(extra.error().message));
+  // A token request made for this one spent part of its time.
+  Millis timeout = req.timeout;
+  if (timeout > 0) {
+    Millis spent = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - auth_start).count();
+    timeout = std::max<Millis>(timeout - spent, 1);
+  }
 
   CURL* h = acquire();
   if (h == nullptr) return fail("cannot create an HTTP handle");
@@ -358,15 +373,20 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) const {
   }
   if (!req.content_type.empty()) add_header("Content-Type: " + req.content_type);
   add_header("Expect:");  // no 100-continue round trip
-  for (const auto& [k, v] : req.headers) add_header(k + ": " + v);
   // A header the request sets itself (an integration's own token) replaces
-  // http_config's of the same name.
+  // http_config's of the same name; an oauth2 token, though, replaces the
+  // request's Authorization, as upstream's oauth2 transport does.
+  auto is_authorization = [](std::string_view name) {
+    return name.size() == 13 && strncasecmp(name.data(), "Authorization", 13) == 0;
+  };
+  for (const auto& [k, v] : req.headers)
+    if (!(oauth2_ && is_authorization(k))) add_header(k + ": " + v);
   for (const auto& line : extra->lines) {
     std::string_view name = std::string_view(line).substr(0, line.find(':'));
     bool replaced = std::any_of(req.headers.begin(), req.headers.end(), [name](const auto& kv) {
       return kv.first.size() == name.size() && strncasecmp(kv.first.data(), name.data(), name.size()) == 0;
     });
-    if (!replaced) add_header(line);
+    if (!replaced || (oauth2_ && is_authorization(name))) add_header(line);
   }
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect_body);
@@ -374,7 +394,7 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) const {
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, collect_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp);
-  if (req.timeout > 0) curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout));
+  if (timeout > 0) curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout));
   abort_when(h, req.cancel);  // also clears what an earlier request of this pooled handle set
   const bool follow = config_.find("follow_redirects") == nullptr || config_.flag("follow_redirects");
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, follow ? 1L : 0L);
