@@ -78,6 +78,9 @@ class TestServer {
     port_ = server_.bind_to_any_port("127.0.0.1");
     REQUIRE(port_ > 0);
     thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // stop() only ends a listener that has started: a server destroyed
+    // unused would otherwise hang its destructor.
+    while (!server_.is_running()) std::this_thread::yield();
   }
   ~TestServer() {
     server_.stop();
