@@ -408,6 +408,18 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) const {
     std::string no_proxy(config_.str("no_proxy"));
     if (!no_proxy.empty()) curl_easy_setopt(h, CURLOPT_NOPROXY, no_proxy.c_str());
   }
+  // proxy_connect_header: sent with the CONNECT that tunnels an https
+  // request, never to the receiver (Go's ProxyConnectHeader).
+  curl_slist* proxy_headers = nullptr;
+  if (const ConfigValue* pch = child(&config_, "proxy_connect_header"); pch != nullptr && pch->is_map()) {
+    for (const auto& [name, values] : pch->entries())
+      for (const ConfigValue& v : values.items())
+        proxy_headers = curl_slist_append(proxy_headers, fmt::format("{}: {}", name, v.as_string()).c_str());
+  }
+  if (proxy_headers != nullptr) {
+    curl_easy_setopt(h, CURLOPT_HEADEROPT, CURLHEADER_SEPARATE);
+    curl_easy_setopt(h, CURLOPT_PROXYHEADER, proxy_headers);
+  }
 
   Result<HttpResponse> out;
   if (auto tls_ok = apply_tls_config(h, tls); !tls_ok) {
@@ -441,6 +453,7 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) const {
   }
   curl_slist_free_all(headers);
   curl_slist_free_all(connect_list);
+  curl_slist_free_all(proxy_headers);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
   release(h);
   return out;

@@ -5,8 +5,8 @@
 // basic_auth, authorization (bearer or another type, credentials inline or
 // in a file), http_headers, tls_config (CA, client certificate and key,
 // server_name, insecure_skip_verify, min/max version), proxy_url, no_proxy,
-// proxy_from_environment, follow_redirects and oauth2's client-credentials
-// tokens (net/oauth2.h).
+// proxy_from_environment, proxy_connect_header, follow_redirects and
+// oauth2's client-credentials tokens (net/oauth2.h).
 //
 // A client is safe to use from many threads at once; it keeps a few curl
 // handles so that connections to a receiver are reused.

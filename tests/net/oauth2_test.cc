@@ -4,6 +4,10 @@
 // errors (redacted) and the configuration checks.
 #include <doctest/doctest.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <thread>
 
@@ -63,6 +67,60 @@ TestServer::Handler tokens(nlohmann::json extra = {{"token_type", "bearer"}, {"e
 std::string oauth2_yaml(const TestServer& token_server, std::string_view more = "client_secret: s3cret-value") {
   return fmt::format("oauth2:\n  client_id: my client\n  token_url: '{}'\n  {}\n", token_server.url("/token"), more);
 }
+
+// A proxy that refuses every tunnel: it keeps the head of each request
+// (a CONNECT line and its headers) and answers 403.
+class RefusingProxy {
+ public:
+  RefusingProxy() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    REQUIRE(::listen(fd_, 16) == 0);
+    thread_ = std::thread([this] {
+      while (true) {
+        int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        std::string head;
+        char buf[1024];
+        while (head.find("\r\n\r\n") == std::string::npos) {
+          ssize_t n = ::read(c, buf, sizeof buf);
+          if (n <= 0) break;
+          head.append(buf, static_cast<size_t>(n));
+        }
+        {
+          std::lock_guard lock(mu_);
+          heads_.push_back(head);
+        }
+        std::string_view answer = "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n";
+        (void)!::write(c, answer.data(), answer.size());
+        ::close(c);
+      }
+    });
+  }
+  ~RefusingProxy() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  std::string url() const { return fmt::format("http://127.0.0.1:{}", port_); }
+  std::vector<std::string> heads() {
+    std::lock_guard lock(mu_);
+    return heads_;
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::string> heads_;
+};
 
 Result<HttpResponse> get(const HttpClient& c, const TestServer& resource) {
   HttpRequest req;
@@ -363,4 +421,20 @@ TEST_CASE("oauth2: the token endpoint is reached through oauth2's own proxy sett
   REQUIRE(proxy.count() == 1);
   CHECK(proxy.requests()[0].header("Host") == "token.invalid");
   CHECK(resource.requests().at(0).header("Authorization") == "Bearer tok-1");
+}
+
+TEST_CASE("oauth2: proxy_connect_header goes with the CONNECT to the token endpoint's proxy") {
+  RefusingProxy proxy;
+  TestServer resource;
+  auto c = client(fmt::format("oauth2:\n  client_id: c\n  client_secret: x\n  token_url: 'https://token.invalid/t'\n"
+                              "  proxy_url: '{}'\n  proxy_connect_header: {{X-Proxy-Key: [proxy-key-123]}}\n",
+                              proxy.url()));
+  auto r = get(*c, resource);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().message.starts_with("oauth2: cannot fetch token: "));
+  auto heads = proxy.heads();
+  REQUIRE(heads.size() == 2);  // in a header, then in the form
+  CHECK(heads[0].starts_with("CONNECT token.invalid:443 "));
+  CHECK(heads[0].find("X-Proxy-Key: proxy-key-123\r\n") != std::string::npos);
+  CHECK(resource.count() == 0);
 }
