@@ -13,6 +13,7 @@
 
 #include "model/build_info.h"
 #include "model/file.h"
+#include "net/oauth2.h"
 
 namespace vigil::net {
 
@@ -214,12 +215,15 @@ Result<void> apply_tls_config(CURL* h, const ConfigValue* tls) {
   return {};
 }
 
-Result<std::shared_ptr<HttpClient>> HttpClient::create(const ConfigValue* http_config) {
+Result<std::shared_ptr<HttpClient>> HttpClient::create(const ConfigValue* http_config, const Clock* clock) {
   ensure_curl_initialised();
   std::shared_ptr<HttpClient> c(new HttpClient());
   c->config_ = http_config != nullptr && http_config->is_map() ? *http_config : ConfigValue::map();
-  if (child(&c->config_, "oauth2") != nullptr)
-    return fail("http_config: oauth2 is not supported by vigil yet; use authorization or basic_auth");
+  if (const ConfigValue* o = child(&c->config_, "oauth2")) {
+    auto tokens = OAuth2Tokens::create(*o, clock);
+    if (!tokens) return fail("http_config: " + tokens.error().message);
+    c->oauth2_ = std::move(*tokens);
+  }
   if (const ConfigValue* b = child(&c->config_, "basic_auth");
       b != nullptr && (b->has("username_ref") || b->has("password_ref")))
     return fail("http_config: basic_auth username_ref and password_ref are not supported; use the _file forms");
@@ -255,11 +259,17 @@ void HttpClient::release(CURL* h) const {
   curl_easy_cleanup(h);
 }
 
-Result<HttpClient::AuthHeaders> HttpClient::auth_headers() const {
+Result<HttpClient::AuthHeaders> HttpClient::auth_headers(const HttpRequest& req, bool showing) const {
   AuthHeaders result;
   std::vector<std::string>& out = result.lines;
   Redactor& secrets = result.secrets;
-  if (const ConfigValue* b = child(&config_, "basic_auth")) {
+  if (oauth2_ && showing) {
+    out.push_back("Authorization: Bearer <secret>");
+  } else if (oauth2_) {
+    auto value = oauth2_->authorization(req.timeout, req.cancel, secrets);
+    if (!value) return fail(secrets.redact(value.error().message));
+    out.push_back("Authorization: " + *value);
+  } else if (const ConfigValue* b = child(&config_, "basic_auth")) {
     auto user = read_credential(*b, "username", "username_file");
     if (!user) return fail("basic_auth: " + user.error().message);
     auto pass = read_credential(*b, "password", "password_file");
@@ -313,24 +323,26 @@ void abort_when(CURL* h, const std::atomic<bool>* cancel) {
   curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 }
 
-std::vector<std::string> HttpClient::header_lines(const HttpRequest& req, const AuthHeaders& config_headers) {
+std::vector<std::string> HttpClient::header_lines(const HttpRequest& req, const AuthHeaders& config_headers) const {
+  auto is_authorization = [](std::string_view name) {
+    return name.size() == 13 && strncasecmp(name.data(), "Authorization", 13) == 0;
+  };
   std::vector<std::string> out;
   if (!req.content_type.empty()) out.push_back("Content-Type: " + req.content_type);
-  for (const auto& [k, v] : req.headers) out.push_back(k + ": " + v);
-  // A header the request sets itself (an integration's own token) replaces
-  // http_config's of the same name.
+  for (const auto& [k, v] : req.headers)
+    if (!(oauth2_ && is_authorization(k))) out.push_back(k + ": " + v);
   for (const auto& line : config_headers.lines) {
     std::string_view name = std::string_view(line).substr(0, line.find(':'));
     bool replaced = std::any_of(req.headers.begin(), req.headers.end(), [name](const auto& kv) {
       return kv.first.size() == name.size() && strncasecmp(kv.first.data(), name.data(), name.size()) == 0;
     });
-    if (!replaced) out.push_back(line);
+    if (!replaced || (oauth2_ && is_authorization(name))) out.push_back(line);
   }
   return out;
 }
 
 Result<std::vector<std::string>> HttpClient::describe_headers(const HttpRequest& req) const {
-  auto extra = auth_headers();
+  auto extra = auth_headers(req, true);
   if (!extra) return fail(redactor_.redact(extra.error().message));
   Redactor r = redactor_;
   r.add_all(extra->secrets);
@@ -341,8 +353,15 @@ Result<std::vector<std::string>> HttpClient::describe_headers(const HttpRequest&
 
 Result<HttpResponse> HttpClient::send(const HttpRequest& req) const {
   if (req.cancel && req.cancel->load()) return fail("request canceled");
-  auto extra = auth_headers();
+  const auto auth_start = std::chrono::steady_clock::now();
+  auto extra = auth_headers(req);
   if (!extra) return fail(redactor_.redact(extra.error().message));
+  // A token request made for this one spent part of its time.
+  Millis timeout = req.timeout;
+  if (timeout > 0) {
+    Millis spent = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - auth_start).count();
+    timeout = std::max<Millis>(timeout - spent, 1);
+  }
 
   CURL* h = acquire();
   if (h == nullptr) return fail("cannot create an HTTP handle");
@@ -390,7 +409,7 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) const {
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, collect_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp);
-  if (req.timeout > 0) curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout));
+  if (timeout > 0) curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout));
   abort_when(h, req.cancel);  // also clears what an earlier request of this pooled handle set
   const bool follow = config_.find("follow_redirects") == nullptr || config_.flag("follow_redirects");
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, follow ? 1L : 0L);
@@ -403,6 +422,18 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) const {
     curl_easy_setopt(h, CURLOPT_PROXY, proxy.c_str());
     std::string no_proxy(config_.str("no_proxy"));
     if (!no_proxy.empty()) curl_easy_setopt(h, CURLOPT_NOPROXY, no_proxy.c_str());
+  }
+  // proxy_connect_header: sent with the CONNECT that tunnels an https
+  // request, never to the receiver (Go's ProxyConnectHeader).
+  curl_slist* proxy_headers = nullptr;
+  if (const ConfigValue* pch = child(&config_, "proxy_connect_header"); pch != nullptr && pch->is_map()) {
+    for (const auto& [name, values] : pch->entries())
+      for (const ConfigValue& v : values.items())
+        proxy_headers = curl_slist_append(proxy_headers, fmt::format("{}: {}", name, v.as_string()).c_str());
+  }
+  if (proxy_headers != nullptr) {
+    curl_easy_setopt(h, CURLOPT_HEADEROPT, CURLHEADER_SEPARATE);
+    curl_easy_setopt(h, CURLOPT_PROXYHEADER, proxy_headers);
   }
 
   Result<HttpResponse> out;
@@ -437,6 +468,7 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) const {
   }
   curl_slist_free_all(headers);
   curl_slist_free_all(connect_list);
+  curl_slist_free_all(proxy_headers);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
   release(h);
   return out;

@@ -5,8 +5,8 @@
 // basic_auth, authorization (bearer or another type, credentials inline or
 // in a file), http_headers, tls_config (CA, client certificate and key,
 // server_name, insecure_skip_verify, min/max version), proxy_url, no_proxy,
-// proxy_from_environment and follow_redirects. oauth2 is refused at build
-// time with a clear error.
+// proxy_from_environment, proxy_connect_header, follow_redirects and
+// oauth2's client-credentials tokens (net/oauth2.h).
 //
 // A client is safe to use from many threads at once; it keeps a few curl
 // handles so that connections to a receiver are reused.
@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "config/value.h"
+#include "model/clock.h"
 #include "model/duration.h"
 #include "model/error.h"
 #include "net/secrets.h"
@@ -27,6 +28,8 @@
 typedef void CURL;
 
 namespace vigil::net {
+
+class OAuth2Tokens;
 
 struct HttpRequest {
   std::string method = "POST";
@@ -64,8 +67,10 @@ class HttpClient {
  public:
   // Builds a client from an http_config mapping; null or absent means
   // defaults (no auth, system CAs, redirects followed). Credential files are
-  // read when a request is made, not here.
-  static Result<std::shared_ptr<HttpClient>> create(const config::ConfigValue* http_config);
+  // read when a request is made, not here. `clock` times oauth2 token
+  // expiry (null: the steady clock).
+  static Result<std::shared_ptr<HttpClient>> create(const config::ConfigValue* http_config,
+                                                    const Clock* clock = nullptr);
   ~HttpClient();
 
   // One exchange. A transport failure (refused, reset, timed out, TLS) is an
@@ -89,12 +94,18 @@ class HttpClient {
     std::vector<std::string> lines;  // "Name: value"
     Redactor secrets;                // the credentials among them
   };
-  Result<AuthHeaders> auth_headers() const;
+  // http_config's headers for `req`: its authorization (an oauth2 token is
+  // fetched when needed, unless `showing`, where it is shown as "<secret>")
+  // and http_headers.
+  Result<AuthHeaders> auth_headers(const HttpRequest& req, bool showing = false) const;
   // Content-Type, the request's own headers, then http_config's (auth,
-  // http_headers) unless the request sets one of the same name.
-  static std::vector<std::string> header_lines(const HttpRequest& req, const AuthHeaders& config_headers);
+  // http_headers) unless the request sets one of the same name; an oauth2
+  // token, though, replaces the request's Authorization, as upstream's
+  // oauth2 transport does.
+  std::vector<std::string> header_lines(const HttpRequest& req, const AuthHeaders& config_headers) const;
 
   config::ConfigValue config_;  // the http_config, or an empty map
+  std::unique_ptr<OAuth2Tokens> oauth2_;  // with `oauth2`: its tokens
   Redactor redactor_;
   mutable std::mutex mu_;
   mutable std::vector<CURL*> idle_;

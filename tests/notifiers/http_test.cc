@@ -408,14 +408,50 @@ TEST_CASE("delivery: credentials never appear in errors or logs") {
 TEST_CASE("delivery: a broken integration setting fails with a clear error") {
   auto cfg = load(receiver_config(
       "  webhook_configs:\n  - url: 'http://127.0.0.1:1/'\n    http_config:\n      oauth2:\n"
-      "        client_id: id\n        client_secret: s\n        token_url: 'http://127.0.0.1:1/token'\n"));
+      "        client_id: id\n        client_secret_ref: vault\n        token_url: 'http://127.0.0.1:1/token'\n"));
   ManualClock clock(kT0);
   LogCapture logs;
   Delivery d(clock, options(logs));
   DeliveryOutcome o = deliver_all(d, clock, notification(cfg, "r", 0, two_alerts()));
   CHECK_FALSE(o.delivered);
   CHECK(o.attempts == 0);
-  CHECK(o.error.find("oauth2 is not supported") != std::string::npos);
+  CHECK(o.error.find("cannot use secret ref without manager") != std::string::npos);
+}
+
+TEST_CASE("webhook: http_config oauth2 gets a token and sends it; a token endpoint failure is the attempt's error") {
+  TestServer token_server([](const Captured&, httplib::Response& res) {
+    res.set_content(R"({"access_token":"hook-token-42","token_type":"bearer","expires_in":3600})",
+                    "application/json");
+  });
+  TestServer server;
+  auto cfg = load(receiver_config(fmt::format(
+      "  webhook_configs:\n  - url: '{}'\n    http_config:\n      oauth2:\n"
+      "        client_id: vigil\n        client_secret: hook-secret-77\n        token_url: '{}'\n",
+      server.url(), token_server.url("/token"))));
+  ManualClock clock(kT0);
+  LogCapture logs;
+  Delivery d(clock, options(logs));
+  DeliveryOutcome o = deliver_all(d, clock, notification(cfg, "r", 0, two_alerts()));
+  CHECK(o.delivered);
+  DeliveryOutcome again = deliver_all(d, clock, notification(cfg, "r", 0, two_alerts()));
+  CHECK(again.delivered);
+  CHECK(token_server.count() == 1);
+  REQUIRE(server.count() == 2);
+  CHECK(server.requests()[1].header("Authorization") == "Bearer hook-token-42");
+
+  TestServer refusing([](const Captured&, httplib::Response& res) {
+    res.status = 401;
+    res.set_content(R"({"error":"invalid_client","error_description":"hook-secret-77 unknown"})", "application/json");
+  });
+  auto bad = load(receiver_config(fmt::format(
+      "  webhook_configs:\n  - url: '{}'\n    http_config:\n      oauth2:\n"
+      "        client_id: vigil\n        client_secret: hook-secret-77\n        token_url: '{}'\n",
+      server.url(), refusing.url("/token"))));
+  DeliveryOutcome f = deliver_all(d, clock, notification(bad, "r", 0, two_alerts(), kT0, kT0 + 2 * kSecond));
+  CHECK_FALSE(f.delivered);
+  CHECK(f.error.find(R"(oauth2: "invalid_client" "<secret> unknown")") != std::string::npos);
+  CHECK(server.count() == 2);
+  for (const std::string& text : {f.error, logs.all()}) CHECK(text.find("hook-secret-77") == std::string::npos);
 }
 
 TEST_CASE("slack: the message Alertmanager sends, rendered with the default templates") {

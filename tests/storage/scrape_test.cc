@@ -6,6 +6,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -583,6 +584,33 @@ TEST_CASE("scrape: a job over its target_limit scrapes none of its targets") {
   CHECK_FALSE(h.manager.next_due().has_value());
   h.clock.advance(kHour);
   CHECK(h.manager.run_due() == 0);
+}
+
+TEST_CASE("scrape: a job's oauth2 token is fetched once and sent with its scrapes") {
+  std::atomic<int> token_requests{0};
+  httplib::Server token;
+  token.Post("/token", [&](const httplib::Request&, httplib::Response& res) {
+    ++token_requests;
+    res.set_content(R"({"access_token":"scrape-tok-9","token_type":"bearer","expires_in":3600})", "application/json");
+  });
+  const int token_port = token.bind_to_any_port("127.0.0.1");
+  REQUIRE(token_port > 0);
+  std::thread token_thread([&] { token.listen_after_bind(); });
+  while (!token.is_running()) std::this_thread::yield();
+  MetricsServer srv;
+  srv.set_body("/metrics", "m 1\n");
+  {
+    Harness h;
+    h.apply(prom_config("scrape_configs:\n" +
+                        job("j", srv.address(),
+                            fmt::format("    oauth2: {{client_id: c, client_secret: s, token_url: 'http://127.0.0.1:{}/token'}}\n",
+                                        token_port))));
+    h.scrapes(2);
+  }
+  CHECK(srv.header("Authorization") == "Bearer scrape-tok-9");
+  CHECK(token_requests == 1);
+  token.stop();
+  token_thread.join();
 }
 
 TEST_CASE("scrape: the job's HTTP options are used, and bodies are not redacted") {
