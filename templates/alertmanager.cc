@@ -208,6 +208,17 @@ FuncMap alertmanager_functions() {
                          if (!d) return std::unexpected(d.error());
                          return Value::string(std::move(*d));
                        }};
+  // time.ParseInLocation in UTC: toDate gives Go's zero time when the value
+  // does not fit the layout, mustToDate the error.
+  m["toDate"] = {{{s, s}}, [](const CallArgs& c) -> Result<Value> {
+                   auto t = go_time_parse(c.args[0].as_string(), c.args[1].as_string());
+                   return time_value(t ? std::move(*t) : GoTime{});
+                 }};
+  m["mustToDate"] = {{{s, s}}, [](const CallArgs& c) -> Result<Value> {
+                       auto t = go_time_parse(c.args[0].as_string(), c.args[1].as_string());
+                       if (!t) return std::unexpected(t.error());
+                       return time_value(std::move(*t));
+                     }};
   m["humanizeDuration"] = {{{any_type()}}, [](const CallArgs& c) -> Result<Value> {
                              auto r = humanize_duration(c.args[0]);
                              if (!r) return std::unexpected(r.error());

@@ -12,7 +12,8 @@ namespace vigil::templates {
 
 // Alertmanager's template functions: toUpper toLower title trimSpace join
 // match safeHtml safeUrl urlUnescape reReplaceAll stringSlice date tz since
-// humanizeDuration.
+// humanizeDuration; and those of later releases: now toJson list append dict
+// base64encode base64decode, and 0.34's toDate mustToDate.
 FuncMap alertmanager_functions();
 
 // vigil's default notification templates (__subject, __text_alert_list,
