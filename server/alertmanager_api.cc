@@ -594,15 +594,17 @@ json Api::silence_json(const routing::Silence& s, Millis now) const {
     bool equal = m.type() == MatchType::kEqual || m.type() == MatchType::kRegex;
     matchers.push_back(json{{"name", m.name()}, {"value", m.value()}, {"isRegex", regex}, {"isEqual", equal}});
   }
-  return json{{"id", s.id},
-              {"status", json{{"state", routing::silence_state_string(shown_state(s, now))}}},
-              {"updatedAt", api_time(s.updated_at)},
-              {"matchers", std::move(matchers)},
-              {"startsAt", api_time(s.starts_at)},
-              {"endsAt", api_time(s.ends_at)},
-              {"createdBy", s.created_by},
-              {"comment", s.comment},
-              {"annotations", json::object()}};
+  json out{{"id", s.id},
+           {"status", json{{"state", routing::silence_state_string(shown_state(s, now))}}},
+           {"updatedAt", api_time(s.updated_at)},
+           {"matchers", std::move(matchers)},
+           {"startsAt", api_time(s.starts_at)},
+           {"endsAt", api_time(s.ends_at)},
+           {"createdBy", s.created_by},
+           {"comment", s.comment}};
+  // Left out when there are none, as upstream leaves them out.
+  if (!s.annotations.empty()) out["annotations"] = s.annotations;
+  return out;
 }
 
 // Upstream's order: active (soonest end first), pending (soonest start
@@ -668,6 +670,18 @@ std::variant<routing::Silence, Response> read_silence(const json& body) {
     auto v = optional_string(body, key, "silence");
     if (!v) return unreadable("silence", v.error().message);
     *out = std::move(*v);
+  }
+  // Annotations: an object of strings, where null reads as "" (Go's
+  // decoding of a map[string]string).
+  if (auto a = body.find("annotations"); a != body.end() && !a->is_null()) {
+    if (!a->is_object())
+      return unreadable("silence", fmt::format("silence.annotations must be an object of strings, not {}", type_name(*a)));
+    for (auto it = a->begin(); it != a->end(); ++it) {
+      if (!it->is_string() && !it->is_null())
+        return unreadable("silence",
+                          fmt::format("silence.annotations.{} must be a string, not {}", it.key(), type_name(*it)));
+      s.annotations[it.key()] = it->is_null() ? std::string() : it->get<std::string>();
+    }
   }
   auto starts = optional_time(body, "startsAt", "silence");
   if (!starts) return unreadable("silence", starts.error().message);
