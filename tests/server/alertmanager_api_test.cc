@@ -61,7 +61,8 @@ struct ApiHarness {
   Routes routes;
   int alerts_posted = 0;
 
-  explicit ApiHarness(std::string data_dir = "", routing::AlertLimits limits = {}) : h(kConfig, std::move(data_dir)) {
+  explicit ApiHarness(std::string data_dir = "", routing::AlertLimits limits = {}, std::string_view config = kConfig)
+      : h(config, std::move(data_dir)) {
     AlertmanagerApiContext ctx{*h.router, h.clock};
     ctx.alert_limits = limits;
     ctx.start_time = kT0 - 60 * kSecond;
@@ -546,6 +547,42 @@ TEST_CASE("am api: alert groups list each group with its receiver and alerts") {
 
   t.silence(json::array({eq("alertname", "B")}), kT0, kT0 + kHour);
   CHECK(t.get("/api/v2/alerts/groups", {{"silenced", "false"}}).size() == 2);
+}
+
+// Alertmanager 0.34's route labels: inherited and overridden down the
+// tree, shown rendered for each group.
+TEST_CASE("am api: alert groups show their route's labels, rendered for the group") {
+  ApiHarness t("", {}, R"(
+route:
+  receiver: ops
+  group_by: [alertname]
+  labels:
+    team: platform
+    summary: '{{ .GroupLabels.alertname }}: {{ len .Alerts }} for {{ routeLabels "team" }}'
+  routes:
+    - matchers: [service="db"]
+      group_by: [alertname, instance]
+      labels:
+        team: 'database {{ .GroupLabels.instance }}'
+    - matchers: [service="none"]
+      labels:
+        broken: '{{ .Nope.x }}'
+receivers:
+  - name: ops
+)");
+  REQUIRE(t.post("/api/v2/alerts", json::array({alert({{"alertname", "Up"}, {"service", "db"}, {"instance", "a"}}),
+                                                alert({{"alertname", "Load"}, {"service", "web"}}),
+                                                alert({{"alertname", "Load"}, {"service", "api"}}),
+                                                alert({{"alertname", "Gone"}, {"service", "none"}})}))
+              .status == 200);
+  json groups = t.get("/api/v2/alerts/groups");
+  REQUIRE(groups.size() == 3);
+  CHECK(groups[0]["labels"] == json{{"alertname", "Gone"}});
+  CHECK(groups[0]["routeLabels"] == json{{"team", "platform"}, {"summary", "Gone: 1 for platform"}});
+  CHECK(groups[1]["labels"] == json{{"alertname", "Load"}});
+  CHECK(groups[1]["routeLabels"] == json{{"team", "platform"}, {"summary", "Load: 2 for platform"}});
+  CHECK(groups[2]["labels"] == json{{"alertname", "Up"}, {"instance", "a"}});
+  CHECK(groups[2]["routeLabels"] == json{{"team", "database a"}, {"summary", "Up: 1 for database a"}});
 }
 
 TEST_CASE("am api: status never shows a secret and lists receivers") {

@@ -163,6 +163,38 @@ TEST_CASE("toDate and mustToDate read a time with a Go layout") {
   CHECK(text("{{ toDate \"2006\" }}").ends_with("wrong number of args for toDate: want 2 got 1"));
 }
 
+// Alertmanager 0.34's route labels: values are templates, read with
+// routeLabels, able to read each other.
+TEST_CASE("routeLabels renders a route label against the data") {
+  NotificationData d = sample_data();
+  d.route_labels = {{"team", "db"},
+                    {"desc", "{{ .GroupLabels.alertname }} ({{ routeLabels \"team\" }})"},
+                    {"a", "{{ routeLabels \"b\" }}"},
+                    {"b", "{{ routeLabels \"a\" }}"},
+                    {"html", "{{ routeLabels \"team\" }} & <b>"}};
+  CHECK(text("{{ routeLabels \"desc\" }}|{{ routeLabels \"nope\" }}|{{ .RouteLabels.team }}", d) == "HighCPU (db)||db");
+  CHECK(text("{{ routeLabels \"desc\" }}{{ routeLabels \"desc\" }}", d) == "HighCPU (db)HighCPU (db)");
+  CHECK(text("{{ template \"x\" . }}{{ define \"x\" }}{{ routeLabels \"team\" }}{{ end }}", d) == "db");
+  CHECK(text("{{ routeLabels \"a\" }}", d).ends_with("route label cycle detected: a -> b -> a"));
+  // In HTML the label renders as HTML, then is escaped where it lands.
+  CHECK(html("{{ routeLabels \"html\" }}", d) == "db &amp; &lt;b&gt;");
+  // A notification's labels are rendered already: returned as they are.
+  d.route_labels_rendered = true;
+  CHECK(text("{{ routeLabels \"desc\" }}", d) == "{{ .GroupLabels.alertname }} ({{ routeLabels \"team\" }})");
+  CHECK(text("{{ routeLabels \"x\" }}") == "");
+}
+
+TEST_CASE("route labels are rendered for a group, the failing ones left out") {
+  NotificationData d = sample_data();
+  d.route_labels = {{"team", "db"}, {"desc", "{{ len .Alerts }} for {{ routeLabels \"team\" }}"}, {"bad", "{{ .Nope.x }}"}};
+  const NotificationTemplates tmpl = NotificationTemplates::load({}).value();
+  std::vector<Error> errors;
+  KV rendered = tmpl.render_route_labels(d, &errors);
+  CHECK(rendered == KV{{"team", "db"}, {"desc", "2 for db"}});
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].message.starts_with("route label bad: template: "));
+}
+
 TEST_CASE("every default template renders, in text and in HTML") {
   NotificationData empty = make_notification_data("r", Labels(), {}, "", at("2024-05-01T12:00:00Z"));
   NotificationTemplates defaults = NotificationTemplates::load({}).value();
@@ -219,6 +251,9 @@ TEST_CASE("data from JSON") {
   REQUIRE(d->alerts.size() == 1);
   CHECK(go_time_string(d->alerts[0].starts_at) == "2024-01-02 03:04:05.5 +0100 +0100");
   CHECK(d->alerts[0].ends_at.is_zero());
+  auto routed = notification_data_from_json(R"({"routeLabels":{"team":"db"}})");
+  REQUIRE(routed);
+  CHECK(routed->route_labels == KV{{"team", "db"}});
   CHECK(!notification_data_from_json("{\"alerts\": 3}"));
   CHECK(!notification_data_from_json("{\"receiver\": 3}"));
   CHECK(!notification_data_from_json("not json"));
