@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "routing/route_labels.h"
+
 namespace vigil::notifiers {
 
 using net::WorkerPool;
@@ -176,25 +178,29 @@ void Delivery::release_lane(const std::shared_ptr<Job>& job) {
 
 namespace {
 
-templates::NotificationData make_data(const Notification& n, size_t max_alerts, std::string_view external_url) {
+templates::NotificationData make_data(const Notification& n, size_t max_alerts, std::string_view external_url,
+                                      const templates::NotificationTemplates& t) {
   std::vector<templates::AlertInput> inputs;
   size_t keep = max_alerts > 0 ? std::min(max_alerts, n.alerts.size()) : n.alerts.size();
   inputs.reserve(keep);
-  for (size_t i = 0; i < keep; ++i) {
-    const routing::FlushedAlert& a = n.alerts[i];
-    templates::AlertInput in;
-    in.labels = a->labels;
-    for (const auto& l : a->annotations) in.annotations.emplace(l.name, l.value);
-    in.starts_at = templates::go_time_from_unix_millis(a->starts_at);
-    if (a.ends_at() != 0) in.ends_at = templates::go_time_from_unix_millis(a.ends_at());
-    in.generator_url = a->generator_url;
-    inputs.push_back(std::move(in));
-  }
+  for (size_t i = 0; i < keep; ++i) inputs.push_back(routing::template_alert(*n.alerts[i], n.alerts[i].ends_at()));
   auto d = templates::make_notification_data(n.receiver->name, n.group_labels, inputs, external_url,
                                              templates::go_time_from_unix_millis(n.now));
   d.group_key = n.group_key;
   d.notification_reason = routing::notify_reason_string(n.reason);
   d.truncated_alerts = static_cast<int>(n.alerts.size() - keep);
+  if (!n.route_labels.empty()) {
+    // Rendered for the group, against all the flush's alerts; a label that
+    // does not render is left out, as upstream leaves it out.
+    std::vector<templates::AlertInput> group;
+    if (n.group_alerts) {
+      group.reserve(n.group_alerts->size());
+      for (const routing::FlushedAlert& a : *n.group_alerts) group.push_back(routing::template_alert(*a, a.ends_at()));
+    }
+    d.route_labels = routing::render_route_labels(t, n.route_labels, n.receiver->name, n.group_labels, group,
+                                                  external_url, n.now);
+    d.route_labels_rendered = true;
+  }
   return d;
 }
 
@@ -218,7 +224,8 @@ void Delivery::attempt(const std::shared_ptr<Job>& job) {
   AttemptResult r;
   auto started = std::chrono::steady_clock::now();
   {
-    const templates::NotificationData data = make_data(job->n, job->integration->max_alerts(), opts_.external_url);
+    const templates::NotificationData data =
+        make_data(job->n, job->integration->max_alerts(), opts_.external_url, *job->prepared->templates);
     const templates::Value value = templates::notification_value(data);
     Message m{job->n, data, value, *job->prepared->templates, now, job->deadline, &stopping_, opts_.dry_run};
     started = std::chrono::steady_clock::now();

@@ -83,6 +83,7 @@ Json data_json(const templates::NotificationData& d) {
               {"groupLabels", kv(d.group_labels)},
               {"commonLabels", kv(d.common_labels)},
               {"commonAnnotations", kv(d.common_annotations)},
+              {"routeLabels", kv(d.route_labels)},  // Alertmanager 0.34
               {"externalURL", d.external_url}};
 }
 

@@ -306,14 +306,6 @@ void sort_errors(Errors& errors) {
   });
 }
 
-// Route `labels` anywhere in the tree.
-void find_route_labels(const ConfigValue& route, int depth, std::vector<const ConfigValue*>& out) {
-  if (!route.is_map() || depth > kMaxRouteDepth) return;
-  if (const ConfigValue* l = route.find("labels"); l && l->is_map() && !l->entries().empty()) out.push_back(l);
-  if (const ConfigValue* rs = route.find("routes"); rs && rs->is_list())
-    for (const ConfigValue& r : rs->items()) find_route_labels(r, depth + 1, out);
-}
-
 // Settings upstream acts on that vigil reads, checks and does not act on
 // yet, said where they are written so that nobody counts on them unknowingly.
 void report_unhonoured(const ConfigValue& root, Errors& out) {
@@ -322,10 +314,6 @@ void report_unhonoured(const ConfigValue& root, Errors& out) {
   };
   if (const ConfigValue* er = root.find("event_recorder"); er && er->is_map() && !er->entries().empty())
     say(*er, "event_recorder is not honoured yet: no events are recorded");
-  std::vector<const ConfigValue*> labels;
-  if (const ConfigValue* route = root.find("route")) find_route_labels(*route, 0, labels);
-  for (const ConfigValue* l : labels)
-    say(*l, "route labels are not honoured yet: templates cannot read them (routeLabels) and the alert groups API does not show them");
 }
 
 LoadResult build(const ConfigValue& root, const LoadOptions& opts) {

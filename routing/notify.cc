@@ -69,6 +69,8 @@ void NotifyPipeline::flush(const GroupFlush& f, std::function<void(bool ok)> don
     (a.resolved ? resolved : firing).push_back(h);
   }
   const Millis repeat = f.route->options().repeat_interval;
+  std::shared_ptr<const std::vector<FlushedAlert>> group_alerts;
+  if (!f.route->options().labels.empty()) group_alerts = std::make_shared<const std::vector<FlushedAlert>>(f.alerts);
   auto completion = std::make_shared<Completion>();
   completion->remaining = receiver->integrations.size();
   completion->done = std::move(done);
@@ -83,7 +85,7 @@ void NotifyPipeline::flush(const GroupFlush& f, std::function<void(bool ok)> don
       continue;
     }
     Notification n{parts_.config, receiver, &ic, f.group_key, f.group_labels, f.route->options().labels,
-                   {}, reason, f.now, f.now + f.route->options().group_interval, f.flush_id};
+                   {}, reason, f.now, f.now + f.route->options().group_interval, f.flush_id, group_alerts};
     // As upstream, a first notification starts with nothing kept (a group
     // that fires again after its resolution gets a new Slack message).
     if (last && reason != NotifyReason::kFirstNotification) n.store = std::make_shared<ReceiverStore>(last->data);

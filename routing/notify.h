@@ -43,6 +43,10 @@ struct Notification {
   // bounds a flush's retries. 0: the notifier's own default.
   Millis deadline = 0;
   uint64_t flush_id = 0;
+  // All the alerts of the flush, muted ones included: what the route labels
+  // are rendered against, as upstream renders them once per flush. Null when
+  // the route has no labels.
+  std::shared_ptr<const std::vector<FlushedAlert>> group_alerts;
   // What the integration keeps about this group between notifications (a
   // Slack message's ts and channel): the last log entry's, empty for a first
   // notification. The integration may change it while delivering; what it

@@ -193,6 +193,9 @@ size_t silence_wire_size(const Silence& s, Millis retention) {
   sil += message_field(timestamp_size(s.starts_at)) + message_field(timestamp_size(s.ends_at)) +
          message_field(timestamp_size(s.updated_at));
   sil += bytes_field(s.created_by.size()) + bytes_field(s.comment.size());
+  // A map field: one entry message each, its key and value always written.
+  for (const auto& [name, value] : s.annotations)
+    sil += message_field(1 + varint_size(name.size()) + name.size() + 1 + varint_size(value.size()) + value.size());
   return message_field(sil) + message_field(timestamp_size(s.ends_at + retention));
 }
 
@@ -368,8 +371,11 @@ size_t Silences::gc() {
 
 namespace {
 
-// A silence as a record payload: a format byte, then its fields.
+// A silence as a record payload: a format byte, then its fields. Format 2
+// adds the annotations after the comment; format 1 (no annotations) is
+// still written when there are none.
 constexpr uint8_t kSilenceRecord = 1;
+constexpr uint8_t kSilenceRecordAnnotated = 2;
 
 uint8_t match_type_code(MatchType t) {
   switch (t) {
@@ -395,7 +401,7 @@ std::optional<MatchType> match_type_of(uint8_t code) {
 
 void encode_silence(std::string& out, const Silence& s) {
   PayloadWriter w(out);
-  w.put(kSilenceRecord);
+  w.put(s.annotations.empty() ? kSilenceRecord : kSilenceRecordAnnotated);
   w.put_string(s.id);
   w.put(static_cast<uint32_t>(s.matchers.size()));
   for (const Matcher& m : s.matchers) {
@@ -408,6 +414,12 @@ void encode_silence(std::string& out, const Silence& s) {
   w.put(static_cast<int64_t>(s.updated_at));
   w.put_string(s.created_by);
   w.put_string(s.comment);
+  if (s.annotations.empty()) return;
+  w.put(static_cast<uint32_t>(s.annotations.size()));
+  for (const auto& [name, value] : s.annotations) {
+    w.put_string(name);
+    w.put_string(value);
+  }
 }
 
 std::optional<Silence> decode_silence(std::string_view payload) {
@@ -415,7 +427,8 @@ std::optional<Silence> decode_silence(std::string_view payload) {
   uint8_t format = 0;
   uint32_t n = 0;
   Silence s;
-  if (!r.get(format) || format != kSilenceRecord || !r.get_string(s.id) || s.id.empty() || !r.get(n))
+  if (!r.get(format) || (format != kSilenceRecord && format != kSilenceRecordAnnotated) || !r.get_string(s.id) ||
+      s.id.empty() || !r.get(n))
     return std::nullopt;
   for (uint32_t i = 0; i < n; ++i) {
     uint8_t code = 0;
@@ -428,8 +441,17 @@ std::optional<Silence> decode_silence(std::string_view payload) {
     s.matchers.push_back(std::move(*m));
   }
   if (!r.get(s.starts_at) || !r.get(s.ends_at) || !r.get(s.updated_at) || !r.get_string(s.created_by) ||
-      !r.get_string(s.comment) || !r.done())
+      !r.get_string(s.comment))
     return std::nullopt;
+  if (format == kSilenceRecordAnnotated) {
+    if (!r.get(n) || n == 0) return std::nullopt;
+    for (uint32_t i = 0; i < n; ++i) {
+      std::string name, value;
+      if (!r.get_string(name) || !r.get_string(value)) return std::nullopt;
+      s.annotations.insert_or_assign(std::move(name), std::move(value));
+    }
+  }
+  if (!r.done()) return std::nullopt;
   return s;
 }
 

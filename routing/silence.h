@@ -47,6 +47,9 @@ struct Silence {
   Millis updated_at = 0;
   std::string created_by;
   std::string comment;
+  // Free-form name/value pairs (Alertmanager 0.32+): kept, shown and counted
+  // in the size limit, never matched against.
+  std::map<std::string, std::string, std::less<>> annotations;
 
   SilenceState state_at(Millis t) const;
   bool matches(const Labels& ls) const;
@@ -64,7 +67,9 @@ struct SilenceLimits {
 size_t silence_wire_size(const Silence& s, Millis retention);
 
 // A silence as a record payload, appended to `out`; and back (nullopt when
-// the payload is not a whole silence).
+// the payload is not a whole silence). A silence without annotations is
+// written as vigil wrote silences before they had any, so that an earlier
+// vigil can still read it.
 void encode_silence(std::string& out, const Silence& s);
 std::optional<Silence> decode_silence(std::string_view payload);
 

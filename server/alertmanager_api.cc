@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <unordered_map>
@@ -19,6 +21,7 @@
 #include "model/json_writer.h"
 #include "model/timestamp.h"
 #include "routing/config_redact.h"
+#include "routing/route_labels.h"
 #include "server/alert_reader.h"
 
 namespace vigil::server {
@@ -220,9 +223,48 @@ class Api {
   // Stores alerts; they are on disk when it returns, unless `storage` says.
   Stored store(std::vector<routing::Alert> alerts) const;
   std::string config_original() const;
+  // The route labels of a group as upstream's alert groups API shows them:
+  // rendered against the group's alerts with the configuration's templates.
+  std::vector<Label> group_route_labels(const routing::Dispatcher::GroupInfo& g,
+                                        const std::shared_ptr<const routing::Config>& cfg, Millis now) const;
+
+  // The notification templates of the configuration last asked for, loaded
+  // once (only when a route has labels).
+  struct TemplateCache {
+    std::mutex mu;
+    std::weak_ptr<const routing::Config> config;
+    std::shared_ptr<const templates::NotificationTemplates> templates;  // null: failed to load
+  };
 
   AlertmanagerApiContext ctx_;
+  std::shared_ptr<TemplateCache> templates_ = std::make_shared<TemplateCache>();
 };
+
+std::vector<Label> Api::group_route_labels(const routing::Dispatcher::GroupInfo& g,
+                                           const std::shared_ptr<const routing::Config>& cfg, Millis now) const {
+  const std::vector<Label>& raw = g.route->options().labels;
+  if (raw.empty() || g.alerts.empty()) return {};
+  std::shared_ptr<const templates::NotificationTemplates> t;
+  {
+    std::lock_guard lock(templates_->mu);
+    if (templates_->config.lock() != cfg) {
+      auto loaded = templates::NotificationTemplates::load(cfg->templates);
+      templates_->templates =
+          loaded ? std::make_shared<const templates::NotificationTemplates>(std::move(*loaded)) : nullptr;
+      templates_->config = cfg;
+    }
+    t = templates_->templates;
+  }
+  if (!t) return {};  // notifications fail the same way: nothing to render with
+  std::vector<templates::AlertInput> alerts;
+  alerts.reserve(g.alerts.size());
+  for (const auto& a : g.alerts) alerts.push_back(routing::template_alert(*a, a->ends_at));
+  std::vector<Label> out;
+  for (auto& [name, value] : routing::render_route_labels(*t, raw, g.route->options().receiver, g.labels, alerts,
+                                                          ctx_.external_url, now))
+    out.push_back(Label{name, std::move(value)});
+  return out;
+}
 
 Result<std::vector<Matcher>> Api::parse_filter(const std::vector<std::string>& filters) const {
   std::vector<Matcher> out;
@@ -442,7 +484,7 @@ Response Api::groups(const Request& req) const {
     write_string_map(w, f.group->labels);
     w.key("receiver").begin_object().member("name", opts.receiver).end_object();
     w.key("routeLabels");
-    write_string_map(w, opts.labels);
+    write_string_map(w, group_route_labels(*f.group, cfg, now));
     w.end_object();
   }
   w.end_array();
@@ -594,15 +636,17 @@ json Api::silence_json(const routing::Silence& s, Millis now) const {
     bool equal = m.type() == MatchType::kEqual || m.type() == MatchType::kRegex;
     matchers.push_back(json{{"name", m.name()}, {"value", m.value()}, {"isRegex", regex}, {"isEqual", equal}});
   }
-  return json{{"id", s.id},
-              {"status", json{{"state", routing::silence_state_string(shown_state(s, now))}}},
-              {"updatedAt", api_time(s.updated_at)},
-              {"matchers", std::move(matchers)},
-              {"startsAt", api_time(s.starts_at)},
-              {"endsAt", api_time(s.ends_at)},
-              {"createdBy", s.created_by},
-              {"comment", s.comment},
-              {"annotations", json::object()}};
+  json out{{"id", s.id},
+           {"status", json{{"state", routing::silence_state_string(shown_state(s, now))}}},
+           {"updatedAt", api_time(s.updated_at)},
+           {"matchers", std::move(matchers)},
+           {"startsAt", api_time(s.starts_at)},
+           {"endsAt", api_time(s.ends_at)},
+           {"createdBy", s.created_by},
+           {"comment", s.comment}};
+  // Left out when there are none, as upstream leaves them out.
+  if (!s.annotations.empty()) out["annotations"] = s.annotations;
+  return out;
 }
 
 // Upstream's order: active (soonest end first), pending (soonest start
@@ -668,6 +712,18 @@ std::variant<routing::Silence, Response> read_silence(const json& body) {
     auto v = optional_string(body, key, "silence");
     if (!v) return unreadable("silence", v.error().message);
     *out = std::move(*v);
+  }
+  // Annotations: an object of strings, where null reads as "" (Go's
+  // decoding of a map[string]string).
+  if (auto a = body.find("annotations"); a != body.end() && !a->is_null()) {
+    if (!a->is_object())
+      return unreadable("silence", fmt::format("silence.annotations must be an object of strings, not {}", type_name(*a)));
+    for (auto it = a->begin(); it != a->end(); ++it) {
+      if (!it->is_string() && !it->is_null())
+        return unreadable("silence",
+                          fmt::format("silence.annotations.{} must be a string, not {}", it.key(), type_name(*it)));
+      s.annotations[it.key()] = it->is_null() ? std::string() : it->get<std::string>();
+    }
   }
   auto starts = optional_time(body, "startsAt", "silence");
   if (!starts) return unreadable("silence", starts.error().message);

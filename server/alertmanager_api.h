@@ -50,6 +50,8 @@ struct AlertmanagerApiContext {
   // Alerts past these bounds are refused (400, naming the bound); the others
   // of the same request are kept.
   routing::AlertLimits alert_limits;
+  // Templates' .ExternalURL, for the route labels the alert groups show.
+  std::string external_url;
 };
 
 // Registers the endpoints above on `routes`. The router and clock must

@@ -279,6 +279,7 @@ void Daemon::State::register_routes() {
   actx.start_time = started_at;
   actx.on_alerts = [this] { router_loop->wake(); };
   actx.alert_limits = opts.alert_limits;
+  actx.external_url = external_url;
   add_alertmanager_api(routes, std::move(actx));
 }
 

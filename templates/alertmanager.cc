@@ -4,9 +4,12 @@
 
 #include <glob.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <vector>
 
 #include <fmt/format.h>
 #include <re2/re2.h>
@@ -115,6 +118,42 @@ Result<std::string> base64_url_decode(std::string_view in) {
   return out;
 }
 
+// Backs the routeLabels function for one top-level execution, as
+// upstream's routeLabelResolver does: a route label's value is itself a
+// template, executed against the same data in the same set, and may read
+// other route labels. Each label is rendered at most once per execution; a
+// label that reaches itself is an error naming the cycle. Rendered labels
+// (a notification's) are returned as they are.
+class RouteLabelEnv final : public ExecEnv {
+ public:
+  RouteLabelEnv(const TemplateSet& set, const Value& data) : set_(set), data_(data), of_(route_labels_of(data)) {}
+
+  Result<std::string> resolve(std::string_view name) const {
+    const Value* raw = of_.labels ? of_.labels->find(name) : nullptr;
+    if (raw == nullptr) return std::string();  // unknown labels render empty
+    if (of_.rendered) return raw->as_string();
+    if (auto it = memo_.find(name); it != memo_.end()) return it->second;
+    if (std::ranges::find(stack_, name) != stack_.end()) {
+      std::string cycle;
+      for (const std::string& n : stack_) cycle += n + " -> ";
+      return fail("route label cycle detected: " + cycle + std::string(name));
+    }
+    stack_.emplace_back(name);
+    auto r = set_.execute_text(raw->as_string(), data_, this);
+    stack_.pop_back();
+    if (!r) return r;
+    memo_.emplace(std::string(name), *r);
+    return r;
+  }
+
+ private:
+  const TemplateSet& set_;
+  const Value& data_;
+  const RouteLabelsOf of_;
+  mutable std::map<std::string, std::string, std::less<>> memo_;
+  mutable std::vector<std::string> stack_;  // the labels being rendered
+};
+
 }  // namespace
 
 Result<Value> re_replace_all(const CallArgs& c) {
@@ -208,6 +247,26 @@ FuncMap alertmanager_functions() {
                          if (!d) return std::unexpected(d.error());
                          return Value::string(std::move(*d));
                        }};
+  // time.ParseInLocation in UTC: toDate gives Go's zero time when the value
+  // does not fit the layout, mustToDate the error.
+  m["toDate"] = {{{s, s}}, [](const CallArgs& c) -> Result<Value> {
+                   auto t = go_time_parse(c.args[0].as_string(), c.args[1].as_string());
+                   return time_value(t ? std::move(*t) : GoTime{});
+                 }};
+  m["mustToDate"] = {{{s, s}}, [](const CallArgs& c) -> Result<Value> {
+                       auto t = go_time_parse(c.args[0].as_string(), c.args[1].as_string());
+                       if (!t) return std::unexpected(t.error());
+                       return time_value(std::move(*t));
+                     }};
+  // Alertmanager 0.34: the route label of that name, rendered; "" for a
+  // label the route does not have, or outside a notification template.
+  m["routeLabels"] = {{{s}}, [](const CallArgs& c) -> Result<Value> {
+                        const auto* env = dynamic_cast<const RouteLabelEnv*>(c.env);
+                        if (env == nullptr) return Value::string("");
+                        auto r = env->resolve(c.args[0].as_string());
+                        if (!r) return std::unexpected(r.error());
+                        return Value::string(std::move(*r));
+                      }};
   m["humanizeDuration"] = {{{any_type()}}, [](const CallArgs& c) -> Result<Value> {
                              auto r = humanize_duration(c.args[0]);
                              if (!r) return std::unexpected(r.error());
@@ -257,12 +316,33 @@ Result<NotificationTemplates> NotificationTemplates::load(const std::vector<std:
 
 Result<std::string> NotificationTemplates::execute_text(std::string_view text, const Value& data) const {
   if (text.empty()) return std::string();
-  return text_.execute_text(text, data);
+  const RouteLabelEnv env(text_, data);
+  return text_.execute_text(text, data, &env);
 }
 
 Result<std::string> NotificationTemplates::execute_html(std::string_view text, const Value& data) const {
   if (text.empty()) return std::string();
-  return html_.execute_text(text, data);
+  const RouteLabelEnv env(html_, data);
+  return html_.execute_text(text, data, &env);
+}
+
+KV NotificationTemplates::render_route_labels(const NotificationData& data, std::vector<Error>* errors) const {
+  KV out;
+  if (data.route_labels.empty()) return out;
+  NotificationData d = data;
+  d.route_labels_rendered = false;
+  const Value value = notification_value(d);
+  // One resolver for all of them: a label others read is rendered once.
+  const RouteLabelEnv env(text_, value);
+  for (const auto& [name, raw] : data.route_labels) {
+    auto r = env.resolve(name);
+    if (r) {
+      out.emplace(name, std::move(*r));
+    } else if (errors != nullptr) {
+      errors->push_back(Error{fmt::format("route label {}: {}", name, r.error().message)});
+    }
+  }
+  return out;
 }
 
 Result<std::string> NotificationTemplates::execute_text(std::string_view text,

@@ -12,7 +12,8 @@ namespace vigil::templates {
 
 // Alertmanager's template functions: toUpper toLower title trimSpace join
 // match safeHtml safeUrl urlUnescape reReplaceAll stringSlice date tz since
-// humanizeDuration.
+// humanizeDuration; and those of later releases: now toJson list append dict
+// base64encode base64decode, and 0.34's toDate mustToDate routeLabels.
 FuncMap alertmanager_functions();
 
 // vigil's default notification templates (__subject, __text_alert_list,
@@ -43,6 +44,12 @@ class NotificationTemplates {
   // many fields of one notification without converting it each time.
   Result<std::string> execute_text(std::string_view text, const Value& data) const;
   Result<std::string> execute_html(std::string_view text, const Value& data) const;
+
+  // Renders a group's route labels (data.route_labels, templates) as
+  // Alertmanager 0.34 renders them for a group: each a text template against
+  // `data`, reading other route labels through routeLabels. A label that
+  // fails is left out, and its error added to `errors`.
+  KV render_route_labels(const NotificationData& data, std::vector<Error>* errors = nullptr) const;
 
   const TemplateSet& text_set() const { return text_; }
 

@@ -12,70 +12,18 @@
 
 #include "model/duration.h"
 #include "model/names.h"
+#include "templates/go_layout.h"
 
 namespace vigil::templates {
 
+namespace go_layout {
+
 namespace {
-
-constexpr int64_t kNanosPerSecond = 1'000'000'000;
-
-const char* const kLongMonths[] = {"January", "February", "March",     "April",   "May",      "June",
-                                   "July",    "August",   "September", "October", "November", "December"};
-const char* const kLongDays[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
-
-struct Civil {
-  int64_t year;
-  int month;  // 1..12
-  int day;
-  int hour, minute, second;
-  int weekday;  // 0 = Sunday
-  int yday;     // 1..366
-};
-
-int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-
-Civil civil(const GoTime& t) {
-  // Beyond about ±34000 years the calendar arithmetic would overflow; such
-  // times can only come from piling up Add calls, and print clamped.
-  constexpr int64_t kLimit = int64_t{1} << 40;
-  int64_t local = std::clamp<int64_t>(t.sec, -kLimit, kLimit) + t.offset;
-  int64_t days = floor_div(local, 86400);
-  int64_t secs = local - days * 86400;
-  date::sys_days sd{date::days{days}};
-  date::year_month_day ymd{sd};
-  Civil c;
-  c.year = static_cast<int>(ymd.year());
-  c.month = static_cast<int>(static_cast<unsigned>(ymd.month()));
-  c.day = static_cast<int>(static_cast<unsigned>(ymd.day()));
-  c.hour = static_cast<int>(secs / 3600);
-  c.minute = static_cast<int>(secs / 60 % 60);
-  c.second = static_cast<int>(secs % 60);
-  c.weekday = static_cast<int>(date::weekday{sd}.c_encoding());
-  date::sys_days jan1{date::year_month_day{ymd.year(), date::January, date::day{1}}};
-  c.yday = static_cast<int>((sd - jan1).count()) + 1;
-  return c;
-}
-
-enum Std {
-  kNone, kLongMonth, kMonth, kNumMonth, kZeroMonth, kLongWeekDay, kWeekDay, kDay, kUnderDay,
-  kZeroDay, kUnderYearDay, kZeroYearDay, kHour, kHour12, kZeroHour12, kMinute, kZeroMinute,
-  kSecond, kZeroSecond, kLongYear, kYear, kPM, kpm, kTZ, kISO8601TZ, kISO8601SecondsTZ,
-  kISO8601ShortTZ, kISO8601ColonTZ, kISO8601ColonSecondsTZ, kNumTZ, kNumSecondsTz, kNumShortTZ,
-  kNumColonTZ, kNumColonSecondsTZ, kFracSecond0, kFracSecond9,
-};
-
-struct Chunk {
-  std::string_view prefix;
-  Std std = kNone;
-  int frac_digits = 0;
-  char frac_sep = '.';
-  std::string_view suffix;
-};
 
 bool starts_lower(std::string_view s) { return !s.empty() && s[0] >= 'a' && s[0] <= 'z'; }
 
-// Go's nextStdChunk: the text before the next layout element, the element,
-// and the rest.
+}  // namespace
+
 Chunk next_chunk(std::string_view l) {
   auto at = [&](size_t i, std::string_view w) { return l.substr(i).starts_with(w); };
   auto mk = [&](size_t i, Std s, size_t len) {
@@ -155,6 +103,51 @@ Chunk next_chunk(std::string_view l) {
     }
   }
   return Chunk{l, kNone, 0, '.', {}};
+}
+
+}  // namespace go_layout
+
+using namespace go_layout;
+
+namespace {
+
+constexpr int64_t kNanosPerSecond = 1'000'000'000;
+
+const char* const kLongMonths[] = {"January", "February", "March",     "April",   "May",      "June",
+                                   "July",    "August",   "September", "October", "November", "December"};
+const char* const kLongDays[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
+
+struct Civil {
+  int64_t year;
+  int month;  // 1..12
+  int day;
+  int hour, minute, second;
+  int weekday;  // 0 = Sunday
+  int yday;     // 1..366
+};
+
+int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+Civil civil(const GoTime& t) {
+  // Beyond about ±34000 years the calendar arithmetic would overflow; such
+  // times can only come from piling up Add calls, and print clamped.
+  constexpr int64_t kLimit = int64_t{1} << 40;
+  int64_t local = std::clamp<int64_t>(t.sec, -kLimit, kLimit) + t.offset;
+  int64_t days = floor_div(local, 86400);
+  int64_t secs = local - days * 86400;
+  date::sys_days sd{date::days{days}};
+  date::year_month_day ymd{sd};
+  Civil c;
+  c.year = static_cast<int>(ymd.year());
+  c.month = static_cast<int>(static_cast<unsigned>(ymd.month()));
+  c.day = static_cast<int>(static_cast<unsigned>(ymd.day()));
+  c.hour = static_cast<int>(secs / 3600);
+  c.minute = static_cast<int>(secs / 60 % 60);
+  c.second = static_cast<int>(secs % 60);
+  c.weekday = static_cast<int>(date::weekday{sd}.c_encoding());
+  date::sys_days jan1{date::year_month_day{ymd.year(), date::January, date::day{1}}};
+  c.yday = static_cast<int>((sd - jan1).count()) + 1;
+  return c;
 }
 
 void append_int(std::string& b, int64_t x, int width) {

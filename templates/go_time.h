@@ -32,6 +32,10 @@ std::string go_time_string(const GoTime& t);
 // time.Time.UnmarshalJSON / RFC 3339 with optional fraction: "Z" is UTC, an
 // offset is an unnamed fixed zone (or UTC when it is zero).
 Result<GoTime> go_time_parse_rfc3339(std::string_view s);
+// time.ParseInLocation(layout, value, time.UTC) (go_time_parse.cc): the
+// value read with a Go layout; without a zone in the value the time is UTC.
+// Errors are Go's: `parsing time "x" as "2006": cannot parse "x" as "2006"`.
+Result<GoTime> go_time_parse(std::string_view layout, std::string_view value);
 // time.LoadLocation(name) and In: the same instant shown in that zone.
 // "UTC" and "" are UTC, "Local" is UTC; others come from the tz database.
 Result<GoTime> go_time_in(const GoTime& t, std::string_view location);

@@ -176,22 +176,25 @@ const Type* alerts_type() {
 
 // Data's visible fields come first; GroupKey and TruncatedAlerts ride along
 // after them and are reached through methods, so printing the data prints
-// what Alertmanager prints.
+// what Alertmanager prints. Last, unseen by templates: whether the route
+// labels are rendered.
+constexpr size_t kRouteLabelsItem = 7, kGroupKeyItem = 9, kTruncatedItem = 10, kRenderedItem = 11;
+
 const Type* data_type() {
   static const Type* t = [] {
     Type* dt = make_mutable_type(Kind::kStruct, "template.Data",
                                  "struct { Receiver string; Status string; Alerts template.Alerts; "
                                  "NotificationReason string; GroupLabels template.KV; CommonLabels template.KV; "
-                                 "CommonAnnotations template.KV; ExternalURL string }");
-    dt->fields = {"Receiver",     "Status",       "Alerts",           "NotificationReason",
-                  "GroupLabels",  "CommonLabels", "CommonAnnotations", "ExternalURL"};
-    dt->json_fields = {"receiver",    "status",       "alerts",            "notification_reason",
-                       "groupLabels", "commonLabels", "commonAnnotations", "externalURL"};
+                                 "CommonAnnotations template.KV; RouteLabels template.KV; ExternalURL string }");
+    dt->fields = {"Receiver",     "Status",       "Alerts",            "NotificationReason", "GroupLabels",
+                  "CommonLabels", "CommonAnnotations", "RouteLabels", "ExternalURL"};
+    dt->json_fields = {"receiver",     "status",            "alerts",      "notification_reason", "groupLabels",
+                       "commonLabels", "commonAnnotations", "routeLabels", "externalURL"};
     dt->methods.push_back({"GroupKey", {}, [](const CallArgs& c) -> Result<Value> {
-                             return c.args[0].items()[8];
+                             return c.args[0].items()[kGroupKeyItem];
                            }});
     dt->methods.push_back({"TruncatedAlerts", {}, [](const CallArgs& c) -> Result<Value> {
-                             return c.args[0].items()[9];
+                             return c.args[0].items()[kTruncatedItem];
                            }});
     return dt;
   }();
@@ -212,10 +215,15 @@ Value notification_value(const NotificationData& d) {
   return Value::structure({Value::string(d.receiver), Value::string(d.status),
                            Value::slice(std::move(alerts), alerts_type()), Value::string(d.notification_reason),
                            kv_value(d.group_labels),
-                           kv_value(d.common_labels), kv_value(d.common_annotations),
+                           kv_value(d.common_labels), kv_value(d.common_annotations), kv_value(d.route_labels),
                            Value::string(d.external_url), Value::string(d.group_key),
-                           Value::integer(d.truncated_alerts)},
+                           Value::integer(d.truncated_alerts), Value::boolean(d.route_labels_rendered)},
                           data_type());
+}
+
+RouteLabelsOf route_labels_of(const Value& data) {
+  if (data.type() != data_type()) return {};
+  return {&data.items()[kRouteLabelsItem], data.items()[kRenderedItem].as_bool()};
 }
 
 NotificationData make_notification_data(std::string_view receiver, const Labels& group_labels,
@@ -368,6 +376,7 @@ Result<NotificationData> notification_data_from_json(std::string_view text) {
   VIGIL_TRY(group_labels, get_kv(*j, "groupLabels"));
   VIGIL_TRY(common_labels, get_kv(*j, "commonLabels"));
   VIGIL_TRY(common_annotations, get_kv(*j, "commonAnnotations"));
+  VIGIL_TRY(route_labels, get_kv(*j, "routeLabels"));
   VIGIL_TRY(external_url, get_string(*j, "externalURL"));
   VIGIL_TRY(group_key, get_string(*j, "groupKey"));
   d.receiver = *receiver;
@@ -375,6 +384,7 @@ Result<NotificationData> notification_data_from_json(std::string_view text) {
   d.group_labels = *group_labels;
   d.common_labels = *common_labels;
   d.common_annotations = *common_annotations;
+  d.route_labels = *route_labels;
   d.external_url = *external_url;
   d.group_key = *group_key;
   if (const json* t = member(*j, "truncatedAlerts"); t && t->is_number_integer()) {

@@ -41,6 +41,12 @@ struct NotificationData {
   KV group_labels;
   KV common_labels;
   KV common_annotations;
+  // The labels of the route the group belongs to (Alertmanager 0.34's route
+  // `labels`). Their values are templates, read through the routeLabels
+  // function, unless already rendered: a notification carries them rendered
+  // for its group, as upstream's notify path does.
+  KV route_labels;
+  bool route_labels_rendered = false;
   std::string external_url;
   std::string group_key;
   int truncated_alerts = 0;
@@ -83,5 +89,14 @@ Result<NotificationData> notification_data_from_alerts_json(std::string_view jso
 // template.Alert and template.KV and their methods (Firing, Resolved,
 // SortedPairs, Names, Values, Remove, ...).
 Value notification_value(const NotificationData& data);
+
+// The RouteLabels of template data made by notification_value() (a
+// template.KV value) and whether they are rendered already; labels is null
+// when `data` is not such data.
+struct RouteLabelsOf {
+  const Value* labels = nullptr;
+  bool rendered = false;
+};
+RouteLabelsOf route_labels_of(const Value& data);
 
 }  // namespace vigil::templates

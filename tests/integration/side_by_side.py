@@ -8,8 +8,10 @@ byte). Firing first, then resolved.
 
 Allowed differences, and only these: vigil names itself where Alertmanager
 does ("vigil" for "Alertmanager" in a value: Slack's username, PagerDuty's
-client, Opsgenie's source), and values that depend on the moment of sending
-(SigV4's X-Amz-Date and signature).
+client, Opsgenie's source), values that depend on the moment of sending
+(SigV4's X-Amz-Date and signature), and, against 0.33, the fields
+Alertmanager 0.34 added that vigil already sends (the webhook body's
+`routeLabels`), each printed.
 
 Alertmanager 0.33 is looked for in $VIGIL_PEERS_DIR, /opt/vigil-peers (what
 `scripts/setup.sh --peers` unpacks) and /opt/peers3. Debian's packaging reads
@@ -50,6 +52,11 @@ def skip(msg):
     sys.exit(77)
 
 
+# Top-level body fields Alertmanager 0.34 added, sent by vigil; allowed when
+# comparing with 0.33, which does not send them.
+NEWER_FIELDS = {"routeLabels"}
+
+
 def find_alertmanager():
     dirs = [os.environ.get("VIGIL_PEERS_DIR", ""), "/opt/vigil-peers", "/opt/peers3"]
     for d in filter(None, dirs):
@@ -58,7 +65,7 @@ def find_alertmanager():
         if os.access(binary, os.X_OK) and os.path.exists(tmpl):
             out = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout
             if "version 0.3" in out:
-                return binary, tmpl
+                return binary, tmpl, "version 0.33" in out
     skip("Alertmanager 0.33 is not installed (scripts/setup.sh --peers)")
 
 
@@ -168,10 +175,12 @@ def parse_body(integration, req):
     return raw.decode(errors="replace")
 
 
-def same_value(a, v, where, diffs, named):
+def same_value(a, v, where, diffs, named, newer=frozenset()):
     if isinstance(a, dict) and isinstance(v, dict):
         for k in sorted(set(a) | set(v)):
-            if k not in a:
+            if k not in a and k in newer:
+                named.append(f"{where}.{k} (added in 0.34)")
+            elif k not in a:
                 diffs.append(f"{where}.{k}: only vigil sends it: {json.dumps(v[k])[:200]}")
             elif k not in v:
                 diffs.append(f"{where}.{k}: only Alertmanager sends it: {json.dumps(a[k])[:200]}")
@@ -189,7 +198,7 @@ def same_value(a, v, where, diffs, named):
             diffs.append(f"{where}:\n      Alertmanager: {json.dumps(a)[:400]}\n      vigil:        {json.dumps(v)[:400]}")
 
 
-def compare(integration, am_reqs, v_reqs):
+def compare(integration, am_reqs, v_reqs, newer):
     diffs, named = [], []
     if len(am_reqs) != len(v_reqs):
         diffs.append(f"{len(am_reqs)} requests from Alertmanager, {len(v_reqs)} from vigil")
@@ -212,7 +221,7 @@ def compare(integration, am_reqs, v_reqs):
         for h in MOMENT_HEADERS.get(integration, []):
             if bool(a["headers"].get(h)) != bool(v["headers"].get(h)):
                 diffs.append(f"{w} header {h}: sent by only one of them")
-        same_value(parse_body(integration, a), parse_body(integration, v), f"{w} body", diffs, named)
+        same_value(parse_body(integration, a), parse_body(integration, v), f"{w} body", diffs, named, newer)
     return diffs, named
 
 
@@ -232,7 +241,8 @@ def phase(name, am_cap, v_cap, before, timeout=40):
 
 
 def main():
-    am_bin, am_tmpl = find_alertmanager()
+    am_bin, am_tmpl, is_033 = find_alertmanager()
+    newer = NEWER_FIELDS if is_033 else frozenset()
     work = tempfile.mkdtemp(prefix="vigil-sbs-")
     am_cap, v_cap = Capture(), Capture()
     am_port, v_port = free_port(), free_port()
@@ -258,7 +268,7 @@ def main():
         for i in INTEGRATIONS:
             for phase_name in ("firing", "resolved"):
                 am_reqs, v_reqs = results[phase_name][i]
-                diffs, named = compare(i, am_reqs, v_reqs)
+                diffs, named = compare(i, am_reqs, v_reqs, newer)
                 if not am_reqs:
                     diffs.insert(0, "Alertmanager sent nothing")
                 if diffs:
@@ -267,7 +277,7 @@ def main():
                     for d in diffs:
                         print(f"    {d}")
                 else:
-                    extra = f"; vigil names itself at {', '.join(named)}" if named else ""
+                    extra = f"; allowed: {', '.join(named)}" if named else ""
                     print(f"same    {i} ({phase_name}): {len(am_reqs)} request(s){extra}")
         for i, why in NOT_COMPARED.items():
             print(f"skipped {i}: {why}")

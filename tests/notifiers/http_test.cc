@@ -62,6 +62,7 @@ TEST_CASE("webhook: the payload and headers Alertmanager sends") {
   CHECK(body["groupLabels"] == json{{"alertname", "DiskFull"}});
   CHECK(body["commonLabels"] == json{{"alertname", "DiskFull"}, {"severity", "critical"}});
   CHECK(body["commonAnnotations"] == json::object());
+  CHECK(body["routeLabels"] == json::object());  // Alertmanager 0.34 always sends it
   REQUIRE(body["alerts"].size() == 2);
   const json& firing = body["alerts"][0];
   CHECK(firing["status"] == "firing");
@@ -75,6 +76,32 @@ TEST_CASE("webhook: the payload and headers Alertmanager sends") {
   CHECK(resolved["status"] == "resolved");
   CHECK(resolved["endsAt"] == "2023-11-14T22:13:19Z");
   std::remove(token_file.c_str());
+}
+
+// Alertmanager 0.34's route labels: rendered once for the group against all
+// the flush's alerts (here one more than is sent), then sent as routeLabels
+// and read as they are by routeLabels in the integration's templates.
+TEST_CASE("webhook: route labels are rendered for the group and sent") {
+  TestServer server;
+  auto cfg = load(receiver_config(fmt::format("  webhook_configs:\n  - url: '{}?team={{{{ routeLabels \"team\" }}}}'\n",
+                                              server.url())));
+  ManualClock clock(kT0);
+  LogCapture logs;
+  Delivery d(clock, options(logs));
+  auto alerts = two_alerts();
+  routing::Notification n = notification(cfg, "r", 0, {alerts[0]});
+  n.route_labels = {{"team", "db"}, {"desc", "{{ len .Alerts }} {{ .NotificationReason }} for {{ routeLabels \"team\" }}"},
+                    {"bad", "{{ .Nope.x }}"}};
+  n.group_alerts = std::make_shared<const std::vector<routing::FlushedAlert>>(
+      std::vector<routing::FlushedAlert>{{alerts[0], false}, {alerts[1], false}});
+  DeliveryOutcome o = deliver_all(d, clock, n);
+  CHECK(o.delivered);
+  auto reqs = server.requests();
+  REQUIRE(reqs.size() == 1);
+  CHECK(reqs[0].path == "/hook");
+  CHECK(reqs[0].param("team") == "db");
+  CHECK(reqs[0].body_json()["routeLabels"] == json{{"desc", "2 unknown for db"}, {"team", "db"}});
+  CHECK(reqs[0].body_json()["alerts"].size() == 1);
 }
 
 // Alertmanager 0.33 says why it sends (its dedup stage's reason), between

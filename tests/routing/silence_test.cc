@@ -156,6 +156,43 @@ TEST_CASE("silences: a record round-trips every field") {
   CHECK_FALSE(decode_silence(std::string_view(payload).substr(0, payload.size() - 1)));
 }
 
+TEST_CASE("silences: annotations round-trip; a silence without any is written as before they existed") {
+  Silence s = silence({m(MatchType::kEqual, "team", "a")}, kT0, kT0 + kHour);
+  s.id = "4b1c7d8e-0000-4000-8000-000000000002";
+  std::string plain;
+  encode_silence(plain, s);
+  CHECK(plain[0] == 1);  // the format earlier vigils read
+  s.annotations = {{"ticket", "JIRA-123"}, {"", ""}, {"note", std::string(300, 'x')}};
+  std::string annotated;
+  encode_silence(annotated, s);
+  CHECK(annotated[0] == 2);
+  auto back = decode_silence(annotated);
+  REQUIRE(back);
+  CHECK(back->annotations == s.annotations);
+  CHECK(back->comment == "maintenance");
+  CHECK_FALSE(decode_silence(std::string_view(annotated).substr(0, annotated.size() - 1)));
+  auto old = decode_silence(plain);
+  REQUIRE(old);
+  CHECK(old->annotations.empty());
+}
+
+TEST_CASE("silences: annotations are kept in the data directory") {
+  TempDir dir("vigil-sil");
+  ManualClock clock(kT0);
+  std::string id;
+  {
+    Silences sils(clock);
+    sils.open(dir.path().string());
+    Silence s = silence({m(MatchType::kEqual, "team", "a")}, kT0, kT0 + kHour);
+    s.annotations = {{"ticket", "JIRA-123"}};
+    id = *sils.set(s);
+  }
+  Silences sils(clock);
+  CHECK(sils.open(dir.path().string()).damage.empty());
+  REQUIRE(sils.get(id));
+  CHECK(sils.get(id)->annotations == std::map<std::string, std::string, std::less<>>{{"ticket", "JIRA-123"}});
+}
+
 TEST_CASE("silences: every change is in the data directory when it returns, without a save") {
   TempDir dir("vigil-sil");
   ManualClock clock(kT0);
@@ -370,4 +407,19 @@ TEST_CASE("silences: the size is upstream's protobuf encoding of the silence and
   CHECK(silence_wire_size(s, 120 * kHour) == 100);
   s.starts_at += 5;  // 5 ms: nanos 5000000, one more field of 1+4 bytes
   CHECK(silence_wire_size(s, 120 * kHour) == 105);
+
+  // Annotations are a protobuf map: an entry message each (1+2+306 for
+  // "k" and 300 x's; the silence's own length then takes a byte more),
+  // whose key and value are written even when empty:
+  // Alertmanager 0.33 measured an ("", "") entry at 6 bytes more and a
+  // ("b", "") entry at 7 more.
+  const size_t without = silence_wire_size(s, 120 * kHour);
+  s.annotations = {{"k", std::string(300, 'x')}};
+  const size_t with_k = silence_wire_size(s, 120 * kHour);
+  CHECK(with_k == without + 310);
+  s.annotations[""] = "";
+  CHECK(silence_wire_size(s, 120 * kHour) == with_k + 6);
+  s.annotations.erase("");
+  s.annotations["b"] = "";
+  CHECK(silence_wire_size(s, 120 * kHour) == with_k + 7);
 }

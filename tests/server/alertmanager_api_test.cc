@@ -61,7 +61,8 @@ struct ApiHarness {
   Routes routes;
   int alerts_posted = 0;
 
-  explicit ApiHarness(std::string data_dir = "", routing::AlertLimits limits = {}) : h(kConfig, std::move(data_dir)) {
+  explicit ApiHarness(std::string data_dir = "", routing::AlertLimits limits = {}, std::string_view config = kConfig)
+      : h(config, std::move(data_dir)) {
     AlertmanagerApiContext ctx{*h.router, h.clock};
     ctx.alert_limits = limits;
     ctx.start_time = kT0 - 60 * kSecond;
@@ -375,6 +376,63 @@ TEST_CASE("am api: silence lifecycle create, get, update, expire") {
   CHECK(json::parse(r.body) == "silence not found");
 }
 
+// Silence annotations (Alertmanager 0.32+): kept, returned, updated in place
+// with the silence, left out of the answer when there are none, and read
+// back after a restart. Checked against Alertmanager 0.33.
+TEST_CASE("am api: silence annotations round-trip and survive a restart") {
+  testing::TempDir dir("vigil-api");
+  std::string id, plain;
+  {
+    ApiHarness t(dir.path().string());
+    json s{{"matchers", json::array({eq("service", "db")})}, {"startsAt", api_time(kT0)},
+           {"endsAt", api_time(kT0 + kHour)}, {"createdBy", "tester"}, {"comment", "upgrade"},
+           {"annotations", {{"ticket", "JIRA-123"}, {"type", "planned"}, {"empty", nullptr}, {"", "v"}}}};
+    Response r = t.post("/api/v2/silences", s);
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    id = json::parse(r.body)["silenceID"];
+    CHECK(t.get("/api/v2/silence/" + id)["annotations"] ==
+          json{{"ticket", "JIRA-123"}, {"type", "planned"}, {"empty", ""}, {"", "v"}});
+    // Changing the annotations alone updates the silence in place.
+    t.h.clock.advance(kMinute);
+    s["id"] = id;
+    s["annotations"] = {{"ticket", "JIRA-123"}, {"type", "emergency"}};
+    r = t.post("/api/v2/silences", s);
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    CHECK(json::parse(r.body)["silenceID"] == id);
+    plain = t.silence(json::array({eq("service", "web")}), kT0, kT0 + kHour);
+    json listed = t.get("/api/v2/silences");
+    REQUIRE(listed.size() == 2);
+    for (const json& l : listed) {
+      if (l["id"] == id) CHECK(l["annotations"] == json{{"ticket", "JIRA-123"}, {"type", "emergency"}});
+      if (l["id"] == plain) CHECK_FALSE(l.contains("annotations"));
+    }
+  }
+  ApiHarness t(dir.path().string());
+  CHECK(t.get("/api/v2/silence/" + id)["annotations"] == json{{"ticket", "JIRA-123"}, {"type", "emergency"}});
+  CHECK_FALSE(t.get("/api/v2/silence/" + plain).contains("annotations"));
+}
+
+TEST_CASE("am api: silence annotations must be an object of strings") {
+  ApiHarness t;
+  json good{{"matchers", json::array({eq("a", "b")})}, {"startsAt", api_time(kT0)},
+            {"endsAt", api_time(kT0 + kHour)}, {"createdBy", "x"}, {"comment", "y"}};
+  auto answer = [&](json annotations) {
+    json s = good;
+    s["annotations"] = std::move(annotations);
+    return t.post("/api/v2/silences", s);
+  };
+  CHECK(answer(nullptr).status == 200);
+  CHECK(answer(json::object()).status == 200);
+  Response r = answer({{"t", 1}});
+  CHECK(r.status == 400);
+  CHECK(json::parse(r.body)["message"] == "parsing silence body failed: silence.annotations.t must be a string, not a number");
+  r = answer(json::array());
+  CHECK(r.status == 400);
+  CHECK(json::parse(r.body)["message"].get<std::string>().ends_with("silence.annotations must be an object of strings, not an array"));
+  CHECK(answer("x").status == 400);
+  CHECK(answer({{"t", {{"nested", "x"}}}}).status == 400);
+}
+
 TEST_CASE("am api: silence listing filters and orders as upstream") {
   ApiHarness t;
   std::string active_late = t.silence(json::array({eq("a", "1")}), kT0, kT0 + 3 * kHour);
@@ -489,6 +547,42 @@ TEST_CASE("am api: alert groups list each group with its receiver and alerts") {
 
   t.silence(json::array({eq("alertname", "B")}), kT0, kT0 + kHour);
   CHECK(t.get("/api/v2/alerts/groups", {{"silenced", "false"}}).size() == 2);
+}
+
+// Alertmanager 0.34's route labels: inherited and overridden down the
+// tree, shown rendered for each group.
+TEST_CASE("am api: alert groups show their route's labels, rendered for the group") {
+  ApiHarness t("", {}, R"(
+route:
+  receiver: ops
+  group_by: [alertname]
+  labels:
+    team: platform
+    summary: '{{ .GroupLabels.alertname }}: {{ len .Alerts }} for {{ routeLabels "team" }}'
+  routes:
+    - matchers: [service="db"]
+      group_by: [alertname, instance]
+      labels:
+        team: 'database {{ .GroupLabels.instance }}'
+    - matchers: [service="none"]
+      labels:
+        broken: '{{ .Nope.x }}'
+receivers:
+  - name: ops
+)");
+  REQUIRE(t.post("/api/v2/alerts", json::array({alert({{"alertname", "Up"}, {"service", "db"}, {"instance", "a"}}),
+                                                alert({{"alertname", "Load"}, {"service", "web"}}),
+                                                alert({{"alertname", "Load"}, {"service", "api"}}),
+                                                alert({{"alertname", "Gone"}, {"service", "none"}})}))
+              .status == 200);
+  json groups = t.get("/api/v2/alerts/groups");
+  REQUIRE(groups.size() == 3);
+  CHECK(groups[0]["labels"] == json{{"alertname", "Gone"}});
+  CHECK(groups[0]["routeLabels"] == json{{"team", "platform"}, {"summary", "Gone: 1 for platform"}});
+  CHECK(groups[1]["labels"] == json{{"alertname", "Load"}});
+  CHECK(groups[1]["routeLabels"] == json{{"team", "platform"}, {"summary", "Load: 2 for platform"}});
+  CHECK(groups[2]["labels"] == json{{"alertname", "Up"}, {"instance", "a"}});
+  CHECK(groups[2]["routeLabels"] == json{{"team", "database a"}, {"summary", "Up: 1 for database a"}});
 }
 
 TEST_CASE("am api: status never shows a secret and lists receivers") {

@@ -130,6 +130,71 @@ TEST_CASE("functions of later Alertmanager releases") {
   CHECK(text("{{ gt now.Year 2023 }}") == "true");
 }
 
+// Alertmanager 0.34's toDate and mustToDate: time.ParseInLocation in UTC.
+TEST_CASE("toDate and mustToDate read a time with a Go layout") {
+  CHECK(text("{{ toDate \"2006-01-02\" \"2024-05-06\" }}") == "2024-05-06 00:00:00 +0000 UTC");
+  CHECK(text("{{ toDate \"2006-01-02\" \"2024-05-06\" | date \"Monday\" }}") == "Monday");
+  // An offset becomes an unnamed fixed zone; the instant is the same.
+  CHECK(text("{{ toDate \"2006-01-02T15:04:05Z07:00\" \"2024-05-06T10:20:30+02:00\" }}") ==
+        "2024-05-06 10:20:30 +0200 +0200");
+  CHECK(text("{{ (toDate \"2006-01-02T15:04:05Z07:00\" \"2024-05-06T10:20:30+02:00\").Unix }}") == "1714983630");
+  CHECK(text("{{ toDate \"02 Jan 06 15:04 MST\" \"06 May 24 10:20 UTC\" }}") == "2024-05-06 10:20:00 +0000 UTC");
+  // A zone name UTC does not know keeps the clock reading, under that name.
+  CHECK(text("{{ mustToDate \"Jan 2, 2006 at 3:04pm (MST)\" \"Feb 3, 2013 at 7:54pm (PST)\" }}") ==
+        "2013-02-03 19:54:00 +0000 PST");
+  CHECK(text("{{ mustToDate \"3:04PM\" \"12:30AM\" | date \"15:04\" }}") == "00:30");
+  CHECK(text("{{ mustToDate \"15:04:05\" \"10:20:30.123\" }}") == "0000-01-01 10:20:30.123 +0000 UTC");
+  CHECK(text("{{ mustToDate \"2006-002\" \"2024-060\" }}") == "2024-02-29 00:00:00 +0000 UTC");
+  CHECK(text("{{ mustToDate \"Monday, January 2 2006\" \"tuesday, may 7 2024\" | date \"2006-01-02\" }}") ==
+        "2024-05-07");
+  // What does not fit: toDate gives Go's zero time, mustToDate Go's error.
+  CHECK(text("{{ toDate \"2006-01-02\" \"nope\" }}") == "0001-01-01 00:00:00 +0000 UTC");
+  CHECK(text("{{ (toDate \"2006-01-02\" \"nope\").IsZero }}") == "true");
+  CHECK(text("{{ mustToDate \"2006-01-02\" \"24-05-06\" }}") ==
+        "ERROR: template: :1:3: executing \"\" at <mustToDate \"2006-01-02\" \"24-05-06\">: error calling "
+        "mustToDate: parsing time \"24-05-06\" as \"2006-01-02\": cannot parse \"24-05-06\" as \"2006\"");
+  CHECK(text("{{ mustToDate \"2006-01-02\" \"2024-05-6\" }}")
+            .ends_with("parsing time \"2024-05-6\" as \"2006-01-02\": cannot parse \"6\" as \"02\""));
+  CHECK(text("{{ mustToDate \"2006-01-02\" \"2024-13-01\" }}").ends_with("parsing time \"2024-13-01\": month out of range"));
+  CHECK(text("{{ mustToDate \"2006-01-02\" \"2023-02-29\" }}").ends_with("parsing time \"2023-02-29\": day out of range"));
+  CHECK(text("{{ mustToDate \"2006\" \"2024x\" }}").ends_with("parsing time \"2024x\": extra text: \"x\""));
+  CHECK(text("{{ mustToDate \"2006-01-02 15:04\" \"2024-05-06T10:20\" }}")
+            .ends_with("cannot parse \"T10:20\" as \" \""));
+  CHECK(text("{{ toDate \"2006\" }}").ends_with("wrong number of args for toDate: want 2 got 1"));
+}
+
+// Alertmanager 0.34's route labels: values are templates, read with
+// routeLabels, able to read each other.
+TEST_CASE("routeLabels renders a route label against the data") {
+  NotificationData d = sample_data();
+  d.route_labels = {{"team", "db"},
+                    {"desc", "{{ .GroupLabels.alertname }} ({{ routeLabels \"team\" }})"},
+                    {"a", "{{ routeLabels \"b\" }}"},
+                    {"b", "{{ routeLabels \"a\" }}"},
+                    {"html", "{{ routeLabels \"team\" }} & <b>"}};
+  CHECK(text("{{ routeLabels \"desc\" }}|{{ routeLabels \"nope\" }}|{{ .RouteLabels.team }}", d) == "HighCPU (db)||db");
+  CHECK(text("{{ routeLabels \"desc\" }}{{ routeLabels \"desc\" }}", d) == "HighCPU (db)HighCPU (db)");
+  CHECK(text("{{ template \"x\" . }}{{ define \"x\" }}{{ routeLabels \"team\" }}{{ end }}", d) == "db");
+  CHECK(text("{{ routeLabels \"a\" }}", d).ends_with("route label cycle detected: a -> b -> a"));
+  // In HTML the label renders as HTML, then is escaped where it lands.
+  CHECK(html("{{ routeLabels \"html\" }}", d) == "db &amp; &lt;b&gt;");
+  // A notification's labels are rendered already: returned as they are.
+  d.route_labels_rendered = true;
+  CHECK(text("{{ routeLabels \"desc\" }}", d) == "{{ .GroupLabels.alertname }} ({{ routeLabels \"team\" }})");
+  CHECK(text("{{ routeLabels \"x\" }}") == "");
+}
+
+TEST_CASE("route labels are rendered for a group, the failing ones left out") {
+  NotificationData d = sample_data();
+  d.route_labels = {{"team", "db"}, {"desc", "{{ len .Alerts }} for {{ routeLabels \"team\" }}"}, {"bad", "{{ .Nope.x }}"}};
+  const NotificationTemplates tmpl = NotificationTemplates::load({}).value();
+  std::vector<Error> errors;
+  KV rendered = tmpl.render_route_labels(d, &errors);
+  CHECK(rendered == KV{{"team", "db"}, {"desc", "2 for db"}});
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].message.starts_with("route label bad: template: "));
+}
+
 TEST_CASE("every default template renders, in text and in HTML") {
   NotificationData empty = make_notification_data("r", Labels(), {}, "", at("2024-05-01T12:00:00Z"));
   NotificationTemplates defaults = NotificationTemplates::load({}).value();
@@ -186,6 +251,9 @@ TEST_CASE("data from JSON") {
   REQUIRE(d->alerts.size() == 1);
   CHECK(go_time_string(d->alerts[0].starts_at) == "2024-01-02 03:04:05.5 +0100 +0100");
   CHECK(d->alerts[0].ends_at.is_zero());
+  auto routed = notification_data_from_json(R"({"routeLabels":{"team":"db"}})");
+  REQUIRE(routed);
+  CHECK(routed->route_labels == KV{{"team", "db"}});
   CHECK(!notification_data_from_json("{\"alerts\": 3}"));
   CHECK(!notification_data_from_json("{\"receiver\": 3}"));
   CHECK(!notification_data_from_json("not json"));
