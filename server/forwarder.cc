@@ -61,6 +61,15 @@ std::vector<Forwarder::Target> Forwarder::targets_of_sources() const {
 
 void Forwarder::set_targets(std::vector<Target> t) {
   std::lock_guard lock(mu_);
+  // An Alertmanager still listed keeps its counters: they are counters, and
+  // a discovery file that gains or loses another entry must not reset them.
+  for (Target& n : t)
+    for (const Target& old : targets_)
+      if (old.url == n.url) {
+        n.sent = old.sent;
+        n.errors = old.errors;
+        break;
+      }
   targets_ = std::move(t);
 }
 

@@ -545,11 +545,28 @@ alerting:
         got = wait_until("the discovered Alertmanager to receive the alert", received, 30)
         if not got[0]["generatorURL"]:
             fail(f"forwarded alert lacks its generatorURL: {got[0]}")
+        # The counters of an Alertmanager still listed survive a change of the list.
+        first = f"http://127.0.0.1:{receiver.port}/api/v2/alerts"
+
+        def sent_to(url):
+            status, body = request("GET", sender.url("/metrics"))
+            for line in body.splitlines():
+                if line.startswith(f'prometheus_notifications_sent_total{{alertmanager="{url}"}} '):
+                    return float(line.split()[-1])
+            return None
+        before = wait_until("alerts counted as sent", lambda: sent_to(first), 30)
+        second = free_port()
+        write(targets, json.dumps([{"targets": [f"127.0.0.1:{receiver.port}", f"127.0.0.1:{second}"]}]))
+        wait_until("the second Alertmanager to be listed",
+                   lambda: sent_to(f"http://127.0.0.1:{second}/api/v2/alerts") is not None, 30)
+        after = sent_to(first)
+        if after is None or after < before:
+            fail(f"sent counter of {first} went from {before} to {after} when another Alertmanager was added")
     finally:
         sender.stop()
         receiver.stop()
         sink.close()
-    print("ok: alerts go to the Alertmanager a file_sd file lists, once it lists it")
+    print("ok: alerts go to the Alertmanager a file_sd file lists, once it lists it; its counters survive the list changing")
 
 
 def scenario_crash(work):
