@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "net/secrets.h"
+
 namespace vigil::net::aws {
 
 using config::ConfigValue;
@@ -14,12 +16,6 @@ using config::ConfigValue;
 namespace {
 
 using Section = std::map<std::string, std::string>;
-
-std::string trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return std::string(s);
-}
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -35,15 +31,15 @@ std::optional<std::map<std::string, Section>> read_ini(const std::string& path) 
   Section* current = nullptr;
   std::string line;
   while (std::getline(in, line)) {
-    std::string t = trim(line);
+    std::string t = trim_space(line);
     if (t.empty() || t[0] == '#' || t[0] == ';') continue;
     if (t.front() == '[' && t.back() == ']') {
-      current = &out[trim(std::string_view(t).substr(1, t.size() - 2))];
+      current = &out[trim_space(std::string_view(t).substr(1, t.size() - 2))];
       continue;
     }
     size_t eq = t.find('=');
     if (current == nullptr || eq == std::string::npos) continue;
-    (*current)[lower(trim(std::string_view(t).substr(0, eq)))] = trim(std::string_view(t).substr(eq + 1));
+    (*current)[lower(trim_space(std::string_view(t).substr(0, eq)))] = trim_space(std::string_view(t).substr(eq + 1));
   }
   return out;
 }

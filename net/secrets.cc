@@ -6,14 +6,15 @@
 
 namespace vigil::net {
 
-namespace {
-
-std::string trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
+std::string trim_space(std::string_view s) {
+  constexpr std::string_view kSpace = " \t\n\v\f\r";
+  size_t b = s.find_first_not_of(kSpace);
   if (b == std::string_view::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
+  size_t e = s.find_last_not_of(kSpace);
   return std::string(s.substr(b, e - b + 1));
 }
+
+namespace {
 
 bool is_credential_file_key(std::string_view key) {
   return key.ends_with("_file") && key != "url_file" && key != "ca_file" && key != "cert_file" &&
@@ -29,7 +30,7 @@ Result<std::string> read_credential(const config::ConfigValue& settings, std::st
   std::string path(settings.str(file_key));
   auto content = read_file(path, 1 << 20);
   if (!content) return fail(content.error().message);
-  return trim(*content);
+  return trim_space(*content);
 }
 
 void Redactor::add(std::string_view secret) {
@@ -73,7 +74,7 @@ void collect_secrets(const config::ConfigValue& v, Redactor& out) {
   for (const auto& [key, value] : v.entries()) {
     if (value.kind() == Kind::String && is_credential_file_key(key) && !value.as_string().empty()) {
       if (auto content = read_file(value.as_string(), 1 << 20)) {
-        out.add(trim(*content));
+        out.add(trim_space(*content));
         out.add(*content);
       }
     }

@@ -12,6 +12,9 @@
 
 namespace vigil::net {
 
+// `s` without ASCII white space at either end (how credential files are read).
+std::string trim_space(std::string_view s);
+
 // The value of `key`, or else the trimmed content of the file named by
 // `file_key`; "" when neither is set. Files are read on every call so that a
 // rotated credential is picked up without a reload, as upstream does. The

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "model/yaml.h"
+#include "templates/unicode.h"
 
 namespace vigil::notifiers {
 
@@ -171,12 +172,6 @@ const Json* member(const Json& j, std::initializer_list<const char*> path) {
   return at;
 }
 
-std::string trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return std::string(s);
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Integration>> Jira::create(const ConfigValue& settings) {
@@ -256,7 +251,7 @@ Result<std::string> Jira::issue_body(Renderer& r, const std::string& label, bool
   if (r.error()) return failed("description");
   std::string description_json;
   if (adf_description_) {
-    description = trim(description);
+    description = std::string(templates::trim_space(description));
     if (!description.empty()) {
       if (!nlohmann::json::accept(description)) return fail("description template: invalid JSON for API v3");
       description_json = compact_json(description);

@@ -14,10 +14,6 @@ namespace {
 
 constexpr size_t kMaxTextRunes = 16383;
 
-void put_if(Json& o, const char* key, std::string value) {
-  if (!value.empty()) o[key] = std::move(value);
-}
-
 Json fields_json(Renderer& r, const ConfigValue* fields) {
   Json out = Json::array();
   if (fields == nullptr || !fields->is_list()) return out;

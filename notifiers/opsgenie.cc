@@ -30,10 +30,6 @@ std::vector<std::string> split_nonempty(std::string_view s, char sep) {
   return out;
 }
 
-void put_if(Json& o, const char* key, std::string value) {
-  if (!value.empty()) o[key] = std::move(value);
-}
-
 Json responder(std::string id, std::string name, std::string username, std::string type) {
   Json r = Json::object();
   put_if(r, "id", std::move(id));

@@ -4,6 +4,7 @@
 
 #include "net/url.h"
 #include "notifiers/render.h"
+#include "templates/unicode.h"
 
 namespace vigil::notifiers {
 
@@ -16,14 +17,6 @@ namespace {
 constexpr size_t kMaxTitleRunes = 250;
 constexpr size_t kMaxMessageRunes = 1024;
 constexpr size_t kMaxUrlRunes = 512;
-
-std::string trim(std::string s) {
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
-  while (!s.empty() && space(s.back())) s.pop_back();
-  size_t i = 0;
-  while (i < s.size() && space(s[i])) ++i;
-  return s.substr(i);
-}
 
 }  // namespace
 
@@ -55,7 +48,7 @@ AttemptResult Pushover::send(const Message& m) {
     message = r.text(settings_.str("message"));
   }
   if (settings_.flag("monospace")) params["monospace"] = "1";
-  message = trim(truncate_runes(message, kMaxMessageRunes));
+  message = std::string(templates::trim_space(truncate_runes(message, kMaxMessageRunes)));
   params["message"] = message.empty() ? "(no details)" : message;
   params["url"] = truncate_runes(r.text(settings_.str("url")), kMaxUrlRunes);
   params["url_title"] = r.text(settings_.str("url_title"));

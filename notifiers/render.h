@@ -51,6 +51,11 @@ std::string truncate_bytes(std::string_view s, size_t n, bool* truncated = nullp
 
 std::string sha256_hex(std::string_view s);
 
+// Sets o[key] unless `value` is empty: a Go field with `omitempty`.
+inline void put_if(Json& o, const char* key, std::string value) {
+  if (!value.empty()) o[key] = std::move(value);
+}
+
 // `j` as Go's json.Encoder writes it (what upstream's integrations send):
 // compact, <, > and & as \u003c \u003e \u0026, U+2028/U+2029 escaped,
 // invalid UTF-8 replaced by U+FFFD, and a trailing newline. Objects keep

@@ -12,10 +12,6 @@ namespace {
 
 constexpr size_t kMaxTitleRunes = 1024;
 
-void put_if(Json& o, const char* key, std::string value) {
-  if (!value.empty()) o[key] = std::move(value);
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Integration>> RocketChat::create(const ConfigValue& settings) {

@@ -15,10 +15,6 @@ namespace {
 // Slack's documented limit for an attachment title, in characters.
 constexpr size_t kMaxTitleRunes = 1024;
 
-void put_if(Json& o, const char* key, std::string value) {
-  if (!value.empty()) o[key] = std::move(value);
-}
-
 // Where a message posted through `post_url` (…/chat.postMessage) is updated.
 std::string update_url(std::string_view post_url) {
   size_t slash = post_url.rfind('/');

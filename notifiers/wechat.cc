@@ -76,13 +76,10 @@ AttemptResult WeChat::send(const Message& m) {
   std::string content = r.text(c.str("message"));
   // Every field as Go writes the struct: both content objects are always there.
   Json body{{"text", Json{{"content", type == "markdown" ? "" : content}}}};
-  auto put_if = [&body](const char* key, std::string v) {
-    if (!v.empty()) body[key] = std::move(v);
-  };
-  put_if("touser", r.text(c.str("to_user")));
-  put_if("toparty", r.text(c.str("to_party")));
-  put_if("totag", r.text(c.str("to_tag")));
-  put_if("agentid", r.text(c.str("agent_id")));
+  put_if(body, "touser", r.text(c.str("to_user")));
+  put_if(body, "toparty", r.text(c.str("to_party")));
+  put_if(body, "totag", r.text(c.str("to_tag")));
+  put_if(body, "agentid", r.text(c.str("agent_id")));
   body["safe"] = "0";
   body["msgtype"] = type;
   body["markdown"] = Json{{"content", type == "markdown" ? content : ""}};

@@ -4,8 +4,6 @@
 // errors (redacted) and the configuration checks.
 #include <doctest/doctest.h>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -26,6 +24,8 @@ using namespace vigil::net;
 using vigil::notifiers::testing::Captured;
 using vigil::notifiers::testing::TestServer;
 using vigil::notifiers::testing::temp_file;
+using vigil::notifiers::testing::RawListener;
+using vigil::notifiers::testing::read_http_request;
 
 namespace {
 
@@ -72,54 +72,25 @@ std::string oauth2_yaml(const TestServer& token_server, std::string_view more = 
 // (a CONNECT line and its headers) and answers 403.
 class RefusingProxy {
  public:
-  RefusingProxy() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    REQUIRE(::listen(fd_, 16) == 0);
-    thread_ = std::thread([this] {
-      while (true) {
-        int c = ::accept(fd_, nullptr, nullptr);
-        if (c < 0) return;
-        std::string head;
-        char buf[1024];
-        while (head.find("\r\n\r\n") == std::string::npos) {
-          ssize_t n = ::read(c, buf, sizeof buf);
-          if (n <= 0) break;
-          head.append(buf, static_cast<size_t>(n));
-        }
-        {
-          std::lock_guard lock(mu_);
-          heads_.push_back(head);
-        }
-        std::string_view answer = "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n";
-        (void)!::write(c, answer.data(), answer.size());
-        ::close(c);
-      }
-    });
-  }
-  ~RefusingProxy() {
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    thread_.join();
-  }
-  std::string url() const { return fmt::format("http://127.0.0.1:{}", port_); }
+  std::string url() const { return fmt::format("http://127.0.0.1:{}", listener_.port()); }
   std::vector<std::string> heads() {
     std::lock_guard lock(mu_);
     return heads_;
   }
 
  private:
-  int fd_ = -1;
-  int port_ = 0;
-  std::thread thread_;
   std::mutex mu_;
   std::vector<std::string> heads_;
+  RawListener listener_{[this](int c) {
+    std::string head = read_http_request(c, false);
+    {
+      std::lock_guard lock(mu_);
+      heads_.push_back(head);
+    }
+    std::string_view answer = "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n";
+    (void)!::write(c, answer.data(), answer.size());
+    ::close(c);
+  }};
 };
 
 Result<HttpResponse> get(const HttpClient& c, const TestServer& resource) {

@@ -315,46 +315,17 @@ TEST_CASE("sns: a phone number gets SMS's 1600-byte limit and the truncated attr
 // plain listener of its own: one request, read whole, answered 200.
 class BodyServer {
  public:
-  BodyServer() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    REQUIRE(::listen(fd_, 4) == 0);
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~BodyServer() {
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    thread_.join();
-  }
-  std::string url() const { return fmt::format("http://127.0.0.1:{}/", port_); }
+  std::string url() const { return fmt::format("http://127.0.0.1:{}/", listener_.port()); }
   std::string body() {
     std::lock_guard lock(mu_);
     return body_;
   }
 
  private:
-  void serve() {
-    int c = ::accept(fd_, nullptr, nullptr);
-    if (c < 0) return;
-    std::string in;
-    char buf[65536];
-    size_t want = std::string::npos;
-    while (want == std::string::npos || in.size() < want) {
-      ssize_t n = ::read(c, buf, sizeof buf);
-      if (n <= 0) break;
-      in.append(buf, static_cast<size_t>(n));
-      size_t end = in.find("\r\n\r\n");
-      if (want == std::string::npos && end != std::string::npos) {
-        size_t cl = in.find("Content-Length: ");
-        want = end + 4 + (cl < end ? std::stoul(in.substr(cl + 16)) : 0);
-      }
-    }
+  std::mutex mu_;
+  std::string body_;
+  RawListener listener_{[this](int c) {
+    std::string in = read_http_request(c, true);
     {
       std::lock_guard lock(mu_);
       if (size_t end = in.find("\r\n\r\n"); end != std::string::npos) body_ = in.substr(end + 4);
@@ -362,13 +333,7 @@ class BodyServer {
     std::string_view ok = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     (void)!::write(c, ok.data(), ok.size());
     ::close(c);
-  }
-
-  int fd_ = -1;
-  int port_ = 0;
-  std::thread thread_;
-  std::mutex mu_;
-  std::string body_;
+  }};
 };
 
 TEST_CASE("sns: a topic message is cut at 256 KiB") {

@@ -106,10 +106,13 @@ class TestServer {
   std::vector<Captured> requests_;
 };
 
-// A listener that accepts connections and closes them at once, without a word.
-class HangUpServer {
+// A bare TCP listener on a free port of 127.0.0.1, for servers cpp-httplib
+// cannot play (one that hangs up, a proxy, a body over its form limit):
+// each accepted connection is handed to `serve`, on the listener's thread,
+// which answers and closes it.
+class RawListener {
  public:
-  HangUpServer() {
+  explicit RawListener(std::function<void(int fd)> serve) : serve_(std::move(serve)) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -123,24 +126,55 @@ class HangUpServer {
       while (true) {
         int c = ::accept(fd_, nullptr, nullptr);
         if (c < 0) return;
-        ++accepted_;
-        ::close(c);
+        serve_(c);
       }
     });
   }
-  ~HangUpServer() {
+  ~RawListener() {
     ::shutdown(fd_, SHUT_RDWR);
     ::close(fd_);
     thread_.join();
   }
-  std::string url() const { return fmt::format("http://127.0.0.1:{}/hook", port_); }
+  int port() const { return port_; }
+
+ private:
+  std::function<void(int fd)> serve_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+// Reads one HTTP request from `fd`: its head, and with `with_body` the
+// Content-Length bytes after it.
+inline std::string read_http_request(int fd, bool with_body) {
+  std::string in;
+  char buf[65536];
+  size_t want = std::string::npos;
+  while (want == std::string::npos || in.size() < want) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    in.append(buf, static_cast<size_t>(n));
+    size_t end = in.find("\r\n\r\n");
+    if (want == std::string::npos && end != std::string::npos) {
+      size_t cl = in.find("Content-Length: ");
+      want = end + 4 + (with_body && cl < end ? std::stoul(in.substr(cl + 16)) : 0);
+    }
+  }
+  return in;
+}
+
+// A listener that accepts connections and closes them at once, without a word.
+class HangUpServer {
+ public:
+  std::string url() const { return fmt::format("http://127.0.0.1:{}/hook", listener_.port()); }
   int accepted() const { return accepted_; }
 
  private:
-  int fd_ = -1;
-  int port_ = 0;
   std::atomic<int> accepted_{0};
-  std::thread thread_;
+  RawListener listener_{[this](int c) {
+    ++accepted_;
+    ::close(c);
+  }};
 };
 
 inline std::string receiver_config(std::string_view integrations, std::string_view global = "") {
