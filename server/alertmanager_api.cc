@@ -20,7 +20,7 @@
 #include "model/file.h"
 #include "model/json_writer.h"
 #include "model/timestamp.h"
-#include "routing/config_redact.h"
+#include "routing/config_marshal.h"
 #include "routing/route_labels.h"
 #include "server/alert_reader.h"
 
@@ -825,7 +825,10 @@ std::string Api::config_original() const {
   if (path.empty()) return "";
   auto text = read_file(path);
   if (!text) return "";
-  auto shown = routing::redacted_config_yaml(*text);
+  // The directory as Go's filepath.Dir names it: "." for a bare file name.
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  auto shown = routing::marshal_config_yaml(*text, dir);
   return shown ? *shown : std::string();
 }
 
