@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -551,7 +552,7 @@ class Builder {
     return global_http_;
   }
   Out webhook(const YamlNode* n) const;
-  Out email(const YamlNode* n) const;
+  Out email(const YamlNode* n, bool active) const;
   Out pagerduty(const YamlNode* n) const;
   Out slack(const YamlNode* n) const;
   Out opsgenie(const YamlNode* n);
@@ -586,6 +587,14 @@ class Builder {
   Out global_out_ = Out::mapping();
   Out global_http_ = Out::mapping();
   std::vector<std::string> slashed_globals_;
+  std::set<std::string> active_receivers_;  // the receivers routes name
+
+  void collect_receivers(const YamlNode* route) {
+    std::string r = in_.text(in_.get(route, "receiver"));
+    if (!r.empty()) active_receivers_.insert(r);
+    for (const YamlNode* child : in_.items(in_.get(route, "routes"))) collect_receivers(child);
+  }
+  std::optional<Out> event_recorder(const YamlNode* n) const;
 };
 
 std::optional<Out> Builder::tls_value(const YamlNode* n, bool resolve) const {
@@ -845,7 +854,7 @@ Out Builder::webhook(const YamlNode* n) const {
   return std::move(s.out);
 }
 
-Out Builder::email(const YamlNode* n) const {
+Out Builder::email(const YamlNode* n, bool active) const {
   S s{in_, n};
   s.boolean("send_resolved", false, false);
   s.str("to");
@@ -889,6 +898,16 @@ Out Builder::email(const YamlNode* n) const {
         }
       }
       h.put(key, Out::str(in_.text(v)));
+    }
+    // Building the notifier of a receiver that routes use fills in the
+    // Subject, To and From headers (upstream does it on the config itself).
+    if (active) {
+      if (!h.get("Subject")) h.put("Subject", Out::str("{{ template \"email.default.subject\" . }}"));
+      if (!h.get("To")) h.put("To", Out::str(s.text("to")));
+      if (!h.get("From")) {
+        std::string from = s.text("from");
+        h.put("From", Out::str(from.empty() ? g_text("smtp_from") : from));
+      }
     }
     if (!h.map.empty()) {
       sort_keys(h);
@@ -1469,7 +1488,8 @@ Out Builder::receiver(const YamlNode* n) {
     if (!seq.seq.empty()) s.out.put(key, std::move(seq));
   };
   list("discord_configs", [&](const YamlNode* i) { return discord(i); });
-  list("email_configs", [&](const YamlNode* i) { return email(i); });
+  bool active = active_receivers_.count(s.text("name")) > 0;
+  list("email_configs", [&](const YamlNode* i) { return email(i, active); });
   list("incidentio_configs", [&](const YamlNode* i) { return incidentio(i); });
   list("pagerduty_configs", [&](const YamlNode* i) { return pagerduty(i); });
   list("slack_configs", [&](const YamlNode* i) { return slack(i); });
@@ -1594,7 +1614,10 @@ Out Builder::config(const YamlNode* root) {
   Out global_slot = Out::mapping();
   Out route_out;
   bool has_route = s.set("route");
-  if (has_route) route_out = route(s.n("route"));
+  if (has_route) {
+    route_out = route(s.n("route"));
+    collect_receivers(s.n("route"));
+  }
   Out inhibit = Out::sequence();
   for (const YamlNode* item : in_.items(s.n("inhibit_rules"))) inhibit.seq.push_back(inhibit_rule(item));
   Out receivers = Out::sequence();
@@ -1614,6 +1637,48 @@ Out Builder::config(const YamlNode* root) {
   Out active = named_intervals(s.n("time_intervals"));
   if (!active.seq.empty()) s.out.put("time_intervals", std::move(active));
   s.out.put("tracing", tracing(s.n("tracing")));
+  s.out.put("event_recorder", event_recorder(s.n("event_recorder")));
+  return std::move(s.out);
+}
+
+std::optional<Out> Builder::event_recorder(const YamlNode* n) const {
+  S s{in_, n};
+  Out files = Out::sequence();
+  for (const YamlNode* item : in_.items(s.n("file_outputs"))) {
+    S f{in_, item};
+    f.put_str("path", join_dir(dir_, f.text("path")), false);
+    files.seq.push_back(std::move(f.out));
+  }
+  if (!files.seq.empty()) s.out.put("file_outputs", std::move(files));
+  Out hooks = Out::sequence();
+  for (const YamlNode* item : in_.items(s.n("webhook_outputs"))) {
+    S w{in_, item};
+    std::optional<Out> url = w.secret_url("url");
+    w.out.put("url", url ? *url : Out());
+    if (w.set("http_config")) w.out.put("http_config", http_config(w.n("http_config"), true));
+    w.out.put("timeout", w.duration("timeout", true));
+    w.out.put("workers", w.int_value("workers"));
+    w.out.put("max_retries", w.int_value("max_retries"));
+    w.out.put("retry_backoff", w.duration("retry_backoff", true));
+    hooks.seq.push_back(std::move(w.out));
+  }
+  if (!hooks.seq.empty()) s.out.put("webhook_outputs", std::move(hooks));
+  Out kafka = Out::sequence();
+  for (const YamlNode* item : in_.items(s.n("kafka_outputs"))) {
+    S k{in_, item};
+    k.out.put("brokers", k.string_list("brokers", false));
+    if (k.out.get("brokers")->seq.empty() && !k.set("brokers")) *k.out.get("brokers") = Out();
+    k.str("topic", false);
+    k.str("client_id");
+    k.str("format");
+    k.str("acks");
+    k.str("compression");
+    k.out.put("buffer_size", k.int_value("buffer_size"));
+    if (k.set("tls_config")) k.out.put("tls_config", tls_config(k.n("tls_config"), true));
+    kafka.seq.push_back(std::move(k.out));
+  }
+  if (!kafka.seq.empty()) s.out.put("kafka_outputs", std::move(kafka));
+  if (s.out.map.empty()) return std::nullopt;
   return std::move(s.out);
 }
 
