@@ -226,8 +226,25 @@ bool go_key_less(std::string_view a, std::string_view b) {
   return a.size() < b.size();
 }
 
+// Keys of interface{} maps that yaml.v2 read as something else than a
+// string (`n: 1` has the key false) carry this prefix and their kind.
+constexpr char kRawKey = '\x01';
+
+// Go's reflect.Kind order for the keys yaml.v2 can hold: bool, int, float, string.
+int key_rank(const std::string& k) {
+  if (k.empty() || k[0] != kRawKey) return 24;
+  return k[1] - '0';
+}
+
 void sort_keys(Out& m) {
-  std::sort(m.map.begin(), m.map.end(), [](const auto& x, const auto& y) { return go_key_less(x.first, y.first); });
+  std::sort(m.map.begin(), m.map.end(), [](const auto& x, const auto& y) {
+    int rx = key_rank(x.first), ry = key_rank(y.first);
+    if (rx != ry) return rx < ry;
+    if (rx == 24) return go_key_less(x.first, y.first);
+    std::string_view a = std::string_view(x.first).substr(2), b = std::string_view(y.first).substr(2);
+    if (rx == 1) return a == "false" && b == "true";
+    return std::strtod(std::string(a).c_str(), nullptr) < std::strtod(std::string(b).c_str(), nullptr);
+  });
 }
 
 // Go's float formatting ('g', shortest) as yaml.v2 writes floats.
@@ -503,7 +520,19 @@ class Builder {
     if (!n || n->kind == YamlNode::Kind::Null) return Out();
     if (n->kind == YamlNode::Kind::Mapping) {
       Out m = Out::mapping();
-      for (auto& [k, v] : in_.entries(n)) m.put(k, any_value(v));
+      auto kids = d.children(*n);
+      for (auto& [k, v] : in_.entries(n)) {
+        const YamlNode* key_node = nullptr;
+        for (size_t i = 0; i + 1 < kids.size(); i += 2)
+          if (kids[i]->kind == YamlNode::Kind::Scalar && d.value(*kids[i]) == k) key_node = kids[i];
+        Out key = key_node ? any_value(key_node) : Out::str(k);
+        if (key.kind == Out::Kind::Raw) {
+          char rank = key.s == "true" || key.s == "false" ? '1' : key.s.find_first_of(".ein") == std::string::npos ? '2' : 'D';
+          m.put(std::string(1, kRawKey) + rank + key.s, any_value(v));
+        } else {
+          m.put(k, any_value(v));
+        }
+      }
       sort_keys(m);
       return m;
     }
@@ -1101,10 +1130,7 @@ Out Builder::opsgenie(const YamlNode* n) {
     r.str("id");
     r.str("name");
     r.str("username");
-    std::string type = r.text("type");
-    if (type.find("{{") == std::string::npos)
-      for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    r.put_str("type", type);
+    r.str("type");  // upstream lowercases a copy: the config keeps what was written
     responders.seq.push_back(std::move(r.out));
   }
   if (!responders.seq.empty()) s.out.put("responders", std::move(responders));
@@ -1742,8 +1768,10 @@ class Emitter {
       case Out::Kind::Map:
         yaml_mapping_start_event_initialize(&ev, nullptr, nullptr, 1, YAML_BLOCK_MAPPING_STYLE);
         if (!emit(&ev)) return false;
-        for (const auto& [k, v] : n.map)
-          if (!string(k) || !node(v)) return false;
+        for (const auto& [k, v] : n.map) {
+          bool ok = !k.empty() && k[0] == kRawKey ? scalar(k.substr(2), YAML_PLAIN_SCALAR_STYLE) : string(k);
+          if (!ok || !node(v)) return false;
+        }
         yaml_mapping_end_event_initialize(&ev);
         return emit(&ev);
       case Out::Kind::Seq:

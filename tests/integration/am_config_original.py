@@ -94,7 +94,8 @@ def candidates(extra):
         for path in sorted(glob.glob(os.path.join(SHARED, sub, "*.yml"))):
             out.append((os.path.relpath(path, SHARED), open(path, encoding="utf-8").read()))
     for pattern in ("examples/*/alertmanager.yml", "examples/*/alertmanager/config.y*ml",
-                    "tests/notifiers/testdata/*.yml", "tests/integration/data/alertmanager*.yml"):
+                    "tests/notifiers/testdata/*.yml", "tests/integration/data/alertmanager*.yml",
+                    "tests/integration/data/am_config_*.yml"):
         for path in sorted(glob.glob(os.path.join(REPO, pattern))):
             out.append((os.path.relpath(path, REPO), open(path, encoding="utf-8").read()))
     for path in extra:
