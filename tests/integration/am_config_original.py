@@ -12,7 +12,9 @@ Candidates: the Alertmanager configs in markdown code blocks of
 corpus (config/ and cli/), the repository's examples/ and
 tests/notifiers/testdata, and the extra files given on the command line.
 
-Usage: am_config_original.py VIGIL [--show] [FILE...]. Exit 0 when every
+Usage: am_config_original.py VIGIL [--show] [--only] [FILE...] (--show prints
+Alertmanager's text of each config that matches, --only compares the given
+files alone). Exit 0 when every
 config Alertmanager accepts reads the same from both, 1 otherwise, 77 when
 Alertmanager 0.33 is not installed.
 """
@@ -141,7 +143,8 @@ def main():
         return 2
     vigil = os.path.abspath(args[0])
     show = "--show" in args
-    extra = [a for a in args[1:] if a != "--show"]
+    only = "--only" in args
+    extra = [a for a in args[1:] if a not in ("--show", "--only")]
     am_bin = find_alertmanager()
     work = tempfile.mkdtemp(prefix="vigil-amconfig-")
     config = os.path.join(work, "alertmanager.yml")
@@ -161,7 +164,8 @@ def main():
                 return 1
         compared = matched = refused = 0
         failures = []
-        for name, text in candidates(extra):
+        todo = [(p, open(p, encoding="utf-8").read()) for p in extra] if only else candidates(extra)
+        for name, text in todo:
             with open(config, "w") as f:
                 f.write(text)
             st, body = http("POST", f"http://127.0.0.1:{am_port}/-/reload")
