@@ -5,6 +5,7 @@
 #include <csignal>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <malloc.h>
@@ -15,6 +16,7 @@
 #include "cli/commands.h"
 #include "model/clock.h"
 #include "model/duration.h"
+#include "model/file.h"
 #include "server/daemon.h"
 #include "server/log.h"
 
@@ -32,7 +34,48 @@ struct RunArgs {
   std::string log_format = "logfmt";
   std::string read_header_timeout = "5s";
   std::string read_timeout = "10s";
+  // --cluster.*: a replica sharing state through etcd (server/cluster.h).
+  std::string etcd_endpoints;
+  server::ClusterOptions cluster;
+  std::string lease_ttl = "5s";
+  std::string poll_interval = "250ms";
+  std::string etcd_timeout = "2s";
+  std::string etcd_password_file;
 };
+
+// The --cluster.* flags, checked, into the daemon's options (none without
+// endpoints).
+std::optional<std::string> apply_cluster_flags(RunArgs& a) {
+  if (a.etcd_endpoints.empty()) return std::nullopt;
+  server::ClusterOptions c = a.cluster;
+  for (size_t start = 0; start <= a.etcd_endpoints.size();) {
+    size_t comma = a.etcd_endpoints.find(',', start);
+    if (comma == std::string::npos) comma = a.etcd_endpoints.size();
+    std::string e = a.etcd_endpoints.substr(start, comma - start);
+    while (!e.empty() && e.back() == '/') e.pop_back();
+    if (!e.empty()) c.etcd.endpoints.push_back(e);
+    start = comma + 1;
+  }
+  auto ttl = parse_duration(a.lease_ttl);
+  if (!ttl || *ttl < 2 * kSecond) return "--cluster.lease-ttl: expected a duration of at least 2s";
+  c.lease_ttl = *ttl;
+  auto poll = parse_duration(a.poll_interval);
+  if (!poll || *poll <= 0) return "--cluster.poll-interval: expected a positive duration";
+  c.poll_interval = *poll;
+  auto timeout = parse_duration(a.etcd_timeout);
+  if (!timeout || *timeout <= 0) return "--cluster.etcd-timeout: expected a positive duration";
+  c.etcd.timeout = *timeout;
+  if (!a.etcd_password_file.empty()) {
+    auto pw = read_file(a.etcd_password_file);
+    if (!pw) return "--cluster.etcd-password-file: " + pw.error().message;
+    while (!pw->empty() && (pw->back() == '\n' || pw->back() == '\r')) pw->pop_back();
+    c.etcd.password = *pw;
+  }
+  if (!c.etcd.password.empty() && c.etcd.username.empty())
+    return "--cluster.etcd-password-file needs --cluster.etcd-username";
+  a.opts.cluster = std::move(c);
+  return std::nullopt;
+}
 
 int fail_with(const std::string& message) {
   std::cerr << "vigil: error: " << message << "\n";
@@ -75,6 +118,7 @@ int run(RunArgs a) {
   a.opts.query_timeout = *qtimeout;
   if (a.opts.query_max_samples <= 0) return fail_with("--query.max-samples: must be positive");
   if (a.opts.query_max_concurrency <= 0) return fail_with("--query.max-concurrency: must be positive");
+  if (auto err = apply_cluster_flags(a)) return fail_with(*err);
 
   // Signals are taken by this thread alone: every thread started from here
   // on inherits the blocked mask.
@@ -172,6 +216,30 @@ void register_run(CLI::App& app, int* exit_code) {
   cmd->add_option("--alerts.max-size-bytes", o.alert_limits.max_size_bytes,
                   "Most bytes of labels, annotations and generatorURL in one received alert (0: no limit)")
       ->capture_default_str();
+  cmd->add_option("--cluster.etcd-endpoints", args->etcd_endpoints,
+                  "etcd v3 endpoints, comma-separated (http://host:2379,...): run as a replica of a cluster that "
+                  "shares silences and the notification log through them; none: alone");
+  cmd->add_option("--cluster.name", args->cluster.name, "The cluster's name: replicas with the same one share state")
+      ->capture_default_str();
+  cmd->add_option("--cluster.peer-name", args->cluster.peer_name,
+                  "This replica's name, unique in the cluster (default: <hostname>:<port>)");
+  cmd->add_option("--cluster.advertise-address", args->cluster.address,
+                  "The address the cluster status shows for this replica (default: the external URL)");
+  cmd->add_option("--cluster.lease-ttl", args->lease_ttl,
+                  "How long a replica that stopped answering keeps its claims; another sends after that")
+      ->capture_default_str();
+  cmd->add_option("--cluster.poll-interval", args->poll_interval, "How often silences are read from etcd")
+      ->capture_default_str();
+  cmd->add_option("--cluster.etcd-timeout", args->etcd_timeout,
+                  "Longest wait for one etcd request before notifying without a claim")
+      ->capture_default_str();
+  cmd->add_option("--cluster.etcd-username", args->cluster.etcd.username, "etcd user (with authentication on)");
+  cmd->add_option("--cluster.etcd-password-file", args->etcd_password_file, "File holding the etcd user's password");
+  cmd->add_option("--cluster.etcd-ca-file", args->cluster.etcd.ca_file, "CA certificate of etcd's TLS");
+  cmd->add_option("--cluster.etcd-cert-file", args->cluster.etcd.cert_file, "Client certificate for etcd's TLS");
+  cmd->add_option("--cluster.etcd-key-file", args->cluster.etcd.key_file, "Client key for etcd's TLS");
+  cmd->add_flag("--cluster.etcd-insecure-skip-verify", args->cluster.etcd.insecure_skip_verify,
+                "Do not verify etcd's certificate");
   cmd->add_option("--log.level", args->log_level, "debug, info, warn or error")->capture_default_str();
   cmd->add_option("--log.format", args->log_format, "logfmt or json")->capture_default_str();
   cmd->callback([args, exit_code] { *exit_code = run(*args); });

@@ -76,20 +76,39 @@ std::optional<NflogEntry> NotificationLog::query(std::string_view group_key, con
   return it->second;
 }
 
-void NotificationLog::log(const IntegrationRef& r, std::string_view group_key, std::vector<uint64_t> firing,
-                          std::vector<uint64_t> resolved, Millis expiry, ReceiverData data) {
+NflogEntry NotificationLog::log(const IntegrationRef& r, std::string_view group_key, std::vector<uint64_t> firing,
+                                std::vector<uint64_t> resolved, Millis expiry, ReceiverData data) {
   std::lock_guard lock(mu_);
   const Millis now = clock_.now();
   std::string k = key(group_key, r);
   auto it = entries_.find(k);
   // Never overwrite a newer entry (a clock that went backwards).
-  if (it != entries_.end() && it->second.timestamp > now) return;
+  if (it != entries_.end() && it->second.timestamp > now) return it->second;
   std::sort(firing.begin(), firing.end());
   std::sort(resolved.begin(), resolved.end());
   Millis expires = now + (expiry > 0 && retention_ > expiry ? expiry : retention_);
-  entries_[k] = NflogEntry{std::string(group_key), r, now, std::move(firing), std::move(resolved), expires,
-                           std::move(data)};
+  const int64_t revision = it != entries_.end() ? it->second.revision : 0;
+  NflogEntry& e = entries_[k] = NflogEntry{std::string(group_key), r, now, std::move(firing), std::move(resolved),
+                                           expires, std::move(data), revision};
   ++version_;
+  return e;
+}
+
+void NotificationLog::adopt(std::string_view group_key, const IntegrationRef& r, const NflogEntry* e,
+                            int64_t revision) {
+  std::lock_guard lock(mu_);
+  std::string k = key(group_key, r);
+  auto it = entries_.find(k);
+  if (e != nullptr && (it == entries_.end() || it->second.timestamp <= e->timestamp)) {
+    NflogEntry copy = *e;
+    copy.group_key = std::string(group_key);
+    copy.receiver = r;
+    copy.revision = revision;
+    entries_[k] = std::move(copy);
+    ++version_;
+  } else if (it != entries_.end()) {
+    it->second.revision = revision;
+  }
 }
 
 uint64_t NotificationLog::version() const {
@@ -110,19 +129,52 @@ size_t NotificationLog::size() const {
   return entries_.size();
 }
 
+namespace {
+
+nlohmann::json entry_json(const NflogEntry& e) {
+  nlohmann::json j = {{"group_key", e.group_key}, {"receiver", e.receiver.receiver},
+                      {"integration", e.receiver.integration}, {"index", e.receiver.index},
+                      {"timestamp", e.timestamp}, {"firing", e.firing}, {"resolved", e.resolved},
+                      {"expires_at", e.expires_at}};
+  // Written only when there is some, so files stay as they were for
+  // integrations that keep none.
+  if (!e.data.empty()) j["receiver_data"] = e.data;
+  return j;
+}
+
+// Throws nlohmann::json::exception when `j` is not a whole entry.
+NflogEntry entry_from_json(const nlohmann::json& j) {
+  NflogEntry e;
+  e.group_key = j.at("group_key").get<std::string>();
+  e.receiver = {j.at("receiver").get<std::string>(), j.at("integration").get<std::string>(),
+                j.at("index").get<uint32_t>()};
+  e.timestamp = j.at("timestamp").get<Millis>();
+  e.firing = j.at("firing").get<std::vector<uint64_t>>();
+  e.resolved = j.at("resolved").get<std::vector<uint64_t>>();
+  std::sort(e.firing.begin(), e.firing.end());
+  std::sort(e.resolved.begin(), e.resolved.end());
+  e.expires_at = j.at("expires_at").get<Millis>();
+  // Absent from files written before receiver data was kept.
+  if (auto d = j.find("receiver_data"); d != j.end()) e.data = d->get<ReceiverData>();
+  return e;
+}
+
+}  // namespace
+
+std::string encode_nflog_entry(const NflogEntry& e) { return entry_json(e).dump(); }
+
+std::optional<NflogEntry> decode_nflog_entry(std::string_view json) {
+  try {
+    return entry_from_json(nlohmann::json::parse(json));
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
 std::string NotificationLog::snapshot() const {
   std::lock_guard lock(mu_);
   nlohmann::json out = {{"version", 1}, {"entries", nlohmann::json::array()}};
-  for (const auto& [k, e] : entries_) {
-    nlohmann::json j = {{"group_key", e.group_key}, {"receiver", e.receiver.receiver},
-                        {"integration", e.receiver.integration}, {"index", e.receiver.index},
-                        {"timestamp", e.timestamp}, {"firing", e.firing}, {"resolved", e.resolved},
-                        {"expires_at", e.expires_at}};
-    // Written only when there is some, so files stay as they were for
-    // integrations that keep none.
-    if (!e.data.empty()) j["receiver_data"] = e.data;
-    out["entries"].push_back(std::move(j));
-  }
+  for (const auto& [k, e] : entries_) out["entries"].push_back(entry_json(e));
   return out.dump();
 }
 
@@ -131,18 +183,7 @@ Result<void> NotificationLog::restore(std::string_view text) {
   try {
     nlohmann::json in = nlohmann::json::parse(text);
     for (const auto& j : in.at("entries")) {
-      NflogEntry e;
-      e.group_key = j.at("group_key").get<std::string>();
-      e.receiver = {j.at("receiver").get<std::string>(), j.at("integration").get<std::string>(),
-                    j.at("index").get<uint32_t>()};
-      e.timestamp = j.at("timestamp").get<Millis>();
-      e.firing = j.at("firing").get<std::vector<uint64_t>>();
-      e.resolved = j.at("resolved").get<std::vector<uint64_t>>();
-      std::sort(e.firing.begin(), e.firing.end());
-      std::sort(e.resolved.begin(), e.resolved.end());
-      e.expires_at = j.at("expires_at").get<Millis>();
-      // Absent from files written before receiver data was kept.
-      if (auto d = j.find("receiver_data"); d != j.end()) e.data = d->get<ReceiverData>();
+      NflogEntry e = entry_from_json(j);
       std::string k = key(e.group_key, e.receiver);
       loaded[k] = std::move(e);
     }

@@ -58,7 +58,16 @@ struct NflogEntry {
   std::vector<uint64_t> resolved;  // sorted
   Millis expires_at = 0;
   ReceiverData data;  // empty for most integrations
+  // The entry's revision in a log shared by replicas (etcd's mod revision
+  // of its key): what a claim to send compares against. 0: not known
+  // there. Not written to files.
+  int64_t revision = 0;
 };
+
+// An entry as one JSON object (the fields of the log's files), and back;
+// nullopt when the text is not a whole entry. Replicas exchange entries so.
+std::string encode_nflog_entry(const NflogEntry& e);
+std::optional<NflogEntry> decode_nflog_entry(std::string_view json);
 
 enum class NotifyReason {
   kNone,  // nothing to send
@@ -84,9 +93,16 @@ class NotificationLog {
   std::optional<NflogEntry> query(std::string_view group_key, const IntegrationRef& r) const;
   // Records a successful notification at the clock's now; `expiry` (when
   // positive and shorter than the retention) bounds how long it is kept.
-  // `data` replaces what the entry held.
-  void log(const IntegrationRef& r, std::string_view group_key, std::vector<uint64_t> firing,
-           std::vector<uint64_t> resolved, Millis expiry, ReceiverData data = {});
+  // `data` replaces what the entry held. Returns the entry as logged (it
+  // keeps the shared revision of the one it replaces).
+  NflogEntry log(const IntegrationRef& r, std::string_view group_key, std::vector<uint64_t> firing,
+                 std::vector<uint64_t> resolved, Millis expiry, ReceiverData data = {});
+  // What the shared log holds for a group and integration (another
+  // replica's notification), at `revision`: replaces the local entry unless
+  // that one is newer, whose revision is then updated only. A null `e`
+  // (nothing shared, or expired there) keeps the local entry, with
+  // `revision`.
+  void adopt(std::string_view group_key, const IntegrationRef& r, const NflogEntry* e, int64_t revision);
   size_t gc();
   size_t size() const;
   // Counts changes (log, gc, restore): a daemon saves when it moved.

@@ -54,6 +54,89 @@ struct Completion {
   }
 };
 
+// A flush being notified: what its integrations need, kept alive while
+// claims and deliveries run on other threads (a reload may replace the
+// pipeline meanwhile).
+struct FlushJob {
+  std::shared_ptr<const Config> config;  // keeps receiver and integrations alive
+  NotificationLog* nflog = nullptr;
+  Notifier* notifier = nullptr;
+  SharedLog* shared = nullptr;
+  const ReceiverConfig* receiver = nullptr;
+  std::string group_key;
+  Labels group_labels;
+  std::vector<Label> route_labels;
+  std::vector<FlushedAlert> alerts;  // unmuted
+  std::unordered_set<uint64_t> firing_set, resolved_set;
+  std::vector<uint64_t> firing, resolved;
+  Millis repeat = 0;
+  Millis now = 0;
+  Millis deadline = 0;
+  uint64_t flush_id = 0;
+  std::shared_ptr<const std::vector<FlushedAlert>> group_alerts;
+  Completion completion;
+};
+
+// Tries this often to claim a notification whose shared entry keeps moving
+// on; then the next flush tries again.
+constexpr int kClaimAttempts = 3;
+
+void deliver(const std::shared_ptr<FlushJob>& job, const IntegrationConfig& ic, const std::optional<NflogEntry>& last,
+             NotifyReason reason, bool claimed) {
+  IntegrationRef ref{job->receiver->name, ic.type, static_cast<uint32_t>(ic.index)};
+  Notification n{job->config, job->receiver, &ic, job->group_key, job->group_labels, job->route_labels,
+                 {}, reason, job->now, job->deadline, job->flush_id, job->group_alerts};
+  // As upstream, a first notification starts with nothing kept (a group
+  // that fires again after its resolution gets a new Slack message).
+  if (last && reason != NotifyReason::kFirstNotification) n.store = std::make_shared<ReceiverStore>(last->data);
+  for (const FlushedAlert& a : job->alerts)
+    if (!a.resolved || ic.send_resolved) n.alerts.push_back(a);
+  job->notifier->notify(n, [job, ref, claimed, store = n.store](bool ok) {
+    if (ok) {
+      NflogEntry e = job->nflog->log(ref, job->group_key, job->firing, job->resolved, 2 * job->repeat, store->data());
+      if (job->shared != nullptr) job->shared->delivered(e, claimed);
+    } else if (claimed) {
+      job->shared->released(job->group_key, ref);
+    }
+    job->completion.finish(ok);
+  });
+}
+
+// The notification log's decision for one integration, then, with a shared
+// log, the claim, then delivery.
+void notify_integration(const std::shared_ptr<FlushJob>& job, const IntegrationConfig& ic,
+                        const std::optional<NflogEntry>& last, int attempt) {
+  IntegrationRef ref{job->receiver->name, ic.type, static_cast<uint32_t>(ic.index)};
+  NotifyReason reason = needs_update(last ? &*last : nullptr, job->firing_set, job->resolved_set, ic.send_resolved,
+                                     job->repeat, job->now);
+  if (reason == NotifyReason::kNone) return job->completion.finish(true);
+  // Without send_resolved, an all-resolved group is only recorded (every
+  // replica does so on its own: nothing is sent).
+  if (job->firing.empty() && !ic.send_resolved) {
+    job->nflog->log(ref, job->group_key, job->firing, job->resolved, 2 * job->repeat, last ? last->data : ReceiverData{});
+    return job->completion.finish(true);
+  }
+  if (job->shared == nullptr) return deliver(job, ic, last, reason, false);
+  job->shared->claim(job->group_key, ref, last ? last->revision : 0,
+                     [job, &ic, ref, last, reason, attempt](SharedLog::Claim c) {
+                       switch (c.verdict) {
+                         case SharedLog::Verdict::kClaimed:
+                           return deliver(job, ic, last, reason, true);
+                         case SharedLog::Verdict::kUnavailable:
+                           return deliver(job, ic, last, reason, false);
+                         case SharedLog::Verdict::kBusy:
+                           return job->completion.finish(true);
+                         case SharedLog::Verdict::kChanged: {
+                           std::optional<NflogEntry> current = std::move(c.current);
+                           if (current && current->expires_at <= job->now) current.reset();
+                           job->nflog->adopt(job->group_key, ref, current ? &*current : nullptr, c.revision);
+                           if (attempt + 1 >= kClaimAttempts) return job->completion.finish(true);
+                           return notify_integration(job, ic, job->nflog->query(job->group_key, ref), attempt + 1);
+                         }
+                       }
+                     });
+}
+
 }  // namespace
 
 void NotifyPipeline::flush(const GroupFlush& f, std::function<void(bool ok)> done) {
@@ -61,47 +144,32 @@ void NotifyPipeline::flush(const GroupFlush& f, std::function<void(bool ok)> don
   std::vector<FlushedAlert> alerts = unmuted(f);
   if (receiver == nullptr || receiver->integrations.empty() || alerts.empty()) return done(true);
 
-  std::unordered_set<uint64_t> firing_set, resolved_set;
-  std::vector<uint64_t> firing, resolved;
+  auto job = std::make_shared<FlushJob>();
+  job->config = parts_.config;
+  job->nflog = parts_.nflog;
+  job->notifier = parts_.notifier;
+  job->shared = parts_.shared;
+  job->receiver = receiver;
+  job->group_key = f.group_key;
+  job->group_labels = f.group_labels;
+  job->route_labels = f.route->options().labels;
   for (const FlushedAlert& a : alerts) {
     const uint64_t h = a->fingerprint();
-    (a.resolved ? resolved_set : firing_set).insert(h);
-    (a.resolved ? resolved : firing).push_back(h);
+    (a.resolved ? job->resolved_set : job->firing_set).insert(h);
+    (a.resolved ? job->resolved : job->firing).push_back(h);
   }
-  const Millis repeat = f.route->options().repeat_interval;
-  std::shared_ptr<const std::vector<FlushedAlert>> group_alerts;
-  if (!f.route->options().labels.empty()) group_alerts = std::make_shared<const std::vector<FlushedAlert>>(f.alerts);
-  auto completion = std::make_shared<Completion>();
-  completion->remaining = receiver->integrations.size();
-  completion->done = std::move(done);
+  job->alerts = std::move(alerts);
+  job->repeat = f.route->options().repeat_interval;
+  job->now = f.now;
+  job->deadline = f.now + f.route->options().group_interval;
+  job->flush_id = f.flush_id;
+  if (!f.route->options().labels.empty()) job->group_alerts = std::make_shared<const std::vector<FlushedAlert>>(f.alerts);
+  job->completion.remaining = receiver->integrations.size();
+  job->completion.done = std::move(done);
 
   for (const IntegrationConfig& ic : receiver->integrations) {
     IntegrationRef ref{receiver->name, ic.type, static_cast<uint32_t>(ic.index)};
-    auto last = parts_.nflog->query(f.group_key, ref);
-    NotifyReason reason = needs_update(last ? &*last : nullptr, firing_set, resolved_set, ic.send_resolved,
-                                       repeat, f.now);
-    if (reason == NotifyReason::kNone) {
-      completion->finish(true);
-      continue;
-    }
-    Notification n{parts_.config, receiver, &ic, f.group_key, f.group_labels, f.route->options().labels,
-                   {}, reason, f.now, f.now + f.route->options().group_interval, f.flush_id, group_alerts};
-    // As upstream, a first notification starts with nothing kept (a group
-    // that fires again after its resolution gets a new Slack message).
-    if (last && reason != NotifyReason::kFirstNotification) n.store = std::make_shared<ReceiverStore>(last->data);
-    auto log = [nflog = parts_.nflog, ref, key = f.group_key, firing, resolved, repeat, completion,
-                store = n.store](bool ok) {
-      if (ok) nflog->log(ref, key, firing, resolved, 2 * repeat, store->data());
-      completion->finish(ok);
-    };
-    for (const FlushedAlert& a : alerts)
-      if (!a.resolved || ic.send_resolved) n.alerts.push_back(a);
-    // Without send_resolved, an all-resolved group is only recorded.
-    if (n.firing_count() == 0 && !ic.send_resolved) {
-      log(true);
-      continue;
-    }
-    parts_.notifier->notify(n, std::move(log));
+    notify_integration(job, ic, parts_.nflog->query(f.group_key, ref), 0);
   }
 }
 

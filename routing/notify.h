@@ -5,8 +5,9 @@
 // then all of them when the route is outside its active_time_intervals or
 // inside a mute_time_interval, then the silenced ones; then, for each
 // integration of the route's receiver, the notification log decides whether
-// to notify (upstream's DedupStage), the Notifier delivers, and a success is
-// logged. The flush succeeds when every integration succeeded (or had
+// to notify (upstream's DedupStage); with replicas sharing the log, the
+// notification is claimed first (routing/shared_log.h), so that only one of
+// them sends; the Notifier delivers, and a success is logged. The flush succeeds when every integration succeeded (or had
 // nothing to do).
 
 #include <functional>
@@ -21,6 +22,7 @@
 #include "routing/inhibit.h"
 #include "routing/mute_marker.h"
 #include "routing/nflog.h"
+#include "routing/shared_log.h"
 #include "routing/silence.h"
 #include "routing/time_interval.h"
 
@@ -75,6 +77,7 @@ class NotifyPipeline {
     NotificationLog* nflog = nullptr;      // required
     Notifier* notifier = nullptr;          // required
     MuteMarker* marker = nullptr;          // null: verdicts are not recorded
+    SharedLog* shared = nullptr;           // null: this process alone notifies
   };
   explicit NotifyPipeline(Parts parts);
 

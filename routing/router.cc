@@ -33,7 +33,8 @@ std::shared_ptr<Router::Wiring> Router::wire(std::shared_ptr<const Config> confi
   w->root = Route::build(w->config->route);
   w->inhibitor = std::make_unique<Inhibitor>(w->config->inhibit_rules);
   w->pipeline = std::make_shared<NotifyPipeline>(
-      NotifyPipeline::Parts{w->config, w->inhibitor.get(), &silences_, &nflog_, &notifier_, &marker_});
+      NotifyPipeline::Parts{w->config, w->inhibitor.get(), &silences_, &nflog_, &notifier_, &marker_,
+                            opts_.shared_log});
   // Completions may arrive after a reload replaced this wiring: they reach
   // the dispatcher only while it lives. The pipeline (and through it the
   // inhibitor it reads) stays alive with each flush.

@@ -46,6 +46,7 @@ class Router {
     std::string data_dir;  // where alerts, silences and the notification log live; empty: nowhere
     Millis retention = 120 * kHour;  // of expired silences and log entries
     size_t max_groups = 0;           // 0: no limit on aggregation groups
+    SharedLog* shared_log = nullptr;  // replicas' shared log (must outlive the Router); null: alone
   };
 
   Router(std::shared_ptr<const Config> config, const Clock& clock, Notifier& notifier, Options opts);

@@ -138,7 +138,8 @@ void Silences::unindex(const Silence& s) {
   }
 }
 
-void Silences::store(Silence s, RecordBatch* changes) {
+void Silences::store(Silence s, RecordBatch* changes, bool merged) {
+  if (observer_ && !merged) observer_(s);
   auto it = silences_.find(s.id);
   if (it != silences_.end()) {
     unindex(it->second.silence);
@@ -285,6 +286,25 @@ SilenceResult<void> Silences::expire(std::string_view id) {
   if (auto r = expire_locked(std::string(id), clock_.now(), &changes); !r)
     return std::unexpected(SilenceError{SilenceError::Kind::kNotFound, r.error().message});
   return commit(lock, changes);
+}
+
+void Silences::set_observer(std::function<void(const Silence&)> observer) {
+  std::lock_guard lock(mu_);
+  observer_ = std::move(observer);
+}
+
+SilenceResult<bool> Silences::merge(Silence s) {
+  std::unique_lock lock(mu_);
+  if (s.id.empty()) return std::unexpected(SilenceError{SilenceError::Kind::kInvalid, "invalid silence: no id"});
+  if (auto ok = validate(s); !ok) return std::unexpected(SilenceError{SilenceError::Kind::kInvalid, ok.error().message});
+  if (auto it = silences_.find(s.id); it != silences_.end() && it->second.silence.updated_at >= s.updated_at)
+    return false;
+  // Past its retention already: nothing to keep.
+  if (s.ends_at + retention_ <= clock_.now()) return false;
+  RecordBatch changes;
+  store(std::move(s), &changes, true);
+  if (auto r = commit(lock, changes); !r) return std::unexpected(r.error());
+  return true;
 }
 
 SilenceResult<void> Silences::commit(std::unique_lock<std::mutex>& lock, const RecordBatch& changes) {

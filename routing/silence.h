@@ -15,6 +15,7 @@
 // left out when the log is folded.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -126,6 +127,16 @@ class Silences {
   // Forgets silences ended more than `retention` ago; returns how many.
   size_t gc();
 
+  // Replicas sharing silences (server/cluster.h). The observer is told of
+  // every silence set() or expire() stores, while the change is made (it
+  // must only take note: no call back into Silences). merge() takes a
+  // silence as another replica holds it when this one does not know it or
+  // knows an older change of it (by updated_at; newest change wins), keeps
+  // it on disk as any change, and does not tell the observer. True when
+  // taken.
+  void set_observer(std::function<void(const Silence&)> observer);
+  SilenceResult<bool> merge(Silence s);
+
   // Whether the log has grown enough to be folded into the snapshot (or
   // must be rewritten after a failure); and folding it. No-ops before open().
   bool wants_fold() const;
@@ -139,8 +150,9 @@ class Silences {
   };
   using Map = std::map<std::string, Entry, std::less<>>;
   Result<void> validate(const Silence& s) const;
-  // Replaces, reindexes, and adds the silence's record to `changes`.
-  void store(Silence s, RecordBatch* changes);
+  // Replaces, reindexes, and adds the silence's record to `changes`; tells
+  // the observer unless `merged`.
+  void store(Silence s, RecordBatch* changes, bool merged = false);
   Result<void> expire_locked(const std::string& id, Millis now, RecordBatch* changes);
   void index(const Silence& s);
   void unindex(const Silence& s);
@@ -157,6 +169,7 @@ class Silences {
   std::unique_ptr<RecordLog> log_;  // set by open(), before any change
   SilenceLimits limits_;
   mutable std::mutex mu_;
+  std::function<void(const Silence&)> observer_;
   uint64_t written_ = 0;  // the log position after the last change
   Map silences_;
   // Silences are indexed by all their equality matchers together: for each

@@ -13,7 +13,7 @@ packages=(
   libre2-dev nlohmann-json3-dev libcli11-dev libhowardhinnant-date-dev libssl-dev libyaml-dev libcrypt-dev
 )
 if [[ "${1:-}" == "--peers" ]]; then
-  packages+=(prometheus prometheus-alertmanager python3-aiosmtpd hyperfine openssl)
+  packages+=(prometheus prometheus-alertmanager python3-aiosmtpd hyperfine openssl etcd-server)
 fi
 
 missing=()

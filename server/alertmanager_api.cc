@@ -835,7 +835,13 @@ std::string Api::config_original() const {
 Response Api::status(const Request&) const {
   json version{{"version", build::kVersion}, {"revision", build::kCommit}, {"branch", ""},
                {"buildUser", ""},           {"buildDate", build::kDate},  {"goVersion", "none (C++, " __VERSION__ ")"}};
-  return ok(json{{"cluster", json{{"status", "disabled"}, {"peers", json::array()}}},
+  json cluster{{"status", "disabled"}, {"peers", json::array()}};
+  if (ctx_.cluster != nullptr) {
+    auto c = ctx_.cluster->status();
+    cluster = json{{"name", c.name}, {"status", c.status}, {"peers", json::array()}};
+    for (const auto& p : c.peers) cluster["peers"].push_back(json{{"name", p.name}, {"address", p.address}});
+  }
+  return ok(json{{"cluster", std::move(cluster)},
                  {"versionInfo", std::move(version)},
                  {"config", json{{"original", config_original()}}},
                  {"uptime", api_time(ctx_.start_time)}});

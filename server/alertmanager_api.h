@@ -28,6 +28,7 @@
 #include "routing/alert.h"
 #include "routing/matchers.h"
 #include "routing/router.h"
+#include "server/cluster.h"
 #include "server/http.h"
 
 namespace vigil::server {
@@ -52,6 +53,8 @@ struct AlertmanagerApiContext {
   routing::AlertLimits alert_limits;
   // Templates' .ExternalURL, for the route labels the alert groups show.
   std::string external_url;
+  // With replicas: the cluster /api/v2/status shows. Null: "disabled".
+  const Cluster* cluster = nullptr;
 };
 
 // Registers the endpoints above on `routes`. The router and clock must

@@ -20,13 +20,13 @@ void log_warnings(Logger& log, const std::string& file, const Loaded& r) {
   }
 }
 
-std::string hostname() {
+}  // namespace
+
+std::string host_name() {
   char buf[256] = {0};
   if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == 0) return "localhost";
   return buf;
 }
-
-}  // namespace
 
 Result<Configs> read_configs(const std::string& prometheus_file, const std::string& alertmanager_file,
                              Logger& log, bool initial) {
@@ -64,7 +64,7 @@ std::string external_url_for(const std::string& configured, const std::string& w
       auto web = load_web_config(web_config_file);
       tls = web && web->tls.enabled();
     }
-    url = fmt::format("{}://{}:{}", tls ? "https" : "http", hostname(), port);
+    url = fmt::format("{}://{}:{}", tls ? "https" : "http", host_name(), port);
   }
   while (!url.empty() && url.back() == '/') url.pop_back();
   return url;

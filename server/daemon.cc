@@ -55,6 +55,7 @@ struct Daemon::State {
   std::unique_ptr<rules::RuleManager> rules;
   std::unique_ptr<storage::ScrapeManager> scraper;  // embedded mode
   std::unique_ptr<Forwarder> forwarder;
+  std::unique_ptr<Cluster> cluster;  // with --cluster.etcd-endpoints
   std::unique_ptr<StateKeeper> keeper;  // made once the router exists
   RequestMetrics request_metrics;
   Routes routes;  // filled before the server starts, read-only after
@@ -104,6 +105,11 @@ Result<void> Daemon::State::build() {
     if (router_loop) router_loop->wake();
   };
   delivery = std::make_unique<notifiers::Delivery>(clock, dopts);
+  if (opts.cluster) {
+    auto c = Cluster::create(*opts.cluster, clock, log);
+    if (!c) return std::unexpected(c.error());
+    cluster = std::move(*c);
+  }
   forwarder = std::make_unique<Forwarder>(clock, log, opts.file_sd_poll);
 
   engine.timeout = std::chrono::milliseconds(opts.query_timeout);
@@ -145,7 +151,7 @@ Result<void> Daemon::State::load_all(bool initial) {
   // Valid: apply.
   if (initial) {
     router = std::make_unique<routing::Router>(read->alertmanager, clock, *delivery,
-                                               routing::Router::Options{opts.storage_path});
+                                               routing::Router::Options{opts.storage_path, 120 * kHour, 0, cluster.get()});
     router->silences().set_limits(opts.silence_limits);
     keeper = std::make_unique<StateKeeper>(opts.storage_path, *router, *rules, clock, log);
   } else {
@@ -231,6 +237,7 @@ std::string Daemon::State::metrics() const {
   reload_status.write(w);
   rules::write_metrics(w, rules->status());
   if (router) routing::write_metrics(w, *router, clock.now());
+  if (cluster) cluster->write_metrics(w);
   write_damage_metrics(w, keeper->damage());
   delivery->metrics().write(w);
   forwarder->write_metrics(w);
@@ -249,7 +256,7 @@ void Daemon::State::register_routes() {
     request_metrics.observe(pattern, resp.status, secs);
   });
   add_health_routes(routes, HealthSources{&clock, started_at, &ready, &reload_status.last_ok, rules.get(), router.get(),
-                                          scraper.get(), opts.datasource.url});
+                                          scraper.get(), opts.datasource.url, cluster.get()});
   for (const char* m : {"POST", "PUT"}) {
     routes.add(m, "/-/reload", [this](const Request& req) {
       if (cross_site(req)) return Response::text(403, "cross-site request refused\n");
@@ -280,6 +287,7 @@ void Daemon::State::register_routes() {
   actx.on_alerts = [this] { router_loop->wake(); };
   actx.alert_limits = opts.alert_limits;
   actx.external_url = external_url;
+  actx.cluster = cluster.get();
   add_alertmanager_api(routes, std::move(actx));
 }
 
@@ -350,6 +358,11 @@ Result<void> Daemon::start() {
   s.reload_status.succeeded(s.clock.now());
   s.register_routes();
   if (auto r = s.serve(); !r) return r;
+  // Joins once the silences and the log are restored (what etcd holds is
+  // merged into them) and the port is known (the default peer name).
+  if (s.cluster)
+    s.cluster->start(s.router->silences(), s.router->nflog(), fmt::format("{}:{}", host_name(), s.http->port()),
+                     s.external_url);
   s.start_loops();
   s.running = true;
   s.ready = true;
@@ -392,6 +405,7 @@ void Daemon::stop(Millis grace) {
   if (s.router_loop) s.router_loop->stop();
   if (s.upkeep_loop) s.upkeep_loop->stop();
   s.delivery->stop();
+  if (s.cluster) s.cluster->stop();
   s.keeper->save_all();
   s.log.info("vigil stopped, state saved", {{"component", "main"}, {"storage", s.opts.storage_path}});
 }

@@ -38,6 +38,7 @@
 #include "routing/alert.h"
 #include "routing/silence.h"
 #include "rules/evaluation.h"
+#include "server/cluster.h"
 #include "server/http.h"
 #include "server/log.h"
 
@@ -70,6 +71,10 @@ struct DaemonOptions {
   // connection limit and read deadlines. Its priority paths and error
   // reporting are the daemon's.
   HttpServer::Options web;
+  // With etcd endpoints (--cluster.etcd-endpoints): a replica of a cluster
+  // sharing the notification log and silences (server/cluster.h). The peer
+  // name defaults to <hostname>:<port>, the address to the external URL.
+  std::optional<ClusterOptions> cluster;
   size_t delivery_workers = 16;
   size_t scrape_workers = 4;
 };

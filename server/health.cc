@@ -35,6 +35,11 @@ std::string health_document(const HealthSources& s) {
   } else {
     comps["datasource"] = {{"status", "ok"}, {"url", s.datasource_url}};
   }
+  if (s.cluster) {
+    auto c = s.cluster->status();
+    comps["cluster"] = {{"status", c.status == "ready" ? "ok" : "degraded"}, {"peer", c.name},
+                        {"peers", c.peers.size()}, {"error", c.last_error}};
+  }
   const bool reload_ok = s.last_reload_ok->load();
   comps["config"] = {{"status", reload_ok ? "ok" : "degraded"}, {"last_reload_successful", reload_ok}};
   o["components"] = std::move(comps);
@@ -51,7 +56,12 @@ const std::vector<std::string>& health_paths() {
 void add_health_routes(Routes& routes, HealthSources s) {
   routes.add("GET", "/-/healthy", [](const Request&) { return Response::text(200, "vigil is Healthy.\n"); });
   routes.add("GET", "/-/ready", [s](const Request&) {
-    return *s.ready ? Response::text(200, "vigil is Ready.\n") : Response::text(503, "vigil is not ready yet.\n");
+    if (!*s.ready) return Response::text(503, "vigil is not ready yet.\n");
+    // Ready all the same when etcd is out of reach: the replica notifies on
+    // its own then, and taking it out of service would lose alerts.
+    if (s.cluster && !s.cluster->ready())
+      return Response::text(200, "vigil is Ready (cluster settling: etcd out of reach, notifying without claims).\n");
+    return Response::text(200, "vigil is Ready.\n");
   });
   routes.add("GET", "/live", [](const Request&) { return Response::json(200, R"({"status":"alive"})"); });
   routes.add("GET", "/ready", [s](const Request&) {

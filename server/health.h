@@ -12,6 +12,7 @@
 #include "model/clock.h"
 #include "routing/router.h"
 #include "rules/manager.h"
+#include "server/cluster.h"
 #include "server/http.h"
 #include "storage/scrape.h"
 
@@ -26,6 +27,7 @@ struct HealthSources {
   const routing::Router* router = nullptr;
   const storage::ScrapeManager* scraper = nullptr;  // null in sidecar mode
   std::string datasource_url;                        // sidecar mode
+  const Cluster* cluster = nullptr;                  // null: no cluster
 };
 
 // The paths add_health_routes serves (answered first when the server is busy).
