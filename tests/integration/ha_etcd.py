@@ -236,7 +236,8 @@ def exactly_once(rec, groups, what, timeout):
 def scenario_once(work, etcd, rec):
     rs = [Replica(work, "once", f"r{i}", etcd, rec) for i in (1, 2, 3)]
     try:
-        st = wait_until(lambda: len(rs[0].status().get("peers", [])) == 3 and rs[0].status(), 10)
+        wait_until(lambda: all(len(r.status().get("peers", [])) == 3 for r in rs), 10)
+        st = rs[0].status()
         peers = sorted(p["name"] for p in (st or {}).get("peers", []))
         check(st and st.get("status") == "ready" and peers == ["r1", "r2", "r3"] and st.get("name") == "r1",
               f"status API: cluster ready with r1, r2, r3 (got {st})")

@@ -106,3 +106,43 @@ TEST_CASE("receiver store: get, set and a copy of its data") {
   store.set("a", "3");
   CHECK(store.data() == ReceiverData{{"a", "3"}, {"b", "2"}});
 }
+
+TEST_CASE("nflog: entries as replicas exchange them, and adopting another replica's") {
+  ManualClock clock(kHour);
+  NotificationLog log(clock);
+  IntegrationRef ref{"team", "slack", 1};
+  NflogEntry e = log.log(ref, "g", {2, 1}, {3}, 0, {{"ts", "123.4"}});
+  auto back = decode_nflog_entry(encode_nflog_entry(e));
+  REQUIRE(back);
+  CHECK(back->group_key == "g");
+  CHECK(back->receiver.integration == "slack");
+  CHECK(back->receiver.index == 1);
+  CHECK(back->firing == std::vector<uint64_t>{1, 2});
+  CHECK(back->resolved == std::vector<uint64_t>{3});
+  CHECK(back->data.at("ts") == "123.4");
+  CHECK_FALSE(decode_nflog_entry("{\"group_key\":\"g\"}"));
+  CHECK_FALSE(decode_nflog_entry("not json"));
+
+  // Another replica's later notification replaces the local entry.
+  NflogEntry theirs = *back;
+  theirs.timestamp = kHour + kMinute;
+  theirs.firing = {7};
+  log.adopt("g", ref, &theirs, 42);
+  auto now = log.query("g", ref);
+  REQUIRE(now);
+  CHECK(now->firing == std::vector<uint64_t>{7});
+  CHECK(now->revision == 42);
+  // An older one only moves the revision on; none at all, too.
+  NflogEntry older = theirs;
+  older.timestamp = kHour;
+  older.firing = {9};
+  log.adopt("g", ref, &older, 50);
+  CHECK(log.query("g", ref)->firing == std::vector<uint64_t>{7});
+  CHECK(log.query("g", ref)->revision == 50);
+  log.adopt("g", ref, nullptr, 51);
+  CHECK(log.query("g", ref)->revision == 51);
+  // A later local entry keeps the revision it replaces (what the next claim
+  // compares with).
+  clock.advance(kHour);
+  CHECK(log.log(ref, "g", {7}, {}, 0).revision == 51);
+}

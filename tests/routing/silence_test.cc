@@ -423,3 +423,63 @@ TEST_CASE("silences: the size is upstream's protobuf encoding of the silence and
   s.annotations["b"] = "";
   CHECK(silence_wire_size(s, 120 * kHour) == with_k + 7);
 }
+
+TEST_CASE("silences: changes are told to the observer; another replica's are merged, newest change first") {
+  ManualClock clock(kT0);
+  Silences here(clock), there(clock);
+  std::vector<Silence> told;
+  here.set_observer([&](const Silence& s) { told.push_back(s); });
+  auto id = here.set(silence({m(MatchType::kEqual, "job", "api")}, kT0, kT0 + kHour));
+  REQUIRE(id);
+  REQUIRE(told.size() == 1);
+  CHECK(told[0].id == *id);
+
+  // The other replica takes it, and then mutes as this one does.
+  auto taken = there.merge(told[0]);
+  REQUIRE(taken);
+  CHECK(*taken);
+  CHECK(there.mutes(Labels{{"job", "api"}}) == std::vector<std::string>{*id});
+  CHECK_FALSE(*there.merge(told[0]));  // the same change again: nothing to take
+
+  // Expired there later: the expiry wins here; the older change does not
+  // come back.
+  clock.advance(kMinute);
+  std::vector<Silence> told_there;
+  there.set_observer([&](const Silence& s) { told_there.push_back(s); });
+  REQUIRE(there.expire(*id));
+  REQUIRE(told_there.size() == 1);
+  size_t before = told.size();
+  CHECK(*here.merge(told_there[0]));
+  CHECK(told.size() == before);  // merges are not told again
+  CHECK(here.mutes(Labels{{"job", "api"}}).empty());
+  CHECK_FALSE(*here.merge(told[0]));
+  CHECK(here.get(*id)->state_at(clock.now()) == SilenceState::kExpired);
+
+  // Past its retention: not taken. Invalid: refused.
+  Silence ancient = told[0];
+  ancient.id = "00000000-0000-0000-0000-000000000001";
+  ancient.ends_at = kT0 - 200 * kHour;
+  ancient.starts_at = kT0 - 201 * kHour;
+  ancient.updated_at = kT0 - 201 * kHour;
+  CHECK_FALSE(*here.merge(ancient));
+  Silence bad = told[0];
+  bad.id = "00000000-0000-0000-0000-000000000002";
+  bad.matchers.clear();
+  CHECK_FALSE(here.merge(bad));
+}
+
+TEST_CASE("silences: merged silences are kept on disk like any change") {
+  TempDir dir;
+  ManualClock clock(kT0);
+  Silence s = silence({m(MatchType::kEqual, "job", "api")}, kT0, kT0 + kHour);
+  s.id = "5b1c6a3e-1111-4222-8333-444455556666";
+  s.updated_at = kT0;
+  {
+    Silences sils(clock);
+    sils.open(dir.path());
+    REQUIRE(*sils.merge(s));
+  }
+  Silences again(clock);
+  again.open(dir.path());
+  CHECK(again.mutes(Labels{{"job", "api"}}) == std::vector<std::string>{s.id});
+}
