@@ -16,7 +16,9 @@ size_t Notification::firing_count() const {
 NotifyPipeline::NotifyPipeline(Parts parts)
     : parts_(std::move(parts)), intervals_(parts_.config->time_interval_set()) {}
 
-std::vector<FlushedAlert> NotifyPipeline::unmuted(const GroupFlush& f) const {
+std::vector<FlushedAlert> NotifyPipeline::unmuted(const GroupFlush& f) const { return filter(f, nullptr); }
+
+std::vector<FlushedAlert> NotifyPipeline::filter(const GroupFlush& f, std::vector<FlushedAlert>* muted) const {
   std::vector<FlushedAlert> out;
   auto status = route_mute_status(*f.route, intervals_, f.now);
   if (parts_.marker != nullptr) {
@@ -33,8 +35,26 @@ std::vector<FlushedAlert> NotifyPipeline::unmuted(const GroupFlush& f) const {
   }
   if (!status || status->muted) return out;
   for (const FlushedAlert& a : f.alerts) {
-    if (parts_.inhibitor != nullptr && parts_.inhibitor->mutes(a->labels, f.now)) continue;
-    if (parts_.silences != nullptr && !parts_.silences->mutes(a->labels).empty()) continue;
+    uint64_t by = 0;
+    const InhibitRule* rule = nullptr;
+    if (parts_.inhibitor != nullptr && parts_.inhibitor->mutes(a->labels, f.now, &by, &rule)) {
+      if (muted != nullptr) {
+        muted->push_back(a);
+        parts_.events->record(inhibition_muted_alert_event(*rule, a->labels, by));
+      }
+      continue;
+    }
+    if (parts_.silences != nullptr) {
+      std::vector<std::string> ids = parts_.silences->mutes(a->labels);
+      if (!ids.empty()) {
+        if (muted != nullptr) {
+          muted->push_back(a);
+          for (const std::string& id : ids)
+            if (auto s = parts_.silences->get(id)) parts_.events->record(silence_muted_alert_event(*s, a->labels));
+        }
+        continue;
+      }
+    }
     out.push_back(a);
   }
   return out;
@@ -58,8 +78,16 @@ struct Completion {
 
 void NotifyPipeline::flush(const GroupFlush& f, std::function<void(bool ok)> done) {
   const ReceiverConfig* receiver = parts_.config->receiver(f.route->options().receiver);
-  std::vector<FlushedAlert> alerts = unmuted(f);
+  const bool recording = parts_.events != nullptr && parts_.events->enabled();
+  // What a notification event tells besides the notification itself.
+  struct FlushRecord {
+    std::vector<FlushedAlert> firing, resolved, muted;
+  };
+  std::shared_ptr<FlushRecord> rec = recording ? std::make_shared<FlushRecord>() : nullptr;
+  std::vector<FlushedAlert> alerts = filter(f, rec ? &rec->muted : nullptr);
   if (receiver == nullptr || receiver->integrations.empty() || alerts.empty()) return done(true);
+  if (rec)
+    for (const FlushedAlert& a : alerts) (a.resolved ? rec->resolved : rec->firing).push_back(a);
 
   std::unordered_set<uint64_t> firing_set, resolved_set;
   std::vector<uint64_t> firing, resolved;
@@ -89,7 +117,7 @@ void NotifyPipeline::flush(const GroupFlush& f, std::function<void(bool ok)> don
     // As upstream, a first notification starts with nothing kept (a group
     // that fires again after its resolution gets a new Slack message).
     if (last && reason != NotifyReason::kFirstNotification) n.store = std::make_shared<ReceiverStore>(last->data);
-    auto log = [nflog = parts_.nflog, ref, key = f.group_key, firing, resolved, repeat, completion,
+    std::function<void(bool)> log = [nflog = parts_.nflog, ref, key = f.group_key, firing, resolved, repeat, completion,
                 store = n.store](bool ok) {
       if (ok) nflog->log(ref, key, firing, resolved, 2 * repeat, store->data());
       completion->finish(ok);
@@ -100,6 +128,30 @@ void NotifyPipeline::flush(const GroupFlush& f, std::function<void(bool ok)> don
     if (n.firing_count() == 0 && !ic.send_resolved) {
       log(true);
       continue;
+    }
+    if (rec) {
+      // A delivered notification is an event (a failed one is not, as upstream).
+      log = [inner = std::move(log), rec, events = parts_.events, sent = n.alerts, key = f.group_key,
+             labels = f.group_labels, receiver = f.route->options().receiver, matchers = f.route->matchers().items(),
+             repeat, uuid = f.group_uuid, reason, flush_id = f.flush_id, type = ic.type, index = ic.index,
+             now = f.now](bool ok) {
+        if (ok) {
+          NotificationEventInfo info;
+          info.sent = &sent;
+          info.firing = &rec->firing;
+          info.resolved = &rec->resolved;
+          info.muted = &rec->muted;
+          info.group = EventGroup{key, &labels, receiver, &matchers, uuid};
+          info.repeat_interval = repeat;
+          info.reason = reason;
+          info.flush_id = flush_id;
+          info.integration = type;
+          info.integration_index = index;
+          info.now = now;
+          events->record(notification_event(info));
+        }
+        inner(ok);
+      };
     }
     parts_.notifier->notify(n, std::move(log));
   }

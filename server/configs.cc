@@ -20,13 +20,13 @@ void log_warnings(Logger& log, const std::string& file, const Loaded& r) {
   }
 }
 
+}  // namespace
+
 std::string hostname() {
   char buf[256] = {0};
   if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == 0) return "localhost";
   return buf;
 }
-
-}  // namespace
 
 Result<Configs> read_configs(const std::string& prometheus_file, const std::string& alertmanager_file,
                              Logger& log, bool initial) {

@@ -27,6 +27,9 @@ struct Configs {
 Result<Configs> read_configs(const std::string& prometheus_file, const std::string& alertmanager_file,
                              Logger& log, bool initial);
 
+// This machine's host name ("localhost" when it has none).
+std::string hostname();
+
 // The URL vigil is reached at when --web.external-url is not given:
 // http(s)://HOSTNAME:PORT, https when the web configuration turns TLS on.
 // Trailing slashes are removed either way.

@@ -70,6 +70,10 @@ struct DaemonOptions {
   // connection limit and read deadlines. Its priority paths and error
   // reporting are the daemon's.
   HttpServer::Options web;
+  // Alertmanager's --enable-feature=event-recorder: the `event_recorder`
+  // block of alertmanager.yml is acted on (routing/event_recorder.h).
+  // Without it, no events are recorded.
+  bool event_recorder = false;
   size_t delivery_workers = 16;
   size_t scrape_workers = 4;
 };
