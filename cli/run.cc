@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <malloc.h>
 #include <pthread.h>
@@ -41,6 +42,7 @@ struct RunArgs {
   std::string poll_interval = "250ms";
   std::string etcd_timeout = "2s";
   std::string etcd_password_file;
+  std::vector<std::string> features;
 };
 
 // The --cluster.* flags, checked, into the daemon's options (none without
@@ -119,6 +121,17 @@ int run(RunArgs a) {
   if (a.opts.query_max_samples <= 0) return fail_with("--query.max-samples: must be positive");
   if (a.opts.query_max_concurrency <= 0) return fail_with("--query.max-concurrency: must be positive");
   if (auto err = apply_cluster_flags(a)) return fail_with(*err);
+  for (const std::string& f : a.features) {
+    if (f.empty()) continue;
+    if (f == "event-recorder") {
+      a.opts.event_recorder = true;
+    } else if (f == "alert-names-in-metrics" || f == "receiver-name-in-metrics" || f == "group-key-in-metrics" ||
+               f == "classic-mode" || f == "utf8-strict-mode" || f == "auto-gomemlimit") {
+      std::cerr << "vigil: warning: feature " << f << " has no effect in vigil run\n";
+    } else {
+      return fail_with("unknown option '" + f + "' for --enable-feature");
+    }
+  }
 
   // Signals are taken by this thread alone: every thread started from here
   // on inherits the blocked mask.
@@ -242,6 +255,10 @@ void register_run(CLI::App& app, int* exit_code) {
                 "Do not verify etcd's certificate");
   cmd->add_option("--log.level", args->log_level, "debug, info, warn or error")->capture_default_str();
   cmd->add_option("--log.format", args->log_format, "logfmt or json")->capture_default_str();
+  cmd->add_option("--enable-feature", args->features,
+                  "Alertmanager features to turn on, comma-separated: event-recorder (record events to the "
+                  "outputs of alertmanager.yml's event_recorder block)")
+      ->delimiter(',');
   cmd->callback([args, exit_code] { *exit_code = run(*args); });
 }
 

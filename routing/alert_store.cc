@@ -12,11 +12,18 @@ std::shared_ptr<const Alert> AlertStore::put(Alert a, Millis now) {
   return put_locked(std::move(a), now);
 }
 
-std::vector<std::shared_ptr<const Alert>> AlertStore::put_all(std::vector<Alert> alerts, Millis now) {
+std::vector<std::shared_ptr<const Alert>> AlertStore::put_all(std::vector<Alert> alerts, Millis now,
+                                                           std::vector<bool>* created) {
   std::vector<std::shared_ptr<const Alert>> out;
   out.reserve(alerts.size());
   std::lock_guard lock(mu_);
-  for (Alert& a : alerts) out.push_back(put_locked(std::move(a), now));
+  for (Alert& a : alerts) {
+    if (created != nullptr) {
+      const auto* held = alerts_.find(a.fingerprint());
+      created->push_back(held == nullptr || *held == nullptr);
+    }
+    out.push_back(put_locked(std::move(a), now));
+  }
   return out;
 }
 

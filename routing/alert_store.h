@@ -31,8 +31,10 @@ class AlertStore {
   // spans overlap, else replaces it. Returns what is stored. The alert must
   // have passed validate_alert (apart from the times set here).
   std::shared_ptr<const Alert> put(Alert a, Millis now);
-  // The same for a batch, under one lock; the results in order.
-  std::vector<std::shared_ptr<const Alert>> put_all(std::vector<Alert> alerts, Millis now);
+  // The same for a batch, under one lock; the results in order. With
+  // `created`, whether each alert was new to the store.
+  std::vector<std::shared_ptr<const Alert>> put_all(std::vector<Alert> alerts, Millis now,
+                                                    std::vector<bool>* created = nullptr);
 
   std::shared_ptr<const Alert> get(uint64_t fingerprint) const;
   std::vector<std::shared_ptr<const Alert>> list() const;

@@ -312,8 +312,9 @@ void report_unhonoured(const ConfigValue& root, Errors& out) {
   auto say = [&out](const ConfigValue& where, std::string message) {
     out.push_back(Error{std::move(message), where.line, where.column});
   };
-  if (const ConfigValue* er = root.find("event_recorder"); er && er->is_map() && !er->entries().empty())
-    say(*er, "event_recorder is not honoured yet: no events are recorded");
+  if (const ConfigValue* er = root.find("event_recorder"); er && er->is_map())
+    if (const ConfigValue* kafka = er->find("kafka_outputs"); kafka && kafka->is_list() && !kafka->items().empty())
+      say(*kafka, "event_recorder kafka_outputs are not honoured: no events are sent to Kafka");
 }
 
 LoadResult build(const ConfigValue& root, const LoadOptions& opts) {
@@ -469,6 +470,15 @@ LoadResult load_config(const std::string& path, const LoadOptions& opts) {
         // Upstream does not resolve incident.io's own http_config (only the
         // global one it may share).
         if (ic.type != "incidentio" || h->line == 0) resolve_http_paths(*h, dir);
+  if (ConfigValue& er = out.config.event_recorder; er.is_map()) {
+    if (ConfigValue* files = er.find("file_outputs"); files && files->is_list())
+      for (ConfigValue& f : files->items())
+        if (ConfigValue* p = f.is_map() ? f.find("path") : nullptr; p && !p->as_string().empty() && p->as_string().front() != '/')
+          *p = ConfigValue::string(fmt::format("{}/{}", dir, p->as_string()));
+    if (ConfigValue* hooks = er.find("webhook_outputs"); hooks && hooks->is_list())
+      for (ConfigValue& w : hooks->items())
+        if (ConfigValue* h = w.is_map() ? w.find("http_config") : nullptr) resolve_http_paths(*h, dir);
+  }
   return out;
 }
 

@@ -114,8 +114,8 @@ struct LoadOptions {
   // to (notifiers::can_deliver). A receiver using another one is said at
   // load time, where it is written: a warning, or an error when `strict`.
   // Unset: every type upstream knows is taken. When set, settings vigil
-  // reads but does not act on yet (event_recorder, route labels) are said
-  // the same way.
+  // reads but does not act on (event_recorder's kafka_outputs) are said the
+  // same way.
   std::function<bool(std::string_view type)> deliverable;
   bool strict = false;
 };

@@ -23,8 +23,8 @@ std::string group_key(const Route& route, const Labels& labels) {
 }
 
 Dispatcher::Dispatcher(std::shared_ptr<const Route> root, const Clock& clock, FlushFn flush,
-                       size_t max_groups)
-    : root_(std::move(root)), clock_(clock), flush_(std::move(flush)), max_groups_(max_groups) {
+                       size_t max_groups, EventSink* events)
+    : root_(std::move(root)), clock_(clock), flush_(std::move(flush)), max_groups_(max_groups), events_(events) {
   by_route_.resize(static_cast<size_t>(root_->route_count()));
 }
 
@@ -33,18 +33,35 @@ void Dispatcher::arm(Group& g, Millis due) {
   timers_.push({due, g.id});
 }
 
+void Dispatcher::record(std::vector<EventData>& events) {
+  for (EventData& e : events) events_->record(std::move(e));
+}
+
 void Dispatcher::put(const std::shared_ptr<const Alert>& alert) {
-  std::lock_guard lock(mu_);
-  put_locked(alert, clock_.now());
+  std::vector<EventData> events;
+  {
+    std::lock_guard lock(mu_);
+    put_locked(alert, clock_.now(), recording() ? &events : nullptr);
+  }
+  record(events);
 }
 
 void Dispatcher::put_all(std::span<const std::shared_ptr<const Alert>> alerts) {
-  std::lock_guard lock(mu_);
-  const Millis now = clock_.now();
-  for (const auto& a : alerts) put_locked(a, now);
+  std::vector<EventData> events;
+  {
+    std::lock_guard lock(mu_);
+    const Millis now = clock_.now();
+    std::vector<EventData>* ev = recording() ? &events : nullptr;
+    for (const auto& a : alerts) put_locked(a, now, ev);
+  }
+  record(events);
 }
 
-void Dispatcher::put_locked(const std::shared_ptr<const Alert>& alert, Millis now) {
+void Dispatcher::put_locked(const std::shared_ptr<const Alert>& alert, Millis now, std::vector<EventData>* events) {
+  auto grouped = [&](const Group& g) {
+    if (events != nullptr)
+      events->push_back(alert_grouped_event(*alert, EventGroup{g.key, &g.labels, g.route->options().receiver, nullptr, {}}, now));
+  };
   match_scratch_.clear();
   root_->match(alert->labels, match_scratch_);
   for (const Route* r : match_scratch_) {
@@ -53,6 +70,7 @@ void Dispatcher::put_locked(const std::shared_ptr<const Alert>& alert, Millis no
     auto it = groups.find(fp);
     if (it != groups.end()) {
       it->second->alerts.slot(alert->fingerprint()) = alert;
+      grouped(*it->second);
       continue;
     }
     if (max_groups_ > 0 && by_id_.size() >= max_groups_) {
@@ -64,12 +82,14 @@ void Dispatcher::put_locked(const std::shared_ptr<const Alert>& alert, Millis no
     g->route = r;
     g->labels = r->group_labels(alert->labels);
     g->key = group_key(*r, g->labels);
+    g->uuid = random_uuid();
     g->labels_fp = fp;
     g->alerts.slot(alert->fingerprint()) = alert;
     // An alert that started long enough ago has waited already.
     const Millis wait = r->options().group_wait;
     arm(*g, alert->starts_at + wait < now ? now : now + wait);
     by_id_[g->id] = g.get();
+    grouped(*g);
     groups.emplace(fp, std::move(g));
   }
 }
@@ -105,7 +125,7 @@ size_t Dispatcher::run_due() {
       }
       arm(g, now + g.route->options().group_interval);
       if (g.alerts.empty()) continue;
-      GroupFlush f{g.key, g.labels, g.route, ++g.flushes, now, {}};
+      GroupFlush f{g.key, g.labels, g.route, ++g.flushes, now, {}, g.uuid};
       f.alerts.reserve(g.alerts.size());
       g.alerts.for_each([&](uint64_t, const std::shared_ptr<const Alert>& a) { f.alerts.push_back({a, a->resolved_at(now)}); });
       sort_for_notification(f.alerts);
@@ -115,34 +135,44 @@ size_t Dispatcher::run_due() {
     }
   }
   for (size_t i = 0; i < flushes.size(); ++i) {
-    std::vector<std::pair<uint64_t, Millis>> resolved;
+    std::vector<std::shared_ptr<const Alert>> resolved;
     for (const FlushedAlert& a : flushes[i].alerts)
-      if (a.resolved) resolved.emplace_back(a->fingerprint(), a->updated_at);
+      if (a.resolved) resolved.push_back(a.alert);
     const uint64_t id = ids[i];
     flush_(flushes[i], [this, id, resolved = std::move(resolved)](bool ok) { flushed(id, ok, resolved); });
   }
   return flushes.size();
 }
 
-void Dispatcher::flushed(uint64_t group_id, bool ok,
-                         const std::vector<std::pair<uint64_t, Millis>>& resolved) {
-  std::lock_guard lock(mu_);
-  auto it = by_id_.find(group_id);
-  if (it == by_id_.end()) return;
-  Group& g = *it->second;
-  g.in_flight = false;
-  if (ok) {
-    // Drop the resolved alerts just notified, unless they fired again since.
-    for (const auto& [fp, updated] : resolved) {
-      auto* a = g.alerts.find(fp);
-      if (a && (*a)->updated_at == updated) g.alerts.erase(fp);
+void Dispatcher::flushed(uint64_t group_id, bool ok, const std::vector<std::shared_ptr<const Alert>>& resolved) {
+  std::vector<EventData> events;
+  {
+    std::lock_guard lock(mu_);
+    auto it = by_id_.find(group_id);
+    if (it == by_id_.end()) return;
+    Group& g = *it->second;
+    g.in_flight = false;
+    if (ok) {
+      if (recording()) {
+        const Millis now = clock_.now();
+        const EventGroup info{g.key, &g.labels, g.route->options().receiver, nullptr, {}};
+        for (const auto& r : resolved) events.push_back(alert_resolved_event(*r, info, now));
+      }
+      // Drop the resolved alerts just notified, unless they fired again since.
+      for (const auto& r : resolved) {
+        const uint64_t fp = r->fingerprint();
+        auto* a = g.alerts.find(fp);
+        if (a && (*a)->updated_at == r->updated_at) g.alerts.erase(fp);
+      }
     }
-    if (g.alerts.empty()) return destroy(g);
+    if (ok && g.alerts.empty()) {
+      destroy(g);
+    } else if (g.due_during_flight) {
+      g.due_during_flight = false;
+      arm(g, clock_.now());
+    }
   }
-  if (g.due_during_flight) {
-    g.due_during_flight = false;
-    arm(g, clock_.now());
-  }
+  record(events);
 }
 
 void Dispatcher::destroy(Group& g) {

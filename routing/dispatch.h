@@ -27,6 +27,7 @@
 #include "model/clock.h"
 #include "model/fingerprint_map.h"
 #include "routing/alert.h"
+#include "routing/events.h"
 #include "routing/route.h"
 
 namespace vigil::routing {
@@ -40,6 +41,7 @@ struct GroupFlush {
   Millis now = 0;
   // The group's alerts as of `now`, in notification order.
   std::vector<FlushedAlert> alerts;
+  std::string group_uuid;  // random, one per aggregation group (upstream's aggrGroup id)
 };
 
 // Upstream's group key: the route's key, ":", the group labels as Go prints
@@ -53,8 +55,11 @@ class Dispatcher {
   using FlushFn = std::function<void(const GroupFlush&, std::function<void(bool)> done)>;
 
   // max_groups > 0 caps the number of aggregation groups (new ones are then
-  // refused, as upstream's limit does).
-  Dispatcher(std::shared_ptr<const Route> root, const Clock& clock, FlushFn flush, size_t max_groups = 0);
+  // refused, as upstream's limit does). `events`, when given, is told of
+  // every alert put into a group (alert_grouped) and of every resolved
+  // alert a successful flush carried (alert_resolved).
+  Dispatcher(std::shared_ptr<const Route> root, const Clock& clock, FlushFn flush, size_t max_groups = 0,
+             EventSink* events = nullptr);
 
   // Routes and groups a new or updated alert.
   void put(const std::shared_ptr<const Alert>& alert);
@@ -86,6 +91,7 @@ class Dispatcher {
     Labels labels;
     uint64_t labels_fp = 0;
     std::string key;
+    std::string uuid;
     FingerprintMap<std::shared_ptr<const Alert>> alerts;
     Millis due = 0;
     uint64_t flushes = 0;
@@ -98,15 +104,18 @@ class Dispatcher {
     bool operator>(const Timer& o) const { return due > o.due || (due == o.due && group > o.group); }
   };
 
-  void put_locked(const std::shared_ptr<const Alert>& alert, Millis now);
+  void put_locked(const std::shared_ptr<const Alert>& alert, Millis now, std::vector<EventData>* events);
   void arm(Group& g, Millis due);
-  void flushed(uint64_t group_id, bool ok, const std::vector<std::pair<uint64_t, Millis>>& resolved);
+  void flushed(uint64_t group_id, bool ok, const std::vector<std::shared_ptr<const Alert>>& resolved);
+  void record(std::vector<EventData>& events);
+  bool recording() const { return events_ != nullptr && events_->enabled(); }
   void destroy(Group& g);
 
   std::shared_ptr<const Route> root_;
   const Clock& clock_;
   FlushFn flush_;
   size_t max_groups_;
+  EventSink* events_;
   mutable std::mutex mu_;
   // Per route index: group-label fingerprint -> group.
   std::vector<std::unordered_map<uint64_t, std::unique_ptr<Group>>> by_route_;

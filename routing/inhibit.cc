@@ -88,7 +88,7 @@ void Inhibitor::put(const std::shared_ptr<const Alert>& alert) {
   }
 }
 
-bool Inhibitor::mutes(const Labels& labels, Millis now, uint64_t* by) const {
+bool Inhibitor::mutes(const Labels& labels, Millis now, uint64_t* by, const InhibitRule** rule) const {
   std::lock_guard lock(mu_);
   for (const Class& c : classes_) {
     if (c.sources.empty() || !c.first->target().matches(labels)) continue;
@@ -100,6 +100,7 @@ bool Inhibitor::mutes(const Labels& labels, Millis now, uint64_t* by) const {
       // A target that is also a source is not muted by sources that are also targets.
       if (r.source().matches(labels) && r.target().matches(src.alert->labels)) continue;
       if (by != nullptr) *by = src.alert->fingerprint();
+      if (rule != nullptr) *rule = &r;
       return true;
     }
   }

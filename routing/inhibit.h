@@ -50,8 +50,8 @@ class Inhibitor {
   // Records a new or updated alert (resolved ones too: they stop muting).
   void put(const std::shared_ptr<const Alert>& alert);
   // Whether an alert with `labels` is muted at `now`; *by gets the
-  // fingerprint of a source alert that mutes it.
-  bool mutes(const Labels& labels, Millis now, uint64_t* by = nullptr) const;
+  // fingerprint of a source alert that mutes it, *rule the rule.
+  bool mutes(const Labels& labels, Millis now, uint64_t* by = nullptr, const InhibitRule** rule = nullptr) const;
   // Forgets source alerts resolved at `now` (upstream does this every 15m).
   size_t gc(Millis now);
 

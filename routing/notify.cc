@@ -16,7 +16,9 @@ size_t Notification::firing_count() const {
 NotifyPipeline::NotifyPipeline(Parts parts)
     : parts_(std::move(parts)), intervals_(parts_.config->time_interval_set()) {}
 
-std::vector<FlushedAlert> NotifyPipeline::unmuted(const GroupFlush& f) const {
+std::vector<FlushedAlert> NotifyPipeline::unmuted(const GroupFlush& f) const { return filter(f, nullptr); }
+
+std::vector<FlushedAlert> NotifyPipeline::filter(const GroupFlush& f, std::vector<FlushedAlert>* muted) const {
   std::vector<FlushedAlert> out;
   auto status = route_mute_status(*f.route, intervals_, f.now);
   if (parts_.marker != nullptr) {
@@ -33,8 +35,26 @@ std::vector<FlushedAlert> NotifyPipeline::unmuted(const GroupFlush& f) const {
   }
   if (!status || status->muted) return out;
   for (const FlushedAlert& a : f.alerts) {
-    if (parts_.inhibitor != nullptr && parts_.inhibitor->mutes(a->labels, f.now)) continue;
-    if (parts_.silences != nullptr && !parts_.silences->mutes(a->labels).empty()) continue;
+    uint64_t by = 0;
+    const InhibitRule* rule = nullptr;
+    if (parts_.inhibitor != nullptr && parts_.inhibitor->mutes(a->labels, f.now, &by, &rule)) {
+      if (muted != nullptr) {
+        muted->push_back(a);
+        parts_.events->record(inhibition_muted_alert_event(*rule, a->labels, by));
+      }
+      continue;
+    }
+    if (parts_.silences != nullptr) {
+      std::vector<std::string> ids = parts_.silences->mutes(a->labels);
+      if (!ids.empty()) {
+        if (muted != nullptr) {
+          muted->push_back(a);
+          for (const std::string& id : ids)
+            if (auto s = parts_.silences->get(id)) parts_.events->record(silence_muted_alert_event(*s, a->labels));
+        }
+        continue;
+      }
+    }
     out.push_back(a);
   }
   return out;
@@ -75,7 +95,36 @@ struct FlushJob {
   uint64_t flush_id = 0;
   std::shared_ptr<const std::vector<FlushedAlert>> group_alerts;
   Completion completion;
+  // With events recorded: what a notification event tells besides the
+  // notification itself (null otherwise).
+  struct Record {
+    EventSink* events = nullptr;
+    std::vector<FlushedAlert> firing, resolved, muted;
+    std::string receiver;  // the route's
+    std::vector<Matcher> matchers;
+    std::string group_uuid;
+  };
+  std::unique_ptr<Record> record;
 };
+
+// A delivered notification is an event (a failed one is not, as upstream).
+void record_notification(const FlushJob& job, const IntegrationConfig& ic, const std::vector<FlushedAlert>& sent,
+                         NotifyReason reason) {
+  const FlushJob::Record& rec = *job.record;
+  NotificationEventInfo info;
+  info.sent = &sent;
+  info.firing = &rec.firing;
+  info.resolved = &rec.resolved;
+  info.muted = &rec.muted;
+  info.group = EventGroup{job.group_key, &job.group_labels, rec.receiver, &rec.matchers, rec.group_uuid};
+  info.repeat_interval = job.repeat;
+  info.reason = reason;
+  info.flush_id = job.flush_id;
+  info.integration = ic.type;
+  info.integration_index = ic.index;
+  info.now = job.now;
+  rec.events->record(notification_event(info));
+}
 
 // Tries this often to claim a notification whose shared entry keeps moving
 // on; then the next flush tries again.
@@ -91,7 +140,8 @@ void deliver(const std::shared_ptr<FlushJob>& job, const IntegrationConfig& ic, 
   if (last && reason != NotifyReason::kFirstNotification) n.store = std::make_shared<ReceiverStore>(last->data);
   for (const FlushedAlert& a : job->alerts)
     if (!a.resolved || ic.send_resolved) n.alerts.push_back(a);
-  job->notifier->notify(n, [job, ref, claimed, store = n.store](bool ok) {
+  job->notifier->notify(n, [job, &ic, ref, claimed, reason, store = n.store, sent = job->record ? n.alerts : std::vector<FlushedAlert>{}](bool ok) {
+    if (ok && job->record) record_notification(*job, ic, sent, reason);
     if (ok) {
       NflogEntry e = job->nflog->log(ref, job->group_key, job->firing, job->resolved, 2 * job->repeat, store->data());
       if (job->shared != nullptr) job->shared->delivered(e, claimed);
@@ -141,10 +191,20 @@ void notify_integration(const std::shared_ptr<FlushJob>& job, const IntegrationC
 
 void NotifyPipeline::flush(const GroupFlush& f, std::function<void(bool ok)> done) {
   const ReceiverConfig* receiver = parts_.config->receiver(f.route->options().receiver);
-  std::vector<FlushedAlert> alerts = unmuted(f);
-  if (receiver == nullptr || receiver->integrations.empty() || alerts.empty()) return done(true);
-
   auto job = std::make_shared<FlushJob>();
+  if (parts_.events != nullptr && parts_.events->enabled()) {
+    job->record = std::make_unique<FlushJob::Record>();
+    job->record->events = parts_.events;
+  }
+  std::vector<FlushedAlert> alerts = filter(f, job->record ? &job->record->muted : nullptr);
+  if (receiver == nullptr || receiver->integrations.empty() || alerts.empty()) return done(true);
+  if (job->record) {
+    for (const FlushedAlert& a : alerts) (a.resolved ? job->record->resolved : job->record->firing).push_back(a);
+    job->record->receiver = f.route->options().receiver;
+    job->record->matchers = f.route->matchers().items();
+    job->record->group_uuid = f.group_uuid;
+  }
+
   job->config = parts_.config;
   job->nflog = parts_.nflog;
   job->notifier = parts_.notifier;

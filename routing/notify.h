@@ -19,6 +19,7 @@
 #include "routing/alert.h"
 #include "routing/config.h"
 #include "routing/dispatch.h"
+#include "routing/events.h"
 #include "routing/inhibit.h"
 #include "routing/mute_marker.h"
 #include "routing/nflog.h"
@@ -78,6 +79,10 @@ class NotifyPipeline {
     Notifier* notifier = nullptr;          // required
     MuteMarker* marker = nullptr;          // null: verdicts are not recorded
     SharedLog* shared = nullptr;           // null: this process alone notifies
+    // Null: no events. Else told of each alert a flush found inhibited
+    // (inhibition_muted_alert) or silenced (silence_muted_alert, one per
+    // silence), and of each delivered notification.
+    EventSink* events = nullptr;
   };
   explicit NotifyPipeline(Parts parts);
 
@@ -90,6 +95,10 @@ class NotifyPipeline {
   std::vector<FlushedAlert> unmuted(const GroupFlush& f) const;
 
  private:
+  // unmuted(); with `muted`, the muted alerts are added to it and their
+  // events recorded.
+  std::vector<FlushedAlert> filter(const GroupFlush& f, std::vector<FlushedAlert>* muted) const;
+
   Parts parts_;
   TimeIntervals intervals_;
 };

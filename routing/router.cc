@@ -22,6 +22,7 @@ Router::Router(std::shared_ptr<const Config> config, const Clock& clock, Notifie
       silences_(clock, opts_.retention),
       nflog_(clock, opts_.retention) {
   if (!opts_.data_dir.empty()) journal_ = std::make_unique<AlertJournal>(opts_.data_dir);
+  silences_.set_event_sink(opts_.events);
   wiring_ = wire(std::move(config));
 }
 
@@ -33,8 +34,8 @@ std::shared_ptr<Router::Wiring> Router::wire(std::shared_ptr<const Config> confi
   w->root = Route::build(w->config->route);
   w->inhibitor = std::make_unique<Inhibitor>(w->config->inhibit_rules);
   w->pipeline = std::make_shared<NotifyPipeline>(
-      NotifyPipeline::Parts{w->config, w->inhibitor.get(), &silences_, &nflog_, &notifier_, &marker_,
-                            opts_.shared_log});
+      NotifyPipeline::Parts{w->config, w->inhibitor.get(), &silences_, &nflog_, &notifier_, &marker_, opts_.shared_log,
+                            opts_.events});
   // Completions may arrive after a reload replaced this wiring: they reach
   // the dispatcher only while it lives. The pipeline (and through it the
   // inhibitor it reads) stays alive with each flush.
@@ -49,7 +50,7 @@ std::shared_ptr<Router::Wiring> Router::wire(std::shared_ptr<const Config> confi
           if (auto d = self->lock()) done(ok);
         });
       },
-      opts_.max_groups);
+      opts_.max_groups, opts_.events);
   *self = w->dispatcher;
   return w;
 }
@@ -134,7 +135,12 @@ Router::PutResult Router::put_alerts(std::vector<Alert> alerts) {
   // Each part takes its lock once per batch, not once per alert. The store
   // comes before the journal: a fold captures the store after starting a
   // fresh log, so an alert is in the snapshot or in the fresh log.
-  auto stored = store_.put_all(std::move(valid), now);
+  const bool recording = opts_.events != nullptr && opts_.events->enabled();
+  std::vector<bool> created;
+  auto stored = store_.put_all(std::move(valid), now, recording ? &created : nullptr);
+  if (recording)
+    for (size_t i = 0; i < stored.size(); ++i)
+      if (created[i]) opts_.events->record(alert_created_event(*stored[i], now));
   for (const auto& a : stored) w->inhibitor->put(a);
   w->dispatcher->put_all(stored);
   if (journal_) {

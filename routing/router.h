@@ -31,6 +31,7 @@
 #include "routing/alert_store.h"
 #include "routing/config.h"
 #include "routing/dispatch.h"
+#include "routing/events.h"
 #include "routing/inhibit.h"
 #include "routing/mute_marker.h"
 #include "routing/nflog.h"
@@ -47,6 +48,10 @@ class Router {
     Millis retention = 120 * kHour;  // of expired silences and log entries
     size_t max_groups = 0;           // 0: no limit on aggregation groups
     SharedLog* shared_log = nullptr;  // replicas' shared log (must outlive the Router); null: alone
+    // Where events go (routing/events.h): alerts created, grouped and
+    // resolved, notifications, silences created and updated, alerts found
+    // muted at a flush. Null: nowhere. Must outlive the Router.
+    EventSink* events = nullptr;
   };
 
   Router(std::shared_ptr<const Config> config, const Clock& clock, Notifier& notifier, Options opts);

@@ -11,19 +11,11 @@
 
 #include "model/file.h"
 #include "model/names.h"
+#include "routing/events.h"
 
 namespace vigil::routing {
 
 namespace {
-
-std::string new_uuid() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t hi = rng(), lo = rng();
-  hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
-  lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // RFC 4122 variant
-  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF, hi & 0xFFFF,
-                     lo >> 48, lo & 0xFFFFFFFFFFFFULL);
-}
 
 constexpr uint64_t kFnvOffset = 14695981039346656037ULL;
 constexpr uint64_t kFnvPrime = 1099511628211ULL;
@@ -244,8 +236,11 @@ SilenceResult<std::string> Silences::set(Silence s) {
       s.updated_at = now;
       if (auto ok = check_size(s); !ok) return refuse(ok.error());
       std::string id = s.id;
+      std::optional<Silence> recorded;
+      if (events_ != nullptr && events_->enabled()) recorded = s;
       store(std::move(s), &changes);
       if (auto r = commit(lock, changes); !r) return std::unexpected(r.error());
+      if (recorded) events_->record(silence_updated_event(*recorded));
       return id;
     }
   }
@@ -254,15 +249,18 @@ SilenceResult<std::string> Silences::set(Silence s) {
     return refuse(Error{fmt::format("exceeded maximum number of silences: {} (limit: {})", silences_.size(),
                                     limits_.max_silences)});
   std::string old_id = s.id;
-  s.id = new_uuid();
+  s.id = random_uuid();
   s.starts_at = std::max(s.starts_at, now);
   s.updated_at = now;
   if (auto ok = check_size(s); !ok) return refuse(ok.error());
   if (prev != silences_.end() && prev->second.silence.state_at(now) != SilenceState::kExpired)
     (void)expire_locked(old_id, now, &changes);
   std::string id = s.id;
+  std::optional<Silence> recorded;
+  if (events_ != nullptr && events_->enabled()) recorded = s;
   store(std::move(s), &changes);
   if (auto r = commit(lock, changes); !r) return std::unexpected(r.error());
+  if (recorded) events_->record(silence_created_event(*recorded));
   return id;
 }
 

@@ -37,6 +37,8 @@
 
 namespace vigil::routing {
 
+class EventSink;
+
 enum class SilenceState { kExpired, kActive, kPending };
 std::string_view silence_state_string(SilenceState s);  // "expired", "active", "pending"
 
@@ -110,6 +112,9 @@ class Silences {
   // the change holds in memory but may not survive a restart.
   SilenceResult<std::string> set(Silence s);
   void set_limits(SilenceLimits limits);
+  // Where silence_created and silence_updated events go (null: nowhere).
+  // Set before the silences are used.
+  void set_event_sink(EventSink* sink) { events_ = sink; }
   // Ends a silence now (a pending one never starts). Expiring an expired
   // silence is fine; an unknown id is "silence not found".
   SilenceResult<void> expire(std::string_view id);
@@ -184,6 +189,7 @@ class Silences {
   std::vector<Shape> shapes_;
   std::vector<std::string> unindexed_;
   uint64_t version_ = 0;
+  EventSink* events_ = nullptr;
 };
 
 }  // namespace vigil::routing

@@ -16,6 +16,7 @@
 #include "notifiers/delivery.h"
 #include "promql/engine.h"
 #include "routing/config.h"
+#include "routing/event_recorder.h"
 #include "routing/metrics.h"
 #include "routing/router.h"
 #include "rules/lookback.h"
@@ -51,6 +52,7 @@ struct Daemon::State {
   storage::MemoryStore store;  // guarded by store_mu
   mutable std::shared_mutex store_mu;
   std::unique_ptr<notifiers::Delivery> delivery;
+  std::unique_ptr<routing::EventRecorder> events;  // with --enable-feature=event-recorder
   std::unique_ptr<routing::Router> router;
   std::unique_ptr<rules::RuleManager> rules;
   std::unique_ptr<storage::ScrapeManager> scraper;  // embedded mode
@@ -110,6 +112,16 @@ Result<void> Daemon::State::build() {
     if (!c) return std::unexpected(c.error());
     cluster = std::move(*c);
   }
+  if (opts.event_recorder) {
+    routing::EventRecorderOptions eopts;
+    eopts.instance = host_name();
+    eopts.clock = &clock;
+    eopts.log = [this](std::string_view level, std::string_view msg) {
+      const LogLevel l = level == "error" ? LogLevel::kError : level == "warn" ? LogLevel::kWarn : LogLevel::kInfo;
+      log.log(l, msg, {{"component", "eventrecorder"}});
+    };
+    events = std::make_unique<routing::EventRecorder>(std::move(eopts));
+  }
   forwarder = std::make_unique<Forwarder>(clock, log, opts.file_sd_poll);
 
   engine.timeout = std::chrono::milliseconds(opts.query_timeout);
@@ -148,10 +160,21 @@ Result<void> Daemon::State::load_all(bool initial) {
     for (const auto& e : errors) msg += (msg.empty() ? "" : "; ") + e;
     return fail(msg);
   }
-  // Valid: apply.
+  // Valid: apply. The event recorder first, so that what the new
+  // configuration sets off goes to its outputs; outputs that cannot be
+  // built leave the previous ones in place.
+  if (events) {
+    if (auto r = events->apply(read->alertmanager->event_recorder); !r)
+      log.error("event recorder outputs not changed", {{"component", "eventrecorder"}, {"err", r.error().message}});
+  } else if (initial && read->alertmanager->event_recorder.is_map()) {
+    log.warn("event_recorder is configured but --enable-feature=event-recorder is not set: no events are recorded",
+             {{"component", "config"}});
+  }
   if (initial) {
-    router = std::make_unique<routing::Router>(read->alertmanager, clock, *delivery,
-                                               routing::Router::Options{opts.storage_path, 120 * kHour, 0, cluster.get()});
+    routing::Router::Options ropts{opts.storage_path};
+    ropts.events = events.get();
+    ropts.shared_log = cluster.get();
+    router = std::make_unique<routing::Router>(read->alertmanager, clock, *delivery, ropts);
     router->silences().set_limits(opts.silence_limits);
     keeper = std::make_unique<StateKeeper>(opts.storage_path, *router, *rules, clock, log);
   } else {
@@ -238,6 +261,7 @@ std::string Daemon::State::metrics() const {
   rules::write_metrics(w, rules->status());
   if (router) routing::write_metrics(w, *router, clock.now());
   if (cluster) cluster->write_metrics(w);
+  if (events) events->write_metrics(w);
   write_damage_metrics(w, keeper->damage());
   delivery->metrics().write(w);
   forwarder->write_metrics(w);
@@ -354,6 +378,9 @@ Result<void> Daemon::start() {
 
   if (auto r = s.build(); !r) return r;
   if (auto r = s.load_all(true); !r) return r;
+  if (s.events && s.events->enabled())
+    s.events->record(routing::startup_event(build::kVersion, fmt::format("(commit={}, date={})", build::kCommit,
+                                                                         build::kDate)));
   s.restore_state();
   s.reload_status.succeeded(s.clock.now());
   s.register_routes();
@@ -405,6 +432,10 @@ void Daemon::stop(Millis grace) {
   if (s.router_loop) s.router_loop->stop();
   if (s.upkeep_loop) s.upkeep_loop->stop();
   s.delivery->stop();
+  if (s.events) {
+    if (s.events->enabled()) s.events->record(routing::shutdown_event());
+    s.events->close();
+  }
   if (s.cluster) s.cluster->stop();
   s.keeper->save_all();
   s.log.info("vigil stopped, state saved", {{"component", "main"}, {"storage", s.opts.storage_path}});

@@ -75,6 +75,10 @@ struct DaemonOptions {
   // sharing the notification log and silences (server/cluster.h). The peer
   // name defaults to <hostname>:<port>, the address to the external URL.
   std::optional<ClusterOptions> cluster;
+  // Alertmanager's --enable-feature=event-recorder: the `event_recorder`
+  // block of alertmanager.yml is acted on (routing/event_recorder.h).
+  // Without it, no events are recorded.
+  bool event_recorder = false;
   size_t delivery_workers = 16;
   size_t scrape_workers = 4;
 };

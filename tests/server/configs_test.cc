@@ -14,7 +14,8 @@ TEST_CASE("configs: a setting vigil does not act on yet is logged when the file 
   testing::TempDir dir{"vigil-configs"};
   const std::string am = dir.write("am.yml",
                                    "route:\n  receiver: ops\nreceivers:\n- name: ops\n  webhook_configs:\n"
-                                   "  - url: http://127.0.0.1/\nevent_recorder:\n  file_outputs:\n  - path: /tmp/e\n");
+                                   "  - url: http://127.0.0.1/\nevent_recorder:\n  file_outputs:\n  - path: /tmp/e\n"
+                                   "  kafka_outputs:\n  - brokers: [k:9092]\n    topic: t\n");
   ManualClock clock{0};
   std::ostringstream out;
   Logger log(Logger::Format::kLogfmt, LogLevel::kInfo, out, clock);
@@ -23,9 +24,11 @@ TEST_CASE("configs: a setting vigil does not act on yet is logged when the file 
   REQUIRE(read->alertmanager);
   const std::string logged = out.str();
   CHECK(logged.find("level=warn") != std::string::npos);
-  CHECK(logged.find("event_recorder is not honoured yet") != std::string::npos);
+  // File outputs are acted on; Kafka outputs are not.
+  CHECK(logged.find("event_recorder kafka_outputs are not honoured") != std::string::npos);
   CHECK(logged.find("file=" + am) != std::string::npos);
-  CHECK(logged.find("line=8") != std::string::npos);
+  CHECK(logged.find("line=11") != std::string::npos);
+  CHECK(logged.find("line=8") == std::string::npos);
 }
 
 TEST_CASE("configs: an invalid file is an error naming it, and nothing is read") {
