@@ -282,6 +282,14 @@ Result<int64_t> EtcdClient::remove(std::string_view key, bool prefix) {
   return int64_field(*j, "deleted");
 }
 
+Result<void> EtcdClient::compact(int64_t revision) {
+  json req = {{"revision", std::to_string(revision)}};
+  auto text = call("/v3/kv/compaction", req.dump());
+  if (!text && text.error().message.find("required revision has been compacted") == std::string::npos)
+    return std::unexpected(text.error());
+  return {};
+}
+
 Result<EtcdTxnResult> EtcdClient::txn(const std::vector<EtcdCompare>& compare, const std::vector<EtcdOp>& success,
                                       const std::vector<EtcdOp>& failure) {
   json req = {{"compare", json::array()}, {"success", json::array()}, {"failure", json::array()}};

@@ -89,6 +89,9 @@ class EtcdClient {
   // min_mod_revision when that is positive.
   Result<EtcdRange> range(std::string_view key, bool prefix = false, int64_t min_mod_revision = 0);
   Result<int64_t> remove(std::string_view key, bool prefix = false);  // how many were deleted
+  // Forgets the history of keys before `revision` (etcd keeps every
+  // revision until compacted). A revision already compacted is no error.
+  Result<void> compact(int64_t revision);
   Result<EtcdTxnResult> txn(const std::vector<EtcdCompare>& compare, const std::vector<EtcdOp>& success,
                             const std::vector<EtcdOp>& failure);
 

@@ -22,6 +22,8 @@ constexpr size_t kMaxPendingRecords = 10'000;
 constexpr Millis kRetentionLeaseReuse = kHour;
 // Everything is merged again this often (and expired silences deleted).
 constexpr Millis kFullSyncInterval = kMinute;
+// How often the history is compacted, and how much of it is kept.
+constexpr Millis kCompactInterval = 5 * kMinute;
 
 }  // namespace
 
@@ -162,6 +164,25 @@ void Cluster::tick() {
     full = need_full_sync_ || now >= next_full_sync_;
   }
   sync_silences(full);
+  compact();
+}
+
+void Cluster::compact() {
+  const Millis now = clock_.now();
+  int64_t to, seen;
+  {
+    std::lock_guard lock(mu_);
+    if (now < next_compaction_) return;
+    next_compaction_ = now + kCompactInterval;
+    to = compact_to_;
+    seen = silence_revision_;  // the store's revision at the last read
+    compact_to_ = seen;
+    // One replica does it: the first by name among the live ones.
+    if (peers_.empty() || peers_.front().name != opts_.peer_name) return;
+  }
+  if (to <= 0) return;
+  if (auto r = etcd_->compact(to); !r) return went(false, r.error().message);
+  counters_.compactions++;
 }
 
 void Cluster::refresh_members() {
@@ -369,11 +390,19 @@ void Cluster::record(const routing::NflogEntry& entry, bool claimed) {
 
 void Cluster::delivered(const routing::NflogEntry& entry, bool claimed) {
   if (stopped_) return;
-  if (!workers_->submit([this, entry, claimed](bool cancelled) {
-        if (!cancelled) record(entry, claimed);
-      })) {
+  // Recorded at once, on the delivering thread: until the record is in
+  // etcd, a crash of this replica makes another send the notification
+  // again, so that window is kept to one round trip, never a queue.
+  if (!ready_) {
     counters_.record_failures++;
+    std::lock_guard lock(mu_);
+    // Its claim, if etcd kept it, is found stale by the next claim.
+    if (claimed) claims_.erase(key("claims", notification_id(entry.group_key, entry.receiver)));
+    if (pending_records_.size() >= kMaxPendingRecords) pending_records_.erase(pending_records_.begin());
+    pending_records_.push_back(entry);
+    return;
   }
+  record(entry, claimed);
 }
 
 void Cluster::released(const std::string& group_key, const routing::IntegrationRef& ref) {
@@ -448,6 +477,8 @@ void Cluster::write_metrics(MetricsWriter& w) const {
             static_cast<double>(counters_.silences_merged.load()));
   w.single("vigil_cluster_etcd_errors_total", "counter", "Requests to etcd that failed.",
             static_cast<double>(counters_.etcd_errors.load()));
+  w.single("vigil_cluster_compactions_total", "counter", "Compactions of etcd's history made by this replica.",
+           static_cast<double>(counters_.compactions.load()));
   w.single("vigil_cluster_sessions_total", "counter", "Sessions (leases) this replica started: 1 unless it had to join again.",
             static_cast<double>(counters_.sessions.load()));
 }

@@ -22,6 +22,9 @@
 // --cluster.poll-interval and merges them (newest change wins). After a
 // (re)connection, both sides are merged in full.
 //
+// etcd keeps every revision of every key until compacted; the replica first
+// by name compacts the history older than five minutes every five minutes.
+//
 // When etcd cannot be reached, claims answer "unavailable" and the
 // pipeline sends anyway (fail open); silence changes wait and are put once
 // etcd answers again. The status says "settling" until then.
@@ -54,7 +57,7 @@ struct ClusterOptions {
   Millis lease_ttl = 5 * kSecond;  // how long a dead replica keeps its claims
   Millis poll_interval = 250;      // how often silences are read
   Millis retention = 120 * kHour;  // of shared log entries
-  size_t claim_workers = 4;
+  size_t claim_workers = 16;  // claims and records in flight at once (etcd batches them)
 };
 
 class Cluster : public routing::SharedLog {
@@ -103,6 +106,7 @@ class Cluster : public routing::SharedLog {
   void sync_silences(bool full);
   void publish_silences();
   void flush_records();
+  void compact();
   Result<int64_t> retention_lease();
   void record(const routing::NflogEntry& entry, bool claimed);
   void went(bool reachable, const std::string& error);
@@ -112,7 +116,7 @@ class Cluster : public routing::SharedLog {
   const Clock& clock_;
   Logger& log_;
   std::unique_ptr<net::EtcdClient> etcd_;
-  std::unique_ptr<net::WorkerPool> workers_;  // claims and records, off the router's thread
+  std::unique_ptr<net::WorkerPool> workers_;  // claims and releases, off the router's thread
   std::unique_ptr<Loop> loop_;
   routing::Silences* silences_ = nullptr;
   routing::NotificationLog* nflog_ = nullptr;
@@ -131,6 +135,11 @@ class Cluster : public routing::SharedLog {
   std::map<std::string, int64_t> claims_;  // claim key -> its create revision, while held
   std::vector<Peer> peers_;
   std::string last_error_;
+  // etcd keeps every revision until compacted: the first replica by name
+  // compacts, every kCompactInterval, to the revision seen one interval
+  // before.
+  Millis next_compaction_ = 0;
+  int64_t compact_to_ = 0;
   int64_t retention_lease_ = 0;
   Millis retention_lease_at = 0;
 
@@ -138,7 +147,7 @@ class Cluster : public routing::SharedLog {
     std::atomic<uint64_t> claimed{0}, changed{0}, busy{0}, unavailable{0};
     std::atomic<uint64_t> recorded{0}, record_failures{0};
     std::atomic<uint64_t> silences_published{0}, silences_merged{0};
-    std::atomic<uint64_t> etcd_errors{0}, sessions{0};
+    std::atomic<uint64_t> etcd_errors{0}, sessions{0}, compactions{0};
   };
   mutable Counters counters_;
 };

@@ -148,3 +148,24 @@ TEST_CASE("etcd: the next endpoint when one does not answer; a token with a user
   json sent = json::parse(server.requests().front().body);
   CHECK(sent == json{{"name", "vigil"}, {"password", "pw"}});
 }
+
+TEST_CASE("etcd: compaction, a revision compacted already being no error") {
+  int calls = 0;
+  TestServer server([&](const auto& req, httplib::Response& res) {
+    ++calls;
+    if (req.body == R"({"revision":"40"})") {
+      res.status = 400;
+      return res.set_content(
+          R"({"error":"etcdserver: mvcc: required revision has been compacted","message":"etcdserver: mvcc: required revision has been compacted","code":11})",
+          "application/json");
+    }
+    if (req.body == R"({"revision":"99"})") return res.set_content(R"({"header":{"revision":"120"}})", "application/json");
+    res.status = 500;
+    res.set_content(R"({"message":"etcdserver: something else"})", "application/json");
+  });
+  auto etcd = client_of({server.url("")});
+  CHECK(etcd->compact(99));
+  CHECK(etcd->compact(40));
+  CHECK_FALSE(etcd->compact(7));
+  CHECK(server.requests()[0].path == "/v3/kv/compaction");
+}
