@@ -304,7 +304,11 @@ class Loader {
         continue;
       }
       if (dir_.empty()) continue;
-      for (std::string& f : glob_files(join_path(dir_, pattern))) files.insert(std::move(f));
+      auto matched = glob_files(join_path(dir_, pattern));
+      if (matched.empty())
+        warn(p, fmt::format("rule_files entry \"{}\" matches no file{}: no rules are loaded from it", pattern,
+                            pattern.starts_with('/') ? "" : " (relative to the configuration file's folder)"));
+      for (std::string& f : matched) files.insert(std::move(f));
     }
     out_.config.rule_files.assign(files.begin(), files.end());
   }

@@ -10,7 +10,8 @@
 #   scripts/quickstart.sh --for 90   stop after 90 seconds
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/build.sh >/dev/null
+# Only what it runs; scripts/test.sh builds the rest on top of it.
+scripts/build.sh --target vigil >&2
 seconds=""
 if [[ "${1:-}" == "--for" ]]; then seconds="${2:?--for needs a number of seconds}"; fi
 cmd=(build/vigil run

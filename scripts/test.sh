@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${VIGIL_BUILD_DIR:-build}
-VIGIL_CMAKE_ARGS="-DVIGIL_WERROR=ON" scripts/build.sh
+scripts/build.sh
 ctest --test-dir "$build_dir" --output-on-failure -j2 "$@"

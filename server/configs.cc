@@ -36,6 +36,9 @@ Result<Configs> read_configs(const std::string& prometheus_file, const std::stri
     if (!r.ok()) return fail(join_errors(prometheus_file, r.errors));
     log_warnings(log, prometheus_file, r);
     c.prometheus = std::move(r.config);
+  } else if (initial) {
+    log.warn("no --config.file: no rule is evaluated and nothing is scraped; vigil only receives alerts",
+             {{"component", "config"}});
   }
   if (!alertmanager_file.empty()) {
     routing::LoadOptions opts;
