@@ -383,7 +383,8 @@ void EventRecorder::write(const Queued& q) {
     log("error", fmt::format("failed to encode event: invalid UTF-8 event_type={}", event_type_name(q.event.type)));
     return;
   }
-  const std::string json = encode_envelope(q.event, q.at, opts_.instance);
+  const std::string json = encode_envelope(q.event, q.at, opts_.instance,
+                                           opts_.cluster_position ? opts_.cluster_position() : 0);
   std::lock_guard lock(outputs_mu_);
   for (auto& o : outputs_) {
     auto r = o->send(json);

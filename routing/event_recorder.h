@@ -78,6 +78,9 @@ struct EventOutputDrops {
 
 struct EventRecorderOptions {
   std::string instance;  // the hostname, as upstream writes it
+  // This replica's place among the live ones of its cluster (server/
+  // cluster.h), read for each event; null: not clustered.
+  std::function<uint32_t()> cluster_position;
   const Clock* clock = nullptr;  // required
   EventLogFn log;                // null: nothing logged
   size_t queue_size = 8192;

@@ -504,13 +504,17 @@ EventData inhibition_muted_alert_event(const InhibitRule& rule, const Labels& la
   });
 }
 
-std::string encode_envelope(const EventData& e, Millis at, std::string_view instance) {
+std::string encode_envelope(const EventData& e, Millis at, std::string_view instance, uint32_t cluster_position) {
   Out o;
   o.open();
   o.time_field("@timestamp", at);
   o.string_field("instance", instance);
   o.key("data");
   o.s += e.json;
+  if (cluster_position != 0) {
+    o.key("clusterPosition");
+    o.s += std::to_string(cluster_position);
+  }
   o.close();
   return std::move(o.s);
 }

@@ -115,7 +115,9 @@ EventData inhibition_muted_alert_event(const InhibitRule& rule, const Labels& al
                                        uint64_t source_fingerprint);
 
 // The whole event, one JSON object: {"@timestamp":...,"instance":...,"data":...}.
-std::string encode_envelope(const EventData& e, Millis at, std::string_view instance);
+// `cluster_position`: this replica's place among the live ones, by name (0,
+// left out, when alone or first).
+std::string encode_envelope(const EventData& e, Millis at, std::string_view instance, uint32_t cluster_position = 0);
 
 // A timestamp as protojson writes google.protobuf.Timestamp (0 is Go's
 // zero time, 0001-01-01T00:00:00Z).

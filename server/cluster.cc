@@ -450,6 +450,13 @@ Cluster::Status Cluster::status() const {
   return s;
 }
 
+uint32_t Cluster::position() const {
+  std::lock_guard lock(mu_);
+  for (size_t i = 0; i < peers_.size(); ++i)
+    if (peers_[i].name == opts_.peer_name) return static_cast<uint32_t>(i);
+  return 0;
+}
+
 void Cluster::write_metrics(MetricsWriter& w) const {
   size_t peers;
   {

@@ -92,6 +92,9 @@ class Cluster : public routing::SharedLog {
     std::string last_error;   // why not ready
   };
   Status status() const;
+  // This replica's place among the live ones ordered by name (0: first, or
+  // alone), as Alertmanager numbers its peers.
+  uint32_t position() const;
   bool ready() const { return ready_.load(); }
   void write_metrics(MetricsWriter& w) const;
 

@@ -116,6 +116,7 @@ Result<void> Daemon::State::build() {
     routing::EventRecorderOptions eopts;
     eopts.instance = host_name();
     eopts.clock = &clock;
+    if (cluster) eopts.cluster_position = [c = cluster.get()] { return c->position(); };
     eopts.log = [this](std::string_view level, std::string_view msg) {
       const LogLevel l = level == "error" ? LogLevel::kError : level == "warn" ? LogLevel::kWarn : LogLevel::kInfo;
       log.log(l, msg, {{"component", "eventrecorder"}});

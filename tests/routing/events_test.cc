@@ -73,6 +73,9 @@ TEST_CASE("events: startup and shutdown") {
   CHECK(envelope(shutdown_event()) ==
         R"({"@timestamp":"2023-11-14T22:13:20.250Z","instance":"am-1","data":{"alertmanagerShutdownEvent":{}}})");
   CHECK(encode_envelope(shutdown_event(), kT0, "") == R"({"@timestamp":"2023-11-14T22:13:20Z","data":{"alertmanagerShutdownEvent":{}}})");
+  // A replica's place in its cluster, after the data (field 4), when not 0.
+  CHECK(encode_envelope(shutdown_event(), kT0, "am-2", 1) ==
+        R"({"@timestamp":"2023-11-14T22:13:20Z","instance":"am-2","data":{"alertmanagerShutdownEvent":{}},"clusterPosition":1})");
   CHECK(event_type_name(EventType::kStartup) == "alertmanager_startup_event");
   CHECK(event_type_name(EventType::kInhibitionMutedAlert) == "inhibition_muted_alert");
 }
