@@ -374,18 +374,20 @@ void Cluster::record(const routing::NflogEntry& entry, bool claimed) {
   const Op put{Op::Kind::kPut, log_key, routing::encode_nflog_entry(entry), *lease, false};
   Result<net::EtcdTxnResult> r;
   if (claimed) {
-    // The claim is let go with the record; if it lapsed meanwhile (this
-    // replica was out of reach too long), the record is made all the same.
+    // The claim is let go with the record.
     r = etcd_->txn({C{C::Target::kCreate, claim_key, claim_revision, ""}},
-                   {put, Op{Op::Kind::kDelete, claim_key, "", 0, false}}, {put});
-  } else {
-    // Sent without a claim: recorded unless another replica recorded a
-    // notification since this one's decision.
+                   {put, Op{Op::Kind::kDelete, claim_key, "", 0, false}}, {});
+  }
+  if (!claimed || (r && !r->succeeded)) {
+    // Sent without a claim (etcd was out of reach), or the claim lapsed
+    // while sending (this replica out of reach longer than its lease):
+    // recorded unless another replica recorded a notification since this
+    // one's decision.
     r = etcd_->txn({C{C::Target::kMod, log_key, entry.revision, ""}}, {put}, {});
   }
   if (!r) return keep(r.error().message);
   counters_.recorded++;
-  if (claimed || r->succeeded) nflog_->adopt(entry.group_key, entry.receiver, nullptr, r->revision);
+  if (r->succeeded) nflog_->adopt(entry.group_key, entry.receiver, nullptr, r->revision);
 }
 
 void Cluster::delivered(const routing::NflogEntry& entry, bool claimed) {

@@ -307,7 +307,8 @@ TEST_CASE("prometheus config scrape: the bundled examples load") {
   CHECK(bot.config.scrape_configs.size() == 9);
   CHECK(bot.config.global.external_labels.get("cluster") == "bot-core-production");
   CHECK(bot.config.alertmanagers.at(0).static_configs.at(0).targets.at(0) == "alertmanager:9093");
-  CHECK(bot.config.rule_file_patterns == std::vector<std::string>{"/etc/prometheus/rules/*.yml"});
+  CHECK(bot.config.rule_file_patterns == std::vector<std::string>{"rules/alerts.yml"});
+  CHECK(bot.config.rule_files == std::vector<std::string>{ex + "/bot-core/rules/alerts.yml"});
   CHECK(bot.config.scrape_config("nextjs-ui-dashboard")->metrics_path == "/api/metrics");
   CHECK(bot.config.scrape_config("nextjs-ui-dashboard")->scrape_interval == 30 * kSecond);
   REQUIRE(bot.warnings.size() == 1);
@@ -319,6 +320,7 @@ TEST_CASE("prometheus config scrape: the bundled examples load") {
   REQUIRE(ta.ok());
   CHECK(ta.config.scrape_configs.size() == 2);
   CHECK(ta.warnings.size() == 1);
+  CHECK(ta.config.rule_files == std::vector<std::string>{ex + "/ta-bot/rules/ta-bot-alerts.yaml"});
 
   // The ConfigMap carries the same configuration as a string.
   auto text = read_file(ex + "/ta-bot/prometheus-config.yaml");
