@@ -154,6 +154,7 @@ TestFile read_test_file(const YamlDocument& doc, bool ignore_unknown) {
       for (auto* x : r.seq(v, "rule_files")) f.rule_files.push_back(r.str(x));
     } else if (k == "evaluation_interval") {
       f.evaluation_interval = r.duration(v);
+      if (f.evaluation_interval == 0) f.evaluation_interval = kMinute;  // 0 is unset, as in promtool
     } else if (k == "group_eval_order") {
       for (auto* x : r.seq(v, "group_eval_order")) {
         std::string name = r.str(x);
@@ -302,6 +303,14 @@ std::string samples_string(const std::vector<Sample>& ss) {
   return s;
 }
 
+// Go's strings.TrimSpace, for ASCII whitespace.
+std::string_view trim_space(std::string_view s) {
+  constexpr std::string_view kSpace = " \t\n\v\f\r";
+  const size_t b = s.find_first_not_of(kSpace);
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(kSpace) - b + 1);
+}
+
 // A loaded rule file and the name coverage knows it by.
 struct LoadedRules {
   std::string key;  // canonical path
@@ -309,31 +318,66 @@ struct LoadedRules {
 };
 
 // Runs one test group; returns its failures (empty: passed).
-std::vector<std::string> run_group(const TestGroup& tg, const TestFile& tf, const std::vector<LoadedRules>& files,
-                                   const UnitTestOptions& opts, Coverage* coverage) {
+std::vector<std::string> run_group(const TestGroup& tg, const std::string& group_name, const TestFile& tf,
+                                   const std::vector<LoadedRules>& files, const UnitTestOptions& opts,
+                                   Coverage* coverage, std::vector<std::string>& warnings) {
   std::vector<std::string> errs;
-  Millis interval = tg.interval.value_or(tf.evaluation_interval);
+  // An interval of 0 is unset, as in promtool.
+  Millis interval = tg.interval.value_or(0) > 0 ? *tg.interval : tf.evaluation_interval;
   const Millis start = tg.start;
   storage::MemoryStore store;
-  for (const auto& in : tg.input) {
-    auto d = promql::parse_series_desc(in.desc);
-    if (!d) {
-      errs.push_back(fmt::format("    series {}: {}", go_quote(in.series()), d.error().message));
-      return errs;
+  // promtool's loader keeps one definition per label set, the last one
+  // written (it stores series by their labels' hash): a series listed twice
+  // is replaced, not extended.
+  // The loader also reads the definitions line by line: a newline inside
+  // `values` starts another definition, and a blank or '#' line (a block
+  // scalar's final newline makes one) ends the input there.
+  std::vector<promql::SeriesDesc> defs;
+  std::map<Labels, size_t> def_of;
+  bool ended = false;
+  for (size_t n = 0; n < tg.input.size() && !ended; ++n) {
+    const InputSeries& in = tg.input[n];
+    std::string_view rest = in.desc;
+    for (bool first = true; !ended; first = false) {
+      const size_t nl = rest.find('\n');
+      std::string_view line = trim_space(rest.substr(0, nl));
+      if (line.empty() || line.front() == '#') {
+        ended = true;
+        if (n + 1 < tg.input.size() || nl != std::string_view::npos) {
+          warnings.push_back(fmt::format(
+              "  WARNING: input_series of test group {}: the values of series {} hold a blank or comment line, so the "
+              "definitions after it are not loaded (as in promtool)",
+              group_name, go_quote(in.series())));
+        }
+        break;
+      }
+      auto d = promql::parse_series_desc(line);
+      if (!d) {
+        errs.push_back(fmt::format("    series {}: {}", go_quote(first ? in.series() : line), d.error().message));
+        return errs;
+      }
+      auto [it, added] = def_of.try_emplace(d->labels, defs.size());
+      if (added) defs.push_back(std::move(*d));
+      else defs[it->second] = std::move(*d);
+      if (nl == std::string_view::npos) break;
+      rest.remove_prefix(nl + 1);
     }
-    storage::SeriesRef ref = store.series(d->labels);
-    store.reserve(ref, store.get(ref).timestamps.size() +
-                           static_cast<size_t>(std::count_if(d->values.begin(), d->values.end(),
-                                                             [](const auto& v) { return !v.omitted; })));
-    for (size_t i = 0; i < d->values.size(); ++i) {
-      if (d->values[i].omitted) continue;
-      auto r = store.append(ref, start + static_cast<int64_t>(i) * interval, d->values[i].value);
+  }
+  def_of.clear();
+  for (const auto& d : defs) {
+    storage::SeriesRef ref = store.series(d.labels);
+    store.reserve(ref, static_cast<size_t>(std::count_if(d.values.begin(), d.values.end(),
+                                                         [](const auto& v) { return !v.omitted; })));
+    for (size_t i = 0; i < d.values.size(); ++i) {
+      if (d.values[i].omitted) continue;
+      auto r = store.append(ref, start + static_cast<int64_t>(i) * interval, d.values[i].value);
       if (!r) {
-        errs.push_back(fmt::format("    series {}: {}", go_quote(in.series()), r.error().message));
+        errs.push_back(fmt::format("    series {}: {}", go_quote(d.labels.to_string()), r.error().message));
         return errs;
       }
     }
   }
+  defs.clear();
   // The input is loaded: drop the spare capacity the sample arrays grew.
   store.compact();
   promql::EngineOptions eopts;
@@ -636,7 +680,7 @@ TestFileResult run_unit_test_file(const std::string& path, const UnitTestOptions
     if (!load_errors.empty()) {
       gr.failures.push_back(load_errors);
     } else {
-      gr.failures = run_group(tg, tf, rule_files, opts, coverage);
+      gr.failures = run_group(tg, gr.name, tf, rule_files, opts, coverage, result.warnings);
     }
     result.groups.push_back(std::move(gr));
   }
