@@ -383,6 +383,8 @@ std::vector<std::string> run_group(const TestGroup& tg, const std::string& group
   promql::EngineOptions eopts;
   eopts.default_subquery_step = tf.evaluation_interval;
   eopts.left_closed_windows = opts.left_closed_windows;
+  // promtool's test engine holds at most 10000 samples per query.
+  eopts.max_samples = 10'000;
   QueryFn query = engine_query(store, eopts);
   EvalSettings settings;
   settings.external_labels = tg.external_labels;
