@@ -3,6 +3,7 @@
 #include <glob.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -20,6 +21,7 @@
 #include "model/yaml.h"
 #include "promql/parser.h"
 #include "promql/series_desc.h"
+#include "rules/json_diff.h"
 #include "templates/escape.h"
 
 namespace vigil::rules {
@@ -278,6 +280,23 @@ std::string alerts_string(const std::vector<ExpAlert>& as) {
   return s + "\n]";
 }
 
+// The alerts as promtool's --diff sees them: a list of objects with
+// "Labels" and "Annotations", an empty list standing as one empty alert.
+DiffValue alerts_tree(const std::vector<ExpAlert>& as) {
+  auto labels_tree = [](const Labels& ls) {
+    DiffValue::Object o;
+    for (const auto& l : ls) o[std::string(l.name)] = DiffValue{std::string(l.value)};
+    return DiffValue{std::move(o)};
+  };
+  DiffValue::Array arr;
+  for (const ExpAlert& a : as) {
+    arr.push_back(DiffValue{DiffValue::Object{{"Annotations", labels_tree(a.annotations)}, {"Labels", labels_tree(a.labels)}}});
+  }
+  if (arr.empty()) arr.push_back(DiffValue{DiffValue::Object{{"Annotations", DiffValue{DiffValue::Object{}}},
+                                                             {"Labels", DiffValue{DiffValue::Object{}}}}});
+  return DiffValue{std::move(arr)};
+}
+
 bool alert_less(const ExpAlert& a, const ExpAlert& b) {
   if (!(a.labels == b.labels)) return a.labels < b.labels;
   return a.annotations < b.annotations;
@@ -303,6 +322,51 @@ std::string samples_string(const std::vector<Sample>& ss) {
   return s;
 }
 
+// --debug: says when a test group starts and, when it is left, how long it took.
+class DebugTimer {
+ public:
+  DebugTimer(std::ostream& out, const std::string& name)
+      : out_(out), name_(name), start_(std::chrono::steady_clock::now()) {
+    out_ << "DEBUG: Starting test " << name_ << "\n";
+  }
+  ~DebugTimer() {
+    auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_);
+    out_ << "DEBUG: Test " << name_ << " finished, took " << format_go_duration(took.count()) << "\n";
+  }
+  DebugTimer(const DebugTimer&) = delete;
+  DebugTimer& operator=(const DebugTimer&) = delete;
+
+ private:
+  std::ostream& out_;
+  std::string name_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// --debug: every series with its samples after the start, up to the last
+// eval_time rounded up to the next whole second, as promtool prints the
+// range query {__name__=~".+"}[that long] at that time.
+void dump_series(const storage::MemoryStore& store, Millis start, Millis max_eval, std::ostream& out) {
+  const Millis range = (max_eval + kSecond) / kSecond * kSecond;
+  out << "DEBUG: Dump of all data (input_series and rules) at " << format_go_duration(range * 1'000'000) << ":\n";
+  std::vector<storage::SeriesRef> refs(store.num_series());
+  for (size_t i = 0; i < refs.size(); ++i) refs[i] = static_cast<storage::SeriesRef>(i);
+  std::sort(refs.begin(), refs.end(),
+            [&](storage::SeriesRef a, storage::SeriesRef b) { return store.get(a).labels < store.get(b).labels; });
+  std::string text;
+  for (storage::SeriesRef ref : refs) {
+    const storage::Series& s = store.get(ref);
+    std::string points;
+    for (size_t k = s.upper_bound(start); k < s.upper_bound(start + range); ++k) {
+      if (storage::is_stale_nan(s.values[k])) continue;
+      points += fmt::format("\n{} @[{}]", go_format_float(s.values[k], 'f', -1), s.timestamps[k]);
+    }
+    if (points.empty()) continue;
+    if (!text.empty()) text += "\n";
+    text += s.labels.to_string() + " =>" + points;
+  }
+  out << text << "\n";
+}
+
 // Go's strings.TrimSpace, for ASCII whitespace.
 std::string_view trim_space(std::string_view s) {
   constexpr std::string_view kSpace = " \t\n\v\f\r";
@@ -322,6 +386,8 @@ std::vector<std::string> run_group(const TestGroup& tg, const std::string& group
                                    const std::vector<LoadedRules>& files, const UnitTestOptions& opts,
                                    Coverage* coverage, std::vector<std::string>& warnings) {
   std::vector<std::string> errs;
+  std::optional<DebugTimer> timer;
+  if (opts.debug) timer.emplace(*opts.debug, group_name);
   // An interval of 0 is unset, as in promtool.
   Millis interval = tg.interval.value_or(0) > 0 ? *tg.interval : tf.evaluation_interval;
   const Millis start = tg.start;
@@ -492,7 +558,13 @@ std::vector<std::string> run_group(const TestGroup& tg, const std::string& group
                   std::equal(got.begin(), got.end(), exp.begin(), [](const ExpAlert& a, const ExpAlert& b) {
                     return a.labels == b.labels && a.annotations == b.annotations;
                   });
-      if (!same) {
+      if (!same && opts.diff) {
+        DiffResult d = json_diff(alerts_tree(exp), alerts_tree(got));
+        if (!d.equal) {
+          errs.push_back(fmt::format("{}    alertname: {}, time: {}, \n        diff: {}", test_name, at.alertname,
+                                     format_duration(at.eval_time), indent(d.text, "            ")));
+        }
+      } else if (!same) {
         errs.push_back(fmt::format("{}    alertname: {}, time: {}, \n        exp:{}, \n        got:{}", test_name,
                                    at.alertname, format_duration(at.eval_time),
                                    indent(alerts_string(exp), "            "), indent(alerts_string(got), "            ")));
@@ -501,7 +573,7 @@ std::vector<std::string> run_group(const TestGroup& tg, const std::string& group
   }
 
   for (const auto& et : tg.exprs) {
-    auto expr = promql::parse_expr(et.expr);
+    auto expr = promql::parse_expr(et.expr, opts.promql);
     std::vector<Sample> got;
     if (!expr) {
       errs.push_back(fmt::format("    expr: {}, time: {}, err: {}", go_quote(et.expr), format_duration(et.eval_time),
@@ -550,6 +622,7 @@ std::vector<std::string> run_group(const TestGroup& tg, const std::string& group
                                  format_duration(et.eval_time), samples_string(exp), samples_string(got)));
     }
   }
+  if (opts.debug) dump_series(store, start, max_eval, *opts.debug);
   return errs;
 }
 
@@ -646,6 +719,7 @@ TestFileResult run_unit_test_file(const std::string& path, const UnitTestOptions
   for (const auto& f : expand_rule_files(path, tf.rule_files, result.warnings)) {
     LoadOptions lo;
     lo.ignore_unknown_fields = opts.ignore_unknown_fields;
+    lo.promql = opts.promql;
     auto loaded = load_rule_file(f, lo);
     for (const auto& e : loaded.errors) {
       load_errors += fmt::format("{}    {}: {}", load_errors.empty() ? "" : "\n", f, e.text);
@@ -687,6 +761,19 @@ TestFileResult run_unit_test_file(const std::string& path, const UnitTestOptions
     result.groups.push_back(std::move(gr));
   }
   return result;
+}
+
+void enable_unit_test_features(std::string_view features, UnitTestOptions& opts, std::ostream& out) {
+  size_t start = 0;
+  while (start <= features.size()) {
+    size_t comma = features.find(',', start);
+    if (comma == std::string_view::npos) comma = features.size();
+    std::string_view f = features.substr(start, comma - start);
+    start = comma + 1;
+    if (f.empty() || f == "promql-delayed-name-removal") continue;
+    if (f == "promql-experimental-functions") opts.promql.experimental_functions = true;
+    else out << "  WARNING: Unknown feature passed to --enable-feature: " << f << "\n";
+  }
 }
 
 void print_unit_test_result(const TestFileResult& r, std::ostream& out, std::ostream& err) {

@@ -3,10 +3,17 @@
 # and expects the same exit code and the same failure lines. Skips (77) when
 # promtool 3 is not installed ($PROMTOOL, /opt/vigil-peers/usr/bin/promtool or
 # the PATH's).
-# usage: promtool3_same_outcome.sh VIGIL FILE...
+# usage: promtool3_same_outcome.sh VIGIL [--FLAG...] FILE...
 set -u
 vigil=$1
 shift
+flags=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --*) flags="$flags $1"; shift ;;
+    *) break ;;
+  esac
+done
 promtool=${PROMTOOL:-}
 for candidate in "$promtool" /opt/vigil-peers/usr/bin/promtool "$(command -v promtool 2>/dev/null)"; do
   [ -n "$candidate" ] && [ -x "$candidate" ] || continue
@@ -21,9 +28,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 status=0
 for f in "$@"; do
-  "$promtool" test rules "$f" >"$tmp/p.out" 2>"$tmp/p.err"
+  # shellcheck disable=SC2086
+  "$promtool" test rules $flags "$f" >"$tmp/p.out" 2>"$tmp/p.err"
   p=$?
-  "$vigil" test rules "$f" >"$tmp/v.out" 2>"$tmp/v.err"
+  # shellcheck disable=SC2086
+  "$vigil" test rules $flags "$f" >"$tmp/v.out" 2>"$tmp/v.err"
   v=$?
   # vigil adds WARNING lines where promtool is silent; the rest must agree.
   grep -v '^  WARNING: input_series' "$tmp/v.err" >"$tmp/v.err2"
