@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "config/http_config.h"
+#include "config/prometheus_sections.h"
 #include "config/schema.h"
 #include "model/file.h"
 #include "model/names.h"
@@ -177,6 +178,7 @@ class Loader {
     for (const auto& ig : kIgnoredSections)
       if (const ConfigValue* v = top.find(ig.key); present(v))
         warn(*v, fmt::format("{} is not supported by vigil and is ignored: {}", ig.key, ig.why));
+    check_unacted_sections(top, out_.errors);
     rule_files(top.find("rule_files"));
     if (const ConfigValue* sc = top.find("scrape_configs"); present(sc)) {
       const YamlNode* seq = yaml_child(doc_, root, "scrape_configs");
@@ -254,17 +256,35 @@ class Loader {
   void check_protocols(const ConfigValue& v, std::string_view owner) {
     const ConfigValue* ps = v.find("scrape_protocols");
     if (!present(ps)) return;
-    static constexpr std::string_view kKnown[] = {"OpenMetricsText0.0.1", "OpenMetricsText1.0.0", "PrometheusProto",
-                                                  "PrometheusText0.0.4", "PrometheusText1.0.0"};
-    if (ps->items().empty()) error(*ps, "scrape_protocols cannot be empty");
+    if (ps->items().empty()) {
+      error(*ps, fmt::format("scrape_protocols cannot be empty for {}", owner));
+      return;
+    }
+    // As upstream: the first problem only, repeats told apart case-insensitively.
+    std::vector<std::string> all;
+    for (const ConfigValue& p : ps->items()) all.push_back(p.as_string());
     std::set<std::string> seen;
     for (const ConfigValue& p : ps->items()) {
-      if (std::find(std::begin(kKnown), std::end(kKnown), p.as_string()) == std::end(kKnown))
-        error(p, fmt::format("unknown scrape protocol {}, supported: [{}] for {}", p.as_string(),
-                             fmt::join(kKnown, " "), owner));
-      else if (!seen.insert(p.as_string()).second)
-        error(p, fmt::format("duplicated protocol in scrape_protocols for {}", owner));
+      std::string low = p.as_string();
+      std::transform(low.begin(), low.end(), low.begin(), [](unsigned char c) { return std::tolower(c); });
+      if (!seen.insert(low).second) {
+        error(p, fmt::format("duplicated protocol in scrape_protocols, got [{}] for {}", fmt::join(all, " "), owner));
+        return;
+      }
+      if (!known_protocol(p.as_string())) {
+        error(p, fmt::format("scrape_protocols: {} for {}", unknown_protocol(p.as_string()), owner));
+        return;
+      }
     }
+  }
+
+  static constexpr std::string_view kProtocols[] = {"OpenMetricsText0.0.1", "OpenMetricsText1.0.0", "PrometheusProto",
+                                                    "PrometheusText0.0.4", "PrometheusText1.0.0"};
+  static bool known_protocol(std::string_view p) {
+    return std::find(std::begin(kProtocols), std::end(kProtocols), p) != std::end(kProtocols);
+  }
+  static std::string unknown_protocol(std::string_view p) {
+    return fmt::format("unknown scrape protocol {}, supported: [{}]", p, fmt::join(kProtocols, " "));
   }
 
   // body_size_limit as Go's units.Base2Bytes: a number and a unit (B, KB,
@@ -486,6 +506,10 @@ class Loader {
     c.body_size_limit = body_size(v);
     if (c.body_size_limit == 0) c.body_size_limit = global_body_size_;
     check_protocols(v, fmt::format("scrape config with job name \"{}\"", c.job_name));
+    if (std::string_view fb = v.str("fallback_scrape_protocol"); !fb.empty() && !known_protocol(fb))
+      error(*v.find("fallback_scrape_protocol"),
+            fmt::format("invalid fallback_scrape_protocol for scrape config with job name \"{}\": {}", c.job_name,
+                        unknown_protocol(fb)));
     c.scrape_protocols = strings(v.find("scrape_protocols"));
     if (c.scrape_protocols.empty() && g.settings.is_map()) c.scrape_protocols = strings(g.settings.find("scrape_protocols"));
     if (c.scrape_protocols.empty())

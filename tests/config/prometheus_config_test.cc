@@ -355,7 +355,25 @@ scrape_configs:
   CHECK(first_error("global:\n  metric_name_validation_scheme: legacy\n  metric_name_escaping_scheme: allow-utf-8\n")
             .message == "utf8 metric names requested but validation scheme is not set to UTF8");
   CHECK(first_error("scrape_configs:\n  - job_name: a\n    scrape_protocols: [prometheusproto]\n")
-            .message.starts_with("unknown scrape protocol prometheusproto, supported: [OpenMetricsText0.0.1"));
+            .message.starts_with("scrape_protocols: unknown scrape protocol prometheusproto, supported: "
+                                 "[OpenMetricsText0.0.1"));
+  CHECK(first_error("scrape_configs:\n  - job_name: a\n    scrape_protocols: [PrometheusProto, prometheusproto]\n")
+            .message == "duplicated protocol in scrape_protocols, got [PrometheusProto prometheusproto] for scrape "
+                        "config with job name \"a\"");
+  CHECK(first_error("scrape_configs:\n  - job_name: a\n    fallback_scrape_protocol: proto\n")
+            .message.starts_with("invalid fallback_scrape_protocol for scrape config with job name \"a\": unknown "
+                                 "scrape protocol proto, supported: ["));
+  // Sections vigil does not act on are still checked as upstream checks them.
+  CHECK(first_error("remote_write:\n  - name: q\n").message == "url for remote_write is empty");
+  CHECK(first_error("remote_write:\n  - url: http://a/\n    queue_config: {min_shards: 5, max_shards: 2}\n")
+            .message == "remote write queue min_shards must not be greater than max_shards");
+  CHECK(first_error("remote_read:\n  - url: http://a/\n    headers: {User-Agent: x}\n").message ==
+        "User-Agent is a reserved header. It must not be changed");
+  CHECK(first_error("tracing:\n  compression: gzip\n").message == "tracing endpoint must be set");
+  CHECK(first_error("storage:\n  tsdb:\n    retention: {percentage: 101}\n")
+            .message.starts_with("'storage.tsdb.retention.percentage' must be in the range [0, 100]"));
+  CHECK(first_error("otlp:\n  translation_strategy: Nope\n").message ==
+        "unsupported OTLP translation strategy \"Nope\"");
   CHECK(first_error("scrape_configs:\n  - job_name: a\n    body_size_limit: 100\n").message ==
         "units: unknown unit  in 100");
   CHECK(first_error("scrape_configs:\n  - job_name: a\n    static_configs:\n      -\n").message ==
