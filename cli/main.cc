@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/unknown_command.h"
 #include "model/build_info.h"
 
 namespace {
@@ -46,6 +47,10 @@ int main(int argc, char** argv) {
   notify->require_subcommand(1);
   vigil::cli::register_notify_test(*notify, &exit_code);
 
+  if (auto unknown = vigil::cli::unknown_command_error(app, argc, argv)) {
+    std::fprintf(stderr, "vigil: error: %s\n", unknown->c_str());
+    return 1;  // a usage error, as promtool's
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
