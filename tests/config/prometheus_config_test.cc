@@ -256,6 +256,33 @@ TEST_CASE("prometheus config scrape: rule file globs expand against the file's d
   CHECK(bad.message == "invalid rule file path \"rules/[a.yml\"");
 }
 
+TEST_CASE("prometheus config scrape: scrape_config_files are loaded as the file's own scrape configs") {
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "jobs");
+  dir.write("jobs/a.yml", "scrape_configs:\n  - job_name: a\n    file_sd_configs: [{files: [targets.json]}]\n");
+  dir.write("jobs/b.yml", "scrape_configs:\n  - job_name: b\n    scrape_timeout: 2m\n");
+  std::string cfg = dir.write("prometheus.yml", "global: {scrape_interval: 5m}\nscrape_config_files: [jobs/a.yml]\n"
+                                                "scrape_configs:\n  - job_name: main\n");
+  auto r = load_prometheus_config(cfg);
+  REQUIRE(r.ok());
+  REQUIRE(r.config.scrape_configs.size() == 2);
+  CHECK(r.config.scrape_configs[1].job_name == "a");
+  CHECK(r.config.scrape_configs[1].scrape_interval == 5 * kMinute);  // global's
+  // Relative paths in an included file resolve against its own directory.
+  CHECK(r.config.scrape_configs[1].file_sd_configs.at(0).files.at(0) == (dir.path() / "jobs/targets.json").string());
+
+  // Problems in an included file name it; job names are unique across files.
+  cfg = dir.write("p2.yml", "scrape_config_files: ['jobs/*.yml']\nscrape_configs:\n  - job_name: a\n");
+  r = load_prometheus_config(cfg);
+  REQUIRE(r.errors.size() == 2);
+  CHECK(r.errors[0].message == (dir.path() / "jobs/a.yml").string() +
+                                   ":2:5: found multiple scrape configs with job name \"a\"");
+  CHECK(r.errors[1].message.ends_with(
+      "jobs/b.yml:2:5: scrape timeout greater than scrape interval for scrape config with job name \"b\""));
+  CHECK(first_error("scrape_config_files: ['jobs/*/*.yml']\n").message ==
+        "invalid scrape config file path \"jobs/*/*.yml\"");
+}
+
 TEST_CASE("prometheus config scrape: errors name the line and say what was expected") {
   Error unknown = first_error("scrape_configs:\n  - job_name: a\n    scrape_intervall: 5s\n");
   CHECK(unknown.message == "field scrape_intervall not found in type config.plain");

@@ -24,16 +24,10 @@ import sys
 
 # Differences vigil has today, each with its reason. They count as failed.
 BINARY = "YAML !!binary scalars are read as their base64 text, not decoded"
-SCRAPE_CONFIG_FILES = "scrape_config_files are not loaded yet (accepted with a warning)"
 KNOWN_FAILURES = {
     "labelmap.bad.yml": BINARY,
     "labelname.bad.yml": BINARY,
     "labelvalue.bad.yml": BINARY,
-    "scrape_config_files_double_import.bad.yml": SCRAPE_CONFIG_FILES,
-    "scrape_config_files_duplicate.bad.yml": SCRAPE_CONFIG_FILES,
-    "scrape_config_files_glob.bad.yml": SCRAPE_CONFIG_FILES,
-    "scrape_config_files_global.bad.yml": SCRAPE_CONFIG_FILES,
-    "scrape_config_files_global_duplicate.bad.yml": SCRAPE_CONFIG_FILES,
     "scrape_config_files_fallback_scrape_protocol2.bad.yml":
         "refused, but a type error is worded as vigil words it, without Go yaml's \"unmarshal errors\" heading",
 }
