@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   vigil::cli::register_check_rules(*check, &exit_code);
   vigil::cli::register_check_config(*check, &exit_code);
   vigil::cli::register_check_prometheus(*check, &exit_code);
+  vigil::cli::register_check_metrics(*check, &exit_code);
   vigil::cli::register_check_web_config(*check, &exit_code);
   CLI::App* test = app.add_subcommand("test", "Run test scripts and rule unit tests.");
   test->require_subcommand(1);
