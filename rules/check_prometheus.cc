@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <iostream>
 #include <ostream>
 
 #include <fmt/format.h>
 
 #include "config/prometheus_config.h"
+#include "config/relabel.h"
 #include "model/yaml.h"
 
 namespace vigil::rules {
@@ -57,18 +59,92 @@ Result<std::vector<std::string>> find_rule_files(const std::string& path, const 
   return files;
 }
 
+// A path as promtool shows it: resolved against the config's directory,
+// without a leading "./".
+std::string shown(const std::string& path) { return path.starts_with("./") ? path.substr(2) : path; }
+
+bool exists(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::exists(path, ec);
+}
+
+// The files a scrape job's HTTP client reads must exist, as promtool checks:
+// the credentials (authorization.credentials_file or bearer_token_file) and
+// the TLS client certificate and key, which go in pairs.
+std::optional<std::string> missing_client_files(const config::ScrapeConfig& sc, bool syntax_only) {
+  const config::ConfigValue& http = sc.http;
+  if (!http.is_map()) return std::nullopt;
+  if (const config::ConfigValue* tls = http.find("tls_config"); tls != nullptr && tls->is_map()) {
+    const std::string cert(tls->str("cert_file")), key(tls->str("key_file"));
+    if (!cert.empty() && key.empty())
+      return fmt::format("client cert file \"{}\" specified without client key file", shown(cert));
+    if (!key.empty() && cert.empty())
+      return fmt::format("client key file \"{}\" specified without client cert file", shown(key));
+    if (!syntax_only && !cert.empty() && !exists(cert))
+      return fmt::format("error checking client cert file \"{}\": stat {}: no such file or directory", shown(cert),
+                         shown(cert));
+    if (!syntax_only && !key.empty() && !exists(key))
+      return fmt::format("error checking client key file \"{}\": stat {}: no such file or directory", shown(key),
+                         shown(key));
+  }
+  if (syntax_only) return std::nullopt;
+  std::string credentials(http.str("bearer_token_file"));
+  if (const config::ConfigValue* a = http.find("authorization"); a != nullptr && a->is_map() && credentials.empty())
+    credentials = std::string(a->str("credentials_file"));
+  if (!credentials.empty() && !exists(credentials))
+    return fmt::format("error checking authorization credentials or bearer token file \"{}\": stat {}: no such file "
+                       "or directory",
+                       shown(credentials), shown(credentials));
+  return std::nullopt;
+}
+
+// An Alertmanager's static targets after its relabeling must be host:port,
+// as Prometheus builds them.
+std::optional<std::string> bad_alertmanager_target(const config::AlertmanagerTargetConfig& am) {
+  for (const config::StaticTargetGroup& tg : am.static_configs) {
+    for (const std::string& t : tg.targets) {
+      LabelsBuilder b(tg.labels);
+      b.set("__address__", t).set("__scheme__", am.scheme).set("__alerts_path__", am.path_prefix);
+      std::optional<Labels> ls = config::relabel(b.build(), am.relabel_configs);
+      if (!ls) continue;
+      const std::string address(ls->get("__address__"));
+      if (address.find('/') != std::string::npos) return fmt::format("\"{}\" is not a valid hostname", address);
+    }
+  }
+  return std::nullopt;
+}
+
 // promtool warns about file_sd files that do not exist (yet).
 void warn_missing_sd_files(const config::PrometheusConfig& c, std::ostream& out) {
   for (const config::ScrapeConfig& sc : c.scrape_configs)
     for (const config::FileSdConfig& fs : sc.file_sd_configs)
       for (const std::string& f : fs.files)
         if (glob_files(f).empty())
-          out << fmt::format("  WARNING: file \"{}\" for file_sd in scrape job \"{}\" does not exist\n", f, sc.job_name);
+          out << fmt::format("  WARNING: file \"{}\" for file_sd in scrape job \"{}\" does not exist\n", shown(f),
+                             sc.job_name);
   for (const config::AlertmanagerTargetConfig& am : c.alertmanagers)
     for (const config::FileSdConfig& fs : am.file_sd_configs)
       for (const std::string& f : fs.files)
         if (glob_files(f).empty())
-          out << fmt::format("  WARNING: file \"{}\" for file_sd in alertmanager config does not exist\n", f);
+          out << fmt::format("  WARNING: file \"{}\" for file_sd in alertmanager config does not exist\n", shown(f));
+}
+
+
+// What promtool checks beyond loading the file, in its order: the rule
+// files, the scrape jobs' client files, the Alertmanager targets. The first
+// problem, or nothing.
+std::optional<std::string> check_beyond_syntax(const std::string& path, const config::PrometheusConfig& c,
+                                               bool syntax_only, std::vector<std::string>& rule_files) {
+  if (!syntax_only) {
+    auto found = find_rule_files(path, c);
+    if (!found) return found.error().message;
+    rule_files = std::move(*found);
+  }
+  for (const config::ScrapeConfig& sc : c.scrape_configs)
+    if (auto m = missing_client_files(sc, syntax_only)) return m;
+  for (const config::AlertmanagerTargetConfig& am : c.alertmanagers)
+    if (auto m = bad_alertmanager_target(am)) return m;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -81,25 +157,20 @@ int check_prometheus_configs(const std::vector<std::string>& files, const CheckP
     config::PrometheusConfigResult r = config::load_prometheus_config(f);
     for (const Error& w : r.warnings) out << "  WARNING: " << where(f, w) << "\n";
     std::vector<std::string> rule_files;
-    if (r.ok() && !opts.syntax_only) {
-      auto found = find_rule_files(f, r.config);
-      if (!found) r.errors.push_back(found.error());
-      else rule_files = std::move(*found);
-      if (r.ok()) warn_missing_sd_files(r.config, out);
-    }
     if (!r.ok()) {
       errors = true;
-      for (const Error& e : r.errors) {
-        // Problems of the file's content read as upstream's "parsing YAML
-        // file" errors; a missing rule file is said as promtool says it.
-        if (e.line == 0 && e.message.find("does not point to an existing file") != std::string::npos)
-          err << "  FAILED: " << e.message << "\n";
-        else
-          err << "  FAILED: parsing YAML file " << where(f, e) << "\n";
-      }
+      // Problems of the file's content read as upstream's "parsing YAML file" errors.
+      for (const Error& e : r.errors) err << "  FAILED: parsing YAML file " << where(f, e) << "\n";
       out << "\n";
       continue;
     }
+    if (auto failure = check_beyond_syntax(f, r.config, opts.syntax_only, rule_files)) {
+      errors = true;
+      err << "  FAILED: " << *failure << "\n";
+      out << "\n";
+      continue;
+    }
+    if (!opts.syntax_only) warn_missing_sd_files(r.config, out);
     if (!rule_files.empty()) out << "  SUCCESS: " << rule_files.size() << " rule files found\n";
     out << " SUCCESS: " << f << " is valid prometheus config file syntax\n\n";
     if (rule_files.empty()) continue;
