@@ -188,9 +188,9 @@ ConfigKind config_kind(std::string_view text) {
   if (!doc || doc->root() == nullptr || doc->root()->kind != YamlNode::Kind::Mapping) return ConfigKind::kUnknown;
   static constexpr std::string_view kPrometheus[] = {
       "scrape_configs", "scrape_config_files", "rule_files", "alerting", "remote_write",
-      "remote_read",    "storage",             "tracing",    "otlp",     "runtime"};
+      "remote_read",    "storage",             "otlp",       "runtime"};
   static constexpr std::string_view kAlertmanager[] = {
-      "route", "receivers", "inhibit_rules", "templates", "time_intervals", "mute_time_intervals", "tracing"};
+      "route", "receivers", "inhibit_rules", "templates", "time_intervals", "mute_time_intervals"};
   static constexpr std::string_view kPrometheusGlobal[] = {
       "scrape_interval", "scrape_timeout", "evaluation_interval", "external_labels", "rule_query_offset",
       "scrape_protocols", "query_log_file"};
@@ -200,7 +200,7 @@ ConfigKind config_kind(std::string_view text) {
   const YamlNode* global = nullptr;
   for (size_t i = 0; i + 1 < kids.size(); i += 2) {
     std::string_view key = doc->value(*kids[i]);
-    if (has(kPrometheus, key) && !has(kAlertmanager, key)) return ConfigKind::kPrometheus;
+    if (has(kPrometheus, key)) return ConfigKind::kPrometheus;  // (both have tracing: it decides nothing)
     if (has(kAlertmanager, key)) alertmanager = true;
     if (key == "global") global = kids[i + 1];
   }
