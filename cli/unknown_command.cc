@@ -135,4 +135,43 @@ std::optional<std::string> unknown_command_error(const CLI::App& app, int argc, 
   return std::nullopt;
 }
 
+std::vector<std::string> move_leading_promtool_flags(const CLI::App& app, int argc, const char* const* argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  std::vector<std::string> leading;
+  size_t i = 1;
+  for (; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.starts_with("--enable-feature=") || a == "--experimental" || a == "--no-experimental") {
+      leading.push_back(a);
+    } else if (a == "--enable-feature" && i + 1 < args.size()) {
+      leading.push_back(a + "=" + args[++i]);
+    } else {
+      break;
+    }
+  }
+  if (leading.empty()) return args;
+  // The command words that follow.
+  const CLI::App* cur = &app;
+  size_t end = i;
+  for (; end < args.size(); ++end) {
+    const auto subs = cur->get_subcommands({});
+    auto it = std::find_if(subs.begin(), subs.end(), [&](const CLI::App* s) { return s->check_name(args[end]); });
+    if (it == subs.end()) break;
+    cur = *it;
+  }
+  std::vector<std::string> out(args.begin(), args.begin() + 1);
+  out.insert(out.end(), args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(end));
+  for (const std::string& flag : leading) {
+    const std::string name = flag.substr(0, flag.find('='));
+    if (cur->get_option_no_throw(name) != nullptr ||
+        (name == "--no-experimental" && cur->get_option_no_throw("--experimental") != nullptr)) {
+      out.push_back(flag);
+    } else if (name == "--enable-feature") {
+      out.push_back(flag);  // the command refuses it, with its own error
+    }
+  }
+  out.insert(out.end(), args.begin() + static_cast<long>(end), args.end());
+  return out;
+}
+
 }  // namespace vigil::cli
