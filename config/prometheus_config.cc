@@ -280,9 +280,10 @@ class Loader {
     if (const ConfigValue* el = g->find("external_labels"); present(el) && el->is_map()) {
       std::vector<Label> ls;
       for (const auto& [name, value] : el->entries()) {
-        if (!is_valid_utf8(name) || name.empty()) error(value, fmt::format("\"{}\" is not a valid label name", name));
+        if (!is_valid_utf8(name) || name.empty())
+          error(value, fmt::format("{} is not a valid label name", go_quote(name)));
         else if (!is_valid_utf8(value.as_string()))
-          error(value, fmt::format("\"{}\" is not a valid label value", value.as_string()));
+          error(value, fmt::format("{} is not a valid label value", go_quote(value.as_string())));
         else ls.push_back({name, value.as_string()});
       }
       gc.external_labels = Labels(ls);
@@ -437,7 +438,8 @@ class Loader {
       std::vector<Label> ls;
       if (const ConfigValue* l = g.find("labels"); present(l))
         for (const auto& [name, value] : l->entries()) {
-          if (name.empty() || !is_valid_utf8(name)) error(value, fmt::format("\"{}\" is not a valid label name", name));
+          if (name.empty() || !is_valid_utf8(name))
+            error(value, fmt::format("{} is not a valid label name", go_quote(name)));
           ls.push_back({name, value.as_string()});
         }
       tg.labels = Labels(ls);

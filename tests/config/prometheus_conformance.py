@@ -23,11 +23,7 @@ import subprocess
 import sys
 
 # Differences vigil has today, each with its reason. They count as failed.
-BINARY = "YAML !!binary scalars are read as their base64 text, not decoded"
 KNOWN_FAILURES = {
-    "labelmap.bad.yml": BINARY,
-    "labelname.bad.yml": BINARY,
-    "labelvalue.bad.yml": BINARY,
     "scrape_config_files_fallback_scrape_protocol2.bad.yml":
         "refused, but a type error is worded as vigil words it, without Go yaml's \"unmarshal errors\" heading",
 }
