@@ -9,6 +9,8 @@ namespace vigil::cli {
 // 1 failure, 3 lint problems with --lint-fatal.
 void register_check_rules(CLI::App& check, int* exit_code);
 void register_check_config(CLI::App& check, int* exit_code);
+void register_check_prometheus(CLI::App& check, int* exit_code);
+void register_check_metrics(CLI::App& check, int* exit_code);
 void register_check_web_config(CLI::App& check, int* exit_code);
 void register_routes(CLI::App& app, int* exit_code);
 void register_test_promql(CLI::App& test, int* exit_code);

@@ -1,11 +1,13 @@
 // vigil: Prometheus rule evaluation and Alertmanager routing in one binary.
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/unknown_command.h"
 #include "model/build_info.h"
 
 namespace {
@@ -32,6 +34,8 @@ int main(int argc, char** argv) {
   check->require_subcommand(1);
   vigil::cli::register_check_rules(*check, &exit_code);
   vigil::cli::register_check_config(*check, &exit_code);
+  vigil::cli::register_check_prometheus(*check, &exit_code);
+  vigil::cli::register_check_metrics(*check, &exit_code);
   vigil::cli::register_check_web_config(*check, &exit_code);
   CLI::App* test = app.add_subcommand("test", "Run test scripts and rule unit tests.");
   test->require_subcommand(1);
@@ -45,8 +49,18 @@ int main(int argc, char** argv) {
   notify->require_subcommand(1);
   vigil::cli::register_notify_test(*notify, &exit_code);
 
+  // promtool's global flags may come before the command.
+  std::vector<std::string> args = vigil::cli::move_leading_promtool_flags(app, argc, argv);
+  std::vector<const char*> arg_ptrs;
+  for (const std::string& a : args) arg_ptrs.push_back(a.c_str());
+  argc = static_cast<int>(arg_ptrs.size());
+  const char* const* argv_moved = arg_ptrs.data();
+  if (auto unknown = vigil::cli::unknown_command_error(app, argc, argv_moved)) {
+    std::fprintf(stderr, "vigil: error: %s\n", unknown->c_str());
+    return 1;  // a usage error, as promtool's
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(argc, argv_moved);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

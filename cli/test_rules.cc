@@ -32,6 +32,9 @@ void register_test_rules(CLI::App& test, int* exit_code) {
     rules::UnitTestOptions test;
     std::string junit;
     bool coverage = false;
+    bool debug = false;
+    bool experimental = false;  // promtool's global flag; nothing here needs it
+    std::vector<std::string> features;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = test.add_subcommand(
@@ -40,9 +43,23 @@ void register_test_rules(CLI::App& test, int* exit_code) {
   cmd->add_option("files", o->files, "Unit test files")->required();
   cmd->add_option("--run", o->test.run,
                   "Only run test groups whose name matches this regular expression (repeatable)")
-      ->take_all();
-  cmd->add_flag("--ignore-unknown-fields", o->test.ignore_unknown_fields,
+      ->take_all()
+      ->allow_extra_args(false);
+  cmd->add_flag("--ignore-unknown-fields,!--no-ignore-unknown-fields", o->test.ignore_unknown_fields,
                 "Accept unknown fields in test and rule files");
+  cmd->add_flag("--diff,!--no-diff", o->test.diff,
+                "Show a failed alert test as a coloured difference of the expected and received alerts, as "
+                "promtool's --diff");
+  cmd->add_flag("--debug,!--no-debug", o->debug,
+                "Print when each test group starts and ends, and every series (input and rule results) up to "
+                "its last eval_time, as promtool's --debug");
+  cmd->add_option("--enable-feature", o->features,
+                  "Features to turn on, comma-separated: promql-experimental-functions, "
+                  "promql-delayed-name-removal (always on in vigil); other names get promtool's warning")
+      ->take_all()
+      ->allow_extra_args(false);
+  cmd->add_flag("--experimental,!--no-experimental", o->experimental,
+                "Accepted for promtool's command lines; no effect");
   cmd->add_flag("--left-closed-windows", o->test.left_closed_windows,
                 "Include samples exactly at a window's start, as Prometheus 2.x did (for expectations "
                 "recorded with promtool 2.x)");
@@ -51,11 +68,13 @@ void register_test_rules(CLI::App& test, int* exit_code) {
                 "After the tests, list the alerting rules no test made fire and the recording rules "
                 "that never produced a sample");
   cmd->callback([o, exit_code] {
+    for (const auto& f : o->features) rules::enable_unit_test_features(f, o->test, std::cout);
+    if (o->debug) o->test.debug = &std::cout;
     bool ok = true;
     rules::Coverage coverage;
     std::vector<rules::TestFileResult> results;
     for (const auto& f : o->files) {
-      std::cout << "Unit Testing:  " << f << std::endl;
+      // promtool 3 names no file before its result (2.x printed "Unit Testing:  FILE").
       auto r = rules::run_unit_test_file(f, o->test, o->coverage ? &coverage : nullptr);
       rules::print_unit_test_result(r, std::cout, std::cerr);
       ok = ok && r.ok();

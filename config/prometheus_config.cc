@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "config/http_config.h"
+#include "config/prometheus_sections.h"
 #include "config/schema.h"
 #include "model/file.h"
 #include "model/names.h"
@@ -114,7 +115,6 @@ struct IgnoredSection {
 };
 constexpr IgnoredSection kIgnoredSections[] = {
     {"runtime", "vigil has no Go runtime to tune"},
-    {"scrape_config_files", "the scrape configs in those files are not loaded"},
     {"storage", "vigil keeps samples in memory only"},
     {"tracing", "vigil exports no traces"},
     {"remote_write", "vigil sends no samples anywhere"},
@@ -122,12 +122,19 @@ constexpr IgnoredSection kIgnoredSections[] = {
     {"otlp", "vigil receives no OTLP"},
 };
 
+// A file scrape_config_files names: scrape configs only.
+const ObjectSpec& scrape_files_spec() {
+  static const ObjectSpec s{"config.ScrapeConfigs", {{"scrape_configs", T::kObjectList, nullptr, &scrape_spec()}}};
+  return s;
+}
+
 const ObjectSpec& top_spec() {
   static const ObjectSpec s = [] {
     ObjectSpec o{"config.plain",
                  {{"global", T::kObject, "", &global_spec()},
                   {"alerting", T::kObject, nullptr, &alerting_spec()},
                   {"rule_files", T::kStringList},
+                  {"scrape_config_files", T::kStringList},
                   {"scrape_configs", T::kObjectList, nullptr, &scrape_spec()}}};
     for (const auto& ig : kIgnoredSections) o.fields.push_back({ig.key, T::kAny});
     return o;
@@ -177,26 +184,92 @@ class Loader {
     for (const auto& ig : kIgnoredSections)
       if (const ConfigValue* v = top.find(ig.key); present(v))
         warn(*v, fmt::format("{} is not supported by vigil and is ignored: {}", ig.key, ig.why));
+    check_unacted_sections(top, out_.errors);
     rule_files(top.find("rule_files"));
-    if (const ConfigValue* sc = top.find("scrape_configs"); present(sc)) {
-      const YamlNode* seq = yaml_child(doc_, root, "scrape_configs");
-      std::set<std::string> jobs;
-      for (size_t i = 0; i < sc->items().size(); ++i) {
-        const ConfigValue& v = sc->items()[i];
-        if (v.is_null()) {
-          error(v, "empty or null scrape config section");
-          continue;
-        }
-        ScrapeConfig c = scrape(v, yaml_item(doc_, seq, i));
-        if (!c.job_name.empty() && !jobs.insert(c.job_name).second)
-          error(v, fmt::format("found multiple scrape configs with job name \"{}\"", c.job_name));
-        out_.config.scrape_configs.push_back(std::move(c));
-      }
-    }
+    std::set<std::string> jobs;
+    scrape_list(top, jobs);
+    scrape_config_files(top.find("scrape_config_files"), jobs);
     if (const ConfigValue* al = top.find("alerting"); present(al)) alerting(*al, yaml_child(doc_, root, "alerting"));
   }
 
  private:
+  // The scrape configs of `top`'s scrape_configs; job names are unique
+  // across the file and the files it includes.
+  void scrape_list(const ConfigValue& top, std::set<std::string>& jobs) {
+    const ConfigValue* sc = top.find("scrape_configs");
+    if (!present(sc)) return;
+    const YamlNode* seq = yaml_child(doc_, doc_.root(), "scrape_configs");
+    for (size_t i = 0; i < sc->items().size(); ++i) {
+      const ConfigValue& v = sc->items()[i];
+      if (v.is_null()) {
+        error(v, "empty or null scrape config section");
+        continue;
+      }
+      ScrapeConfig c = scrape(v, yaml_item(doc_, seq, i));
+      if (!c.job_name.empty() && !jobs.insert(c.job_name).second)
+        error(v, fmt::format("found multiple scrape configs with job name \"{}\"", c.job_name));
+      out_.config.scrape_configs.push_back(std::move(c));
+    }
+  }
+
+  // scrape_config_files: each pattern's files hold scrape configs, read as
+  // the file's own (global defaults apply), relative paths in them resolved
+  // against their own directory. What is wrong in them is said with their
+  // name, line and column.
+  void scrape_config_files(const ConfigValue* patterns, std::set<std::string>& jobs) {
+    if (!present(patterns)) return;
+    for (const ConfigValue& p : patterns->items()) {
+      const std::string& pattern = p.as_string();
+      if (!valid_glob(pattern)) {
+        error(p, fmt::format("invalid scrape config file path \"{}\"", pattern));
+        continue;
+      }
+      if (dir_.empty()) continue;
+      for (const std::string& f : glob_files(join_path(dir_, pattern))) {
+        const size_t errors = out_.errors.size(), warnings = out_.warnings.size();
+        auto text = read_file(f);
+        auto doc = text ? parse_yaml(*text) : Result<YamlDocument>(std::unexpected(text.error()));
+        if (!doc) {
+          out_.errors.push_back(doc.error());
+        } else if (doc->root() != nullptr && doc->root()->kind != Kind::Null) {
+          std::vector<Error> decode_errors;
+          SchemaDecoder decoder(*doc, decode_errors);
+          ConfigValue top = decoder.object(*doc->root(), scrape_files_spec());
+          if (!decode_errors.empty()) {
+            out_.errors.insert(out_.errors.end(), decode_errors.begin(), decode_errors.end());
+          } else {
+            const size_t slash = f.rfind('/');
+            Loader included(*doc, slash == std::string::npos ? "." : f.substr(0, slash), out_);
+            included.names_ = names_;
+            included.global_body_size_ = global_body_size_;
+            included.scrape_list(top, jobs);
+          }
+        }
+        name_file(f, errors, out_.errors);
+        name_file(f, warnings, out_.warnings);
+      }
+    }
+  }
+
+  // Problems found in another file than the one loaded carry its name.
+  static void name_file(const std::string& file, size_t from, std::vector<Error>& es) {
+    for (size_t i = from; i < es.size(); ++i) {
+      Error& e = es[i];
+      e.message = e.line > 0 ? fmt::format("{}:{}:{}: {}", file, e.line, e.column, e.message)
+                             : fmt::format("{}: {}", file, e.message);
+      e.line = e.column = 0;
+    }
+  }
+
+  // As upstream: a '*' only in the last path element, and no pattern Go's
+  // filepath.Match refuses (an unclosed '[').
+  static bool valid_glob(const std::string& pattern) {
+    const size_t star = pattern.find('*');
+    const size_t open = pattern.find('[');
+    return !((star != std::string::npos && pattern.find('/', star) != std::string::npos) ||
+             (open != std::string::npos && pattern.find(']', open) == std::string::npos));
+  }
+
   void error(const ConfigValue& at, std::string msg) { out_.errors.push_back({std::move(msg), at.line, at.column}); }
   void warn(const ConfigValue& at, std::string msg) { out_.warnings.push_back({std::move(msg), at.line, at.column}); }
 
@@ -207,9 +280,10 @@ class Loader {
     if (const ConfigValue* el = g->find("external_labels"); present(el) && el->is_map()) {
       std::vector<Label> ls;
       for (const auto& [name, value] : el->entries()) {
-        if (!is_valid_utf8(name) || name.empty()) error(value, fmt::format("\"{}\" is not a valid label name", name));
+        if (!is_valid_utf8(name) || name.empty())
+          error(value, fmt::format("{} is not a valid label name", go_quote(name)));
         else if (!is_valid_utf8(value.as_string()))
-          error(value, fmt::format("\"{}\" is not a valid label value", value.as_string()));
+          error(value, fmt::format("{} is not a valid label value", go_quote(value.as_string())));
         else ls.push_back({name, value.as_string()});
       }
       gc.external_labels = Labels(ls);
@@ -254,17 +328,35 @@ class Loader {
   void check_protocols(const ConfigValue& v, std::string_view owner) {
     const ConfigValue* ps = v.find("scrape_protocols");
     if (!present(ps)) return;
-    static constexpr std::string_view kKnown[] = {"OpenMetricsText0.0.1", "OpenMetricsText1.0.0", "PrometheusProto",
-                                                  "PrometheusText0.0.4", "PrometheusText1.0.0"};
-    if (ps->items().empty()) error(*ps, "scrape_protocols cannot be empty");
+    if (ps->items().empty()) {
+      error(*ps, fmt::format("scrape_protocols cannot be empty for {}", owner));
+      return;
+    }
+    // As upstream: the first problem only, repeats told apart case-insensitively.
+    std::vector<std::string> all;
+    for (const ConfigValue& p : ps->items()) all.push_back(p.as_string());
     std::set<std::string> seen;
     for (const ConfigValue& p : ps->items()) {
-      if (std::find(std::begin(kKnown), std::end(kKnown), p.as_string()) == std::end(kKnown))
-        error(p, fmt::format("unknown scrape protocol {}, supported: [{}] for {}", p.as_string(),
-                             fmt::join(kKnown, " "), owner));
-      else if (!seen.insert(p.as_string()).second)
-        error(p, fmt::format("duplicated protocol in scrape_protocols for {}", owner));
+      std::string low = p.as_string();
+      std::transform(low.begin(), low.end(), low.begin(), [](unsigned char c) { return std::tolower(c); });
+      if (!seen.insert(low).second) {
+        error(p, fmt::format("duplicated protocol in scrape_protocols, got [{}] for {}", fmt::join(all, " "), owner));
+        return;
+      }
+      if (!known_protocol(p.as_string())) {
+        error(p, fmt::format("scrape_protocols: {} for {}", unknown_protocol(p.as_string()), owner));
+        return;
+      }
     }
+  }
+
+  static constexpr std::string_view kProtocols[] = {"OpenMetricsText0.0.1", "OpenMetricsText1.0.0", "PrometheusProto",
+                                                    "PrometheusText0.0.4", "PrometheusText1.0.0"};
+  static bool known_protocol(std::string_view p) {
+    return std::find(std::begin(kProtocols), std::end(kProtocols), p) != std::end(kProtocols);
+  }
+  static std::string unknown_protocol(std::string_view p) {
+    return fmt::format("unknown scrape protocol {}, supported: [{}]", p, fmt::join(kProtocols, " "));
   }
 
   // body_size_limit as Go's units.Base2Bytes: a number and a unit (B, KB,
@@ -350,7 +442,8 @@ class Loader {
       std::vector<Label> ls;
       if (const ConfigValue* l = g.find("labels"); present(l))
         for (const auto& [name, value] : l->entries()) {
-          if (name.empty() || !is_valid_utf8(name)) error(value, fmt::format("\"{}\" is not a valid label name", name));
+          if (name.empty() || !is_valid_utf8(name))
+            error(value, fmt::format("{} is not a valid label name", go_quote(name)));
           ls.push_back({name, value.as_string()});
         }
       tg.labels = Labels(ls);
@@ -490,6 +583,10 @@ class Loader {
     c.body_size_limit = body_size(v);
     if (c.body_size_limit == 0) c.body_size_limit = global_body_size_;
     check_protocols(v, fmt::format("scrape config with job name \"{}\"", c.job_name));
+    if (std::string_view fb = v.str("fallback_scrape_protocol"); !fb.empty() && !known_protocol(fb))
+      error(*v.find("fallback_scrape_protocol"),
+            fmt::format("invalid fallback_scrape_protocol for scrape config with job name \"{}\": {}", c.job_name,
+                        unknown_protocol(fb)));
     c.scrape_protocols = strings(v.find("scrape_protocols"));
     if (c.scrape_protocols.empty() && g.settings.is_map()) c.scrape_protocols = strings(g.settings.find("scrape_protocols"));
     if (c.scrape_protocols.empty())

@@ -7,8 +7,10 @@
 // values of the wrong type are errors at their line and column. Parts vigil
 // does not act on still load, each with one warning: service discoveries
 // other than static_configs and file_sd_configs (per job), remote_write,
-// remote_read, storage, tracing, otlp, runtime, scrape_config_files and
-// global.query_log_file. The library prints nothing; callers show warnings.
+// remote_read, storage, tracing, otlp, runtime and global.query_log_file
+// (their values are still checked as upstream checks them). The scrape
+// configs of scrape_config_files are loaded as the file's own. The library
+// prints nothing; callers show warnings.
 //
 // HTTP client options (basic_auth, authorization, bearer_token(_file),
 // oauth2, tls_config, proxy_url, follow_redirects, http_headers, ...) are

@@ -3,6 +3,7 @@
 #include "model/names.h"
 
 #include <charconv>
+#include <optional>
 #include <string>
 #include <memory>
 #include <stdexcept>
@@ -77,6 +78,44 @@ bool is_float_word(std::string_view v) {
 
 }  // namespace
 
+// Standard base64 with padding, as Go's base64.StdEncoding reads it (line
+// breaks ignored); nullopt for anything else.
+std::optional<std::string> decode_base64(std::string_view in) {
+  std::string text;
+  for (char c : in)
+    if (c != '\n' && c != '\r') text += c;
+  if (text.size() % 4 != 0) return std::nullopt;
+  auto digit = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < text.size(); i += 4) {
+    int v[4];
+    int pad = 0;
+    for (int k = 0; k < 4; ++k) {
+      char c = text[i + k];
+      if (c == '=' && i + 4 == text.size() && k >= 2) {
+        v[k] = 0;
+        ++pad;
+        continue;
+      }
+      if (pad > 0) return std::nullopt;  // data after padding
+      v[k] = digit(c);
+      if (v[k] < 0) return std::nullopt;
+    }
+    const uint32_t n = (uint32_t(v[0]) << 18) | (uint32_t(v[1]) << 12) | (uint32_t(v[2]) << 6) | uint32_t(v[3]);
+    out += static_cast<char>((n >> 16) & 0xff);
+    if (pad < 2) out += static_cast<char>((n >> 8) & 0xff);
+    if (pad < 1) out += static_cast<char>(n & 0xff);
+  }
+  return out;
+}
+
 // Builds the arena tree from libyaml's parse events: no recursion on our side,
 // so depth is bounded only by the explicit limit.
 class YamlBuilder {
@@ -93,6 +132,18 @@ class YamlBuilder {
         bool plain = sc.style == YAML_PLAIN_SCALAR_STYLE;
         // A plain null word without a tag is YAML's null, as Go's yaml reads it.
         bool null = plain && tag.empty() && is_null_word(value);
+        // A !!binary scalar is its base64-decoded bytes, a string, as Go's yaml reads it.
+        std::string decoded;
+        if (tag == "tag:yaml.org,2002:binary") {
+          auto bytes = decode_base64(value);
+          if (!bytes) {
+            return fail("!!binary value contains invalid base64 data", static_cast<int>(e.start_mark.line) + 1,
+                        static_cast<int>(e.start_mark.column) + 1);
+          }
+          decoded = std::move(*bytes);
+          value = decoded;
+          tag = "!";  // a string now, whatever its bytes look like
+        }
         uint32_t i = add(null ? YamlNode::Kind::Null : YamlNode::Kind::Scalar, e.start_mark, tag,
                          sc.anchor, !plain);
         if (doc_.pool_.size() + value.size() > UINT32_MAX) return fail("yaml: document too large");

@@ -421,6 +421,7 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
     const auto& view = in.views[si];
     SeriesData sd;
     size_t lo = 0, hi = 0;
+    int64_t last_window = 0;
     for (int64_t i = 0; i < n; ++i) {
       ev.ctx().tick();
       int64_t rt = ref[i];
@@ -428,6 +429,11 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
       while (hi < view.t.size() && view.t[hi] <= rt) ++hi;
       while (lo < hi && view.t[lo] <= ev.window_open_start(rt, range)) ++lo;
       if (lo == hi) continue;
+      // The window's points count against max_samples, as in Prometheus,
+      // though they are read in place; this series' outputs join the count
+      // once the series is done (below).
+      last_window = static_cast<int64_t>(hi - lo);
+      ev.ctx().fit(last_window - static_cast<int64_t>(sd.t.size()));
       for (size_t a = 0; a < scalars.size(); ++a) args[a] = scalars[a][i];
       Window w{view.t.subspan(lo, hi - lo), view.v.subspan(lo, hi - lo), g.at(i), rt - range, rt, range,
                args.data()};
@@ -438,6 +444,7 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
       sd.v.push_back(*r);
     }
     if (sd.t.empty()) continue;
+    ev.ctx().fit(last_window);  // the outputs are held; the last window still is too
     if (counter_function) {
       std::string_view metric = view.labels->get("__name__");
       if (!metric.empty() && !counter_like_name(metric)) {

@@ -3,6 +3,7 @@
 #include <glob.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -20,6 +21,7 @@
 #include "model/yaml.h"
 #include "promql/parser.h"
 #include "promql/series_desc.h"
+#include "rules/json_diff.h"
 #include "templates/escape.h"
 
 namespace vigil::rules {
@@ -154,6 +156,7 @@ TestFile read_test_file(const YamlDocument& doc, bool ignore_unknown) {
       for (auto* x : r.seq(v, "rule_files")) f.rule_files.push_back(r.str(x));
     } else if (k == "evaluation_interval") {
       f.evaluation_interval = r.duration(v);
+      if (f.evaluation_interval == 0) f.evaluation_interval = kMinute;  // 0 is unset, as in promtool
     } else if (k == "group_eval_order") {
       for (auto* x : r.seq(v, "group_eval_order")) {
         std::string name = r.str(x);
@@ -277,6 +280,23 @@ std::string alerts_string(const std::vector<ExpAlert>& as) {
   return s + "\n]";
 }
 
+// The alerts as promtool's --diff sees them: a list of objects with
+// "Labels" and "Annotations", an empty list standing as one empty alert.
+DiffValue alerts_tree(const std::vector<ExpAlert>& as) {
+  auto labels_tree = [](const Labels& ls) {
+    DiffValue::Object o;
+    for (const auto& l : ls) o[std::string(l.name)] = DiffValue{std::string(l.value)};
+    return DiffValue{std::move(o)};
+  };
+  DiffValue::Array arr;
+  for (const ExpAlert& a : as) {
+    arr.push_back(DiffValue{DiffValue::Object{{"Annotations", labels_tree(a.annotations)}, {"Labels", labels_tree(a.labels)}}});
+  }
+  if (arr.empty()) arr.push_back(DiffValue{DiffValue::Object{{"Annotations", DiffValue{DiffValue::Object{}}},
+                                                             {"Labels", DiffValue{DiffValue::Object{}}}}});
+  return DiffValue{std::move(arr)};
+}
+
 bool alert_less(const ExpAlert& a, const ExpAlert& b) {
   if (!(a.labels == b.labels)) return a.labels < b.labels;
   return a.annotations < b.annotations;
@@ -302,6 +322,59 @@ std::string samples_string(const std::vector<Sample>& ss) {
   return s;
 }
 
+// --debug: says when a test group starts and, when it is left, how long it took.
+class DebugTimer {
+ public:
+  DebugTimer(std::ostream& out, const std::string& name)
+      : out_(out), name_(name), start_(std::chrono::steady_clock::now()) {
+    out_ << "DEBUG: Starting test " << name_ << "\n";
+  }
+  ~DebugTimer() {
+    auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_);
+    out_ << "DEBUG: Test " << name_ << " finished, took " << format_go_duration(took.count()) << "\n";
+  }
+  DebugTimer(const DebugTimer&) = delete;
+  DebugTimer& operator=(const DebugTimer&) = delete;
+
+ private:
+  std::ostream& out_;
+  std::string name_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// --debug: every series with its samples after the start, up to the last
+// eval_time rounded up to the next whole second, as promtool prints the
+// range query {__name__=~".+"}[that long] at that time.
+void dump_series(const storage::MemoryStore& store, Millis start, Millis max_eval, std::ostream& out) {
+  const Millis range = (max_eval + kSecond) / kSecond * kSecond;
+  out << "DEBUG: Dump of all data (input_series and rules) at " << format_go_duration(range * 1'000'000) << ":\n";
+  std::vector<storage::SeriesRef> refs(store.num_series());
+  for (size_t i = 0; i < refs.size(); ++i) refs[i] = static_cast<storage::SeriesRef>(i);
+  std::sort(refs.begin(), refs.end(),
+            [&](storage::SeriesRef a, storage::SeriesRef b) { return store.get(a).labels < store.get(b).labels; });
+  std::string text;
+  for (storage::SeriesRef ref : refs) {
+    const storage::Series& s = store.get(ref);
+    std::string points;
+    for (size_t k = s.upper_bound(start); k < s.upper_bound(start + range); ++k) {
+      if (storage::is_stale_nan(s.values[k])) continue;
+      points += fmt::format("\n{} @[{}]", go_format_float(s.values[k], 'f', -1), s.timestamps[k]);
+    }
+    if (points.empty()) continue;
+    if (!text.empty()) text += "\n";
+    text += s.labels.to_string() + " =>" + points;
+  }
+  out << text << "\n";
+}
+
+// Go's strings.TrimSpace, for ASCII whitespace.
+std::string_view trim_space(std::string_view s) {
+  constexpr std::string_view kSpace = " \t\n\v\f\r";
+  const size_t b = s.find_first_not_of(kSpace);
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(kSpace) - b + 1);
+}
+
 // A loaded rule file and the name coverage knows it by.
 struct LoadedRules {
   std::string key;  // canonical path
@@ -309,36 +382,75 @@ struct LoadedRules {
 };
 
 // Runs one test group; returns its failures (empty: passed).
-std::vector<std::string> run_group(const TestGroup& tg, const TestFile& tf, const std::vector<LoadedRules>& files,
-                                   const UnitTestOptions& opts, Coverage* coverage) {
+std::vector<std::string> run_group(const TestGroup& tg, const std::string& group_name, const TestFile& tf,
+                                   const std::vector<LoadedRules>& files, const UnitTestOptions& opts,
+                                   Coverage* coverage, std::vector<std::string>& warnings) {
   std::vector<std::string> errs;
-  Millis interval = tg.interval.value_or(tf.evaluation_interval);
+  std::optional<DebugTimer> timer;
+  if (opts.debug) timer.emplace(*opts.debug, group_name);
+  // An interval of 0 is unset, as in promtool.
+  Millis interval = tg.interval.value_or(0) > 0 ? *tg.interval : tf.evaluation_interval;
   const Millis start = tg.start;
   storage::MemoryStore store;
-  for (const auto& in : tg.input) {
-    auto d = promql::parse_series_desc(in.desc);
-    if (!d) {
-      errs.push_back(fmt::format("    series {}: {}", go_quote(in.series()), d.error().message));
-      return errs;
+  // promtool's loader keeps one definition per label set, the last one
+  // written (it stores series by their labels' hash): a series listed twice
+  // is replaced, not extended.
+  // The loader also reads the definitions line by line: a newline inside
+  // `values` starts another definition, and a blank or '#' line (a block
+  // scalar's final newline makes one) ends the input there.
+  std::vector<promql::SeriesDesc> defs;
+  std::map<Labels, size_t> def_of;
+  bool ended = false;
+  for (size_t n = 0; n < tg.input.size() && !ended; ++n) {
+    const InputSeries& in = tg.input[n];
+    std::string_view rest = in.desc;
+    for (bool first = true; !ended; first = false) {
+      const size_t nl = rest.find('\n');
+      std::string_view line = trim_space(rest.substr(0, nl));
+      if (line.empty() || line.front() == '#') {
+        ended = true;
+        if (n + 1 < tg.input.size() || nl != std::string_view::npos) {
+          warnings.push_back(fmt::format(
+              "  WARNING: input_series of test group {}: the values of series {} hold a blank or comment line, so the "
+              "definitions after it are not loaded (as in promtool)",
+              group_name, go_quote(in.series())));
+        }
+        break;
+      }
+      auto d = promql::parse_series_desc(line);
+      if (!d) {
+        errs.push_back(fmt::format("    series {}: {}", go_quote(first ? in.series() : line), d.error().message));
+        return errs;
+      }
+      auto [it, added] = def_of.try_emplace(d->labels, defs.size());
+      if (added) defs.push_back(std::move(*d));
+      else defs[it->second] = std::move(*d);
+      if (nl == std::string_view::npos) break;
+      rest.remove_prefix(nl + 1);
     }
-    storage::SeriesRef ref = store.series(d->labels);
-    store.reserve(ref, store.get(ref).timestamps.size() +
-                           static_cast<size_t>(std::count_if(d->values.begin(), d->values.end(),
-                                                             [](const auto& v) { return !v.omitted; })));
-    for (size_t i = 0; i < d->values.size(); ++i) {
-      if (d->values[i].omitted) continue;
-      auto r = store.append(ref, start + static_cast<int64_t>(i) * interval, d->values[i].value);
+  }
+  def_of.clear();
+  for (const auto& d : defs) {
+    storage::SeriesRef ref = store.series(d.labels);
+    store.reserve(ref, static_cast<size_t>(std::count_if(d.values.begin(), d.values.end(),
+                                                         [](const auto& v) { return !v.omitted; })));
+    for (size_t i = 0; i < d.values.size(); ++i) {
+      if (d.values[i].omitted) continue;
+      auto r = store.append(ref, start + static_cast<int64_t>(i) * interval, d.values[i].value);
       if (!r) {
-        errs.push_back(fmt::format("    series {}: {}", go_quote(in.series()), r.error().message));
+        errs.push_back(fmt::format("    series {}: {}", go_quote(d.labels.to_string()), r.error().message));
         return errs;
       }
     }
   }
+  defs.clear();
   // The input is loaded: drop the spare capacity the sample arrays grew.
   store.compact();
   promql::EngineOptions eopts;
   eopts.default_subquery_step = tf.evaluation_interval;
   eopts.left_closed_windows = opts.left_closed_windows;
+  // promtool's test engine holds at most 10000 samples per query.
+  eopts.max_samples = 10'000;
   QueryFn query = engine_query(store, eopts);
   EvalSettings settings;
   settings.external_labels = tg.external_labels;
@@ -446,7 +558,13 @@ std::vector<std::string> run_group(const TestGroup& tg, const TestFile& tf, cons
                   std::equal(got.begin(), got.end(), exp.begin(), [](const ExpAlert& a, const ExpAlert& b) {
                     return a.labels == b.labels && a.annotations == b.annotations;
                   });
-      if (!same) {
+      if (!same && opts.diff) {
+        DiffResult d = json_diff(alerts_tree(exp), alerts_tree(got));
+        if (!d.equal) {
+          errs.push_back(fmt::format("{}    alertname: {}, time: {}, \n        diff: {}", test_name, at.alertname,
+                                     format_duration(at.eval_time), indent(d.text, "            ")));
+        }
+      } else if (!same) {
         errs.push_back(fmt::format("{}    alertname: {}, time: {}, \n        exp:{}, \n        got:{}", test_name,
                                    at.alertname, format_duration(at.eval_time),
                                    indent(alerts_string(exp), "            "), indent(alerts_string(got), "            ")));
@@ -455,7 +573,7 @@ std::vector<std::string> run_group(const TestGroup& tg, const TestFile& tf, cons
   }
 
   for (const auto& et : tg.exprs) {
-    auto expr = promql::parse_expr(et.expr);
+    auto expr = promql::parse_expr(et.expr, opts.promql);
     std::vector<Sample> got;
     if (!expr) {
       errs.push_back(fmt::format("    expr: {}, time: {}, err: {}", go_quote(et.expr), format_duration(et.eval_time),
@@ -504,6 +622,7 @@ std::vector<std::string> run_group(const TestGroup& tg, const TestFile& tf, cons
                                  format_duration(et.eval_time), samples_string(exp), samples_string(got)));
     }
   }
+  if (opts.debug) dump_series(store, start, max_eval, *opts.debug);
   return errs;
 }
 
@@ -600,6 +719,7 @@ TestFileResult run_unit_test_file(const std::string& path, const UnitTestOptions
   for (const auto& f : expand_rule_files(path, tf.rule_files, result.warnings)) {
     LoadOptions lo;
     lo.ignore_unknown_fields = opts.ignore_unknown_fields;
+    lo.promql = opts.promql;
     auto loaded = load_rule_file(f, lo);
     for (const auto& e : loaded.errors) {
       load_errors += fmt::format("{}    {}: {}", load_errors.empty() ? "" : "\n", f, e.text);
@@ -636,11 +756,24 @@ TestFileResult run_unit_test_file(const std::string& path, const UnitTestOptions
     if (!load_errors.empty()) {
       gr.failures.push_back(load_errors);
     } else {
-      gr.failures = run_group(tg, tf, rule_files, opts, coverage);
+      gr.failures = run_group(tg, gr.name, tf, rule_files, opts, coverage, result.warnings);
     }
     result.groups.push_back(std::move(gr));
   }
   return result;
+}
+
+void enable_unit_test_features(std::string_view features, UnitTestOptions& opts, std::ostream& out) {
+  size_t start = 0;
+  while (start <= features.size()) {
+    size_t comma = features.find(',', start);
+    if (comma == std::string_view::npos) comma = features.size();
+    std::string_view f = features.substr(start, comma - start);
+    start = comma + 1;
+    if (f.empty() || f == "promql-delayed-name-removal") continue;
+    if (f == "promql-experimental-functions") opts.promql.experimental_functions = true;
+    else out << "  WARNING: Unknown feature passed to --enable-feature: " << f << "\n";
+  }
 }
 
 void print_unit_test_result(const TestFileResult& r, std::ostream& out, std::ostream& err) {

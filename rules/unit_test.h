@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "promql/parser.h"
 #include "rules/evaluation.h"
 
 namespace vigil::rules {
@@ -22,7 +23,27 @@ struct UnitTestOptions {
   // Evaluate with Prometheus 2.x's left-closed windows (see
   // promql::EngineOptions::left_closed_windows).
   bool left_closed_windows = false;
+  // promtool's --diff: alert mismatches as a coloured difference of the
+  // expected and received alerts (see json_diff.h) instead of both lists.
+  bool diff = false;
+  // promtool's --debug: where each group's "DEBUG:" lines go (its start, a
+  // dump of every series up to the last eval_time, its duration); null: none.
+  std::ostream* debug = nullptr;
+  // The PromQL promtool 3.5 accepts in rule files and expression tests: no
+  // experimental functions unless --enable-feature=promql-experimental-functions,
+  // and none of the later upstream syntax (duration expressions, anchored and
+  // smoothed ranges, fill modifiers), which promtool 3.5 has no flag for.
+  promql::ParseOptions promql{.experimental_functions = false,
+                              .experimental_duration_expr = false,
+                              .extended_range_selectors = false,
+                              .binop_fill_modifiers = false};
 };
+
+// Applies promtool's --enable-feature names (comma-separated) to `opts`, as
+// `promtool test rules` does: promql-experimental-functions and
+// promql-delayed-name-removal (which vigil's engine always does) are known;
+// any other name gets promtool's warning on `out` and is ignored.
+void enable_unit_test_features(std::string_view features, UnitTestOptions& opts, std::ostream& out);
 
 // One test group's outcome.
 struct TestGroupResult {
@@ -69,8 +90,8 @@ TestFileResult run_unit_test_file(const std::string& path, const UnitTestOptions
                                   Coverage* coverage = nullptr);
 
 // Prints a file's result as promtool does: the SUCCESS line on `out`,
-// warnings, "  FAILED:" and the failures on `err` (the "Unit Testing:  FILE"
-// header is the caller's, printed before the run).
+// warnings, "  FAILED:" and the failures on `err` (promtool 3 prints no
+// header naming the file).
 void print_unit_test_result(const TestFileResult& r, std::ostream& out, std::ostream& err);
 
 // The results as JUnit XML, in the shape promtool's --junit writes:

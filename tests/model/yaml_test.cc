@@ -90,3 +90,20 @@ TEST_CASE("yaml: integers are read as Go's yaml reads them, in every base") {
   CHECK_FALSE(yaml_int(""));
   CHECK_FALSE(yaml_int("ten"));
 }
+
+TEST_CASE("yaml: !!binary scalars are their decoded bytes, as Go's yaml reads them") {
+  auto doc = parse_yaml("a: !!binary aGVsbG8=\nb: !!binary \"/w==\"\nc: !!binary |\n  aGVs\n  bG8=\n");
+  REQUIRE_MESSAGE(doc.has_value(), doc.error().message);
+  auto kids = doc->children(*doc->root());
+  CHECK(doc->value(*kids[1]) == "hello");
+  CHECK(doc->value(*kids[3]) == "\xff");
+  CHECK(doc->resolved_tag(*kids[3]) == "!!str");
+  CHECK(doc->value(*kids[5]) == "hello");
+  for (const char* bad : {"x: !!binary /w==$1\n", "x: !!binary abc\n", "x: !!binary a=bc\n"}) {
+    CAPTURE(bad);
+    auto r = parse_yaml(bad);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().message == "!!binary value contains invalid base64 data");
+    CHECK(r.error().line == 1);
+  }
+}
