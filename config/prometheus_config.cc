@@ -398,8 +398,9 @@ class Loader {
       if (dir_.empty()) continue;
       auto matched = glob_files(join_path(dir_, pattern));
       if (matched.empty())
-        warn(p, fmt::format("rule_files entry \"{}\" matches no file{}: no rules are loaded from it", pattern,
-                            pattern.starts_with('/') ? "" : " (relative to the configuration file's folder)"));
+        out_.config.unmatched_rule_files.push_back(Error{fmt::format("rule_files entry \"{}\" matches no file{}: no rules are loaded from it", pattern,
+                            pattern.starts_with('/') ? "" : " (relative to the configuration file's folder)"),
+                                                         p.line, p.column});
       for (std::string& f : matched) files.insert(std::move(f));
     }
     out_.config.rule_files.assign(files.begin(), files.end());

@@ -102,6 +102,10 @@ struct PrometheusConfig {
   std::string path;  // as given to load_prometheus_config; empty for parse
   PrometheusGlobalConfig global;
   std::vector<std::string> rule_file_patterns;  // as written
+  // The rule_files entries that matched no file, as upstream loads them
+  // (nothing, silently): said by `vigil run`, not by the checks, which
+  // print what promtool prints.
+  std::vector<Error> unmatched_rule_files;
   std::vector<std::string> rule_files;          // the patterns expanded, sorted, unique
   std::vector<ScrapeConfig> scrape_configs;
   std::vector<AlertmanagerTargetConfig> alertmanagers;

@@ -35,6 +35,8 @@ Result<Configs> read_configs(const std::string& prometheus_file, const std::stri
     auto r = config::load_prometheus_config(prometheus_file);
     if (!r.ok()) return fail(join_errors(prometheus_file, r.errors));
     log_warnings(log, prometheus_file, r);
+    for (const auto& w : r.config.unmatched_rule_files)
+      log.warn(w.message, {{"component", "config"}, {"file", prometheus_file}, {"line", std::to_string(w.line)}});
     c.prometheus = std::move(r.config);
   } else if (initial) {
     log.warn("no --config.file: no rule is evaluated and nothing is scraped; vigil only receives alerts",

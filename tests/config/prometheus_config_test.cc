@@ -253,11 +253,12 @@ TEST_CASE("prometheus config scrape: rule file globs expand against the file's d
   CHECK(r.config.rule_files == std::vector<std::string>{d + "/other.yml", d + "/rules/a.yml", d + "/rules/b.yml"});
   // A pattern that matches nothing loads nothing, as upstream, but says so
   // where it is written.
-  REQUIRE(r.warnings.size() == 1);
-  CHECK(r.warnings[0].message ==
+  CHECK(r.warnings.empty());
+  REQUIRE(r.config.unmatched_rule_files.size() == 1);
+  CHECK(r.config.unmatched_rule_files[0].message ==
         "rule_files entry \"nothing/*.yml\" matches no file (relative to the configuration file's folder): no "
         "rules are loaded from it");
-  CHECK(r.warnings[0].line == 4);
+  CHECK(r.config.unmatched_rule_files[0].line == 4);
 
   Error bad = first_error("rule_files: ['rules/[a.yml']\n");
   CHECK(bad.message == "invalid rule file path \"rules/[a.yml\"");
