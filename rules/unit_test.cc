@@ -322,9 +322,6 @@ std::vector<std::string> run_group(const TestGroup& tg, const TestFile& tf, cons
       return errs;
     }
     storage::SeriesRef ref = store.series(d->labels);
-    store.reserve(ref, store.get(ref).timestamps.size() +
-                           static_cast<size_t>(std::count_if(d->values.begin(), d->values.end(),
-                                                             [](const auto& v) { return !v.omitted; })));
     for (size_t i = 0; i < d->values.size(); ++i) {
       if (d->values[i].omitted) continue;
       auto r = store.append(ref, start + static_cast<int64_t>(i) * interval, d->values[i].value);

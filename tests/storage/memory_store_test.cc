@@ -37,8 +37,11 @@ TEST_CASE("samples append in order, duplicates and out-of-order are errors") {
   CHECK_FALSE(s.append(r, 500, 1).has_value());
   CHECK(s.num_samples() == 2);
   const Series& ser = s.get(r);
-  CHECK(ser.lower_bound(1500) == 1);
-  CHECK(ser.upper_bound(2000) == 2);
+  CHECK(ser.num_samples() == 2);
+  CHECK(ser.max_time() == 2000);
+  CHECK(ser.last_value() == 2);
+  CHECK(ser.has_sample_in(1500, 2000));
+  CHECK_FALSE(ser.has_sample_in(1001, 1999));
 }
 
 TEST_CASE("stale marker is a distinct NaN") {
@@ -88,13 +91,55 @@ TEST_CASE("label names and values") {
   CHECK(s.label_values("nope").empty());
 }
 
-TEST_CASE("truncate drops old samples and compact keeps 16 bytes per sample") {
+TEST_CASE("truncate drops old samples, whole chunks freed, the rest hidden") {
   MemoryStore s;
   auto r = s.series({{"__name__", "x"}});
   for (int i = 0; i < 1000; ++i) REQUIRE(s.append(r, i * 15000, i).has_value());
+  const size_t before = s.sample_bytes();
   s.truncate_before(500 * 15000);
   CHECK(s.num_samples() == 500);
-  CHECK(s.get(r).timestamps.front() == 500 * 15000);
+  auto it = s.get(r).samples();
+  REQUIRE(it.next());
+  CHECK(it.t() == 500 * 15000);
+  CHECK(it.v() == 500);
+  size_t n = 1;
+  while (it.next()) ++n;
+  CHECK(n == 500);
+  // Chunks of 120 samples: the four before sample 480 are gone.
+  CHECK(s.sample_bytes() < before * 7 / 10);
+  // Reads over the truncated span see nothing.
+  CHECK_FALSE(s.get(r).has_sample_in(0, 500 * 15000 - 1));
+  CHECK(s.get(r).has_sample_in(0, 500 * 15000));
+  std::vector<int64_t> t;
+  std::vector<double> v;
+  s.get(r).read(0, 510 * 15000, t, v);
+  CHECK(t.size() == 11);
+  CHECK(t.front() == 500 * 15000);
   s.compact();
-  CHECK(s.sample_bytes() == 500 * 16);
+  // Regular 15 s samples of a steady counter compress to a few bits each.
+  CHECK(s.sample_bytes() < 500 * 3);
+  // A series truncated to nothing takes any sample again.
+  s.truncate_before(2000 * 15000);
+  CHECK(s.num_samples() == 0);
+  CHECK(s.append(r, 1, 1).has_value());
+}
+
+TEST_CASE("appends keep working across chunk boundaries, out of order is refused in any chunk") {
+  MemoryStore s;
+  auto r = s.series({{"__name__", "x"}});
+  for (int i = 0; i < 2 * kChunkSamples; ++i) REQUIRE(s.append(r, i * 1000, i * 0.5).has_value());
+  CHECK_FALSE(s.append(r, (2 * kChunkSamples - 2) * 1000, 1).has_value());
+  CHECK(s.append(r, (2 * kChunkSamples - 1) * 1000, (2 * kChunkSamples - 1) * 0.5).has_value());  // same value
+  CHECK_FALSE(s.append(r, (2 * kChunkSamples - 1) * 1000, 7).has_value());
+  CHECK(s.append(r, 2 * kChunkSamples * 1000, stale_nan()).has_value());
+  CHECK(s.num_samples() == 2 * kChunkSamples + 1);
+  CHECK(is_stale_nan(s.get(r).last_value()));
+  auto it = s.get(r).samples();
+  int i = 0;
+  while (it.next()) {
+    CHECK(it.t() == i * 1000);
+    if (i < 2 * kChunkSamples) CHECK(it.v() == i * 0.5);
+    ++i;
+  }
+  CHECK(i == 2 * kChunkSamples + 1);
 }
