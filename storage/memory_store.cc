@@ -280,10 +280,56 @@ std::vector<std::string> MemoryStore::label_values(std::string_view name) const 
 
 void MemoryStore::truncate_before(int64_t mint) {
   num_samples_ = 0;
+  bool emptied = false;
   for (auto& s : series_) {
     s.truncate_before(mint);
     num_samples_ += s.num_samples();
+    emptied = emptied || s.empty();
   }
+  if (emptied) drop_empty_series();
+}
+
+void MemoryStore::drop_empty_series() {
+  // Survivors keep their order, so refs are renumbered monotonically and
+  // every postings list stays sorted after mapping.
+  constexpr SeriesRef kGone = std::numeric_limits<SeriesRef>::max();
+  std::vector<SeriesRef> remap(series_.size(), kGone);
+  size_t kept = 0;
+  for (size_t i = 0; i < series_.size(); ++i) {
+    if (series_[i].empty()) continue;
+    remap[i] = static_cast<SeriesRef>(kept);
+    if (kept != i) series_[kept] = std::move(series_[i]);
+    ++kept;
+  }
+  series_removed_ += series_.size() - kept;
+  series_.erase(series_.begin() + static_cast<ptrdiff_t>(kept), series_.end());
+  if (series_.capacity() > 2 * series_.size() + 64) series_.shrink_to_fit();
+
+  auto remap_list = [&](std::vector<SeriesRef>& refs) {
+    size_t n = 0;
+    for (SeriesRef r : refs) {
+      if (remap[r] != kGone) refs[n++] = remap[r];
+    }
+    refs.resize(n);
+    if (refs.capacity() > 2 * n + 4) refs.shrink_to_fit();
+  };
+  for (auto it = by_hash_.begin(); it != by_hash_.end();) {
+    remap_list(it->second);
+    it = it->second.empty() ? by_hash_.erase(it) : std::next(it);
+  }
+  by_hash_.rehash(0);
+  for (auto name = index_.begin(); name != index_.end();) {
+    for (auto value = name->second.begin(); value != name->second.end();) {
+      remap_list(value->second);
+      value = value->second.empty() ? name->second.erase(value) : std::next(value);
+    }
+    name->second.rehash(0);
+    name = name->second.empty() ? index_.erase(name) : std::next(name);
+  }
+  index_.rehash(0);
+  std::lock_guard lock(rank_.mu);
+  rank_.rank.clear();
+  rank_.rank.shrink_to_fit();
 }
 
 void MemoryStore::compact() {

@@ -151,11 +151,15 @@ class MemoryStore {
   const Series& get(SeriesRef ref) const { return series_[ref]; }
   size_t num_series() const { return series_.size(); }
   size_t num_samples() const { return num_samples_; }
+  // Series removed by truncation since the store was made.
+  uint64_t series_removed() const { return series_removed_; }
 
   std::vector<std::string> label_names() const;
   std::vector<std::string> label_values(std::string_view name) const;
 
-  // Drops samples older than `mint` from every series (retention).
+  // Drops samples older than `mint` from every series (retention), and the
+  // series left without samples: from the index, their memory freed. Refs
+  // of the remaining series change, so none may be held across a call.
   void truncate_before(int64_t mint);
   // Releases spare capacity of the head chunks (after a bulk load).
   void compact();
@@ -173,11 +177,13 @@ class MemoryStore {
   using ValueIndex = std::unordered_map<std::string, Postings, StringHash, std::equal_to<>>;
 
   Postings postings_for(const Matcher& m) const;
+  void drop_empty_series();
 
   std::vector<Series> series_;
   std::unordered_map<uint64_t, std::vector<SeriesRef>> by_hash_;
   std::unordered_map<std::string, ValueIndex, StringHash, std::equal_to<>> index_;
   size_t num_samples_ = 0;
+  uint64_t series_removed_ = 0;
   // Each series' position in label order, for sorting selections cheaply;
   // rebuilt on the first select after new series appear. A moved or copied
   // store starts without it.

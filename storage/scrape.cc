@@ -611,6 +611,11 @@ void ScrapeManager::write_metrics(MetricsWriter& w) const {
 void write_store_metrics(MetricsWriter& w, const MemoryStore& store) {
   w.single("vigil_store_series", "gauge", "Series in the in-memory store.", static_cast<double>(store.num_series()));
   w.single("vigil_store_samples", "gauge", "Samples in the in-memory store.", static_cast<double>(store.num_samples()));
+  w.single("vigil_store_sample_bytes", "gauge", "Bytes of compressed samples in the in-memory store.",
+           static_cast<double>(store.sample_bytes()));
+  w.single("vigil_store_series_removed_total", "counter",
+           "Series removed from the in-memory store for having no sample within the retention.",
+           static_cast<double>(store.series_removed()));
 }
 
 }  // namespace vigil::storage
