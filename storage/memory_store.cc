@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "storage/wal.h"
+
 namespace vigil::storage {
 
 bool is_stale_nan(double v) { return std::bit_cast<uint64_t>(v) == kStaleNaNBits; }
@@ -149,6 +151,7 @@ SeriesRef MemoryStore::series(const Labels& labels) {
   }
   auto ref = static_cast<SeriesRef>(series_.size());
   series_.emplace_back(labels);
+  series_.back().id_ = next_id_++;
   bucket.push_back(ref);
   for (const LabelView l : labels) {
     auto name = index_.find(l.name);
@@ -163,7 +166,10 @@ SeriesRef MemoryStore::series(const Labels& labels) {
 Result<void> MemoryStore::append(SeriesRef ref, int64_t t, double v) {
   Series& s = series_[ref];
   switch (s.append(t, v)) {
-    case Series::Append::kOk: ++num_samples_; return {};
+    case Series::Append::kOk:
+      ++num_samples_;
+      if (wal_) wal_->add(s, t, v);
+      return {};
     case Series::Append::kSame: return {};
     case Series::Append::kOutOfOrder:
       return fail(fmt::format("out of order sample for {} at {} (last {})", s.labels.to_string(), t, s.last_t_));

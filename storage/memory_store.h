@@ -25,6 +25,7 @@ double stale_nan();
 using SeriesRef = uint32_t;
 
 class Series;
+class Wal;
 
 // A full chunk: its samples' bytes, exactly sized, and its time span.
 struct SealedChunk {
@@ -72,6 +73,8 @@ class Series {
 
   Labels labels;
 
+  // Stays the same for the series' life in the store, while refs change.
+  uint64_t id() const { return id_; }
   size_t num_samples() const { return count_ - hidden_; }
   bool empty() const { return num_samples() == 0; }
   // Time of the last sample and its value (the series must not be empty).
@@ -94,6 +97,7 @@ class Series {
  private:
   friend class MemoryStore;
   friend class SampleIterator;
+  friend class Wal;
 
   enum class Append { kOk, kSame, kOutOfOrder, kDuplicate };
   Append append(int64_t t, double v);
@@ -113,6 +117,8 @@ class Series {
   int64_t floor_ = std::numeric_limits<int64_t>::min();
   uint32_t hidden_ = 0;
   size_t count_ = 0;  // encoded samples, hidden ones included
+  uint64_t id_ = 0;
+  bool logged_ = false;  // its 'S' record is in the write-ahead log's current file
 };
 
 inline bool SampleIterator::step() {
@@ -151,6 +157,11 @@ class MemoryStore {
   const Series& get(SeriesRef ref) const { return series_[ref]; }
   size_t num_series() const { return series_.size(); }
   size_t num_samples() const { return num_samples_; }
+  // Every accepted sample is handed to `wal` (nullptr: none). The log must
+  // outlive the store or be detached first.
+  void set_wal(Wal* wal) { wal_ = wal; }
+  Wal* wal() const { return wal_; }
+
   // Series removed by truncation since the store was made.
   uint64_t series_removed() const { return series_removed_; }
 
@@ -184,6 +195,8 @@ class MemoryStore {
   std::unordered_map<std::string, ValueIndex, StringHash, std::equal_to<>> index_;
   size_t num_samples_ = 0;
   uint64_t series_removed_ = 0;
+  uint64_t next_id_ = 1;
+  Wal* wal_ = nullptr;
   // Each series' position in label order, for sorting selections cheaply;
   // rebuilt on the first select after new series appear. A moved or copied
   // store starts without it.
