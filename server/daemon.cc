@@ -224,6 +224,10 @@ void Daemon::State::restore_state() {
     for (const auto& d : replayed.damage) {
       log.error("store log damaged", {{"component", "storage"}, {"file", d.file}, {"err", d.what}});
     }
+    if (replayed.fold_error) {
+      log.error("store log not rewritten after replay: samples are not logged until a later fold succeeds",
+                {{"component", "storage"}, {"err", *replayed.fold_error}});
+    }
     log.info("store replayed from its log",
              {{"component", "storage"}, {"series", std::to_string(replayed.series)},
               {"samples", std::to_string(replayed.samples)}, {"dropped", std::to_string(replayed.dropped)}});

@@ -187,6 +187,8 @@ class MemoryStore {
   using Postings = std::vector<SeriesRef>;  // sorted ascending
   using ValueIndex = std::unordered_map<std::string, Postings, StringHash, std::equal_to<>>;
 
+  friend class Wal;  // marks series logged, reads their chunks when folding
+
   Postings postings_for(const Matcher& m) const;
   void drop_empty_series();
 

@@ -147,7 +147,7 @@ Wal::Replayed Wal::open(MemoryStore& store, Millis now) {
   out.damage = std::move(loaded.damage);
   store.set_wal(this);
   // The replayed series have new ids: write them down afresh.
-  (void)fold(store);
+  if (auto r = fold(store); !r) out.fold_error = r.error().message;
   return out;
 }
 
@@ -160,12 +160,12 @@ Result<void> Wal::fold(MemoryStore& store) {
   // Everything appended so far goes into the log being folded away; the
   // snapshot then covers it.
   if (auto w = write(); !w) return fail(w.error().message);
-  for (SeriesRef r = 0; r < store.num_series(); ++r) const_cast<Series&>(store.get(r)).logged_ = false;
+  for (Series& s : store.series_) s.logged_ = false;
   SeriesRef next = 0;
   auto produce = [&](RecordBatch& batch) {
     size_t bytes = 0;
     for (; next < store.num_series() && bytes < (size_t{1} << 20); ++next) {
-      auto& s = const_cast<Series&>(store.get(next));
+      Series& s = store.series_[next];
       s.logged_ = true;
       if (s.count_ == 0) continue;
       PayloadWriter w(batch.begin());

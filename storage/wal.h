@@ -18,6 +18,7 @@
 // fold).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,9 @@ class Wal {
     size_t samples = 0;
     size_t dropped = 0;  // samples refused on replay (unknown series, out of order)
     std::vector<StateDamage> damage;
+    // Set when the fold after the replay failed: the log then refuses
+    // writes until a later fold succeeds (RecordLog's rule).
+    std::optional<std::string> fold_error;
   };
   // Reads the snapshot and the log into an empty store, then folds (the
   // replayed series get new ids) and attaches itself to the store: from
