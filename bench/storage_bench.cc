@@ -1,7 +1,11 @@
 // Store benchmark: bytes per sample of realistic scrape data in the
 // compressed in-memory store, and how fast it appends and decodes.
 //
-//   build/bench/vigil_storage_bench [series=100000] [samples=480]
+//   build/bench/vigil_storage_bench [series=100000] [samples=480] [wal directory]
+//
+// With a directory, every scrape is also written to a write-ahead log there
+// and synced (as vigil run does), and the log is then replayed into a fresh
+// store: the log's size and the replay's time are printed.
 //
 // Each series gets `samples` scrapes 15 s apart (480: two hours), in the
 // order a scraper appends them (one sample of every series per scrape). The
@@ -20,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -27,6 +32,7 @@
 #include <unistd.h>
 
 #include "storage/memory_store.h"
+#include "storage/wal.h"
 
 using namespace vigil;
 
@@ -75,9 +81,16 @@ double next_value(Kind k, State& s, std::mt19937_64& rng) {
 int main(int argc, char** argv) {
   const int n_series = argc > 1 ? std::atoi(argv[1]) : 100'000;
   const int n_samples = argc > 2 ? std::atoi(argv[2]) : 480;
+  const std::string wal_dir = argc > 3 ? argv[3] : "";
   std::mt19937_64 rng(42);
 
   storage::MemoryStore store;
+  // Folds only when asked: the log then holds every scrape, as between folds.
+  std::unique_ptr<storage::Wal> wal;
+  if (!wal_dir.empty()) {
+    wal = std::make_unique<storage::Wal>(wal_dir, size_t{1} << 40);
+    wal->open(store, 0);
+  }
   std::vector<storage::SeriesRef> refs;
   std::vector<State> state(n_series);
   for (int i = 0; i < n_series; ++i) {
@@ -99,6 +112,12 @@ int main(int argc, char** argv) {
       // A target's scrapes are late together: key the jitter on the target.
       const int64_t t = ((i / 500 + k) % 50 == 0) ? scheduled + 3 : scheduled;
       (void)store.append(refs[i], t, next_value(kind_of(i), state[i], rng));
+    }
+    if (wal) {
+      if (auto r = wal->flush(); !r) {
+        std::fprintf(stderr, "wal: %s\n", r.error().message.c_str());
+        return 1;
+      }
     }
   }
   const double append_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -137,5 +156,25 @@ int main(int argc, char** argv) {
   }
   std::printf("decoded %zu samples in %.2f s (%.0f M samples/s; checksum %g)\n", read, read_s,
               static_cast<double>(read) / read_s / 1e6, sum);
+  if (wal) {
+    std::printf("wal: %.1f MiB of log (%.1f bytes/sample), appended and synced with the scrapes above\n",
+                static_cast<double>(wal->log_bytes()) / 1048576.0, static_cast<double>(wal->log_bytes()) / total);
+    start = std::chrono::steady_clock::now();
+    if (auto r = wal->fold(store); !r) {
+      std::fprintf(stderr, "wal fold: %s\n", r.error().message.c_str());
+      return 1;
+    }
+    const double fold_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("wal: folded into a %.1f MiB snapshot in %.2f s\n",
+                static_cast<double>(wal->snapshot_bytes()) / 1048576.0, fold_s);
+    store.set_wal(nullptr);
+    storage::MemoryStore again;
+    storage::Wal replay(wal_dir, size_t{1} << 40);
+    start = std::chrono::steady_clock::now();
+    auto r = replay.open(again, 0);
+    const double replay_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("wal: replayed %zu series, %zu samples in %.2f s (fold after replay included)\n", r.series,
+                r.samples, replay_s);
+  }
   return 0;
 }
