@@ -106,17 +106,22 @@ struct BitReader {
     return (data[byte] >> (7 - off)) & 1;
   }
   uint64_t bits(int n) {
-    uint64_t x = 0;
-    while (n > 0) {
-      const size_t byte = pos >> 3;
-      const auto off = static_cast<int>(pos & 7);
-      const int take = std::min(n, 8 - off);
-      const uint64_t b = byte < size ? data[byte] : 0;
-      x = (x << take) | ((b >> (8 - off - take)) & ((1u << take) - 1));
-      pos += static_cast<size_t>(take);
-      n -= take;
+    if (n == 0) return 0;
+    if (n > 56) {
+      const uint64_t hi = bits(n - 32);
+      return (hi << 32) | bits(32);
     }
-    return x;
+    const size_t byte = pos >> 3;
+    uint64_t w = 0;
+    if (byte + 8 <= size) {
+      std::memcpy(&w, data + byte, 8);
+    } else if (byte < size) {
+      std::memcpy(&w, data + byte, size - byte);
+    }
+    if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
+    w <<= (pos & 7);
+    pos += static_cast<size_t>(n);
+    return w >> (64 - n);
   }
 };
 

@@ -79,7 +79,7 @@ size_t Series::sample_bytes() const {
   return n;
 }
 
-Series::Append Series::append(int64_t t, double v) {
+Series::Append Series::append(int64_t t, double v, uint16_t chunk_samples) {
   const uint64_t bits = std::bit_cast<uint64_t>(v);
   if (count_ > 0) {
     if (t < last_t_) return Append::kOutOfOrder;
@@ -94,7 +94,7 @@ Series::Append Series::append(int64_t t, double v) {
   last_t_ = t;
   last_v_ = bits;
   ++count_;
-  if (enc_.count() == kChunkSamples) seal();
+  if (enc_.count() >= chunk_samples) seal();
   return Append::kOk;
 }
 
@@ -165,7 +165,7 @@ SeriesRef MemoryStore::series(const Labels& labels) {
 
 Result<void> MemoryStore::append(SeriesRef ref, int64_t t, double v) {
   Series& s = series_[ref];
-  switch (s.append(t, v)) {
+  switch (s.append(t, v, chunk_samples_)) {
     case Series::Append::kOk:
       ++num_samples_;
       if (wal_) wal_->add(s, t, v);

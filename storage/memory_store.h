@@ -65,7 +65,7 @@ class SampleIterator {
   bool valid_ = false;
 };
 
-// One series: sealed chunks of kChunkSamples compressed samples each, in
+// One series: sealed chunks of the store's chunk size in samples each, in
 // time order, then the head chunk that takes appends.
 class Series {
  public:
@@ -100,7 +100,7 @@ class Series {
   friend class Wal;
 
   enum class Append { kOk, kSame, kOutOfOrder, kDuplicate };
-  Append append(int64_t t, double v);
+  Append append(int64_t t, double v, uint16_t chunk_samples);
   void seal();
   // Drops samples before `mint`: whole chunks when they end before it,
   // otherwise hides them behind floor_.
@@ -139,6 +139,13 @@ inline bool SampleIterator::next() {
 // Not thread-safe: callers serialise writers against readers.
 class MemoryStore {
  public:
+  // `chunk_samples`: samples per chunk. Fewer make seeking cheaper (a seek
+  // decodes from its chunk's start) and cost more memory per sample: the
+  // unit-test runner, which queries short series at every evaluation time,
+  // uses small chunks.
+  MemoryStore() = default;
+  explicit MemoryStore(uint16_t chunk_samples) : chunk_samples_(chunk_samples) {}
+
   // The series for `labels`, created when new.
   SeriesRef series(const Labels& labels);
 
@@ -198,6 +205,7 @@ class MemoryStore {
   size_t num_samples_ = 0;
   uint64_t series_removed_ = 0;
   uint64_t next_id_ = 1;
+  uint16_t chunk_samples_ = kChunkSamples;
   Wal* wal_ = nullptr;
   // Each series' position in label order, for sorting selections cheaply;
   // rebuilt on the first select after new series appear. A moved or copied
