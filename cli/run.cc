@@ -171,7 +171,7 @@ void register_run(CLI::App& app, int* exit_code) {
   auto& o = args->opts;
   cmd->add_option("--config.file", o.config_file, "prometheus.yml: rule files, scrape targets, external labels");
   cmd->add_option("--alertmanager.config", o.alertmanager_config, "alertmanager.yml: routes, receivers, inhibition");
-  cmd->add_option("--storage.path", o.storage_path, "Directory for silences, the notification log, alerts and rule state")
+  cmd->add_option("--storage.path", o.storage_path, "Directory for silences, the notification log, alerts, rule state and the store's samples")
       ->capture_default_str();
   cmd->add_option("--web.listen-address", o.listen_address, "Address to serve the APIs on")->capture_default_str();
   cmd->add_option("--web.config.file", o.web.web_config_file,

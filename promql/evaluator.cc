@@ -372,19 +372,38 @@ Mat Evaluator::eval_vector_selector(const VectorSelector& vs, bool sample_times)
   for (size_t si = 0; si < refs.size(); ++si) {
     ctx_.tick();
     const storage::Series& s = store.get(refs[si]);
-    const auto& ts = s.timestamps;
+    if (s.empty()) continue;
     SeriesData sd;
-    size_t j = s.upper_bound(ref_at(0));  // samples [0, j) are at or before the reference time
+    // `prev` is the last sample at or before the step's reference time; `it`
+    // the first one after it. When the first reference time is past the
+    // series' end (an evaluation at "now"), every step sees the last sample
+    // and nothing is decoded.
+    bool have_prev = false;
+    int64_t prev_t = 0;
+    double prev_v = 0;
+    storage::SampleIterator it = s.samples();
+    bool more = false;
+    if (ref_at(0) >= s.max_time()) {
+      have_prev = true;
+      prev_t = s.max_time();
+      prev_v = s.last_value();
+    } else {
+      more = it.seek_after(window_open_start(ref_at(0), lookback));
+    }
     for (int64_t i = 0; i < n; ++i) {
       ctx_.tick();
       const int64_t ref = ref_at(i);
-      while (j < ts.size() && ts[j] <= ref) ++j;
-      if (j == 0 || ts[j - 1] <= window_open_start(ref, lookback)) continue;
-      double v = s.values[j - 1];
-      if (storage::is_stale_nan(v)) continue;
+      while (more && it.t() <= ref) {
+        have_prev = true;
+        prev_t = it.t();
+        prev_v = it.v();
+        more = it.next();
+      }
+      if (!have_prev || prev_t <= window_open_start(ref, lookback)) continue;
+      if (storage::is_stale_nan(prev_v)) continue;
       ctx_.hold(1);
       sd.t.push_back(grid_.at(i));
-      sd.v.push_back(sample_times ? static_cast<double>(ts[j - 1]) / 1000 : v);
+      sd.v.push_back(sample_times ? static_cast<double>(prev_t) / 1000 : prev_v);
     }
     if (sd.t.empty()) continue;
     sd.labels = s.labels;
@@ -408,19 +427,17 @@ Mat Evaluator::eval_matrix_selector(const MatrixSelector& ms) {
     ctx_.tick();
     const storage::Series& s = store.get(ref);
     SeriesData sd;
-    const size_t first = s.upper_bound(window_open_start(rt, range)), last = s.upper_bound(rt);
-    // Counted before the copy: one long series can exceed the limit alone.
-    ctx_.hold(static_cast<int64_t>(last - first));
-    size_t stale = 0;
-    for (size_t k = first; k < last; ++k) {
-      if (storage::is_stale_nan(s.values[k])) {
-        ++stale;
-        continue;
-      }
-      sd.t.push_back(s.timestamps[k]);
-      sd.v.push_back(s.values[k]);
+    const int64_t after = window_open_start(rt, range);
+    if (s.empty() || s.max_time() <= after) continue;
+    // Counted as read: one long series can exceed the limit alone.
+    storage::SampleIterator it = s.samples();
+    for (bool ok = it.seek_after(after); ok && it.t() <= rt; ok = it.next()) {
+      const double v = it.v();
+      if (storage::is_stale_nan(v)) continue;
+      ctx_.hold(1);
+      sd.t.push_back(it.t());
+      sd.v.push_back(v);
     }
-    ctx_.release(static_cast<int64_t>(stale));
     if (sd.t.empty()) continue;
     sd.labels = s.labels;
     out.push_back(std::move(sd));

@@ -290,36 +290,42 @@ const RangeFunction& find_range_function(std::string_view name) {
   eval_fail(fmt::format("function \"{}\" is not supported over range vectors", name));
 }
 
-// The series a range argument reads: borrowed from storage (stale markers
-// filtered out) or owned from a subquery.
+// The series a range argument reads: stored series, decoded one at a time
+// over the span the query's windows cover (stale markers left out), or the
+// series a subquery produced.
 struct RangeInput {
   struct View {
     const Labels* labels;
     std::span<const int64_t> t;
     std::span<const double> v;
     bool drop_name;
+    const storage::Series* series = nullptr;  // decoded by load()
   };
   std::vector<View> views;
-  Mat owned;                                  // subquery output
-  std::vector<std::vector<int64_t>> owned_t;  // storage series copied without stale markers
-  std::vector<std::vector<double>> owned_v;
+  Mat owned;  // subquery output
   Millis range = 0;
   const TimeModifiers* mods = nullptr;
   PosRange pos;
-};
+  // The span of stored samples the windows read: (after, until].
+  int64_t after = 0, until = 0;
+  // One stored series' samples at a time, decoded from the chunks that
+  // overlap the span.
+  std::vector<int64_t> buf_t;
+  std::vector<double> buf_v;
 
-// The index of the first timestamp after t, knowing it is not before
-// `from`: a window holds few samples of a long series, so searching onwards
-// from its start in doubling steps touches less memory than a binary search
-// over the whole series.
-size_t upper_bound_from(const std::vector<int64_t>& ts, size_t from, int64_t t) {
-  size_t span = 1;
-  while (from + span <= ts.size() && ts[from + span - 1] <= t) span *= 2;
-  // Every timestamp before from + span / 2 is at or before t.
-  auto first = ts.begin() + static_cast<ptrdiff_t>(from + span / 2);
-  auto last = ts.begin() + static_cast<ptrdiff_t>(std::min(from + span, ts.size()));
-  return static_cast<size_t>(std::upper_bound(first, last, t) - ts.begin());
-}
+  // The samples of view i: the view itself, or its series decoded into the
+  // buffers (valid until the next load).
+  View load(size_t i) {
+    View v = views[i];
+    if (!v.series) return v;
+    buf_t.clear();
+    buf_v.clear();
+    v.series->read(after, until, buf_t, buf_v, true);
+    v.t = buf_t;
+    v.v = buf_v;
+    return v;
+  }
+};
 
 RangeInput read_range_arg(Evaluator& ev, const Expr& arg, int64_t first_ref, int64_t last_ref) {
   RangeInput in;
@@ -329,28 +335,15 @@ RangeInput read_range_arg(Evaluator& ev, const Expr& arg, int64_t first_ref, int
     if (vs.anchored || vs.smoothed) eval_fail("the anchored and smoothed modifiers are not supported");
     in.range = ev.range_of(*ms);
     in.mods = &vs.mods;
+    in.after = ev.window_open_start(std::min(first_ref, last_ref), in.range);
+    in.until = std::max(first_ref, last_ref);
     const auto& store = *ev.ctx().store;
     auto refs = store.select(vs.matchers);
     in.views.reserve(refs.size());
     for (storage::SeriesRef r : refs) {
       const storage::Series& s = store.get(r);
-      size_t lo = s.upper_bound(ev.window_open_start(std::min(first_ref, last_ref), in.range));
-      size_t hi = upper_bound_from(s.timestamps, lo, std::max(first_ref, last_ref));
-      if (lo >= hi) continue;
-      std::span<const int64_t> t(s.timestamps.data() + lo, hi - lo);
-      std::span<const double> v(s.values.data() + lo, hi - lo);
-      if (std::any_of(v.begin(), v.end(), [](double x) { return storage::is_stale_nan(x); })) {
-        auto& ot = in.owned_t.emplace_back();
-        auto& ov = in.owned_v.emplace_back();
-        for (size_t k = 0; k < v.size(); ++k) {
-          if (storage::is_stale_nan(v[k])) continue;
-          ot.push_back(t[k]);
-          ov.push_back(v[k]);
-        }
-        t = std::span<const int64_t>(ot);
-        v = std::span<const double>(ov);
-      }
-      in.views.push_back({&s.labels, t, v, false});
+      if (s.empty() || s.max_time() <= in.after) continue;
+      in.views.push_back({&s.labels, {}, {}, false, &s});
     }
     return in;
   }
@@ -403,7 +396,8 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
     for (int64_t i = 0; i < n; ++i) {
       double q = scalars[0][i];
       if (std::isnan(q) || q < 0 || q > 1) {
-        bool any = std::any_of(in.views.begin(), in.views.end(), [](const auto& v) { return !v.v.empty(); });
+        bool any = false;
+        for (size_t k = 0; k < in.views.size() && !any; ++k) any = !in.load(k).v.empty();
         if (any) {
           ev.ctx().warn(fmt::format("quantile value should be between 0 and 1, got {}", go_format_float(q, 'g', -1)),
                         c.args[0]->pos);
@@ -418,7 +412,7 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
   out.reserve(in.views.size());
   for (size_t si = 0; si < in.views.size(); ++si) {
     ev.ctx().tick();
-    const auto& view = in.views[si];
+    const RangeInput::View view = in.load(si);
     SeriesData sd;
     size_t lo = 0, hi = 0;
     int64_t last_window = 0;

@@ -356,9 +356,12 @@ void dump_series(const storage::MemoryStore& store, Millis start, Millis max_eva
   for (storage::SeriesRef ref : refs) {
     const storage::Series& s = store.get(ref);
     std::string points;
-    for (size_t k = s.upper_bound(start); k < s.upper_bound(start + range); ++k) {
-      if (storage::is_stale_nan(s.values[k])) continue;
-      points += fmt::format("\n{} @[{}]", go_format_float(s.values[k], 'f', -1), s.timestamps[k]);
+    std::vector<int64_t> ts;
+    std::vector<double> vs;
+    s.read(start, start + range, ts, vs);
+    for (size_t k = 0; k < ts.size(); ++k) {
+      if (storage::is_stale_nan(vs[k])) continue;
+      points += fmt::format("\n{} @[{}]", go_format_float(vs[k], 'f', -1), ts[k]);
     }
     if (points.empty()) continue;
     if (!text.empty()) text += "\n";
@@ -391,7 +394,7 @@ std::vector<std::string> run_group(const TestGroup& tg, const std::string& group
   // An interval of 0 is unset, as in promtool.
   Millis interval = tg.interval.value_or(0) > 0 ? *tg.interval : tf.evaluation_interval;
   const Millis start = tg.start;
-  storage::MemoryStore store;
+  storage::MemoryStore store(16);  // instant queries at every evaluation: cheap seeks
   // promtool's loader keeps one definition per label set, the last one
   // written (it stores series by their labels' hash): a series listed twice
   // is replaced, not extended.
@@ -432,8 +435,6 @@ std::vector<std::string> run_group(const TestGroup& tg, const std::string& group
   def_of.clear();
   for (const auto& d : defs) {
     storage::SeriesRef ref = store.series(d.labels);
-    store.reserve(ref, static_cast<size_t>(std::count_if(d.values.begin(), d.values.end(),
-                                                         [](const auto& v) { return !v.omitted; })));
     for (size_t i = 0; i < d.values.size(); ++i) {
       if (d.values[i].omitted) continue;
       auto r = store.append(ref, start + static_cast<int64_t>(i) * interval, d.values[i].value);

@@ -31,6 +31,7 @@
 #include "server/self_metrics.h"
 #include "server/state_keeper.h"
 #include "storage/memory_store.h"
+#include "storage/wal.h"
 #include "storage/scrape.h"
 
 namespace vigil::server {
@@ -49,6 +50,9 @@ struct Daemon::State {
   DirectoryLock storage_lock;
 
   // Parts with their own synchronization.
+  // The store's write-ahead log (embedded mode); outlives the store, which
+  // points to it.
+  std::unique_ptr<storage::Wal> wal;
   storage::MemoryStore store;  // guarded by store_mu
   mutable std::shared_mutex store_mu;
   std::unique_ptr<notifiers::Delivery> delivery;
@@ -214,6 +218,21 @@ void Daemon::State::sink(rules::GroupAlerts&& g) {
 
 void Daemon::State::restore_state() {
   keeper->restore();
+  if (embedded()) {
+    wal = std::make_unique<storage::Wal>(opts.storage_path);
+    std::unique_lock lock(store_mu);
+    const auto replayed = wal->open(store, clock.now());
+    for (const auto& d : replayed.damage) {
+      log.error("store log damaged", {{"component", "storage"}, {"file", d.file}, {"err", d.what}});
+    }
+    if (replayed.fold_error) {
+      log.error("store log not rewritten after replay: samples are not logged until a later fold succeeds",
+                {{"component", "storage"}, {"err", *replayed.fold_error}});
+    }
+    log.info("store replayed from its log",
+             {{"component", "storage"}, {"series", std::to_string(replayed.series)},
+              {"samples", std::to_string(replayed.samples)}, {"dropped", std::to_string(replayed.dropped)}});
+  }
   // Alerts whose end passed while vigil was down would be notified as
   // resolved at the first flush, then as firing again once their source
   // re-sends them. Flushes wait for --dispatch.start-delay, and for the
@@ -251,6 +270,21 @@ void Daemon::State::upkeep() {
   } else {
     std::unique_lock lock(store_mu);
     store.truncate_before(now - keep);
+  }
+  if (wal) {
+    // Samples rules wrote since the last scrape, then a fold when the log
+    // has outgrown the snapshot (which holds only what truncation kept).
+    Result<uint64_t> pos = uint64_t{0};
+    {
+      std::unique_lock lock(store_mu);
+      if (auto r = wal->maybe_fold(store); !r) log.error("store log fold failed", {{"component", "storage"}, {"err", r.error().message}});
+      pos = wal->write();
+    }
+    if (pos) {
+      if (auto r = wal->sync(*pos); !r) log.error("store log sync failed", {{"component", "storage"}, {"err", r.error().message}});
+    } else {
+      log.error("store log write failed", {{"component", "storage"}, {"err", pos.error().message}});
+    }
   }
 }
 
@@ -438,6 +472,11 @@ void Daemon::stop(Millis grace) {
     s.events->close();
   }
   if (s.cluster) s.cluster->stop();
+  if (s.wal) {
+    std::unique_lock lock(s.store_mu);
+    if (auto r = s.wal->flush(); !r)
+      s.log.error("store log flush failed", {{"component", "storage"}, {"err", r.error().message}});
+  }
   s.keeper->save_all();
   s.log.info("vigil stopped, state saved", {{"component", "main"}, {"storage", s.opts.storage_path}});
 }

@@ -104,9 +104,7 @@ std::vector<storage::SeriesRef> select_any(const storage::MemoryStore& store,
   std::set<storage::SeriesRef> refs;
   for (const auto& ms : sels) {
     for (auto ref : store.select(ms)) {
-      const auto& s = store.get(ref);
-      size_t i = s.lower_bound(start);
-      if (i < s.timestamps.size() && s.timestamps[i] <= end) refs.insert(ref);
+      if (store.get(ref).has_sample_in(start, end)) refs.insert(ref);
     }
   }
   return {refs.begin(), refs.end()};

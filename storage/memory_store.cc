@@ -7,42 +7,141 @@
 
 #include <fmt/format.h>
 
+#include "storage/wal.h"
+
 namespace vigil::storage {
 
 bool is_stale_nan(double v) { return std::bit_cast<uint64_t>(v) == kStaleNaNBits; }
 double stale_nan() { return std::bit_cast<double>(kStaleNaNBits); }
 
-size_t Series::lower_bound(int64_t t) const {
-  return std::lower_bound(timestamps.begin(), timestamps.end(), t) - timestamps.begin();
-}
-size_t Series::upper_bound(int64_t t) const {
-  const size_t n = timestamps.size();
-  if (n == 0 || t < timestamps[0]) return 0;
-  if (t >= timestamps[n - 1]) return n;
-  // Samples mostly come at a steady interval: start where t would be if they
-  // did, then widen in doubling steps until t is bracketed, so that a search
-  // touches a few neighbouring samples instead of a long series' whole span.
-  const double where = static_cast<double>(t - timestamps[0]) / static_cast<double>(timestamps[n - 1] - timestamps[0]);
-  size_t guess = std::min(n - 1, static_cast<size_t>(where * static_cast<double>(n - 1)));
-  size_t lo, hi;  // timestamps[lo] <= t, and timestamps[hi] > t or hi == n
-  if (timestamps[guess] <= t) {
-    lo = guess;
-    hi = guess + 1;
-    for (size_t step = 1; hi < n && timestamps[hi] <= t; step *= 2) {
-      lo = hi;
-      hi = std::min(n, lo + step);
-    }
+void SampleIterator::open(size_t chunk) {
+  chunk_ = chunk;
+  const auto& sealed = s_->chunks_;
+  if (chunk < sealed.size()) {
+    const SealedChunk& c = sealed[chunk];
+    dec_ = ChunkDecoder(c.data.get(), c.size, c.count, c.min_t);
   } else {
-    hi = guess;  // > 0: timestamps[0] <= t
-    lo = guess - 1;
-    for (size_t step = 1; timestamps[lo] > t; step *= 2) {
-      hi = lo;
-      lo = lo >= step ? lo - step : 0;
-    }
+    dec_ = ChunkDecoder(s_->head_.data(), s_->head_.size(), s_->enc_.count(), s_->head_min_t_);
   }
-  return std::upper_bound(timestamps.begin() + static_cast<ptrdiff_t>(lo) + 1,
-                          timestamps.begin() + static_cast<ptrdiff_t>(hi), t) -
-         timestamps.begin();
+}
+
+bool SampleIterator::start() {
+  if (s_->floor_ != std::numeric_limits<int64_t>::min()) return seek_after(s_->floor_ - 1);
+  started_ = true;
+  open(0);
+  return valid_ = step();
+}
+
+bool SampleIterator::seek_after(int64_t t) {
+  if (s_->floor_ != std::numeric_limits<int64_t>::min()) t = std::max(t, s_->floor_ - 1);
+  if (started_) {
+    if (!valid_) return false;
+    if (dec_.t() > t) return true;
+  }
+  const auto& sealed = s_->chunks_;
+  const size_t from = started_ ? chunk_ : 0;
+  const size_t c = static_cast<size_t>(
+      std::partition_point(sealed.begin() + static_cast<ptrdiff_t>(std::min(from, sealed.size())), sealed.end(),
+                           [t](const SealedChunk& k) { return k.max_t <= t; }) -
+      sealed.begin());
+  if (!started_ || c != chunk_) open(c);
+  started_ = true;
+  while ((valid_ = step())) {
+    if (dec_.t() > t) return true;
+  }
+  return false;
+}
+
+double Series::last_value() const { return std::bit_cast<double>(last_v_); }
+
+void Series::read(int64_t after, int64_t until, std::vector<int64_t>& t, std::vector<double>& v,
+                  bool skip_stale) const {
+  if (empty() || last_t_ <= after) return;
+  SampleIterator it(*this);
+  for (bool ok = it.seek_after(after); ok && it.t() <= until; ok = it.next()) {
+    const double x = it.v();
+    if (skip_stale && is_stale_nan(x)) continue;
+    t.push_back(it.t());
+    v.push_back(x);
+  }
+}
+
+bool Series::has_sample_in(int64_t from, int64_t to) const {
+  if (empty() || last_t_ < from || from > to) return false;
+  SampleIterator it(*this);
+  return it.seek_after(from == std::numeric_limits<int64_t>::min() ? from : from - 1) ? it.t() <= to
+                                                                                        : false;
+}
+
+size_t Series::sample_bytes() const {
+  size_t n = chunks_.capacity() * sizeof(SealedChunk) + head_.capacity();
+  for (const auto& c : chunks_) n += c.size;
+  return n;
+}
+
+Series::Append Series::append(int64_t t, double v, uint16_t chunk_samples) {
+  const uint64_t bits = std::bit_cast<uint64_t>(v);
+  if (count_ > 0) {
+    if (t < last_t_) return Append::kOutOfOrder;
+    if (t == last_t_) return bits == last_v_ ? Append::kSame : Append::kDuplicate;
+  }
+  // The largest sample takes 4 + 64 + 2 + 5 + 6 + 64 bits (19 bytes): grow
+  // the head in small steps rather than doubling, so that a series' spare
+  // buffer stays small.
+  if (head_.capacity() - head_.size() < 19) head_.reserve(head_.size() + 32);
+  if (enc_.count() == 0) head_min_t_ = t;
+  enc_.append(head_, t, v);
+  last_t_ = t;
+  last_v_ = bits;
+  ++count_;
+  if (enc_.count() >= chunk_samples) seal();
+  return Append::kOk;
+}
+
+void Series::seal() {
+  SealedChunk c;
+  c.min_t = head_min_t_;
+  c.max_t = enc_.last_t();
+  c.count = enc_.count();
+  c.size = static_cast<uint32_t>(head_.size());
+  c.data = std::make_unique_for_overwrite<uint8_t[]>(head_.size());
+  std::memcpy(c.data.get(), head_.data(), head_.size());
+  chunks_.push_back(std::move(c));
+  head_ = std::vector<uint8_t>();  // frees the buffer (assigning {} would keep it)
+  enc_.reset();
+}
+
+void Series::truncate_before(int64_t mint) {
+  if (count_ == 0 || (floor_ != std::numeric_limits<int64_t>::min() && mint <= floor_)) return;
+  size_t drop = 0;
+  while (drop < chunks_.size() && chunks_[drop].max_t < mint) ++drop;
+  if (drop > 0) {
+    for (size_t i = 0; i < drop; ++i) count_ -= chunks_[i].count;
+    chunks_.erase(chunks_.begin(), chunks_.begin() + static_cast<ptrdiff_t>(drop));
+    hidden_ = 0;  // hidden samples only ever sit in the first chunk
+  }
+  if (chunks_.empty() && enc_.count() > 0 && enc_.last_t() < mint) {
+    count_ -= enc_.count();
+    head_ = std::vector<uint8_t>();  // frees the buffer (assigning {} would keep it)
+    enc_.reset();
+  }
+  if (count_ == 0) {
+    hidden_ = 0;
+    floor_ = std::numeric_limits<int64_t>::min();
+    return;
+  }
+  floor_ = mint;
+  // Count what the first chunk holds before the new floor.
+  hidden_ = 0;
+  ChunkDecoder d = chunks_.empty() ? ChunkDecoder(head_.data(), head_.size(), enc_.count(), head_min_t_)
+                                   : ChunkDecoder(chunks_[0].data.get(), chunks_[0].size, chunks_[0].count,
+                                                  chunks_[0].min_t);
+  while (d.next() && d.t() < mint) ++hidden_;
+}
+
+void Series::compact() {
+  chunks_.shrink_to_fit();
+  head_.shrink_to_fit();
 }
 
 SeriesRef MemoryStore::series(const Labels& labels) {
@@ -51,7 +150,8 @@ SeriesRef MemoryStore::series(const Labels& labels) {
     if (series_[r].labels == labels) return r;
   }
   auto ref = static_cast<SeriesRef>(series_.size());
-  series_.push_back(Series{labels, {}, {}});
+  series_.emplace_back(labels);
+  series_.back().id_ = next_id_++;
   bucket.push_back(ref);
   for (const LabelView l : labels) {
     auto name = index_.find(l.name);
@@ -65,22 +165,17 @@ SeriesRef MemoryStore::series(const Labels& labels) {
 
 Result<void> MemoryStore::append(SeriesRef ref, int64_t t, double v) {
   Series& s = series_[ref];
-  if (!s.timestamps.empty()) {
-    int64_t last = s.timestamps.back();
-    if (t < last) {
-      return fail(fmt::format("out of order sample for {} at {} (last {})", s.labels.to_string(),
-                              t, last));
-    }
-    if (t == last) {
-      double prev = s.values.back();
-      if (std::bit_cast<uint64_t>(prev) == std::bit_cast<uint64_t>(v)) return {};
-      return fail(
-          fmt::format("duplicate sample for timestamp {} of {}", t, s.labels.to_string()));
-    }
+  switch (s.append(t, v, chunk_samples_)) {
+    case Series::Append::kOk:
+      ++num_samples_;
+      if (wal_) wal_->add(s, t, v);
+      return {};
+    case Series::Append::kSame: return {};
+    case Series::Append::kOutOfOrder:
+      return fail(fmt::format("out of order sample for {} at {} (last {})", s.labels.to_string(), t, s.last_t_));
+    case Series::Append::kDuplicate:
+      return fail(fmt::format("duplicate sample for timestamp {} of {}", t, s.labels.to_string()));
   }
-  s.timestamps.push_back(t);
-  s.values.push_back(v);
-  ++num_samples_;
   return {};
 }
 
@@ -190,26 +285,61 @@ std::vector<std::string> MemoryStore::label_values(std::string_view name) const 
 }
 
 void MemoryStore::truncate_before(int64_t mint) {
+  num_samples_ = 0;
+  bool emptied = false;
   for (auto& s : series_) {
-    size_t n = s.lower_bound(mint);
-    if (n == 0) continue;
-    s.timestamps.erase(s.timestamps.begin(), s.timestamps.begin() + n);
-    s.values.erase(s.values.begin(), s.values.begin() + n);
-    num_samples_ -= n;
+    s.truncate_before(mint);
+    num_samples_ += s.num_samples();
+    emptied = emptied || s.empty();
   }
+  if (emptied) drop_empty_series();
 }
 
-void MemoryStore::reserve(SeriesRef ref, size_t n) {
-  Series& s = series_[ref];
-  s.timestamps.reserve(n);
-  s.values.reserve(n);
+void MemoryStore::drop_empty_series() {
+  // Survivors keep their order, so refs are renumbered monotonically and
+  // every postings list stays sorted after mapping.
+  constexpr SeriesRef kGone = std::numeric_limits<SeriesRef>::max();
+  std::vector<SeriesRef> remap(series_.size(), kGone);
+  size_t kept = 0;
+  for (size_t i = 0; i < series_.size(); ++i) {
+    if (series_[i].empty()) continue;
+    remap[i] = static_cast<SeriesRef>(kept);
+    if (kept != i) series_[kept] = std::move(series_[i]);
+    ++kept;
+  }
+  series_removed_ += series_.size() - kept;
+  series_.erase(series_.begin() + static_cast<ptrdiff_t>(kept), series_.end());
+  if (series_.capacity() > 2 * series_.size() + 64) series_.shrink_to_fit();
+
+  auto remap_list = [&](std::vector<SeriesRef>& refs) {
+    size_t n = 0;
+    for (SeriesRef r : refs) {
+      if (remap[r] != kGone) refs[n++] = remap[r];
+    }
+    refs.resize(n);
+    if (refs.capacity() > 2 * n + 4) refs.shrink_to_fit();
+  };
+  for (auto it = by_hash_.begin(); it != by_hash_.end();) {
+    remap_list(it->second);
+    it = it->second.empty() ? by_hash_.erase(it) : std::next(it);
+  }
+  by_hash_.rehash(0);
+  for (auto name = index_.begin(); name != index_.end();) {
+    for (auto value = name->second.begin(); value != name->second.end();) {
+      remap_list(value->second);
+      value = value->second.empty() ? name->second.erase(value) : std::next(value);
+    }
+    name->second.rehash(0);
+    name = name->second.empty() ? index_.erase(name) : std::next(name);
+  }
+  index_.rehash(0);
+  std::lock_guard lock(rank_.mu);
+  rank_.rank.clear();
+  rank_.rank.shrink_to_fit();
 }
 
 void MemoryStore::compact() {
-  for (auto& s : series_) {
-    s.timestamps.shrink_to_fit();
-    s.values.shrink_to_fit();
-  }
+  for (auto& s : series_) s.compact();
 }
 
 void MemoryStore::clear() {
@@ -225,9 +355,7 @@ void MemoryStore::clear() {
 
 size_t MemoryStore::sample_bytes() const {
   size_t n = 0;
-  for (const auto& s : series_) {
-    n += s.timestamps.capacity() * sizeof(int64_t) + s.values.capacity() * sizeof(double);
-  }
+  for (const auto& s : series_) n += s.sample_bytes();
   return n;
 }
 

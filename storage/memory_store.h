@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
@@ -11,6 +13,7 @@
 #include "model/error.h"
 #include "model/labels.h"
 #include "model/matcher.h"
+#include "storage/chunk.h"
 
 namespace vigil::storage {
 
@@ -21,22 +24,128 @@ double stale_nan();
 
 using SeriesRef = uint32_t;
 
-// One series' samples in two parallel contiguous arrays, sorted by time.
-struct Series {
-  Labels labels;
-  std::vector<int64_t> timestamps;  // milliseconds
-  std::vector<double> values;
+class Series;
+class Wal;
 
-  // Index of the first sample with timestamp >= t.
-  size_t lower_bound(int64_t t) const;
-  // Index of the first sample with timestamp > t.
-  size_t upper_bound(int64_t t) const;
+// A full chunk: its samples' bytes, exactly sized, and its time span.
+struct SealedChunk {
+  int64_t min_t = 0;
+  int64_t max_t = 0;
+  std::unique_ptr<uint8_t[]> data;
+  uint32_t size = 0;
+  uint16_t count = 0;
 };
+
+// Walks a series' samples in time order, decoding one chunk at a time.
+// Positioned before the first sample: call next() or seek_after() first.
+// Invalidated by any change to the series.
+class SampleIterator {
+ public:
+  explicit SampleIterator(const Series& s) : s_(&s) {}
+
+  // Moves to the next sample; false past the last one.
+  inline bool next();
+  // Moves forward to the first sample with a timestamp after `t`, skipping
+  // whole chunks that end at or before it; false when there is none. Does
+  // not move when the current sample is already after `t`.
+  bool seek_after(int64_t t);
+
+  int64_t t() const { return dec_.t(); }
+  double v() const { return dec_.v(); }
+
+ private:
+  void open(size_t chunk);
+  bool start();
+  inline bool step();
+
+  const Series* s_;
+  size_t chunk_ = 0;  // index into the sealed chunks; their count means the head
+  ChunkDecoder dec_;
+  bool started_ = false;
+  bool valid_ = false;
+};
+
+// One series: sealed chunks of the store's chunk size in samples each, in
+// time order, then the head chunk that takes appends.
+class Series {
+ public:
+  explicit Series(Labels ls) : labels(std::move(ls)) {}
+
+  Labels labels;
+
+  // Stays the same for the series' life in the store, while refs change.
+  uint64_t id() const { return id_; }
+  size_t num_samples() const { return count_ - hidden_; }
+  bool empty() const { return num_samples() == 0; }
+  // Time of the last sample and its value (the series must not be empty).
+  int64_t max_time() const { return last_t_; }
+  double last_value() const;
+
+  SampleIterator samples() const { return SampleIterator(*this); }
+  // Appends the samples with timestamps in (after, until] to `t` and `v`,
+  // decoding only the chunks that overlap that span; with `skip_stale`,
+  // leaves out stale markers.
+  void read(int64_t after, int64_t until, std::vector<int64_t>& t, std::vector<double>& v,
+            bool skip_stale = false) const;
+  // Whether a sample has a timestamp in [from, to].
+  bool has_sample_in(int64_t from, int64_t to) const;
+
+  // Bytes held by the compressed samples: chunk bytes, chunk descriptors,
+  // the head chunk's buffer.
+  size_t sample_bytes() const;
+
+ private:
+  friend class MemoryStore;
+  friend class SampleIterator;
+  friend class Wal;
+
+  enum class Append { kOk, kSame, kOutOfOrder, kDuplicate };
+  Append append(int64_t t, double v, uint16_t chunk_samples);
+  void seal();
+  // Drops samples before `mint`: whole chunks when they end before it,
+  // otherwise hides them behind floor_.
+  void truncate_before(int64_t mint);
+  void compact();
+
+  std::vector<SealedChunk> chunks_;
+  std::vector<uint8_t> head_;
+  ChunkEncoder enc_;
+  int64_t head_min_t_ = 0;
+  int64_t last_t_ = 0;
+  uint64_t last_v_ = 0;
+  // Samples before floor_ were truncated but still sit in the first chunk.
+  int64_t floor_ = std::numeric_limits<int64_t>::min();
+  uint32_t hidden_ = 0;
+  size_t count_ = 0;  // encoded samples, hidden ones included
+  uint64_t id_ = 0;
+  bool logged_ = false;  // its 'S' record is in the write-ahead log's current file
+};
+
+inline bool SampleIterator::step() {
+  while (!dec_.next()) {
+    if (chunk_ >= s_->chunks_.size()) return false;
+    open(chunk_ + 1);
+  }
+  return true;
+}
+
+inline bool SampleIterator::next() {
+  if (!started_) return start();
+  if (!valid_) return false;
+  return valid_ = step();
+}
 
 // An in-memory series store with an inverted index (label pair -> series).
 // Not thread-safe: callers serialise writers against readers.
 class MemoryStore {
  public:
+  // `chunk_samples`: samples per chunk. Fewer make seeking cheaper (a seek
+  // decodes from its chunk's start) and cost more memory per sample: the
+  // unit-test runner, which queries short series at every evaluation time,
+  // uses small chunks.
+  MemoryStore() = default;
+  explicit MemoryStore(uint16_t chunk_samples) : chunk_samples_(chunk_samples) {}
+
   // The series for `labels`, created when new.
   SeriesRef series(const Labels& labels);
 
@@ -55,21 +164,26 @@ class MemoryStore {
   const Series& get(SeriesRef ref) const { return series_[ref]; }
   size_t num_series() const { return series_.size(); }
   size_t num_samples() const { return num_samples_; }
+  // Every accepted sample is handed to `wal` (nullptr: none). The log must
+  // outlive the store or be detached first.
+  void set_wal(Wal* wal) { wal_ = wal; }
+  Wal* wal() const { return wal_; }
+
+  // Series removed by truncation since the store was made.
+  uint64_t series_removed() const { return series_removed_; }
 
   std::vector<std::string> label_names() const;
   std::vector<std::string> label_values(std::string_view name) const;
 
-  // Makes room for `n` samples in all in the series, so that a bulk load of
-  // a known size allocates each sample array once, at its final size.
-  void reserve(SeriesRef ref, size_t n);
-
-  // Drops samples older than `mint` from every series (retention).
+  // Drops samples older than `mint` from every series (retention), and the
+  // series left without samples: from the index, their memory freed. Refs
+  // of the remaining series change, so none may be held across a call.
   void truncate_before(int64_t mint);
-  // Releases spare capacity of the sample arrays (after a bulk load).
+  // Releases spare capacity of the head chunks (after a bulk load).
   void compact();
   void clear();
 
-  // Bytes held by sample arrays (capacity, not size).
+  // Bytes held by compressed samples (see Series::sample_bytes).
   size_t sample_bytes() const;
 
  private:
@@ -80,12 +194,19 @@ class MemoryStore {
   using Postings = std::vector<SeriesRef>;  // sorted ascending
   using ValueIndex = std::unordered_map<std::string, Postings, StringHash, std::equal_to<>>;
 
+  friend class Wal;  // marks series logged, reads their chunks when folding
+
   Postings postings_for(const Matcher& m) const;
+  void drop_empty_series();
 
   std::vector<Series> series_;
   std::unordered_map<uint64_t, std::vector<SeriesRef>> by_hash_;
   std::unordered_map<std::string, ValueIndex, StringHash, std::equal_to<>> index_;
   size_t num_samples_ = 0;
+  uint64_t series_removed_ = 0;
+  uint64_t next_id_ = 1;
+  uint16_t chunk_samples_ = kChunkSamples;
+  Wal* wal_ = nullptr;
   // Each series' position in label order, for sorting selections cheaply;
   // rebuilt on the first select after new series appear. A moved or copied
   // store starts without it.

@@ -2,6 +2,7 @@
 #include "net/url.h"
 
 #include "storage/file_sd.h"
+#include "storage/wal.h"
 
 #include <unistd.h>
 
@@ -487,6 +488,7 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
   };
   uint64_t out_of_order = 0, duplicates = 0;
   size_t added = 0;
+  Result<uint64_t> wal_pos = uint64_t{0};
   {
     std::unique_lock lock(store_mu_);
     SeriesSet current;
@@ -515,7 +517,11 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
     if (t->report_series.empty())
       for (const auto& [name, v] : reports) t->report_series.push_back(report(name));
     for (size_t i = 0; i < std::size(reports); ++i) (void)store_.append(t->report_series[i], start, reports[i].second);
+    if (Wal* wal = store_.wal()) wal_pos = wal->write();
   }
+  // The scrape's samples reach the disk before the next one starts;
+  // concurrent scrapes share one fdatasync.
+  if (Wal* wal = store_.wal(); wal && wal_pos && *wal_pos) (void)wal->sync(*wal_pos);
 
   std::lock_guard lock(mu_);
   t->running = false;
@@ -611,6 +617,11 @@ void ScrapeManager::write_metrics(MetricsWriter& w) const {
 void write_store_metrics(MetricsWriter& w, const MemoryStore& store) {
   w.single("vigil_store_series", "gauge", "Series in the in-memory store.", static_cast<double>(store.num_series()));
   w.single("vigil_store_samples", "gauge", "Samples in the in-memory store.", static_cast<double>(store.num_samples()));
+  w.single("vigil_store_sample_bytes", "gauge", "Bytes of compressed samples in the in-memory store.",
+           static_cast<double>(store.sample_bytes()));
+  w.single("vigil_store_series_removed_total", "counter",
+           "Series removed from the in-memory store for having no sample within the retention.",
+           static_cast<double>(store.series_removed()));
 }
 
 }  // namespace vigil::storage

@@ -151,7 +151,7 @@ TEST_CASE("rule output lands in the store for later rules, with ALERTS series an
   // When up disappears, the recorded series gets a stale marker.
   f.eval(10 * 60'000);
   const auto& s = f.store.get(recorded[0]);
-  CHECK(storage::is_stale_nan(s.values.back()));
+  CHECK(storage::is_stale_nan(s.last_value()));
 }
 
 TEST_CASE("a failing rule records its error and the group goes on") {

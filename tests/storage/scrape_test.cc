@@ -122,7 +122,7 @@ std::map<std::string, std::vector<Point>> series(const storage::MemoryStore& sto
   for (storage::SeriesRef ref : store.select(ms)) {
     const storage::Series& s = store.get(ref);
     auto& pts = out[s.labels.to_string()];
-    for (size_t i = 0; i < s.timestamps.size(); ++i) pts.push_back({s.timestamps[i], s.values[i]});
+    for (auto it = s.samples(); it.next();) pts.push_back({it.t(), it.v()});
   }
   return out;
 }
