@@ -1,5 +1,7 @@
 #include "model/yaml.h"
 
+#include "model/base64.h"
+
 #include "model/names.h"
 
 #include <charconv>
@@ -78,42 +80,12 @@ bool is_float_word(std::string_view v) {
 
 }  // namespace
 
-// Standard base64 with padding, as Go's base64.StdEncoding reads it (line
-// breaks ignored); nullopt for anything else.
+// !!binary: base64 as Go's StdEncoding reads it, line breaks ignored.
 std::optional<std::string> decode_base64(std::string_view in) {
   std::string text;
   for (char c : in)
     if (c != '\n' && c != '\r') text += c;
-  if (text.size() % 4 != 0) return std::nullopt;
-  auto digit = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  for (size_t i = 0; i < text.size(); i += 4) {
-    int v[4];
-    int pad = 0;
-    for (int k = 0; k < 4; ++k) {
-      char c = text[i + k];
-      if (c == '=' && i + 4 == text.size() && k >= 2) {
-        v[k] = 0;
-        ++pad;
-        continue;
-      }
-      if (pad > 0) return std::nullopt;  // data after padding
-      v[k] = digit(c);
-      if (v[k] < 0) return std::nullopt;
-    }
-    const uint32_t n = (uint32_t(v[0]) << 18) | (uint32_t(v[1]) << 12) | (uint32_t(v[2]) << 6) | uint32_t(v[3]);
-    out += static_cast<char>((n >> 16) & 0xff);
-    if (pad < 2) out += static_cast<char>((n >> 8) & 0xff);
-    if (pad < 1) out += static_cast<char>(n & 0xff);
-  }
-  return out;
+  return base64_decode(text);
 }
 
 // Builds the arena tree from libyaml's parse events: no recursion on our side,

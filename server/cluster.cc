@@ -471,11 +471,9 @@ void Cluster::write_metrics(MetricsWriter& w) const {
           static_cast<double>(peers));
   w.family("vigil_cluster_claims_total", "counter",
            "Claims to send a notification, by outcome (unavailable: sent without one, etcd out of reach).");
-  w.sample("vigil_cluster_claims_total", {{"result", "claimed"}}, static_cast<double>(counters_.claimed.load()));
-  w.sample("vigil_cluster_claims_total", {{"result", "changed"}}, static_cast<double>(counters_.changed.load()));
-  w.sample("vigil_cluster_claims_total", {{"result", "busy"}}, static_cast<double>(counters_.busy.load()));
-  w.sample("vigil_cluster_claims_total", {{"result", "unavailable"}},
-           static_cast<double>(counters_.unavailable.load()));
+  for (const auto& [result, n] : {std::pair{"claimed", &counters_.claimed}, std::pair{"changed", &counters_.changed},
+                                  std::pair{"busy", &counters_.busy}, std::pair{"unavailable", &counters_.unavailable}})
+    w.sample("vigil_cluster_claims_total", {{"result", result}}, static_cast<double>(n->load()));
   w.single("vigil_cluster_records_total", "counter", "Notifications recorded in the shared log.",
             static_cast<double>(counters_.recorded.load()));
   w.single("vigil_cluster_record_failures_total", "counter", "Notifications not recorded in the shared log at once.",
