@@ -31,7 +31,20 @@ void register_check_rules(CLI::App& check, int* exit_code) {
                   "Features to turn on, comma-separated: promql-experimental-functions; other "
                   "names promtool knows are accepted with a warning")
       ->allow_extra_args(false);
-  cmd->callback([files, opts, features, exit_code] {
+  auto format = std::make_shared<std::string>("text");
+  cmd->add_option("--format", *format,
+                  "Output: text (promtool's report), or the problems as json, github, gitlab or "
+                  "junit findings for CI systems; exit codes are the same")
+      ->default_str("text");
+  cmd->callback([files, opts, features, format, exit_code] {
+    auto f = rules::parse_finding_format(*format);
+    if (!f) {
+      std::cerr << "vigil check rules: unknown --format " << *format << " (expected "
+                << rules::kFindingFormats << ")\n";
+      *exit_code = rules::kExitFailure;
+      return;
+    }
+    opts->format = *f;
     for (const auto& f : *features) rules::enable_features(f, *opts, std::cerr);
     *exit_code = rules::check_rules(*files, *opts, std::cin, std::cout, std::cerr);
   });

@@ -105,7 +105,7 @@ std::vector<DuplicateRule> find_duplicate_rules(const RuleFile& file) {
     for (const Rule& r : g.rules) {
       LabelsBuilder b(Labels(g.labels));
       for (const Label& l : r.labels) b.set(l.name, l.value);
-      all.push_back({r.name, b.build()});
+      all.push_back({r.name, b.build(), r.position});
     }
   }
   auto less = [](const DuplicateRule& a, const DuplicateRule& b) {
@@ -115,7 +115,7 @@ std::vector<DuplicateRule> find_duplicate_rules(const RuleFile& file) {
   auto same = [](const DuplicateRule& a, const DuplicateRule& b) {
     return a.name == b.name && a.labels == b.labels;
   };
-  std::sort(all.begin(), all.end(), less);
+  std::stable_sort(all.begin(), all.end(), less);
   std::vector<DuplicateRule> dups;
   for (size_t i = 1; i < all.size(); ++i) {
     if (same(all[i - 1], all[i]) && (dups.empty() || !same(dups.back(), all[i])))
@@ -124,11 +124,77 @@ std::vector<DuplicateRule> find_duplicate_rules(const RuleFile& file) {
   return dups;
 }
 
+std::vector<Finding> load_error_findings(const std::string& path, const LoadResult& r) {
+  std::vector<Finding> out;
+  for (const LoadError& e : r.errors) {
+    // The text starts with "line:col: " when the error has a position;
+    // the finding carries those separately.
+    std::string text = e.text;
+    std::string prefix = fmt::format("{}:{}: ", e.line, e.column);
+    if (e.line && text.starts_with(prefix)) text = text.substr(prefix.size());
+    out.push_back({path, e.line, e.column, "rules/load", Severity::kBug, std::move(text)});
+  }
+  return out;
+}
+
+std::vector<Finding> duplicate_findings(const std::string& path, const RuleFile& file) {
+  std::vector<Finding> out;
+  for (const auto& d : find_duplicate_rules(file)) {
+    std::string labels;
+    for (const LabelView l : d.labels) {
+      labels += fmt::format("{}{}={}", labels.empty() ? "" : ", ", l.name, go_quote(l.value));
+    }
+    out.push_back({path, d.position.line, d.position.column, "rules/duplicate-rules", Severity::kBug,
+                   fmt::format("{}{{{}}} is defined more than once: the rules overwrite each other's "
+                               "results",
+                               d.name, labels)});
+  }
+  return out;
+}
+
+namespace {
+
+int check_rules_findings(const std::vector<std::string>& inputs, const CheckRulesOptions& opts,
+                         const LintSettings& lint, std::istream& in, std::ostream& out) {
+  std::vector<Finding> findings;
+  bool has_errors = false, lint_found = false;
+  for (const std::string& f : inputs) {
+    const bool stdin_input = f == "-";
+    LoadResult r;
+    if (stdin_input) {
+      std::string content{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+      r = parse_rule_file(content, opts.load);
+    } else {
+      r = load_rule_file(f, opts.load);
+    }
+    std::string display = stdin_input ? "<stdin>" : f;
+    if (!r.ok()) {
+      has_errors = true;
+      auto more = load_error_findings(display, r);
+      findings.insert(findings.end(), more.begin(), more.end());
+    } else if (lint.duplicate_rules) {
+      auto more = duplicate_findings(display, r.file);
+      lint_found = lint_found || !more.empty();
+      findings.insert(findings.end(), more.begin(), more.end());
+    }
+  }
+  std::vector<std::string> checked;
+  for (const auto& f : inputs) checked.push_back(f == "-" ? "<stdin>" : f);
+  write_findings(out, opts.format, std::move(findings), checked, "vigil check rules");
+  out.flush();
+  if (has_errors) return kExitFailure;
+  if (lint_found && opts.lint_fatal) return kExitLint;
+  return kExitSuccess;
+}
+
+}  // namespace
+
 int check_rules(const std::vector<std::string>& files, const CheckRulesOptions& opts,
                 std::istream& in, std::ostream& out, std::ostream& err) {
-  LintSettings lint = parse_lint(opts.lint, out);
+  LintSettings lint = parse_lint(opts.lint, opts.format == FindingFormat::kText ? out : err);
   std::vector<std::string> inputs = files;
   if (inputs.empty()) inputs.push_back("-");
+  if (opts.format != FindingFormat::kText) return check_rules_findings(inputs, opts, lint, in, out);
 
   bool failed = false, has_errors = false;
   for (const std::string& f : inputs) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "model/labels.h"
+#include "rules/findings.h"
 #include "rules/rule_file.h"
 
 namespace vigil::rules {
@@ -24,6 +25,9 @@ struct CheckRulesOptions {
   // As promtool: experimental PromQL functions are rejected unless enabled
   // (--enable-feature=promql-experimental-functions).
   LoadOptions load{.ignore_unknown_fields = false, .promql = {.experimental_functions = false}};
+  // kText prints promtool's report; the others the problems as findings
+  // (rules/findings.h) for CI systems, with the same exit codes.
+  FindingFormat format = FindingFormat::kText;
 };
 
 // Applies promtool's --enable-feature names (comma-separated) to `opts`;
@@ -44,7 +48,13 @@ int check_rules(const std::vector<std::string>& files, const CheckRulesOptions& 
 struct DuplicateRule {
   std::string name;
   Labels labels;
+  Position position;  // a later definition of the pair, in file order
 };
 std::vector<DuplicateRule> find_duplicate_rules(const RuleFile& file);
+
+// A file's load errors as findings ("rules/load", severity bug).
+std::vector<Finding> load_error_findings(const std::string& path, const LoadResult& r);
+// Duplicate rules as findings ("rules/duplicate-rules", severity bug).
+std::vector<Finding> duplicate_findings(const std::string& path, const RuleFile& file);
 
 }  // namespace vigil::rules

@@ -290,8 +290,10 @@ class Decoder {
         rule.keep_firing_for = decode_duration(v).value_or(0);
       } else if (e.key == "labels") {
         rule.labels = decode_map(v, &nodes.label_keys, &nodes.label_values);
+        for (const YamlNode* k : nodes.label_keys) rule.label_positions.push_back(pos_of(*k));
       } else if (e.key == "annotations") {
         rule.annotations = decode_map(v, &nodes.annotation_keys, &nodes.annotation_values);
+        for (const YamlNode* k : nodes.annotation_keys) rule.annotation_positions.push_back(pos_of(*k));
       } else {
         unknown_field(e, kRuleType);
       }

@@ -42,6 +42,9 @@ struct Rule {
   // In file order. Values are templates for alerting rules (rendered later).
   std::vector<Label> labels;
   std::vector<Label> annotations;  // alerting rules only
+  // Where each label / annotation key is written, parallel to the vectors above.
+  std::vector<Position> label_positions;
+  std::vector<Position> annotation_positions;
 
   Position position;       // the rule's mapping (the first key of its `- ` item)
   // The start of the `expr` value (for a block scalar, its `|` or `>`), the
