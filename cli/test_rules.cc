@@ -6,9 +6,11 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "model/file.h"
+#include "rules/findings.h"
 #include "rules/unit_test.h"
 
 namespace vigil::cli {
@@ -32,6 +34,9 @@ void register_test_rules(CLI::App& test, int* exit_code) {
     rules::UnitTestOptions test;
     std::string junit;
     bool coverage = false;
+    double coverage_threshold = -1;
+    std::string coverage_file;
+    std::string format = "text";
     bool debug = false;
     bool experimental = false;  // promtool's global flag; nothing here needs it
     std::vector<std::string> features;
@@ -67,8 +72,28 @@ void register_test_rules(CLI::App& test, int* exit_code) {
   cmd->add_flag("--coverage", o->coverage,
                 "After the tests, list the alerting rules no test made fire and the recording rules "
                 "that never produced a sample");
+  cmd->add_option("--coverage-threshold", o->coverage_threshold,
+                  "Fail (exit 1) when fewer than this percentage of the rules are covered (alerting "
+                  "rules: fired in a test; recording rules: produced a sample); implies --coverage")
+      ->check(CLI::Range(0.0, 100.0));
+  cmd->add_option("--coverage-file", o->coverage_file,
+                  "Write the coverage as JSON to this file (totals, percentage, one entry per rule); "
+                  "implies --coverage");
+  cmd->add_option("--format", o->format,
+                  "Output: text (promtool's), junit (promtool's --junit XML on standard output), or the "
+                  "failures as json, github or gitlab findings for CI systems")
+      ->default_str("text");
   cmd->callback([o, exit_code] {
-    for (const auto& f : o->features) rules::enable_unit_test_features(f, o->test, std::cout);
+    auto format = rules::parse_finding_format(o->format);
+    if (!format) {
+      std::cerr << "vigil test rules: unknown --format " << o->format << " (expected "
+                << rules::kFindingFormats << ")\n";
+      *exit_code = 1;
+      return;
+    }
+    const bool text = *format == rules::FindingFormat::kText;
+    if (o->coverage_threshold >= 0 || !o->coverage_file.empty()) o->coverage = true;
+    for (const auto& f : o->features) rules::enable_unit_test_features(f, o->test, text ? std::cout : std::cerr);
     if (o->debug) o->test.debug = &std::cout;
     bool ok = true;
     rules::Coverage coverage;
@@ -76,11 +101,31 @@ void register_test_rules(CLI::App& test, int* exit_code) {
     for (const auto& f : o->files) {
       // promtool 3 names no file before its result (2.x printed "Unit Testing:  FILE").
       auto r = rules::run_unit_test_file(f, o->test, o->coverage ? &coverage : nullptr);
-      rules::print_unit_test_result(r, std::cout, std::cerr);
+      if (text) rules::print_unit_test_result(r, std::cout, std::cerr);
       ok = ok && r.ok();
       results.push_back(std::move(r));
     }
-    if (o->coverage) coverage.print(std::cout);
+    if (*format == rules::FindingFormat::kJunit) {
+      std::cout << rules::junit_xml(results, local_timestamp());
+    } else if (!text) {
+      std::vector<std::string> paths;
+      for (const auto& r : results) paths.push_back(r.path);
+      rules::write_findings(std::cout, *format, rules::unit_test_findings(results), paths,
+                            "vigil test rules");
+    }
+    if (o->coverage) coverage.print(text ? std::cout : std::cerr);
+    if (!o->coverage_file.empty()) {
+      auto w = write_file_atomic(o->coverage_file, coverage.json());
+      if (!w) {
+        std::cerr << "failed to write the coverage: " << w.error().message << "\n";
+        ok = false;
+      }
+    }
+    if (o->coverage_threshold >= 0 && coverage.percent() < o->coverage_threshold) {
+      std::cerr << fmt::format("coverage {:.1f}% is below the threshold {}%\n", coverage.percent(),
+                               o->coverage_threshold);
+      ok = false;
+    }
     if (!o->junit.empty()) {
       auto w = write_file_atomic(o->junit, rules::junit_xml(results, local_timestamp()));
       if (!w) std::cerr << "failed to write JUnit XML: " << w.error().message << "\n";

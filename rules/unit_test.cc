@@ -11,6 +11,7 @@
 #include <ostream>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <re2/re2.h>
 
 #include "model/duration.h"
@@ -21,6 +22,7 @@
 #include "model/yaml.h"
 #include "promql/parser.h"
 #include "promql/series_desc.h"
+#include "rules/findings.h"
 #include "rules/json_diff.h"
 #include "templates/escape.h"
 
@@ -686,6 +688,60 @@ void Coverage::print(std::ostream& out) const {
   for (const RuleUse* r : not_produced) {
     out << fmt::format("    never produced a sample: {} ({}:{}, group {})\n", r->name, r->file, r->line, r->group);
   }
+}
+
+double Coverage::percent() const {
+  size_t covered = 0;
+  for (const auto& [key, r] : rules_) covered += (r.alerting ? r.fired : r.produced) ? 1 : 0;
+  return rules_.empty() ? 100.0 : 100.0 * static_cast<double>(covered) / static_cast<double>(rules_.size());
+}
+
+std::string Coverage::json() const {
+  size_t alerting = 0, fired = 0, asserted = 0, recording = 0, produced = 0;
+  auto rules = nlohmann::json::array();
+  for (const auto& [key, r] : rules_) {
+    nlohmann::json j = {{"file", r.file}, {"line", r.line}, {"group", r.group}, {"name", r.name},
+                        {"type", r.alerting ? "alerting" : "recording"}};
+    if (r.alerting) {
+      ++alerting;
+      fired += r.fired;
+      asserted += r.asserted;
+      j["fired"] = r.fired;
+      j["pending"] = r.pending;
+      j["asserted"] = r.asserted;
+      j["covered"] = r.fired;
+    } else {
+      ++recording;
+      produced += r.produced;
+      j["produced"] = r.produced;
+      j["covered"] = r.produced;
+    }
+    rules.push_back(std::move(j));
+  }
+  nlohmann::json out = {{"percent", percent()},
+                        {"alerting", {{"total", alerting}, {"fired", fired}, {"asserted", asserted}}},
+                        {"recording", {{"total", recording}, {"produced", produced}}},
+                        {"rules", std::move(rules)}};
+  return out.dump(2) + "\n";
+}
+
+std::vector<Finding> unit_test_findings(const std::vector<TestFileResult>& results) {
+  std::vector<Finding> out;
+  for (const auto& r : results) {
+    if (!r.abort_error.empty()) {
+      out.push_back({r.path, 0, 0, "test/error", Severity::kBug, r.abort_error});
+      continue;
+    }
+    for (const auto& g : r.groups) {
+      for (const auto& f : g.failures) {
+        std::string_view text = f;
+        text.remove_prefix(std::min(text.find_first_not_of(' '), text.size()));
+        out.push_back({r.path, 0, 0, "test/failed", Severity::kBug,
+                       fmt::format("test group {}: {}", g.name, text)});
+      }
+    }
+  }
+  return out;
 }
 
 TestFileResult run_unit_test_file(const std::string& path, const UnitTestOptions& opts, Coverage* coverage) {

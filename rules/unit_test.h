@@ -14,6 +14,7 @@
 
 #include "promql/parser.h"
 #include "rules/evaluation.h"
+#include "rules/findings.h"
 
 namespace vigil::rules {
 
@@ -80,6 +81,11 @@ class Coverage {
   const std::map<std::tuple<std::string, size_t, size_t>, RuleUse>& rules() const { return rules_; }
   // The report `vigil test rules --coverage` prints.
   void print(std::ostream& out) const;
+  // Covered rules (alerting: fired; recording: produced a sample) as a
+  // percentage of all rules; 100 when there are none.
+  double percent() const;
+  // The same as JSON: totals, the percentage and one entry per rule.
+  std::string json() const;
 
  private:
   std::map<std::tuple<std::string, size_t, size_t>, RuleUse> rules_;
@@ -99,5 +105,10 @@ void print_unit_test_result(const TestFileResult& r, std::ostream& out, std::ost
 // <testcase name=GROUP><failure>...</failure></testcase>...
 // `timestamp` is the local run time, "2006-01-02T15:04:05".
 std::string junit_xml(const std::vector<TestFileResult>& results, const std::string& timestamp);
+
+// Failed test groups and files that could not run as findings
+// (rules/findings.h), check "test/failed" or "test/error", for
+// `vigil test rules --format=json|github|gitlab`.
+std::vector<Finding> unit_test_findings(const std::vector<TestFileResult>& results);
 
 }  // namespace vigil::rules
