@@ -1,4 +1,5 @@
 // vigil lint: the rule-file linter (rules/lint.h), with outputs CI systems read.
+#include <chrono>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -9,6 +10,7 @@
 #include "cli/commands.h"
 #include "config/prometheus_config.h"
 #include "rules/check.h"
+#include "rules/evaluation.h"
 #include "rules/lint.h"
 
 namespace vigil::cli {
@@ -22,6 +24,7 @@ void register_lint(CLI::App& app, int* exit_code) {
       "  vigil lint rules/*.yml\n"
       "  vigil lint --config.file=prometheus.yml           (its rule_files; scrape intervals too)\n"
       "  vigil lint --format=github rules/*.yml            (annotations on a pull request)\n"
+      "  vigil lint --datasource.url=http://prometheus:9090 rules/*.yml   (live checks too)\n"
       "A rule silences a check with a comment in its lines: # vigil lint ignore CHECK");
   struct Options {
     std::vector<std::string> files;
@@ -31,6 +34,7 @@ void register_lint(CLI::App& app, int* exit_code) {
     std::string prometheus;
     bool list = false;
     bool ignore_unknown_fields = false;
+    rules::RemoteQueryOptions datasource;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("rule-files", o->files, "The rule files to lint");
@@ -46,6 +50,11 @@ void register_lint(CLI::App& app, int* exit_code) {
                   "A prometheus.yml: lints its rule_files when no file is given, and takes scrape "
                   "and evaluation intervals from it");
   cmd->add_flag("--list-checks", o->list, "List the checks and exit");
+  cmd->add_option("--datasource.url", o->datasource.url,
+                  "A Prometheus-compatible server to run the live checks against: selectors that "
+                  "match no series (and why), and how many series each rule touches");
+  cmd->add_option("--datasource.bearer-token-file", o->datasource.http.bearer_token_file,
+                  "File holding the datasource's bearer token");
   cmd->add_flag("--ignore-unknown-fields", o->ignore_unknown_fields,
                 "Accept keys the rule-file format does not define");
   cmd->callback([o, exit_code] {
@@ -98,6 +107,18 @@ void register_lint(CLI::App& app, int* exit_code) {
       }
       run.lint.prometheus = &prometheus.config;
       if (files.empty()) files = prometheus.config.rule_files;
+    }
+    if (!o->datasource.url.empty()) {
+      o->datasource.timeout = 30 * kSecond;
+      auto q = rules::remote_query(o->datasource);
+      if (!q) {
+        std::cerr << "vigil lint: " << q.error().message << "\n";
+        return;
+      }
+      run.lint.query = *q;
+      run.lint.now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
     }
     if (files.empty()) {
       std::cerr << "vigil lint: no rule files given (name them, or --config.file with rule_files)\n";

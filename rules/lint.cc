@@ -11,6 +11,7 @@
 #include "model/file.h"
 #include "rules/check.h"
 #include "promql/functions.h"
+#include "promql/parser.h"
 #include "promql/printer.h"
 
 namespace vigil::rules {
@@ -50,6 +51,10 @@ const std::vector<LintCheckInfo>& lint_checks() {
        "a comparison whose result does not depend on any series (always or never true)"},
       {"promql/counter-raw", Severity::kWarning,
        "a counter used without rate()/increase(): its value resets to zero on restarts"},
+      {"promql/series-count", Severity::kInfo,
+       "live: how many series the rule's selectors touch on the datasource"},
+      {"promql/series-missing", Severity::kBug,
+       "live: a selector matches no series on the datasource"},
       {"promql/range-too-short", Severity::kWarning,
        "a range shorter than two scrape intervals: empty when one scrape is late"},
       {"promql/rate-non-counter", Severity::kWarning,
@@ -701,35 +706,140 @@ void check_dependency_order(Context& ctx) {
   }
 }
 
-}  // namespace
 
-OutputLabels output_labels(const promql::Expr& e) { return labels_of(e, nullptr); }
+// The selector without offset or @, as PromQL text, optionally with only
+// some of its label matchers.
+std::string selector_text(const VectorSelector& vs, const std::vector<const Matcher*>& keep) {
+  std::string name = vs.name;
+  std::string out;
+  for (const Matcher* m : keep) {
+    if (!name.empty() && m->name() == "__name__") continue;
+    out += out.empty() ? "" : ", ";
+    out += m->to_string();
+  }
+  return out.empty() && !name.empty() ? name : name + "{" + out + "}";
+}
 
-std::vector<Finding> lint_rule_file(const RuleFile& file, std::string_view content,
-                                    const LintOptions& opts) {
-  std::vector<Finding> findings;
-  Locator locator(content);
-  Context ctx{file, opts, locator, findings};
-  // Each rule's lines run from its first line to the next rule's or group's.
+class LiveChecks {
+ public:
+  LiveChecks(Context& ctx, const std::set<std::string>& recorded) : ctx_(ctx), recorded_(recorded) {}
+
+  Result<void> rule(const Rule& r) {
+    if (!r.parsed) return {};
+    std::vector<std::pair<const VectorSelector*, const Expr*>> selectors;
+    collect(*r.parsed, selectors);
+    double touched = 0;
+    std::vector<std::string> parts;
+    std::set<std::string> seen;
+    for (const auto& [vs, node] : selectors) {
+      std::string name = selector_name(*vs);
+      if (!name.empty() && recorded_.contains(name)) continue;
+      std::vector<const Matcher*> all;
+      for (const auto& m : vs->matchers) all.push_back(&m);
+      std::string text = selector_text(*vs, all);
+      if (!seen.insert(text).second) continue;
+      auto n = count(text);
+      if (!n) return std::unexpected(n.error());
+      if (*n > 0) {
+        touched += *n;
+        parts.push_back(fmt::format("{}: {}", text, *n));
+        continue;
+      }
+      auto why = explain(*vs, name);
+      if (!why) return std::unexpected(why.error());
+      ctx_.add("promql/series-missing", ctx_.locator.locate(r, node->pos),
+               fmt::format("{} matches no series on the datasource{}", text, *why));
+    }
+    if (!parts.empty()) {
+      std::string list;
+      for (const auto& p : parts) list += (list.empty() ? "" : ", ") + p;
+      ctx_.add("promql/series-count", r.expr_position.line ? r.expr_position : r.position,
+               fmt::format("the query touches {} series ({})", touched, list));
+    }
+    return {};
+  }
+
+ private:
+  static void collect(const Expr& e, std::vector<std::pair<const VectorSelector*, const Expr*>>& out) {
+    if (auto* vs = as<VectorSelector>(&e)) out.emplace_back(vs, &e);
+    promql::for_each_child(e, [&](const Expr& c) { collect(c, out); });
+  }
+
+  Result<double> query(const std::string& q) {
+    auto e = promql::parse_expr(q);
+    if (!e) return fail(fmt::format("cannot build the query {}: {}", q, e.error().message));
+    auto v = ctx_.opts.query(**e, ctx_.opts.now);
+    if (!v) return fail(fmt::format("datasource: {} (query: {})", v.error().message, q));
+    if (v->empty()) return 0.0;
+    return (*v)[0].value;
+  }
+  Result<double> count(const std::string& selector) { return query("count(" + selector + ")"); }
+
+  // Why nothing matches: the name alone, or which matcher rules everything
+  // out (with the values the label does have), or when it was last there.
+  Result<std::string> explain(const VectorSelector& vs, const std::string& name) {
+    if (name.empty()) return std::string();
+    std::string bare = name;
+    auto any = count(bare);
+    if (!any) return std::unexpected(any.error());
+    if (*any == 0) {
+      auto week = query("count(last_over_time(" + bare + "[7d]))");
+      if (!week) return std::unexpected(week.error());
+      return std::string(*week > 0 ? ": the metric was there in the last 7 days, but is not now"
+                                   : ": no series of this name in the last 7 days");
+    }
+    for (const auto& m : vs.matchers) {
+      if (m.name() == "__name__") continue;
+      auto n = count(selector_text(vs, {&m}));
+      if (!n) return std::unexpected(n.error());
+      if (*n > 0) continue;
+      // What the label does hold, a few values.
+      auto e = promql::parse_expr("count by (" + m.name() + ") (" + bare + ")");
+      std::string values;
+      if (e) {
+        auto v = ctx_.opts.query(**e, ctx_.opts.now);
+        if (!v) return fail(fmt::format("datasource: {}", v.error().message));
+        size_t shown = 0;
+        for (const auto& s : *v) {
+          if (shown++ == 5) {
+            values += ", ...";
+            break;
+          }
+          auto l = s.labels.get(m.name());
+          values += fmt::format("{}\"{}\"", values.empty() ? "" : ", ", l);
+        }
+      }
+      return fmt::format(": {} has {:.0f} series, none with {} ({} values: {})", name, *any,
+                         m.to_string(), m.name(), values.empty() ? "none" : values);
+    }
+    return std::string(": each matcher alone matches, but not all together");
+  }
+
+  Context& ctx_;
+  const std::set<std::string>& recorded_;
+};
+
+std::set<std::string> recorded_names(const RuleFile& file) {
+  std::set<std::string> out;
+  for (const auto& g : file.groups) {
+    for (const auto& r : g.rules) {
+      if (!r.is_alert()) out.insert(r.name);
+    }
+  }
+  return out;
+}
+
+// Ignore comments apply to the rule whose lines hold them: from its first
+// line to the next rule's or group's.
+void apply_ignores(std::vector<Finding>& findings, const RuleFile& file, const Locator& locator) {
+  auto ignores = locator.ignores();
+  if (ignores.empty()) return;
   std::vector<int> starts;
   for (const auto& g : file.groups) {
     starts.push_back(g.position.line);
     for (const auto& r : g.rules) starts.push_back(r.position.line);
   }
   std::sort(starts.begin(), starts.end());
-  for (const auto& g : file.groups) {
-    for (const auto& r : g.rules) {
-      check_alert(ctx, g, r);
-      check_templates(ctx, r);
-      ExprChecks(ctx, r).run();
-    }
-    check_duplicate_severity(ctx, g);
-  }
-  check_dependency_order(ctx);
-
-  // Ignore comments apply to the rule whose lines hold them.
-  auto ignores = locator.ignores();
-  if (ignores.empty()) return findings;
   auto span_of = [&](int line) -> std::pair<int, int> {
     auto it = std::upper_bound(starts.begin(), starts.end(), line);
     int first = it == starts.begin() ? 1 : *(it - 1);
@@ -745,6 +855,45 @@ std::vector<Finding> lint_rule_file(const RuleFile& file, std::string_view conte
     }
     return false;
   });
+}
+
+}  // namespace
+
+OutputLabels output_labels(const promql::Expr& e) { return labels_of(e, nullptr); }
+
+Result<std::vector<Finding>> lint_live(const RuleFile& file, std::string_view content,
+                                       const LintOptions& opts) {
+  std::vector<Finding> findings;
+  if (!opts.query) return findings;
+  Locator locator(content);
+  Context ctx{file, opts, locator, findings};
+  auto recorded = recorded_names(file);
+  LiveChecks live(ctx, recorded);
+  for (const auto& g : file.groups) {
+    for (const auto& r : g.rules) {
+      if (auto ok = live.rule(r); !ok) return std::unexpected(ok.error());
+    }
+  }
+  apply_ignores(findings, file, locator);
+  return findings;
+}
+
+std::vector<Finding> lint_rule_file(const RuleFile& file, std::string_view content,
+                                    const LintOptions& opts) {
+  std::vector<Finding> findings;
+  Locator locator(content);
+  Context ctx{file, opts, locator, findings};
+  for (const auto& g : file.groups) {
+    for (const auto& r : g.rules) {
+      check_alert(ctx, g, r);
+      check_templates(ctx, r);
+      ExprChecks(ctx, r).run();
+    }
+    check_duplicate_severity(ctx, g);
+  }
+  check_dependency_order(ctx);
+
+  apply_ignores(findings, file, locator);
   return findings;
 }
 
@@ -769,6 +918,14 @@ int lint_files(const std::vector<std::string>& files, const LintRunOptions& opts
     }
     auto more = lint_rule_file(r.file, *content, opts.lint);
     findings.insert(findings.end(), more.begin(), more.end());
+    if (opts.lint.query) {
+      auto live = lint_live(r.file, *content, opts.lint);
+      if (!live) {
+        err << "vigil lint: " << live.error().message << "\n";
+        return kExitFailure;
+      }
+      findings.insert(findings.end(), live->begin(), live->end());
+    }
     if (!opts.lint.disabled.contains("rules/duplicate-rules")) {
       auto dups = duplicate_findings(path, r.file);
       findings.insert(findings.end(), dups.begin(), dups.end());

@@ -18,6 +18,9 @@
 //   alerts/value-in-labels       $value in a label: every new value is a new alert
 //   alerts/duplicate-severity    one alert name with several severities in one group
 //   rules/dependency-order       reading a series recorded later (later rule or group)
+// and, with a datasource to query (live checks):
+//   promql/series-missing        a selector matches no series now (and which matcher rules them out)
+//   promql/series-count          how many series a rule's selectors touch
 //
 // A rule can silence a check with a comment anywhere in its lines:
 //   # vigil lint ignore promql/counter-raw
@@ -29,6 +32,7 @@
 #include <vector>
 
 #include "config/prometheus_config.h"
+#include "rules/evaluation.h"
 #include "rules/findings.h"
 #include "rules/rule_file.h"
 
@@ -48,6 +52,10 @@ struct LintOptions {
   // When set: scrape intervals (promql/range-too-short) and the global
   // evaluation interval (alerts/for-too-short) come from it.
   const config::PrometheusConfig* prometheus = nullptr;
+  // When set (vigil lint --datasource.url): the live checks
+  // promql/series-missing and promql/series-count query it at `now`.
+  QueryFn query;
+  Millis now = 0;
 };
 
 // Lints one loaded file. `content` is the file's text (used to place
@@ -76,5 +84,11 @@ struct LintRunOptions {
 };
 int lint_files(const std::vector<std::string>& files, const LintRunOptions& opts, std::ostream& out,
                std::ostream& err);
+
+// The live checks alone, for every rule of `file`; selectors of series the
+// file itself records are left out (new recording rules have no series
+// yet). Fails when the datasource does.
+Result<std::vector<Finding>> lint_live(const RuleFile& file, std::string_view content,
+                                       const LintOptions& opts);
 
 }  // namespace vigil::rules

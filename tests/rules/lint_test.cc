@@ -13,6 +13,7 @@
 #include "config/prometheus_config.h"
 #include "model/file.h"
 #include "promql/parser.h"
+#include "promql/printer.h"
 #include "rules/check.h"
 #include "rules/lint.h"
 
@@ -95,8 +96,13 @@ TEST_CASE("lint corpus: each planted mistake is found where it is, and nothing e
     for (const auto& [line, check] : want) covered.insert(check);
   }
   CHECK(files > 10);
-  // Every check has a planted mistake.
-  for (const auto& c : lint_checks()) CHECK_MESSAGE(covered.contains(std::string(c.name)), c.name);
+  // Every check has a planted mistake, but the live ones, which need a
+  // datasource (tested against a fake one below, and a real Prometheus in
+  // integration.lint_datasource).
+  for (const auto& c : lint_checks()) {
+    if (c.name.starts_with("promql/series-")) continue;
+    CHECK_MESSAGE(covered.contains(std::string(c.name)), c.name);
+  }
   CHECK(covered.contains("rules/duplicate-rules"));
 }
 
@@ -263,4 +269,71 @@ TEST_CASE("check rules --format: load errors and duplicates as findings, same ex
   opts.lint_fatal = true;
   CHECK(check_rules({dup}, opts, in, out2, err2) == kExitLint);
   CHECK(out2.str().find(",line=6,col=9,title=rules/duplicate-rules::job:up:sum{}") != std::string::npos);
+}
+
+TEST_CASE("lint live checks: missing series, the matcher that rules them out, series touched") {
+  // A datasource with up{job="api"} x3 and up{job="web"} x2, nothing else.
+  struct Fake {
+    std::vector<std::string> asked;
+  };
+  auto fake = std::make_shared<Fake>();
+  auto series = [](std::string job) {
+    return vigil::promql::Sample{vigil::Labels({{"__name__", "up"}, {"job", job}}), 1, 0};
+  };
+  LintOptions opts;
+  opts.now = 1000;
+  opts.query = [fake, series](const vigil::promql::Expr& e, int64_t t) -> vigil::Result<vigil::promql::Vector> {
+    CHECK(t == 1000);
+    std::string q = vigil::promql::to_string(e);
+    fake->asked.push_back(q);
+    auto num = [](double v) { return vigil::promql::Vector{{vigil::Labels(), v, 0}}; };
+    if (q == "count(up)" ) return num(5);
+    if (q == "count(up{job=\"api\"})") return num(3);
+    if (q == "count by (job) (up)") {
+      auto a = series("api"), w = series("web");
+      a.labels = vigil::Labels({{"job", "api"}});
+      w.labels = vigil::Labels({{"job", "web"}});
+      return vigil::promql::Vector{a, w};
+    }
+    return vigil::promql::Vector{};  // count() of nothing is empty
+  };
+  std::string content =
+      "groups:\n"
+      "  - name: g\n"
+      "    rules:\n"
+      "      - alert: ApiDown\n"
+      "        expr: up{job=\"api\"} == 0\n"
+      "      - alert: DbDown\n"
+      "        expr: up{job=\"db\"} == 0\n"
+      "      - alert: Gone\n"
+      "        expr: absent(nothing_here_total)\n"
+      "      - record: job:mine:sum\n"
+      "        expr: sum(up)\n"
+      "      - alert: ReadsRecorded\n"
+      "        expr: job:mine:sum < 1\n";
+  LoadResult r = parse_rule_file(content);
+  REQUIRE(r.ok());
+  auto fs = lint_live(r.file, content, opts);
+  REQUIRE(fs);
+  std::sort(fs->begin(), fs->end(), [](const Finding& a, const Finding& b) { return a.line < b.line; });
+  REQUIRE_MESSAGE(fs->size() == 4, describe(*fs));
+  CHECK((*fs)[0].check == "promql/series-count");
+  CHECK((*fs)[0].message == "the query touches 3 series (up{job=\"api\"}: 3)");
+  CHECK((*fs)[1].check == "promql/series-missing");
+  CHECK((*fs)[1].line == 7);
+  CHECK((*fs)[1].message ==
+        "up{job=\"db\"} matches no series on the datasource: up has 5 series, none with job=\"db\" "
+        "(job values: \"api\", \"web\")");
+  CHECK((*fs)[2].check == "promql/series-missing");
+  CHECK((*fs)[2].message.ends_with(": no series of this name in the last 7 days"));
+  CHECK((*fs)[3].check == "promql/series-count");  // sum(up), the recording rule
+  // The series the file records itself are not looked up.
+  for (const auto& q : fake->asked) CHECK(q.find("job:mine:sum") == std::string::npos);
+
+  opts.query = [](const vigil::promql::Expr&, int64_t) -> vigil::Result<vigil::promql::Vector> {
+    return vigil::fail("connection refused");
+  };
+  auto down = lint_live(r.file, content, opts);
+  REQUIRE_FALSE(down);
+  CHECK(down.error().message.find("connection refused") != std::string::npos);
 }
