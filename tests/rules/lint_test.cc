@@ -15,6 +15,7 @@
 #include "promql/parser.h"
 #include "promql/printer.h"
 #include "rules/check.h"
+#include "rules/api_query.h"
 #include "rules/lint.h"
 
 using namespace vigil::rules;
@@ -336,4 +337,12 @@ TEST_CASE("lint live checks: missing series, the matcher that rules them out, se
   auto down = lint_live(r.file, content, opts);
   REQUIRE_FALSE(down);
   CHECK(down.error().message.find("connection refused") != std::string::npos);
+}
+
+TEST_CASE("query times as promtool reads them: Unix seconds (to the millisecond) or RFC 3339") {
+  CHECK(parse_query_time("1700000000") == 1700000000.0);
+  CHECK(parse_query_time("1700000000.1234") == doctest::Approx(1700000000.123));
+  CHECK(parse_query_time("2026-01-02T03:04:05.5Z") == doctest::Approx(1767323045.5));
+  CHECK_FALSE(parse_query_time("yesterday"));
+  CHECK_FALSE(parse_query_time(""));
 }
