@@ -20,5 +20,6 @@ void register_notify_test(CLI::App& notify, int* exit_code);
 void register_run(CLI::App& app, int* exit_code);
 void register_lint(CLI::App& app, int* exit_code);
 void register_query(CLI::App& app, int* exit_code);
+void register_promql(CLI::App& app, int* exit_code);
 
 }  // namespace vigil::cli

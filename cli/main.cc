@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   vigil::cli::register_routes(app, &exit_code);
   vigil::cli::register_lint(app, &exit_code);
   vigil::cli::register_query(app, &exit_code);
+  vigil::cli::register_promql(app, &exit_code);
   CLI::App* tmpl = app.add_subcommand("template", "Render notification templates.");
   tmpl->require_subcommand(1);
   vigil::cli::register_template_render(*tmpl, &exit_code);

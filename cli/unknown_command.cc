@@ -25,7 +25,7 @@ constexpr Spelling kOtherSpellings[] = {
 
 // Commands of promtool and amtool that vigil does not provide.
 constexpr std::string_view kNotProvided[] = {
-    "query analyze", "debug", "push", "tsdb", "promql", "check healthy", "check ready", "check service-discovery",
+    "query analyze", "debug", "push", "tsdb", "promql label-matchers", "check healthy", "check ready", "check service-discovery",
     "alert", "silence", "cluster", "config show",
 };
 

@@ -271,4 +271,79 @@ std::string to_string(const Expr& e) {
   return out;
 }
 
+namespace {
+
+constexpr size_t kMaxLine = 100;
+
+std::string indent(int level) { return std::string(static_cast<size_t>(level) * 2, ' '); }
+
+bool needs_split(const Expr& e) { return to_string(e).size() > kMaxLine; }
+
+std::string trim(std::string s) {
+  size_t b = s.find_first_not_of(" \t\n");
+  size_t e = s.find_last_not_of(" \t\n");
+  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+std::string pretty(const Expr& e, int level) {
+  switch (e.kind) {
+    case ExprKind::kAggregate: {
+      if (!needs_split(e)) return indent(level) + to_string(e);
+      const auto& a = static_cast<const AggregateExpr&>(e);
+      std::string s = indent(level) + std::string(aggregate_op_string(a.op));
+      if (a.without || !a.grouping.empty()) {
+        s += a.without ? " without (" : " by (";
+        write_labels(s, a.grouping);
+        s += ") ";
+      }
+      s += "(\n";
+      if (a.param) s += pretty(*a.param, level + 1) + ",\n";
+      return s + pretty(*a.expr, level + 1) + "\n" + indent(level) + ")";
+    }
+    case ExprKind::kBinary: {
+      if (!needs_split(e)) return indent(level) + to_string(e);
+      const auto& b = static_cast<const BinaryExpr&>(e);
+      std::string op(binary_op_string(b.op));
+      if (b.return_bool) op += " bool";
+      if (b.matching) write_matching(op, *b.matching);
+      return pretty(*b.lhs, level + 1) + "\n" + indent(level) + op + "\n" + pretty(*b.rhs, level + 1);
+    }
+    case ExprKind::kCall: {
+      if (!needs_split(e)) return indent(level) + to_string(e);
+      const auto& c = static_cast<const Call&>(e);
+      std::string s = indent(level) + std::string(c.func->name) + "(\n";
+      for (size_t i = 0; i < c.args.size(); ++i) {
+        if (i) s += ",\n";
+        s += pretty(*c.args[i], level + 1);
+      }
+      return s + "\n" + indent(level) + ")";
+    }
+    case ExprKind::kParen: {
+      if (!needs_split(e)) return indent(level) + to_string(e);
+      return indent(level) + "(\n" + pretty(*static_cast<const ParenExpr&>(e).expr, level + 1) + "\n" +
+             indent(level) + ")";
+    }
+    case ExprKind::kSubquery: {
+      // Unsplit, a subquery is written without indentation, as upstream does.
+      if (!needs_split(e)) return to_string(e);
+      const auto& sq = static_cast<const SubqueryExpr&>(e);
+      std::string whole = to_string(e);
+      std::string suffix = whole.substr(to_string(*sq.expr).size());
+      return pretty(*sq.expr, level) + suffix;
+    }
+    case ExprKind::kUnary: {
+      const auto& u = static_cast<const UnaryExpr&>(e);
+      return indent(level) + (u.op == UnaryOp::kSub ? "-" : "+") + trim(pretty(*u.expr, level));
+    }
+    case ExprKind::kDuration:
+      return to_string(e);
+    default:
+      return indent(level) + to_string(e);
+  }
+}
+
+}  // namespace
+
+std::string pretty(const Expr& e) { return pretty(e, 0); }
+
 }  // namespace vigil::promql

@@ -11,4 +11,9 @@ namespace vigil::promql {
 // equal tree (see equal() in ast.h).
 std::string to_string(const Expr& e);
 
+// The pretty-printed form `promtool promql format` prints: a node whose
+// String() form is longer than 100 bytes is split over lines, its children
+// indented by two spaces per level; shorter ones stay on one line.
+std::string pretty(const Expr& e);
+
 }  // namespace vigil::promql
