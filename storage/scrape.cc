@@ -88,6 +88,7 @@ std::string global_url(const std::string& url, const std::string& host) {
 }
 
 bool is_out_of_order(const Error& e) { return e.message.starts_with("out of order"); }
+bool is_series_refused(const Error& e) { return e.message.starts_with("series limit"); }
 
 }  // namespace
 
@@ -497,7 +498,7 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
       auto ok = store_.append(o.labels, o.t, o.v);
       if (!ok) {
         if (is_out_of_order(ok.error())) ++out_of_order;
-        else ++duplicates;
+        else if (!is_series_refused(ok.error())) ++duplicates;
       } else if (!seen && !current.contains(o.labels)) {
         ++added;
       }
@@ -614,7 +615,7 @@ void ScrapeManager::write_metrics(MetricsWriter& w) const {
           counters_->sd_file_errors);
 }
 
-void write_store_metrics(MetricsWriter& w, const MemoryStore& store) {
+void write_store_metrics(MetricsWriter& w, const MemoryStore& store, Millis retention) {
   w.single("vigil_store_series", "gauge", "Series in the in-memory store.", static_cast<double>(store.num_series()));
   w.single("vigil_store_samples", "gauge", "Samples in the in-memory store.", static_cast<double>(store.num_samples()));
   w.single("vigil_store_sample_bytes", "gauge", "Bytes of compressed samples in the in-memory store.",
@@ -622,6 +623,14 @@ void write_store_metrics(MetricsWriter& w, const MemoryStore& store) {
   w.single("vigil_store_series_removed_total", "counter",
            "Series removed from the in-memory store for having no sample within the retention.",
            static_cast<double>(store.series_removed()));
+  w.single("vigil_store_series_refused_total", "counter",
+           "New series the in-memory store refused for holding --storage.max-series already.",
+           static_cast<double>(store.series_refused()));
+  w.single("vigil_store_max_series", "gauge", "The in-memory store's series limit (0: none).",
+           static_cast<double>(store.max_series()));
+  if (retention > 0)
+    w.single("vigil_store_retention_seconds", "gauge", "How long the in-memory store keeps samples.",
+             static_cast<double>(retention) / 1000.0);
 }
 
 }  // namespace vigil::storage

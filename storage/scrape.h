@@ -169,7 +169,8 @@ class ScrapeManager {
   std::unique_ptr<net::WorkerPool> workers_;
 };
 
-// vigil_store_series and vigil_store_samples (the caller holds the store's lock).
-void write_store_metrics(MetricsWriter& w, const MemoryStore& store);
+// vigil_store_series, vigil_store_samples, the series limit and its
+// refusals, and the retention when given (the caller holds the store's lock).
+void write_store_metrics(MetricsWriter& w, const MemoryStore& store, Millis retention = 0);
 
 }  // namespace vigil::storage
