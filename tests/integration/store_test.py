@@ -18,6 +18,10 @@ Scenarios:
   limit   --storage.max-series: a churning target fills the store to the
           limit; new series are refused, counted and logged, while a series
           already held keeps being scraped.
+  http_sd a local HTTP SD endpoint names a target: vigil scrapes it with the
+          group's labels and __meta_url; the endpoint then names another
+          target, which replaces the first; then it fails, and the target
+          stays while prometheus_sd_http_failures_total counts.
 
 Exit 0 on success, 1 on failure, 77 when skipped.
 """
@@ -285,8 +289,83 @@ def limit(workdir):
     target.close()
 
 
+class SdEndpoint:
+    """Serves /sd as Prometheus' HTTP SD format; `answer` is (status, body)."""
+
+    def __init__(self):
+        self.answer = (200, "[]")
+        self.requests = []
+        sd = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                sd.requests.append(dict(self.headers))
+                status, body = sd.answer
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sd"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def http_sd(workdir):
+    first = Target(lambda n: f"served_by 1\n")
+    second = Target(lambda n: f"served_by 2\n")
+    sd = SdEndpoint()
+    sd.answer = (200, json.dumps([{"targets": [first.address], "labels": {"env": "one"}}]))
+    with open(os.path.join(workdir, "prometheus.yml"), "w") as f:
+        f.write(f"""global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: sd
+    http_sd_configs:
+      - url: {sd.url}
+        refresh_interval: 2s
+    relabel_configs:
+      - source_labels: [__meta_url]
+        target_label: sd_url
+""")
+    v = Vigil(workdir, ["--config.file=prometheus.yml"]).start()
+
+    def scraped(value):
+        r = v.query("served_by", time.time())
+        return [json.loads(k) for k, val in r.items() if val == value]
+
+    got = wait_until("the discovered target to be scraped", lambda: scraped("1"), 15)
+    if got[0].get("env") != "one" or got[0].get("sd_url") != sd.url or got[0].get("instance") != first.address:
+        fail(f"labels of the discovered target: {got[0]}")
+    headers = sd.requests[0]
+    if headers.get("Accept") != "application/json" or headers.get("X-Prometheus-Refresh-Interval-Seconds") != "2":
+        fail(f"request headers: {headers}")
+    sd.answer = (200, json.dumps([{"targets": [second.address], "labels": {"env": "two"}}]))
+    wait_until("the new target to be scraped", lambda: scraped("2"), 15)
+
+    def targets():
+        status, body = get(v.url("/api/v1/targets"))
+        return [t["labels"].get("instance") for t in json.loads(body)["data"]["activeTargets"]]
+
+    wait_until("the first target to be gone", lambda: targets() == [second.address], 10)
+    sd.answer = (500, "oops")
+    wait_until("a failed refresh to be counted", lambda: v.metric("prometheus_sd_http_failures_total") >= 2, 15)
+    if targets() != [second.address]:
+        fail(f"targets after failed refreshes: {targets()}")
+    print(f"http_sd: {first.address} then {second.address} scraped; failures keep the target")
+    v.stop()
+    first.close()
+    second.close()
+    sd.server.shutdown()
+
+
 def main():
-    scenarios = {"kill9": kill9, "churn": churn, "limit": limit}
+    scenarios = {"kill9": kill9, "churn": churn, "limit": limit, "http_sd": http_sd}
     if SCENARIO not in scenarios:
         fail(f"unknown scenario {SCENARIO}")
     workdir = tempfile.mkdtemp(prefix="vigil-store-")
