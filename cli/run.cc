@@ -43,6 +43,7 @@ struct RunArgs {
   std::string etcd_timeout = "2s";
   std::string etcd_password_file;
   std::vector<std::string> features;
+  std::string retention;  // --storage.retention (storage/limits.h)
 };
 
 // The --cluster.* flags, checked, into the daemon's options (none without
@@ -121,6 +122,9 @@ int run(RunArgs a) {
   if (a.opts.query_max_samples <= 0) return fail_with("--query.max-samples: must be positive");
   if (a.opts.query_max_concurrency <= 0) return fail_with("--query.max-concurrency: must be positive");
   if (auto err = apply_cluster_flags(a)) return fail_with(*err);
+  auto bounds = storage::RetentionBounds::parse(a.retention);
+  if (!bounds) return fail_with(bounds.error().message);
+  a.opts.retention_bounds = *bounds;
   for (const std::string& f : a.features) {
     if (f.empty()) continue;
     if (f == "event-recorder") {
@@ -172,6 +176,15 @@ void register_run(CLI::App& app, int* exit_code) {
   cmd->add_option("--config.file", o.config_file, "prometheus.yml: rule files, scrape targets, external labels");
   cmd->add_option("--alertmanager.config", o.alertmanager_config, "alertmanager.yml: routes, receivers, inhibition");
   cmd->add_option("--storage.path", o.storage_path, "Directory for silences, the notification log, alerts, rule state and the store's samples")
+      ->capture_default_str();
+  cmd->add_option("--storage.retention,--storage.tsdb.retention.time", args->retention,
+                  "How long the embedded store keeps samples. Unset: what the loaded rules' ranges need (at "
+                  "least 1h). D: exactly D (as Prometheus' --storage.tsdb.retention.time, accepted as an alias). "
+                  "MIN..MAX: what the rules need, at least MIN, at most MAX (either may be left out: 30d.., ..2h); "
+                  "a maximum below the rules' need is warned about at load");
+  cmd->add_option("--storage.max-series", o.max_series,
+                  "Most series the embedded store holds (0: no limit); beyond it new series are refused, logged "
+                  "and counted in vigil_store_series_refused_total, while known series keep their scrapes")
       ->capture_default_str();
   cmd->add_option("--web.listen-address", o.listen_address, "Address to serve the APIs on")->capture_default_str();
   cmd->add_option("--web.config.file", o.web.web_config_file,

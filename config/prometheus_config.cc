@@ -41,12 +41,36 @@ void add_http_fields(ObjectSpec& o) {
   for (const FieldSpec& f : http_config_spec().fields) o.fields.push_back(f);
 }
 
-// Service discoveries: the two vigil runs, and every other one upstream
-// knows, accepted as free-form YAML and warned about.
-void add_sd_fields(ObjectSpec& o) {
+const ObjectSpec& dns_sd_spec() {
+  static const ObjectSpec s{"dns.plain",
+                            {{"names", T::kStringList},
+                             {"type", T::kString, "SRV"},
+                             {"port", T::kInt},
+                             {"refresh_interval", T::kDuration, "30s"}}};
+  return s;
+}
+
+const ObjectSpec& http_sd_spec() {
+  static const ObjectSpec s = [] {
+    ObjectSpec o{"http.plain", {{"url", T::kString}, {"refresh_interval", T::kDuration, "60s"}}};
+    add_http_fields(o);
+    return o;
+  }();
+  return s;
+}
+
+// Service discoveries: those vigil runs, and every other one upstream
+// knows, accepted as free-form YAML and warned about. Alertmanagers are
+// found by static and file discovery only.
+void add_sd_fields(ObjectSpec& o, bool scrape) {
   o.fields.push_back({"static_configs", T::kObjectList, nullptr, &static_config_spec()});
   o.fields.push_back({"file_sd_configs", T::kObjectList, nullptr, &file_sd_spec()});
-  for (std::string_view key : unsupported_sd_keys()) o.fields.push_back({key, T::kAny});
+  if (scrape) {
+    o.fields.push_back({"dns_sd_configs", T::kObjectList, nullptr, &dns_sd_spec()});
+    o.fields.push_back({"http_sd_configs", T::kObjectList, nullptr, &http_sd_spec()});
+  }
+  for (std::string_view key : unsupported_sd_keys())
+    if (!scrape || (key != "dns_sd_configs" && key != "http_sd_configs")) o.fields.push_back({key, T::kAny});
 }
 
 const ObjectSpec& global_spec() {
@@ -82,7 +106,7 @@ const ObjectSpec& scrape_spec() {
                   {"extra_scrape_metrics", T::kBool}, {"relabel_configs", T::kAny},
                   {"metric_relabel_configs", T::kAny}}};
     add_http_fields(o);
-    add_sd_fields(o);
+    add_sd_fields(o, true);
     return o;
   }();
   return s;
@@ -95,7 +119,7 @@ const ObjectSpec& alertmanager_spec() {
                   {"timeout", T::kDuration, "10s"}, {"api_version", T::kString, "v2"},
                   {"relabel_configs", T::kAny}, {"alert_relabel_configs", T::kAny}}};
     add_http_fields(o);
-    add_sd_fields(o);
+    add_sd_fields(o, false);
     return o;
   }();
   return s;
@@ -474,6 +498,61 @@ class Loader {
     return out;
   }
 
+  std::vector<DnsSdConfig> dns_sd_configs(const ConfigValue& v) {
+    std::vector<DnsSdConfig> out;
+    const ConfigValue* ds = v.find("dns_sd_configs");
+    if (!present(ds)) return out;
+    for (const ConfigValue& d : ds->items()) {
+      if (d.is_null()) continue;
+      DnsSdConfig c;
+      c.line = d.line;
+      c.names = strings(d.find("names"));
+      c.type = std::string(d.str("type"));
+      for (char& ch : c.type) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      c.port = static_cast<int>(d.num("port"));
+      c.refresh_interval = d.num("refresh_interval");
+      if (c.names.empty()) {
+        error(d, "DNS-SD config must contain at least one SRV record name");
+      } else if (c.type != "SRV" && c.type != "A" && c.type != "AAAA" && c.type != "MX" && c.type != "NS") {
+        error(*d.find("type"), fmt::format("invalid DNS-SD records type {} (expected SRV, A, AAAA, MX or NS)",
+                                           d.str("type")));
+      } else if (c.type != "SRV" && c.port == 0) {
+        error(d, "a port is required in DNS-SD configs for all record types except SRV");
+      } else if (c.port < 0 || c.port > 65535) {
+        error(*d.find("port"), fmt::format("DNS-SD port {} is out of range (expected 1 to 65535)", c.port));
+      } else if (c.refresh_interval <= 0) {
+        error(d, "DNS-SD refresh_interval must be positive");
+      }
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  std::vector<HttpSdConfig> http_sd_configs(const ConfigValue& v) {
+    std::vector<HttpSdConfig> out;
+    const ConfigValue* hs = v.find("http_sd_configs");
+    if (!present(hs)) return out;
+    for (const ConfigValue& h : hs->items()) {
+      if (h.is_null()) continue;
+      HttpSdConfig c;
+      c.line = h.line;
+      c.url = std::string(h.str("url"));
+      c.refresh_interval = h.num("refresh_interval");
+      // Upstream's checks and words.
+      const size_t colon = c.url.find("://");
+      const std::string scheme = colon == std::string::npos ? "" : c.url.substr(0, colon);
+      const std::string rest = colon == std::string::npos ? "" : c.url.substr(colon + 3);
+      const ConfigValue& at = h.find("url") ? *h.find("url") : h;
+      if (c.url.empty()) error(h, "URL is missing");
+      else if (scheme != "http" && scheme != "https") error(at, "URL scheme must be 'http' or 'https'");
+      else if (rest.empty() || rest.front() == '/' || rest.front() == '?') error(at, "host is missing in URL");
+      else if (c.refresh_interval <= 0) error(h, "http_sd_configs refresh_interval must be positive");
+      c.http = http_options(h);
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
   // Upstream's rule: a '*' only in the last path element, and a .json,
   // .yml or .yaml extension (in either case).
   static bool valid_file_sd_name(std::string_view name) {
@@ -484,15 +563,16 @@ class Loader {
     return false;
   }
 
-  std::vector<std::string> unsupported_sd(const ConfigValue& v, std::string_view owner) {
+  std::vector<std::string> unsupported_sd(const ConfigValue& v, std::string_view owner, bool scrape) {
     std::vector<std::string> keys;
     for (std::string_view key : unsupported_sd_keys()) {
+      if (scrape && (key == "dns_sd_configs" || key == "http_sd_configs")) continue;
       const ConfigValue* sd = v.find(key);
       if (!present(sd)) continue;
       keys.emplace_back(key);
-      warn(*sd, fmt::format("{}: {} is not supported by vigil; it discovers no targets (only static_configs and "
-                            "file_sd_configs do)",
-                            owner, key));
+      warn(*sd, fmt::format("{}: {} is not supported by vigil; it discovers no targets (only {} do)", owner, key,
+                            scrape ? "static_configs, file_sd_configs, dns_sd_configs and http_sd_configs"
+                                   : "static_configs and file_sd_configs"));
     }
     return keys;
   }
@@ -556,6 +636,9 @@ class Loader {
     ScrapeConfig c;
     c.line = v.line;
     c.job_name = std::string(v.str("job_name"));
+    // Upstream checks discovery blocks as it decodes them, before the job.
+    c.dns_sd_configs = dns_sd_configs(v);
+    c.http_sd_configs = http_sd_configs(v);
     if (c.job_name.empty()) {
       error(v, "job_name is empty");
       return c;
@@ -596,7 +679,7 @@ class Loader {
     names_ = name_validation(v, global_names);
     c.static_configs = static_configs(v);
     c.file_sd_configs = file_sd_configs(v);
-    c.unsupported_sd = unsupported_sd(v, fmt::format("job \"{}\"", c.job_name));
+    c.unsupported_sd = unsupported_sd(v, fmt::format("job \"{}\"", c.job_name), true);
     c.relabel_configs = relabels(yaml_child(doc_, node, "relabel_configs"),
                                  "empty or null target relabeling rule in scrape config");
     c.metric_relabel_configs = relabels(yaml_child(doc_, node, "metric_relabel_configs"),
@@ -635,7 +718,7 @@ class Loader {
         warn(*v.find("sigv4"), fmt::format("alertmanager #{}: sigv4 is not supported by vigil and is ignored", i + 1));
       c.static_configs = static_configs(v);
       c.file_sd_configs = file_sd_configs(v);
-      c.unsupported_sd = unsupported_sd(v, fmt::format("alertmanager #{}", i + 1));
+      c.unsupported_sd = unsupported_sd(v, fmt::format("alertmanager #{}", i + 1), false);
       c.relabel_configs = relabels(yaml_child(doc_, am_node, "relabel_configs"),
                                    "empty or null Alertmanager target relabeling rule");
       c.alert_relabel_configs = relabels(yaml_child(doc_, am_node, "alert_relabel_configs"),

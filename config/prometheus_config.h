@@ -6,7 +6,8 @@
 // Loading is as strict as upstream's: unknown fields, repeated keys and
 // values of the wrong type are errors at their line and column. Parts vigil
 // does not act on still load, each with one warning: service discoveries
-// other than static_configs and file_sd_configs (per job), remote_write,
+// other than static_configs, file_sd_configs, dns_sd_configs and
+// http_sd_configs (per scrape job; Alertmanagers: static and file), remote_write,
 // remote_read, storage, tracing, otlp, runtime and global.query_log_file
 // (their values are still checked as upstream checks them). The scrape
 // configs of scrape_config_files are loaded as the file's own. The library
@@ -45,6 +46,26 @@ struct FileSdConfig {
   int line = 0;
 };
 
+// One entry of dns_sd_configs: the names are looked up every
+// refresh_interval for records of `type` (SRV, A, AAAA, MX or NS, upper
+// case); `port` is the targets' port for every type but SRV.
+struct DnsSdConfig {
+  std::vector<std::string> names;
+  std::string type = "SRV";
+  int port = 0;
+  Millis refresh_interval = 30 * kSecond;
+  int line = 0;
+};
+
+// One entry of http_sd_configs: `url` answers a JSON list of target groups,
+// fetched every refresh_interval with the HTTP client options `http`.
+struct HttpSdConfig {
+  std::string url;
+  Millis refresh_interval = kMinute;
+  ConfigValue http;
+  int line = 0;
+};
+
 struct ScrapeConfig {
   std::string job_name;
   Millis scrape_interval = 0;  // global's when not written
@@ -67,6 +88,8 @@ struct ScrapeConfig {
   uint64_t body_size_limit = 0;  // bytes; 0: the scraper's default
   std::vector<StaticTargetGroup> static_configs;
   std::vector<FileSdConfig> file_sd_configs;
+  std::vector<DnsSdConfig> dns_sd_configs;
+  std::vector<HttpSdConfig> http_sd_configs;
   std::vector<std::string> unsupported_sd;  // "kubernetes_sd_configs", ... (each warned about once)
   std::vector<RelabelConfig> relabel_configs;
   std::vector<RelabelConfig> metric_relabel_configs;
@@ -129,8 +152,10 @@ PrometheusConfigResult parse_prometheus_config(std::string_view text, std::strin
 // Reads `path` and parses it against the file's directory.
 PrometheusConfigResult load_prometheus_config(const std::string& path);
 
+
 // The keys of every service discovery upstream knows but vigil does not
-// implement ("kubernetes_sd_configs", ...).
+// implement ("kubernetes_sd_configs", ...); for scrape jobs,
+// dns_sd_configs and http_sd_configs are implemented (Alertmanagers: not).
 const std::vector<std::string_view>& unsupported_sd_keys();
 
 }  // namespace vigil::config

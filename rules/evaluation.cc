@@ -296,11 +296,13 @@ void GroupEvaluator::eval(int64_t ts, storage::MemoryStore& store, const QueryFn
     for (const auto& s : *out) {
       // Samples at or before the series' last timestamp are dropped, as
       // Prometheus drops out-of-order and duplicate samples of rule output.
-      storage::SeriesRef ref = store.series(s.labels);
-      (void)store.append(ref, ts, s.value);
+      // A series the store's limit refuses is counted there.
+      auto ref = store.add_series(s.labels);
+      if (!ref) continue;
+      (void)store.append(*ref, ts, s.value);
       // The store's copy of the labels: next time, finding this series
       // among those written compares shared label sets, not their strings.
-      written.push_back(store.get(ref).labels);
+      written.push_back(store.get(*ref).labels);
     }
     // Series this rule wrote last time but not now go stale. Ordered by
     // hash first, so that lookups mostly compare integers.

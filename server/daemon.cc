@@ -75,11 +75,13 @@ struct Daemon::State {
   ReloadStatus reload_status;
 
   // One load or reload at a time; guards the fields below.
-  std::mutex config_mu;
+  mutable std::mutex config_mu;
   rules::SendOptions send;   // how rule alerts are sent (external labels, relabelling)
   Millis retention = kHour;  // what the store keeps for the rules
 
-  Millis last_gc = 0;  // upkeep loop only
+  Millis last_gc = 0;        // upkeep loop only
+  Millis last_truncate = 0;  // upkeep loop only
+  storage::RefusedSeriesReport refused_report;  // upkeep loop only
 
   State(DaemonOptions o, const Clock& c, Logger& l) : opts(std::move(o)), clock(c), log(l) {}
 
@@ -96,10 +98,17 @@ struct Daemon::State {
   // (their firing alerts re-sent), or when the hold set at start ends.
   void start_dispatch_when_ready();
   void upkeep();
+  // Writes what rules (or anything but a scrape, which logs its own) added
+  // to the store since, and waits for it to reach the disk.
+  void flush_store_log();
   void register_routes();
   Result<void> serve();
   void start_loops();
   std::string metrics() const;
+  Millis retention_now() const {
+    std::lock_guard lock(config_mu);
+    return retention;
+  }
 };
 
 Result<void> Daemon::State::build() {
@@ -134,6 +143,7 @@ Result<void> Daemon::State::build() {
   engine.gate = std::make_shared<promql::QueryGate>(opts.query_max_concurrency);
   engine.cancel = &stopping;
   rules::EvalBackend backend{&store, &store_mu, {}};
+  store.set_max_series(opts.max_series);
   if (embedded()) {
     backend.query = rules::engine_query(store, engine);
     scraper = std::make_unique<storage::ScrapeManager>(store, store_mu, clock,
@@ -192,7 +202,10 @@ Result<void> Daemon::State::load_all(bool initial) {
   }
   forwarder->apply(prom.alertmanagers);
   send = rules::SendOptions{prom.global.external_labels, prom.alert_relabel_configs, external_url};
-  retention = rules::retention_for(rules->status());
+  const Millis need = rules::retention_for(rules->status());
+  retention = opts.retention_bounds.clamp(need);
+  if (auto warn = opts.retention_bounds.shortfall(need); warn && embedded())
+    log.warn(*warn, {{"component", "storage"}});
   return {};
 }
 
@@ -257,14 +270,21 @@ void Daemon::State::upkeep() {
   forwarder->refresh();
   keeper->compact();
   const Millis now = clock.now();
-  if (now - last_gc < kMinute) return;
-  last_gc = now;
-  router->maintenance();
-  Millis keep;
+  std::optional<std::string> refused;
   {
-    std::lock_guard lock(config_mu);
-    keep = retention;
+    std::shared_lock lock(store_mu);
+    refused = refused_report.due(store, now);
   }
+  if (refused) log.error(*refused, {{"component", "storage"}});
+  if (now - last_gc >= kMinute) {
+    last_gc = now;
+    router->maintenance();
+  }
+  // The store is trimmed every minute, or four times per retention when
+  // that is shorter, so that it holds at most a quarter more than kept.
+  const Millis keep = retention_now();
+  if (now - last_truncate < std::clamp<Millis>(keep / 4, kSecond, kMinute)) return;
+  last_truncate = now;
   if (scraper) {
     scraper->truncate(keep);
   } else {
@@ -272,19 +292,26 @@ void Daemon::State::upkeep() {
     store.truncate_before(now - keep);
   }
   if (wal) {
-    // Samples rules wrote since the last scrape, then a fold when the log
-    // has outgrown the snapshot (which holds only what truncation kept).
-    Result<uint64_t> pos = uint64_t{0};
-    {
-      std::unique_lock lock(store_mu);
-      if (auto r = wal->maybe_fold(store); !r) log.error("store log fold failed", {{"component", "storage"}, {"err", r.error().message}});
-      pos = wal->write();
-    }
-    if (pos) {
-      if (auto r = wal->sync(*pos); !r) log.error("store log sync failed", {{"component", "storage"}, {"err", r.error().message}});
-    } else {
-      log.error("store log write failed", {{"component", "storage"}, {"err", pos.error().message}});
-    }
+    // A fold when the log has outgrown the snapshot (which holds only what
+    // truncation kept).
+    std::unique_lock lock(store_mu);
+    if (auto r = wal->maybe_fold(store); !r)
+      log.error("store log fold failed", {{"component", "storage"}, {"err", r.error().message}});
+  }
+  flush_store_log();
+}
+
+void Daemon::State::flush_store_log() {
+  if (!wal) return;
+  Result<uint64_t> pos = uint64_t{0};
+  {
+    std::unique_lock lock(store_mu);
+    pos = wal->write();
+  }
+  if (!pos) {
+    log.error("store log write failed", {{"component", "storage"}, {"err", pos.error().message}});
+  } else if (auto r = wal->sync(*pos); !r) {
+    log.error("store log sync failed", {{"component", "storage"}, {"err", r.error().message}});
   }
 }
 
@@ -302,8 +329,9 @@ std::string Daemon::State::metrics() const {
   forwarder->write_metrics(w);
   if (scraper) scraper->write_metrics(w);
   {
+    const Millis keep = embedded() ? retention_now() : 0;  // config_mu before store_mu
     std::shared_lock lock(store_mu);
-    storage::write_store_metrics(w, store);
+    storage::write_store_metrics(w, store, keep);
   }
   request_metrics.write(w);
   if (http) out += http->metrics();
@@ -375,7 +403,10 @@ void Daemon::State::start_loops() {
   rules_loop = std::make_unique<Loop>(
       clock, [this] { return rules->next_due(); },
       [this] {
-        if (rules->run_due() > 0) keeper->save_rules();
+        if (rules->run_due() > 0) {
+          keeper->save_rules();
+          flush_store_log();
+        }
         start_dispatch_when_ready();
       },
       kSecond);

@@ -41,6 +41,7 @@
 #include "server/cluster.h"
 #include "server/http.h"
 #include "server/log.h"
+#include "storage/limits.h"
 
 namespace vigil::server {
 
@@ -79,6 +80,11 @@ struct DaemonOptions {
   // block of alertmanager.yml is acted on (routing/event_recorder.h).
   // Without it, no events are recorded.
   bool event_recorder = false;
+  // The embedded store's bounds: the retention is what the rules' ranges
+  // need, clamped (--storage.retention); at most max_series series, new ones
+  // refused beyond (--storage.max-series, 0: no limit).
+  storage::RetentionBounds retention_bounds;
+  size_t max_series = 0;
   size_t delivery_workers = 16;
   size_t scrape_workers = 4;
 };

@@ -23,9 +23,7 @@ using config::RelabelConfig;
 using config::ScrapeConfig;
 using config::StaticTargetGroup;
 
-namespace {
-
-Result<std::vector<TargetGroup>> parse_json_groups(const std::string& text, const std::string& path) {
+Result<std::vector<TargetGroup>> parse_target_groups_json(std::string_view text, const Label& meta) {
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded()) return fail("invalid JSON: expected a list of {\"targets\": [...], \"labels\": {...}}");
   if (!j.is_array()) return fail("expected a JSON list of target groups");
@@ -33,8 +31,9 @@ Result<std::vector<TargetGroup>> parse_json_groups(const std::string& text, cons
   for (const auto& g : j) {
     if (!g.is_object()) return fail("expected each target group to be an object");
     TargetGroup tg;
-    std::vector<Label> ls{{"__meta_filepath", path}};
+    std::vector<Label> ls{meta};
     for (const auto& [k, v] : g.items()) {
+      if (v.is_null() && (k == "targets" || k == "labels")) continue;
       if (k == "targets") {
         if (!v.is_array()) return fail("\"targets\" must be a list of strings");
         for (const auto& t : v) {
@@ -56,6 +55,8 @@ Result<std::vector<TargetGroup>> parse_json_groups(const std::string& text, cons
   }
   return out;
 }
+
+namespace {
 
 Result<std::vector<TargetGroup>> parse_yaml_groups(const std::string& text, const std::string& path) {
   using Kind = YamlNode::Kind;
@@ -107,7 +108,7 @@ Result<std::vector<TargetGroup>> read_target_file(const std::string& path) {
   if (!text) return std::unexpected(text.error());
   std::string lower = path;
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower.ends_with(".json")) return parse_json_groups(*text, path);
+  if (lower.ends_with(".json")) return parse_target_groups_json(*text, {"__meta_filepath", path});
   return parse_yaml_groups(*text, path);
 }
 

@@ -70,6 +70,11 @@ class FileDiscovery {
 std::vector<std::string> alertmanager_urls(const config::AlertmanagerTargetConfig& cfg,
                                            const std::vector<const TargetGroup*>& groups);
 
+// A JSON list of {"targets": [...], "labels": {...}} (file_sd files,
+// http_sd answers); every group also gets `meta` (__meta_filepath,
+// __meta_url).
+Result<std::vector<TargetGroup>> parse_target_groups_json(std::string_view text, const Label& meta);
+
 // Reads one target file (exposed for tests).
 Result<std::vector<TargetGroup>> read_target_file(const std::string& path);
 

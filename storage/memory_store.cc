@@ -163,6 +163,21 @@ SeriesRef MemoryStore::series(const Labels& labels) {
   return ref;
 }
 
+Result<SeriesRef> MemoryStore::add_series(const Labels& labels) {
+  if (max_series_ == 0 || series_.size() < max_series_) return series(labels);
+  if (auto it = by_hash_.find(labels.hash()); it != by_hash_.end()) {
+    for (SeriesRef r : it->second) {
+      if (series_[r].labels == labels) return r;
+    }
+  }
+  ++series_refused_;
+  last_refused_ = labels;
+  // No label text in the message: a churning target has this said for
+  // every sample of a scrape.
+  return fail(fmt::format("series limit reached: the store holds {} series (--storage.max-series); new series refused",
+                          max_series_));
+}
+
 Result<void> MemoryStore::append(SeriesRef ref, int64_t t, double v) {
   Series& s = series_[ref];
   switch (s.append(t, v, chunk_samples_)) {

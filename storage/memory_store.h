@@ -146,16 +146,33 @@ class MemoryStore {
   MemoryStore() = default;
   explicit MemoryStore(uint16_t chunk_samples) : chunk_samples_(chunk_samples) {}
 
-  // The series for `labels`, created when new.
+  // The series for `labels`, created when new, whatever the series limit
+  // (replay, test runners).
   SeriesRef series(const Labels& labels);
+  // The series for `labels`; a new one only while the store holds fewer
+  // series than its limit. A refused series is an error, counted in
+  // series_refused(); series already held always take samples.
+  Result<SeriesRef> add_series(const Labels& labels);
 
   // Appends one sample. Samples of a series must come in time order; a sample
   // at the last timestamp replaces it only when it carries the same value
   // (as Prometheus, a different value there is an error).
   Result<void> append(SeriesRef ref, int64_t t, double v);
   Result<void> append(const Labels& labels, int64_t t, double v) {
-    return append(series(labels), t, v);
+    auto ref = add_series(labels);
+    if (!ref) return std::unexpected(std::move(ref.error()));
+    return append(*ref, t, v);
   }
+
+  // Most series held at once (0: no limit): add_series() refuses new ones
+  // beyond it, so that a target whose label values churn cannot grow the
+  // store until the process is killed.
+  void set_max_series(size_t n) { max_series_ = n; }
+  size_t max_series() const { return max_series_; }
+  // New series refused for the limit since the store was made, and the last
+  // one refused.
+  uint64_t series_refused() const { return series_refused_; }
+  const Labels& last_refused() const { return last_refused_; }
 
   // Series matching every matcher, ordered by their label sets. A missing
   // label matches as the empty string; with no matchers nothing is selected.
@@ -204,6 +221,9 @@ class MemoryStore {
   std::unordered_map<std::string, ValueIndex, StringHash, std::equal_to<>> index_;
   size_t num_samples_ = 0;
   uint64_t series_removed_ = 0;
+  size_t max_series_ = 0;
+  uint64_t series_refused_ = 0;
+  Labels last_refused_;
   uint64_t next_id_ = 1;
   uint16_t chunk_samples_ = kChunkSamples;
   Wal* wal_ = nullptr;

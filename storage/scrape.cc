@@ -2,6 +2,7 @@
 #include "net/url.h"
 
 #include "storage/file_sd.h"
+#include "storage/http_sd.h"
 #include "storage/wal.h"
 
 #include <unistd.h>
@@ -88,6 +89,7 @@ std::string global_url(const std::string& url, const std::string& host) {
 }
 
 bool is_out_of_order(const Error& e) { return e.message.starts_with("out of order"); }
+bool is_series_refused(const Error& e) { return e.message.starts_with("series limit"); }
 
 }  // namespace
 
@@ -125,6 +127,7 @@ struct ScrapeManager::Pool {
   ScrapeConfig cfg;
   std::shared_ptr<net::HttpClient> client;
   std::unique_ptr<FileDiscovery> discovery;
+  std::vector<std::unique_ptr<RefreshDiscovery>> refreshed;  // dns_sd_configs, http_sd_configs
   std::map<std::string, std::shared_ptr<Target>> targets;  // by key
   std::vector<Labels> dropped;
   bool over_target_limit = false;
@@ -138,6 +141,8 @@ struct ScrapeManager::Counters {
   uint64_t out_of_order = 0;
   uint64_t duplicate = 0;
   uint64_t sd_file_errors = 0;
+  // Of discoveries replaced by a reload; the live ones add theirs.
+  uint64_t dns_lookups = 0, dns_failures = 0, http_failures = 0;
   std::string hostname;
 };
 
@@ -156,8 +161,9 @@ ScrapeManager::~ScrapeManager() {
 
 bool ScrapeManager::refresh_discovery(Pool& pool, Millis now, bool force) {
   const uint64_t before = pool.discovery->read_errors();
-  const bool changed = pool.discovery->refresh(now, force);
+  bool changed = pool.discovery->refresh(now, force);
   counters_->sd_file_errors += pool.discovery->read_errors() - before;
+  for (auto& d : pool.refreshed) changed = d->refresh(now, force) || changed;
   return changed;
 }
 
@@ -168,6 +174,8 @@ void ScrapeManager::sync_targets(Pool& pool, Millis now) {
   for (const StaticTargetGroup& sg : cfg.static_configs) statics.push_back({sg.targets, sg.labels});
   for (const TargetGroup& g : statics) groups.push_back(&g);
   for (const TargetGroup* g : pool.discovery->groups()) groups.push_back(g);
+  for (const auto& d : pool.refreshed)
+    for (const TargetGroup& g : d->groups()) groups.push_back(&g);
 
   std::map<std::string, std::shared_ptr<Target>> next;
   std::vector<Labels> dropped;
@@ -271,6 +279,17 @@ void ScrapeManager::sync_targets(Pool& pool, Millis now) {
 
 // ---- configuration ----
 
+void ScrapeManager::add_sd_counts(const Pool& pool) {
+  for (const auto& d : pool.refreshed) {
+    if (std::string_view(d->mechanism()) == "dns") {
+      counters_->dns_lookups += d->lookups();
+      counters_->dns_failures += d->failures();
+    } else {
+      counters_->http_failures += d->failures();
+    }
+  }
+}
+
 std::vector<Error> ScrapeManager::apply(const PrometheusConfig& config) {
   wait_idle();
   std::lock_guard lock(mu_);
@@ -287,18 +306,28 @@ std::vector<Error> ScrapeManager::apply(const PrometheusConfig& config) {
     pool->cfg = sc;
     pool->client = std::move(*client);
     pool->discovery = std::make_unique<FileDiscovery>(sc.file_sd_configs, options_.file_sd_poll);
+    for (const config::DnsSdConfig& d : sc.dns_sd_configs)
+      pool->refreshed.push_back(std::make_unique<DnsDiscovery>(d, options_.resolver));
+    for (const config::HttpSdConfig& h : sc.http_sd_configs) {
+      auto d = HttpDiscovery::create(h, options_.http_sd_fetch);
+      if (!d) errors.push_back(Error{fmt::format("job \"{}\": {}", sc.job_name, d.error().message), h.line, 0});
+      else pool->refreshed.push_back(std::move(*d));
+    }
     if (auto old = pools_.find(sc.job_name); old != pools_.end()) {
       pool->targets = std::move(old->second->targets);
       pool->scrapes = old->second->scrapes;
       pool->failures = old->second->failures;
+      add_sd_counts(*old->second);
       pools_.erase(old);
     }
     refresh_discovery(*pool, now, true);
     sync_targets(*pool, now);
     next.emplace(sc.job_name, std::move(pool));
   }
-  for (auto& [job, pool] : pools_)
+  for (auto& [job, pool] : pools_) {
+    add_sd_counts(*pool);
     for (auto& [key, t] : pool->targets) mark_stale(*t, now);
+  }
   pools_ = std::move(next);
   return errors;
 }
@@ -335,6 +364,7 @@ std::optional<Millis> ScrapeManager::next_due() const {
       for (const auto& [key, t] : pool->targets)
         if (!t->running) consider(t->next_due);
     if (auto t = pool->discovery->next_due()) consider(*t);
+    for (const auto& d : pool->refreshed) consider(d->next_due());
   }
   return best;
 }
@@ -497,7 +527,7 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
       auto ok = store_.append(o.labels, o.t, o.v);
       if (!ok) {
         if (is_out_of_order(ok.error())) ++out_of_order;
-        else ++duplicates;
+        else if (!is_series_refused(ok.error())) ++duplicates;
       } else if (!seen && !current.contains(o.labels)) {
         ++added;
       }
@@ -574,8 +604,11 @@ std::vector<DroppedTarget> ScrapeManager::dropped_targets() const {
 std::vector<DiscoveryError> ScrapeManager::discovery_errors() const {
   std::lock_guard lock(mu_);
   std::vector<DiscoveryError> out;
-  for (const auto& [job, pool] : pools_)
+  for (const auto& [job, pool] : pools_) {
     for (const auto& e : pool->discovery->errors()) out.push_back({job, e.path, e.message});
+    for (const auto& d : pool->refreshed)
+      if (!d->error().empty()) out.push_back({job, d->source(), d->error()});
+  }
   return out;
 }
 
@@ -612,9 +645,23 @@ void ScrapeManager::write_metrics(MetricsWriter& w) const {
           "Scraped samples refused for repeating a timestamp with another value.", counters_->duplicate);
   counter("prometheus_sd_file_read_errors_total", "file_sd files that could not be read or parsed.",
           counters_->sd_file_errors);
+  uint64_t dns_lookups = counters_->dns_lookups, dns_failures = counters_->dns_failures,
+           http_failures = counters_->http_failures;
+  for (const auto& [job, pool] : pools_)
+    for (const auto& d : pool->refreshed) {
+      if (std::string_view(d->mechanism()) == "dns") {
+        dns_lookups += d->lookups();
+        dns_failures += d->failures();
+      } else {
+        http_failures += d->failures();
+      }
+    }
+  counter("prometheus_sd_dns_lookups_total", "DNS lookups of dns_sd_configs.", dns_lookups);
+  counter("prometheus_sd_dns_lookup_failures_total", "DNS lookups of dns_sd_configs that failed.", dns_failures);
+  counter("prometheus_sd_http_failures_total", "Refreshes of http_sd_configs that failed.", http_failures);
 }
 
-void write_store_metrics(MetricsWriter& w, const MemoryStore& store) {
+void write_store_metrics(MetricsWriter& w, const MemoryStore& store, Millis retention) {
   w.single("vigil_store_series", "gauge", "Series in the in-memory store.", static_cast<double>(store.num_series()));
   w.single("vigil_store_samples", "gauge", "Samples in the in-memory store.", static_cast<double>(store.num_samples()));
   w.single("vigil_store_sample_bytes", "gauge", "Bytes of compressed samples in the in-memory store.",
@@ -622,6 +669,14 @@ void write_store_metrics(MetricsWriter& w, const MemoryStore& store) {
   w.single("vigil_store_series_removed_total", "counter",
            "Series removed from the in-memory store for having no sample within the retention.",
            static_cast<double>(store.series_removed()));
+  w.single("vigil_store_series_refused_total", "counter",
+           "New series the in-memory store refused for holding --storage.max-series already.",
+           static_cast<double>(store.series_refused()));
+  w.single("vigil_store_max_series", "gauge", "The in-memory store's series limit (0: none).",
+           static_cast<double>(store.max_series()));
+  if (retention > 0)
+    w.single("vigil_store_retention_seconds", "gauge", "How long the in-memory store keeps samples.",
+             static_cast<double>(retention) / 1000.0);
 }
 
 }  // namespace vigil::storage

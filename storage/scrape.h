@@ -3,10 +3,12 @@
 // The scraper of vigil's embedded mode: pulls the targets of prometheus.yml's
 // scrape_configs into the in-memory store, as Prometheus' scrape manager does.
 //
-// Targets come from static_configs and file_sd_configs (JSON or YAML files,
+// Targets come from static_configs, file_sd_configs (JSON or YAML files,
 // re-read every refresh_interval and whenever a file's modification time or
 // size changes; a file that fails to load keeps its previous targets and its
-// error is shown). Each target starts with the labels discovery gives it
+// error is shown), dns_sd_configs and http_sd_configs (storage/dns_sd.h,
+// storage/http_sd.h: asked every refresh_interval, inside run_due(); a
+// failed refresh keeps the previous targets and its error is shown). Each target starts with the labels discovery gives it
 // (`__address__`, `__scheme__`, `__metrics_path__`, `__param_<name>`,
 // `__scrape_interval__`, `__scrape_timeout__`, `job`, the group's labels,
 // `__meta_filepath`), goes through relabel_configs, gets `instance` from
@@ -43,6 +45,7 @@
 // loop); the introspection methods from any.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -57,6 +60,8 @@
 #include "model/error.h"
 #include "model/labels.h"
 #include "model/metrics_writer.h"
+#include "net/http_client.h"
+#include "storage/dns_sd.h"
 #include "storage/memory_store.h"
 
 namespace vigil::net {
@@ -69,6 +74,10 @@ struct ScrapeOptions {
   size_t workers = 0;                        // 0: scrape synchronously inside run_due()
   size_t max_body = size_t{64} << 20;        // larger responses fail the scrape (unless body_size_limit says)
   Millis file_sd_poll = 5 * kSecond;         // how often file_sd files are checked for changes
+  // dns_sd_configs' lookups (null: the system's) and http_sd_configs'
+  // requests (null: each config's own HTTP client); tests inject both.
+  std::shared_ptr<Resolver> resolver = nullptr;
+  std::function<Result<net::HttpResponse>(const net::HttpRequest&)> http_sd_fetch = nullptr;
 };
 
 enum class TargetHealth { kUnknown, kUp, kDown };
@@ -95,7 +104,8 @@ struct DroppedTarget {
   Labels discovered_labels;
 };
 
-// A problem with one file_sd file (the previous targets stay).
+// A problem with one file_sd file, DNS name set or HTTP SD URL (the
+// previous targets stay).
 struct DiscoveryError {
   std::string scrape_pool;
   std::string file;
@@ -146,6 +156,7 @@ class ScrapeManager {
   //   prometheus_target_scrapes_sample_out_of_order_total       counter
   //   prometheus_target_scrapes_sample_duplicate_timestamp_total counter
   //   prometheus_sd_file_read_errors_total                      counter
+  //   prometheus_sd_dns_lookups_total, prometheus_sd_dns_lookup_failures_total, prometheus_sd_http_failures_total
   void write_metrics(MetricsWriter& w) const;
 
  private:
@@ -153,9 +164,12 @@ class ScrapeManager {
   struct Target;
 
   void scrape(const std::shared_ptr<Pool>& pool, const std::shared_ptr<Target>& t, Millis start, Millis timeout);
-  // Re-reads file_sd files that are due or changed; true when targets changed.
+  // Re-reads file_sd files that are due or changed, asks DNS and HTTP
+  // discoveries that are due; true when targets changed.
   bool refresh_discovery(Pool& pool, Millis now, bool force);
   void sync_targets(Pool& pool, Millis now);
+  // Keeps the discovery counters of a pool that a reload replaces.
+  void add_sd_counts(const Pool& pool);
   void mark_stale(Target& t, Millis at);
 
   storage::MemoryStore& store_;
@@ -169,7 +183,8 @@ class ScrapeManager {
   std::unique_ptr<net::WorkerPool> workers_;
 };
 
-// vigil_store_series and vigil_store_samples (the caller holds the store's lock).
-void write_store_metrics(MetricsWriter& w, const MemoryStore& store);
+// vigil_store_series, vigil_store_samples, the series limit and its
+// refusals, and the retention when given (the caller holds the store's lock).
+void write_store_metrics(MetricsWriter& w, const MemoryStore& store, Millis retention = 0);
 
 }  // namespace vigil::storage

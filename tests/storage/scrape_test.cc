@@ -630,3 +630,31 @@ TEST_CASE("scrape: the job's HTTP options are used, and bodies are not redacted"
   REQUIRE(m.size() == 1);
   CHECK(m.begin()->first.find("note=\"hunter22\"") != std::string::npos);
 }
+
+TEST_CASE("scrape: at the store's series limit, new series are refused and known ones keep being scraped") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "a 1\n");
+  Harness h;
+  h.apply(prom_config("scrape_configs:\n" + job("j", srv.address())));
+  h.scrapes(1);
+  // a and the five report series.
+  REQUIRE(h.store.num_series() == 6);
+  h.store.set_max_series(6);
+  srv.set_body("/metrics", "a 2\nchurn{id=\"1\"} 1\n");
+  h.scrapes(1);
+  srv.set_body("/metrics", "a 3\nchurn{id=\"2\"} 1\n");
+  h.scrapes(1);
+  CHECK(only(h.store, "a").size() == 3);
+  CHECK(only(h.store, "a").back().v == 3);
+  CHECK(series(h.store, "churn").empty());
+  CHECK(only(h.store, "up").back().v == 1);  // the scrape itself succeeded
+  CHECK(h.store.series_refused() == 2);
+  // Refusals are not duplicate timestamps.
+  CHECK(h.metrics().find("prometheus_target_scrapes_sample_duplicate_timestamp_total 0") != std::string::npos);
+  std::string out;
+  MetricsWriter w(out);
+  write_store_metrics(w, h.store, 2 * kHour);
+  CHECK(out.find("vigil_store_series_refused_total 2") != std::string::npos);
+  CHECK(out.find("vigil_store_max_series 6") != std::string::npos);
+  CHECK(out.find("vigil_store_retention_seconds 7200") != std::string::npos);
+}

@@ -1,0 +1,15 @@
+#include "storage/refresh_discovery.h"
+
+namespace vigil::storage {
+
+bool RefreshDiscovery::refresh(Millis now, bool force) {
+  if (!force && now < next_) return false;
+  next_ = now + interval_;
+  Answer a = fetch();
+  error_ = std::move(a.error);
+  if (!a.groups || *a.groups == groups_) return false;
+  groups_ = std::move(*a.groups);
+  return true;
+}
+
+}  // namespace vigil::storage
