@@ -22,8 +22,10 @@
 #include "rules/lookback.h"
 #include "rules/manager.h"
 #include "rules/metrics.h"
+#include "rules/remote_write.h"
 #include "server/alertmanager_api.h"
 #include "server/configs.h"
+#include "server/federation.h"
 #include "server/forwarder.h"
 #include "server/health.h"
 #include "server/loop.h"
@@ -59,6 +61,7 @@ struct Daemon::State {
   std::unique_ptr<routing::EventRecorder> events;  // with --enable-feature=event-recorder
   std::unique_ptr<routing::Router> router;
   std::unique_ptr<rules::RuleManager> rules;
+  std::unique_ptr<rules::RemoteWriter> remote_writer;  // rule output to remote_write destinations
   std::unique_ptr<storage::ScrapeManager> scraper;  // embedded mode
   std::unique_ptr<Forwarder> forwarder;
   std::unique_ptr<Cluster> cluster;  // with --cluster.etcd-endpoints
@@ -66,7 +69,7 @@ struct Daemon::State {
   RequestMetrics request_metrics;
   Routes routes;  // filled before the server starts, read-only after
   std::unique_ptr<HttpServer> http;
-  std::unique_ptr<Loop> rules_loop, router_loop, scrape_loop, upkeep_loop;
+  std::unique_ptr<Loop> rules_loop, router_loop, scrape_loop, upkeep_loop, remote_write_loop;
 
   std::atomic<bool> ready{false};
   std::atomic<bool> running{false};
@@ -133,6 +136,7 @@ Result<void> Daemon::State::build() {
   engine.max_samples = opts.query_max_samples;
   engine.gate = std::make_shared<promql::QueryGate>(opts.query_max_concurrency);
   engine.cancel = &stopping;
+  remote_writer = std::make_unique<rules::RemoteWriter>(clock);
   rules::EvalBackend backend{&store, &store_mu, {}};
   if (embedded()) {
     backend.query = rules::engine_query(store, engine);
@@ -145,6 +149,7 @@ Result<void> Daemon::State::build() {
   }
   rules = std::make_unique<rules::RuleManager>(clock, rules::ManagerOptions{}, backend,
                                                [this](rules::GroupAlerts&& g) { sink(std::move(g)); });
+  rules->set_on_appended([w = remote_writer.get()](const promql::Vector& v) { w->append(v); });
   return {};
 }
 
@@ -154,6 +159,9 @@ Result<void> Daemon::State::load_all(bool initial) {
   auto read = read_configs(opts.config_file, opts.alertmanager_config, log, initial);
   if (!read) return std::unexpected(read.error());
   const config::PrometheusConfig& prom = read->prometheus;
+  // Made before anything changes: a destination whose client cannot be
+  // built (a missing CA file, say) fails the load.
+  if (auto r = remote_writer->apply(prom.remote_write, prom.global.external_labels); !r) return r;
   rules::ManagerOptions ropts;
   ropts.evaluation_interval = prom.global.evaluation_interval;
   ropts.query_offset = prom.global.rule_query_offset;
@@ -300,6 +308,7 @@ std::string Daemon::State::metrics() const {
   write_damage_metrics(w, keeper->damage());
   delivery->metrics().write(w);
   forwarder->write_metrics(w);
+  remote_writer->write_metrics(w);
   if (scraper) scraper->write_metrics(w);
   {
     std::shared_lock lock(store_mu);
@@ -340,6 +349,14 @@ void Daemon::State::register_routes() {
   pctx.engine = engine;
   pctx.scraper = scraper.get();
   add_prometheus_api(routes, std::move(pctx));
+  if (embedded()) {
+    FederationContext fctx;
+    fctx.clock = &clock;
+    fctx.store = &store;
+    fctx.store_mu = &store_mu;
+    fctx.max_samples = opts.query_max_samples;
+    add_federation_routes(routes, fctx);
+  }
 
   AlertmanagerApiContext actx(*router, clock);
   actx.start_time = started_at;
@@ -384,7 +401,9 @@ void Daemon::State::start_loops() {
         clock, [this] { return scraper->next_due(); }, [this] { scraper->run_due(); }, kSecond);
   }
   upkeep_loop = std::make_unique<Loop>(clock, nullptr, [this] { upkeep(); }, opts.upkeep_interval);
-  for (Loop* l : {router_loop.get(), rules_loop.get(), scrape_loop.get(), upkeep_loop.get()})
+  remote_write_loop = std::make_unique<Loop>(
+      clock, [this] { return remote_writer->next_due(); }, [this] { remote_writer->run_due(); }, kSecond);
+  for (Loop* l : {router_loop.get(), rules_loop.get(), scrape_loop.get(), upkeep_loop.get(), remote_write_loop.get()})
     if (l) l->start();
 }
 
@@ -466,6 +485,9 @@ void Daemon::stop(Millis grace) {
   s.delivery->drain(std::chrono::milliseconds(grace));
   if (s.router_loop) s.router_loop->stop();
   if (s.upkeep_loop) s.upkeep_loop->stop();
+  // What is still queued for remote write is lost; a send in flight ends.
+  s.remote_writer->cancel();
+  if (s.remote_write_loop) s.remote_write_loop->stop();
   s.delivery->stop();
   if (s.events) {
     if (s.events->enabled()) s.events->record(routing::shutdown_event());
