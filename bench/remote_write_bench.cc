@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
     });
     const int port = server.bind_to_any_port("127.0.0.1");
     server_thread = std::thread([&] { server.listen_after_bind(); });
-    server.wait_until_ready();
+    while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     url = fmt::format("http://127.0.0.1:{}/write", port);
   }
 

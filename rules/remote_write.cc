@@ -151,14 +151,32 @@ void RemoteWriteQueue::run_due() {
   const Millis now = clock_.now();
   if (inflight_) {
     if (now < retry_at_.load()) return;
-    attempt(*inflight_, now);
+  } else if (!take_batch(now, false)) {
     return;
   }
+  attempt(*inflight_, now, cfg_.remote_timeout);
+}
+
+void RemoteWriteQueue::flush(std::chrono::steady_clock::time_point until) {
+  std::lock_guard send_lock(send_mu_);
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return;
+    const Millis now = clock_.now();
+    if (!inflight_ && !take_batch(now, true)) return;
+    attempt(*inflight_, now, std::min<Millis>(cfg_.remote_timeout, left.count()));
+    if (inflight_) return;  // failed: the destination is not taking samples now
+  }
+}
+
+bool RemoteWriteQueue::take_batch(Millis now, bool ignore_deadline) {
   std::vector<promql::Sample> batch;
   {
     std::lock_guard lock(mu_);
-    if (queue_.empty()) return;
-    if (queue_.size() < cfg_.queue.max_samples_per_send && now < oldest_at_ + cfg_.queue.batch_send_deadline) return;
+    if (queue_.empty()) return false;
+    if (!ignore_deadline && queue_.size() < cfg_.queue.max_samples_per_send &&
+        now < oldest_at_ + cfg_.queue.batch_send_deadline)
+      return false;
     const size_t n = std::min(queue_.size(), cfg_.queue.max_samples_per_send);
     batch.reserve(n);
     std::move(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n), std::back_inserter(batch));
@@ -173,10 +191,10 @@ void RemoteWriteQueue::run_due() {
   b.backoff = cfg_.queue.min_backoff;
   inflight_ = std::move(b);
   inflight_samples_ = inflight_->samples;
-  attempt(*inflight_, now);
+  return true;
 }
 
-void RemoteWriteQueue::attempt(Batch& b, Millis now) {
+void RemoteWriteQueue::attempt(Batch& b, Millis now, Millis timeout) {
   net::HttpRequest req;
   req.method = "POST";
   req.url = cfg_.url;
@@ -186,7 +204,7 @@ void RemoteWriteQueue::attempt(Batch& b, Millis now) {
                  {"User-Agent", "vigil"}};
   for (const auto& h : cfg_.headers) req.headers.push_back(h);
   req.body = b.body;
-  req.timeout = cfg_.remote_timeout;
+  req.timeout = timeout;
   req.cancel = cancel_;
   samples_total_ += b.samples;
   bytes_total_ += b.body.size();
@@ -293,6 +311,11 @@ void RemoteWriter::run_due() {
     auto d = q->next_due();
     if (d && *d <= now) q->run_due();
   }
+}
+
+void RemoteWriter::flush(Millis grace) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace);
+  for (const auto& q : queues()) q->flush(until);
 }
 
 void RemoteWriter::write_metrics(MetricsWriter& w) const {

@@ -16,13 +16,15 @@
 // backoff from min_backoff doubling to max_backoff (a Retry-After header
 // wins), until it is accepted: while the destination is down, samples wait in
 // the queue, up to its capacity. Any other status drops the batch (counted as
-// failed). Samples still queued when the process stops are lost.
+// failed). At shutdown, flush() sends what is queued for a bounded time;
+// what is left then is lost.
 //
 // Time is read from the clock; nothing here sleeps or starts threads: the
 // owner calls run_due() when next_due() has come (server/ runs it on a loop of
 // its own). append() is safe from any thread while run_due() sends.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -70,6 +72,11 @@ class RemoteWriteQueue {
   // Sends (or retries) at most one batch if it is due; returns after the
   // exchange. One caller at a time.
   void run_due();
+  // Sends what is queued now, batch after batch, without waiting for
+  // deadlines or backoff, until the queue is empty, an attempt fails, or
+  // `until` (a steady-clock time point) passes. Each request's timeout is
+  // cut to what is left of that time.
+  void flush(std::chrono::steady_clock::time_point until);
 
   // `remote_name` label: the configured name, else a hash of the URL.
   const std::string& remote_name() const { return remote_name_; }
@@ -94,7 +101,9 @@ class RemoteWriteQueue {
     int64_t max_t = 0;
     Millis backoff = 0;  // the next retry's delay
   };
-  void attempt(Batch& b, Millis now);
+  void attempt(Batch& b, Millis now, Millis timeout);
+  // Takes the next batch off the queue (the caller holds send_mu_).
+  bool take_batch(Millis now, bool ignore_deadline);
 
   // Constant after construction.
   const config::RemoteWriteConfig cfg_;
@@ -136,6 +145,8 @@ class RemoteWriter {
   std::optional<Millis> next_due() const;
   // Runs every destination that is due.
   void run_due();
+  // RemoteWriteQueue::flush for every destination, within `grace` overall.
+  void flush(Millis grace);
   // Ends a send in flight within about a second; later sends fail at once.
   void cancel() { cancel_ = true; }
   size_t destinations() const;

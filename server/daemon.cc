@@ -485,7 +485,9 @@ void Daemon::stop(Millis grace) {
   s.delivery->drain(std::chrono::milliseconds(grace));
   if (s.router_loop) s.router_loop->stop();
   if (s.upkeep_loop) s.upkeep_loop->stop();
-  // What is still queued for remote write is lost; a send in flight ends.
+  // The rules have stopped: what they queued for remote write goes now,
+  // within the grace; what is left after it is lost.
+  s.remote_writer->flush(grace);
   s.remote_writer->cancel();
   if (s.remote_write_loop) s.remote_write_loop->stop();
   s.delivery->stop();

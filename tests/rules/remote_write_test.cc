@@ -317,3 +317,21 @@ TEST_CASE("remote write: the rule manager hands on what its rules wrote, stale m
   for (const auto& s : handed[1]) stale += storage::is_stale_nan(s.value) ? 1 : 0;
   CHECK(stale == 2);
 }
+
+TEST_CASE("remote write: flush sends everything queued at once, and stops at a failure") {
+  ManualClock clock(10'000);
+  FakeDestination dest;
+  RemoteWriteQueue q(destination(100, 2), {}, clock, dest.transport());
+  q.append(samples("a", 5));
+  q.flush(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  CHECK(dest.got.size() == 3);  // 2 + 2 + the partial 1, its deadline not waited for
+  CHECK(q.stats().samples_pending == 0);
+  dest.statuses = {503};
+  q.append(samples("b", 4));
+  q.flush(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  CHECK(dest.got.size() == 4);  // one failed attempt, then it gives up
+  CHECK(q.stats().samples_pending == 4);
+  // A deadline already passed sends nothing.
+  q.flush(std::chrono::steady_clock::now() - std::chrono::seconds(1));
+  CHECK(dest.got.size() == 4);
+}
