@@ -130,14 +130,15 @@ int main(int argc, char** argv) {
                                  r.status = 503;
                                  return r;
                                });
-  // Fresh label sets (not shared with `input`), as rule output would be.
+  // Each round's label sets are built afresh (not shared with `input`);
+  // the queue keeps one label set per series, as the store does.
   const size_t before = rss_bytes();
   for (size_t r = 0; r < rounds; ++r) {
     promql::Vector v = round_of(series, t0 + static_cast<int64_t>(r) * 15'000);
     held.append(v);
   }
   const size_t after = rss_bytes();
-  fmt::print("queue holding {} samples ({} series x {} rounds, labels not shared): {:.1f} MiB, {:.0f} bytes/sample\n",
+  fmt::print("queue holding {} samples ({} series x {} rounds, external label added): {:.1f} MiB, {:.0f} bytes/sample\n",
              held.stats().samples_pending, series, rounds, static_cast<double>(after - before) / (1 << 20),
              static_cast<double>(after - before) / static_cast<double>(held.stats().samples_pending));
   struct rusage ru {};

@@ -98,31 +98,43 @@ RemoteWriteQueue::RemoteWriteQueue(config::RemoteWriteConfig cfg, Labels externa
       cancel_(cancel),
       remote_name_(cfg_.name.empty() ? hash_name(cfg_.url) : cfg_.name) {}
 
+std::optional<Labels> RemoteWriteQueue::send_labels(const Labels& in) {
+  if (external_labels_.empty() && cfg_.write_relabel_configs.empty()) return in;
+  std::lock_guard lock(labels_mu_);
+  auto it = sent_as_.find(in.hash());
+  if (it != sent_as_.end() && it->second.first == in) return it->second.second;
+  Labels ls = in;
+  if (!external_labels_.empty()) {
+    LabelsBuilder b(ls);
+    bool added = false;
+    for (LabelView e : external_labels_)
+      if (!ls.has(e.name)) {
+        b.set(e.name, e.value);
+        added = true;
+      }
+    if (added) ls = b.build();
+  }
+  std::optional<Labels> out = std::move(ls);
+  if (!cfg_.write_relabel_configs.empty()) {
+    out = config::relabel(*out, cfg_.write_relabel_configs);
+    if (out && out->empty()) out.reset();
+  }
+  if (sent_as_.size() >= 4 * cfg_.queue.capacity) sent_as_.clear();
+  sent_as_.insert_or_assign(in.hash(), std::pair(in, out));
+  return out;
+}
+
 void RemoteWriteQueue::append(std::span<const promql::Sample> samples) {
   std::vector<promql::Sample> keep;
   keep.reserve(samples.size());
   uint64_t dropped = 0;
   for (const promql::Sample& s : samples) {
-    Labels ls = s.labels;
-    if (!external_labels_.empty()) {
-      LabelsBuilder b(ls);
-      bool added = false;
-      for (LabelView e : external_labels_)
-        if (!ls.has(e.name)) {
-          b.set(e.name, e.value);
-          added = true;
-        }
-      if (added) ls = b.build();
+    std::optional<Labels> ls = send_labels(s.labels);
+    if (!ls) {
+      ++dropped;
+      continue;
     }
-    if (!cfg_.write_relabel_configs.empty()) {
-      auto out = config::relabel(ls, cfg_.write_relabel_configs);
-      if (!out || out->empty()) {
-        ++dropped;
-        continue;
-      }
-      ls = std::move(*out);
-    }
-    keep.push_back(promql::Sample{std::move(ls), s.value, s.t});
+    keep.push_back(promql::Sample{std::move(*ls), s.value, s.t});
   }
   {
     std::lock_guard lock(mu_);

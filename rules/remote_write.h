@@ -33,6 +33,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "config/prometheus_config.h"
@@ -102,6 +103,10 @@ class RemoteWriteQueue {
     Millis backoff = 0;  // the next retry's delay
   };
   void attempt(Batch& b, Millis now, Millis timeout);
+  // The labels a series is sent with (external labels added, relabelled;
+  // nullopt: dropped), remembered per series so that each queued sample
+  // shares its series' label set instead of holding a copy.
+  std::optional<Labels> send_labels(const Labels& in);
   // Takes the next batch off the queue (the caller holds send_mu_).
   bool take_batch(Millis now, bool ignore_deadline);
 
@@ -112,6 +117,11 @@ class RemoteWriteQueue {
   const RemoteWriteTransport transport_;
   const std::atomic<bool>* const cancel_;
   std::string remote_name_;
+
+  // Guards the label sets remembered by send_labels; emptied when it
+  // outgrows four times the queue's capacity (series churn).
+  std::mutex labels_mu_;
+  std::unordered_map<uint64_t, std::pair<Labels, std::optional<Labels>>> sent_as_;
 
   // Guards the queue and when its oldest sample came.
   mutable std::mutex mu_;

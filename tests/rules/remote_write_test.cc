@@ -218,9 +218,12 @@ TEST_CASE("remote write: external labels added, then write_relabel_configs") {
   in.push_back(promql::Sample{Labels{{"__name__", "debug_x"}}, 1, 1000});
   q.append(in);
   CHECK(q.stats().samples_dropped == 1);
+  q.append(in);  // the same series again: decided as the first time
+  CHECK(q.stats().samples_dropped == 2);
+  CHECK(q.stats().samples_pending == 4);
   clock.advance(5 * kSecond);
   q.run_due();
-  REQUIRE(dest.got.size() == 1);
+  REQUIRE(dest.got.size() == 1);  // a full batch of 3
   auto w = decode(dest.got[0]);
   REQUIRE(w.timeseries_size() == 2);
   auto first = storage::labels_of(w.timeseries(0));
