@@ -2,14 +2,16 @@
 // sender gets through (relabelling, queueing, protobuf encoding, snappy, HTTP
 // over loopback), and what queued samples cost in memory.
 //
-//   remote_write_bench [--series N] [--rounds R] [--per-send S] [--url URL]
+//   remote_write_bench [--series N] [--rounds R] [--per-send S] [--url URL] [--metric NAME]
 //
 // Each round appends one sample for each of N series (as a big recording
 // rule group's evaluation would: `bench:rec:sum{instance="host-i",job="bench"}`)
 // and runs the sender until the queue is empty. Without --url the receiver is
 // an in-process HTTP server on 127.0.0.1 that counts bytes and answers 204;
 // with --url (a Prometheus started with --web.enable-remote-write-receiver,
-// say) the samples go there.
+// say) the samples go there; a receiver that keeps what it is sent refuses
+// a second run's samples of the same series as out of order, so give each
+// run its own --metric name.
 //
 // Memory: a second queue whose destination refuses every request (503)
 // holds N*R samples (its capacity); the growth of the resident set, divided
@@ -42,11 +44,13 @@ size_t rss_bytes() {
   return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
 }
 
+std::string metric = "bench:rec:sum";
+
 promql::Vector round_of(size_t series, int64_t t) {
   promql::Vector v;
   v.reserve(series);
   for (size_t i = 0; i < series; ++i)
-    v.push_back(promql::Sample{Labels{{"__name__", "bench:rec:sum"}, {"instance", fmt::format("host-{}", i)},
+    v.push_back(promql::Sample{Labels{{"__name__", metric}, {"instance", fmt::format("host-{}", i)},
                                       {"job", "bench"}},
                                static_cast<double>(i) + 0.5, t});
   return v;
@@ -63,6 +67,7 @@ int main(int argc, char** argv) {
     else if (a == "--rounds") rounds = std::strtoull(argv[i + 1], nullptr, 10);
     else if (a == "--per-send") per_send = std::strtoull(argv[i + 1], nullptr, 10);
     else if (a == "--url") url = argv[i + 1];
+    else if (a == "--metric") metric = argv[i + 1];
     else {
       fmt::print(stderr, "unknown flag {}\n", a);
       return 2;
