@@ -10,6 +10,10 @@ Scenarios:
          on the same data: once vigil's queue has drained, the recorded series
          has one sample per evaluation across the gap (count_over_time equals
          the number of evaluations, no step larger than the interval).
+  write_embedded
+         vigil in embedded mode scrapes itself and records `job:up:sum`; its
+         remote_write destination is Prometheus B: the recorded series and ALERTS
+         are queryable there, and the scraped series (not rule output) are not.
   read   vigil (embedded mode) scrapes its own /metrics as job "self";
          Prometheus C reads vigil through remote_read (read_recent) and scrapes
          vigil's /federate?match[]={job="self"} as job "federate": the series
@@ -17,7 +21,7 @@ Scenarios:
          exported_job="self" through federation).
 
 Prometheus 3.5 is looked for in $VIGIL_PEERS_DIR, /opt/vigil-peers and
-/opt/peers3. Usage: remote_protocols.py VIGIL write|read. Exit 0 on success,
+/opt/peers3. Usage: remote_protocols.py VIGIL write|write_embedded|read. Exit 0 on success,
 1 on failure, 77 when Prometheus 3.5 is not installed.
 """
 import json
@@ -226,6 +230,42 @@ remote_write:
         p.stop()
 
 
+def scenario_write_embedded(binary, work):
+    b_port, v_port = free_port(), free_port()
+    b = prometheus(binary, work, "receiver", b_port, "global: {scrape_interval: 1m}\n",
+                   ["--web.enable-remote-write-receiver"]).start()
+    write(os.path.join(work, "rules.yml"), """groups:
+- name: embedded
+  interval: 1s
+  rules:
+  - record: job:up:sum
+    expr: sum by (job) (up)
+  - alert: SelfUp
+    expr: up{job="self"} == 1
+""")
+    write(os.path.join(work, "vigil.yml"), f"""global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [rules.yml]
+scrape_configs:
+- job_name: self
+  static_configs: [{{targets: ["127.0.0.1:{v_port}"]}}]
+remote_write:
+- url: http://127.0.0.1:{b_port}/api/v1/write
+  queue_config: {{batch_send_deadline: 1s}}
+""")
+    v = vigil(work, v_port, ["--config.file=vigil.yml"]).start()
+    got = wait_until("job:up:sum written to Prometheus", lambda: vector(b_port, 'job:up:sum{job="self"}'), 30)
+    if got[0]["value"][1] != "1":
+        fail(f"unexpected recorded series: {got}")
+    wait_until("ALERTS in Prometheus", lambda: vector(b_port, 'ALERTS{alertname="SelfUp",alertstate="firing"}'), 30)
+    if vector(b_port, 'up{job="self"}'):
+        fail("scraped series were remote-written: only rule output should be")
+    print("embedded mode: recorded series and ALERTS are in Prometheus, scraped series are not")
+    for p in (v, b):
+        p.stop()
+
+
 def scenario_read(binary, work):
     v_port, c_port = free_port(), free_port()
     write(os.path.join(work, "vigil.yml"), f"""global:
@@ -274,7 +314,8 @@ def main():
     work = tempfile.mkdtemp(prefix="vigil-remote-")
     ok = False
     try:
-        {"write": scenario_write, "read": scenario_read}[SCENARIO](binary, work)
+        {"write": scenario_write, "write_embedded": scenario_write_embedded,
+         "read": scenario_read}[SCENARIO](binary, work)
         ok = True
     finally:
         for p in STARTED:
