@@ -29,6 +29,31 @@ std::optional<Millis> retry_after(const std::string& v) {
   return std::min<Millis>(s * kSecond, 5 * kMinute);
 }
 
+// A value's full content, credentials included (compared, never shown).
+void dump(const config::ConfigValue& v, std::string& out) {
+  using K = config::ConfigValue::Kind;
+  switch (v.kind()) {
+    case K::Null: out += "~"; break;
+    case K::Bool: out += v.as_bool() ? "T" : "F"; break;
+    case K::Int: out += fmt::format("i{}", v.as_int()); break;
+    case K::Float: out += fmt::format("f{}", v.as_float()); break;
+    case K::String: out += fmt::format("s{}:{}", v.as_string().size(), v.as_string()); break;
+    case K::List:
+      out += '[';
+      for (const auto& i : v.items()) dump(i, out);
+      out += ']';
+      break;
+    case K::Map:
+      out += '{';
+      for (const auto& [k, e] : v.entries()) {
+        out += fmt::format("{}:{}=", k.size(), k);
+        dump(e, out);
+      }
+      out += '}';
+      break;
+  }
+}
+
 std::string fingerprint(const config::RemoteWriteConfig& c, const Labels& external) {
   std::string f = fmt::format("{}\n{}\n{}\n{}/{}/{}/{}/{}/{}\n", c.url, c.name, c.remote_timeout, c.queue.capacity,
                               c.queue.max_samples_per_send, c.queue.batch_send_deadline, c.queue.min_backoff,
@@ -38,9 +63,8 @@ std::string fingerprint(const config::RemoteWriteConfig& c, const Labels& extern
     f += fmt::format("{}|{}|{}|{}|{}|{}|{}\n", static_cast<int>(r.action), fmt::join(r.source_labels, ","), r.separator,
                      r.regex, r.modulus, r.target_label, r.replacement);
   for (LabelView l : external) f += fmt::format("{}={}\n", l.name, l.value);
-  // The http options (credentials among them) are compared by where they
-  // were written: a reload that changes them starts a new queue.
-  f += fmt::format("http@{}:{}:{}", c.http.line, c.http.column, c.http.entries().size());
+  // Credentials in files are read at each request; inline ones are here.
+  dump(c.http, f);
   return f;
 }
 

@@ -257,7 +257,19 @@ TEST_CASE("remote write: the writer feeds every destination and keeps unchanged 
   CHECK(text.find("prometheus_remote_storage_samples_total{remote_name=\"") != std::string::npos);
   CHECK(text.find("url=\"http://x/a\"} 2") != std::string::npos);
   CHECK(text.find("prometheus_remote_storage_highest_timestamp_in_seconds 2") != std::string::npos);
-  REQUIRE(w.apply({ca}, {}));
+  // Changed credentials make a new destination (its transport made again).
+  config::RemoteWriteConfig ca2 = ca;
+  ca2.http = config::ConfigValue::map();
+  config::ConfigValue auth = config::ConfigValue::map();
+  auth.set("username", config::ConfigValue::string("u"));
+  ca2.http.set("basic_auth", auth);
+  REQUIRE(w.apply({ca2}, {}));
+  CHECK(made.size() == 3);
+  auth.set("username", config::ConfigValue::string("v"));
+  config::RemoteWriteConfig ca3 = ca2;
+  ca3.http.set("basic_auth", auth);
+  REQUIRE(w.apply({ca3}, {}));
+  CHECK(made.size() == 4);
   CHECK(w.destinations() == 1);
   // A destination whose client cannot be made fails the apply and changes nothing.
   RemoteWriter bad(clock, [](const config::RemoteWriteConfig&) -> Result<RemoteWriteTransport> {
