@@ -355,6 +355,10 @@ void Daemon::State::register_routes() {
     fctx.store = &store;
     fctx.store_mu = &store_mu;
     fctx.max_samples = opts.query_max_samples;
+    fctx.external_labels = [this] {
+      std::lock_guard lock(config_mu);
+      return send.external_labels;
+    };
     add_federation_routes(routes, fctx);
   }
 

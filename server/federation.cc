@@ -16,6 +16,15 @@ namespace {
 
 Response bad_request(const std::string& msg) { return Response::text(400, msg + "\n"); }
 
+// `ls` with the external labels it lacks.
+Labels with_external(const Labels& ls, const Labels& external) {
+  if (external.empty()) return ls;
+  LabelsBuilder b(ls);
+  for (LabelView e : external)
+    if (!ls.has(e.name)) b.set(e.name, e.value);
+  return b.build();
+}
+
 Response remote_read(const FederationContext& ctx, const Request& req) {
   auto rr = storage::decode_snappy_message<storage::remote::ReadRequest>(req.body, ctx.max_request_bytes,
                                                                          "remote read request");
@@ -24,15 +33,24 @@ Response remote_read(const FederationContext& ctx, const Request& req) {
   int64_t total = 0;
   std::vector<int64_t> ts;
   std::vector<double> vs;
+  const Labels external = ctx.external_labels ? ctx.external_labels() : Labels();
   std::shared_lock lock(*ctx.store_mu);
   for (const auto& q : rr->queries()) {
     std::vector<Matcher> ms;
+    bool none = false;
     for (const auto& m : q.matchers()) {
       auto got = storage::matcher_of(m);
       if (!got) return bad_request("remote read: " + got.error().message);
+      // A matcher on an external label is answered by its value: the
+      // store's series do not carry it.
+      if (external.has(got->name())) {
+        none = none || !got->matches(external.get(got->name()));
+        continue;
+      }
       ms.push_back(std::move(*got));
     }
     storage::remote::QueryResult* result = resp.add_results();
+    if (none) continue;
     for (storage::SeriesRef ref : ctx.store->select(ms)) {
       const storage::Series& s = ctx.store->get(ref);
       ts.clear();
@@ -45,7 +63,7 @@ Response remote_read(const FederationContext& ctx, const Request& req) {
       if (total > ctx.max_samples)
         return bad_request(fmt::format("remote read: exceeded sample limit ({})", ctx.max_samples));
       storage::remote::TimeSeries* out = result->add_timeseries();
-      storage::set_labels(*out, s.labels);
+      storage::set_labels(*out, with_external(s.labels, external));
       for (size_t i = 0; i < ts.size(); ++i) {
         storage::remote::Sample* p = out->add_samples();
         p->set_timestamp(ts[i]);
@@ -88,10 +106,11 @@ Response federate(const FederationContext& ctx, const Request& req) {
   if (!sels) return bad_request(sels.error().message);
   const int64_t now = ctx.clock->now();
   struct Latest {
-    const Labels* labels;
+    Labels labels;
     double v;
     int64_t t;
   };
+  const Labels external = ctx.external_labels ? ctx.external_labels() : Labels();
   std::vector<Latest> rows;
   std::string out;
   std::shared_lock lock(*ctx.store_mu);
@@ -113,23 +132,23 @@ Response federate(const FederationContext& ctx, const Request& req) {
       v = vs.back();
     }
     if (t <= now - ctx.lookback || storage::is_stale_nan(v)) continue;
-    rows.push_back({&s.labels, v, t});
+    rows.push_back({with_external(s.labels, external), v, t});
   }
   // Grouped by metric name, each name's TYPE line first, as Prometheus writes them.
   std::stable_sort(rows.begin(), rows.end(), [](const Latest& a, const Latest& b) {
-    const std::string_view an = a.labels->get("__name__"), bn = b.labels->get("__name__");
-    return an != bn ? an < bn : *a.labels < *b.labels;
+    const std::string_view an = a.labels.get("__name__"), bn = b.labels.get("__name__");
+    return an != bn ? an < bn : a.labels < b.labels;
   });
   std::string_view last_name;
   bool any = false;
   for (const Latest& r : rows) {
-    std::string_view name = r.labels->get("__name__");
+    std::string_view name = r.labels.get("__name__");
     if (!any || name != last_name) {
       out += fmt::format("# TYPE {} untyped\n", name);
       last_name = name;
       any = true;
     }
-    write_line(out, *r.labels, r.v, r.t);
+    write_line(out, r.labels, r.v, r.t);
   }
   lock.unlock();
   Response resp = Response::text(200, std::move(out));
