@@ -10,6 +10,10 @@ Scenarios:
          on the same data: once vigil's queue has drained, the recorded series
          has one sample per evaluation across the gap (count_over_time equals
          the number of evaluations, no step larger than the interval).
+  readback
+         one Prometheus scrapes itself, receives remote writes and is vigil's
+         datasource: an alert of another group over the series vigil records
+         fires in vigil, read back from Prometheus.
   write_embedded
          vigil in embedded mode scrapes itself and records `job:up:sum`; its
          remote_write destination is Prometheus B: the recorded series and ALERTS
@@ -21,7 +25,7 @@ Scenarios:
          exported_job="self" through federation).
 
 Prometheus 3.5 is looked for in $VIGIL_PEERS_DIR, /opt/vigil-peers and
-/opt/peers3. Usage: remote_protocols.py VIGIL write|write_embedded|read. Exit 0 on success,
+/opt/peers3. Usage: remote_protocols.py VIGIL write|readback|write_embedded|read. Exit 0 on success,
 1 on failure, 77 when Prometheus 3.5 is not installed.
 """
 import json
@@ -230,6 +234,45 @@ remote_write:
         p.stop()
 
 
+def scenario_readback(binary, work):
+    p_port, v_port = free_port(), free_port()
+    p = prometheus(binary, work, "prometheus", p_port, f"""global:
+  scrape_interval: 1s
+scrape_configs:
+- job_name: prom
+  static_configs: [{{targets: ["127.0.0.1:{p_port}"]}}]
+""", ["--web.enable-remote-write-receiver"]).start()
+    write(os.path.join(work, "rules.yml"), """groups:
+- name: record
+  interval: 1s
+  rules:
+  - record: job:up:sum
+    expr: sum by (job) (up)
+- name: alert
+  interval: 1s
+  rules:
+  - alert: RecordedSeen
+    expr: job:up:sum{job="prom"} >= 1
+""")
+    write(os.path.join(work, "vigil.yml"), f"""global:
+  evaluation_interval: 1s
+rule_files: [rules.yml]
+remote_write:
+- url: http://127.0.0.1:{p_port}/api/v1/write
+  queue_config: {{batch_send_deadline: 500ms}}
+""")
+    v = vigil(work, v_port, ["--config.file=vigil.yml", f"--datasource.url=http://127.0.0.1:{p_port}"]).start()
+
+    def firing():
+        status, body = get(f"http://127.0.0.1:{v_port}/api/v1/alerts")
+        return status == 200 and any(a["labels"].get("alertname") == "RecordedSeen" and a["state"] == "firing"
+                                     for a in json.loads(body)["data"]["alerts"])
+    wait_until("the alert over the recorded series to fire in vigil", firing, 30)
+    print("an alert over a series vigil recorded fires in vigil, read back through the datasource")
+    for x in (v, p):
+        x.stop()
+
+
 def scenario_write_embedded(binary, work):
     b_port, v_port = free_port(), free_port()
     b = prometheus(binary, work, "receiver", b_port, "global: {scrape_interval: 1m}\n",
@@ -314,7 +357,7 @@ def main():
     work = tempfile.mkdtemp(prefix="vigil-remote-")
     ok = False
     try:
-        {"write": scenario_write, "write_embedded": scenario_write_embedded,
+        {"write": scenario_write, "readback": scenario_readback, "write_embedded": scenario_write_embedded,
          "read": scenario_read}[SCENARIO](binary, work)
         ok = True
     finally:
