@@ -194,7 +194,8 @@ void RemoteWriteQueue::run_due() {
 }
 
 void RemoteWriteQueue::flush(std::chrono::steady_clock::time_point until) {
-  std::lock_guard send_lock(send_mu_);
+  std::unique_lock send_lock(send_mu_, std::defer_lock);
+  if (!send_lock.try_lock_until(until)) return;
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
     if (left.count() <= 0) return;

@@ -22,6 +22,8 @@
 // Time is read from the clock; nothing here sleeps or starts threads: the
 // owner calls run_due() when next_due() has come (server/ runs it on a loop of
 // its own). append() is safe from any thread while run_due() sends.
+// RemoteWriter runs its destinations one after another: one that does not
+// answer holds the others back for up to its remote_timeout per attempt.
 
 #include <atomic>
 #include <chrono>
@@ -129,7 +131,7 @@ class RemoteWriteQueue {
   Millis oldest_at_ = 0;
 
   // The sender's (run_due's) own: the batch being sent or waiting to retry.
-  std::mutex send_mu_;
+  std::timed_mutex send_mu_;  // flush waits for a send in flight only until its deadline
   std::optional<Batch> inflight_;
   std::atomic<Millis> retry_at_{0};  // 0: no batch waiting to retry
   std::atomic<size_t> inflight_samples_{0};
