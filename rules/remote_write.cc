@@ -245,7 +245,18 @@ void RemoteWriteQueue::attempt(Batch& b, Millis now, Millis timeout) {
   req.cancel = cancel_;
   samples_total_ += b.samples;
   bytes_total_ += b.body.size();
+  const auto started = std::chrono::steady_clock::now();
   auto resp = transport_(req);
+  {
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const auto& bounds = send_buckets();
+    std::lock_guard lock(hist_mu_);
+    if (send_buckets_.empty()) send_buckets_.assign(bounds.size(), 0);
+    const size_t i = static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), took) - bounds.begin());
+    if (i < bounds.size()) ++send_buckets_[i];
+    send_seconds_sum_ += took;
+    ++sends_;
+  }
   const bool ok = resp && resp->status / 100 == 2;
   const bool recoverable =
       !resp || resp->status / 100 == 5 || (resp->status == 429 && cfg_.queue.retry_on_http_429);
@@ -271,8 +282,24 @@ void RemoteWriteQueue::attempt(Batch& b, Millis now, Millis timeout) {
   retry_at_ = std::max<Millis>(now + wait, 1);
 }
 
+const std::vector<double>& RemoteWriteQueue::send_buckets() {
+  static const std::vector<double> b{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 60, 120, 300};
+  return b;
+}
+
 RemoteWriteQueue::Stats RemoteWriteQueue::stats() const {
   Stats s;
+  {
+    std::lock_guard lock(hist_mu_);
+    uint64_t running = 0;
+    s.send_seconds_cumulative.resize(send_buckets().size());
+    for (size_t i = 0; i < s.send_seconds_cumulative.size(); ++i) {
+      running += i < send_buckets_.size() ? send_buckets_[i] : 0;
+      s.send_seconds_cumulative[i] = running;
+    }
+    s.send_seconds_sum = send_seconds_sum_;
+    s.sends = sends_;
+  }
   s.samples_total = samples_total_;
   s.samples_failed = samples_failed_;
   s.samples_retried = samples_retried_;
@@ -395,6 +422,12 @@ void RemoteWriter::write_metrics(MetricsWriter& w) const {
     for (size_t i = 0; i < qs.size(); ++i)
       w.sample(f.name, {{"remote_name", qs[i]->remote_name()}, {"url", qs[i]->url()}}, f.get(stats[i]));
   }
+  w.family("prometheus_remote_storage_sent_batch_duration_seconds", "histogram",
+           "How long send attempts took, answered or failed.");
+  for (size_t i = 0; i < qs.size(); ++i)
+    w.histogram("prometheus_remote_storage_sent_batch_duration_seconds",
+                {{"remote_name", qs[i]->remote_name()}, {"url", qs[i]->url()}}, RemoteWriteQueue::send_buckets(),
+                stats[i].send_seconds_cumulative, stats[i].send_seconds_sum, stats[i].sends);
 }
 
 }  // namespace vigil::rules

@@ -94,7 +94,13 @@ class RemoteWriteQueue {
     uint64_t bytes_total = 0;      // compressed bytes of send attempts
     size_t samples_pending = 0;    // queued or in the batch being sent
     double highest_sent_seconds = 0;
+    // Send attempts by how long they took (kSendBuckets' bounds, cumulative).
+    std::vector<uint64_t> send_seconds_cumulative;
+    double send_seconds_sum = 0;
+    uint64_t sends = 0;
   };
+  // Upper bounds (seconds) of the send duration histogram, as Prometheus'.
+  static const std::vector<double>& send_buckets();
   Stats stats() const;
 
  private:
@@ -140,6 +146,11 @@ class RemoteWriteQueue {
   std::atomic<uint64_t> samples_total_{0}, samples_failed_{0}, samples_retried_{0}, samples_dropped_{0},
       bytes_total_{0};
   std::atomic<int64_t> highest_sent_ms_{0};
+  // The send duration histogram: written by the sender only, under hist_mu_.
+  mutable std::mutex hist_mu_;
+  std::vector<uint64_t> send_buckets_;  // per bucket, not cumulative
+  double send_seconds_sum_ = 0;
+  uint64_t sends_ = 0;
 };
 
 // Every destination of the loaded configuration.

@@ -257,6 +257,10 @@ TEST_CASE("remote write: the writer feeds every destination and keeps unchanged 
   CHECK(text.find("prometheus_remote_storage_samples_total{remote_name=\"") != std::string::npos);
   CHECK(text.find("url=\"http://x/a\"} 2") != std::string::npos);
   CHECK(text.find("prometheus_remote_storage_highest_timestamp_in_seconds 2") != std::string::npos);
+  // One send each, instant with the fake: in the first bucket, counted once.
+  CHECK(text.find("prometheus_remote_storage_sent_batch_duration_seconds_bucket{remote_name=\"") != std::string::npos);
+  CHECK(text.find("url=\"http://x/b\",le=\"0.005\"} 1") != std::string::npos);
+  CHECK(text.find("prometheus_remote_storage_sent_batch_duration_seconds_count{remote_name=") != std::string::npos);
   // Changed credentials make a new destination (its transport made again).
   config::RemoteWriteConfig ca2 = ca;
   ca2.http = config::ConfigValue::map();
