@@ -114,12 +114,14 @@ std::string encode_write_request(std::span<const promql::Sample> samples) {
 }
 
 RemoteWriteQueue::RemoteWriteQueue(config::RemoteWriteConfig cfg, Labels external_labels, const Clock& clock,
-                                   RemoteWriteTransport transport, const std::atomic<bool>* cancel)
+                                   RemoteWriteTransport transport, const std::atomic<bool>* cancel,
+                                   RemoteWriteLog log)
     : cfg_(std::move(cfg)),
       external_labels_(std::move(external_labels)),
       clock_(clock),
       transport_(std::move(transport)),
       cancel_(cancel),
+      log_(std::move(log)),
       remote_name_(cfg_.name.empty() ? hash_name(cfg_.url) : cfg_.name) {}
 
 std::optional<Labels> RemoteWriteQueue::send_labels(const Labels& in) {
@@ -260,6 +262,20 @@ void RemoteWriteQueue::attempt(Batch& b, Millis now, Millis timeout) {
   const bool ok = resp && resp->status / 100 == 2;
   const bool recoverable =
       !resp || resp->status / 100 == 5 || (resp->status == 429 && cfg_.queue.retry_on_http_429);
+  auto why = [&] {
+    if (!resp) return resp.error().message;
+    std::string body = resp->body.substr(0, 256);
+    while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+    return fmt::format("HTTP {}{}{}", resp->status, body.empty() ? "" : ": ", body);
+  };
+  if (ok && failing_ && log_) log_(false, remote_name_, "remote write resumed: the destination accepts samples again");
+  if (ok) failing_ = false;
+  if (!ok && !recoverable && log_)
+    log_(true, remote_name_, fmt::format("remote write batch of {} samples dropped: {}", b.samples, why()));
+  if (!ok && recoverable && !failing_) {
+    failing_ = true;
+    if (log_) log_(false, remote_name_, fmt::format("remote write failed, retrying with backoff: {}", why()));
+  }
   if (ok || !recoverable) {
     if (ok) {
       int64_t prev = highest_sent_ms_.load();
@@ -314,8 +330,8 @@ RemoteWriteQueue::Stats RemoteWriteQueue::stats() const {
   return s;
 }
 
-RemoteWriter::RemoteWriter(const Clock& clock, RemoteWriteTransportFactory factory)
-    : clock_(clock), factory_(std::move(factory)) {}
+RemoteWriter::RemoteWriter(const Clock& clock, RemoteWriteTransportFactory factory, RemoteWriteLog log)
+    : clock_(clock), factory_(std::move(factory)), log_(std::move(log)) {}
 
 RemoteWriter::~RemoteWriter() = default;
 
@@ -332,7 +348,8 @@ Result<void> RemoteWriter::apply(const std::vector<config::RemoteWriteConfig>& c
     } else {
       auto transport = factory_(c);
       if (!transport) return std::unexpected(transport.error());
-      next.push_back(std::make_shared<RemoteWriteQueue>(c, external_labels, clock_, std::move(*transport), &cancel_));
+      next.push_back(
+          std::make_shared<RemoteWriteQueue>(c, external_labels, clock_, std::move(*transport), &cancel_, log_));
     }
     prints.push_back(std::move(print));
   }

@@ -52,6 +52,9 @@ namespace vigil::rules {
 using RemoteWriteTransport = std::function<Result<net::HttpResponse>(const net::HttpRequest&)>;
 // Makes the transport for a destination (its http options: auth, TLS, ...).
 using RemoteWriteTransportFactory = std::function<Result<RemoteWriteTransport>(const config::RemoteWriteConfig&)>;
+// Problems worth a log line: a destination failing (`error`: a batch given
+// up; otherwise retried; said once until it recovers) and recovering.
+using RemoteWriteLog = std::function<void(bool error, const std::string& remote_name, const std::string& msg)>;
 // The default: net::HttpClient from the destination's http options.
 Result<RemoteWriteTransport> http_transport(const config::RemoteWriteConfig& cfg);
 
@@ -64,7 +67,8 @@ std::string encode_write_request(std::span<const promql::Sample> samples);
 class RemoteWriteQueue {
  public:
   RemoteWriteQueue(config::RemoteWriteConfig cfg, Labels external_labels, const Clock& clock,
-                   RemoteWriteTransport transport, const std::atomic<bool>* cancel = nullptr);
+                   RemoteWriteTransport transport, const std::atomic<bool>* cancel = nullptr,
+                   RemoteWriteLog log = nullptr);
 
   // Relabels and queues; never waits for the sender.
   void append(std::span<const promql::Sample> samples);
@@ -124,6 +128,7 @@ class RemoteWriteQueue {
   const Clock& clock_;
   const RemoteWriteTransport transport_;
   const std::atomic<bool>* const cancel_;
+  const RemoteWriteLog log_;
   std::string remote_name_;
 
   // Guards the label sets remembered by send_labels; emptied when it
@@ -141,6 +146,7 @@ class RemoteWriteQueue {
   std::optional<Batch> inflight_;
   std::atomic<Millis> retry_at_{0};  // 0: no batch waiting to retry
   std::atomic<size_t> inflight_samples_{0};
+  bool failing_ = false;  // a retry was logged; recovery will be
 
   // Counters, read by stats() from any thread.
   std::atomic<uint64_t> samples_total_{0}, samples_failed_{0}, samples_retried_{0}, samples_dropped_{0},
@@ -156,7 +162,8 @@ class RemoteWriteQueue {
 // Every destination of the loaded configuration.
 class RemoteWriter {
  public:
-  explicit RemoteWriter(const Clock& clock, RemoteWriteTransportFactory factory = http_transport);
+  explicit RemoteWriter(const Clock& clock, RemoteWriteTransportFactory factory = http_transport,
+                        RemoteWriteLog log = nullptr);
   ~RemoteWriter();
 
   // Takes the destinations of a (re)loaded configuration. A destination
@@ -182,6 +189,7 @@ class RemoteWriter {
 
   const Clock& clock_;
   const RemoteWriteTransportFactory factory_;
+  const RemoteWriteLog log_;
   std::atomic<bool> cancel_{false};
   std::atomic<int64_t> highest_appended_ms_{0};
 

@@ -136,7 +136,10 @@ Result<void> Daemon::State::build() {
   engine.max_samples = opts.query_max_samples;
   engine.gate = std::make_shared<promql::QueryGate>(opts.query_max_concurrency);
   engine.cancel = &stopping;
-  remote_writer = std::make_unique<rules::RemoteWriter>(clock);
+  remote_writer = std::make_unique<rules::RemoteWriter>(
+      clock, rules::http_transport, [this](bool error, const std::string& remote, const std::string& msg) {
+        log.log(error ? LogLevel::kError : LogLevel::kWarn, msg, {{"component", "remote"}, {"remote_name", remote}});
+      });
   rules::EvalBackend backend{&store, &store_mu, {}};
   if (embedded()) {
     backend.query = rules::engine_query(store, engine);

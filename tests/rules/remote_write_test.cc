@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "config/prometheus_config.h"
 #include "model/clock.h"
 #include "rules/manager.h"
@@ -353,4 +355,26 @@ TEST_CASE("remote write: flush sends everything queued at once, and stops at a f
   // A deadline already passed sends nothing.
   q.flush(std::chrono::steady_clock::now() - std::chrono::seconds(1));
   CHECK(dest.got.size() == 4);
+}
+
+TEST_CASE("remote write: a failing destination is logged once until it recovers; a dropped batch each time") {
+  ManualClock clock(10'000);
+  FakeDestination dest;
+  dest.statuses = {503, 503, 503, 200, 400};
+  std::vector<std::string> lines;
+  config::RemoteWriteConfig c = destination(100, 1);
+  c.name = "central";
+  RemoteWriteQueue q(c, {}, clock, dest.transport(), nullptr,
+                     [&](bool error, const std::string& name, const std::string& msg) {
+                       lines.push_back(fmt::format("{} {} {}", error ? "error" : "warn", name, msg));
+                     });
+  q.append(samples("a", 2));
+  for (int i = 0; i < 5; ++i) {
+    clock.advance(10 * kSecond);
+    q.run_due();
+  }
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0] == "warn central remote write failed, retrying with backoff: HTTP 503");
+  CHECK(lines[1] == "warn central remote write resumed: the destination accepts samples again");
+  CHECK(lines[2] == "error central remote write batch of 1 samples dropped: HTTP 400");
 }
