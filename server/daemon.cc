@@ -152,7 +152,12 @@ Result<void> Daemon::State::build() {
   }
   rules = std::make_unique<rules::RuleManager>(clock, rules::ManagerOptions{}, backend,
                                                [this](rules::GroupAlerts&& g) { sink(std::move(g)); });
-  rules->set_on_appended([w = remote_writer.get()](const promql::Vector& v) { w->append(v); });
+  // The sender's loop is woken to look at its deadlines again (a full batch
+  // goes at once); it exists before the rules loop starts.
+  rules->set_on_appended([this](const promql::Vector& v) {
+    remote_writer->append(v);
+    if (remote_write_loop) remote_write_loop->wake();
+  });
   return {};
 }
 
