@@ -141,10 +141,35 @@ constexpr IgnoredSection kIgnoredSections[] = {
     {"runtime", "vigil has no Go runtime to tune"},
     {"storage", "vigil keeps samples in memory only"},
     {"tracing", "vigil exports no traces"},
-    {"remote_write", "vigil sends no samples anywhere"},
     {"remote_read", "vigil reads only what it scrapes"},
     {"otlp", "vigil receives no OTLP"},
 };
+
+const ObjectSpec& queue_spec() {
+  static const ObjectSpec s{"config.plain",
+                            {{"capacity", T::kInt, "10000"}, {"max_shards", T::kInt, "50"},
+                             {"min_shards", T::kInt, "1"}, {"max_samples_per_send", T::kInt, "2000"},
+                             {"batch_send_deadline", T::kDuration, "5s"}, {"min_backoff", T::kDuration, "30ms"},
+                             {"max_backoff", T::kDuration, "5s"}, {"retry_on_http_429", T::kBool, "true"},
+                             {"sample_age_limit", T::kDuration}, {"max_retries", T::kInt}}};
+  return s;
+}
+
+// A remote_write entry as upstream's RemoteWriteConfig: the fields vigil
+// acts on typed, the others (metadata, sigv4, azuread, ...) kept as written.
+const ObjectSpec& remote_write_spec() {
+  static const ObjectSpec s = [] {
+    ObjectSpec o{"config.plain",
+                 {{"url"}, {"name"}, {"remote_timeout", T::kDuration, "30s"}, {"headers", T::kStringMap},
+                  {"write_relabel_configs", T::kAny}, {"send_exemplars", T::kBool},
+                  {"send_native_histograms", T::kBool}, {"round_robin_dns", T::kBool}, {"protobuf_message"},
+                  {"queue_config", T::kObject, "", &queue_spec()}, {"metadata_config", T::kAny},
+                  {"sigv4", T::kAny}, {"azuread", T::kAny}, {"google_iam", T::kAny}}};
+    add_http_fields(o);
+    return o;
+  }();
+  return s;
+}
 
 // A file scrape_config_files names: scrape configs only.
 const ObjectSpec& scrape_files_spec() {
@@ -159,7 +184,10 @@ const ObjectSpec& top_spec() {
                   {"alerting", T::kObject, nullptr, &alerting_spec()},
                   {"rule_files", T::kStringList},
                   {"scrape_config_files", T::kStringList},
-                  {"scrape_configs", T::kObjectList, nullptr, &scrape_spec()}}};
+                  {"scrape_configs", T::kObjectList, nullptr, &scrape_spec()},
+                  // Kept as written here (the section checks read it so), decoded
+                  // entry by entry against remote_write_spec by the loader.
+                  {"remote_write", T::kAny}}};
     for (const auto& ig : kIgnoredSections) o.fields.push_back({ig.key, T::kAny});
     return o;
   }();
@@ -214,6 +242,7 @@ class Loader {
     scrape_list(top, jobs);
     scrape_config_files(top.find("scrape_config_files"), jobs);
     if (const ConfigValue* al = top.find("alerting"); present(al)) alerting(*al, yaml_child(doc_, root, "alerting"));
+    remote_write(yaml_child(doc_, root, "remote_write"));
   }
 
  private:
@@ -725,6 +754,66 @@ class Loader {
                                          "empty or null Alertmanager alert relabeling rule");
       c.http = http_options(v);
       out_.config.alertmanagers.push_back(std::move(c));
+    }
+  }
+
+  // remote_write, decoded again entry by entry against its schema (the
+  // whole file keeps it as written for the checks upstream makes).
+  void remote_write(const YamlNode* seq) {
+    if (seq == nullptr || seq->kind != Kind::Sequence) return;
+    const size_t checked = out_.errors.size();
+    remote_write_entries(*seq);
+    // What check_unacted_sections said already is not said twice.
+    std::vector<Error> added(out_.errors.begin() + static_cast<std::ptrdiff_t>(checked), out_.errors.end());
+    out_.errors.resize(checked);
+    for (Error& e : added) {
+      const bool said = std::any_of(out_.errors.begin(), out_.errors.begin() + static_cast<std::ptrdiff_t>(checked),
+                                    [&](const Error& o) { return o.message == e.message; });
+      if (!said) out_.errors.push_back(std::move(e));
+    }
+  }
+
+  void remote_write_entries(const YamlNode& seq) {
+    for (const YamlNode* item : doc_.children(seq)) {
+      if (item->kind != Kind::Mapping) continue;
+      std::vector<Error> errors;
+      SchemaDecoder decoder(doc_, errors);
+      ConfigValue v = decoder.object(*item, remote_write_spec());
+      if (!errors.empty()) {
+        out_.errors.insert(out_.errors.end(), errors.begin(), errors.end());
+        continue;
+      }
+      RemoteWriteConfig c;
+      c.line = item->line;
+      c.url = std::string(v.str("url"));
+      c.name = std::string(v.str("name"));
+      if (!c.url.empty()) {
+        // As upstream: any URL Go parses ("localhost:9090" too).
+        if (auto ok = check_url(c.url, false); !ok) error(*v.find("url"), ok.error().message);
+      }
+      c.remote_timeout = v.num("remote_timeout");
+      if (const ConfigValue* h = v.find("headers"); present(h) && h->is_map())
+        for (const auto& [name, value] : h->entries()) c.headers.emplace_back(name, value.as_string());
+      c.write_relabel_configs = relabels(yaml_child(doc_, item, "write_relabel_configs"),
+                                         "empty or null relabeling rule in remote write config");
+      if (const ConfigValue* q = v.find("queue_config"); present(q) && q->is_map()) {
+        if (q->num("capacity") > 0) c.queue.capacity = static_cast<size_t>(q->num("capacity"));
+        if (q->num("max_samples_per_send") > 0)
+          c.queue.max_samples_per_send = static_cast<size_t>(q->num("max_samples_per_send"));
+        c.queue.batch_send_deadline = q->num("batch_send_deadline");
+        c.queue.min_backoff = q->num("min_backoff");
+        c.queue.max_backoff = q->num("max_backoff");
+        c.queue.retry_on_http_429 = q->flag("retry_on_http_429");
+      }
+      if (const ConfigValue* m = v.find("protobuf_message");
+          present(m) && m->as_string() == "io.prometheus.write.v2.Request")
+        warn(*m, "remote_write: protobuf_message io.prometheus.write.v2.Request is not supported by vigil; it sends "
+                 "prometheus.WriteRequest (remote write 1.0)");
+      for (std::string_view key : {"sigv4", "azuread", "google_iam"})
+        if (const ConfigValue* a = v.find(key); present(a))
+          warn(*a, fmt::format("remote_write: {} is not supported by vigil and is ignored", key));
+      c.http = http_options(v);
+      out_.config.remote_write.push_back(std::move(c));
     }
   }
 

@@ -7,7 +7,7 @@
 // values of the wrong type are errors at their line and column. Parts vigil
 // does not act on still load, each with one warning: service discoveries
 // other than static_configs, file_sd_configs, dns_sd_configs and
-// http_sd_configs (per scrape job; Alertmanagers: static and file), remote_write,
+// http_sd_configs (per scrape job; Alertmanagers: static and file),
 // remote_read, storage, tracing, otlp, runtime and global.query_log_file
 // (their values are still checked as upstream checks them). The scrape
 // configs of scrape_config_files are loaded as the file's own. The library
@@ -111,6 +111,30 @@ struct AlertmanagerTargetConfig {
   int line = 0;
 };
 
+// queue_config of a remote_write entry: the parts vigil acts on, with
+// Prometheus' defaults. Shards, max_retries and sample_age_limit are checked
+// and ignored: one sender per destination sends batches in order.
+struct RemoteWriteQueueConfig {
+  size_t capacity = 10000;  // samples held waiting; more are dropped (counted)
+  size_t max_samples_per_send = 2000;
+  Millis batch_send_deadline = 5 * kSecond;  // a smaller batch goes once its oldest waited this long
+  Millis min_backoff = 30;                   // first retry delay, doubled each retry
+  Millis max_backoff = 5 * kSecond;
+  bool retry_on_http_429 = true;
+};
+
+// One remote_write entry.
+struct RemoteWriteConfig {
+  std::string url;
+  std::string name;  // empty: none written
+  Millis remote_timeout = 30 * kSecond;
+  std::vector<std::pair<std::string, std::string>> headers;  // besides the protocol's own
+  std::vector<RelabelConfig> write_relabel_configs;
+  RemoteWriteQueueConfig queue;
+  ConfigValue http;  // HTTP client options, for net::HttpClient::create
+  int line = 0;
+};
+
 struct PrometheusGlobalConfig {
   Millis scrape_interval = kMinute;
   Millis scrape_timeout = 10 * kSecond;
@@ -133,6 +157,7 @@ struct PrometheusConfig {
   std::vector<ScrapeConfig> scrape_configs;
   std::vector<AlertmanagerTargetConfig> alertmanagers;
   std::vector<RelabelConfig> alert_relabel_configs;
+  std::vector<RemoteWriteConfig> remote_write;
 
   const ScrapeConfig* scrape_config(std::string_view job) const;
 };

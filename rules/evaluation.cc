@@ -273,7 +273,7 @@ const AlertingRule* GroupEvaluator::alerting(size_t i) const {
   return alerting_[i] ? &*alerting_[i] : nullptr;
 }
 
-void GroupEvaluator::eval(int64_t ts, storage::MemoryStore& store, const QueryFn& query) {
+void GroupEvaluator::eval(int64_t ts, storage::MemoryStore& store, const QueryFn& query, promql::Vector* appended) {
   for (size_t i = 0; i < group_.rules.size(); ++i) {
     const Rule& rule = group_.rules[i];
     auto start = std::chrono::steady_clock::now();
@@ -299,7 +299,9 @@ void GroupEvaluator::eval(int64_t ts, storage::MemoryStore& store, const QueryFn
       // A series the store's limit refuses is counted there.
       auto ref = store.add_series(s.labels);
       if (!ref) continue;
-      (void)store.append(*ref, ts, s.value);
+      if (store.append(*ref, ts, s.value) && appended) {
+        appended->push_back(promql::Sample{store.get(*ref).labels, s.value, ts});
+      }
       // The store's copy of the labels: next time, finding this series
       // among those written compares shared label sets, not their strings.
       written.push_back(store.get(*ref).labels);
@@ -312,7 +314,8 @@ void GroupEvaluator::eval(int64_t ts, storage::MemoryStore& store, const QueryFn
     std::sort(written.begin(), written.end(), by_hash);
     for (const auto& old : previous_[i]) {
       if (!std::binary_search(written.begin(), written.end(), old, by_hash)) {
-        (void)store.append(old, ts, storage::stale_nan());
+        if (store.append(old, ts, storage::stale_nan()) && appended)
+          appended->push_back(promql::Sample{old, storage::stale_nan(), ts});
       }
     }
     previous_[i] = std::move(written);

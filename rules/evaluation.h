@@ -149,8 +149,10 @@ class GroupEvaluator {
  public:
   GroupEvaluator(const RuleGroup& group, EvalSettings settings);
 
-  // Evaluates every rule at ts, writing outputs into `store`.
-  void eval(int64_t ts, storage::MemoryStore& store, const QueryFn& query);
+  // Evaluates every rule at ts, writing outputs into `store`. With
+  // `appended`, the samples the store accepted (stale markers included) are
+  // added to it, for remote write.
+  void eval(int64_t ts, storage::MemoryStore& store, const QueryFn& query, promql::Vector* appended = nullptr);
 
   const RuleGroup& group() const { return group_; }
   const std::vector<RuleHealth>& health() const { return health_; }

@@ -142,6 +142,12 @@ RuleManager::RuleManager(const Clock& clock, ManagerOptions opts, EvalBackend ba
 
 RuleManager::~RuleManager() = default;
 
+void RuleManager::set_on_appended(AppendedFn fn) {
+  std::lock_guard eval_lock(eval_mu_);
+  std::lock_guard lock(mu_);
+  on_appended_ = std::move(fn);
+}
+
 void RuleManager::set_backend(EvalBackend backend) {
   std::lock_guard eval_lock(eval_mu_);
   std::lock_guard lock(mu_);
@@ -264,10 +270,12 @@ GroupAlerts RuleManager::eval_group(Group& g, int64_t ts) {
   {
     std::lock_guard glock(g.mu);
     auto start = std::chrono::steady_clock::now();
+    promql::Vector appended;
     {
       std::unique_lock store_lock(*backend_.store_mu);
-      g.eval->eval(ts, *backend_.store, backend_.query);
+      g.eval->eval(ts, *backend_.store, backend_.query, on_appended_ ? &appended : nullptr);
     }
+    if (on_appended_ && !appended.empty()) on_appended_(appended);
     g.last_duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     g.last_eval = ts;
     ++g.evaluations;

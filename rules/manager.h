@@ -98,6 +98,11 @@ class RuleManager {
   std::vector<std::string> load(const std::vector<std::string>& files, ManagerOptions opts,
                                 const LoadOptions& load_opts = {});
   void set_backend(EvalBackend backend);
+  // Called after each group's evaluation with the samples it wrote that the
+  // store accepted, stale markers included (remote write takes them), with
+  // the store's lock released. It must not wait: evaluation waits for it.
+  using AppendedFn = std::function<void(const promql::Vector&)>;
+  void set_on_appended(AppendedFn fn);
 
   // When the next group is due; nullopt without groups.
   std::optional<Millis> next_due() const;
@@ -141,6 +146,7 @@ class RuleManager {
   mutable std::mutex mu_;
   ManagerOptions opts_;
   EvalBackend backend_;
+  AppendedFn on_appended_;
   std::vector<std::shared_ptr<const RuleFile>> files_;
   std::vector<std::unique_ptr<Group>> groups_;  // each group's fields say what guards them
   uint64_t version_ = 0;                        // mu_ only

@@ -22,8 +22,10 @@
 #include "rules/lookback.h"
 #include "rules/manager.h"
 #include "rules/metrics.h"
+#include "rules/remote_write.h"
 #include "server/alertmanager_api.h"
 #include "server/configs.h"
+#include "server/federation.h"
 #include "server/forwarder.h"
 #include "server/health.h"
 #include "server/loop.h"
@@ -59,6 +61,7 @@ struct Daemon::State {
   std::unique_ptr<routing::EventRecorder> events;  // with --enable-feature=event-recorder
   std::unique_ptr<routing::Router> router;
   std::unique_ptr<rules::RuleManager> rules;
+  std::unique_ptr<rules::RemoteWriter> remote_writer;  // rule output to remote_write destinations
   std::unique_ptr<storage::ScrapeManager> scraper;  // embedded mode
   std::unique_ptr<Forwarder> forwarder;
   std::unique_ptr<Cluster> cluster;  // with --cluster.etcd-endpoints
@@ -66,7 +69,7 @@ struct Daemon::State {
   RequestMetrics request_metrics;
   Routes routes;  // filled before the server starts, read-only after
   std::unique_ptr<HttpServer> http;
-  std::unique_ptr<Loop> rules_loop, router_loop, scrape_loop, upkeep_loop;
+  std::unique_ptr<Loop> rules_loop, router_loop, scrape_loop, upkeep_loop, remote_write_loop;
 
   std::atomic<bool> ready{false};
   std::atomic<bool> running{false};
@@ -142,6 +145,10 @@ Result<void> Daemon::State::build() {
   engine.max_samples = opts.query_max_samples;
   engine.gate = std::make_shared<promql::QueryGate>(opts.query_max_concurrency);
   engine.cancel = &stopping;
+  remote_writer = std::make_unique<rules::RemoteWriter>(
+      clock, rules::http_transport, [this](bool error, const std::string& remote, const std::string& msg) {
+        log.log(error ? LogLevel::kError : LogLevel::kWarn, msg, {{"component", "remote"}, {"remote_name", remote}});
+      });
   rules::EvalBackend backend{&store, &store_mu, {}};
   store.set_max_series(opts.max_series);
   if (embedded()) {
@@ -155,6 +162,12 @@ Result<void> Daemon::State::build() {
   }
   rules = std::make_unique<rules::RuleManager>(clock, rules::ManagerOptions{}, backend,
                                                [this](rules::GroupAlerts&& g) { sink(std::move(g)); });
+  // The sender's loop is woken to look at its deadlines again (a full batch
+  // goes at once); it exists before the rules loop starts.
+  rules->set_on_appended([this](const promql::Vector& v) {
+    remote_writer->append(v);
+    if (remote_write_loop) remote_write_loop->wake();
+  });
   return {};
 }
 
@@ -164,6 +177,9 @@ Result<void> Daemon::State::load_all(bool initial) {
   auto read = read_configs(opts.config_file, opts.alertmanager_config, log, initial);
   if (!read) return std::unexpected(read.error());
   const config::PrometheusConfig& prom = read->prometheus;
+  // Made before anything changes: a destination whose client cannot be
+  // built (a missing CA file, say) fails the load.
+  if (auto r = remote_writer->apply(prom.remote_write, prom.global.external_labels); !r) return r;
   rules::ManagerOptions ropts;
   ropts.evaluation_interval = prom.global.evaluation_interval;
   ropts.query_offset = prom.global.rule_query_offset;
@@ -327,6 +343,7 @@ std::string Daemon::State::metrics() const {
   write_damage_metrics(w, keeper->damage());
   delivery->metrics().write(w);
   forwarder->write_metrics(w);
+  remote_writer->write_metrics(w);
   if (scraper) scraper->write_metrics(w);
   {
     const Millis keep = embedded() ? retention_now() : 0;  // config_mu before store_mu
@@ -368,6 +385,18 @@ void Daemon::State::register_routes() {
   pctx.engine = engine;
   pctx.scraper = scraper.get();
   add_prometheus_api(routes, std::move(pctx));
+  if (embedded()) {
+    FederationContext fctx;
+    fctx.clock = &clock;
+    fctx.store = &store;
+    fctx.store_mu = &store_mu;
+    fctx.max_samples = opts.query_max_samples;
+    fctx.external_labels = [this] {
+      std::lock_guard lock(config_mu);
+      return send.external_labels;
+    };
+    add_federation_routes(routes, fctx);
+  }
 
   AlertmanagerApiContext actx(*router, clock);
   actx.start_time = started_at;
@@ -415,7 +444,9 @@ void Daemon::State::start_loops() {
         clock, [this] { return scraper->next_due(); }, [this] { scraper->run_due(); }, kSecond);
   }
   upkeep_loop = std::make_unique<Loop>(clock, nullptr, [this] { upkeep(); }, opts.upkeep_interval);
-  for (Loop* l : {router_loop.get(), rules_loop.get(), scrape_loop.get(), upkeep_loop.get()})
+  remote_write_loop = std::make_unique<Loop>(
+      clock, [this] { return remote_writer->next_due(); }, [this] { remote_writer->run_due(); }, kSecond);
+  for (Loop* l : {router_loop.get(), rules_loop.get(), scrape_loop.get(), upkeep_loop.get(), remote_write_loop.get()})
     if (l) l->start();
 }
 
@@ -497,6 +528,11 @@ void Daemon::stop(Millis grace) {
   s.delivery->drain(std::chrono::milliseconds(grace));
   if (s.router_loop) s.router_loop->stop();
   if (s.upkeep_loop) s.upkeep_loop->stop();
+  // The rules have stopped: what they queued for remote write goes now,
+  // within the grace; what is left after it is lost.
+  s.remote_writer->flush(grace);
+  s.remote_writer->cancel();
+  if (s.remote_write_loop) s.remote_write_loop->stop();
   s.delivery->stop();
   if (s.events) {
     if (s.events->enabled()) s.events->record(routing::shutdown_event());

@@ -83,7 +83,8 @@ Result<int64_t> time_or(const Request& r, std::string_view name, int64_t dflt) {
   return *t;
 }
 
-// match[] selectors: each must be a vector selector.
+}  // namespace
+
 Result<std::vector<std::vector<Matcher>>> selectors(const Request& r) {
   std::vector<std::vector<Matcher>> out;
   for (const auto& m : r.params_named("match[]")) {
@@ -96,6 +97,8 @@ Result<std::vector<std::vector<Matcher>>> selectors(const Request& r) {
   }
   return out;
 }
+
+namespace {
 
 // Series refs matching any selector, with a sample within [start, end].
 std::vector<storage::SeriesRef> select_any(const storage::MemoryStore& store,

@@ -7,8 +7,10 @@
 
 #include <shared_mutex>
 #include <string>
+#include <vector>
 
 #include "model/clock.h"
+#include "model/matcher.h"
 #include "promql/engine.h"
 #include "rules/manager.h"
 #include "server/http.h"
@@ -30,6 +32,10 @@ struct PrometheusApiContext {
 };
 
 void add_prometheus_api(Routes& routes, PrometheusApiContext ctx);
+
+// The match[] parameters, each a series selector (as /api/v1/series and
+// /federate take them); the error is worded as Prometheus words it.
+Result<std::vector<std::vector<Matcher>>> selectors(const Request& r);
 
 // Prometheus' sample value and timestamp encodings: values as strings
 // ("1.5", "NaN", "+Inf"), timestamps as seconds with millisecond fractions.
