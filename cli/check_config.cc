@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/routing_flags.h"
+#include "model/duration.h"
 #include "model/file.h"
 #include "notifiers/integration.h"
 #include "routing/check_config.h"
@@ -19,14 +20,23 @@ namespace {
 struct PrometheusFlags {
   rules::CheckPrometheusOptions opts;
   std::vector<std::string> features;
+  std::string lookback_delta = "5m";
 };
 
 void add_prometheus_flags(CLI::App& cmd, PrometheusFlags& f, bool with_features) {
   cmd.add_flag("--syntax-only,!--no-syntax-only", f.opts.syntax_only,
                "Prometheus files: check the file alone, not the rule files (and other files) it names");
   cmd.add_option("--lint", f.opts.rules.lint,
-                 "Prometheus files: lint checks on their rule files: duplicate-rules (the default), all, none")
+                 "Prometheus files: lint checks: duplicate-rules (the default) on their rule files, "
+                 "too-long-scrape-interval, all, none")
       ->default_str("duplicate-rules");
+  cmd.add_flag("--agent,!--no-agent", f.opts.agent,
+               "Prometheus files: check them as Prometheus in agent mode loads them (no alerting, "
+               "rule_files or remote_read)");
+  cmd.add_option("--query.lookback-delta", f.lookback_delta,
+                 "Prometheus files: the server's lookback delta, for --lint=too-long-scrape-interval "
+                 "(also in --lint=all): jobs scraping at least this far apart are reported")
+      ->default_str("5m");
   cmd.add_flag("--lint-fatal,!--no-lint-fatal", f.opts.rules.lint_fatal,
                "Prometheus files: exit with code 3 when a lint check finds something");
   cmd.add_flag("--ignore-unknown-fields,!--no-ignore-unknown-fields", f.opts.rules.load.ignore_unknown_fields,
@@ -41,6 +51,12 @@ void add_prometheus_flags(CLI::App& cmd, PrometheusFlags& f, bool with_features)
 }
 
 int check_prometheus(const std::vector<std::string>& files, PrometheusFlags& f) {
+  auto lookback = parse_duration(f.lookback_delta);
+  if (!lookback) {
+    std::cerr << "--query.lookback-delta: " << lookback.error().message << "\n";
+    return 1;
+  }
+  f.opts.lookback_delta = *lookback;
   for (const auto& feature : f.features) rules::enable_features(feature, f.opts.rules, std::cerr);
   return rules::check_prometheus_configs(files, f.opts, std::cout, std::cerr);
 }

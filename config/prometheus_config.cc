@@ -237,6 +237,9 @@ class Loader {
       if (const ConfigValue* v = top.find(ig.key); present(v))
         warn(*v, fmt::format("{} is not supported by vigil and is ignored: {}", ig.key, ig.why));
     check_unacted_sections(top, out_.errors);
+    if (const ConfigValue* rr = top.find("remote_read"); present(rr) && rr->is_list()) {
+      out_.config.remote_read_count = rr->items().size();
+    }
     rule_files(top.find("rule_files"));
     std::set<std::string> jobs;
     scrape_list(top, jobs);

@@ -149,6 +149,7 @@ struct PrometheusConfig {
   std::string path;  // as given to load_prometheus_config; empty for parse
   PrometheusGlobalConfig global;
   std::vector<std::string> rule_file_patterns;  // as written
+  size_t remote_read_count = 0;                 // remote_read entries (not acted on)
   // The rule_files entries that matched no file, as upstream loads them
   // (nothing, silently): said by `vigil run`, not by the checks, which
   // print what promtool prints.

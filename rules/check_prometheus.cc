@@ -147,11 +147,61 @@ std::optional<std::string> check_beyond_syntax(const std::string& path, const co
   return std::nullopt;
 }
 
+// What Prometheus refuses in agent mode, in its order.
+std::optional<std::string> agent_mode_problem(const config::PrometheusConfig& c) {
+  if (!c.alertmanagers.empty() || !c.alert_relabel_configs.empty()) return "field alerting is not allowed in agent mode";
+  if (!c.rule_file_patterns.empty()) return "field rule_files is not allowed in agent mode";
+  if (c.remote_read_count > 0) return "field remote_read is not allowed in agent mode";
+  return std::nullopt;
+}
+
+// promtool's too-long-scrape-interval lint: the first job scraping at least
+// the lookback delta apart. Returns whether it found one.
+bool lint_scrape_intervals(const config::PrometheusConfig& c, const CheckPrometheusOptions& opts, std::ostream& err) {
+  bool enabled = false;
+  bool none = false;
+  std::string_view spec = opts.rules.lint;
+  size_t start = 0;
+  while (start <= spec.size()) {
+    size_t comma = spec.find(',', start);
+    if (comma == std::string_view::npos) comma = spec.size();
+    std::string_view item = spec.substr(start, comma - start);
+    if (item == "all" || item == "too-long-scrape-interval") enabled = true;
+    if (item == "none") none = true;
+    start = comma + 1;
+  }
+  if (!enabled || none || opts.lookback_delta <= 0) return false;
+  for (const config::ScrapeConfig& sc : c.scrape_configs) {
+    Millis interval = sc.scrape_interval ? sc.scrape_interval : c.global.scrape_interval;
+    if (interval >= opts.lookback_delta) {
+      err << "  FAILED: too long scrape interval found, data point will be marked as stale - job: " << sc.job_name
+          << ", interval: " << format_duration(interval) << "\n";
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 int check_prometheus_configs(const std::vector<std::string>& files, const CheckPrometheusOptions& opts,
                              std::ostream& out, std::ostream& err) {
   bool errors = false, lint = false;
+  // The rule files get the lint options that are about rules.
+  CheckRulesOptions rules_opts = opts.rules;
+  {
+    std::string kept;
+    std::string_view spec = opts.rules.lint;
+    size_t start = 0;
+    while (start <= spec.size()) {
+      size_t comma = spec.find(',', start);
+      if (comma == std::string_view::npos) comma = spec.size();
+      std::string_view item = spec.substr(start, comma - start);
+      if (item != "too-long-scrape-interval") kept += (kept.empty() ? "" : ",") + std::string(item);
+      start = comma + 1;
+    }
+    rules_opts.lint = kept;
+  }
   for (const std::string& f : files) {
     out << "Checking " << f << "\n";
     config::PrometheusConfigResult r = config::load_prometheus_config(f);
@@ -164,7 +214,10 @@ int check_prometheus_configs(const std::vector<std::string>& files, const CheckP
       out << "\n";
       continue;
     }
-    if (auto failure = check_beyond_syntax(f, r.config, opts.syntax_only, rule_files)) {
+    std::optional<std::string> failure;
+    if (opts.agent) failure = agent_mode_problem(r.config);
+    if (!failure) failure = check_beyond_syntax(f, r.config, opts.syntax_only, rule_files);
+    if (failure) {
       errors = true;
       err << "  FAILED: " << *failure << "\n";
       out << "\n";
@@ -173,9 +226,10 @@ int check_prometheus_configs(const std::vector<std::string>& files, const CheckP
     if (!opts.syntax_only) warn_missing_sd_files(r.config, out);
     if (!rule_files.empty()) out << "  SUCCESS: " << rule_files.size() << " rule files found\n";
     out << " SUCCESS: " << f << " is valid prometheus config file syntax\n\n";
+    if (!opts.syntax_only && lint_scrape_intervals(r.config, opts, err) && opts.rules.lint_fatal) lint = true;
     if (rule_files.empty()) continue;
     out.flush();
-    int rc = check_rules(rule_files, opts.rules, std::cin, out, err);
+    int rc = check_rules(rule_files, rules_opts, std::cin, out, err);
     if (rc == kExitFailure) errors = true;
     if (rc == kExitLint) lint = true;
   }

@@ -12,12 +12,20 @@
 #include <string_view>
 #include <vector>
 
+#include "model/duration.h"
 #include "rules/check.h"
 
 namespace vigil::rules {
 
 struct CheckPrometheusOptions {
   bool syntax_only = false;  // promtool's --syntax-only: the file alone, nothing it names
+  // promtool's --agent: the file as Prometheus in agent mode loads it (no
+  // alerting, rule_files or remote_read).
+  bool agent = false;
+  // promtool's --query.lookback-delta, for the too-long-scrape-interval lint
+  // (on with --lint=all or --lint=too-long-scrape-interval): a job scraping
+  // at least this far apart has its samples marked stale between scrapes.
+  Millis lookback_delta = 5 * kMinute;
   CheckRulesOptions rules;   // for the rule files: lint, lint_fatal, unknown fields, features
 };
 
