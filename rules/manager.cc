@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rules/schedule.h"
+
 namespace vigil::rules {
 
 struct RuleManager::Group {
@@ -33,31 +35,6 @@ struct RuleManager::Group {
 };
 
 namespace {
-
-// FNV-1a over the group's identity: stable across restarts and machines.
-uint64_t identity_hash(const std::string& file, const std::string& group) {
-  uint64_t h = 1469598103934665603ULL;
-  auto mix = [&h](std::string_view s) {
-    for (unsigned char c : s) {
-      h ^= c;
-      h *= 1099511628211ULL;
-    }
-  };
-  mix(file);
-  mix(std::string_view("\xff", 1));
-  mix(group);
-  return h;
-}
-
-Millis floor_mod(Millis a, Millis m) {
-  Millis r = a % m;
-  return r < 0 ? r + m : r;
-}
-
-// The latest scheduled instant of a group not after t.
-Millis tick_at_or_before(Millis t, Millis offset, Millis interval) {
-  return t - floor_mod(t - offset, interval);
-}
 
 // An alerting rule's identity across loads: its name and expression, and
 // which occurrence of that pair in its group it is.
@@ -133,8 +110,7 @@ Alert alert_from(const nlohmann::json& j) {
 }  // namespace
 
 Millis RuleManager::offset_of(const std::string& file, const std::string& group, Millis interval) {
-  if (interval <= 0) return 0;
-  return static_cast<Millis>(identity_hash(file, group) % static_cast<uint64_t>(interval));
+  return group_offset(file, group, interval);
 }
 
 RuleManager::RuleManager(const Clock& clock, ManagerOptions opts, EvalBackend backend, AlertSink sink)

@@ -118,7 +118,8 @@ class RuleManager {
   uint64_t version() const;
 
   // The instants a group of this interval and identity is evaluated at:
-  // t with (t - offset) % interval == 0, as Prometheus spreads groups.
+  // t with (t - offset) % interval == 0, as Prometheus spreads groups
+  // (rules/schedule.h).
   static Millis offset_of(const std::string& file, const std::string& group, Millis interval);
 
  private:
