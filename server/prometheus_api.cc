@@ -139,7 +139,9 @@ json value_json(const promql::Value& v) {
     data["result"] = std::move(res);
   } else if (auto* sc = std::get_if<promql::Scalar>(&v)) {
     data["resultType"] = "scalar";
-    data["result"] = {prom_time(sc->t), prom_value(sc->value)};
+    // Prometheus writes a scalar with promql.Scalar's own MarshalJSON: never
+    // an exponent, unlike samples.
+    data["result"] = {prom_time(sc->t), go_format_float(sc->value, 'f', -1)};
   } else if (auto* st = std::get_if<promql::String>(&v)) {
     data["resultType"] = "string";
     data["result"] = {prom_time(st->t), st->value};
@@ -203,8 +205,12 @@ Result<RulesQuery> parse_rules_query(const Request& r) {
   q.names = r.params_named("rule_name[]");
   q.groups = r.params_named("rule_group[]");
   q.files = r.params_named("file[]");
+  // Parsed as Prometheus' ParseMetricSelector: a selector whose matchers all
+  // match the empty string is refused by the check below, in its words.
+  promql::ParseOptions selector;
+  selector.allow_empty_selectors = true;
   for (const auto& m : r.params_named("match[]")) {
-    auto e = promql::parse_expr(m);
+    auto e = promql::parse_expr(m, selector);
     if (!e) return fail(promql::format_parse_error(e.error()));
     if ((*e)->kind != promql::ExprKind::kVectorSelector) {
       return fail(fmt::format("\"{}\" is not a series selector", m));
