@@ -21,6 +21,7 @@
 #include "model/duration.h"
 #include "model/error.h"
 #include "model/labels.h"
+#include "model/matcher.h"
 #include "promql/ast.h"
 #include "promql/engine.h"
 #include "promql/value.h"
@@ -46,6 +47,24 @@ struct RemoteQueryOptions {
 // A QueryFn through a remote server's /api/v1/query (sidecar mode): a failed
 // or refused query is a failed rule, with the server's message.
 Result<QueryFn> remote_query(const RemoteQueryOptions& opts);
+
+// The last sample of an ALERTS_FOR_STATE series: its value is the alert's
+// activeAt in Unix seconds, its time when it was last written.
+struct ForStateSeries {
+  Labels labels;  // __name__ included
+  int64_t t = 0;  // ms
+  double value = 0;
+};
+// Reads the ALERTS_FOR_STATE series matching `matchers` with samples in
+// (from, to], each with its last sample: how a fresh start finds the `for`
+// timers a previous evaluator left in the datasource.
+using ForStateReader =
+    std::function<Result<std::vector<ForStateSeries>>(const std::vector<Matcher>& matchers, int64_t from, int64_t to)>;
+// A ForStateReader through a remote server's /api/v1/query (a range
+// selector's raw samples). The API leaves out staleness markers, so an alert
+// that resolved (and was marked stale) within the window still shows its
+// last active sample; Prometheus reading its own TSDB sees the marker.
+Result<ForStateReader> remote_for_state(const RemoteQueryOptions& opts);
 
 enum class AlertState { kInactive, kPending, kFiring };
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -29,6 +30,8 @@ struct RuleManager::Group {
   // below and the evaluator's state (alerts, health).
   std::mutex mu;
   std::unique_ptr<GroupEvaluator> eval;  // the pointer is constant after load()
+  bool restore_pending = false;          // `for` state still to be read from the backend
+  std::string restore_error;             // why reading it failed, for a rule
   int64_t last_eval = 0;
   double last_duration_seconds = 0;
   uint64_t evaluations = 0, failures = 0;
@@ -181,6 +184,10 @@ std::vector<std::string> RuleManager::load(const std::vector<std::string>& paths
       g->failures = o.failures;
     }
   }
+  if (!loaded_) {
+    for (auto& g : groups) g->restore_pending = true;
+    loaded_ = true;
+  }
   opts_ = std::move(opts);
   files_ = std::move(files);
   groups_ = std::move(groups);
@@ -247,6 +254,12 @@ GroupAlerts RuleManager::eval_group(Group& g, int64_t ts) {
     g.last_duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     g.last_eval = ts;
     ++g.evaluations;
+    // As Prometheus: after the second evaluation, so that recording rules
+    // the alerts read have caught up.
+    if (g.restore_pending && g.evaluations >= 2) {
+      g.restore_pending = false;
+      if (backend_.for_state) restore_for_state(g, clock_.now());
+    }
     for (const auto& h : g.eval->health()) {
       if (!h.ok) {
         ++g.failures;
@@ -267,6 +280,52 @@ GroupAlerts RuleManager::eval_group(Group& g, int64_t ts) {
   return out;
 }
 
+int64_t restored_active_at(Millis hold, Millis grace, int64_t now, int64_t down_at, double active_at_seconds) {
+  const int64_t down = down_at / 1000 * 1000;
+  const int64_t active = static_cast<int64_t>(active_at_seconds) * 1000;
+  const Millis remaining = hold - (down - active);
+  if (remaining <= 0) return active;  // it was firing
+  if (remaining < grace) return now + grace - hold;
+  return active + (now - down);
+}
+
+void RuleManager::restore_for_state(Group& g, int64_t now) {
+  const auto& rules = g.group->rules;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    AlertingRule* r = g.eval->alerting(i);
+    if (!r || rules[i].for_duration < opts_.for_grace_period) continue;
+    std::vector<Alert> alerts = r->state();
+    if (alerts.empty()) continue;
+    // The series of this rule: its name and its static labels (the group's,
+    // overridden by the rule's), as Prometheus selects them.
+    std::map<std::string, std::string> want;
+    for (const auto& l : g.group->labels) want[l.name] = l.value;
+    for (const auto& l : rules[i].labels) want[l.name] = l.value;
+    want["alertname"] = rules[i].name;
+    want["__name__"] = "ALERTS_FOR_STATE";
+    std::vector<Matcher> matchers;
+    for (const auto& [name, value] : want) {
+      if (auto m = Matcher::make(MatchType::kEqual, name, value)) matchers.push_back(std::move(*m));
+    }
+    auto series = backend_.for_state(matchers, now - opts_.outage_tolerance, now);
+    if (!series) {
+      g.restore_error = rules[i].name + ": " + series.error().message;
+      continue;
+    }
+    std::map<uint64_t, const ForStateSeries*> by_labels;
+    for (const auto& s : *series) by_labels[LabelsBuilder(s.labels).del("__name__").build().hash()] = &s;
+    bool changed = false;
+    for (Alert& a : alerts) {
+      auto it = by_labels.find(a.labels.hash());
+      if (it == by_labels.end() || std::isnan(it->second->value)) continue;
+      a.active_at = restored_active_at(rules[i].for_duration, opts_.for_grace_period, now, it->second->t,
+                                       it->second->value);
+      changed = true;
+    }
+    if (changed) r->restore(alerts);
+  }
+}
+
 std::vector<GroupStatus> RuleManager::status() const {
   std::lock_guard lock(mu_);
   std::vector<GroupStatus> out;
@@ -283,6 +342,7 @@ std::vector<GroupStatus> RuleManager::status() const {
     s.evaluations = g->evaluations;
     s.missed = g->missed;
     s.failures = g->failures;
+    s.restore_error = g->restore_error;
     const auto& health = g->eval->health();
     for (size_t i = 0; i < g->group->rules.size(); ++i) {
       RuleStatus r;
@@ -362,6 +422,7 @@ Result<void> RuleManager::restore(std::string_view text) {
     auto it = by_group.find({g->file->path, g->group->name});
     if (it == by_group.end()) continue;
     std::lock_guard glock(g->mu);
+    g->restore_pending = false;  // it has local state
     for (const auto& [i, id] : alerting_rule_ids(*g->eval)) {
       auto s = it->second.find(id);
       if (s != it->second.end()) g->eval->alerting(i)->restore(s->second);

@@ -36,6 +36,10 @@ struct ManagerOptions {
   Millis resend_delay = kDefaultResendDelay;
   Labels external_labels;
   std::string external_url;
+  // Restoring `for` timers on a fresh start (Prometheus'
+  // --rules.alert.for-grace-period and --rules.alert.for-outage-tolerance).
+  Millis for_grace_period = 10 * kMinute;
+  Millis outage_tolerance = kHour;
 };
 
 // Where evaluations read and write: the store that receives recording-rule
@@ -46,7 +50,19 @@ struct EvalBackend {
   storage::MemoryStore* store = nullptr;
   std::shared_mutex* store_mu = nullptr;
   QueryFn query;
+  // Where a fresh start reads the `for` state of groups it has no local
+  // state for (sidecar mode: the datasource); empty: nothing is read.
+  ForStateReader for_state = nullptr;
 };
+
+// Prometheus' restore of a `for` timer from the last ALERTS_FOR_STATE
+// sample (written at `down_at` ms, holding activeAt in seconds) at `now`,
+// for an alert that holds `hold` before firing. Both instants are taken in
+// whole seconds, as Prometheus does. An alert that was already firing keeps
+// its activeAt; one with less than `grace` left gets `grace` from now; any
+// other one resumes where it stopped: the time it was down is added to
+// activeAt.
+int64_t restored_active_at(Millis hold, Millis grace, int64_t now, int64_t down_at, double active_at_seconds);
 
 // The alerts a group's evaluation wants sent, with where they come from.
 struct GroupAlerts {
@@ -83,6 +99,9 @@ struct GroupStatus {
   int64_t last_eval = 0;  // ms; 0 before the first
   double last_duration_seconds = 0;
   uint64_t evaluations = 0, missed = 0, failures = 0;
+  // Set when reading the `for` state at a fresh start failed (the rule and
+  // the error): those timers start from scratch, as in Prometheus.
+  std::string restore_error;
   std::vector<RuleStatus> rules;
 };
 
@@ -112,6 +131,12 @@ class RuleManager {
 
   // Alert state as JSON, and back; restore applies to the groups loaded now
   // (call it after load) and skips state of rules that no longer exist.
+  //
+  // The groups of the first load that restore() finds no state for read
+  // their `for` timers from the backend's for_state reader instead, as
+  // Prometheus restores from its TSDB: after their second evaluation, for
+  // alerting rules whose `for` is at least the grace period, from the
+  // series written within the outage tolerance.
   std::string snapshot() const;
   Result<void> restore(std::string_view json);
   // Counts evaluations: a daemon saves state when it moved.
@@ -126,6 +151,8 @@ class RuleManager {
   struct Group;
   // Evaluates one group at ts; returns the alerts it sends.
   GroupAlerts eval_group(Group& g, int64_t ts);
+  // Reads the group's `for` state through the backend (its mu held).
+  void restore_for_state(Group& g, int64_t now);
 
   // Lock order: eval_mu_, then mu_, then a group's mu, then the store's
   // (EvalBackend::store_mu); never the other way round. The sink is called
@@ -145,6 +172,7 @@ class RuleManager {
   std::vector<std::shared_ptr<const RuleFile>> files_;
   std::vector<std::unique_ptr<Group>> groups_;  // each group's fields say what guards them
   uint64_t version_ = 0;                        // mu_ only
+  bool loaded_ = false;                         // a load() succeeded
 };
 
 }  // namespace vigil::rules

@@ -142,6 +142,9 @@ Result<void> Daemon::State::build() {
     auto query = rules::remote_query(opts.datasource);
     if (!query) return std::unexpected(query.error());
     backend.query = std::move(*query);
+    auto for_state = rules::remote_for_state(opts.datasource);
+    if (!for_state) return std::unexpected(for_state.error());
+    backend.for_state = std::move(*for_state);
   }
   rules = std::make_unique<rules::RuleManager>(clock, rules::ManagerOptions{}, backend,
                                                [this](rules::GroupAlerts&& g) { sink(std::move(g)); });
@@ -158,6 +161,8 @@ Result<void> Daemon::State::load_all(bool initial) {
   ropts.evaluation_interval = prom.global.evaluation_interval;
   ropts.query_offset = prom.global.rule_query_offset;
   ropts.resend_delay = opts.resend_delay;
+  ropts.for_grace_period = opts.for_grace_period;
+  ropts.outage_tolerance = opts.for_outage_tolerance;
   ropts.external_labels = prom.global.external_labels;
   ropts.external_url = external_url;
   if (auto errors = rules->load(prom.rule_files, ropts); !errors.empty()) {
