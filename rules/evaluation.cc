@@ -274,6 +274,9 @@ const AlertingRule* GroupEvaluator::alerting(size_t i) const {
 }
 
 void GroupEvaluator::eval(int64_t ts, storage::MemoryStore& store, const QueryFn& query) {
+  // Outputs are stamped with the instant the rules read, as Prometheus
+  // stamps them: a later rule of the group reading there sees them.
+  const int64_t at = ts - settings_.query_offset;
   for (size_t i = 0; i < group_.rules.size(); ++i) {
     const Rule& rule = group_.rules[i];
     auto start = std::chrono::steady_clock::now();
@@ -297,7 +300,7 @@ void GroupEvaluator::eval(int64_t ts, storage::MemoryStore& store, const QueryFn
       // Samples at or before the series' last timestamp are dropped, as
       // Prometheus drops out-of-order and duplicate samples of rule output.
       storage::SeriesRef ref = store.series(s.labels);
-      (void)store.append(ref, ts, s.value);
+      (void)store.append(ref, at, s.value);
       // The store's copy of the labels: next time, finding this series
       // among those written compares shared label sets, not their strings.
       written.push_back(store.get(ref).labels);
@@ -310,7 +313,7 @@ void GroupEvaluator::eval(int64_t ts, storage::MemoryStore& store, const QueryFn
     std::sort(written.begin(), written.end(), by_hash);
     for (const auto& old : previous_[i]) {
       if (!std::binary_search(written.begin(), written.end(), old, by_hash)) {
-        (void)store.append(old, ts, storage::stale_nan());
+        (void)store.append(old, at, storage::stale_nan());
       }
     }
     previous_[i] = std::move(written);

@@ -3,7 +3,8 @@
 // Evaluating rules: recording rules write new series, alerting rules keep
 // alert state (inactive -> pending -> firing, keep_firing_for, resolved alerts
 // kept 15 minutes), and a group evaluates its rules in order, writing each
-// rule's output into the store at the evaluation time so later rules of the
+// rule's output into the store at the instant it read (the evaluation time less
+// the query offset, as Prometheus stamps it) so later rules of the
 // same evaluation see it, and marking series that disappeared as stale.
 //
 // Time is whatever the caller passes: tests drive evaluations at chosen
@@ -48,23 +49,33 @@ struct RemoteQueryOptions {
 // or refused query is a failed rule, with the server's message.
 Result<QueryFn> remote_query(const RemoteQueryOptions& opts);
 
-// The last sample of an ALERTS_FOR_STATE series: its value is the alert's
-// activeAt in Unix seconds, its time when it was last written.
-struct ForStateSeries {
+// Raw samples of one series, oldest first.
+struct RemoteSeries {
   Labels labels;  // __name__ included
-  int64_t t = 0;  // ms
-  double value = 0;
+  std::vector<int64_t> t;  // ms
+  std::vector<double> v;
 };
-// Reads the ALERTS_FOR_STATE series matching `matchers` with samples in
-// (from, to], each with its last sample: how a fresh start finds the `for`
-// timers a previous evaluator left in the datasource.
-using ForStateReader =
-    std::function<Result<std::vector<ForStateSeries>>(const std::vector<Matcher>& matchers, int64_t from, int64_t to)>;
-// A ForStateReader through a remote server's /api/v1/query (a range
-// selector's raw samples). The API leaves out staleness markers, so an alert
-// that resolved (and was marked stale) within the window still shows its
-// last active sample; Prometheus reading its own TSDB sees the marker.
-Result<ForStateReader> remote_for_state(const RemoteQueryOptions& opts);
+// Reads the raw samples in (from, to] of the series matching `matchers`:
+// how a fresh start finds the `for` timers a previous evaluator left in the
+// datasource (ALERTS_FOR_STATE), and how rules that read series vigil
+// records get the datasource's series they combine them with.
+using SeriesReader =
+    std::function<Result<std::vector<RemoteSeries>>(const std::vector<Matcher>& matchers, int64_t from, int64_t to)>;
+// A SeriesReader through a remote server's /api/v1/query (a range
+// selector's raw samples). The API leaves out staleness markers: a series
+// that ended within the window still shows its last sample, where Prometheus
+// reading its own TSDB sees the marker.
+Result<SeriesReader> remote_series(const RemoteQueryOptions& opts);
+
+// Sidecar mode's query for a rule that reads a series vigil records
+// (`recorded` says which metric names those are): such a rule runs on the
+// in-process engine over `store`, which holds what vigil's rules wrote (at
+// the evaluation time, so a rule sees what an earlier rule of its group
+// wrote in the same round), after the datasource's series for its other
+// selectors are copied in for the window the expression reads. Any other
+// rule goes to `remote` unchanged. Called with the store held exclusively.
+QueryFn overlay_query(QueryFn remote, SeriesReader series, storage::MemoryStore& store,
+                      std::function<bool(std::string_view name)> recorded);
 
 enum class AlertState { kInactive, kPending, kFiring };
 

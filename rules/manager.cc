@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <string>
 
 #include <fmt/format.h>
@@ -117,7 +118,13 @@ Millis RuleManager::offset_of(const std::string& file, const std::string& group,
 }
 
 RuleManager::RuleManager(const Clock& clock, ManagerOptions opts, EvalBackend backend, AlertSink sink)
-    : clock_(clock), sink_(std::move(sink)), opts_(std::move(opts)), backend_(std::move(backend)) {}
+    : clock_(clock),
+      sink_(std::move(sink)),
+      opts_(std::move(opts)),
+      backend_(std::move(backend)),
+      recorded_(std::make_shared<std::set<std::string, std::less<>>>()) {
+  query_ = rule_query();
+}
 
 RuleManager::~RuleManager() = default;
 
@@ -125,6 +132,13 @@ void RuleManager::set_backend(EvalBackend backend) {
   std::lock_guard eval_lock(eval_mu_);
   std::lock_guard lock(mu_);
   backend_ = std::move(backend);
+  query_ = rule_query();
+}
+
+QueryFn RuleManager::rule_query() const {
+  if (!backend_.series || !backend_.store || recorded_->empty()) return backend_.query;
+  return overlay_query(backend_.query, backend_.series, *backend_.store,
+                       [names = recorded_](std::string_view n) { return names->contains(n); });
 }
 
 std::vector<std::string> RuleManager::load(const std::vector<std::string>& paths, ManagerOptions opts,
@@ -188,9 +202,19 @@ std::vector<std::string> RuleManager::load(const std::vector<std::string>& paths
     for (auto& g : groups) g->restore_pending = true;
     loaded_ = true;
   }
+  auto recorded = std::make_shared<std::set<std::string, std::less<>>>();
+  for (const auto& f : files) {
+    for (const auto& rg : f->groups) {
+      for (const auto& r : rg.rules) {
+        if (!r.is_alert()) recorded->insert(r.name);
+      }
+    }
+  }
+  recorded_ = std::move(recorded);
   opts_ = std::move(opts);
   files_ = std::move(files);
   groups_ = std::move(groups);
+  query_ = rule_query();
   ++version_;
   return {};
 }
@@ -249,7 +273,7 @@ GroupAlerts RuleManager::eval_group(Group& g, int64_t ts) {
     auto start = std::chrono::steady_clock::now();
     {
       std::unique_lock store_lock(*backend_.store_mu);
-      g.eval->eval(ts, *backend_.store, backend_.query);
+      g.eval->eval(ts, *backend_.store, query_);
     }
     g.last_duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     g.last_eval = ts;
@@ -258,7 +282,7 @@ GroupAlerts RuleManager::eval_group(Group& g, int64_t ts) {
     // the alerts read have caught up.
     if (g.restore_pending && g.evaluations >= 2) {
       g.restore_pending = false;
-      if (backend_.for_state) restore_for_state(g, clock_.now());
+      if (backend_.series) restore_for_state(g, clock_.now());
     }
     for (const auto& h : g.eval->health()) {
       if (!h.ok) {
@@ -307,19 +331,21 @@ void RuleManager::restore_for_state(Group& g, int64_t now) {
     for (const auto& [name, value] : want) {
       if (auto m = Matcher::make(MatchType::kEqual, name, value)) matchers.push_back(std::move(*m));
     }
-    auto series = backend_.for_state(matchers, now - opts_.outage_tolerance, now);
+    auto series = backend_.series(matchers, now - opts_.outage_tolerance, now);
     if (!series) {
       g.restore_error = rules[i].name + ": " + series.error().message;
       continue;
     }
-    std::map<uint64_t, const ForStateSeries*> by_labels;
-    for (const auto& s : *series) by_labels[LabelsBuilder(s.labels).del("__name__").build().hash()] = &s;
+    std::map<uint64_t, const RemoteSeries*> by_labels;
+    for (const auto& s : *series) {
+      if (!s.t.empty()) by_labels[LabelsBuilder(s.labels).del("__name__").build().hash()] = &s;
+    }
     bool changed = false;
     for (Alert& a : alerts) {
       auto it = by_labels.find(a.labels.hash());
-      if (it == by_labels.end() || std::isnan(it->second->value)) continue;
-      a.active_at = restored_active_at(rules[i].for_duration, opts_.for_grace_period, now, it->second->t,
-                                       it->second->value);
+      if (it == by_labels.end() || std::isnan(it->second->v.back())) continue;
+      a.active_at = restored_active_at(rules[i].for_duration, opts_.for_grace_period, now, it->second->t.back(),
+                                       it->second->v.back());
       changed = true;
     }
     if (changed) r->restore(alerts);

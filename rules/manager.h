@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -50,9 +51,11 @@ struct EvalBackend {
   storage::MemoryStore* store = nullptr;
   std::shared_mutex* store_mu = nullptr;
   QueryFn query;
-  // Where a fresh start reads the `for` state of groups it has no local
-  // state for (sidecar mode: the datasource); empty: nothing is read.
-  ForStateReader for_state = nullptr;
+  // Sidecar mode: the datasource's raw series, where a fresh start reads the
+  // `for` state of groups it has no local state for, and where rules that
+  // read series vigil records find the others (overlay_query). Empty: rules
+  // run on `query` alone and no `for` state is read.
+  SeriesReader series = nullptr;
 };
 
 // Prometheus' restore of a `for` timer from the last ALERTS_FOR_STATE
@@ -151,6 +154,9 @@ class RuleManager {
   struct Group;
   // Evaluates one group at ts; returns the alerts it sends.
   GroupAlerts eval_group(Group& g, int64_t ts);
+  // What rules run through: the backend's query, or in sidecar mode, for
+  // rules reading series vigil records, overlay_query.
+  QueryFn rule_query() const;
   // Reads the group's `for` state through the backend (its mu held).
   void restore_for_state(Group& g, int64_t now);
 
@@ -173,6 +179,9 @@ class RuleManager {
   std::vector<std::unique_ptr<Group>> groups_;  // each group's fields say what guards them
   uint64_t version_ = 0;                        // mu_ only
   bool loaded_ = false;                         // a load() succeeded
+  // The metric names the loaded recording rules write.
+  std::shared_ptr<const std::set<std::string, std::less<>>> recorded_;
+  QueryFn query_;  // rule_query() of the backend and rules above
 };
 
 }  // namespace vigil::rules

@@ -1,4 +1,4 @@
-// remote_query and remote_for_state (rules/evaluation.h): rule queries and
+// remote_query and remote_series (rules/evaluation.h): rule queries and
 // the `for` state read at a fresh start, through a remote
 // Prometheus-compatible server's /api/v1/query.
 #include <cstdlib>
@@ -100,11 +100,11 @@ Result<QueryFn> remote_query(const RemoteQueryOptions& opts) {
   };
 }
 
-Result<ForStateReader> remote_for_state(const RemoteQueryOptions& opts) {
+Result<SeriesReader> remote_series(const RemoteQueryOptions& opts) {
   auto api = RemoteApi::make(opts);
   if (!api) return std::unexpected(api.error());
   return [api = std::move(*api)](const std::vector<Matcher>& matchers, int64_t from,
-                                 int64_t to) -> Result<std::vector<ForStateSeries>> {
+                                 int64_t to) -> Result<std::vector<RemoteSeries>> {
     // A range selector in an instant query answers the raw samples of
     // (from, to], each with its timestamp.
     std::string sel;
@@ -114,11 +114,14 @@ Result<ForStateReader> remote_for_state(const RemoteQueryOptions& opts) {
     try {
       std::string type = data->at("resultType").get<std::string>();
       if (type != "matrix") return fail("remote query returned a " + type + ", not a matrix");
-      std::vector<ForStateSeries> out;
+      std::vector<RemoteSeries> out;
       for (const auto& s : data->at("result")) {
-        const auto& values = s.at("values");
-        if (values.empty()) continue;
-        out.push_back(ForStateSeries{metric_of(s), millis_of(values.back()), value_of(values.back())});
+        RemoteSeries r{metric_of(s), {}, {}};
+        for (const auto& p : s.at("values")) {
+          r.t.push_back(millis_of(p));
+          r.v.push_back(value_of(p));
+        }
+        out.push_back(std::move(r));
       }
       return out;
     } catch (const nlohmann::json::exception& e) {

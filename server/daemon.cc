@@ -142,9 +142,9 @@ Result<void> Daemon::State::build() {
     auto query = rules::remote_query(opts.datasource);
     if (!query) return std::unexpected(query.error());
     backend.query = std::move(*query);
-    auto for_state = rules::remote_for_state(opts.datasource);
-    if (!for_state) return std::unexpected(for_state.error());
-    backend.for_state = std::move(*for_state);
+    auto series = rules::remote_series(opts.datasource);
+    if (!series) return std::unexpected(series.error());
+    backend.series = std::move(*series);
   }
   rules = std::make_unique<rules::RuleManager>(clock, rules::ManagerOptions{}, backend,
                                                [this](rules::GroupAlerts&& g) { sink(std::move(g)); });

@@ -13,6 +13,9 @@ Scenarios:
             pending 20 s; a fresh vigil (empty storage path) through that
             Prometheus restores the timer from ALERTS_FOR_STATE and fires
             about 20 s after its start, not 40 s.
+  overlay   a vigil sidecar records a series Prometheus never sees, and an
+            alert of the same group over it (and over Prometheus' `up`) fires
+            at the group's first evaluation.
   api       /api/v1/rules' invalid parameters get the same status, errorType
             and error from both; sample values (1e-07, 1e+21, NaN, +Inf, ...)
             are written alike by Prometheus and by an embedded vigil.
@@ -204,6 +207,47 @@ def scenario_restore(work):
         fail(f"rules API disagrees: {body}")
 
 
+def scenario_overlay(work):
+    prom_port, vigil_port = free_port(), free_port()
+    prom_yml = os.path.join(work, "prometheus.yml")
+    with open(prom_yml, "w") as f:
+        f.write(f"""global: {{scrape_interval: 1s}}
+scrape_configs:
+- job_name: self
+  static_configs: [{{targets: ["127.0.0.1:{prom_port}"]}}]
+""")
+    prometheus(work, prom_port, prom_yml)
+    wait_until("Prometheus' first scrape", lambda: get(
+        f"http://127.0.0.1:{prom_port}/api/v1/query?query=up")[1].get("data", {}).get("result"), 20)
+    rules = os.path.join(work, "vigil-rules.yml")
+    with open(rules, "w") as f:
+        f.write("""groups:
+- name: own-writes
+  interval: 2s
+  rules:
+  - record: vigil:up:sum
+    expr: sum(up)
+  - alert: ReadsOwnWrite
+    expr: vigil:up:sum >= 1 and on() max(up) == 1
+""")
+    vigil_yml = os.path.join(work, "vigil.yml")
+    with open(vigil_yml, "w") as f:
+        f.write(f"rule_files: [{rules}]\n")
+    vigil(work, vigil_port, [f"--config.file={vigil_yml}", f"--datasource.url=http://127.0.0.1:{prom_port}"])
+    a = wait_until("vigil's alert over its own recorded series", lambda: [
+        x for x in alerts(vigil_port, "ReadsOwnWrite") if x["state"] == "firing"], 20)[0]
+    _, body = get(f"http://127.0.0.1:{vigil_port}/api/v1/rules")
+    g = body["data"]["groups"][0]
+    print(f"fired, activeAt {a['activeAt']}, group first evaluated {g['lastEvaluation']}")
+    for r in g["rules"]:
+        if r["health"] != "ok":
+            fail(f"rule {r['name']}: {r['health']} {r['lastError']}")
+    # Prometheus itself never had the series.
+    _, q = get(f"http://127.0.0.1:{prom_port}/api/v1/query?query=vigil:up:sum")
+    if q["data"]["result"]:
+        fail("Prometheus has vigil:up:sum: the test would not show the overlay")
+
+
 RULES_PARAMS = [
     "type=bogus", "exclude_alerts=yes", "group_next_token=abc", "group_limit=0", "group_limit=-3",
     "group_limit=ten", "group_limit=3000000000", "group_limit=1&group_next_token=0000",
@@ -268,7 +312,8 @@ def main():
     find_prometheus()
     work = tempfile.mkdtemp(prefix="vigil-sidecar-")
     try:
-        {"schedule": scenario_schedule, "restore": scenario_restore, "api": scenario_api}[SCENARIO](work)
+        {"schedule": scenario_schedule, "restore": scenario_restore, "overlay": scenario_overlay,
+         "api": scenario_api}[SCENARIO](work)
         print("ok")
     finally:
         for p in STARTED:

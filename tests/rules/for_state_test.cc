@@ -51,11 +51,11 @@ struct Fake {
     int64_t from = 0, to = 0;
   };
   std::vector<Call> calls;
-  std::vector<ForStateSeries> series;
+  std::vector<RemoteSeries> series;
   std::optional<std::string> error;
 
-  ForStateReader reader() {
-    return [this](const std::vector<Matcher>& m, int64_t from, int64_t to) -> Result<std::vector<ForStateSeries>> {
+  SeriesReader reader() {
+    return [this](const std::vector<Matcher>& m, int64_t from, int64_t to) -> Result<std::vector<RemoteSeries>> {
       calls.push_back({m, from, to});
       if (error) return fail(*error);
       return series;
@@ -101,13 +101,14 @@ struct Fixture {
 };
 
 // The ALERTS_FOR_STATE series a previous evaluator wrote for Down.
-ForStateSeries down_series(int64_t written_at, int64_t active_at) {
-  return ForStateSeries{Labels{{"__name__", "ALERTS_FOR_STATE"},
+RemoteSeries down_series(int64_t written_at, int64_t active_at) {
+  return RemoteSeries{Labels{{"__name__", "ALERTS_FOR_STATE"},
                                {"alertname", "Down"},
                                {"job", "api"},
                                {"severity", "page"},
                                {"team", "infra"}},
-                        written_at, static_cast<double>(active_at / 1000)};
+                      {written_at - 10 * kSecond, written_at},
+                      {0, static_cast<double>(active_at / 1000)}};
 }
 
 TEST_CASE("for state: a fresh start resumes a pending timer after its second evaluation") {
@@ -191,7 +192,7 @@ TEST_CASE("for state: a failed read leaves the timers as they are, with the erro
 
 TEST_CASE("for state: series of other alerts change nothing") {
   Fixture f;
-  ForStateSeries other = down_series(kT0 - kMinute, kT0 - 30 * kMinute);
+  RemoteSeries other = down_series(kT0 - kMinute, kT0 - 30 * kMinute);
   other.labels = LabelsBuilder(other.labels).set("job", "db").build();
   f.fake.series = {other};
   const Millis first = f.step();
