@@ -18,5 +18,6 @@ void register_test_rules(CLI::App& test, int* exit_code);
 void register_template_render(CLI::App& tmpl, int* exit_code);
 void register_notify_test(CLI::App& notify, int* exit_code);
 void register_run(CLI::App& app, int* exit_code);
+void register_rules_backtest(CLI::App& rules, int* exit_code);
 
 }  // namespace vigil::cli

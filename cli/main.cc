@@ -42,6 +42,9 @@ int main(int argc, char** argv) {
   vigil::cli::register_test_promql(*test, &exit_code);
   vigil::cli::register_test_rules(*test, &exit_code);
   vigil::cli::register_routes(app, &exit_code);
+  CLI::App* rules = app.add_subcommand("rules", "Work with rule files against a datasource.");
+  rules->require_subcommand(1);
+  vigil::cli::register_rules_backtest(*rules, &exit_code);
   CLI::App* tmpl = app.add_subcommand("template", "Render notification templates.");
   tmpl->require_subcommand(1);
   vigil::cli::register_template_render(*tmpl, &exit_code);
