@@ -3,8 +3,9 @@
 # one-minute samples of 20 series (errors by job and instance) backfilled
 # with promtool tsdb create-blocks-from openmetrics, a Prometheus 3.5 serving
 # them on 127.0.0.1, and a recording rule and an alert over it replayed at a
-# 1m interval. Prints the backtest's own summary (rule evaluations/s) and the
-# alert transitions it found.
+# 1m interval, the alerts routed by an Alertmanager configuration. Prints
+# the backtest's own summary (rule evaluations/s), the alert transitions and
+# the notifications it found.
 #
 # Usage: bench/backtest.sh VIGIL [PEERS_DIR]
 set -eu
@@ -51,10 +52,19 @@ groups:
     expr: job:errors:sum > 40
     for: 5m
 YML
+cat > "$WORK/am.yml" <<'YML'
+route: {receiver: team, group_by: [alertname], group_wait: 30s, group_interval: 5m, repeat_interval: 4h}
+receivers:
+- name: team
+  webhook_configs: [{url: "http://127.0.0.1:1/", send_resolved: true}]
+YML
 /usr/bin/time -f "wall %es, max RSS %M KB" "$VIGIL" rules backtest --datasource.url=http://127.0.0.1:$PORT \
-  --from "$START" --to "$END" "$WORK/rules.yml" > "$WORK/out.txt"
-echo "alert transitions: $(wc -l < "$WORK/out.txt") (firing: $(grep -c ' firing ' "$WORK/out.txt"))"
-head -3 "$WORK/out.txt"
+  --from "$START" --to "$END" --alertmanager.config="$WORK/am.yml" "$WORK/rules.yml" > "$WORK/out.txt"
+echo "alert transitions: $(grep -vc ' notify ' "$WORK/out.txt") (firing: $(grep -c ' firing ' "$WORK/out.txt")), notifications: $(grep -c ' notify ' "$WORK/out.txt")"
+head -4 "$WORK/out.txt"
 # Job j0's burst every 6 hours over the week: 28 firings, each 5m after its
 # pending and resolved with the burst.
+# Each firing notified after group_wait and its end at a group_interval tick.
 [ "$(grep -c ' firing ' "$WORK/out.txt")" = 28 ] || { echo "FAIL: expected 28 firings"; exit 1; }
+[ "$(grep -c ' notify .* 1 firing, 0 resolved' "$WORK/out.txt")" = 28 ] || { echo "FAIL: expected 28 firing notifications"; exit 1; }
+[ "$(grep -c ' notify .* 0 firing, 1 resolved' "$WORK/out.txt")" = 28 ] || { echo "FAIL: expected 28 resolved notifications"; exit 1; }

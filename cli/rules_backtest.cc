@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "model/timestamp.h"
+#include "routing/config.h"
 #include "rules/backtest.h"
 #include "server/prometheus_api.h"
 
@@ -22,6 +23,7 @@ namespace {
 struct BacktestArgs {
   rules::RemoteQueryOptions datasource;
   std::string from, to, interval = "1m", timeout = "2m", output = "text";
+  std::string alertmanager_config;
   std::vector<std::string> files;
 };
 
@@ -56,6 +58,15 @@ int run_backtest(const BacktestArgs& a) {
     r.file.path = path;
     files.push_back(std::move(r.file));
   }
+  rules::BacktestOptions bopts{*from, *to, *interval, nullptr};
+  if (!a.alertmanager_config.empty()) {
+    auto am = routing::load_config(a.alertmanager_config);
+    if (!am.ok()) {
+      for (const auto& e : am.errors) std::cerr << a.alertmanager_config << ": " << e.message << "\n";
+      return 1;
+    }
+    bopts.alertmanager = std::make_shared<const routing::Config>(std::move(am.config));
+  }
   rules::RemoteQueryOptions ds = a.datasource;
   ds.timeout = *timeout;
   auto query = rules::remote_query(ds);
@@ -64,7 +75,7 @@ int run_backtest(const BacktestArgs& a) {
   if (!series) return fail_with(series.error().message);
 
   auto start = std::chrono::steady_clock::now();
-  rules::BacktestResult r = rules::backtest(files, rules::BacktestOptions{*from, *to, *interval}, *query, *series);
+  rules::BacktestResult r = rules::backtest(files, bopts, *query, *series);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   if (a.output == "json") {
@@ -84,12 +95,25 @@ int run_backtest(const BacktestArgs& a) {
                          {"file", c.file},
                          {"group", c.group}});
     }
+    auto& sent = out["notifications"] = nlohmann::ordered_json::array();
+    for (const auto& n : r.notifications) {
+      sent.push_back({{"time", format_rfc3339(n.at)},
+                      {"receiver", n.receiver},
+                      {"integration", n.integration},
+                      {"groupKey", n.group_key},
+                      {"firing", n.firing},
+                      {"resolved", n.resolved}});
+    }
     std::cout << out.dump(2) << "\n";
   } else {
     for (const auto& c : r.changes) {
       std::string state = c.state == rules::AlertState::kInactive ? "resolved" : std::string(alert_state_name(c.state));
       std::cout << fmt::format("{}  {:<8}  {}  ({}: {})\n", format_rfc3339(c.at), state, labels_text(c.labels),
                                c.file, c.group);
+    }
+    for (const auto& n : r.notifications) {
+      std::cout << fmt::format("{}  notify    {} ({}): {} firing, {} resolved  {}\n", format_rfc3339(n.at),
+                               n.receiver, n.integration, n.firing, n.resolved, n.group_key);
     }
     for (const auto& e : r.errors) std::cerr << "rule failed: " << e << "\n";
     std::cerr << fmt::format("{} rule evaluations, {} failed, in {:.2f}s ({:.0f} evaluations/s)\n", r.evaluations,
@@ -115,6 +139,9 @@ void register_rules_backtest(CLI::App& rules_cmd, int* exit_code) {
   cmd->add_option("--to", a->to, "End: RFC 3339 or Unix seconds")->required();
   cmd->add_option("--evaluation-interval", a->interval, "Interval of groups that set none")->capture_default_str();
   cmd->add_option("--output", a->output, "text or json")->capture_default_str();
+  cmd->add_option("--alertmanager.config", a->alertmanager_config,
+                  "An Alertmanager configuration: also print the notifications its routes, grouping and "
+                  "timers would have sent, per receiver and integration");
   cmd->add_option("rule-files", a->files, "The rule files to replay")->required();
   cmd->callback([a, exit_code] { *exit_code = run_backtest(*a); });
 }

@@ -6,7 +6,10 @@
 
 #include <fmt/format.h>
 
+#include "model/clock.h"
 #include "model/timestamp.h"
+#include "routing/router.h"
+#include "rules/manager.h"
 #include "rules/lookback.h"
 #include "rules/schedule.h"
 #include "storage/memory_store.h"
@@ -23,6 +26,52 @@ struct Replayed {
   int64_t next;
   // Per rule, each alert's last reported state, by label hash.
   std::vector<std::map<uint64_t, AlertState>> reported;
+};
+
+// Records what the router delivers, at the replay's time; every delivery
+// succeeds.
+class Recorder final : public routing::Notifier {
+ public:
+  Recorder(const Clock& clock, std::vector<BacktestNotification>& out) : clock_(clock), out_(out) {}
+  void notify(const routing::Notification& n, std::function<void(bool)> done) override {
+    BacktestNotification r{clock_.now(), n.receiver->name, n.integration->type, n.group_key, 0, 0};
+    for (const auto& a : n.alerts) (a.resolved ? r.resolved : r.firing)++;
+    out_.push_back(std::move(r));
+    done(true);
+  }
+
+ private:
+  const Clock& clock_;
+  std::vector<BacktestNotification>& out_;
+};
+
+// The router of a replay, when there is an Alertmanager configuration.
+struct ReplayRouter {
+  ManualClock clock;
+  Recorder recorder;
+  routing::Router router;
+  ReplayRouter(std::shared_ptr<const routing::Config> config, int64_t from, std::vector<BacktestNotification>& out)
+      : clock(from), recorder(clock, out), router(std::move(config), clock, recorder, {}) {}
+  // Runs every flush due up to t.
+  void advance(int64_t t) {
+    for (auto due = router.next_due(); due && *due <= t; due = router.next_due()) {
+      clock.set(std::max(clock.now(), *due));
+      router.run_due();
+    }
+    clock.set(std::max(clock.now(), t));
+  }
+  void send(const Replayed& g, int64_t ts) {
+    GroupAlerts ga{g.file->path, g.group->name, {}, {}};
+    for (size_t i = 0; i < g.group->rules.size(); ++i) {
+      AlertingRule* r = g.eval->alerting(i);
+      if (!r) continue;
+      for (auto& a : r->alerts_to_send(ts, kDefaultResendDelay, g.interval)) {
+        ga.alerts.push_back(std::move(a));
+        ga.exprs.push_back(g.group->rules[i].expr);
+      }
+    }
+    if (!ga.alerts.empty()) router.put_alerts(alerts_to_send(ga, SendOptions{}));
+  }
 };
 
 }  // namespace
@@ -61,6 +110,8 @@ BacktestResult backtest(const std::vector<RuleFile>& files, const BacktestOption
     }
   }
   QueryFn query = overlay_query(remote, series, store, [recorded](std::string_view n) { return recorded->contains(n); });
+  std::unique_ptr<ReplayRouter> router;
+  if (opts.alertmanager) router = std::make_unique<ReplayRouter>(opts.alertmanager, opts.from, out.notifications);
   for (;;) {
     Replayed* due = nullptr;
     for (auto& g : groups) {
@@ -69,7 +120,9 @@ BacktestResult backtest(const std::vector<RuleFile>& files, const BacktestOption
     if (!due) break;
     const int64_t ts = due->next;
     due->next += due->interval;
+    if (router) router->advance(ts);
     due->eval->eval(ts, store, query);
+    if (router) router->send(*due, ts);
     const auto& health = due->eval->health();
     for (size_t i = 0; i < due->group->rules.size(); ++i) {
       ++out.evaluations;
@@ -102,6 +155,7 @@ BacktestResult backtest(const std::vector<RuleFile>& files, const BacktestOption
     }
     store.truncate_before(ts - keep);
   }
+  if (router) router->advance(opts.to);
   return out;
 }
 

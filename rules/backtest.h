@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "model/labels.h"
+#include "routing/config.h"
 #include "rules/evaluation.h"
 #include "rules/rule_file.h"
 
@@ -23,6 +24,19 @@ namespace vigil::rules {
 struct BacktestOptions {
   int64_t from = 0, to = 0;               // ms, both included
   Millis evaluation_interval = kMinute;   // groups without their own
+  // With an Alertmanager configuration: the alerts are sent (with
+  // Prometheus' resend rules) to a router on a clock that follows the
+  // replay, grouped, inhibited and timed by group_wait, group_interval and
+  // repeat_interval, and each notification it would have sent is reported.
+  std::shared_ptr<const routing::Config> alertmanager;
+};
+
+// A notification the router would have sent to one integration.
+struct BacktestNotification {
+  int64_t at = 0;  // ms
+  std::string receiver, integration;
+  std::string group_key;
+  size_t firing = 0, resolved = 0;
 };
 
 // One change of an alert's state: pending, firing, or inactive (resolved).
@@ -36,6 +50,7 @@ struct AlertChange {
 
 struct BacktestResult {
   std::vector<AlertChange> changes;  // in time order
+  std::vector<BacktestNotification> notifications;  // in time order
   uint64_t evaluations = 0;          // rule evaluations
   // Rule failures, "group/rule at <time>: message", the first 100.
   std::vector<std::string> errors;
