@@ -315,6 +315,7 @@ int64_t restored_active_at(Millis hold, Millis grace, int64_t now, int64_t down_
 
 void RuleManager::restore_for_state(Group& g, int64_t now) {
   const auto& rules = g.group->rules;
+  size_t restored = 0;
   for (size_t i = 0; i < rules.size(); ++i) {
     AlertingRule* r = g.eval->alerting(i);
     if (!r || rules[i].for_duration < opts_.for_grace_period) continue;
@@ -334,6 +335,7 @@ void RuleManager::restore_for_state(Group& g, int64_t now) {
     auto series = backend_.series(matchers, now - opts_.outage_tolerance, now);
     if (!series) {
       g.restore_error = rules[i].name + ": " + series.error().message;
+      if (opts_.on_restore) opts_.on_restore(g.group->name, false, g.restore_error);
       continue;
     }
     std::map<uint64_t, const RemoteSeries*> by_labels;
@@ -347,9 +349,11 @@ void RuleManager::restore_for_state(Group& g, int64_t now) {
       a.active_at = restored_active_at(rules[i].for_duration, opts_.for_grace_period, now, it->second->t.back(),
                                        it->second->v.back());
       changed = true;
+      ++restored;
     }
     if (changed) r->restore(alerts);
   }
+  if (opts_.on_restore) opts_.on_restore(g.group->name, true, fmt::format("{} alerts restored", restored));
 }
 
 std::vector<GroupStatus> RuleManager::status() const {

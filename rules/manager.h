@@ -41,6 +41,10 @@ struct ManagerOptions {
   // --rules.alert.for-grace-period and --rules.alert.for-outage-tolerance).
   Millis for_grace_period = 10 * kMinute;
   Millis outage_tolerance = kHour;
+  // Told what each group's restore from the backend did ("2 alerts
+  // restored") or why it failed; called with the group's lock held, so it
+  // must not call back into the manager. Empty: nobody is told.
+  std::function<void(const std::string& group, bool ok, const std::string& what)> on_restore;
 };
 
 // Where evaluations read and write: the store that receives recording-rule

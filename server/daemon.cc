@@ -163,6 +163,14 @@ Result<void> Daemon::State::load_all(bool initial) {
   ropts.resend_delay = opts.resend_delay;
   ropts.for_grace_period = opts.for_grace_period;
   ropts.outage_tolerance = opts.for_outage_tolerance;
+  ropts.on_restore = [this](const std::string& group, bool ok, const std::string& what) {
+    if (ok) {
+      log.info("`for` state read from the datasource", {{"component", "rules"}, {"group", group}, {"result", what}});
+    } else {
+      log.error("`for` state not read from the datasource: timers start afresh",
+                {{"component", "rules"}, {"group", group}, {"err", what}});
+    }
+  };
   ropts.external_labels = prom.global.external_labels;
   ropts.external_url = external_url;
   if (auto errors = rules->load(prom.rule_files, ropts); !errors.empty()) {

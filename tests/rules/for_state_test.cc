@@ -72,8 +72,12 @@ struct Fixture {
   std::unique_ptr<RuleManager> manager;
   std::string file;
   ManagerOptions opts;
+  std::vector<std::string> told;  // what on_restore said
 
   Fixture() {
+    opts.on_restore = [this](const std::string& group, bool ok, const std::string& what) {
+      told.push_back(group + (ok ? " ok: " : " failed: ") + what);
+    };
     file = dir.write("rules.yml", kRules);
     for (int i = 0; i < 400; ++i) {
       REQUIRE(store.append(Labels{{"__name__", "up"}, {"job", "api"}}, kT0 + i * 10 * kSecond, 0));
@@ -134,6 +138,7 @@ TEST_CASE("for state: a fresh start resumes a pending timer after its second eva
   const int64_t restored = prev_active + (f.clock.now() - down_at / 1000 * 1000);
   CHECK(f.alert(0).active_at == restored);
   CHECK(f.alert(0).state == AlertState::kPending);
+  CHECK(f.told == std::vector<std::string>{"g ok: 1 alerts restored"});
   // It fires an hour after the restored activeAt: about 32 minutes after the
   // start, not an hour.
   while (f.alert(0).state == AlertState::kPending) f.step();
@@ -188,6 +193,7 @@ TEST_CASE("for state: a failed read leaves the timers as they are, with the erro
   CHECK(f.alert(0).active_at == first);
   auto st = f.manager->status();
   CHECK(st[0].restore_error == "Down: remote query failed: HTTP 503");
+  CHECK(f.told == std::vector<std::string>{"g failed: Down: remote query failed: HTTP 503", "g ok: 0 alerts restored"});
 }
 
 TEST_CASE("for state: series of other alerts change nothing") {
