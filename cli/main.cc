@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
   vigil::cli::register_lint(app, &exit_code);
   vigil::cli::register_query(app, &exit_code);
   vigil::cli::register_promql(app, &exit_code);
+  CLI::App* rules = app.add_subcommand("rules", "Work with rule files against a datasource.");
+  rules->require_subcommand(1);
+  vigil::cli::register_rules_backtest(*rules, &exit_code);
   CLI::App* tmpl = app.add_subcommand("template", "Render notification templates.");
   tmpl->require_subcommand(1);
   vigil::cli::register_template_render(*tmpl, &exit_code);

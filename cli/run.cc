@@ -28,6 +28,8 @@ namespace {
 struct RunArgs {
   server::DaemonOptions opts;
   std::string resend_delay = "1m";
+  std::string for_grace_period = "10m";
+  std::string for_outage_tolerance = "1h";
   std::string dispatch_start_delay = "0s";
   std::string datasource_timeout = "2m";
   std::string query_timeout = "2m";
@@ -104,6 +106,12 @@ int run(RunArgs a) {
   auto resend = parse_duration(a.resend_delay);
   if (!resend) return fail_with("--rules.alert.resend-delay: " + resend.error().message);
   a.opts.resend_delay = *resend;
+  auto grace = parse_duration(a.for_grace_period);
+  if (!grace) return fail_with("--rules.alert.for-grace-period: " + grace.error().message);
+  a.opts.for_grace_period = *grace;
+  auto tolerance = parse_duration(a.for_outage_tolerance);
+  if (!tolerance) return fail_with("--rules.alert.for-outage-tolerance: " + tolerance.error().message);
+  a.opts.for_outage_tolerance = *tolerance;
   auto start_delay = parse_duration(a.dispatch_start_delay);
   if (!start_delay) return fail_with("--dispatch.start-delay: " + start_delay.error().message);
   a.opts.dispatch_start_delay = *start_delay;
@@ -219,6 +227,14 @@ void register_run(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--rules.alert.resend-delay", args->resend_delay,
                   "Minimum time before an unchanged firing alert is sent again")
+      ->capture_default_str();
+  cmd->add_option("--rules.alert.for-grace-period", args->for_grace_period,
+                  "Minimum time between a restored `for` timer and the alert firing (alerts whose `for` is at "
+                  "least this long)")
+      ->capture_default_str();
+  cmd->add_option("--rules.alert.for-outage-tolerance", args->for_outage_tolerance,
+                  "Longest outage after which `for` timers are still restored from the datasource's "
+                  "ALERTS_FOR_STATE")
       ->capture_default_str();
   cmd->add_option("--dispatch.start-delay", args->dispatch_start_delay,
                   "Minimum time after the start before notifications go out: set it to the alert senders' "

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "model/stack.h"
+#include "model/xxhash.h"
 #include "promql/functions.h"
 #include "promql/numeric.h"
 
@@ -136,79 +137,6 @@ Mat merge_same_labelsets(Mat m) {
   return out;
 }
 
-namespace {
-
-uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-
-// XXH64 with seed 0, written from the published algorithm.
-uint64_t xxh64(const unsigned char* p, size_t len) {
-  constexpr uint64_t P1 = 11400714785074694791ULL, P2 = 14029467366897019727ULL,
-                     P3 = 1609587929392839161ULL, P4 = 9650029242287828579ULL,
-                     P5 = 2870177450012600261ULL;
-  auto read64 = [](const unsigned char* q) {
-    uint64_t v;
-    std::memcpy(&v, q, 8);
-    return v;
-  };
-  auto read32 = [](const unsigned char* q) {
-    uint32_t v;
-    std::memcpy(&v, q, 4);
-    return static_cast<uint64_t>(v);
-  };
-  auto round = [&](uint64_t acc, uint64_t input) {
-    acc += input * P2;
-    acc = rotl(acc, 31);
-    return acc * P1;
-  };
-  auto merge = [&](uint64_t acc, uint64_t val) {
-    acc ^= round(0, val);
-    return acc * P1 + P4;
-  };
-  const unsigned char* end = p + len;
-  uint64_t h;
-  if (len >= 32) {
-    uint64_t v1 = P1 + P2, v2 = P2, v3 = 0, v4 = 0 - P1;
-    while (p + 32 <= end) {
-      v1 = round(v1, read64(p));
-      v2 = round(v2, read64(p + 8));
-      v3 = round(v3, read64(p + 16));
-      v4 = round(v4, read64(p + 24));
-      p += 32;
-    }
-    h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
-    h = merge(h, v1);
-    h = merge(h, v2);
-    h = merge(h, v3);
-    h = merge(h, v4);
-  } else {
-    h = P5;
-  }
-  h += len;
-  while (p + 8 <= end) {
-    h ^= round(0, read64(p));
-    h = rotl(h, 27) * P1 + P4;
-    p += 8;
-  }
-  if (p + 4 <= end) {
-    h ^= read32(p) * P1;
-    h = rotl(h, 23) * P2 + P3;
-    p += 4;
-  }
-  while (p < end) {
-    h ^= (*p) * P5;
-    h = rotl(h, 11) * P1;
-    ++p;
-  }
-  h ^= h >> 33;
-  h *= P2;
-  h ^= h >> 29;
-  h *= P3;
-  h ^= h >> 32;
-  return h;
-}
-
-}  // namespace
-
 uint64_t prometheus_labels_hash(const Labels& ls) {
   std::string b;
   for (const auto& l : ls) {
@@ -217,7 +145,7 @@ uint64_t prometheus_labels_hash(const Labels& ls) {
     b += l.value;
     b += '\xff';
   }
-  return xxh64(reinterpret_cast<const unsigned char*>(b.data()), b.size());
+  return xxhash64(b);
 }
 
 Labels absent_labels(const Expr& arg) {

@@ -78,8 +78,6 @@ struct EventGroup {
 // Upstream's notify hashAlert: XXH64 of the sorted labels as name, 0xff,
 // value, 0xff (the alert "hash" of notification events).
 uint64_t alert_hash(const Labels& labels);
-// XXH64 with seed 0.
-uint64_t xxhash64(std::string_view data);
 // The hex SHA-256 of a group key (upstream's group id).
 std::string group_id(std::string_view group_key);
 // A random (version 4) UUID.

@@ -274,6 +274,9 @@ const AlertingRule* GroupEvaluator::alerting(size_t i) const {
 }
 
 void GroupEvaluator::eval(int64_t ts, storage::MemoryStore& store, const QueryFn& query, promql::Vector* appended) {
+  // Outputs are stamped with the instant the rules read, as Prometheus
+  // stamps them: a later rule of the group reading there sees them.
+  const int64_t at = ts - settings_.query_offset;
   for (size_t i = 0; i < group_.rules.size(); ++i) {
     const Rule& rule = group_.rules[i];
     auto start = std::chrono::steady_clock::now();
@@ -299,8 +302,8 @@ void GroupEvaluator::eval(int64_t ts, storage::MemoryStore& store, const QueryFn
       // A series the store's limit refuses is counted there.
       auto ref = store.add_series(s.labels);
       if (!ref) continue;
-      if (store.append(*ref, ts, s.value) && appended) {
-        appended->push_back(promql::Sample{store.get(*ref).labels, s.value, ts});
+      if (store.append(*ref, at, s.value) && appended) {
+        appended->push_back(promql::Sample{store.get(*ref).labels, s.value, at});
       }
       // The store's copy of the labels: next time, finding this series
       // among those written compares shared label sets, not their strings.
@@ -314,8 +317,8 @@ void GroupEvaluator::eval(int64_t ts, storage::MemoryStore& store, const QueryFn
     std::sort(written.begin(), written.end(), by_hash);
     for (const auto& old : previous_[i]) {
       if (!std::binary_search(written.begin(), written.end(), old, by_hash)) {
-        if (store.append(old, ts, storage::stale_nan()) && appended)
-          appended->push_back(promql::Sample{old, storage::stale_nan(), ts});
+        if (store.append(old, at, storage::stale_nan()) && appended)
+          appended->push_back(promql::Sample{old, storage::stale_nan(), at});
       }
     }
     previous_[i] = std::move(written);

@@ -3,7 +3,8 @@
 // Evaluating rules: recording rules write new series, alerting rules keep
 // alert state (inactive -> pending -> firing, keep_firing_for, resolved alerts
 // kept 15 minutes), and a group evaluates its rules in order, writing each
-// rule's output into the store at the evaluation time so later rules of the
+// rule's output into the store at the instant it read (the evaluation time less
+// the query offset, as Prometheus stamps it) so later rules of the
 // same evaluation see it, and marking series that disappeared as stale.
 //
 // Time is whatever the caller passes: tests drive evaluations at chosen
@@ -21,6 +22,7 @@
 #include "model/duration.h"
 #include "model/error.h"
 #include "model/labels.h"
+#include "model/matcher.h"
 #include "promql/ast.h"
 #include "promql/engine.h"
 #include "promql/value.h"
@@ -46,6 +48,34 @@ struct RemoteQueryOptions {
 // A QueryFn through a remote server's /api/v1/query (sidecar mode): a failed
 // or refused query is a failed rule, with the server's message.
 Result<QueryFn> remote_query(const RemoteQueryOptions& opts);
+
+// Raw samples of one series, oldest first.
+struct RemoteSeries {
+  Labels labels;  // __name__ included
+  std::vector<int64_t> t;  // ms
+  std::vector<double> v;
+};
+// Reads the raw samples in (from, to] of the series matching `matchers`:
+// how a fresh start finds the `for` timers a previous evaluator left in the
+// datasource (ALERTS_FOR_STATE), and how rules that read series vigil
+// records get the datasource's series they combine them with.
+using SeriesReader =
+    std::function<Result<std::vector<RemoteSeries>>(const std::vector<Matcher>& matchers, int64_t from, int64_t to)>;
+// A SeriesReader through a remote server's /api/v1/query (a range
+// selector's raw samples). The API leaves out staleness markers: a series
+// that ended within the window still shows its last sample, where Prometheus
+// reading its own TSDB sees the marker.
+Result<SeriesReader> remote_series(const RemoteQueryOptions& opts);
+
+// Sidecar mode's query for a rule that reads a series vigil records
+// (`recorded` says which metric names those are): such a rule runs on the
+// in-process engine over `store`, which holds what vigil's rules wrote (at
+// the evaluation time, so a rule sees what an earlier rule of its group
+// wrote in the same round), after the datasource's series for its other
+// selectors are copied in for the window the expression reads. Any other
+// rule goes to `remote` unchanged. Called with the store held exclusively.
+QueryFn overlay_query(QueryFn remote, SeriesReader series, storage::MemoryStore& store,
+                      std::function<bool(std::string_view name)> recorded);
 
 enum class AlertState { kInactive, kPending, kFiring };
 

@@ -4,10 +4,14 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <set>
+#include <string>
 
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+
+#include "rules/schedule.h"
 
 namespace vigil::rules {
 
@@ -27,37 +31,14 @@ struct RuleManager::Group {
   // below and the evaluator's state (alerts, health).
   std::mutex mu;
   std::unique_ptr<GroupEvaluator> eval;  // the pointer is constant after load()
+  bool restore_pending = false;          // `for` state still to be read from the backend
+  std::string restore_error;             // why reading it failed, for a rule
   int64_t last_eval = 0;
   double last_duration_seconds = 0;
   uint64_t evaluations = 0, failures = 0;
 };
 
 namespace {
-
-// FNV-1a over the group's identity: stable across restarts and machines.
-uint64_t identity_hash(const std::string& file, const std::string& group) {
-  uint64_t h = 1469598103934665603ULL;
-  auto mix = [&h](std::string_view s) {
-    for (unsigned char c : s) {
-      h ^= c;
-      h *= 1099511628211ULL;
-    }
-  };
-  mix(file);
-  mix(std::string_view("\xff", 1));
-  mix(group);
-  return h;
-}
-
-Millis floor_mod(Millis a, Millis m) {
-  Millis r = a % m;
-  return r < 0 ? r + m : r;
-}
-
-// The latest scheduled instant of a group not after t.
-Millis tick_at_or_before(Millis t, Millis offset, Millis interval) {
-  return t - floor_mod(t - offset, interval);
-}
 
 // An alerting rule's identity across loads: its name and expression, and
 // which occurrence of that pair in its group it is.
@@ -133,12 +114,17 @@ Alert alert_from(const nlohmann::json& j) {
 }  // namespace
 
 Millis RuleManager::offset_of(const std::string& file, const std::string& group, Millis interval) {
-  if (interval <= 0) return 0;
-  return static_cast<Millis>(identity_hash(file, group) % static_cast<uint64_t>(interval));
+  return group_offset(file, group, interval);
 }
 
 RuleManager::RuleManager(const Clock& clock, ManagerOptions opts, EvalBackend backend, AlertSink sink)
-    : clock_(clock), sink_(std::move(sink)), opts_(std::move(opts)), backend_(std::move(backend)) {}
+    : clock_(clock),
+      sink_(std::move(sink)),
+      opts_(std::move(opts)),
+      backend_(std::move(backend)),
+      recorded_(std::make_shared<std::set<std::string, std::less<>>>()) {
+  query_ = rule_query();
+}
 
 RuleManager::~RuleManager() = default;
 
@@ -152,6 +138,13 @@ void RuleManager::set_backend(EvalBackend backend) {
   std::lock_guard eval_lock(eval_mu_);
   std::lock_guard lock(mu_);
   backend_ = std::move(backend);
+  query_ = rule_query();
+}
+
+QueryFn RuleManager::rule_query() const {
+  if (!backend_.series || !backend_.store || recorded_->empty()) return backend_.query;
+  return overlay_query(backend_.query, backend_.series, *backend_.store,
+                       [names = recorded_](std::string_view n) { return names->contains(n); });
 }
 
 std::vector<std::string> RuleManager::load(const std::vector<std::string>& paths, ManagerOptions opts,
@@ -211,9 +204,23 @@ std::vector<std::string> RuleManager::load(const std::vector<std::string>& paths
       g->failures = o.failures;
     }
   }
+  if (!loaded_) {
+    for (auto& g : groups) g->restore_pending = true;
+    loaded_ = true;
+  }
+  auto recorded = std::make_shared<std::set<std::string, std::less<>>>();
+  for (const auto& f : files) {
+    for (const auto& rg : f->groups) {
+      for (const auto& r : rg.rules) {
+        if (!r.is_alert()) recorded->insert(r.name);
+      }
+    }
+  }
+  recorded_ = std::move(recorded);
   opts_ = std::move(opts);
   files_ = std::move(files);
   groups_ = std::move(groups);
+  query_ = rule_query();
   ++version_;
   return {};
 }
@@ -273,12 +280,18 @@ GroupAlerts RuleManager::eval_group(Group& g, int64_t ts) {
     promql::Vector appended;
     {
       std::unique_lock store_lock(*backend_.store_mu);
-      g.eval->eval(ts, *backend_.store, backend_.query, on_appended_ ? &appended : nullptr);
+      g.eval->eval(ts, *backend_.store, query_, on_appended_ ? &appended : nullptr);
     }
     if (on_appended_ && !appended.empty()) on_appended_(appended);
     g.last_duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     g.last_eval = ts;
     ++g.evaluations;
+    // As Prometheus: after the second evaluation, so that recording rules
+    // the alerts read have caught up.
+    if (g.restore_pending && g.evaluations >= 2) {
+      g.restore_pending = false;
+      if (backend_.series) restore_for_state(g, clock_.now());
+    }
     for (const auto& h : g.eval->health()) {
       if (!h.ok) {
         ++g.failures;
@@ -299,6 +312,58 @@ GroupAlerts RuleManager::eval_group(Group& g, int64_t ts) {
   return out;
 }
 
+int64_t restored_active_at(Millis hold, Millis grace, int64_t now, int64_t down_at, double active_at_seconds) {
+  const int64_t down = down_at / 1000 * 1000;
+  const int64_t active = static_cast<int64_t>(active_at_seconds) * 1000;
+  const Millis remaining = hold - (down - active);
+  if (remaining <= 0) return active;  // it was firing
+  if (remaining < grace) return now + grace - hold;
+  return active + (now - down);
+}
+
+void RuleManager::restore_for_state(Group& g, int64_t now) {
+  const auto& rules = g.group->rules;
+  size_t restored = 0;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    AlertingRule* r = g.eval->alerting(i);
+    if (!r || rules[i].for_duration < opts_.for_grace_period) continue;
+    std::vector<Alert> alerts = r->state();
+    if (alerts.empty()) continue;
+    // The series of this rule: its name and its static labels (the group's,
+    // overridden by the rule's), as Prometheus selects them.
+    std::map<std::string, std::string> want;
+    for (const auto& l : g.group->labels) want[l.name] = l.value;
+    for (const auto& l : rules[i].labels) want[l.name] = l.value;
+    want["alertname"] = rules[i].name;
+    want["__name__"] = "ALERTS_FOR_STATE";
+    std::vector<Matcher> matchers;
+    for (const auto& [name, value] : want) {
+      if (auto m = Matcher::make(MatchType::kEqual, name, value)) matchers.push_back(std::move(*m));
+    }
+    auto series = backend_.series(matchers, now - opts_.outage_tolerance, now);
+    if (!series) {
+      g.restore_error = rules[i].name + ": " + series.error().message;
+      if (opts_.on_restore) opts_.on_restore(g.group->name, false, g.restore_error);
+      continue;
+    }
+    std::map<uint64_t, const RemoteSeries*> by_labels;
+    for (const auto& s : *series) {
+      if (!s.t.empty()) by_labels[LabelsBuilder(s.labels).del("__name__").build().hash()] = &s;
+    }
+    bool changed = false;
+    for (Alert& a : alerts) {
+      auto it = by_labels.find(a.labels.hash());
+      if (it == by_labels.end() || std::isnan(it->second->v.back())) continue;
+      a.active_at = restored_active_at(rules[i].for_duration, opts_.for_grace_period, now, it->second->t.back(),
+                                       it->second->v.back());
+      changed = true;
+      ++restored;
+    }
+    if (changed) r->restore(alerts);
+  }
+  if (opts_.on_restore) opts_.on_restore(g.group->name, true, fmt::format("{} alerts restored", restored));
+}
+
 std::vector<GroupStatus> RuleManager::status() const {
   std::lock_guard lock(mu_);
   std::vector<GroupStatus> out;
@@ -315,6 +380,7 @@ std::vector<GroupStatus> RuleManager::status() const {
     s.evaluations = g->evaluations;
     s.missed = g->missed;
     s.failures = g->failures;
+    s.restore_error = g->restore_error;
     const auto& health = g->eval->health();
     for (size_t i = 0; i < g->group->rules.size(); ++i) {
       RuleStatus r;
@@ -394,6 +460,7 @@ Result<void> RuleManager::restore(std::string_view text) {
     auto it = by_group.find({g->file->path, g->group->name});
     if (it == by_group.end()) continue;
     std::lock_guard glock(g->mu);
+    g->restore_pending = false;  // it has local state
     for (const auto& [i, id] : alerting_rule_ids(*g->eval)) {
       auto s = it->second.find(id);
       if (s != it->second.end()) g->eval->alerting(i)->restore(s->second);

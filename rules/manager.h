@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -36,6 +37,14 @@ struct ManagerOptions {
   Millis resend_delay = kDefaultResendDelay;
   Labels external_labels;
   std::string external_url;
+  // Restoring `for` timers on a fresh start (Prometheus'
+  // --rules.alert.for-grace-period and --rules.alert.for-outage-tolerance).
+  Millis for_grace_period = 10 * kMinute;
+  Millis outage_tolerance = kHour;
+  // Told what each group's restore from the backend did ("2 alerts
+  // restored") or why it failed; called with the group's lock held, so it
+  // must not call back into the manager. Empty: nobody is told.
+  std::function<void(const std::string& group, bool ok, const std::string& what)> on_restore;
 };
 
 // Where evaluations read and write: the store that receives recording-rule
@@ -46,7 +55,21 @@ struct EvalBackend {
   storage::MemoryStore* store = nullptr;
   std::shared_mutex* store_mu = nullptr;
   QueryFn query;
+  // Sidecar mode: the datasource's raw series, where a fresh start reads the
+  // `for` state of groups it has no local state for, and where rules that
+  // read series vigil records find the others (overlay_query). Empty: rules
+  // run on `query` alone and no `for` state is read.
+  SeriesReader series = nullptr;
 };
+
+// Prometheus' restore of a `for` timer from the last ALERTS_FOR_STATE
+// sample (written at `down_at` ms, holding activeAt in seconds) at `now`,
+// for an alert that holds `hold` before firing. Both instants are taken in
+// whole seconds, as Prometheus does. An alert that was already firing keeps
+// its activeAt; one with less than `grace` left gets `grace` from now; any
+// other one resumes where it stopped: the time it was down is added to
+// activeAt.
+int64_t restored_active_at(Millis hold, Millis grace, int64_t now, int64_t down_at, double active_at_seconds);
 
 // The alerts a group's evaluation wants sent, with where they come from.
 struct GroupAlerts {
@@ -83,6 +106,9 @@ struct GroupStatus {
   int64_t last_eval = 0;  // ms; 0 before the first
   double last_duration_seconds = 0;
   uint64_t evaluations = 0, missed = 0, failures = 0;
+  // Set when reading the `for` state at a fresh start failed (the rule and
+  // the error): those timers start from scratch, as in Prometheus.
+  std::string restore_error;
   std::vector<RuleStatus> rules;
 };
 
@@ -117,19 +143,31 @@ class RuleManager {
 
   // Alert state as JSON, and back; restore applies to the groups loaded now
   // (call it after load) and skips state of rules that no longer exist.
+  //
+  // The groups of the first load that restore() finds no state for read
+  // their `for` timers from the backend's for_state reader instead, as
+  // Prometheus restores from its TSDB: after their second evaluation, for
+  // alerting rules whose `for` is at least the grace period, from the
+  // series written within the outage tolerance.
   std::string snapshot() const;
   Result<void> restore(std::string_view json);
   // Counts evaluations: a daemon saves state when it moved.
   uint64_t version() const;
 
   // The instants a group of this interval and identity is evaluated at:
-  // t with (t - offset) % interval == 0, as Prometheus spreads groups.
+  // t with (t - offset) % interval == 0, as Prometheus spreads groups
+  // (rules/schedule.h).
   static Millis offset_of(const std::string& file, const std::string& group, Millis interval);
 
  private:
   struct Group;
   // Evaluates one group at ts; returns the alerts it sends.
   GroupAlerts eval_group(Group& g, int64_t ts);
+  // What rules run through: the backend's query, or in sidecar mode, for
+  // rules reading series vigil records, overlay_query.
+  QueryFn rule_query() const;
+  // Reads the group's `for` state through the backend (its mu held).
+  void restore_for_state(Group& g, int64_t now);
 
   // Lock order: eval_mu_, then mu_, then a group's mu, then the store's
   // (EvalBackend::store_mu); never the other way round. The sink is called
@@ -150,6 +188,10 @@ class RuleManager {
   std::vector<std::shared_ptr<const RuleFile>> files_;
   std::vector<std::unique_ptr<Group>> groups_;  // each group's fields say what guards them
   uint64_t version_ = 0;                        // mu_ only
+  bool loaded_ = false;                         // a load() succeeded
+  // The metric names the loaded recording rules write.
+  std::shared_ptr<const std::set<std::string, std::less<>>> recorded_;
+  QueryFn query_;  // rule_query() of the backend and rules above
 };
 
 }  // namespace vigil::rules

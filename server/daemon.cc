@@ -159,6 +159,9 @@ Result<void> Daemon::State::build() {
     auto query = rules::remote_query(opts.datasource);
     if (!query) return std::unexpected(query.error());
     backend.query = std::move(*query);
+    auto series = rules::remote_series(opts.datasource);
+    if (!series) return std::unexpected(series.error());
+    backend.series = std::move(*series);
   }
   rules = std::make_unique<rules::RuleManager>(clock, rules::ManagerOptions{}, backend,
                                                [this](rules::GroupAlerts&& g) { sink(std::move(g)); });
@@ -184,6 +187,16 @@ Result<void> Daemon::State::load_all(bool initial) {
   ropts.evaluation_interval = prom.global.evaluation_interval;
   ropts.query_offset = prom.global.rule_query_offset;
   ropts.resend_delay = opts.resend_delay;
+  ropts.for_grace_period = opts.for_grace_period;
+  ropts.outage_tolerance = opts.for_outage_tolerance;
+  ropts.on_restore = [this](const std::string& group, bool ok, const std::string& what) {
+    if (ok) {
+      log.info("`for` state read from the datasource", {{"component", "rules"}, {"group", group}, {"result", what}});
+    } else {
+      log.error("`for` state not read from the datasource: timers start afresh",
+                {{"component", "rules"}, {"group", group}, {"err", what}});
+    }
+  };
   ropts.external_labels = prom.global.external_labels;
   ropts.external_url = external_url;
   if (auto errors = rules->load(prom.rule_files, ropts); !errors.empty()) {

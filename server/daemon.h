@@ -55,6 +55,11 @@ struct DaemonOptions {
   // instead of the embedded store (no scraping then).
   rules::RemoteQueryOptions datasource;
   Millis resend_delay = kMinute;
+  // Prometheus' --rules.alert.for-grace-period and
+  // --rules.alert.for-outage-tolerance: how `for` timers are restored from
+  // the datasource's ALERTS_FOR_STATE at a start without local state.
+  Millis for_grace_period = 10 * kMinute;
+  Millis for_outage_tolerance = kHour;
   // Alertmanager's --dispatch.start-delay: no notification before this long
   // after the start (with rule groups, flushes also wait for their first
   // evaluations, at most resend_delay).

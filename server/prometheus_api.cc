@@ -1,9 +1,15 @@
 #include "server/prometheus_api.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <cmath>
+#include <optional>
 #include <set>
+#include <utility>
+
+#include <openssl/evp.h>
 
 #include <fmt/format.h>
 
@@ -25,7 +31,10 @@ using json = nlohmann::ordered_json;
 std::string prom_value(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  return go_format_float(v, 'f', -1);
+  // Prometheus' jsonutil.MarshalFloat: Go's shortest form, with an exponent
+  // below 1e-6 and from 1e21 ("1e-07", "1e+21").
+  const double a = std::fabs(v);
+  return go_format_float(v, a != 0 && (a < 1e-6 || a >= 1e21) ? 'e' : 'f', -1);
 }
 
 double prom_time(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
@@ -133,7 +142,9 @@ json value_json(const promql::Value& v) {
     data["result"] = std::move(res);
   } else if (auto* sc = std::get_if<promql::Scalar>(&v)) {
     data["resultType"] = "scalar";
-    data["result"] = {prom_time(sc->t), prom_value(sc->value)};
+    // Prometheus writes a scalar with promql.Scalar's own MarshalJSON: never
+    // an exponent, unlike samples.
+    data["result"] = {prom_time(sc->t), go_format_float(sc->value, 'f', -1)};
   } else if (auto* st = std::get_if<promql::String>(&v)) {
     data["resultType"] = "string";
     data["result"] = {prom_time(st->t), st->value};
@@ -170,61 +181,203 @@ bool wanted(const std::vector<std::string>& filter, const std::string& v) {
   return filter.empty() || std::find(filter.begin(), filter.end(), v) != filter.end();
 }
 
-Response rules_handler(const PrometheusApiContext& ctx, const Request& r) {
-  std::string type = r.param("type").value_or("");
-  if (!type.empty() && type != "alert" && type != "record") {
-    return bad_data(fmt::format("invalid query parameter type='{}', allowed values are 'alert' and 'record'", type));
+// What a /api/v1/rules request asks for, checked as Prometheus 3.x checks it.
+struct RulesQuery {
+  std::string type;  // "", "alert" or "record"
+  std::vector<std::string> names, groups, files;
+  std::vector<std::vector<Matcher>> match;  // ORed sets of ANDed matchers on the rule's labels
+  bool exclude_alerts = false;
+  int64_t group_limit = 0;  // 0: no pagination
+  std::string next_token;
+};
+
+// Go's strconv.ParseBool, after the lower-casing Prometheus applies.
+std::optional<bool> parse_go_bool(std::string_view s) {
+  if (s == "1" || s == "t" || s == "true") return true;
+  if (s == "0" || s == "f" || s == "false") return false;
+  return std::nullopt;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+Result<RulesQuery> parse_rules_query(const Request& r) {
+  RulesQuery q;
+  q.names = r.params_named("rule_name[]");
+  q.groups = r.params_named("rule_group[]");
+  q.files = r.params_named("file[]");
+  // Parsed as Prometheus' ParseMetricSelector: a selector whose matchers all
+  // match the empty string is refused by the check below, in its words.
+  promql::ParseOptions selector;
+  selector.allow_empty_selectors = true;
+  for (const auto& m : r.params_named("match[]")) {
+    auto e = promql::parse_expr(m, selector);
+    if (!e) return fail(promql::format_parse_error(e.error()));
+    if ((*e)->kind != promql::ExprKind::kVectorSelector) {
+      return fail(fmt::format("\"{}\" is not a series selector", m));
+    }
+    const auto& ms = static_cast<const promql::VectorSelector&>(**e).matchers;
+    bool all_match_empty = std::all_of(ms.begin(), ms.end(), [](const Matcher& x) { return x.matches(""); });
+    if (all_match_empty) return fail("match[] must contain at least one non-empty matcher");
+    q.match.push_back(ms);
   }
-  auto names = r.params_named("rule_name[]");
-  auto groups_f = r.params_named("rule_group[]");
-  auto files_f = r.params_named("file[]");
-  bool exclude_alerts = r.param("exclude_alerts").value_or("") == "true";
+  q.type = lower(r.param("type").value_or(""));
+  if (!q.type.empty() && q.type != "alert" && q.type != "record") {
+    return fail(fmt::format("invalid parameter \"type\": not supported value \"{}\"", q.type));
+  }
+  if (std::string ex = lower(r.param("exclude_alerts").value_or("")); !ex.empty()) {
+    auto b = parse_go_bool(ex);
+    if (!b) {
+      return fail(fmt::format("invalid parameter \"exclude_alerts\": error converting exclude_alerts: "
+                              "strconv.ParseBool: parsing \"{}\": invalid syntax",
+                              ex));
+    }
+    q.exclude_alerts = *b;
+  }
+  std::string limit = r.param("group_limit").value_or("");
+  q.next_token = r.param("group_next_token").value_or("");
+  if (!q.next_token.empty() && limit.empty()) {
+    return fail("invalid parameter \"group_next_token\": group_limit needs to be present in order to paginate "
+                "over the groups");
+  }
+  if (!limit.empty()) {
+    // Go's strconv.ParseInt(s, 10, 32): an optional sign, then digits only.
+    int64_t n = 0;
+    std::string_view digits = limit;
+    if (digits.front() == '+' || digits.front() == '-') digits.remove_prefix(1);
+    const auto parsed =
+        std::from_chars(limit.data() + (limit.front() == '+' ? 1 : 0), limit.data() + limit.size(), n);
+    const bool syntax = !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) {
+      return c >= '0' && c <= '9';
+    });
+    if (!syntax) {
+      return fail(fmt::format("invalid parameter \"group_limit\": group_limit needs to be a valid number: "
+                              "strconv.ParseInt: parsing \"{}\": invalid syntax",
+                              limit));
+    }
+    if (parsed.ec != std::errc() || n > INT32_MAX || n < INT32_MIN) {
+      return fail(fmt::format("invalid parameter \"group_limit\": group_limit needs to be a valid number: "
+                              "strconv.ParseInt: parsing \"{}\": value out of range",
+                              limit));
+    }
+    if (n <= 0) return fail("invalid parameter \"group_limit\": group_limit needs to be greater than 0");
+    q.group_limit = n;
+  }
+  return q;
+}
+
+// Prometheus' group_next_token: the hex SHA-1 of "file;group".
+std::string group_token(const std::string& file, const std::string& group) {
+  const std::string in = file + ";" + group;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(in.data(), in.size(), digest, &len, EVP_sha1(), nullptr);
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) out += fmt::format("{:02x}", digest[i]);
+  return out;
+}
+
+// A rule's labels as the API shows and match[] sees them: the group's
+// labels, overridden by the rule's own.
+std::vector<Label> rule_labels(const rules::RuleGroup& g, const rules::Rule& rule) {
+  std::vector<Label> out = rule.labels;
+  for (const auto& gl : g.labels) {
+    bool overridden = std::any_of(out.begin(), out.end(), [&](const Label& l) { return l.name == gl.name; });
+    if (!overridden) out.push_back(gl);
+  }
+  return out;
+}
+
+bool matches_any(const std::vector<std::vector<Matcher>>& sets, const std::vector<Label>& ls) {
+  if (sets.empty()) return true;
+  auto get = [&ls](const std::string& name) -> std::string_view {
+    for (const auto& l : ls) {
+      if (l.name == name) return l.value;
+    }
+    return {};
+  };
+  return std::any_of(sets.begin(), sets.end(), [&](const std::vector<Matcher>& ms) {
+    return std::all_of(ms.begin(), ms.end(), [&](const Matcher& m) { return m.matches(get(m.name())); });
+  });
+}
+
+json rule_json(const rules::RuleStatus& rs, const std::vector<Label>& labels, bool exclude_alerts) {
+  const rules::Rule& rule = *rs.rule;
+  json o;
+  if (rule.is_alert()) {
+    std::string state = "inactive";
+    for (const auto& a : rs.alerts) {
+      if (a.state == rules::AlertState::kFiring) {
+        state = "firing";
+        break;
+      }
+      if (a.state == rules::AlertState::kPending) state = "pending";
+    }
+    o["state"] = state;
+    o["name"] = rule.name;
+    o["query"] = rule.expr;
+    o["duration"] = static_cast<double>(rule.for_duration) / 1000.0;
+    o["keepFiringFor"] = static_cast<double>(rule.keep_firing_for) / 1000.0;
+    o["labels"] = pairs_json(labels);
+    o["annotations"] = pairs_json(rule.annotations);
+    if (!exclude_alerts) {
+      json alerts = json::array();
+      for (const auto& a : rs.alerts) {
+        if (a.state != rules::AlertState::kInactive) alerts.push_back(alert_json(a));
+      }
+      o["alerts"] = std::move(alerts);
+    }
+  } else {
+    o["name"] = rule.name;
+    o["query"] = rule.expr;
+    o["labels"] = pairs_json(labels);
+  }
+  o["health"] = health_name(rs.health);
+  o["lastError"] = rs.health.last_error;
+  o["evaluationTime"] = rs.health.last_duration_seconds;
+  o["lastEvaluation"] = rs.health.last_eval ? format_rfc3339(rs.health.last_eval) : "0001-01-01T00:00:00Z";
+  o["type"] = rule.is_alert() ? "alerting" : "recording";
+  return o;
+}
+
+// Prometheus 3.x's rules endpoint: groups ordered by file, then name; rule
+// filters by name, group, file, type and match[] on the rule's labels; a group
+// whose rules are all filtered out is left out; group_limit pages through the
+// groups, the token naming the first group of the next page.
+Response rules_handler(const PrometheusApiContext& ctx, const Request& r) {
+  auto q = parse_rules_query(r);
+  if (!q) return bad_data(q.error().message);
+  auto statuses = ctx.rules->status();
+  std::stable_sort(statuses.begin(), statuses.end(), [](const rules::GroupStatus& a, const rules::GroupStatus& b) {
+    if (a.file->path != b.file->path) return a.file->path < b.file->path;
+    return a.group->name < b.group->name;
+  });
   json groups = json::array();
-  for (const auto& g : ctx.rules->status()) {
-    if (!wanted(groups_f, g.group->name) || !wanted(files_f, g.file->path)) continue;
+  std::string next_token;
+  bool found_token = q->next_token.empty();
+  for (const auto& g : statuses) {
+    if (!found_token) {
+      if (group_token(g.file->path, g.group->name) != q->next_token) continue;
+      found_token = true;
+    }
+    if (!wanted(q->groups, g.group->name) || !wanted(q->files, g.file->path)) continue;
     json rules = json::array();
     for (const auto& rs : g.rules) {
       const rules::Rule& rule = *rs.rule;
-      if (!wanted(names, rule.name)) continue;
-      if (type == "alert" && !rule.is_alert()) continue;
-      if (type == "record" && rule.is_alert()) continue;
-      json o;
-      if (rule.is_alert()) {
-        std::string state = "inactive";
-        for (const auto& a : rs.alerts) {
-          if (a.state == rules::AlertState::kFiring) {
-            state = "firing";
-            break;
-          }
-          if (a.state == rules::AlertState::kPending) state = "pending";
-        }
-        o["state"] = state;
-        o["name"] = rule.name;
-        o["query"] = rule.expr;
-        o["duration"] = static_cast<double>(rule.for_duration) / 1000.0;
-        o["keepFiringFor"] = static_cast<double>(rule.keep_firing_for) / 1000.0;
-        o["labels"] = pairs_json(rule.labels);
-        o["annotations"] = pairs_json(rule.annotations);
-        if (!exclude_alerts) {
-          json alerts = json::array();
-          for (const auto& a : rs.alerts) {
-            if (a.state != rules::AlertState::kInactive) alerts.push_back(alert_json(a));
-          }
-          o["alerts"] = std::move(alerts);
-        }
-      } else {
-        o["name"] = rule.name;
-        o["query"] = rule.expr;
-        o["labels"] = pairs_json(rule.labels);
-      }
-      o["health"] = health_name(rs.health);
-      o["lastError"] = rs.health.last_error;
-      o["evaluationTime"] = rs.health.last_duration_seconds;
-      o["lastEvaluation"] = rs.health.last_eval ? format_rfc3339(rs.health.last_eval) : "0001-01-01T00:00:00Z";
-      o["type"] = rule.is_alert() ? "alerting" : "recording";
-      rules.push_back(std::move(o));
+      if (!wanted(q->names, rule.name)) continue;
+      if (q->type == "alert" && !rule.is_alert()) continue;
+      if (q->type == "record" && rule.is_alert()) continue;
+      std::vector<Label> labels = rule_labels(*g.group, rule);
+      if (!matches_any(q->match, labels)) continue;
+      rules.push_back(rule_json(rs, labels, q->exclude_alerts));
     }
-    if (rules.empty() && (!names.empty() || !type.empty())) continue;
+    if (rules.empty()) continue;
+    if (q->group_limit > 0 && std::cmp_equal(groups.size(), q->group_limit)) {
+      next_token = group_token(g.file->path, g.group->name);
+      break;
+    }
     json go;
     go["name"] = g.group->name;
     go["file"] = g.file->path;
@@ -235,7 +388,15 @@ Response rules_handler(const PrometheusApiContext& ctx, const Request& r) {
     go["lastEvaluation"] = g.last_eval ? format_rfc3339(g.last_eval) : "0001-01-01T00:00:00Z";
     groups.push_back(std::move(go));
   }
-  return ok({{"groups", std::move(groups)}});
+  if (!found_token) {
+    return bad_data(fmt::format("invalid parameter \"group_next_token\": invalid group_next_token '{}'. were rule "
+                                "groups changed?",
+                                q->next_token));
+  }
+  json data;
+  data["groups"] = std::move(groups);
+  if (!next_token.empty()) data["groupNextToken"] = next_token;
+  return ok(std::move(data));
 }
 
 Response alerts_handler(const PrometheusApiContext& ctx) {

@@ -38,7 +38,9 @@ void add_prometheus_api(Routes& routes, PrometheusApiContext ctx);
 Result<std::vector<std::vector<Matcher>>> selectors(const Request& r);
 
 // Prometheus' sample value and timestamp encodings: values as strings
-// ("1.5", "NaN", "+Inf"), timestamps as seconds with millisecond fractions.
+// ("1.5", "NaN", "+Inf"; exponent form below 1e-6 and from 1e21, "1e-07"),
+// timestamps as seconds with millisecond fractions. A scalar result is
+// written without an exponent, as Prometheus writes it.
 std::string prom_value(double v);
 double prom_time(int64_t ms);
 // Parses a time parameter: RFC 3339 or Unix seconds with a fraction.

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/xxhash.h"
 #include "routing/events.h"
 #include "routing/inhibit.h"
 #include "routing/matchers.h"

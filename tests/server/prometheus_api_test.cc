@@ -201,3 +201,173 @@ TEST_CASE("time and duration parameters") {
   CHECK(prom_value(0.1) == "0.1");
   CHECK(prom_value(-std::numeric_limits<double>::infinity()) == "-Inf");
 }
+
+TEST_CASE("prometheus api: sample values are formatted as Prometheus 3 formats them") {
+  // jsonutil.MarshalFloat: no exponent in [1e-6, 1e21), Go's 'e' outside.
+  CHECK(prom_value(0.0000001) == "1e-07");
+  CHECK(prom_value(-0.0000001) == "-1e-07");
+  CHECK(prom_value(0.000001) == "0.000001");
+  CHECK(prom_value(1e21) == "1e+21");
+  CHECK(prom_value(123456789012345678901.0) == "123456789012345680000");
+  CHECK(prom_value(1.5e300) == "1.5e+300");
+  CHECK(prom_value(0) == "0");
+  CHECK(prom_value(std::nan("")) == "NaN");
+  CHECK(prom_value(std::numeric_limits<double>::infinity()) == "+Inf");
+  Api api;
+  auto [status, body] = api.get("/api/v1/query", {{"query", "vector(0.0000001)"}});
+  REQUIRE(status == 200);
+  CHECK(body["data"]["result"][0]["value"][1] == "1e-07");
+  // A scalar result never takes the exponent form (promql.Scalar's MarshalJSON).
+  std::tie(status, body) = api.get("/api/v1/query", {{"query", "scalar(vector(1e-7))"}});
+  CHECK(body["data"]["result"][1] == "0.0000001");
+}
+
+namespace {
+
+// Three groups over two files, loaded in an order that is not the API's.
+struct RulesApi {
+  testing::TempDir dir{"vigil-rulesapi"};
+  ManualClock clock{1'700'000'000'000};
+  storage::MemoryStore store;
+  std::shared_mutex mu;
+  std::unique_ptr<rules::RuleManager> manager;
+  Routes routes;
+
+  RulesApi() {
+    std::string b = dir.write("b.yml", R"(groups:
+- name: zeta
+  labels: {team: infra}
+  rules:
+  - alert: Down
+    expr: vector(1)
+    labels: {severity: page}
+  - record: job:up
+    expr: vector(1)
+- name: alpha
+  rules:
+  - alert: Slow
+    expr: vector(1)
+    labels: {severity: ticket}
+)");
+    std::string a = dir.write("a.yml", R"(groups:
+- name: only
+  rules:
+  - record: x
+    expr: vector(2)
+)");
+    manager = std::make_unique<rules::RuleManager>(clock, rules::ManagerOptions{},
+                                                   rules::EvalBackend{&store, &mu, rules::engine_query(store)},
+                                                   [](rules::GroupAlerts&&) {});
+    REQUIRE(manager->load({b, a}, rules::ManagerOptions{}).empty());
+    PrometheusApiContext ctx;
+    ctx.clock = &clock;
+    ctx.rules = manager.get();
+    add_prometheus_api(routes, ctx);
+  }
+  std::pair<int, json> get(std::multimap<std::string, std::string, std::less<>> params = {}) {
+    Request r;
+    r.method = "GET";
+    r.path = "/api/v1/rules";
+    r.params = std::move(params);
+    Response resp = routes.handle(r);
+    return {resp.status, json::parse(resp.body)};
+  }
+  std::vector<std::string> group_names(const json& body) {
+    std::vector<std::string> out;
+    for (const auto& g : body["data"]["groups"]) out.push_back(g["name"].get<std::string>());
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("prometheus api: rules are ordered by file and group, and filtered") {
+  RulesApi api;
+  auto [status, body] = api.get();
+  REQUIRE(status == 200);
+  CHECK(api.group_names(body) == std::vector<std::string>{"only", "alpha", "zeta"});
+  CHECK_FALSE(body["data"].contains("groupNextToken"));
+
+  // match[] selects on the rule's labels, group labels included.
+  std::tie(status, body) = api.get({{"match[]", "{severity=\"page\"}"}});
+  REQUIRE(api.group_names(body) == std::vector<std::string>{"zeta"});
+  CHECK(body["data"]["groups"][0]["rules"].size() == 1);
+  std::tie(status, body) = api.get({{"match[]", "{team=\"infra\"}"}});
+  REQUIRE(api.group_names(body) == std::vector<std::string>{"zeta"});
+  CHECK(body["data"]["groups"][0]["rules"].size() == 2);
+  CHECK(body["data"]["groups"][0]["rules"][1]["labels"]["team"] == "infra");
+  // Sets are ORed.
+  std::tie(status, body) = api.get({{"match[]", "{severity=\"page\"}"}, {"match[]", "{severity=\"ticket\"}"}});
+  CHECK(api.group_names(body) == std::vector<std::string>{"alpha", "zeta"});
+
+  std::tie(status, body) = api.get({{"rule_name[]", "x"}, {"rule_name[]", "Slow"}});
+  CHECK(api.group_names(body) == std::vector<std::string>{"only", "alpha"});
+  std::tie(status, body) = api.get({{"rule_group[]", "zeta"}, {"type", "RECORD"}});
+  REQUIRE(api.group_names(body) == std::vector<std::string>{"zeta"});
+  CHECK(body["data"]["groups"][0]["rules"].size() == 1);
+  std::tie(status, body) = api.get({{"file[]", (api.dir.path() / "a.yml").string()}});
+  CHECK(api.group_names(body) == std::vector<std::string>{"only"});
+
+  std::tie(status, body) = api.get({{"exclude_alerts", "TRUE"}, {"rule_name[]", "Down"}});
+  REQUIRE(status == 200);
+  CHECK_FALSE(body["data"]["groups"][0]["rules"][0].contains("alerts"));
+  std::tie(status, body) = api.get({{"exclude_alerts", "f"}, {"rule_name[]", "Down"}});
+  CHECK(body["data"]["groups"][0]["rules"][0].contains("alerts"));
+}
+
+TEST_CASE("prometheus api: rule groups page with group_limit and group_next_token") {
+  RulesApi api;
+  auto [status, body] = api.get({{"group_limit", "2"}});
+  REQUIRE(status == 200);
+  CHECK(api.group_names(body) == std::vector<std::string>{"only", "alpha"});
+  REQUIRE(body["data"].contains("groupNextToken"));
+  // The token is the hex SHA-1 of "file;group" of the next page's first group.
+  const std::string token = body["data"]["groupNextToken"];
+  CHECK(token.size() == 40);
+  std::tie(status, body) = api.get({{"group_limit", "2"}, {"group_next_token", token}});
+  REQUIRE(status == 200);
+  CHECK(api.group_names(body) == std::vector<std::string>{"zeta"});
+  CHECK_FALSE(body["data"].contains("groupNextToken"));
+  // Filters apply within the pages.
+  std::tie(status, body) = api.get({{"group_limit", "1"}, {"type", "alert"}});
+  CHECK(api.group_names(body) == std::vector<std::string>{"alpha"});
+  CHECK(body["data"].contains("groupNextToken"));
+}
+
+TEST_CASE("prometheus api: invalid rules parameters are 400 with Prometheus' messages") {
+  RulesApi api;
+  struct Case {
+    std::multimap<std::string, std::string, std::less<>> params;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {{{"type", "bogus"}}, "invalid parameter \"type\": not supported value \"bogus\""},
+      {{{"exclude_alerts", "yes"}},
+       "invalid parameter \"exclude_alerts\": error converting exclude_alerts: strconv.ParseBool: parsing \"yes\": "
+       "invalid syntax"},
+      {{{"group_next_token", "abc"}},
+       "invalid parameter \"group_next_token\": group_limit needs to be present in order to paginate over the groups"},
+      {{{"group_limit", "0"}}, "invalid parameter \"group_limit\": group_limit needs to be greater than 0"},
+      {{{"group_limit", "-3"}}, "invalid parameter \"group_limit\": group_limit needs to be greater than 0"},
+      {{{"group_limit", "ten"}},
+       "invalid parameter \"group_limit\": group_limit needs to be a valid number: strconv.ParseInt: parsing "
+       "\"ten\": invalid syntax"},
+      {{{"group_limit", "3000000000"}},
+       "invalid parameter \"group_limit\": group_limit needs to be a valid number: strconv.ParseInt: parsing "
+       "\"3000000000\": value out of range"},
+      {{{"group_limit", "1"}, {"group_next_token", "0000"}},
+       "invalid parameter \"group_next_token\": invalid group_next_token '0000'. were rule groups changed?"},
+      {{{"match[]", "{severity=~\".*\"}"}}, "match[] must contain at least one non-empty matcher"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.error);
+    auto [status, body] = api.get(c.params);
+    CHECK(status == 400);
+    CHECK(body["status"] == "error");
+    CHECK(body["errorType"] == "bad_data");
+    CHECK(body["error"] == c.error);
+  }
+  auto [status, body] = api.get({{"match[]", "up +"}});
+  CHECK(status == 400);
+  CHECK(body["errorType"] == "bad_data");
+}
