@@ -147,6 +147,19 @@ std::optional<std::string> check_beyond_syntax(const std::string& path, const co
   return std::nullopt;
 }
 
+// The comma-separated items of a --lint value.
+std::vector<std::string_view> lint_items(std::string_view spec) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (start <= spec.size()) {
+    size_t comma = spec.find(',', start);
+    if (comma == std::string_view::npos) comma = spec.size();
+    out.push_back(spec.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
 // What Prometheus refuses in agent mode, in its order.
 std::optional<std::string> agent_mode_problem(const config::PrometheusConfig& c) {
   if (!c.alertmanagers.empty() || !c.alert_relabel_configs.empty()) return "field alerting is not allowed in agent mode";
@@ -160,15 +173,9 @@ std::optional<std::string> agent_mode_problem(const config::PrometheusConfig& c)
 bool lint_scrape_intervals(const config::PrometheusConfig& c, const CheckPrometheusOptions& opts, std::ostream& err) {
   bool enabled = false;
   bool none = false;
-  std::string_view spec = opts.rules.lint;
-  size_t start = 0;
-  while (start <= spec.size()) {
-    size_t comma = spec.find(',', start);
-    if (comma == std::string_view::npos) comma = spec.size();
-    std::string_view item = spec.substr(start, comma - start);
+  for (std::string_view item : lint_items(opts.rules.lint)) {
     if (item == "all" || item == "too-long-scrape-interval") enabled = true;
     if (item == "none") none = true;
-    start = comma + 1;
   }
   if (!enabled || none || opts.lookback_delta <= 0) return false;
   for (const config::ScrapeConfig& sc : c.scrape_configs) {
@@ -189,18 +196,10 @@ int check_prometheus_configs(const std::vector<std::string>& files, const CheckP
   bool errors = false, lint = false;
   // The rule files get the lint options that are about rules.
   CheckRulesOptions rules_opts = opts.rules;
-  {
-    std::string kept;
-    std::string_view spec = opts.rules.lint;
-    size_t start = 0;
-    while (start <= spec.size()) {
-      size_t comma = spec.find(',', start);
-      if (comma == std::string_view::npos) comma = spec.size();
-      std::string_view item = spec.substr(start, comma - start);
-      if (item != "too-long-scrape-interval") kept += (kept.empty() ? "" : ",") + std::string(item);
-      start = comma + 1;
-    }
-    rules_opts.lint = kept;
+  rules_opts.lint.clear();
+  for (std::string_view item : lint_items(opts.rules.lint)) {
+    if (item == "too-long-scrape-interval") continue;
+    rules_opts.lint += (rules_opts.lint.empty() ? "" : ",") + std::string(item);
   }
   for (const std::string& f : files) {
     out << "Checking " << f << "\n";

@@ -402,6 +402,8 @@ std::string css_escape(std::string_view s) {
 
 }  // namespace
 
+std::string go_json_string(std::string_view s) { return json_string(s); }
+
 Result<std::string> go_json_marshal(const Value& v) {
   switch (v.kind()) {
     case Kind::kInvalid: return std::string("null");

@@ -19,6 +19,9 @@ std::string js_escape(std::string_view s);       // quotes, \, < > & =, controls
 // fields by their JSON names, times as RFC 3339, <, > and & escaped; NaN and
 // infinities are errors, as in Go.
 Result<std::string> go_json_marshal(const Value& v);
+// One string as encoding/json writes it (quoted; <, > and & escaped as
+// \u003c..., U+2028/2029 escaped, invalid UTF-8 as \ufffd).
+std::string go_json_string(std::string_view s);
 
 // The types html/template trusts: values of these types are written
 // unescaped where their kind of content belongs.
