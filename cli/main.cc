@@ -55,6 +55,8 @@ int main(int argc, char** argv) {
   notify->require_subcommand(1);
   vigil::cli::register_notify_test(*notify, &exit_code);
 
+  vigil::cli::register_completion(app, &exit_code);
+
   // promtool's global flags may come before the command.
   std::vector<std::string> args = vigil::cli::move_leading_promtool_flags(app, argc, argv);
   std::vector<const char*> arg_ptrs;
