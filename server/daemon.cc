@@ -37,6 +37,17 @@
 #include "storage/scrape.h"
 
 namespace vigil::server {
+namespace {
+
+// ":9093", "0.0.0.0:9093", "[::]:9093": Alertmanager's default, reachable
+// from anywhere the host is.
+bool listens_on_all_interfaces(std::string_view address) {
+  size_t colon = address.rfind(':');
+  std::string_view host = colon == std::string_view::npos ? address : address.substr(0, colon);
+  return host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::";
+}
+
+}  // namespace
 
 struct Daemon::State {
   // Constant after construction.
@@ -506,7 +517,14 @@ Result<void> Daemon::start() {
   s.log.info("vigil started", {{"component", "main"}, {"version", build::kVersion},
                                {"listen", s.opts.listen_address}, {"port", std::to_string(port())},
                                {"rule_groups", std::to_string(s.rules->group_count())},
-                               {"mode", s.embedded() ? "embedded" : "datasource"}});
+                               {"mode", s.embedded() ? "embedded" : "datasource"},
+                               {"storage", s.opts.storage_path}});
+  if (listens_on_all_interfaces(s.opts.listen_address) && s.opts.web.web_config_file.empty()) {
+    s.log.warn("listening on every interface without --web.config.file: anyone who reaches this port can "
+               "post alerts and create or expire silences; use --web.listen-address=127.0.0.1:9093 or set "
+               "up authentication",
+               {{"component", "main"}, {"listen", s.opts.listen_address}});
+  }
   return {};
 }
 
