@@ -22,18 +22,7 @@ trap cleanup EXIT
 NOW=$(date +%s)
 END=$(( NOW - NOW % 3600 - 3 * 3600 ))
 START=$(( END - 7 * 86400 ))
-python3 - "$START" "$END" > "$WORK/data.om" <<'PY'
-import sys, math
-start, end = int(sys.argv[1]), int(sys.argv[2])
-print("# TYPE errors gauge")
-for t in range(start, end + 1, 60):
-    for job in range(4):
-        for inst in range(5):
-            # A burst every 6 hours for job 0: 20 minutes above the threshold.
-            v = 10.0 if job == 0 and (t - start) % 21600 < 1200 else 1.0 + math.sin(t / 3600 + inst) * 0.5
-            print(f'errors{{job="j{job}",instance="i{inst}"}} {v} {t}')
-print("# EOF")
-PY
+python3 "$(dirname "$0")/backtest_data.py" openmetrics "$START" "$END" > "$WORK/data.om"
 "$PROMTOOL" tsdb create-blocks-from openmetrics -q "$WORK/data.om" "$WORK/tsdb" >/dev/null
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 printf 'global: {scrape_interval: 1m}\n' > "$WORK/prometheus.yml"
@@ -41,17 +30,7 @@ printf 'global: {scrape_interval: 1m}\n' > "$WORK/prometheus.yml"
   --web.listen-address=127.0.0.1:$PORT >"$WORK/prom.log" 2>&1 &
 PID=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/-/ready" >/dev/null && break; sleep 0.2; done
-cat > "$WORK/rules.yml" <<'YML'
-groups:
-- name: errors
-  interval: 1m
-  rules:
-  - record: job:errors:sum
-    expr: sum by (job) (errors)
-  - alert: ManyErrors
-    expr: job:errors:sum > 40
-    for: 5m
-YML
+cp "$(dirname "$0")/backtest_rules.yml" "$WORK/rules.yml"
 cat > "$WORK/am.yml" <<'YML'
 route: {receiver: team, group_by: [alertname], group_wait: 30s, group_interval: 5m, repeat_interval: 4h}
 receivers:

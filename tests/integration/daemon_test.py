@@ -55,36 +55,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from harness import fail, free_port, peer, skip, wait_until
 
 VIGIL = os.path.abspath(sys.argv[1])
 SCENARIO = sys.argv[2]
 SOURCE = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def fail(msg):
-    print(f"FAIL: {msg}")
-    sys.exit(1)
-
-
-def skip(msg):
-    print(f"skipped: {msg}")
-    sys.exit(77)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(what, fn, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.1)
-    fail(f"timed out after {timeout}s waiting for {what}")
 
 
 def request(method, url, body=None, timeout=5):
@@ -470,17 +445,8 @@ scrape_configs:
     print("ok: Prometheus -> vigil -> webhook; vigil evaluated seed rules through Prometheus and fired")
 
 
-def current_peer(name):
-    """The current upstream release of a peer (scripts/setup.sh --peers), else the one on PATH."""
-    for d in (os.environ.get("VIGIL_PEERS_DIR", ""), "/opt/vigil-peers", "/opt/peers3"):
-        p = os.path.join(d, "usr/bin", name)
-        if d and os.access(p, os.X_OK):
-            return p
-    return shutil.which(name)
-
-
 def scenario_amtool(work):
-    amtool = current_peer("amtool")
+    amtool = peer("amtool")
     if not amtool:
         skip("amtool is not installed (scripts/setup.sh --peers)")
     sink = Sink()

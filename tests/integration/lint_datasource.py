@@ -16,27 +16,9 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from harness import fail, free_port, peer
 
 VIGIL = sys.argv[1]
-
-
-def fail(msg):
-    print(f"FAIL: {msg}")
-    sys.exit(1)
-
-
-def peer(name):
-    for d in (os.environ.get("VIGIL_PEERS_DIR", ""), "/opt/vigil-peers", "/opt/peers3"):
-        p = os.path.join(d, "usr/bin", name)
-        if d and os.access(p, os.X_OK):
-            return p
-    return shutil.which(name)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 prom = peer("prometheus")

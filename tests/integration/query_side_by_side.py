@@ -14,19 +14,12 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from harness import upstream_peer
 
 VIGIL = sys.argv[1]
 
 
-def peer(name):
-    for d in (os.environ.get("VIGIL_PEERS_DIR", ""), "/opt/vigil-peers", "/opt/peers3"):
-        p = os.path.join(d, "usr/bin", name)
-        if d and os.access(p, os.X_OK):
-            return p
-    return None
-
-
-prom, promtool = peer("prometheus"), peer("promtool")
+prom, promtool = upstream_peer("prometheus"), upstream_peer("promtool")
 if not prom or not promtool:
     print("skipped: Prometheus/promtool 3.x are not installed (scripts/setup.sh --peers)")
     sys.exit(77)

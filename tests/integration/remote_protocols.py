@@ -40,56 +40,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from harness import fail, free_port, get, prometheus3, skip, wait_until
 
 VIGIL = os.path.abspath(sys.argv[1])
 SCENARIO = sys.argv[2]
 STARTED = []
-
-
-def fail(msg):
-    print(f"FAIL: {msg}")
-    raise SystemExit(1)
-
-
-def skip(msg):
-    print(f"skipped: {msg}")
-    sys.exit(77)
-
-
-def find_prometheus():
-    for d in filter(None, [os.environ.get("VIGIL_PEERS_DIR", ""), "/opt/vigil-peers", "/opt/peers3"]):
-        binary = os.path.join(d, "usr/bin/prometheus")
-        if os.access(binary, os.X_OK):
-            out = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout
-            if "version 3." in out:
-                return binary
-    skip("Prometheus 3.x is not installed (scripts/setup.sh --peers)")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(what, fn, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.2)
-    fail(f"timed out after {timeout}s waiting for {what}")
-
-
-def get(url, timeout=5):
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-    except (urllib.error.URLError, ConnectionError, socket.timeout):
-        return 0, ""
 
 
 def write(path, text):
@@ -353,7 +308,7 @@ scrape_configs:
 
 
 def main():
-    binary = find_prometheus()
+    binary = prometheus3()
     work = tempfile.mkdtemp(prefix="vigil-remote-")
     ok = False
     try:

@@ -36,36 +36,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import datetime, timezone
+from harness import fail, free_port, prometheus3, skip, wait_until
 
 VIGIL = os.path.abspath(sys.argv[1])
 SCENARIO = sys.argv[2]
 STARTED = []
-
-
-def skip(msg):
-    print(f"skipped: {msg}")
-    sys.exit(77)
-
-
-def fail(msg):
-    print(f"FAIL: {msg}")
-    raise SystemExit(1)
-
-
-def find_prometheus():
-    for d in filter(None, [os.environ.get("VIGIL_PEERS_DIR", ""), "/opt/vigil-peers", "/opt/peers3"]):
-        binary = os.path.join(d, "usr/bin/prometheus")
-        if os.access(binary, os.X_OK):
-            out = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout
-            if "version 3." in out:
-                return binary
-    skip("Prometheus 3.x is not installed (scripts/setup.sh --peers)")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(url):
@@ -84,16 +59,6 @@ def get(url):
         return 0, {}
 
 
-def wait_until(what, fn, timeout):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.2)
-    fail(f"timed out after {timeout}s waiting for {what}")
-
-
 def start(args, log_path):
     log = open(log_path, "wb")
     p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
@@ -102,7 +67,7 @@ def start(args, log_path):
 
 
 def prometheus(work, port, prom_yml):
-    p = start([find_prometheus(), f"--config.file={prom_yml}", f"--storage.tsdb.path={work}/tsdb",
+    p = start([prometheus3(), f"--config.file={prom_yml}", f"--storage.tsdb.path={work}/tsdb",
                f"--web.listen-address=127.0.0.1:{port}"], os.path.join(work, "prometheus.log"))
     wait_until("Prometheus to be ready", lambda: get(f"http://127.0.0.1:{port}/-/ready")[0] == 200 or p.poll(), 60)
     if p.poll() is not None:
@@ -309,7 +274,7 @@ def scenario_api(work):
 
 
 def main():
-    find_prometheus()
+    prometheus3()
     work = tempfile.mkdtemp(prefix="vigil-sidecar-")
     try:
         {"schedule": scenario_schedule, "restore": scenario_restore, "overlay": scenario_overlay,

@@ -39,41 +39,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from harness import fail, free_port, get, wait_until
 
 VIGIL = os.path.abspath(sys.argv[1])
 SCENARIO = sys.argv[2]
 STARTED = []
-
-
-def fail(msg):
-    print(f"FAIL: {msg}")
-    sys.exit(1)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get(url, timeout=5):
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-    except (urllib.error.URLError, ConnectionError, socket.timeout):
-        return 0, ""
-
-
-def wait_until(what, fn, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.1)
-    fail(f"timed out after {timeout}s waiting for {what}")
 
 
 class Target:
