@@ -97,6 +97,33 @@ bool equal_matching(const std::optional<VectorMatching>& a, const std::optional<
 
 }  // namespace
 
+const Expr& unwrap_parens(const Expr& e) {
+  const Expr* p = &e;
+  while (auto* paren = as<ParenExpr>(p)) p = paren->expr.get();
+  return *p;
+}
+
+std::string_view metric_name(const VectorSelector& vs) {
+  if (!vs.name.empty()) return vs.name;
+  for (const auto& m : vs.matchers) {
+    if (m.name() == "__name__" && m.type() == MatchType::kEqual) return m.value();
+  }
+  return {};
+}
+
+namespace {
+void collect_selectors(const Expr& e, std::vector<const VectorSelector*>& out) {
+  if (auto* vs = as<VectorSelector>(&e)) out.push_back(vs);
+  for_each_child(e, [&out](const Expr& c) { collect_selectors(c, out); });
+}
+}  // namespace
+
+std::vector<const VectorSelector*> vector_selectors(const Expr& e) {
+  std::vector<const VectorSelector*> out;
+  collect_selectors(e, out);
+  return out;
+}
+
 bool equal(const Expr& a, const Expr& b) {
   if (a.kind != b.kind) return false;
   switch (a.kind) {

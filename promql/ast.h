@@ -292,6 +292,17 @@ void for_each_child(const Expr& e, Fn&& fn) {
   }
 }
 
+// The first expression under any parentheses.
+const Expr& unwrap_parens(const Expr& e);
+
+// The metric name a selector asks for by equality (its name, or an =
+// matcher on __name__), or "" when it asks for none.
+std::string_view metric_name(const VectorSelector& vs);
+
+// Every vector selector in the tree (those of range selectors included), in
+// source order.
+std::vector<const VectorSelector*> vector_selectors(const Expr& e);
+
 // Structural equality: same node kinds, operators, values, matchers and
 // modifiers. Positions and the order of matchers are ignored, so a printed
 // and re-parsed tree compares equal to the original.

@@ -81,12 +81,6 @@ int64_t count_points(const Mat& m) {
   return n;
 }
 
-const Expr& unwrap_parens(const Expr& e) {
-  const Expr* p = &e;
-  while (auto* paren = as<ParenExpr>(p)) p = paren->expr.get();
-  return *p;
-}
-
 void drop_metric_name(SeriesData& s) {
   if (s.labels.has("__name__")) s.labels = LabelsBuilder(s.labels).del("__name__").build();
   s.drop_name = false;

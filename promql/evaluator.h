@@ -295,7 +295,5 @@ Mat merge_same_labelsets(Mat m);
 Labels absent_labels(const Expr& arg);
 // Total points held by a matrix.
 int64_t count_points(const Mat& m);
-// The first expression under any parentheses.
-const Expr& unwrap_parens(const Expr& e);
 
 }  // namespace vigil::promql::detail

@@ -154,19 +154,20 @@ std::vector<Finding> duplicate_findings(const std::string& path, const RuleFile&
 
 namespace {
 
+// A file, or standard input for "-".
+LoadResult load_input(const std::string& f, const LoadOptions& load, std::istream& in) {
+  if (f != "-") return load_rule_file(f, load);
+  std::string content{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  return parse_rule_file(content, load);
+}
+
 int check_rules_findings(const std::vector<std::string>& inputs, const CheckRulesOptions& opts,
                          const LintSettings& lint, std::istream& in, std::ostream& out) {
   std::vector<Finding> findings;
   bool has_errors = false, lint_found = false;
   for (const std::string& f : inputs) {
     const bool stdin_input = f == "-";
-    LoadResult r;
-    if (stdin_input) {
-      std::string content{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-      r = parse_rule_file(content, opts.load);
-    } else {
-      r = load_rule_file(f, opts.load);
-    }
+    LoadResult r = load_input(f, opts.load, in);
     std::string display = stdin_input ? "<stdin>" : f;
     if (!r.ok()) {
       has_errors = true;
@@ -201,13 +202,7 @@ int check_rules(const std::vector<std::string>& files, const CheckRulesOptions& 
     const bool stdin_input = f == "-";
     out << "Checking " << (stdin_input ? "standard input" : f) << "\n";
     out.flush();
-    LoadResult r;
-    if (stdin_input) {
-      std::string content{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-      r = parse_rule_file(content, opts.load);
-    } else {
-      r = load_rule_file(f, opts.load);
-    }
+    LoadResult r = load_input(f, opts.load, in);
     if (r.multiple_documents) {
       err << "WARNING: multiple document YAML rule files are not supported, only the first "
              "document is processed\n";

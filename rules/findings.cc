@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "model/xxhash.h"
 #include "templates/escape.h"
 
 namespace vigil::rules {
@@ -75,23 +76,11 @@ std::string_view gitlab_severity(Severity s) {
   return "major";
 }
 
-// A stable identifier for GitLab to tell findings apart across runs: FNV-1a
-// over what the finding is, not where (so unrelated edits above it do not
-// make it a new finding), as 16 hex digits.
+// A stable identifier for GitLab to tell findings apart across runs: a hash
+// of what the finding is, not where (so unrelated edits above it do not make
+// it a new finding), as 16 hex digits.
 std::string fingerprint(const Finding& f) {
-  uint64_t h = 1469598103934665603ull;
-  auto mix = [&](std::string_view s) {
-    for (unsigned char c : s) {
-      h ^= c;
-      h *= 1099511628211ull;
-    }
-    h ^= 0xff;
-    h *= 1099511628211ull;
-  };
-  mix(f.path);
-  mix(f.check);
-  mix(f.message);
-  return fmt::format("{:016x}", h);
+  return fmt::format("{:016x}", xxhash64(f.path + '\xff' + f.check + '\xff' + f.message));
 }
 
 std::string location(const Finding& f) {

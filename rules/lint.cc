@@ -80,10 +80,7 @@ Severity severity_of(std::string_view check) {
   return Severity::kWarning;
 }
 
-const Expr* strip_parens(const Expr* e) {
-  while (auto* p = as<ParenExpr>(e)) e = p->expr.get();
-  return e;
-}
+const Expr* strip_parens(const Expr* e) { return &promql::unwrap_parens(*e); }
 
 std::string_view func_name(const Call& c) { return c.func ? c.func->name : std::string_view{}; }
 
@@ -91,14 +88,7 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-// The metric name a selector reads: its name, or an = matcher on __name__.
-std::string selector_name(const VectorSelector& vs) {
-  if (!vs.name.empty()) return vs.name;
-  for (const auto& m : vs.matchers) {
-    if (m.name() == "__name__" && m.type() == MatchType::kEqual) return m.value();
-  }
-  return {};
-}
+std::string selector_name(const VectorSelector& vs) { return std::string(promql::metric_name(vs)); }
 
 // Recording-rule style names (level:metric:operations) follow their own
 // conventions; the counter checks leave them alone.
@@ -648,13 +638,6 @@ void check_duplicate_severity(Context& ctx, const RuleGroup& g) {
   }
 }
 
-void collect_selector_names(const Expr& e, std::vector<std::pair<std::string, const Expr*>>& out) {
-  if (auto* vs = as<VectorSelector>(&e)) {
-    if (auto n = selector_name(*vs); !n.empty()) out.emplace_back(std::move(n), &e);
-  }
-  promql::for_each_child(e, [&](const Expr& c) { collect_selector_names(c, out); });
-}
-
 void check_dependency_order(Context& ctx) {
   struct Recorder {
     size_t group;
@@ -673,10 +656,9 @@ void check_dependency_order(Context& ctx) {
     for (size_t ri = 0; ri < groups[gi].rules.size(); ++ri) {
       const Rule& r = groups[gi].rules[ri];
       if (!r.parsed) continue;
-      std::vector<std::pair<std::string, const Expr*>> names;
-      collect_selector_names(*r.parsed, names);
       std::set<std::string> reported;
-      for (const auto& [name, sel] : names) {
+      for (const VectorSelector* sel : promql::vector_selectors(*r.parsed)) {
+        std::string name = selector_name(*sel);
         auto it = recorded.find(name);
         if (it == recorded.end() || reported.contains(name)) continue;
         const Recorder* earliest = &it->second.front();
@@ -726,12 +708,10 @@ class LiveChecks {
 
   Result<void> rule(const Rule& r) {
     if (!r.parsed) return {};
-    std::vector<std::pair<const VectorSelector*, const Expr*>> selectors;
-    collect(*r.parsed, selectors);
     double touched = 0;
     std::vector<std::string> parts;
     std::set<std::string> seen;
-    for (const auto& [vs, node] : selectors) {
+    for (const VectorSelector* vs : promql::vector_selectors(*r.parsed)) {
       std::string name = selector_name(*vs);
       if (!name.empty() && recorded_.contains(name)) continue;
       std::vector<const Matcher*> all;
@@ -747,7 +727,7 @@ class LiveChecks {
       }
       auto why = explain(*vs, name);
       if (!why) return std::unexpected(why.error());
-      ctx_.add("promql/series-missing", ctx_.locator.locate(r, node->pos),
+      ctx_.add("promql/series-missing", ctx_.locator.locate(r, vs->pos),
                fmt::format("{} matches no series on the datasource{}", text, *why));
     }
     if (!parts.empty()) {
@@ -760,11 +740,6 @@ class LiveChecks {
   }
 
  private:
-  static void collect(const Expr& e, std::vector<std::pair<const VectorSelector*, const Expr*>>& out) {
-    if (auto* vs = as<VectorSelector>(&e)) out.emplace_back(vs, &e);
-    promql::for_each_child(e, [&](const Expr& c) { collect(c, out); });
-  }
-
   Result<double> query(const std::string& q) {
     auto e = promql::parse_expr(q);
     if (!e) return fail(fmt::format("cannot build the query {}: {}", q, e.error().message));

@@ -10,32 +10,15 @@
 
 namespace vigil::rules {
 
-namespace {
-
-void collect_selectors(const promql::Expr& e, std::vector<const promql::VectorSelector*>& out) {
-  if (e.kind == promql::ExprKind::kVectorSelector) out.push_back(static_cast<const promql::VectorSelector*>(&e));
-  promql::for_each_child(e, [&out](const promql::Expr& c) { collect_selectors(c, out); });
-}
-
-// The metric name a selector asks for by equality, or "".
-std::string_view metric_name(const promql::VectorSelector& s) {
-  for (const auto& m : s.matchers) {
-    if (m.name() == "__name__" && m.type() == MatchType::kEqual) return m.value();
-  }
-  return {};
-}
-
-}  // namespace
 
 QueryFn overlay_query(QueryFn remote, SeriesReader series, storage::MemoryStore& store,
                       std::function<bool(std::string_view name)> recorded) {
   QueryFn local = engine_query(store);
   return [remote = std::move(remote), series = std::move(series), &store, recorded = std::move(recorded),
           local = std::move(local)](const promql::Expr& expr, int64_t t) -> Result<promql::Vector> {
-    std::vector<const promql::VectorSelector*> sels;
-    collect_selectors(expr, sels);
+    std::vector<const promql::VectorSelector*> sels = promql::vector_selectors(expr);
     auto is_recorded = [&recorded](const promql::VectorSelector* s) {
-      std::string_view name = metric_name(*s);
+      std::string_view name = promql::metric_name(*s);
       return !name.empty() && recorded(name);
     };
     if (std::none_of(sels.begin(), sels.end(), is_recorded)) return remote(expr, t);
