@@ -16,10 +16,10 @@
       else if (k === 'class') el.className = v;
       else el.setAttribute(k, v === true ? '' : String(v));
     }
-    append(el, children);
+    append(el, ...children);
     return el;
   }
-  function append(el, children) {
+  function append(el, ...children) {
     for (const c of children.flat(Infinity)) {
       if (c === undefined || c === null || c === false) continue;
       el.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
@@ -597,7 +597,7 @@
       if (!v[f]) continue;
       const t = parseTimeInput(v[f]);
       if (!t) { out.appendChild(errorBox(f[0].toUpperCase() + f.slice(1) + ': not a time (RFC 3339, unix seconds, or a duration back from now such as 24h)')); return; }
-      q.set(f, (t.getTime() / 1000).toFixed(3));
+      q.set(f, t.toISOString());
     }
     if (v.limit) q.set('limit', v.limit);
     let data;

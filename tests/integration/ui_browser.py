@@ -85,7 +85,7 @@ class Sink:
         return {a["labels"].get("alertname") for b in list(self.bodies) for a in b.get("alerts", [])}
 
 
-def http(method, url, body=None):
+def call(method, url, body=None):
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
     try:
@@ -150,13 +150,13 @@ inhibit_rules:
     proc = subprocess.Popen(args, cwd=work, stdout=log, stderr=subprocess.STDOUT)
     driver = None
     try:
-        wait_until("vigil to be ready", lambda: http("GET", base + "-/ready")[0] == 200 or proc.poll() is not None, 15)
+        wait_until("vigil to be ready", lambda: call("GET", base + "-/ready")[0] == 200 or proc.poll() is not None, 15)
         if proc.poll() is not None:
             fail(f"vigil exited with {proc.returncode}:\n" + open(os.path.join(work, "vigil.log")).read())
-        if prefix and http("GET", f"http://127.0.0.1:{port}/api/v2/status")[0] != 404:
+        if prefix and call("GET", f"http://127.0.0.1:{port}/api/v2/status")[0] != 404:
             fail("outside the route prefix the API should answer 404")
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        status, body = http("POST", base + "api/v2/alerts", [
+        status, body = call("POST", base + "api/v2/alerts", [
             {"labels": {"alertname": "UiDatabaseDown", "severity": "critical", "team": "db"},
              "annotations": {"summary": "primary is down"}, "startsAt": now},
             {"labels": {"alertname": "UiDiskFull", "severity": "warning", "team": "db"},
