@@ -7,6 +7,9 @@ Scenarios:
   root    the UI at the root of the server.
   prefix  everything under --web.route-prefix=/vigil (the external URL ends
           in /vigil too, so generatorURLs point there); the root answers 404.
+  sidecar rules evaluated through Prometheus 3 (--datasource.url): the query
+          page's instant and range queries reach it through vigil (skipped
+          without Prometheus 3).
 
 In each: a rule fires and alerts are pushed (one inhibits another); the
 alerts page shows them by receiver, the inhibition and a working filter; a
@@ -34,7 +37,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import fail, free_port, skip, wait_until  # noqa: E402
+from harness import fail, free_port, prometheus3, skip, wait_until  # noqa: E402
 
 VIGIL = os.path.abspath(sys.argv[1])
 SCENARIO = sys.argv[2] if len(sys.argv) > 2 else "root"
@@ -146,6 +149,16 @@ inhibit_rules:
             f"--web.external-url=http://127.0.0.1:{port}{prefix}"]
     if prefix:
         args.append(f"--web.route-prefix={prefix}")
+    prom = None
+    if SCENARIO == "sidecar":
+        prom_port = free_port()
+        write(os.path.join(work, "datasource.yml"), "global: {scrape_interval: 1h}\n")
+        prom = subprocess.Popen([prometheus3(), f"--config.file={work}/datasource.yml", f"--storage.tsdb.path={work}/tsdb",
+                                 f"--web.listen-address=127.0.0.1:{prom_port}"],
+                                stdout=open(os.path.join(work, "prometheus.log"), "wb"), stderr=subprocess.STDOUT)
+        wait_until("Prometheus to be ready", lambda: call("GET", f"http://127.0.0.1:{prom_port}/-/ready")[0] == 200
+                   or prom.poll() is not None, 60)
+        args.append(f"--datasource.url=http://127.0.0.1:{prom_port}")
     log = open(os.path.join(work, "vigil.log"), "wb")
     proc = subprocess.Popen(args, cwd=work, stdout=log, stderr=subprocess.STDOUT)
     driver = None
@@ -176,6 +189,9 @@ inhibit_rules:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+        if prom:
+            prom.terminate()
+            prom.wait(15)
         sink.server.shutdown()
         shutil.rmtree(work, ignore_errors=True)
 
@@ -295,7 +311,7 @@ def run_pages(d, base):
     # Enter in the expression runs a new query.
     expr = d.find_element(By.NAME, "expr")
     expr.clear()
-    expr.send_keys("ui:answer * 2" + Keys.ENTER)
+    expr.send_keys("vector(42) * 2" + Keys.ENTER)
     until(d, "the second query", lambda d: "84" in text_of(d, "#query-table table"))
     expr = d.find_element(By.NAME, "expr")
     expr.clear()
