@@ -1,6 +1,6 @@
 // vigil web UI. One script for every page: the last segment of the path
 // names the page. All URLs are relative, so the pages work under any
-// --web.route-prefix. Content is built with DOM calls (never innerHTML),
+// --web.route-prefix. Content is built with DOM calls (never parsed as markup),
 // so label values cannot inject markup.
 'use strict';
 

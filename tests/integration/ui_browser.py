@@ -290,6 +290,15 @@ def run_pages(d, base):
     if "highlight" not in d.find_element(By.ID, f"silence-{sid}").get_attribute("class"):
         fail("the new silence is not the highlighted one")
     shot(d, "silences")
+    # Edit: the form holds the silence; the new comment is kept.
+    d.find_element(By.ID, f"silence-{sid}").find_element(By.LINK_TEXT, "Edit").click()
+    form = until(d, "the edit form", lambda d: d.find_elements(By.ID, "silence-form"))[0]
+    if form.find_element(By.NAME, "comment").get_attribute("value") != "looking into it":
+        fail("the edit form does not hold the silence's comment")
+    form.find_element(By.NAME, "comment").send_keys(", db team paged" + Keys.ENTER)
+    until(d, "the edited silence", lambda d: "id=" in d.current_url
+          and "db team paged" in text_of(d, "#silences-active .silence.highlight"))
+    sid = d.current_url.split("id=")[1]
 
     # The alert is now silenced by that silence.
     d.get(base + "alerts")
@@ -298,6 +307,15 @@ def run_pages(d, base):
     link = alert_item(d, "UiHighLatency").find_element(By.CSS_SELECTOR, ".silenced-by a")
     if not link.get_attribute("href").endswith(f"silences?id={sid}"):
         fail(f"the silenced-by link goes to {link.get_attribute('href')}")
+
+    # Expire it from the silences page: the alert is active again.
+    d.get(base + "silences")
+    until(d, "the silence list", lambda d: d.find_elements(By.ID, f"silence-{sid}"))
+    d.find_element(By.ID, f"silence-{sid}").find_element(By.CSS_SELECTOR, "button.expire").click()
+    until(d, "the silence expired", lambda d: d.find_elements(By.CSS_SELECTOR, f'#silences-expired #silence-{sid}'))
+    d.get(base + "alerts")
+    until(d, "the alert active again", lambda d: alert_item(d, "UiHighLatency")
+          and "active" in alert_item(d, "UiHighLatency").text and "Silenced by" not in alert_item(d, "UiHighLatency").text)
 
     # generatorURL -> the query page: a table and a plot.
     src = alert_item(d, "UiHighLatency").find_element(By.CSS_SELECTOR, "a.source")
