@@ -59,6 +59,11 @@ try:
         api_ms.append(driver.execute_script(
             "return performance.getEntriesByType('resource').filter(e => e.name.includes('api/v2/alerts/groups'))"
             ".map(e => e.duration)[0]"))
+        if os.environ.get("UI_BENCH_DETAIL"):
+            print(driver.execute_script(
+                "const n = performance.getEntriesByType('navigation')[0];"
+                "const a = performance.getEntriesByType('resource').filter(e => e.name.includes('api/v2/alerts/groups'))[0];"
+                "return {dcl: n.domContentLoadedEventEnd, apiStart: a.startTime, apiEnd: a.responseEnd, now: performance.now()}"))
     times, api_ms = times[1:], api_ms[1:]
     print(f"alerts page, {N} alerts in {GROUPS} groups: median {statistics.median(times):.0f} ms, "
           f"min {min(times):.0f} ms, max {max(times):.0f} ms over {RUNS} loads; of which the API answer "
