@@ -609,13 +609,13 @@
     out.appendChild(h('p', { class: 'muted', id: 'history-count' }, entries.length + ' shown of ' + (data.total !== undefined ? data.total : entries.length) + ' matching.'));
     if (entries.length === 0) return;
     out.appendChild(table(['Time', 'Receiver', 'Group', 'Status', 'Alerts', 'Outcome', 'Duration'], entries.map((e) => h('tr', { class: 'history-entry' },
-      td('Time', h('time', { datetime: e.time, title: e.time }, fmtTime(e.time))),
-      td('Receiver', h('code', {}, e.receiver), h('div', { class: 'muted' }, e.integration + '[' + e.integrationIndex + ']')),
+      td('Time', h('time', { datetime: e.time, title: e.time, class: 'nowrap' }, fmtTime(e.time))),
+      td('Receiver', h('code', {}, e.receiver), h('div', { class: 'muted nowrap' }, e.integration + '[' + e.integrationIndex + ']')),
       td('Group', chips(e.groupLabels || {})),
       td('Status', badge(e.status)),
       td('Alerts', (e.alerts || []).map((a) => h('div', {}, badge(a.status), ' ', chips(a.labels)))),
       td('Outcome', badge(e.outcome), e.attempts > 1 ? ' after ' + e.attempts + ' attempts' : '', e.error ? h('div', { class: 'error' }, e.error) : null),
-      td('Duration', (e.durationSeconds * 1000).toFixed(1) + ' ms'))), 'history'));
+      td('Duration', e.durationSeconds >= 1 ? e.durationSeconds.toFixed(2) + ' s' : (e.durationSeconds * 1000).toFixed(1) + ' ms'))), 'history'));
   };
 
   // ---- start ----

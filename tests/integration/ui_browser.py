@@ -34,6 +34,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -61,6 +62,31 @@ except ImportError:
     skip("python3-selenium is not installed (apt-get install python3-selenium)")
 
 SECRET = "xoxb-ui-test-secret-value"
+
+# Answers api/v1/notifications in the page with two entries shaped as the
+# API's contract says, and keeps the URL the page asked for.
+HISTORY_STUB = r"""
+(() => {
+  const real = window.fetch;
+  const alert = (status) => ({labels: {alertname: 'UiHighLatency', team: 'web'}, fingerprint: '0123abcd0123abcd',
+                              status: status, startsAt: '2026-12-07T02:00:00Z'});
+  const body = {status: 'success', data: {total: 1234, entries: [
+    {time: new Date(Date.now() - 60000).toISOString(), receiver: 'team-x', integration: 'webhook', integrationIndex: 0,
+     groupKey: '{}:{alertname="UiHighLatency"}', groupLabels: {alertname: 'UiHighLatency'}, status: 'firing',
+     alerts: [alert('firing')], outcome: 'success', attempts: 1, error: '', durationSeconds: 0.012},
+    {time: new Date(Date.now() - 120000).toISOString(), receiver: 'team-x', integration: 'slack', integrationIndex: 1,
+     groupKey: '{}:{alertname="UiHighLatency"}', groupLabels: {alertname: 'UiHighLatency'}, status: 'resolved',
+     alerts: [alert('resolved')], outcome: 'failure', attempts: 3, error: 'dial tcp: connection refused',
+     durationSeconds: 1.5}]}};
+  window.fetch = (url, opts) => {
+    if (String(url).includes('api/v1/notifications')) {
+      window.__historyAsked = new URL(url, location.href).href;
+      return Promise.resolve(new Response(JSON.stringify(body), {status: 200, headers: {'Content-Type': 'application/json'}}));
+    }
+    return real(url, opts);
+  };
+})();
+"""
 
 
 class Sink:
@@ -370,10 +396,36 @@ def run_pages(d, base):
             shot(d, f"{page}-phone")
     d.set_window_size(1280, 900)
 
-    # History (served by api/v1/notifications): the notification to the sink.
+    # History, first against the API's contract: the browser answers
+    # api/v1/notifications itself with a contract-shaped body, and records
+    # what the page asked for.
+    stub = d.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": HISTORY_STUB})["identifier"]
+    d.get(base + "history?receiver=team-x&alert=UiHighLatency&status=firing&outcome=failure&since=2h&limit=50")
+    until(d, "the history table", lambda d: d.find_elements(By.CSS_SELECTOR, "tr.history-entry"))
+    rows = d.find_elements(By.CSS_SELECTOR, "tr.history-entry")
+    if len(rows) != 2 or "2 shown of 1234 matching" not in text_of(d, "#history-count"):
+        fail(f"the history shows {len(rows)} rows and {text_of(d, '#history-count')!r}")
+    first, second = rows[0].text, rows[1].text
+    for want in ("team-x", "webhook[0]", 'alertname="UiHighLatency"', "success", "12.0 ms"):
+        if want not in first:
+            fail(f"the first history row lacks {want!r}: {first!r}")
+    for want in ("failure", "after 3 attempts", "connection refused", "resolved", "1.50 s"):
+        if want not in second:
+            fail(f"the second history row lacks {want!r}: {second!r}")
+    asked = d.execute_script("return window.__historyAsked")
+    q = urllib.parse.parse_qs(urllib.parse.urlparse(asked).query)
+    if (q.get("receiver") != ["team-x"] or q.get("filter") != ['{alertname="UiHighLatency"}']
+            or q.get("status") != ["firing"] or q.get("outcome") != ["failure"] or q.get("limit") != ["50"]):
+        fail(f"the history page asked {asked}")
+    since = time.mktime(time.strptime(q["since"][0][:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+    if abs(time.time() - 7200 - since) > 120:
+        fail(f"since=2h should be two hours ago, not {q['since'][0]}")
+    shot(d, "history")
+    d.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": stub})
+
+    # Then the real one: the notification to the sink.
     d.get(base + "history?receiver=sink")
     until(d, "the history page", lambda d: d.find_elements(By.CSS_SELECTOR, "#history p"))
-    shot(d, "history")
     d.find_element(By.NAME, "alert").send_keys("UiHighLatency" + Keys.ENTER)
     until(d, "the notification of UiHighLatency in the history", lambda d: any(
         "UiHighLatency" in r.text and "sink" in r.text and "success" in r.text
