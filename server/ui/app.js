@@ -305,7 +305,9 @@
 
   function silenceForm(base, prefill) {
     const now = new Date();
-    const starts = base && new Date(base.startsAt) > now ? new Date(base.startsAt) : now;
+    // An edit keeps the start, so an active silence is updated in place
+    // rather than replaced (the API replaces it when the start moves).
+    const starts = base ? new Date(base.startsAt) : now;
     const ends = base ? new Date(base.endsAt) : new Date(now.getTime() + 2 * 3600 * 1000);
     const matchers = base ? '{' + base.matchers.map(matcherString).join(', ') + '}' : prefill;
     const status = h('div', { id: 'silence-form-status', 'aria-live': 'polite' });
@@ -314,7 +316,7 @@
     const form = h('form', { class: 'stack card', id: 'silence-form', novalidate: true },
       h('h2', { class: 'wide' }, base ? 'Edit silence ' + base.id : 'New silence'),
       field('Matchers', h('input', { type: 'text', name: 'matchers', value: matchers, placeholder: '{alertname="X", instance=~"db.*"}', autocomplete: 'off', spellcheck: 'false' }), true),
-      field('Starts at', h('input', { type: 'text', name: 'startsAt', value: isoNoMillis(starts) })),
+      field('Starts at', h('input', { type: 'text', name: 'startsAt', value: base ? base.startsAt : isoNoMillis(starts) })),
       field('Duration', h('input', { type: 'text', name: 'duration', value: fmtDuration((ends - starts) / 1000) })),
       field('Ends at', h('input', { type: 'text', name: 'endsAt', value: isoNoMillis(ends) })),
       field('Created by', h('input', { type: 'text', name: 'createdBy', value: base ? base.createdBy : (localStorage.getItem('vigil.createdBy') || ''), autocomplete: 'username' })),
