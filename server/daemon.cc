@@ -521,6 +521,9 @@ Result<void> Daemon::start() {
   if (!hp) return std::unexpected(hp.error());
 
   s.external_url = external_url_for(s.opts.external_url, s.opts.web.web_config_file, hp->second);
+  // Without --web.external-url, the URL vigil derives includes the route
+  // prefix, so that the links it writes (generatorURL, templates) reach it.
+  if (s.opts.external_url.empty()) s.external_url += route_prefix_for(s.opts.route_prefix, s.external_url);
 
   if (auto r = s.build(); !r) return r;
   if (auto r = s.load_all(true); !r) return r;
