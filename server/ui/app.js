@@ -173,45 +173,61 @@
   // Alerts: /api/v2/alerts/groups, by receiver, then by group labels.
   pages.alerts = async function () {
     const filter = params.get('filter') || '';
+    const receiver = params.get('receiver') || '';
     const showSilenced = params.get('silenced') !== 'false';
     const showInhibited = params.get('inhibited') !== 'false';
     const form = h('form', { class: 'bar', role: 'search', onsubmit: (e) => {
       e.preventDefault();
       const q = { filter: form.filter.value };
+      if (form.receiver.value) q.receiver = form.receiver.value;
       if (!form.silenced.checked) q.silenced = 'false';
       if (!form.inhibited.checked) q.inhibited = 'false';
       location.href = link('alerts', q);
     } },
       h('label', { class: 'grow' }, 'Filter (matchers)',
         h('input', { type: 'search', name: 'filter', value: filter, placeholder: '{alertname="X", severity=~"crit.*"}', autocomplete: 'off', spellcheck: 'false' })),
+      h('label', {}, 'Receiver (regex)', h('input', { type: 'text', name: 'receiver', value: receiver, autocomplete: 'off', spellcheck: 'false', size: 12 })),
       h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'silenced', checked: showSilenced }), 'Silenced'),
       h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'inhibited', checked: showInhibited }), 'Inhibited'),
       h('button', { type: 'submit' }, 'Apply'));
-    const out = h('div', { id: 'alert-groups' });
-    append(clear(main), h('h1', {}, 'Alerts'), form, out);
+    const out = h('div', { id: 'alert-groups', 'aria-live': 'polite' });
+    const updated = h('p', { class: 'muted', id: 'alerts-updated' });
+    append(clear(main), h('h1', {}, 'Alerts'), form, updated, out);
 
     const q = new URLSearchParams();
     let matchers;
     try { matchers = splitMatchers(filter); matchers.forEach(parseMatcher); } catch (e) { out.appendChild(errorBox(e.message)); return; }
     matchers.forEach((m) => q.append('filter', m));
+    if (receiver) q.set('receiver', receiver);
     q.set('silenced', String(showSilenced));
     q.set('inhibited', String(showInhibited));
-    let groups;
-    try { groups = await api('api/v2/alerts/groups?' + q.toString()); } catch (e) { out.appendChild(errorBox(e.message)); return; }
-    const byFp = {};
-    for (const g of groups) for (const a of g.alerts) byFp[a.fingerprint] = a;
-    const byReceiver = new Map();
-    for (const g of groups) {
-      const r = (g.receiver && g.receiver.name) || '';
-      if (!byReceiver.has(r)) byReceiver.set(r, []);
-      byReceiver.get(r).push(g);
-    }
-    if (groups.length === 0) out.appendChild(h('p', { class: 'muted' }, 'No alerts' + (filter ? ' match this filter.' : '.')));
-    for (const r of [...byReceiver.keys()].sort()) {
-      const section = h('section', { 'aria-label': 'Receiver ' + r }, h('h2', {}, 'Receiver: ', h('code', {}, r)));
-      for (const g of byReceiver.get(r)) section.appendChild(alertGroup(g, byFp));
-      out.appendChild(section);
-    }
+    const load = async () => {
+      let groups;
+      try { groups = await api('api/v2/alerts/groups?' + q.toString()); } catch (e) { append(clear(out), errorBox(e.message)); return; }
+      clear(out);
+      updated.textContent = 'Updated ' + fmtTime(new Date().toISOString()) + '; refreshed every 30 s.';
+      const byFp = {};
+      for (const g of groups) for (const a of g.alerts) byFp[a.fingerprint] = a;
+      const byReceiver = new Map();
+      for (const g of groups) {
+        const r = (g.receiver && g.receiver.name) || '';
+        if (!byReceiver.has(r)) byReceiver.set(r, []);
+        byReceiver.get(r).push(g);
+      }
+      if (groups.length === 0) out.appendChild(h('p', { class: 'muted' }, 'No alerts' + (filter || receiver ? ' match this filter.' : '.')));
+      for (const r of [...byReceiver.keys()].sort()) {
+        const section = h('section', { 'aria-label': 'Receiver ' + r }, h('h2', {}, 'Receiver: ', h('code', {}, r)));
+        for (const g of byReceiver.get(r)) section.appendChild(alertGroup(g, byFp));
+        out.appendChild(section);
+      }
+    };
+    await load();
+    // Refreshed in place, unless the reader is busy in the page (a control
+    // has the focus) or has scrolled away from the top.
+    setInterval(() => {
+      const busy = document.activeElement && document.activeElement !== document.body && document.activeElement !== main;
+      if (!busy && window.scrollY < 50 && !document.hidden) load();
+    }, 30000);
   };
 
   function alertGroup(g, byFp) {

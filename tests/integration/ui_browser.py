@@ -291,6 +291,12 @@ def run_pages(d, base):
     until(d, "the filtered alerts", lambda d: "filter=" in d.current_url and alert_item(d, "UiDatabaseDown")
           and not alert_item(d, "UiHighLatency") and not alert_item(d, "UiDiskFull"))
 
+    # The receiver box takes a regex over receiver names.
+    d.get(base + "alerts?receiver=ch.*")
+    until(d, "no alert for receiver chat", lambda d: "No alerts match" in text_of(d, "#alert-groups"))
+    d.get(base + "alerts?receiver=si.*")
+    until(d, "the alerts of receiver sink", lambda d: alert_item(d, "UiHighLatency"))
+
     # One click from an alert to the silence form, matchers filled in.
     d.get(base + "alerts")
     until(d, "the alerts page", lambda d: alert_item(d, "UiHighLatency"))
