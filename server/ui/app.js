@@ -270,8 +270,21 @@
     clear(main);
     main.appendChild(h('div', { class: 'row spread' }, h('h1', {}, 'Silences'),
       editing || creating ? null : h('a', { class: 'button', href: link('silences', { 'new': '1' }) }, 'New silence')));
+    const filter = params.get('filter') || '';
+    if (!editing && !creating) {
+      const form = h('form', { class: 'bar', role: 'search', onsubmit: (e) => {
+        e.preventDefault();
+        location.href = link('silences', form.filter.value ? { filter: form.filter.value } : null);
+      } },
+        h('label', { class: 'grow' }, 'Filter (matchers on the silences\' matchers)',
+          h('input', { type: 'search', name: 'filter', value: filter, placeholder: '{alertname="X"}', autocomplete: 'off', spellcheck: 'false' })),
+        h('button', { type: 'submit' }, 'Apply'));
+      main.appendChild(form);
+    }
+    const q = new URLSearchParams();
+    try { splitMatchers(filter).forEach((m) => { parseMatcher(m); q.append('filter', m); }); } catch (e) { main.appendChild(errorBox(e.message)); return; }
     let silences;
-    try { silences = await api('api/v2/silences'); } catch (e) { main.appendChild(errorBox(e.message)); return; }
+    try { silences = await api('api/v2/silences' + (filter ? '?' + q.toString() : '')); } catch (e) { main.appendChild(errorBox(e.message)); return; }
     if (editing || creating) {
       let base = null;
       if (editing) {

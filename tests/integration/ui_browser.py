@@ -322,6 +322,13 @@ def run_pages(d, base):
     if "highlight" not in d.find_element(By.ID, f"silence-{sid}").get_attribute("class"):
         fail("the new silence is not the highlighted one")
     shot(d, "silences")
+    # The filter keeps the silences whose matchers match it.
+    box = d.find_element(By.NAME, "filter")
+    box.send_keys('{alertname="Other"}' + Keys.ENTER)
+    until(d, "no silence for Other", lambda d: "filter=" in d.current_url and not d.find_elements(By.CSS_SELECTOR, ".silence"))
+    d.get(base + "silences?" + urllib.parse.urlencode({"filter": '{alertname="UiHighLatency"}'}))
+    until(d, "the silence found by its matcher", lambda d: d.find_elements(By.ID, f"silence-{sid}"))
+
     # Edit: the form holds the silence; the new comment is kept.
     d.find_element(By.ID, f"silence-{sid}").find_element(By.LINK_TEXT, "Edit").click()
     form = until(d, "the edit form", lambda d: d.find_elements(By.ID, "silence-form"))[0]
