@@ -617,10 +617,13 @@
     const q = new URLSearchParams();
     if (v.receiver) q.set('receiver', v.receiver);
     if (v.alert) {
-      let filter = v.alert.trim();
-      if (!/[=~]/.test(filter)) filter = 'alertname=' + JSON.stringify(filter);
-      if (!filter.startsWith('{')) filter = '{' + filter + '}';
-      q.set('filter', filter);
+      // A bare word is an alert name; matchers go one per filter parameter,
+      // as /api/v2/alerts takes them.
+      const text = v.alert.trim();
+      try {
+        const ms = /[=~]/.test(text) ? splitMatchers(text) : ['alertname=' + JSON.stringify(text)];
+        ms.forEach((m) => { parseMatcher(m); q.append('filter', m); });
+      } catch (e) { out.appendChild(errorBox(e.message)); return; }
     }
     if (v.status) q.set('status', v.status);
     if (v.outcome) q.set('outcome', v.outcome);

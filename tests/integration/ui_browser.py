@@ -429,7 +429,7 @@ def run_pages(d, base):
             fail(f"the second history row lacks {want!r}: {second!r}")
     asked = d.execute_script("return window.__historyAsked")
     q = urllib.parse.parse_qs(urllib.parse.urlparse(asked).query)
-    if (q.get("receiver") != ["team-x"] or q.get("filter") != ['{alertname="UiHighLatency"}']
+    if (q.get("receiver") != ["team-x"] or q.get("filter") != ['alertname="UiHighLatency"']
             or q.get("status") != ["firing"] or q.get("outcome") != ["failure"] or q.get("limit") != ["50"]):
         fail(f"the history page asked {asked}")
     since = time.mktime(time.strptime(q["since"][0][:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
