@@ -445,6 +445,7 @@ def run_pages(d, base):
     until(d, "the notification of UiHighLatency in the history", lambda d: any(
         "UiHighLatency" in r.text and "sink" in r.text and "success" in r.text
         for r in d.find_elements(By.CSS_SELECTOR, "tr.history-entry")))
+    shot(d, "history-live")
 
 
 if __name__ == "__main__":
