@@ -14,7 +14,7 @@ packages=(
   libprotobuf-dev protobuf-compiler libsnappy-dev groff-base
 )
 if [[ "${1:-}" == "--peers" ]]; then
-  packages+=(prometheus prometheus-alertmanager python3-aiosmtpd hyperfine openssl etcd-server)
+  packages+=(prometheus prometheus-alertmanager python3-aiosmtpd hyperfine openssl etcd-server chromium chromium-driver python3-selenium)
 fi
 
 missing=()
