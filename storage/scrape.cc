@@ -64,10 +64,12 @@ struct CachedSeries {
   Labels labels;  // with the target's labels, after metric_relabel_configs
   SeriesRef ref = 0;
   uint64_t generation = std::numeric_limits<uint64_t>::max();  // of the store, when `ref` was looked up
-  uint64_t seen = 0;        // the last of the target's scrapes that exposed it
-  bool in_last = false;     // exposed, and taken by the store, in the previous scrape
-  bool in_current = false;  // the same for the scrape being written
-  bool tracked = false;     // gets a staleness marker when it vanishes (false: it carried its own timestamps)
+  // Scrapes are numbered per target: the last that exposed it, and the last
+  // that exposed it and had it taken by the store (or had it in the scrape
+  // before): "in" the previous scrape is in == this one's number - 1.
+  uint64_t seen = 0;
+  uint64_t in = 0;
+  bool tracked = false;  // gets a staleness marker when it vanishes (false: it carried its own timestamps)
 };
 
 // What one line's series text (metric name and label block, as written)
@@ -85,7 +87,8 @@ struct CachedText {
 struct ScrapeCache {
   std::unordered_map<Labels, CachedSeries, LabelsHash> series;  // nodes stay put
   std::unordered_map<std::string, CachedText, TextHash, std::equal_to<>> texts;
-  uint64_t scrapes = 0;
+  uint64_t scrapes = 1;  // the last scrape's number (from 1: no series is "in" scrape 0's successor by default)
+  size_t last_in = 0;    // series "in" the last scrape
 };
 
 // A scraped series' labels as stored: the target's labels added (on a
@@ -459,11 +462,12 @@ void ScrapeManager::mark_stale(Target& t, Millis at) {
   if (!t.cache.series.empty() || !t.report_series.empty()) {
     std::unique_lock lock(store_mu_);
     for (const auto& [l, s] : t.cache.series)
-      if (s.in_last && s.tracked) (void)store_.append(l, at, storage::stale_nan());
+      if (s.in == t.cache.scrapes && s.tracked) (void)store_.append(l, at, storage::stale_nan());
     for (const Labels& l : t.report_series) (void)store_.append(l, at, storage::stale_nan());
   }
   t.cache.texts.clear();
   t.cache.series.clear();
+  t.cache.last_in = 0;
   t.report_series.clear();
   t.cached_texts = t.cached_series = 0;
 }
@@ -584,6 +588,7 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
   ScrapeCache& cache = t->cache;
   const uint64_t iter = ++cache.scrapes;
   uint64_t hits = 0, misses = 0;
+  size_t texts_seen = 0, series_seen = 0;  // distinct ones
   size_t scraped = err.empty() ? lines.size() : 0;  // 0 unless the body parses
   if (err.empty()) {
     batch.reserve(scraped);
@@ -591,6 +596,7 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
       CachedSeries* series = nullptr;
       if (auto hit = cache.texts.find(line.series); hit != cache.texts.end()) {
         ++hits;
+        if (hit->second.seen != iter) ++texts_seen;
         hit->second.seen = iter;
         series = hit->second.series;
       } else {
@@ -617,8 +623,10 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
           if (series->labels.empty()) series->labels = std::move(*ls);
         }
         cache.texts.emplace(std::string(line.series), CachedText{series, iter});
+        ++texts_seen;
       }
       if (!series) continue;
+      if (series->seen != iter) ++series_seen;
       series->seen = iter;
       const bool explicit_ts = cfg.honor_timestamps && line.timestamp_ms.has_value();
       batch.push_back({series, explicit_ts ? *line.timestamp_ms : start, line.value, explicit_ts});
@@ -655,36 +663,42 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
       }
       return ref;
     };
+    size_t now_in = 0, still_in = 0;  // series "in" this scrape; of them, those in the last one too
     for (const Out& o : batch) {
       CachedSeries& series = *o.series;
-      const bool seen = series.in_last;
+      const bool seen = series.in == iter - 1;
       auto ref = ref_of(series);
       Result<void> ok = ref ? store_.append(*ref, o.t, o.v) : Result<void>(std::unexpected(ref.error()));
       if (!ok) {
         if (is_out_of_order(ok.error())) ++out_of_order;
         else if (!is_series_refused(ok.error())) ++duplicates;
-      } else if (!seen && !series.in_current) {
+      } else if (!seen && series.in != iter) {
         ++added;
       }
-      if ((ok || seen) && !series.in_current) {
-        series.in_current = true;  // the first sample of a series in a scrape decides
-        series.tracked = !o.explicit_ts;
+      if ((ok || seen) && series.in != iter) {
+        series.in = iter;
+        series.tracked = !o.explicit_ts;  // the first sample of a series in a scrape decides
+        ++now_in;
+        if (seen) ++still_in;
       }
     }
     // Markers for the series that vanished; a successful scrape drops what
     // it did not see from the cache (a failed one keeps it for the next).
-    const bool evict = err.empty();
-    for (auto it = cache.series.begin(); it != cache.series.end();) {
-      CachedSeries& series = it->second;
-      if (series.in_last && series.tracked && !series.in_current) {
-        if (auto ref = ref_of(series)) (void)store_.append(*ref, start, storage::stale_nan());
+    // When every series of the last scrape is back and every entry was
+    // seen, there is nothing to walk.
+    const bool evict = err.empty() && (texts_seen < cache.texts.size() || series_seen < cache.series.size());
+    if (evict || still_in < cache.last_in) {
+      for (auto it = cache.series.begin(); it != cache.series.end();) {
+        CachedSeries& series = it->second;
+        if (series.in == iter - 1 && series.tracked) {
+          if (auto ref = ref_of(series)) (void)store_.append(*ref, start, storage::stale_nan());
+        }
+        if (evict && series.seen != iter) it = cache.series.erase(it);
+        else ++it;
       }
-      series.in_last = series.in_current;
-      series.in_current = false;
-      if (evict && series.seen != iter) it = cache.series.erase(it);
-      else ++it;
+      if (evict) std::erase_if(cache.texts, [&](const auto& e) { return e.second.seen != iter; });
     }
-    if (evict) std::erase_if(cache.texts, [&](const auto& e) { return e.second.seen != iter; });
+    cache.last_in = now_in;
     const bool up = err.empty();
     const std::pair<std::string_view, double> reports[] = {
         {"up", up ? 1.0 : 0.0},
