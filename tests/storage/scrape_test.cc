@@ -819,3 +819,25 @@ TEST_CASE("scrape cache: a label error is reported for its line, as without the 
   CHECK(only(h.store, "scrape_samples_scraped").back().v == 0);
   CHECK(storage::is_stale_nan(only(h.store, "a").back().v));
 }
+
+TEST_CASE("scrape cache: a failed scrape keeps the cache; the series come back as added") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "a 1\nb 2\n");
+  Harness h;
+  h.apply(prom_config("scrape_configs:\n" + job("j", srv.address())));
+  h.scrapes(1);
+  srv.set("/metrics", {503, "text/plain", "down", 0});
+  h.scrapes(1);
+  CHECK(storage::is_stale_nan(only(h.store, "a").back().v));
+  CHECK(h.manager.cache_stats().texts == 2);
+  srv.set_body("/metrics", "a 3\nb 4\n");
+  h.scrapes(1);
+  CHECK(h.manager.cache_stats().hits == 2);
+  CHECK(h.manager.cache_stats().misses == 2);
+  CHECK(only(h.store, "a").back().v == 3);
+  CHECK(only(h.store, "scrape_series_added").back().v == 2);
+  // Back to normal: nothing added, nothing stale.
+  h.scrapes(1);
+  CHECK(only(h.store, "scrape_series_added").back().v == 0);
+  CHECK_FALSE(storage::is_stale_nan(only(h.store, "b").back().v));
+}
