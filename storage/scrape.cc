@@ -87,7 +87,9 @@ struct CachedText {
 struct ScrapeCache {
   std::unordered_map<Labels, CachedSeries, LabelsHash> series;  // nodes stay put
   std::unordered_map<std::string, CachedText, TextHash, std::equal_to<>> texts;
-  uint64_t scrapes = 1;  // the last scrape's number (from 1: no series is "in" scrape 0's successor by default)
+  // The last scrape's number; from 1, so that a new entry (in == 0) never
+  // reads as "in" the last scrape.
+  uint64_t scrapes = 1;
   size_t last_in = 0;    // series "in" the last scrape
 };
 
@@ -120,7 +122,8 @@ std::optional<Labels> stored_labels(const Labels& scraped, const Labels& target,
   return ls;
 }
 
-// The first of the job's label limits that `ls` breaks (empty: none).
+// Why `ls` breaks the job's label limits (empty: it does not): the count
+// first, else the last name or value too long.
 std::string label_limit_error(const Labels& ls, const ScrapeConfig& cfg) {
   std::string err;
   if (cfg.label_limit > 0 && ls.size() > cfg.label_limit)
