@@ -52,6 +52,58 @@ class LineParser {
 
   Result<ScrapedSample> sample(ExpositionFormat fmt) {
     std::vector<Label> labels;
+    if (auto r = series_labels(labels); !r) return std::unexpected(r.error());
+    ScrapedSample out{Labels(labels), 0, std::nullopt};
+    if (auto r = value_and_timestamp(fmt, out.value, out.timestamp_ms); !r) return std::unexpected(r.error());
+    return out;
+  }
+
+  // The metric name and label block's text, checked only for quoting and
+  // the closing brace, then the value and timestamp.
+  Result<RawSample> raw(ExpositionFormat fmt) {
+    RawSample out;
+    out.line = lineno_;
+    if (peek() != '{' && !name_token()) return err("metric name");
+    if (peek() == '{') {
+      ++pos_;
+      bool in_quotes = false;
+      for (;;) {
+        if (pos_ >= s_.size()) return err("'}'");
+        const char c = s_[pos_++];
+        if (in_quotes) {
+          if (c == '\\' && pos_ < s_.size()) ++pos_;
+          else if (c == '"') in_quotes = false;
+        } else if (c == '"') {
+          in_quotes = true;
+        } else if (c == '}') {
+          break;
+        }
+      }
+    }
+    out.series = s_.substr(0, pos_);
+    if (auto r = value_and_timestamp(fmt, out.value, out.timestamp_ms); !r) return std::unexpected(r.error());
+    return out;
+  }
+
+  // A whole `series` text: the labels with __name__, nothing after them.
+  Result<Labels> series_only() {
+    std::vector<Label> labels;
+    if (auto r = series_labels(labels); !r) return std::unexpected(r.error());
+    if (pos_ < s_.size()) return err("end of the label block", s_.substr(pos_));
+    return Labels(labels);
+  }
+
+ private:
+  std::unexpected<Error> err(std::string_view expected, std::string_view got = {}) {
+    if (got.empty() && pos_ < s_.size()) got = s_.substr(pos_, 1);
+    return fail(got.empty() ? fmt::format("line {}: expected {}, got end of line", lineno_, expected)
+                            : fmt::format("line {}: expected {}, got {}", lineno_, expected,
+                                          go_quote(got)),
+                lineno_, static_cast<int>(pos_) + 1);
+  }
+
+  // The metric name and label block, __name__ last in `labels`.
+  Result<void> series_labels(std::vector<Label>& labels) {
     std::string name;
     if (peek() == '{') {
       // A quoted UTF-8 metric name may stand first inside the braces.
@@ -65,26 +117,30 @@ class LineParser {
       if (auto r = label_list(&labels, &name); !r) return std::unexpected(r.error());
     }
     if (name.empty()) return err("metric name");
-    labels.push_back({std::string(kMetricNameLabel), name});
+    labels.push_back({std::string(kMetricNameLabel), std::move(name)});
+    return {};
+  }
+
+  Result<void> value_and_timestamp(ExpositionFormat fmt, double& value, std::optional<int64_t>& timestamp_ms) {
     if (!skip_spaces()) return err("value");
     std::string_view vtok = token();
     auto v = parse_float(vtok);
     if (!v) return err("a float value", vtok);
-    ScrapedSample out{Labels(labels), *v, std::nullopt};
+    value = *v;
     skip_spaces();
     if (pos_ < s_.size() && s_[pos_] != '#') {
       std::string_view ttok = token();
       if (fmt == ExpositionFormat::kOpenMetrics) {
         auto ts = parse_float(ttok);
         if (!ts || !std::isfinite(*ts)) return err("a timestamp", ttok);
-        out.timestamp_ms = static_cast<int64_t>(std::llround(*ts * 1000));
+        timestamp_ms = static_cast<int64_t>(std::llround(*ts * 1000));
       } else {
         int64_t ts;
         auto r = std::from_chars(ttok.data(), ttok.data() + ttok.size(), ts);
         if (r.ec != std::errc() || r.ptr != ttok.data() + ttok.size()) {
           return err("a timestamp in milliseconds", ttok);
         }
-        out.timestamp_ms = ts;
+        timestamp_ms = ts;
       }
       skip_spaces();
     }
@@ -92,16 +148,7 @@ class LineParser {
     if (pos_ < s_.size() && !(fmt == ExpositionFormat::kOpenMetrics && s_[pos_] == '#')) {
       return err("end of line", s_.substr(pos_));
     }
-    return out;
-  }
-
- private:
-  std::unexpected<Error> err(std::string_view expected, std::string_view got = {}) {
-    if (got.empty() && pos_ < s_.size()) got = s_.substr(pos_, 1);
-    return fail(got.empty() ? fmt::format("line {}: expected {}, got end of line", lineno_, expected)
-                            : fmt::format("line {}: expected {}, got {}", lineno_, expected,
-                                          go_quote(got)),
-                lineno_, static_cast<int>(pos_) + 1);
+    return {};
   }
 
   char peek() const { return pos_ < s_.size() ? s_[pos_] : '\0'; }
@@ -206,10 +253,11 @@ class LineParser {
   int lineno_;
 };
 
-}  // namespace
-
-Result<ScrapeResult> parse_exposition(std::string_view body, ExpositionFormat format) {
-  ScrapeResult out;
+// Walks a body's lines: comments, # TYPE and # EOF here, each sample line
+// (leading blanks removed) handed to `on_sample(line, lineno)`.
+template <class OnSample>
+Result<void> walk_lines(std::string_view body, ExpositionFormat format, ScrapeResult::TypeMap* types,
+                        OnSample&& on_sample) {
   int lineno = 0;
   bool saw_eof = false;
   while (!body.empty()) {
@@ -237,18 +285,42 @@ Result<ScrapeResult> parse_exposition(std::string_view body, ExpositionFormat fo
           return fail(fmt::format("line {}: expected a metric type after # TYPE name", lineno),
                       lineno, 1);
         }
-        out.types[std::string(rest.substr(0, sp))] = parse_type(rest.substr(sp + 1));
+        if (types) (*types)[std::string(rest.substr(0, sp))] = parse_type(rest.substr(sp + 1));
       }
       continue;  // HELP, UNIT and plain comments
     }
-    auto s = LineParser(line, lineno).sample(format);
-    if (!s) return std::unexpected(s.error());
-    out.samples.push_back(std::move(*s));
+    if (auto r = on_sample(line, lineno); !r) return r;
   }
   if (format == ExpositionFormat::kOpenMetrics && !saw_eof) {
     return fail("expected # EOF at the end of an OpenMetrics body", lineno, 1);
   }
+  return {};
+}
+
+}  // namespace
+
+Result<ScrapeResult> parse_exposition(std::string_view body, ExpositionFormat format) {
+  ScrapeResult out;
+  auto r = walk_lines(body, format, &out.types, [&](std::string_view line, int lineno) -> Result<void> {
+    auto s = LineParser(line, lineno).sample(format);
+    if (!s) return std::unexpected(s.error());
+    out.samples.push_back(std::move(*s));
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
   return out;
 }
+
+Result<void> split_exposition(std::string_view body, ExpositionFormat format, std::vector<RawSample>& out) {
+  out.clear();
+  return walk_lines(body, format, nullptr, [&](std::string_view line, int lineno) -> Result<void> {
+    auto s = LineParser(line, lineno).raw(format);
+    if (!s) return std::unexpected(s.error());
+    out.push_back(*s);
+    return {};
+  });
+}
+
+Result<Labels> parse_series(std::string_view series, int line) { return LineParser(series, line).series_only(); }
 
 }  // namespace vigil::storage

@@ -31,11 +31,34 @@ struct ScrapedSample {
 
 struct ScrapeResult {
   std::vector<ScrapedSample> samples;
-  std::map<std::string, MetricType, std::less<>> types;  // metric family -> declared type
+  using TypeMap = std::map<std::string, MetricType, std::less<>>;
+  TypeMap types;  // metric family -> declared type
 };
 
 // Parses a scrape body. An error names the 1-based line and what was expected;
 // nothing of a body with an error is kept, as Prometheus drops such a scrape.
 Result<ScrapeResult> parse_exposition(std::string_view body, ExpositionFormat format);
+
+// One sample line of a body with its label block left unread: `series` is
+// the metric name and the label block exactly as the line writes them (a
+// view into the body), so that a scraper can look the text up in what it
+// read on the previous scrape before paying for the labels.
+struct RawSample {
+  std::string_view series;
+  double value = 0;
+  std::optional<int64_t> timestamp_ms;
+  int line = 0;  // 1-based
+};
+
+// Splits a body into its sample lines, checking everything but what the
+// label blocks hold (their quoting and closing brace are checked). Sample
+// lines are appended to `out`, which is cleared first. On an error, call
+// parse_exposition() for the exact message: lines are checked in another
+// order here.
+Result<void> split_exposition(std::string_view body, ExpositionFormat format, std::vector<RawSample>& out);
+
+// The labels (with __name__) of a RawSample's `series` text, read as
+// parse_exposition() reads them.
+Result<Labels> parse_series(std::string_view series, int line);
 
 }  // namespace vigil::storage

@@ -323,6 +323,7 @@ void MemoryStore::drop_empty_series() {
     ++kept;
   }
   series_removed_ += series_.size() - kept;
+  ++generation_;
   series_.erase(series_.begin() + static_cast<ptrdiff_t>(kept), series_.end());
   if (series_.capacity() > 2 * series_.size() + 64) series_.shrink_to_fit();
 
@@ -363,6 +364,7 @@ void MemoryStore::clear() {
     rank_.rank.clear();
   }
   series_.clear();
+  ++generation_;
   by_hash_.clear();
   index_.clear();
   num_samples_ = 0;

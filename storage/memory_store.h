@@ -186,6 +186,10 @@ class MemoryStore {
   void set_wal(Wal* wal) { wal_ = wal; }
   Wal* wal() const { return wal_; }
 
+  // Changes whenever refs are renumbered (truncate_before() removing series,
+  // clear()): a ref kept from an earlier generation must be looked up again.
+  uint64_t generation() const { return generation_; }
+
   // Series removed by truncation since the store was made.
   uint64_t series_removed() const { return series_removed_; }
 
@@ -225,6 +229,7 @@ class MemoryStore {
   uint64_t series_refused_ = 0;
   Labels last_refused_;
   uint64_t next_id_ = 1;
+  uint64_t generation_ = 0;
   uint16_t chunk_samples_ = kChunkSamples;
   Wal* wal_ = nullptr;
   // Each series' position in label order, for sorting selections cheaply;

@@ -4,8 +4,12 @@ namespace vigil::storage {
 
 bool RefreshDiscovery::refresh(Millis now, bool force) {
   if (!force && now < next_) return false;
-  next_ = now + interval_;
-  Answer a = fetch();
+  begin(now);
+  return finish(ask());
+}
+
+bool RefreshDiscovery::finish(Answer a) {
+  asking_ = false;
   error_ = std::move(a.error);
   if (!a.groups || *a.groups == groups_) return false;
   groups_ = std::move(*a.groups);

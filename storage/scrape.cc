@@ -54,9 +54,99 @@ std::string accept_header(const std::vector<std::string>& protocols) {
 struct LabelsHash {
   size_t operator()(const Labels& l) const { return l.hash(); }
 };
-// The series a target exposed in its last scrape; true for those it gets
-// staleness markers for (false: they carried their own timestamps).
-using SeriesSet = std::unordered_map<Labels, bool, LabelsHash>;
+struct TextHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// One series a target exposes, as its scrape cache holds it.
+struct CachedSeries {
+  Labels labels;  // with the target's labels, after metric_relabel_configs
+  SeriesRef ref = 0;
+  uint64_t generation = std::numeric_limits<uint64_t>::max();  // of the store, when `ref` was looked up
+  // Scrapes are numbered per target: the last that exposed it, and the last
+  // that exposed it and had it taken by the store (or had it in the scrape
+  // before): "in" the previous scrape is in == this one's number - 1.
+  uint64_t seen = 0;
+  uint64_t in = 0;
+  bool tracked = false;  // gets a staleness marker when it vanishes (false: it carried its own timestamps)
+};
+
+// What one line's series text (metric name and label block, as written)
+// came to: a series, or nothing when relabelling dropped it.
+struct CachedText {
+  CachedSeries* series = nullptr;  // a node of ScrapeCache::series
+  uint64_t seen = 0;
+};
+
+// A target's scrape cache, as Prometheus keeps one: a line whose series text
+// appeared in the previous scrape costs a lookup, no label parsing,
+// relabelling or label set. Entries a successful scrape does not see are
+// dropped; a reload drops the texts (relabelling may have changed) but keeps
+// the series and their staleness tracking.
+struct ScrapeCache {
+  std::unordered_map<Labels, CachedSeries, LabelsHash> series;  // nodes stay put
+  std::unordered_map<std::string, CachedText, TextHash, std::equal_to<>> texts;
+  // The last scrape's number; from 1, so that a new entry (in == 0) never
+  // reads as "in" the last scrape.
+  uint64_t scrapes = 1;
+  size_t last_in = 0;    // series "in" the last scrape
+};
+
+// A scraped series' labels as stored: the target's labels added (on a
+// conflict honor_labels keeps the scraped value, otherwise it moves to
+// exported_<name>), then metric_relabel_configs. Nothing when relabelling
+// drops it or leaves no metric name.
+std::optional<Labels> stored_labels(const Labels& scraped, const Labels& target, const ScrapeConfig& cfg) {
+  LabelsBuilder b(scraped);
+  for (const LabelView l : target) {
+    std::string_view existing = scraped.get(l.name);
+    if (cfg.honor_labels) {
+      if (existing.empty()) b.set(l.name, l.value);
+      continue;
+    }
+    if (!existing.empty()) {
+      std::string name = "exported_" + std::string(l.name);
+      while (scraped.has(name)) name = "exported_" + name;
+      b.set(name, existing);
+    }
+    b.set(l.name, l.value);
+  }
+  Labels ls = b.build();
+  if (!cfg.metric_relabel_configs.empty()) {
+    auto r = config::relabel(ls, cfg.metric_relabel_configs);
+    if (!r) return std::nullopt;
+    ls = std::move(*r);
+  }
+  if (ls.get("__name__").empty()) return std::nullopt;
+  return ls;
+}
+
+// Why `ls` breaks the job's label limits (empty: it does not): the count
+// first, else the last name or value too long.
+std::string label_limit_error(const Labels& ls, const ScrapeConfig& cfg) {
+  std::string err;
+  if (cfg.label_limit > 0 && ls.size() > cfg.label_limit)
+    return fmt::format("label_limit exceeded (metric: {}, number of labels: {}, limit: {})", ls.get("__name__"),
+                       ls.size(), cfg.label_limit);
+  for (const LabelView l : ls) {
+    if (cfg.label_name_length_limit > 0 && l.name.size() > cfg.label_name_length_limit)
+      err = fmt::format("label_name_length_limit exceeded (metric: {}, label name: {}, limit: {})",
+                        ls.get("__name__"), l.name, cfg.label_name_length_limit);
+    if (cfg.label_value_length_limit > 0 && l.value.size() > cfg.label_value_length_limit)
+      err = fmt::format("label_value_length_limit exceeded (metric: {}, label: {}, limit: {})", ls.get("__name__"),
+                        l.name, cfg.label_value_length_limit);
+  }
+  return err;
+}
+
+// A body's parse error as a scrape reports it, read by the full parser
+// (which checks the lines in the order the error must name).
+std::string body_error(std::string_view body, ExpositionFormat format, const Error& found) {
+  auto full = parse_exposition(body, format);
+  const Error& e = full ? found : full.error();
+  return e.line > 0 ? fmt::format("line {}: {}", e.line, e.message) : e.message;
+}
 
 uint64_t fnv1a(std::string_view s) {
   uint64_t h = 14695981039346656037ULL;
@@ -117,10 +207,12 @@ struct ScrapeManager::Target {
   std::string last_error;
   Millis last_scrape = 0;
   Millis last_duration = 0;
-  // Staleness tracking, touched only by the target's one running scrape or
-  // while no scrape runs.
-  SeriesSet last_series;
+  // The scrape cache and staleness tracking, touched only by the target's
+  // one running scrape or while no scrape runs.
+  ScrapeCache cache;
   std::vector<Labels> report_series;  // written at least once
+  // The cache's size after the last scrape, under the manager's mutex.
+  size_t cached_texts = 0, cached_series = 0;
 };
 
 struct ScrapeManager::Pool {
@@ -141,6 +233,7 @@ struct ScrapeManager::Counters {
   uint64_t out_of_order = 0;
   uint64_t duplicate = 0;
   uint64_t sd_file_errors = 0;
+  uint64_t cache_hits = 0, cache_misses = 0;
   // Of discoveries replaced by a reload; the live ones add theirs.
   uint64_t dns_lookups = 0, dns_failures = 0, http_failures = 0;
   std::string hostname;
@@ -150,20 +243,43 @@ ScrapeManager::ScrapeManager(storage::MemoryStore& store, std::shared_mutex& sto
                              ScrapeOptions options)
     : store_(store), store_mu_(store_mu), clock_(clock), options_(options), counters_(std::make_unique<Counters>()) {
   counters_->hostname = local_hostname();
-  if (options_.workers > 0) workers_ = std::make_unique<net::WorkerPool>(options_.workers, clock_, 10'000);
+  if (options_.workers > 0) {
+    workers_ = std::make_unique<net::WorkerPool>(options_.workers, clock_, 10'000);
+    sd_workers_ = std::make_unique<net::WorkerPool>(1, clock_, 10'000);
+  }
 }
 
 ScrapeManager::~ScrapeManager() {
+  if (sd_workers_) sd_workers_->stop();
   if (workers_) workers_->stop();
 }
 
 // ---- discovery ----
 
-bool ScrapeManager::refresh_discovery(Pool& pool, Millis now, bool force) {
+bool ScrapeManager::refresh_discovery(const std::shared_ptr<Pool>& pool_ptr, Millis now, bool force) {
+  Pool& pool = *pool_ptr;
   const uint64_t before = pool.discovery->read_errors();
   bool changed = pool.discovery->refresh(now, force);
   counters_->sd_file_errors += pool.discovery->read_errors() - before;
-  for (auto& d : pool.refreshed) changed = d->refresh(now, force) || changed;
+  for (auto& d : pool.refreshed) {
+    if (!sd_workers_ || force) {
+      changed = d->refresh(now, force) || changed;
+      continue;
+    }
+    if (!d->due(now)) continue;
+    // Asked on the discovery thread, so that a slow DNS server or HTTP SD
+    // endpoint never holds up a scrape; its answer syncs the targets.
+    d->begin(now);
+    RefreshDiscovery* sd = d.get();
+    bool queued = sd_workers_->submit([this, pool_ptr, sd](bool cancelled) {
+      RefreshDiscovery::Answer a = cancelled ? RefreshDiscovery::Answer{std::nullopt, sd->error()} : sd->ask();
+      std::lock_guard lock(mu_);
+      if (!sd->finish(std::move(a))) return;
+      auto it = pools_.find(pool_ptr->cfg.job_name);
+      if (it != pools_.end() && it->second == pool_ptr) sync_targets(*pool_ptr, clock_.now());
+    });
+    if (!queued) (void)sd->finish({std::nullopt, sd->error()});
+  }
   return changed;
 }
 
@@ -291,6 +407,7 @@ void ScrapeManager::add_sd_counts(const Pool& pool) {
 }
 
 std::vector<Error> ScrapeManager::apply(const PrometheusConfig& config) {
+  wait_discovery_idle();
   wait_idle();
   std::lock_guard lock(mu_);
   const Millis now = clock_.now();
@@ -315,12 +432,14 @@ std::vector<Error> ScrapeManager::apply(const PrometheusConfig& config) {
     }
     if (auto old = pools_.find(sc.job_name); old != pools_.end()) {
       pool->targets = std::move(old->second->targets);
+      // Relabelling or limits may have changed: every line is read afresh.
+      for (auto& [key, t] : pool->targets) t->cache.texts.clear();
       pool->scrapes = old->second->scrapes;
       pool->failures = old->second->failures;
       add_sd_counts(*old->second);
       pools_.erase(old);
     }
-    refresh_discovery(*pool, now, true);
+    refresh_discovery(pool, now, true);
     sync_targets(*pool, now);
     next.emplace(sc.job_name, std::move(pool));
   }
@@ -333,6 +452,7 @@ std::vector<Error> ScrapeManager::apply(const PrometheusConfig& config) {
 }
 
 void ScrapeManager::stop() {
+  wait_discovery_idle();
   wait_idle();
   std::lock_guard lock(mu_);
   const Millis now = clock_.now();
@@ -342,13 +462,17 @@ void ScrapeManager::stop() {
 }
 
 void ScrapeManager::mark_stale(Target& t, Millis at) {
-  if (t.last_series.empty() && t.report_series.empty()) return;
-  std::unique_lock lock(store_mu_);
-  for (const auto& [l, tracked] : t.last_series)
-    if (tracked) (void)store_.append(l, at, storage::stale_nan());
-  for (const Labels& l : t.report_series) (void)store_.append(l, at, storage::stale_nan());
-  t.last_series.clear();
+  if (!t.cache.series.empty() || !t.report_series.empty()) {
+    std::unique_lock lock(store_mu_);
+    for (const auto& [l, s] : t.cache.series)
+      if (s.in == t.cache.scrapes && s.tracked) (void)store_.append(l, at, storage::stale_nan());
+    for (const Labels& l : t.report_series) (void)store_.append(l, at, storage::stale_nan());
+  }
+  t.cache.texts.clear();
+  t.cache.series.clear();
+  t.cache.last_in = 0;
   t.report_series.clear();
+  t.cached_texts = t.cached_series = 0;
 }
 
 // ---- scheduling ----
@@ -364,7 +488,8 @@ std::optional<Millis> ScrapeManager::next_due() const {
       for (const auto& [key, t] : pool->targets)
         if (!t->running) consider(t->next_due);
     if (auto t = pool->discovery->next_due()) consider(*t);
-    for (const auto& d : pool->refreshed) consider(d->next_due());
+    for (const auto& d : pool->refreshed)
+      if (!d->asking()) consider(d->next_due());
   }
   return best;
 }
@@ -380,7 +505,7 @@ size_t ScrapeManager::run_due() {
   {
     std::lock_guard lock(mu_);
     for (auto& [job, pool] : pools_) {
-      if (refresh_discovery(*pool, now, false)) sync_targets(*pool, now);
+      if (refresh_discovery(pool, now, false)) sync_targets(*pool, now);
       if (pool->over_target_limit) continue;
       for (auto& [key, t] : pool->targets) {
         if (t->running || t->next_due > now) continue;
@@ -418,6 +543,10 @@ void ScrapeManager::wait_idle() {
   if (workers_) workers_->wait_idle();
 }
 
+void ScrapeManager::wait_discovery_idle() {
+  if (sd_workers_) sd_workers_->wait_idle();
+}
+
 // ---- one scrape ----
 
 void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_ptr<Target>& t, Millis start,
@@ -439,66 +568,71 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
   req.redact_body = false;
   auto resp = pool->client->send(req);
 
-  storage::ScrapeResult parsed;
+  std::vector<RawSample> lines;
+  ExpositionFormat format = ExpositionFormat::kPrometheusText;
   if (!resp) {
     err = resp.error().message;
     body_limit = err.starts_with("response body larger");
   } else if (resp->status != 200) {
     err = fmt::format("server returned HTTP status {}", resp->status);
   } else {
-    auto r = storage::parse_exposition(resp->body, storage::format_from_content_type(resp->content_type));
-    if (!r) err = r.error().line > 0 ? fmt::format("line {}: {}", r.error().line, r.error().message) : r.error().message;
-    else parsed = std::move(*r);
+    format = storage::format_from_content_type(resp->content_type);
+    lines.reserve(t->cache.texts.size());
+    if (auto r = storage::split_exposition(resp->body, format, lines); !r) err = body_error(resp->body, format, r.error());
   }
 
   struct Out {
-    Labels labels;
+    CachedSeries* series;
     int64_t t;
     double v;
     bool explicit_ts;
   };
   std::vector<Out> batch;
-  const size_t scraped = parsed.samples.size();
+  ScrapeCache& cache = t->cache;
+  const uint64_t iter = ++cache.scrapes;
+  uint64_t hits = 0, misses = 0;
+  size_t texts_seen = 0, series_seen = 0;  // distinct ones
+  size_t scraped = err.empty() ? lines.size() : 0;  // 0 unless the body parses
   if (err.empty()) {
     batch.reserve(scraped);
-    for (storage::ScrapedSample& s : parsed.samples) {
-      LabelsBuilder b(s.labels);
-      for (const LabelView l : t->labels) {
-        std::string_view existing = s.labels.get(l.name);
-        if (cfg.honor_labels) {
-          if (existing.empty()) b.set(l.name, l.value);
-          continue;
+    for (const RawSample& line : lines) {
+      CachedSeries* series = nullptr;
+      if (auto hit = cache.texts.find(line.series); hit != cache.texts.end()) {
+        ++hits;
+        if (hit->second.seen != iter) ++texts_seen;
+        hit->second.seen = iter;
+        series = hit->second.series;
+      } else {
+        ++misses;
+        auto scraped_labels = storage::parse_series(line.series, line.line);
+        if (!scraped_labels) {
+          err = body_error(resp->body, format, scraped_labels.error());
+          scraped = 0;
+          break;
         }
-        if (!existing.empty()) {
-          std::string name = "exported_" + std::string(l.name);
-          while (s.labels.has(name)) name = "exported_" + name;
-          b.set(name, existing);
+        std::optional<Labels> ls = stored_labels(*scraped_labels, t->labels, cfg);
+        if (ls) {
+          // Not cached: the scrape fails, as it will next time.
+          err = label_limit_error(*ls, cfg);
+          if (!err.empty()) {
+            // A parse error further down the body is what a scrape reports.
+            if (auto full = storage::parse_exposition(resp->body, format); !full) {
+              err = body_error(resp->body, format, full.error());
+              scraped = 0;
+            }
+            break;
+          }
+          series = &cache.series.try_emplace(*ls).first->second;
+          if (series->labels.empty()) series->labels = std::move(*ls);
         }
-        b.set(l.name, l.value);
+        cache.texts.emplace(std::string(line.series), CachedText{series, iter});
+        ++texts_seen;
       }
-      Labels ls = b.build();
-      if (!cfg.metric_relabel_configs.empty()) {
-        auto r = config::relabel(ls, cfg.metric_relabel_configs);
-        if (!r) continue;
-        ls = std::move(*r);
-      }
-      if (ls.get("__name__").empty()) continue;
-      if (cfg.label_limit > 0 && ls.size() > cfg.label_limit) {
-        err = fmt::format("label_limit exceeded (metric: {}, number of labels: {}, limit: {})", ls.get("__name__"),
-                          ls.size(), cfg.label_limit);
-        break;
-      }
-      for (const LabelView l : ls) {
-        if (cfg.label_name_length_limit > 0 && l.name.size() > cfg.label_name_length_limit)
-          err = fmt::format("label_name_length_limit exceeded (metric: {}, label name: {}, limit: {})",
-                            ls.get("__name__"), l.name, cfg.label_name_length_limit);
-        if (cfg.label_value_length_limit > 0 && l.value.size() > cfg.label_value_length_limit)
-          err = fmt::format("label_value_length_limit exceeded (metric: {}, label: {}, limit: {})",
-                            ls.get("__name__"), l.name, cfg.label_value_length_limit);
-      }
-      if (!err.empty()) break;
-      const bool explicit_ts = cfg.honor_timestamps && s.timestamp_ms.has_value();
-      batch.push_back({std::move(ls), explicit_ts ? *s.timestamp_ms : start, s.value, explicit_ts});
+      if (!series) continue;
+      if (series->seen != iter) ++series_seen;
+      series->seen = iter;
+      const bool explicit_ts = cfg.honor_timestamps && line.timestamp_ms.has_value();
+      batch.push_back({series, explicit_ts ? *line.timestamp_ms : start, line.value, explicit_ts});
     }
     if (err.empty() && cfg.sample_limit > 0 && batch.size() > cfg.sample_limit) {
       err = fmt::format("sample limit exceeded: {} samples after relabeling, the limit is {}", batch.size(),
@@ -521,21 +655,53 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
   Result<uint64_t> wal_pos = uint64_t{0};
   {
     std::unique_lock lock(store_mu_);
-    SeriesSet current;
-    for (Out& o : batch) {
-      const bool seen = t->last_series.contains(o.labels);
-      auto ok = store_.append(o.labels, o.t, o.v);
+    const uint64_t generation = store_.generation();
+    // The series' ref in the store, looked up again after refs changed.
+    auto ref_of = [&](CachedSeries& series) -> Result<SeriesRef> {
+      if (series.generation == generation) return series.ref;
+      auto ref = store_.add_series(series.labels);
+      if (ref) {
+        series.ref = *ref;
+        series.generation = generation;
+      }
+      return ref;
+    };
+    size_t now_in = 0, still_in = 0;  // series "in" this scrape; of them, those in the last one too
+    for (const Out& o : batch) {
+      CachedSeries& series = *o.series;
+      const bool seen = series.in == iter - 1;
+      auto ref = ref_of(series);
+      Result<void> ok = ref ? store_.append(*ref, o.t, o.v) : Result<void>(std::unexpected(ref.error()));
       if (!ok) {
         if (is_out_of_order(ok.error())) ++out_of_order;
         else if (!is_series_refused(ok.error())) ++duplicates;
-      } else if (!seen && !current.contains(o.labels)) {
+      } else if (!seen && series.in != iter) {
         ++added;
       }
-      if (ok || seen) current.emplace(std::move(o.labels), !o.explicit_ts);
+      if ((ok || seen) && series.in != iter) {
+        series.in = iter;
+        series.tracked = !o.explicit_ts;  // the first sample of a series in a scrape decides
+        ++now_in;
+        if (seen) ++still_in;
+      }
     }
-    for (const auto& [l, tracked] : t->last_series)
-      if (tracked && !current.contains(l)) (void)store_.append(l, start, storage::stale_nan());
-    t->last_series = std::move(current);
+    // Markers for the series that vanished; a successful scrape drops what
+    // it did not see from the cache (a failed one keeps it for the next).
+    // When every series of the last scrape is back and every entry was
+    // seen, there is nothing to walk.
+    const bool evict = err.empty() && (texts_seen < cache.texts.size() || series_seen < cache.series.size());
+    if (evict || still_in < cache.last_in) {
+      for (auto it = cache.series.begin(); it != cache.series.end();) {
+        CachedSeries& series = it->second;
+        if (series.in == iter - 1 && series.tracked) {
+          if (auto ref = ref_of(series)) (void)store_.append(*ref, start, storage::stale_nan());
+        }
+        if (evict && series.seen != iter) it = cache.series.erase(it);
+        else ++it;
+      }
+      if (evict) std::erase_if(cache.texts, [&](const auto& e) { return e.second.seen != iter; });
+    }
+    cache.last_in = now_in;
     const bool up = err.empty();
     const std::pair<std::string_view, double> reports[] = {
         {"up", up ? 1.0 : 0.0},
@@ -563,6 +729,10 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
   if (t->health == TargetHealth::kDown) ++pool->failures;
   counters_->out_of_order += out_of_order;
   counters_->duplicate += duplicates;
+  counters_->cache_hits += hits;
+  counters_->cache_misses += misses;
+  t->cached_texts = cache.texts.size();
+  t->cached_series = cache.series.size();
   if (sample_limit) ++counters_->sample_limit;
   if (body_limit) ++counters_->body_limit;
   if (t->removed) mark_stale(*t, clock_.now());
@@ -612,6 +782,17 @@ std::vector<DiscoveryError> ScrapeManager::discovery_errors() const {
   return out;
 }
 
+ScrapeManager::CacheStats ScrapeManager::cache_stats() const {
+  std::lock_guard lock(mu_);
+  CacheStats out{counters_->cache_hits, counters_->cache_misses, 0, 0};
+  for (const auto& [job, pool] : pools_)
+    for (const auto& [key, t] : pool->targets) {
+      out.texts += t->cached_texts;
+      out.series += t->cached_series;
+    }
+  return out;
+}
+
 void ScrapeManager::truncate(Millis keep) {
   const Millis mint = clock_.now() - keep;
   std::unique_lock lock(store_mu_);
@@ -645,6 +826,10 @@ void ScrapeManager::write_metrics(MetricsWriter& w) const {
           "Scraped samples refused for repeating a timestamp with another value.", counters_->duplicate);
   counter("prometheus_sd_file_read_errors_total", "file_sd files that could not be read or parsed.",
           counters_->sd_file_errors);
+  counter("vigil_target_scrape_cache_hits_total", "Scraped lines whose series the scrape cache held.",
+          counters_->cache_hits);
+  counter("vigil_target_scrape_cache_misses_total", "Scraped lines whose labels were read and relabelled.",
+          counters_->cache_misses);
   uint64_t dns_lookups = counters_->dns_lookups, dns_failures = counters_->dns_failures,
            http_failures = counters_->http_failures;
   for (const auto& [job, pool] : pools_)

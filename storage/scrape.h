@@ -7,8 +7,10 @@
 // re-read every refresh_interval and whenever a file's modification time or
 // size changes; a file that fails to load keeps its previous targets and its
 // error is shown), dns_sd_configs and http_sd_configs (storage/dns_sd.h,
-// storage/http_sd.h: asked every refresh_interval, inside run_due(); a
-// failed refresh keeps the previous targets and its error is shown). Each target starts with the labels discovery gives it
+// storage/http_sd.h: asked every refresh_interval, on a thread of their own
+// when scrapes run on workers, so that a slow source never delays a scrape,
+// otherwise inside run_due(); a failed refresh keeps the previous targets and
+// its error is shown). Each target starts with the labels discovery gives it
 // (`__address__`, `__scheme__`, `__metrics_path__`, `__param_<name>`,
 // `__scrape_interval__`, `__scrape_timeout__`, `job`, the group's labels,
 // `__meta_filepath`), goes through relabel_configs, gets `instance` from
@@ -31,6 +33,14 @@
 // the error.
 // Samples that arrive out of order or repeat a timestamp with another value
 // are counted and skipped; the rest of the scrape is kept.
+//
+// Each target keeps a scrape cache, as Prometheus does: the text of a line's
+// metric name and label block, as written, to the series it came to (or to
+// nothing, when metric relabelling dropped it) with the series' ref in the
+// store. A line seen in the previous scrape costs a lookup and an append: its
+// labels are not parsed, relabelled or built again. A successful scrape drops
+// what it did not see; a reload drops every target's texts, keeping the
+// staleness tracking.
 //
 // Time is injected: a daemon loop calls run_due() when next_due() says so.
 // With `workers == 0` scrapes run inside run_due(), one after another (tests
@@ -135,6 +145,9 @@ class ScrapeManager {
   size_t run_due();
   // Waits until no scrape is running (immediate when synchronous).
   void wait_idle();
+  // Waits until no DNS or HTTP discovery is being asked (immediate when
+  // scrapes are synchronous).
+  void wait_discovery_idle();
   // Stops: waits for running scrapes and writes staleness markers for every
   // target, as if the configuration had become empty.
   void stop();
@@ -142,6 +155,16 @@ class ScrapeManager {
   std::vector<TargetStatus> active_targets() const;
   std::vector<DroppedTarget> dropped_targets() const;
   std::vector<DiscoveryError> discovery_errors() const;
+
+  // The scrape caches: lines found in them and lines whose labels were read
+  // (since the manager was made); series texts and series held now.
+  struct CacheStats {
+    uint64_t hits = 0;
+    uint64_t misses = 0;
+    size_t texts = 0;
+    size_t series = 0;
+  };
+  CacheStats cache_stats() const;
 
   // Drops samples older than clock.now() - keep from the store.
   void truncate(Millis keep);
@@ -156,6 +179,7 @@ class ScrapeManager {
   //   prometheus_target_scrapes_sample_out_of_order_total       counter
   //   prometheus_target_scrapes_sample_duplicate_timestamp_total counter
   //   prometheus_sd_file_read_errors_total                      counter
+  //   vigil_target_scrape_cache_hits_total, vigil_target_scrape_cache_misses_total  counters
   //   prometheus_sd_dns_lookups_total, prometheus_sd_dns_lookup_failures_total, prometheus_sd_http_failures_total
   void write_metrics(MetricsWriter& w) const;
 
@@ -166,7 +190,10 @@ class ScrapeManager {
   void scrape(const std::shared_ptr<Pool>& pool, const std::shared_ptr<Target>& t, Millis start, Millis timeout);
   // Re-reads file_sd files that are due or changed, asks DNS and HTTP
   // discoveries that are due; true when targets changed.
-  bool refresh_discovery(Pool& pool, Millis now, bool force);
+  // With workers, DNS and HTTP discoveries are asked on their own thread
+  // (not when `force`d: a reload waits for them); their answers sync the
+  // targets when they come.
+  bool refresh_discovery(const std::shared_ptr<Pool>& pool, Millis now, bool force);
   void sync_targets(Pool& pool, Millis now);
   // Keeps the discovery counters of a pool that a reload replaces.
   void add_sd_counts(const Pool& pool);
@@ -181,6 +208,7 @@ class ScrapeManager {
   struct Counters;
   std::unique_ptr<Counters> counters_;
   std::unique_ptr<net::WorkerPool> workers_;
+  std::unique_ptr<net::WorkerPool> sd_workers_;  // DNS and HTTP discovery, with workers
 };
 
 // vigil_store_series, vigil_store_samples, the series limit and its

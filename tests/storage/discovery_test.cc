@@ -5,7 +5,11 @@
 
 #include <httplib.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -313,4 +317,76 @@ TEST_CASE("scrape: a job's dns_sd targets are relabelled with their meta labels,
   m.write_metrics(w);
   CHECK(text.find("prometheus_sd_dns_lookups_total 3") != std::string::npos);
   CHECK(text.find("prometheus_sd_dns_lookup_failures_total 1") != std::string::npos);
+}
+
+TEST_CASE("scrape: a slow http_sd endpoint does not hold up scrapes; its answer comes in later") {
+  OneTarget target;
+  std::mutex gate_mu;
+  std::condition_variable gate_cv;
+  bool open = false;
+  std::atomic<int> calls = 0;
+  ScrapeOptions opts;
+  opts.workers = 1;
+  opts.http_sd_fetch = [&](const net::HttpRequest&) -> Result<net::HttpResponse> {
+    const int n = ++calls;
+    if (n > 1) {
+      // Hangs until the test lets it go (bounded, should the test fail first).
+      std::unique_lock lock(gate_mu);
+      gate_cv.wait_for(lock, std::chrono::seconds(20), [&] { return open; });
+    }
+    net::HttpResponse r;
+    r.status = 200;
+    r.content_type = "application/json";
+    r.body = n == 1 ? "[]" : fmt::format(R"([{{"targets": ["127.0.0.1:{}"], "labels": {{"from": "sd"}}}}])", target.port);
+    return r;
+  };
+  MemoryStore store;
+  std::shared_mutex mu;
+  ManualClock clock{1'700'000'000'000};
+  ScrapeManager m(store, mu, clock, opts);
+  auto cfg = parse(fmt::format(R"(scrape_configs:
+  - job_name: s
+    scrape_interval: 10s
+    static_configs:
+      - targets: ['localhost:{}']
+    http_sd_configs:
+      - url: http://sd.example.org/targets
+        refresh_interval: 30s
+)",
+                               target.port));
+  REQUIRE(cfg.ok());
+  REQUIRE(m.apply(cfg.config).empty());
+  CHECK(calls == 1);
+  REQUIRE(m.active_targets().size() == 1);
+
+  // Past the refresh: the endpoint hangs, and the static target's scrapes
+  // go on at their times.
+  const Millis until = clock.now() + kMinute;
+  while (clock.now() < until) {
+    clock.set(*m.next_due());
+    const auto began = std::chrono::steady_clock::now();
+    m.run_due();
+    m.wait_idle();
+    CHECK(std::chrono::steady_clock::now() - began < std::chrono::seconds(5));
+  }
+  CHECK(calls == 2);  // asked once and still waiting: not asked again
+  std::vector<Matcher> sel{*Matcher::make(MatchType::kEqual, "__name__", "m")};
+  {
+    std::shared_lock lock(mu);
+    REQUIRE(store.select(sel).size() == 1);
+    CHECK(store.get(store.select(sel)[0]).num_samples() >= 5);
+  }
+  CHECK(m.active_targets().size() == 1);
+
+  // The answer comes: its target joins.
+  {
+    std::lock_guard lock(gate_mu);
+    open = true;
+  }
+  gate_cv.notify_all();
+  m.wait_discovery_idle();
+  auto active = m.active_targets();
+  REQUIRE(active.size() == 2);
+  CHECK((active[0].labels.get("from") == "sd" || active[1].labels.get("from") == "sd"));
+  m.stop();
 }

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <bit>
 #include <cmath>
 
 #include "storage/exposition.h"
@@ -70,4 +71,80 @@ TEST_CASE("content type picks the format") {
   CHECK(format_from_content_type("application/openmetrics-text; version=1.0.0") ==
         ExpositionFormat::kOpenMetrics);
   CHECK(format_from_content_type("text/plain; version=0.0.4") == ExpositionFormat::kPrometheusText);
+}
+
+namespace {
+
+// Reads a body the scraper's way: split, then each line's labels. An error
+// anywhere is an error.
+Result<std::vector<ScrapedSample>> split_then_parse(std::string_view body, ExpositionFormat f) {
+  std::vector<RawSample> lines;
+  if (auto r = split_exposition(body, f, lines); !r) return std::unexpected(r.error());
+  std::vector<ScrapedSample> out;
+  for (const RawSample& l : lines) {
+    auto ls = parse_series(l.series, l.line);
+    if (!ls) return std::unexpected(ls.error());
+    out.push_back({*ls, l.value, l.timestamp_ms});
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("split_exposition and parse_series read bodies as parse_exposition does") {
+  struct Case {
+    const char* body;
+    ExpositionFormat f = ExpositionFormat::kPrometheusText;
+  };
+  const Case cases[] = {
+      {"a 1\nb{x=\"1\"} 2 1000\n"},
+      {"m{v=\"a}b\",w=\"c\\\"}\\\\\"} 1\n"},  // braces and escaped quotes inside values
+      {"m{v=\"\\n\"}\t3\r\n  indented 4\n"},
+      {"trailing_comma{a=\"1\",} 2\n"},
+      {"spaced{ a = \"1\" , b=\"2\" } 2\n"},
+      {"{\"dotted.name\",x=\"1\"} 5\n"},
+      {"m{\"quoted label\"=\"v\"} 5\n"},
+      {"# TYPE a gauge\na 1 1600000000.5 # {trace=\"x\"} 2\n# EOF\n", ExpositionFormat::kOpenMetrics},
+      // Malformed: each must fail both ways.
+      {"x{a=\"1\" b} 1\n"},
+      {"x{a=\"1} 1\n"},
+      {"x{a=\"1\"}1\n"},
+      {"x{a\"=\"1\"} 1\n"},
+      {"{} 1\n"},
+      {"{a=\"1\"} 1\n"},
+      {"x{a=\"\xff\"} 1\n"},
+      {"x{a=\"1\"} 1 2 3\n"},
+      {"x{=\"1\"} 1\n"},
+      {"x{a=1} 1\n"},
+      {"x{a=\"1\"}} 1\n"},
+      {"# TYPE a\n"},
+      {"a 1\n", ExpositionFormat::kOpenMetrics},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.body);
+    auto want = parse_exposition(c.body, c.f);
+    auto got = split_then_parse(c.body, c.f);
+    REQUIRE(want.has_value() == got.has_value());
+    if (!want) continue;
+    REQUIRE(want->samples.size() == got->size());
+    for (size_t i = 0; i < got->size(); ++i) {
+      CHECK(want->samples[i].labels == (*got)[i].labels);
+      CHECK(std::bit_cast<uint64_t>(want->samples[i].value) == std::bit_cast<uint64_t>((*got)[i].value));
+      CHECK(want->samples[i].timestamp_ms == (*got)[i].timestamp_ms);
+    }
+  }
+}
+
+TEST_CASE("split_exposition keeps each line's series text as written") {
+  std::vector<RawSample> lines;
+  REQUIRE(split_exposition("  a{x=\"}\"} 1\nb 2 7\n", ExpositionFormat::kPrometheusText, lines));
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0].series == "a{x=\"}\"}");
+  CHECK(lines[0].line == 1);
+  CHECK(lines[1].series == "b");
+  CHECK(lines[1].timestamp_ms == 7);
+  CHECK(lines[1].line == 2);
+  auto bad = parse_series("a{x=\"1\"} 1", 4);
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().line == 4);
 }

@@ -658,3 +658,186 @@ TEST_CASE("scrape: at the store's series limit, new series are refused and known
   CHECK(out.find("vigil_store_max_series 6") != std::string::npos);
   CHECK(out.find("vigil_store_retention_seconds 7200") != std::string::npos);
 }
+
+TEST_CASE("scrape cache: a line seen in the previous scrape is found, not parsed again") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "# TYPE a counter\na{x=\"1\"} 1\na{x=\"2\"} 2\nb 3\n");
+  Harness h;
+  h.apply(prom_config("scrape_configs:\n" + job("j", srv.address())));
+  h.scrapes(1);
+  auto st = h.manager.cache_stats();
+  CHECK(st.hits == 0);
+  CHECK(st.misses == 3);
+  CHECK(st.texts == 3);
+  CHECK(st.series == 3);
+  srv.set_body("/metrics", "# TYPE a counter\na{x=\"1\"} 10\na{x=\"2\"} 20\nb 30\n");
+  h.scrapes(1);
+  st = h.manager.cache_stats();
+  CHECK(st.hits == 3);
+  CHECK(st.misses == 3);
+  // The cached lines reach the same series with the target's labels.
+  auto a = series(h.store, "a");
+  REQUIRE(a.size() == 2);
+  const auto& a1 = a.at(fmt::format(R"({{__name__="a", instance="{}", job="j", x="1"}})", srv.address()));
+  REQUIRE(a1.size() == 2);
+  CHECK(a1[0].v == 1);
+  CHECK(a1[1].v == 10);
+  CHECK(only(h.store, "b").back().v == 30);
+  CHECK(only(h.store, "scrape_series_added").back().v == 0);
+  CHECK(h.metrics().find("vigil_target_scrape_cache_hits_total 3") != std::string::npos);
+  CHECK(h.metrics().find("vigil_target_scrape_cache_misses_total 3") != std::string::npos);
+}
+
+TEST_CASE("scrape cache: two spellings of one series share it, and duplicates are still caught") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "a{x=\"1\",y=\"2\"} 1\na{y=\"2\",x=\"1\"} 1\n");
+  Harness h;
+  h.apply(prom_config("scrape_configs:\n" + job("j", srv.address())));
+  h.scrapes(1);
+  CHECK(h.manager.cache_stats().texts == 2);
+  CHECK(h.manager.cache_stats().series == 1);
+  CHECK(only(h.store, "a").size() == 1);
+  CHECK(only(h.store, "scrape_series_added").back().v == 1);
+  // Now from the cache: the second spelling repeats the timestamp with
+  // another value.
+  srv.set_body("/metrics", "a{x=\"1\",y=\"2\"} 5\na{y=\"2\",x=\"1\"} 6\n");
+  h.scrapes(1);
+  CHECK(h.manager.cache_stats().hits == 2);
+  CHECK(only(h.store, "a").back().v == 5);
+  CHECK(h.metrics().find("prometheus_target_scrapes_sample_duplicate_timestamp_total 1") != std::string::npos);
+  // One spelling goes away: the series is still exposed, so not stale.
+  srv.set_body("/metrics", "a{y=\"2\",x=\"1\"} 7\n");
+  h.scrapes(1);
+  CHECK(only(h.store, "a").back().v == 7);
+  CHECK(h.manager.cache_stats().texts == 1);
+  CHECK(h.manager.cache_stats().series == 1);
+}
+
+TEST_CASE("scrape cache: a series metric relabelling drops is cached as dropped") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "keep 1\ndrop_me 2\n");
+  Harness h;
+  h.apply(prom_config("scrape_configs:\n" + job("j", srv.address(),
+                                                "    metric_relabel_configs:\n"
+                                                "      - source_labels: [__name__]\n        regex: drop_.*\n"
+                                                "        action: drop\n")));
+  h.scrapes(2);
+  auto st = h.manager.cache_stats();
+  CHECK(st.misses == 2);
+  CHECK(st.hits == 2);
+  CHECK(st.texts == 2);
+  CHECK(st.series == 1);
+  CHECK(series(h.store, "drop_me").empty());
+  CHECK(only(h.store, "keep").size() == 2);
+  CHECK(only(h.store, "scrape_samples_scraped").back().v == 2);
+  CHECK(only(h.store, "scrape_samples_post_metric_relabeling").back().v == 1);
+}
+
+TEST_CASE("scrape cache: a changed label is a new series; the old one goes stale and leaves the cache") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "a{x=\"1\"} 1\n");
+  Harness h;
+  h.apply(prom_config("scrape_configs:\n" + job("j", srv.address())));
+  h.scrapes(1);
+  srv.set_body("/metrics", "a{x=\"2\"} 1\n");
+  h.scrapes(1);
+  CHECK(h.manager.cache_stats().misses == 2);
+  CHECK(h.manager.cache_stats().texts == 1);
+  CHECK(h.manager.cache_stats().series == 1);
+  auto a = series(h.store, "a");
+  REQUIRE(a.size() == 2);
+  const auto& old = a.at(fmt::format(R"({{__name__="a", instance="{}", job="j", x="1"}})", srv.address()));
+  REQUIRE(old.size() == 2);
+  CHECK(storage::is_stale_nan(old[1].v));
+  CHECK(only(h.store, "scrape_series_added").back().v == 1);
+  // Back to the first: read afresh (it left the cache), and added again.
+  srv.set_body("/metrics", "a{x=\"1\"} 3\n");
+  h.scrapes(1);
+  CHECK(h.manager.cache_stats().misses == 3);
+  CHECK(only(h.store, "scrape_series_added").back().v == 1);
+}
+
+TEST_CASE("scrape cache: a reload reads every line afresh with the new relabelling, keeping staleness") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "a 1\nb 2\n");
+  Harness h;
+  h.apply(prom_config("scrape_configs:\n" + job("j", srv.address())));
+  h.scrapes(1);
+  h.apply(prom_config("scrape_configs:\n" + job("j", srv.address(),
+                                                "    metric_relabel_configs:\n"
+                                                "      - target_label: team\n        replacement: core\n"
+                                                "      - source_labels: [__name__]\n        regex: b\n"
+                                                "        action: drop\n")));
+  h.scrapes(1);
+  CHECK(h.manager.cache_stats().hits == 0);
+  CHECK(h.manager.cache_stats().misses == 4);
+  auto a = series(h.store, "a");
+  REQUIRE(a.size() == 2);
+  const std::string inst = srv.address();
+  CHECK(a.at(fmt::format(R"({{__name__="a", instance="{}", job="j", team="core"}})", inst)).size() == 1);
+  // The series the old relabelling made are gone from the target: stale.
+  CHECK(storage::is_stale_nan(a.at(fmt::format(R"({{__name__="a", instance="{}", job="j"}})", inst)).back().v));
+  CHECK(storage::is_stale_nan(only(h.store, "b").back().v));
+  CHECK(h.manager.cache_stats().series == 1);
+}
+
+TEST_CASE("scrape cache: series refs renumbered by truncation are looked up again") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "a 1\nb 2\n");
+  Harness h;
+  // A series before the target's, with only an old sample: truncation
+  // removes it and moves every later ref down.
+  REQUIRE(h.store.append(Labels{{"__name__", "old"}}, kT0 - kMinute, 1));
+  h.apply(prom_config("scrape_configs:\n" + job("j", srv.address())));
+  h.scrapes(1);
+  h.manager.truncate(30 * kSecond);
+  REQUIRE(series(h.store, "old").empty());
+  srv.set_body("/metrics", "a 10\nb 20\n");
+  h.scrapes(1);
+  CHECK(h.manager.cache_stats().hits == 2);
+  auto a = only(h.store, "a");
+  auto b = only(h.store, "b");
+  REQUIRE(a.size() == 2);
+  REQUIRE(b.size() == 2);
+  CHECK(a[1].v == 10);
+  CHECK(b[1].v == 20);
+}
+
+TEST_CASE("scrape cache: a label error is reported for its line, as without the cache") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "a 1\n");
+  Harness h;
+  h.apply(prom_config("scrape_configs:\n" + job("j", srv.address())));
+  h.scrapes(1);
+  // The cached line comes first; the broken label block follows, and a bad
+  // value after it: the label block is the error named.
+  srv.set_body("/metrics", "a 1\nb{x=\"1\" y} 2\nc notanumber\n");
+  h.scrapes(1);
+  auto t = h.manager.active_targets().at(0);
+  CHECK(t.health == TargetHealth::kDown);
+  CHECK_MESSAGE(t.last_error.starts_with("line 2: "), t.last_error);
+  CHECK(only(h.store, "scrape_samples_scraped").back().v == 0);
+  CHECK(storage::is_stale_nan(only(h.store, "a").back().v));
+}
+
+TEST_CASE("scrape cache: a failed scrape keeps the cache; the series come back as added") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "a 1\nb 2\n");
+  Harness h;
+  h.apply(prom_config("scrape_configs:\n" + job("j", srv.address())));
+  h.scrapes(1);
+  srv.set("/metrics", {503, "text/plain", "down", 0});
+  h.scrapes(1);
+  CHECK(storage::is_stale_nan(only(h.store, "a").back().v));
+  CHECK(h.manager.cache_stats().texts == 2);
+  srv.set_body("/metrics", "a 3\nb 4\n");
+  h.scrapes(1);
+  CHECK(h.manager.cache_stats().hits == 2);
+  CHECK(h.manager.cache_stats().misses == 2);
+  CHECK(only(h.store, "a").back().v == 3);
+  CHECK(only(h.store, "scrape_series_added").back().v == 2);
+  // Back to normal: nothing added, nothing stale.
+  h.scrapes(1);
+  CHECK(only(h.store, "scrape_series_added").back().v == 0);
+  CHECK_FALSE(storage::is_stale_nan(only(h.store, "b").back().v));
+}
