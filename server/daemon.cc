@@ -96,6 +96,7 @@ struct Daemon::State {
   rules::SendOptions send;   // how rule alerts are sent (external labels, relabelling)
   Millis retention = kHour;  // what the store keeps for the rules
 
+  std::vector<StateDamage> history_damage;  // set by restore_state(), read-only after
   Millis last_gc = 0;        // upkeep loop only
   Millis last_truncate = 0;  // upkeep loop only
   storage::RefusedSeriesReport refused_report;  // upkeep loop only
@@ -278,8 +279,9 @@ void Daemon::State::sink(rules::GroupAlerts&& g) {
 
 void Daemon::State::restore_state() {
   keeper->restore();
-  const auto h = history->load();
-  for (const auto& d : h.damage) {
+  auto h = history->load();
+  history_damage = std::move(h.damage);
+  for (const auto& d : history_damage) {
     log.error("notification history damaged", {{"component", "history"}, {"file", d.file}, {"err", d.what}});
   }
   if (h.fold_error) {
@@ -380,7 +382,9 @@ std::string Daemon::State::metrics() const {
   if (router) routing::write_metrics(w, *router, clock.now());
   if (cluster) cluster->write_metrics(w);
   if (events) events->write_metrics(w);
-  write_damage_metrics(w, keeper->damage());
+  std::vector<StateDamage> damage = keeper->damage();
+  damage.insert(damage.end(), history_damage.begin(), history_damage.end());
+  write_damage_metrics(w, damage);
   delivery->metrics().write(w);
   history->write_metrics(w);
   forwarder->write_metrics(w);

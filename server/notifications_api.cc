@@ -109,7 +109,7 @@ Result<notifiers::HistoryQuery> history_query(const Request& req, routing::Match
 
 std::string history_json(const notifiers::HistoryPage& page) {
   std::string out;
-  out.reserve(page.entries.size() * 512 + 64);
+  out.reserve(page.entries.size() * 1024 + 64);  // about 0.9 KiB an entry of three alerts
   JsonWriter w(out);
   w.begin_object().member("status", "success").key("data").begin_object();
   w.key("entries").begin_array();
