@@ -23,6 +23,7 @@ void register_query(CLI::App& app, int* exit_code);
 void register_notifications(CLI::App& app, int* exit_code);
 void register_promql(CLI::App& app, int* exit_code);
 void register_completion(CLI::App& app, int* exit_code);
+void register_man(CLI::App& app, int* exit_code);
 void register_rules_backtest(CLI::App& rules, int* exit_code);
 
 }  // namespace vigil::cli

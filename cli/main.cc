@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
   vigil::cli::register_notify_test(*notify, &exit_code);
 
   vigil::cli::register_completion(app, &exit_code);
+  vigil::cli::register_man(app, &exit_code);
 
   // promtool's global flags may come before the command.
   std::vector<std::string> args = vigil::cli::move_leading_promtool_flags(app, argc, argv);

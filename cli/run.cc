@@ -218,6 +218,8 @@ void register_run(CLI::App& app, int* exit_code) {
   cmd->add_option("--web.read-timeout", args->read_timeout, "Time a client has to send a request's body")
       ->capture_default_str();
   cmd->add_option("--web.external-url", o.external_url, "The URL vigil is reachable at (generator and template links)");
+  cmd->add_option("--web.route-prefix", o.route_prefix,
+                  "Path prefix of every route, APIs and web UI (default: the path of --web.external-url)");
   cmd->add_option("--datasource.url", o.datasource.url,
                   "Evaluate rules through this Prometheus' query API instead of scraping into the embedded store");
   cmd->add_option("--datasource.basic-auth.username", o.datasource.http.basic_auth_username, "Basic auth user for the datasource");

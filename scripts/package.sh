@@ -27,7 +27,7 @@ info=$(dpkg-deb --info "$deb")
 files=$(dpkg-deb --contents "$deb")
 for f in ./usr/bin/vigil ./usr/lib/systemd/system/vigil.service ./etc/vigil/prometheus.yml \
          ./etc/vigil/alertmanager.yml ./etc/vigil/rules.yml ./etc/default/vigil \
-         ./usr/share/bash-completion/completions/vigil; do
+         ./usr/share/bash-completion/completions/vigil ./usr/share/man/man1/vigil.1.gz; do
   grep -q " $f\$" <<<"$files" || fail "$f is not in the package"
 done
 for s in postinst prerm conffiles; do grep -q " $s" <<<"$info" || fail "no $s in the package"; done

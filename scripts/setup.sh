@@ -11,10 +11,10 @@ packages=(
   g++ cmake ninja-build ccache pkg-config git python3
   libcurl4-openssl-dev libfmt-dev libcpp-httplib-dev doctest-dev
   libre2-dev nlohmann-json3-dev libcli11-dev libhowardhinnant-date-dev libssl-dev libyaml-dev libcrypt-dev
-  libprotobuf-dev protobuf-compiler libsnappy-dev
+  libprotobuf-dev protobuf-compiler libsnappy-dev groff-base
 )
 if [[ "${1:-}" == "--peers" ]]; then
-  packages+=(prometheus prometheus-alertmanager python3-aiosmtpd hyperfine openssl etcd-server)
+  packages+=(prometheus prometheus-alertmanager python3-aiosmtpd hyperfine openssl etcd-server chromium chromium-driver python3-selenium)
 fi
 
 missing=()

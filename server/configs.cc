@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "notifiers/integration.h"
+#include "server/http.h"
 #include "server/web_config.h"
 
 namespace vigil::server {
@@ -73,6 +74,20 @@ std::string external_url_for(const std::string& configured, const std::string& w
   }
   while (!url.empty() && url.back() == '/') url.pop_back();
   return url;
+}
+
+std::string route_prefix_for(const std::string& configured, const std::string& external_url) {
+  if (!configured.empty()) return Routes::normalize_route_prefix(configured);
+  std::string_view url = external_url;
+  size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return "";
+  url.remove_prefix(scheme + 3);
+  size_t slash = url.find('/');
+  if (slash == std::string_view::npos) return "";
+  url.remove_prefix(slash);
+  size_t end = url.find_first_of("?#");
+  if (end != std::string_view::npos) url = url.substr(0, end);
+  return Routes::normalize_route_prefix(url);
 }
 
 }  // namespace vigil::server

@@ -36,4 +36,9 @@ std::string host_name();
 std::string external_url_for(const std::string& configured, const std::string& web_config_file,
                              int port);
 
+// The path prefix every route is served under: --web.route-prefix when
+// given, else the path of the external URL ("http://h/vigil/" -> "/vigil"),
+// as upstream; "" for the root.
+std::string route_prefix_for(const std::string& configured, const std::string& external_url);
+
 }  // namespace vigil::server

@@ -10,9 +10,12 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include "model/build_info.h"
 #include "model/file.h"
 #include "model/metrics_writer.h"
+#include "model/timestamp.h"
 #include "notifiers/delivery.h"
 #include "notifiers/history.h"
 #include "promql/engine.h"
@@ -34,6 +37,7 @@
 #include "server/prometheus_api.h"
 #include "server/self_metrics.h"
 #include "server/state_keeper.h"
+#include "server/ui.h"
 #include "storage/memory_store.h"
 #include "storage/wal.h"
 #include "storage/scrape.h"
@@ -401,6 +405,7 @@ std::string Daemon::State::metrics() const {
 }
 
 void Daemon::State::register_routes() {
+  routes.set_prefix(route_prefix_for(opts.route_prefix, external_url));
   routes.set_observer([this](std::string_view pattern, const Request&, const Response& resp, double secs) {
     request_metrics.observe(pattern, resp.status, secs);
   });
@@ -429,7 +434,26 @@ void Daemon::State::register_routes() {
   }
   pctx.engine = engine;
   pctx.scraper = scraper.get();
+  if (!embedded()) {
+    // The query page of the web UI (and Grafana) reach the datasource through vigil.
+    if (auto proxy = datasource_proxy(opts.datasource)) pctx.datasource = std::move(*proxy);
+  }
   add_prometheus_api(routes, std::move(pctx));
+  routes.add("GET", "/api/v1/status/runtimeinfo", [this](const Request&) {
+    nlohmann::json data;
+    data["startTime"] = format_rfc3339(started_at);
+    data["reloadConfigSuccess"] = reload_status.last_ok.load();
+    data["lastConfigTime"] = format_rfc3339(reload_status.last_success.load());
+    data["reloadConfigFailures"] = reload_status.failures.load();
+    data["mode"] = embedded() ? "embedded" : "datasource";
+    data["routePrefix"] = routes.prefix().empty() ? "/" : routes.prefix();
+    data["externalURL"] = external_url;
+    nlohmann::json out;
+    out["status"] = "success";
+    out["data"] = std::move(data);
+    return Response::json(200, out.dump());
+  });
+  add_ui_routes(routes);
   if (embedded()) {
     FederationContext fctx;
     fctx.clock = &clock;
@@ -455,7 +479,8 @@ void Daemon::State::register_routes() {
 
 Result<void> Daemon::State::serve() {
   HttpServer::Options hopts = opts.web;
-  hopts.priority_paths = health_paths();  // answered even while every handler thread is busy
+  // Answered even while every handler thread is busy.
+  for (const auto& p : health_paths()) hopts.priority_paths.push_back(routes.prefix() + p);
   hopts.on_error = [this](const std::string& msg, const std::string& err) {
     log.error(msg, {{"component", "web"}, {"err", err}});
   };
@@ -518,6 +543,9 @@ Result<void> Daemon::start() {
   if (!hp) return std::unexpected(hp.error());
 
   s.external_url = external_url_for(s.opts.external_url, s.opts.web.web_config_file, hp->second);
+  // Without --web.external-url, the URL vigil derives includes the route
+  // prefix, so that the links it writes (generatorURL, templates) reach it.
+  if (s.opts.external_url.empty()) s.external_url += route_prefix_for(s.opts.route_prefix, s.external_url);
 
   if (auto r = s.build(); !r) return r;
   if (auto r = s.load_all(true); !r) return r;

@@ -53,6 +53,9 @@ struct DaemonOptions {
   std::string storage_path = "data";
   std::string listen_address = "0.0.0.0:9093";
   std::string external_url;              // empty: http://<hostname>:<port>
+  // --web.route-prefix: every route (APIs and web UI) is served under it;
+  // empty: the path of external_url, as upstream.
+  std::string route_prefix;
   // With a URL: evaluate rules through that Prometheus' /api/v1/query
   // instead of the embedded store (no scraping then).
   rules::RemoteQueryOptions datasource;

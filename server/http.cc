@@ -100,8 +100,28 @@ bool Routes::match(const Entry& e, const std::vector<std::string_view>& segs,
   return i == segs.size();
 }
 
+std::string Routes::normalize_route_prefix(std::string_view prefix) {
+  std::string out;
+  for (auto seg : split_path(prefix)) {
+    out += '/';
+    out += seg;
+  }
+  return out;
+}
+
 Response Routes::handle(Request req) const {
   auto start = std::chrono::steady_clock::now();
+  if (!prefix_.empty()) {
+    std::string_view path = req.path;
+    if (path == prefix_) {
+      // Relative links of the web UI resolve against "<prefix>/".
+      Response r = Response::text(302, "");
+      r.headers.emplace_back("Location", prefix_ + "/");
+      return r;
+    }
+    if (!path.starts_with(prefix_) || path[prefix_.size()] != '/') return Response::text(404, "404 page not found\n");
+    req.path = std::string(path.substr(prefix_.size()));
+  }
   auto segs = split_path(req.path);
   std::map<std::string, std::string, std::less<>> params;
   const Entry* found = nullptr;

@@ -59,6 +59,15 @@ class Routes {
   // matches only under other methods. HEAD is served by GET handlers.
   Response handle(Request req) const;
 
+  // Serves every route under a path prefix (--web.route-prefix, "/vigil"):
+  // "/vigil/api/v2/status" reaches "/api/v2/status", a path outside the
+  // prefix is a 404, and the prefix itself redirects to "<prefix>/". The
+  // prefix is normalised (normalize_route_prefix); "" or "/" serves at the root.
+  void set_prefix(std::string_view prefix) { prefix_ = normalize_route_prefix(prefix); }
+  const std::string& prefix() const { return prefix_; }
+  // "/vigil" from "vigil/", "/vigil", "/vigil//"; "" from "" and "/".
+  static std::string normalize_route_prefix(std::string_view prefix);
+
   // Called after every request (for metrics and logs): pattern ("" when
   // unmatched), the request, the response, the time the handler took.
   using Observer = std::function<void(std::string_view pattern, const Request&, const Response&, double seconds)>;
@@ -75,6 +84,7 @@ class Routes {
                     std::map<std::string, std::string, std::less<>>& out);
   std::vector<Entry> entries_;
   Observer observer_;
+  std::string prefix_;
 };
 
 // Whether a browser sent this request from a page of another site: an

@@ -20,6 +20,8 @@
 #include "model/go_format.h"
 #include "model/json_object.h"
 #include "model/timestamp.h"
+#include "net/http_client.h"
+#include "net/url.h"
 #include "promql/parser.h"
 
 namespace vigil::server {
@@ -439,7 +441,7 @@ Response query_error(const Error& e) {
 }
 
 Response query_handler(const PrometheusApiContext& ctx, const Request& r) {
-  if (!ctx.store) return not_embedded();
+  if (!ctx.store) return ctx.datasource ? ctx.datasource("/api/v1/query", r) : not_embedded();
   auto q = r.param("query");
   if (!q) return bad_data("invalid parameter \"query\": query must not be empty");
   auto t = time_or(r, "time", ctx.clock->now());
@@ -460,7 +462,7 @@ Response query_handler(const PrometheusApiContext& ctx, const Request& r) {
 }
 
 Response query_range_handler(const PrometheusApiContext& ctx, const Request& r) {
-  if (!ctx.store) return not_embedded();
+  if (!ctx.store) return ctx.datasource ? ctx.datasource("/api/v1/query_range", r) : not_embedded();
   auto q = r.param("query");
   if (!q) return bad_data("invalid parameter \"query\": query must not be empty");
   auto sp = r.param("start"), ep = r.param("end"), stp = r.param("step");
@@ -601,6 +603,36 @@ void add_prometheus_api(Routes& routes, PrometheusApiContext c) {
                {"buildDate", build::kDate}, {"goVersion", ""}, {"application", "vigil"}});
   });
   routes.add("GET", "/api/v1/metadata", [](const Request&) { return ok(json::object()); });
+}
+
+Result<std::function<Response(std::string_view path, const Request&)>> datasource_proxy(
+    const rules::RemoteQueryOptions& opts) {
+  config::ConfigValue http = config::http_config_of(opts.http);
+  auto made = net::HttpClient::create(&http);
+  if (!made) return fail("datasource: " + made.error().message);
+  std::shared_ptr<net::HttpClient> client = *made;
+  std::string base = opts.url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  Millis timeout = opts.timeout;
+  return [client, base, timeout](std::string_view path, const Request& r) {
+    net::HttpRequest req;
+    req.method = "POST";
+    req.url = base + std::string(path);
+    req.content_type = "application/x-www-form-urlencoded";
+    for (const auto& [k, v] : r.params) {
+      if (!req.body.empty()) req.body += '&';
+      req.body += net::url_query_escape(k) + "=" + net::url_query_escape(v);
+    }
+    req.timeout = timeout;
+    req.max_body = size_t{256} << 20;
+    req.redact_body = false;  // query results are data
+    auto resp = client->send(req);
+    if (!resp) return error(503, "unavailable", "datasource: " + resp.error().message);
+    if (resp->truncated) return error(503, "unavailable", "datasource: the answer is larger than 256 MiB");
+    Response out = Response::json(static_cast<int>(resp->status), std::move(resp->body));
+    if (!resp->content_type.empty()) out.content_type = resp->content_type;
+    return out;
+  };
 }
 
 }  // namespace vigil::server

@@ -5,6 +5,7 @@
 // mode also query, query_range, series, labels and label values over the
 // in-memory store, so Grafana can use vigil as a Prometheus data source.
 
+#include <functional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "model/clock.h"
 #include "model/matcher.h"
 #include "promql/engine.h"
+#include "rules/evaluation.h"
 #include "rules/manager.h"
 #include "server/http.h"
 #include "storage/memory_store.h"
@@ -29,7 +31,18 @@ struct PrometheusApiContext {
   promql::EngineOptions engine;
   // The scraper behind /api/v1/targets; null: no targets.
   const storage::ScrapeManager* scraper = nullptr;
+  // Without a store (sidecar mode): where /api/v1/query and
+  // /api/v1/query_range are answered instead (datasource_proxy); null: they
+  // answer that they are not served here.
+  std::function<Response(std::string_view path, const Request&)> datasource;
 };
+
+// Passes a query request on to a remote Prometheus (the datasource of
+// sidecar mode) as a form POST to <url><path> with the same parameters, and
+// answers with its status and JSON body; a server that cannot be reached is
+// a 503 with errorType "unavailable".
+Result<std::function<Response(std::string_view path, const Request&)>> datasource_proxy(
+    const rules::RemoteQueryOptions& opts);
 
 void add_prometheus_api(Routes& routes, PrometheusApiContext ctx);
 

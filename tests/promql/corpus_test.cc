@@ -21,6 +21,7 @@
 
 #include "promql/parser.h"
 #include "promql/printer.h"
+#include "tests/shared_corpus.h"
 
 namespace {
 
@@ -75,6 +76,7 @@ std::vector<EvalCase> read_cases(const fs::path& p) {
 }  // namespace
 
 TEST_CASE("promql corpus: every eval expression parses and round-trips") {
+  VIGIL_NEEDS_SHARED();
   fs::path dir = fs::path(VIGIL_SHARED_DIR) / "conformance" / "promql";
   REQUIRE_MESSAGE(fs::is_directory(dir), "corpus not found at " << dir.string());
   std::vector<fs::path> files;
@@ -140,6 +142,7 @@ TEST_CASE("promql corpus: every eval expression parses and round-trips") {
 }
 
 TEST_CASE("mutated corpus expressions never crash and round-trip when accepted") {
+  VIGIL_NEEDS_SHARED();
   // Deterministic mutations (truncate, delete, duplicate, insert a token
   // character) of every corpus expression: the parser must either reject the
   // result or produce a tree that prints back to an equal tree.

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "promql/test_script.h"
+#include "tests/shared_corpus.h"
 
 using namespace vigil;
 using namespace vigil::promql::script;
@@ -104,6 +105,7 @@ TEST_CASE("test script: scalar results read as Go numbers") {
 }
 
 TEST_CASE("test script: every upstream corpus file reads") {
+  VIGIL_NEEDS_SHARED();
   namespace fs = std::filesystem;
   fs::path dir = fs::path(VIGIL_SHARED_DIR) / "conformance" / "promql";
   REQUIRE(fs::is_directory(dir));

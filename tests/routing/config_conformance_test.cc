@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "routing/config.h"
+#include "tests/shared_corpus.h"
 
 using namespace vigil;
 using namespace vigil::routing;
@@ -94,6 +95,7 @@ std::string joined(const LoadResult& r) {
 }  // namespace
 
 TEST_CASE("config conformance: each upstream test config loads or fails as in Alertmanager 0.34") {
+  VIGIL_NEEDS_SHARED();
   int passed = 0;
   for (const Case& c : kCases) {
     CAPTURE(c.file);
@@ -121,6 +123,7 @@ TEST_CASE("config conformance: the example configurations load") {
 }
 
 TEST_CASE("config conformance: errors carry the line and column of the offending field") {
+  VIGIL_NEEDS_SHARED();
   LoadResult r = load_config(kDir + "conf.opsgenie-default-apikey-old-team.yml");
   REQUIRE(r.errors.size() == 1);
   CHECK(r.errors[0].line == 16);

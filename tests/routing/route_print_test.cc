@@ -10,6 +10,7 @@
 #include "routing/route_print.h"
 #include "routing/route_tests.h"
 #include "tests/temp_dir.h"
+#include "tests/shared_corpus.h"
 
 using namespace vigil;
 using namespace vigil::routing;
@@ -28,6 +29,7 @@ std::unique_ptr<Route> load_tree(const std::string& path) {
 }  // namespace
 
 TEST_CASE("route print: the whole tree as amtool draws it") {
+  VIGIL_NEEDS_SHARED();
   CHECK(format_route_tree(*load_tree(kCli + "conf.routing.yml")) ==
         ".\n"
         "└── default-route  receiver: default\n"
@@ -46,6 +48,7 @@ TEST_CASE("route print: the whole tree as amtool draws it") {
 }
 
 TEST_CASE("route print: the matching routes of an alert") {
+  VIGIL_NEEDS_SHARED();
   auto root = load_tree(kCli + "conf.routing.yml");
   CHECK(format_matching_tree(*root, Labels{{"test", "1"}}) ==
         ".\n"
@@ -60,6 +63,7 @@ TEST_CASE("route print: the matching routes of an alert") {
 }
 
 TEST_CASE("check config: amtool's output shape") {
+  VIGIL_NEEDS_SHARED();
   std::istringstream in;
   std::ostringstream out, err;
   int rc = check_config({kCli + "conf.good.yml"}, {}, in, out, err);

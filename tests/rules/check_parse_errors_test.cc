@@ -9,6 +9,7 @@
 #include <string>
 
 #include "rules/check.h"
+#include "tests/shared_corpus.h"
 
 using namespace vigil::rules;
 
@@ -23,6 +24,7 @@ std::vector<std::string> errors_of(std::string_view yaml) {
 }  // namespace
 
 TEST_CASE("parse errors: bad-rules-syntax.yml fails as in promtool") {
+  VIGIL_NEEDS_SHARED();
   std::istringstream in;
   std::ostringstream out, err;
   int code = check_rules({kPromtool + "bad-rules-syntax.yml"}, {}, in, out, err);

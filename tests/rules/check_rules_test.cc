@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "rules/check.h"
+#include "tests/shared_corpus.h"
 
 using namespace vigil::rules;
 namespace fs = std::filesystem;
@@ -38,6 +39,7 @@ using vigil::testing::TempDir;
 }  // namespace
 
 TEST_CASE("check rules conformance: the good promtool files pass") {
+  VIGIL_NEEDS_SHARED();
   for (const char* f : {"rules.yml", "rules_large.yml", "at-modifier.yml", "negative-offset.yml"}) {
     Run r = run({kPromtool + f});
     CHECK_MESSAGE(r.code == 0, f, "\n", r.out, r.err);
@@ -48,6 +50,7 @@ TEST_CASE("check rules conformance: the good promtool files pass") {
 }
 
 TEST_CASE("check rules conformance: rules-bad.yml fails on its template") {
+  VIGIL_NEEDS_SHARED();
   Run r = run({kPromtool + "rules-bad.yml"});
   CHECK(r.code == 1);
   CHECK(r.out == "Checking " + kPromtool + "rules-bad.yml\n");
@@ -58,6 +61,7 @@ TEST_CASE("check rules conformance: rules-bad.yml fails on its template") {
 }
 
 TEST_CASE("check rules conformance: rules_extrafields.yml fails unless unknown fields are ignored") {
+  VIGIL_NEEDS_SHARED();
   Run r = run({kPromtool + "rules_extrafields.yml"});
   CHECK(r.code == 1);
   CHECK(r.err == "  FAILED:\n" + kPromtool +
@@ -72,6 +76,7 @@ TEST_CASE("check rules conformance: rules_extrafields.yml fails unless unknown f
 }
 
 TEST_CASE("check rules conformance: rules_duplicates.yml passes, lints, and is fatal on request") {
+  VIGIL_NEEDS_SHARED();
   const std::string file = kPromtool + "rules_duplicates.yml";
   const std::string lint_report =
       "  FAILED:\nlint error 1 duplicate rule(s) found.\nMetric: job:test:count_over_time1m\n"
@@ -119,6 +124,7 @@ TEST_CASE("check rules: duplicates merge group labels under rule labels") {
 }
 
 TEST_CASE("check rules: unknown lint options warn on stdout, as promtool") {
+  VIGIL_NEEDS_SHARED();
   CheckRulesOptions o;
   o.lint = "bogus,duplicate-rules";
   Run r = run({kPromtool + "rules.yml"}, o);
@@ -127,6 +133,7 @@ TEST_CASE("check rules: unknown lint options warn on stdout, as promtool") {
 }
 
 TEST_CASE("check rules: errors anywhere make exit 1 even with lint findings elsewhere") {
+  VIGIL_NEEDS_SHARED();
   CheckRulesOptions fatal;
   fatal.lint_fatal = true;
   Run r = run({kPromtool + "rules_duplicates.yml", kPromtool + "rules-bad.yml",

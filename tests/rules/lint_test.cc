@@ -17,6 +17,7 @@
 #include "rules/check.h"
 #include "rules/api_query.h"
 #include "rules/lint.h"
+#include "tests/shared_corpus.h"
 
 using namespace vigil::rules;
 namespace fs = std::filesystem;
@@ -108,6 +109,7 @@ TEST_CASE("lint corpus: each planted mistake is found where it is, and nothing e
 }
 
 TEST_CASE("lint: the clean corpus (examples, upstream's promtool files) has no false finding") {
+  VIGIL_NEEDS_SHARED();
   std::vector<std::string> paths;
   for (const auto& entry : fs::recursive_directory_iterator(fs::path(VIGIL_SOURCE_DIR) / "examples")) {
     auto ext = entry.path().extension();
@@ -256,6 +258,7 @@ TEST_CASE("findings formats: GitHub annotations, GitLab code quality, JUnit, JSO
 }
 
 TEST_CASE("check rules --format: load errors and duplicates as findings, same exit codes") {
+  VIGIL_NEEDS_SHARED();
   std::string bad = std::string(VIGIL_SHARED_DIR) + "/conformance/promtool/rules-bad.yml";
   std::string dup = (kCorpus / "duplicate-rules.yml").string();
   CheckRulesOptions opts;
