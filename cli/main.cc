@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   vigil::cli::register_routes(app, &exit_code);
   vigil::cli::register_lint(app, &exit_code);
   vigil::cli::register_query(app, &exit_code);
+  vigil::cli::register_notifications(app, &exit_code);
   vigil::cli::register_promql(app, &exit_code);
   CLI::App* rules = app.add_subcommand("rules", "Work with rule files against a datasource.");
   rules->require_subcommand(1);

@@ -46,6 +46,7 @@ struct RunArgs {
   std::string etcd_password_file;
   std::vector<std::string> features;
   std::string retention;  // --storage.retention (storage/limits.h)
+  std::string history_retention = "7d";
 };
 
 // The --cluster.* flags, checked, into the daemon's options (none without
@@ -130,6 +131,11 @@ int run(RunArgs a) {
   if (a.opts.query_max_samples <= 0) return fail_with("--query.max-samples: must be positive");
   if (a.opts.query_max_concurrency <= 0) return fail_with("--query.max-concurrency: must be positive");
   if (auto err = apply_cluster_flags(a)) return fail_with(*err);
+  auto history_keep = parse_duration(a.history_retention);
+  if (!history_keep || *history_keep <= 0)
+    return fail_with("--notification-history.retention: expected a positive duration, got \"" + a.history_retention + "\"");
+  a.opts.history_retention = *history_keep;
+  if (a.opts.history_max_entries == 0) return fail_with("--notification-history.max-entries: must be positive");
   auto bounds = storage::RetentionBounds::parse(a.retention);
   if (!bounds) return fail_with(bounds.error().message);
   a.opts.retention_bounds = *bounds;
@@ -190,6 +196,12 @@ void register_run(CLI::App& app, int* exit_code) {
                   "least 1h). D: exactly D (as Prometheus' --storage.tsdb.retention.time, accepted as an alias). "
                   "MIN..MAX: what the rules need, at least MIN, at most MAX (either may be left out: 30d.., ..2h); "
                   "a maximum below the rules' need is warned about at load");
+  cmd->add_option("--notification-history.retention", args->history_retention,
+                  "How long the notification history (/api/v1/notifications) keeps an entry")
+      ->capture_default_str();
+  cmd->add_option("--notification-history.max-entries", o.history_max_entries,
+                  "Most notifications the history keeps; the oldest are dropped beyond")
+      ->capture_default_str();
   cmd->add_option("--storage.max-series", o.max_series,
                   "Most series the embedded store holds (0: no limit); beyond it new series are refused, logged "
                   "and counted in vigil_store_series_refused_total, while known series keep their scrapes")

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "notifiers/history.h"
 #include "routing/route_labels.h"
 
 namespace vigil::notifiers {
@@ -50,6 +51,7 @@ struct Delivery::Job {
   bool holds_lane = false;
   std::string name;  // "webhook[0]"
   Millis deadline = 0;
+  Millis handed_at = 0;  // when deliver() was called
   Backoff backoff;
   int attempts = 0;
   std::string last_error;
@@ -116,7 +118,8 @@ void Delivery::deliver(const Notification& n, std::function<void(const DeliveryO
                                                                    std::hash<std::string>{}(n.group_key)));
   job->done = std::move(done);
   job->name = fmt::format("{}[{}]", n.integration->type, n.integration->index);
-  job->deadline = n.deadline > 0 ? n.deadline : clock_.now() + opts_.default_deadline;
+  job->handed_at = clock_.now();
+  job->deadline = n.deadline > 0 ? n.deadline : job->handed_at + opts_.default_deadline;
   job->metrics = &metrics_.integration(n.integration->type);
   job->metrics->notification();
   job->prepared = prepared(n.config);
@@ -277,6 +280,10 @@ void Delivery::finish(const std::shared_ptr<Job>& job, bool ok, FailureReason re
   }
   auto done = std::move(job->done);
   job->done = nullptr;
+  if (done && opts_.history != nullptr && opts_.dry_run == nullptr) {
+    const Millis now = clock_.now();
+    opts_.history->record(history_entry(job->n, o, now, now - job->handed_at));
+  }
   if (done) done(o);
   if (opts_.on_finished) opts_.on_finished();
 }

@@ -33,6 +33,8 @@
 
 namespace vigil::notifiers {
 
+class NotificationHistory;
+
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
 // Receives log lines already redacted.
 using LogFn = std::function<void(LogLevel, std::string_view line)>;
@@ -56,6 +58,9 @@ struct DeliveryOptions {
   // A dry run: integrations record what they would send there, and a
   // failure is final (nothing was sent that could be tried again).
   DryRun* dry_run = nullptr;
+  // Where each finished notification is recorded (history.h), before its
+  // callback runs. Null, or a dry run: nothing is recorded.
+  NotificationHistory* history = nullptr;
 };
 
 struct DeliveryOutcome {

@@ -64,6 +64,12 @@ std::string api_time(Millis t) {
   return std::string(buf, format_api_time(t, buf));
 }
 
+std::string_view hex16(uint64_t v, char (&buf)[16]) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 15; i >= 0; --i, v >>= 4) buf[i] = kHex[v & 0xF];
+  return std::string_view(buf, 16);
+}
+
 namespace {
 
 // An answer upstream's handlers give: a JSON string.
@@ -333,13 +339,6 @@ void write_string_map(JsonWriter& w, const auto& pairs) {
 void write_time(JsonWriter& w, std::string_view key, Millis t) {
   char buf[kApiTimeMax];
   w.member(key, std::string_view(buf, format_api_time(t, buf)));
-}
-
-// A fingerprint as the API shows it: 16 hex digits.
-std::string_view hex16(uint64_t v, char (&buf)[16]) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int i = 15; i >= 0; --i, v >>= 4) buf[i] = kHex[v & 0xF];
-  return std::string_view(buf, 16);
 }
 
 // One gettableAlert, its keys in the order the JSON documents of this API

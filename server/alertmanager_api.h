@@ -67,5 +67,7 @@ std::string api_time(Millis t);
 // The same into `buf` (at least kApiTimeMax bytes); returns the length.
 inline constexpr size_t kApiTimeMax = 40;
 size_t format_api_time(Millis t, char* buf);
+// A fingerprint as the API shows it: 16 hex digits, written into `buf`.
+std::string_view hex16(uint64_t v, char (&buf)[16]);
 
 }  // namespace vigil::server

@@ -17,6 +17,7 @@
 #include "model/metrics_writer.h"
 #include "model/timestamp.h"
 #include "notifiers/delivery.h"
+#include "notifiers/history.h"
 #include "promql/engine.h"
 #include "routing/config.h"
 #include "routing/event_recorder.h"
@@ -32,6 +33,7 @@
 #include "server/forwarder.h"
 #include "server/health.h"
 #include "server/loop.h"
+#include "server/notifications_api.h"
 #include "server/prometheus_api.h"
 #include "server/self_metrics.h"
 #include "server/state_keeper.h"
@@ -72,6 +74,7 @@ struct Daemon::State {
   std::unique_ptr<storage::Wal> wal;
   storage::MemoryStore store;  // guarded by store_mu
   mutable std::shared_mutex store_mu;
+  std::unique_ptr<notifiers::NotificationHistory> history;  // outlives the delivery, which records into it
   std::unique_ptr<notifiers::Delivery> delivery;
   std::unique_ptr<routing::EventRecorder> events;  // with --enable-feature=event-recorder
   std::unique_ptr<routing::Router> router;
@@ -97,6 +100,7 @@ struct Daemon::State {
   rules::SendOptions send;   // how rule alerts are sent (external labels, relabelling)
   Millis retention = kHour;  // what the store keeps for the rules
 
+  std::vector<StateDamage> history_damage;  // set by restore_state(), read-only after
   Millis last_gc = 0;        // upkeep loop only
   Millis last_truncate = 0;  // upkeep loop only
   storage::RefusedSeriesReport refused_report;  // upkeep loop only
@@ -137,6 +141,10 @@ Result<void> Daemon::State::build() {
   dopts.on_finished = [this] {
     if (router_loop) router_loop->wake();
   };
+  history = std::make_unique<notifiers::NotificationHistory>(
+      notifiers::NotificationHistory::Options{opts.storage_path, opts.history_retention, opts.history_max_entries},
+      clock);
+  dopts.history = history.get();
   delivery = std::make_unique<notifiers::Delivery>(clock, dopts);
   if (opts.cluster) {
     auto c = Cluster::create(*opts.cluster, clock, log);
@@ -275,6 +283,14 @@ void Daemon::State::sink(rules::GroupAlerts&& g) {
 
 void Daemon::State::restore_state() {
   keeper->restore();
+  auto h = history->load();
+  history_damage = std::move(h.damage);
+  for (const auto& d : history_damage) {
+    log.error("notification history damaged", {{"component", "history"}, {"file", d.file}, {"err", d.what}});
+  }
+  if (h.fold_error) {
+    log.error("notification history not rewritten after load", {{"component", "history"}, {"err", *h.fold_error}});
+  }
   if (embedded()) {
     wal = std::make_unique<storage::Wal>(opts.storage_path);
     std::unique_lock lock(store_mu);
@@ -313,6 +329,8 @@ void Daemon::State::upkeep() {
   ::malloc_trim(0);
   forwarder->refresh();
   keeper->compact();
+  if (auto r = history->maintain(); !r)
+    log.error("notification history not written", {{"component", "history"}, {"err", r.error().message}});
   const Millis now = clock.now();
   std::optional<std::string> refused;
   {
@@ -368,8 +386,11 @@ std::string Daemon::State::metrics() const {
   if (router) routing::write_metrics(w, *router, clock.now());
   if (cluster) cluster->write_metrics(w);
   if (events) events->write_metrics(w);
-  write_damage_metrics(w, keeper->damage());
+  std::vector<StateDamage> damage = keeper->damage();
+  damage.insert(damage.end(), history_damage.begin(), history_damage.end());
+  write_damage_metrics(w, damage);
   delivery->metrics().write(w);
+  history->write_metrics(w);
   forwarder->write_metrics(w);
   remote_writer->write_metrics(w);
   if (scraper) scraper->write_metrics(w);
@@ -453,6 +474,7 @@ void Daemon::State::register_routes() {
   actx.external_url = external_url;
   actx.cluster = cluster.get();
   add_alertmanager_api(routes, std::move(actx));
+  add_notifications_api(routes, NotificationsApiContext{history.get()});
 }
 
 Result<void> Daemon::State::serve() {
@@ -604,6 +626,8 @@ void Daemon::stop(Millis grace) {
       s.log.error("store log flush failed", {{"component", "storage"}, {"err", r.error().message}});
   }
   s.keeper->save_all();
+  if (auto r = s.history->sync(); !r)
+    s.log.error("notification history not synced", {{"component", "history"}, {"err", r.error().message}});
   s.log.info("vigil stopped, state saved", {{"component", "main"}, {"storage", s.opts.storage_path}});
 }
 

@@ -18,7 +18,9 @@
 // State in --storage.path: alerts and silences as record logs folded into
 // snapshots (alerts.log, alerts.snapshot, silences.log, silences.snapshot;
 // model/record_log.h), each change on disk before the API acknowledges it;
-// nflog.json and rules.json, written atomically. All are restored at start;
+// nflog.json and rules.json, written atomically; the notification history
+// (history.log, history.snapshot), each entry written when its notification
+// finishes and synced by the upkeep loop. All are restored at start;
 // damaged ones are reported, counted and set aside, never a reason not to
 // start. After a start, groups flush once --dispatch.start-delay has passed
 // and the rules have re-sent what fires (routing::Router::hold_dispatch_until).
@@ -93,6 +95,10 @@ struct DaemonOptions {
   // refused beyond (--storage.max-series, 0: no limit).
   storage::RetentionBounds retention_bounds;
   size_t max_series = 0;
+  // The notification history's bounds (notifiers/history.h):
+  // --notification-history.retention and --notification-history.max-entries.
+  Millis history_retention = 7 * kDay;
+  size_t history_max_entries = 100'000;
   size_t delivery_workers = 16;
   size_t scrape_workers = 4;
 };

@@ -37,6 +37,11 @@ Scenarios:
               out (503), an alert with too many labels is refused (400), and
               SIGTERM stops vigil promptly while a delivery waits on a
               receiver that never answers.
+  history     the notification history: a webhook that fails once then
+              succeeds and one that always fails show up in
+              /api/v1/notifications and `vigil notifications` with their
+              outcome, attempts and error; they are still there after
+              kill -9 and a restart.
 
 Exit 0 on success, 1 on failure, 77 when skipped.
 """
@@ -777,11 +782,124 @@ scrape_configs:
           f"{took2:.1f}s, oversized alert refused, SIGTERM with a stuck delivery exited in {stopped:.1f}s")
 
 
+class ScriptedHook:
+    """A webhook receiver answering 500 to its first `failures` requests (None: to all)."""
+
+    def __init__(self, failures):
+        self.calls = 0
+        self.lock = threading.Lock()
+        hook = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with hook.lock:
+                    hook.calls += 1
+                    failing = failures is None or hook.calls <= failures
+                self.send_response(500 if failing else 200)
+                self.end_headers()
+                self.wfile.write(b"receiver down" if failing else b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def scenario_history(work):
+    flaky, broken = ScriptedHook(1), ScriptedHook(None)
+    cfg = write(os.path.join(work, "am.yml"), f"""route:
+  receiver: flaky
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 3s
+  repeat_interval: 1h
+  routes:
+  - receiver: broken
+    matchers: [alertname="Broken"]
+receivers:
+- name: flaky
+  webhook_configs:
+  - url: http://127.0.0.1:{flaky.port}/
+- name: broken
+  webhook_configs:
+  - url: http://127.0.0.1:{broken.port}/
+""")
+    v = Vigil(work, [f"--alertmanager.config={cfg}"]).start()
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    status, body = request("POST", v.url("/api/v2/alerts"), [
+        {"labels": {"alertname": "Flaky", "team": "a"}, "startsAt": now},
+        {"labels": {"alertname": "Broken", "team": "b"}, "startsAt": now}])
+    if status != 200:
+        fail(f"POST /api/v2/alerts: HTTP {status} {body}")
+
+    def entries(query=""):
+        return v.get_json("/api/v1/notifications" + query)["data"]["entries"]
+
+    sent = wait_until("the flaky receiver's notification in the history",
+                      lambda: entries("?receiver=flaky&outcome=success"), 20)[0]
+    if sent["attempts"] != 2 or sent["error"] != "" or sent["status"] != "firing":
+        fail(f"flaky receiver's entry: {sent}")
+    if sent["integration"] != "webhook" or sent["integrationIndex"] != 0 or sent["groupLabels"] != {"alertname": "Flaky"}:
+        fail(f"flaky receiver's entry: {sent}")
+    if [a["labels"] for a in sent["alerts"]] != [{"alertname": "Flaky", "team": "a"}] or sent["durationSeconds"] <= 0:
+        fail(f"flaky receiver's entry: {sent}")
+    failed = wait_until("the broken receiver's failure in the history",
+                        lambda: entries("?outcome=failure"), 20)[0]
+    if failed["receiver"] != "broken" or failed["attempts"] < 2 or "500" not in failed["error"] \
+            or "receiver down" not in failed["error"]:
+        fail(f"broken receiver's entry: {failed}")
+    by_filter = entries('?filter=team%3D%22a%22')
+    if {e["receiver"] for e in by_filter} != {"flaky"}:
+        fail(f"filter team=\"a\" selected {by_filter}")
+    status, body = request("GET", v.url("/api/v1/notifications?status=pending"))
+    if status != 400 or "status" not in json.loads(body)["error"]:
+        fail(f"status=pending: HTTP {status} {body}")
+
+    def cli(*args):
+        return subprocess.run([VIGIL, "notifications", f"--url=http://127.0.0.1:{v.port}"] + list(args),
+                              capture_output=True, text=True, timeout=30)
+    out = cli("--receiver=flaky", "-o", "json")
+    if out.returncode != 0:
+        fail(f"vigil notifications -o json: {out.returncode} {out.stderr}")
+    listed = json.loads(out.stdout)["entries"]
+    if listed[0]["time"] != sent["time"] or listed[0]["attempts"] != 2:
+        fail(f"vigil notifications -o json: {listed}")
+    out = cli("--outcome=failure", "--limit=1")
+    lines = out.stdout.splitlines()
+    if out.returncode != 0 or len(lines) != 2 or "broken" not in lines[1] or "failure" not in lines[1] \
+            or "receiver down" not in lines[1]:
+        fail(f"vigil notifications --outcome=failure: {out.returncode} {out.stdout} {out.stderr}")
+    out = cli('alertname="Flaky"')
+    if out.returncode != 0 or "success" not in out.stdout or "broken" in out.stdout:
+        fail(f"vigil notifications alertname=Flaky: {out.returncode} {out.stdout} {out.stderr}")
+    out = cli("--status=pending")
+    if out.returncode != 1 or '"status"' not in out.stderr:
+        fail(f"vigil notifications --status=pending: {out.returncode} {out.stdout} {out.stderr}")
+
+    before = entries("?limit=1000")
+    v.kill9()
+    v.start()
+    after = entries("?limit=1000")
+    kept = {(e["time"], e["receiver"], e["outcome"]) for e in after}
+    lost = [e for e in before if (e["time"], e["receiver"], e["outcome"]) not in kept]
+    if lost:
+        fail(f"{len(lost)} of {len(before)} history entries lost by kill -9 and restart: {lost[:3]}")
+    metrics = request("GET", v.url("/metrics"))[1]
+    if "vigil_notification_history_entries" not in metrics:
+        fail("vigil_notification_history_entries missing from /metrics")
+    v.stop()
+    print(f"ok: {len(before)} history entries (success after a retry, failures with their error) "
+          "through the API and the CLI, all kept across kill -9")
+
+
 def main():
     scenarios = {"restart": scenario_restart, "reload": scenario_reload, "quickstart": scenario_quickstart,
                  "prometheus": scenario_prometheus, "amtool": scenario_amtool, "forward": scenario_forward,
                  "crash": scenario_crash, "downtime": scenario_downtime, "damaged": scenario_damaged,
-                 "limits": scenario_limits}
+                 "limits": scenario_limits, "history": scenario_history}
     if SCENARIO not in scenarios:
         fail(f"unknown scenario {SCENARIO}")
     work = tempfile.mkdtemp(prefix=f"vigil-{SCENARIO}-")
