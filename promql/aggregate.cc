@@ -318,7 +318,7 @@ Mat count_values(Evaluator& ev, const AggregateExpr& a) {
   if (!is_valid_label_name(label)) eval_fail("invalid label name " + go_quote(label));
   std::vector<std::string> grouping = a.grouping;
   if (!a.without) grouping.push_back(label);
-  Mat in = ev.eval(*a.expr);
+  Mat in = ev.eval_floats(*a.expr);
   const Grid& grid = ev.grid();
   OutputBuilder out(ev.ctx());
   StepCursor cur(in);
@@ -360,7 +360,7 @@ Mat eval_aggregation(Evaluator& ev, const AggregateExpr& a) {
       }
     }
   }
-  Mat in = ev.eval(*a.expr);
+  Mat in = ev.eval_floats(*a.expr);
   Grouping g = assign_groups(in, a.grouping, a.without);
   Mat out;
   switch (a.op) {

@@ -88,9 +88,9 @@ Mat vector_scalar(Evaluator& ev, const BinaryExpr& b, bool scalar_left) {
   Mat m;
   if (scalar_left) {
     sc = ev.eval_scalar_steps(scalar_side);
-    m = ev.eval(vec_side);
+    m = ev.eval_floats(vec_side);
   } else {
-    m = ev.eval(vec_side);
+    m = ev.eval_floats(vec_side);
     sc = ev.eval_scalar_steps(scalar_side);
   }
   const Grid& g = ev.grid();
@@ -326,8 +326,8 @@ Mat arithmetic(Evaluator& ev, const BinaryExpr& b, Side& lhs, Side& rhs, int num
 }
 
 Mat vector_vector(Evaluator& ev, const BinaryExpr& b) {
-  Side lhs{ev.eval(*b.lhs), {}};
-  Side rhs{ev.eval(*b.rhs), {}};
+  Side lhs{ev.eval_floats(*b.lhs), {}};
+  Side rhs{ev.eval_floats(*b.rhs), {}};
   const VectorMatching& vm = *b.matching;
   // Signatures are numbered by hashing each series' matching labels in
   // place; a collision is told apart by comparing with the first series seen

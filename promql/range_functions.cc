@@ -352,6 +352,7 @@ RangeInput read_range_arg(Evaluator& ev, const Expr& arg, int64_t first_ref, int
   in.range = ev.range_of(*sq);
   in.mods = &sq->mods;
   in.owned = ev.eval_subquery_points(*sq);
+  strip_histograms(ev.ctx(), in.owned);
   for (const auto& s : in.owned) in.views.push_back({&s.labels, s.t, s.v, s.drop_name});
   return in;
 }
