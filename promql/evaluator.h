@@ -158,10 +158,13 @@ struct SeriesData {
   bool has_hist() const { return !h.empty(); }
   // Appends a point, float or histogram.
   void push(int64_t ts, double val, HistogramPtr hp = nullptr) {
-    if (hp && h.empty()) h.resize(t.size());
+    if (hp || !h.empty()) {
+      h.resize(t.size());
+      h.push_back(hp);
+      val = hp ? std::numeric_limits<double>::quiet_NaN() : val;
+    }
     t.push_back(ts);
-    v.push_back(hp ? std::numeric_limits<double>::quiet_NaN() : val);
-    if (!h.empty()) h.push_back(std::move(hp));
+    v.push_back(val);
   }
 };
 using Mat = std::vector<SeriesData>;
