@@ -559,9 +559,23 @@ Mat bucket_function(Evaluator& ev, const Call& c, BucketMode mode) {
   Mat in = ev.eval(*c.args[vec_arg]);
   const Expr& vec_expr = *c.args[vec_arg];
   OutputBuilder out(ev.ctx());
+  // Classic histograms (their label sets without `le`) that a native one
+  // shares: neither gives a result, with a warning.
+  std::vector<Labels> classic;
+  for (const auto& s : in) {
+    if (!s.has_hist() && s.labels.has("le")) classic.push_back(LabelsBuilder(s.labels).del("le").build());
+  }
+  std::vector<Labels> mixed;
   // Native histograms: one result per histogram point.
   for (const auto& s : in) {
     if (!s.has_hist()) continue;
+    if (std::find(classic.begin(), classic.end(), s.labels) != classic.end()) {
+      ev.ctx().warn(fmt::format("vector contains a mix of classic and native histograms for metric name {}",
+                                go_quote(s.labels.get("__name__"))),
+                    vec_expr.pos);
+      mixed.push_back(s.labels);
+      continue;
+    }
     for (size_t i = 0; i < s.t.size(); ++i) {
       if (!s.h[i]) continue;
       int64_t step = ev.grid().index(s.t[i]);
@@ -580,6 +594,14 @@ Mat bucket_function(Evaluator& ev, const Call& c, BucketMode mode) {
     }
   }
   strip_histograms(ev.ctx(), in);
+  if (!mixed.empty()) {
+    std::erase_if(in, [&](const SeriesData& s) {
+      bool gone = s.labels.has("le") &&
+                  std::find(mixed.begin(), mixed.end(), LabelsBuilder(s.labels).del("le").build()) != mixed.end();
+      if (gone) ev.ctx().release(static_cast<int64_t>(s.t.size()));
+      return gone;
+    });
+  }
   // Group series by their labels without `le`, once.
   struct Group {
     Labels labels;

@@ -200,6 +200,24 @@ Result<void> MemoryStore::append_histogram(SeriesRef ref, int64_t t, HistogramPt
     return fail(fmt::format("out of order histogram sample for {} at {} (last {})", s.labels.to_string(), t,
                             s.histograms_.back().t));
   }
+  // Counter-reset hints as Prometheus' store yields them back: gauges stay
+  // gauges; a histogram following another one is a reset or not by
+  // comparison; the first one (or one following a float) is unknown.
+  CounterResetHint hint = CounterResetHint::kUnknown;
+  if (h->hint == CounterResetHint::kGauge) {
+    hint = CounterResetHint::kGauge;
+  } else if (h->hint == CounterResetHint::kReset) {
+    hint = CounterResetHint::kReset;
+  } else if (!s.histograms_.empty() && (s.empty() || s.max_time() < s.histograms_.back().t)) {
+    const FloatHistogram& prev = *s.histograms_.back().h;
+    hint = h->detect_reset(prev) ? CounterResetHint::kReset : CounterResetHint::kNotReset;
+    if (prev.hint == CounterResetHint::kGauge && hint == CounterResetHint::kNotReset) hint = CounterResetHint::kUnknown;
+  }
+  if (hint != h->hint) {
+    auto c = std::make_shared<FloatHistogram>(*h);
+    c->hint = hint;
+    h = std::move(c);
+  }
   s.histograms_.push_back({t, std::move(h)});
   ++num_samples_;
   return {};
