@@ -409,7 +409,8 @@ enum class BucketMode { kQuantile, kQuantiles, kFraction };
 // ---- native histograms -------------------------------------------------------
 
 // Iterates buckets as upstream's AllBucketIterator (ascending) or its reverse.
-double native_quantile(double q, const FloatHistogram& h) {
+// *nan_info: 1 when NaN observations made the result NaN, 2 when they skew it.
+double native_quantile(double q, const FloatHistogram& h, int* nan_info) {
   if (q < 0) return -kInf;
   if (q > 1) return kInf;
   if (h.count == 0 || std::isnan(q)) return kNaN;
@@ -419,10 +420,11 @@ double native_quantile(double q, const FloatHistogram& h) {
   double rank = forward ? q * h.count : (1 - q) * h.count;
   double count = 0;
   HistogramBucket b;
-  for (const auto& x : bs) {
-    b = x;
-    if (x.count == 0) continue;
-    count += x.count;
+  size_t at = 0;
+  for (; at < bs.size(); ++at) {
+    b = bs[at];
+    if (b.count == 0) continue;
+    count += b.count;
     if (count >= rank) break;
   }
   if (!h.custom() && b.lower < 0 && b.upper > 0) {
@@ -437,8 +439,19 @@ double native_quantile(double q, const FloatHistogram& h) {
     }
   }
   if (count > h.count) count = h.count;
-  if (count < rank) return std::isnan(h.sum) ? kNaN : b.upper;
+  if (count < rank) {
+    if (std::isnan(h.sum)) {
+      *nan_info = 1;
+      return kNaN;
+    }
+    return b.upper;
+  }
   rank = forward ? rank - (count - b.count) : count - rank;
+  if (std::isnan(h.sum)) {
+    double total = count;
+    for (size_t k = at + 1; k < bs.size(); ++k) total += bs[k].count;
+    if (total < h.count) *nan_info = 2;
+  }
   double fraction = rank / b.count;
   if (h.custom() || (b.lower <= 0 && b.upper >= 0)) return b.lower + (b.upper - b.lower) * fraction;
   double log_lower = std::log2(std::fabs(b.lower)), log_upper = std::log2(std::fabs(b.upper));
@@ -454,12 +467,15 @@ double fraction_below(const HistogramBucket& b, double v, bool linear) {
   return 1 - ((log_v - log_upper) / (log_lower - log_upper));
 }
 
-double native_fraction(double lower, double upper, const FloatHistogram& h) {
+double native_fraction(double lower, double upper, const FloatHistogram& h, bool* nan_info) {
   if (h.count == 0 || std::isnan(lower) || std::isnan(upper)) return kNaN;
   if (lower >= upper) return 0;
   double count = 0, rank = 0, lower_rank = 0, upper_rank = 0;
   bool lower_set = false, upper_set = false;
-  for (HistogramBucket b : h.buckets()) {
+  std::vector<HistogramBucket> all = h.buckets();
+  size_t at = 0;
+  for (; at < all.size(); ++at) {
+    HistogramBucket b = all[at];
     count += b.count;
     bool zero = false;
     auto linear = [&](double v) { return b.lower == -kInf ? b.count : rank + b.count * fraction_below(b, v, true); };
@@ -483,7 +499,12 @@ double native_fraction(double lower, double upper, const FloatHistogram& h) {
     if (lower_set && upper_set) break;
     rank += b.count;
   }
-  if (!std::isnan(h.sum)) count = h.count;
+  if (std::isnan(h.sum)) {
+    for (size_t k = at + 1; k < all.size(); ++k) count += all[k].count;
+    if (count < h.count) *nan_info = true;
+  } else {
+    count = h.count;
+  }
   if (!lower_set || lower_rank > count) lower_rank = count;
   if (!upper_set || upper_rank > count) upper_rank = count;
   return (upper_rank - lower_rank) / h.count;
@@ -580,16 +601,31 @@ Mat bucket_function(Evaluator& ev, const Call& c, BucketMode mode) {
       if (!s.h[i]) continue;
       int64_t step = ev.grid().index(s.t[i]);
       const FloatHistogram& h = *s.h[i];
+      std::string metric_suffix;
+      if (s.labels.has("__name__")) metric_suffix = " for metric name " + go_quote(s.labels.get("__name__"));
+      int nan_info = 0;
       if (mode == BucketMode::kFraction) {
-        out.add(s.labels, true, s.t[i], native_fraction(scalars[0][step], scalars[1][step], h));
+        bool nans = false;
+        out.add(s.labels, true, s.t[i], native_fraction(scalars[0][step], scalars[1][step], h, &nans));
+        if (nans) {
+          ev.ctx().info("input to histogram_fraction has NaN observations, which are excluded from all fractions" +
+                            metric_suffix,
+                        vec_expr.pos);
+        }
       } else if (mode == BucketMode::kQuantile) {
-        out.add(s.labels, true, s.t[i], native_quantile(scalars[0][step], h));
+        out.add(s.labels, true, s.t[i], native_quantile(scalars[0][step], h, &nan_info));
       } else {
         for (size_t k = 0; k < scalars.size(); ++k) {
           double q = scalars[k][step];
           out.add(LabelsBuilder(s.labels).set(quantile_name, quantile_label(q)).build(), true, s.t[i],
-                  native_quantile(q, h));
+                  native_quantile(q, h, &nan_info));
         }
+      }
+      if (nan_info == 1) {
+        ev.ctx().info("input to histogram_quantile has NaN observations, result is NaN" + metric_suffix, vec_expr.pos);
+      } else if (nan_info == 2) {
+        ev.ctx().info("input to histogram_quantile has NaN observations, result is skewed higher" + metric_suffix,
+                      vec_expr.pos);
       }
     }
   }

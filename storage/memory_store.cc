@@ -201,8 +201,9 @@ Result<void> MemoryStore::append_histogram(SeriesRef ref, int64_t t, HistogramPt
                             s.histograms_.back().t));
   }
   // Counter-reset hints as Prometheus' store yields them back: gauges stay
-  // gauges; a histogram following another one is a reset or not by
-  // comparison; the first one (or one following a float) is unknown.
+  // gauges; a histogram following another one without a reset is not a
+  // reset; the first one, one following a float, and one after a detected
+  // reset (which starts a new chunk there) read back as unknown.
   CounterResetHint hint = CounterResetHint::kUnknown;
   if (h->hint == CounterResetHint::kGauge) {
     hint = CounterResetHint::kGauge;
@@ -210,7 +211,7 @@ Result<void> MemoryStore::append_histogram(SeriesRef ref, int64_t t, HistogramPt
     hint = CounterResetHint::kReset;
   } else if (!s.histograms_.empty() && (s.empty() || s.max_time() < s.histograms_.back().t)) {
     const FloatHistogram& prev = *s.histograms_.back().h;
-    hint = h->detect_reset(prev) ? CounterResetHint::kReset : CounterResetHint::kNotReset;
+    hint = h->detect_reset(prev) ? CounterResetHint::kUnknown : CounterResetHint::kNotReset;
     if (prev.hint == CounterResetHint::kGauge && hint == CounterResetHint::kNotReset) hint = CounterResetHint::kUnknown;
   }
   if (hint != h->hint) {
