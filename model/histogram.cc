@@ -141,7 +141,110 @@ std::string bucket_list(const std::vector<double>& b) {
   return s + "]";
 }
 
+double midpoint(double lo, double hi, bool positive, bool linear) {
+  if (std::isinf(lo)) {
+    if (std::isinf(hi)) return 0;
+    return hi > 0 ? hi / 2 : hi;
+  }
+  if (std::isinf(hi)) return lo;
+  if (linear) return (lo + hi) / 2;
+  double g = std::sqrt(std::fabs(lo * hi));
+  return positive ? g : -g;
+}
+
+double fraction_below(const HistogramBucket& b, double v, bool linear) {
+  if (linear) return (v - b.lower) / (b.upper - b.lower);
+  double log_lower = std::log2(std::fabs(b.lower)), log_upper = std::log2(std::fabs(b.upper));
+  double log_v = std::log2(std::fabs(v));
+  if (v > 0) return (log_v - log_lower) / (log_upper - log_lower);
+  return 1 - ((log_v - log_upper) / (log_lower - log_upper));
+}
+
+// A bucket with an infinite bound (custom buckets' first and last).
+std::pair<double, double> trim_infinite(bool upper, const HistogramBucket& b, double rhs) {
+  auto zero_if_inf = [](double x) { return std::isinf(x) ? 0.0 : x; };
+  if (std::isinf(b.lower) && b.lower < 0) {
+    if (upper) {
+      if (rhs >= b.upper) return {b.count, 0};
+      if (rhs > 0 && b.upper > 0 && !std::isinf(b.upper)) return {b.count * rhs / b.upper, rhs / 2};
+      if (b.upper <= 0) return {b.count, rhs};
+      return {0, zero_if_inf(b.upper)};
+    }
+    if (rhs <= b.lower) return {b.count, 0};
+    if (rhs >= 0 && b.upper > rhs && !std::isinf(b.upper)) return {b.count * (1 - rhs / b.upper), (rhs + b.upper) / 2};
+    return {0, zero_if_inf(b.upper)};
+  }
+  if (upper) return {0, zero_if_inf(b.lower)};
+  if (rhs >= b.lower) return {b.count, rhs};
+  return {0, zero_if_inf(b.lower)};
+}
+
+// The part of bucket `b` kept by the trim, and the midpoint it counts at.
+std::pair<double, double> trim_bucket(const HistogramBucket& b, double rhs, bool upper, bool positive, bool custom) {
+  if ((std::isinf(b.lower) && b.lower < 0) || (std::isinf(b.upper) && b.upper > 0)) return trim_infinite(upper, b, rhs);
+  double under = rhs <= b.lower ? 0 : rhs >= b.upper ? b.count : b.count * fraction_below(b, rhs, custom);
+  if (upper) return {under, midpoint(b.lower, rhs, positive, custom)};
+  return {b.count - under, midpoint(rhs, b.upper, positive, custom)};
+}
+
 }  // namespace
+
+void FloatHistogram::trim(double rhs, bool upper) {
+  double new_count = 0, new_sum = 0;
+  bool trimmed = false, has_pos = false, has_neg = false;
+  auto side = [&](const std::vector<HistogramBucket>& bs, std::vector<double>& counts, bool positive) {
+    for (size_t i = 0; i < bs.size(); ++i) {
+      const HistogramBucket& b = bs[i];
+      if (b.count == 0) continue;
+      (positive ? has_pos : has_neg) = true;
+      bool whole = upper ? b.upper <= rhs : b.lower >= rhs;
+      bool part = upper ? b.lower < rhs : b.upper > rhs;
+      if (whole) {
+        new_count += b.count;
+        new_sum += midpoint(b.lower, b.upper, positive, custom()) * b.count;
+      } else if (part) {
+        auto [keep, mid] = trim_bucket(b, rhs, upper, positive, custom());
+        new_count += keep;
+        new_sum += mid * keep;
+        if (counts[i] != keep) {
+          counts[i] = keep;
+          trimmed = true;
+        }
+      } else {
+        counts[i] = 0;
+        trimmed = true;
+      }
+    }
+  };
+  side(positive(), positive_buckets, true);
+  side(negative(), negative_buckets, false);
+  if (zero_count > 0) {
+    double lo = -zero_threshold, hi = zero_threshold;
+    if (has_neg && !has_pos) hi = 0;
+    if (has_pos && !has_neg) lo = 0;
+    double keep = 0, mid = 0;
+    if (upper) {
+      if (rhs <= lo) keep = 0, mid = 0;
+      else if (rhs >= hi) keep = zero_count, mid = (lo + hi) / 2;
+      else keep = zero_count * (rhs - lo) / (hi - lo), mid = (lo + rhs) / 2;
+    } else {
+      if (rhs <= lo) keep = zero_count, mid = (lo + hi) / 2;
+      else if (rhs >= hi) keep = 0, mid = 0;
+      else keep = zero_count * (hi - rhs) / (hi - lo), mid = (rhs + hi) / 2;
+    }
+    if (zero_count != keep) {
+      zero_count = keep;
+      trimmed = true;
+    }
+    new_sum += mid * keep;
+    new_count += keep;
+  }
+  if (trimmed) {
+    count = new_count;
+    sum = new_sum;
+    compact();
+  }
+}
 
 double exponential_bucket_bound(int32_t index, int32_t schema) {
   // 2^(index / 2^schema), computed as a power of the base of the schema so

@@ -74,6 +74,10 @@ struct FloatHistogram {
   void compact();
   // Merges buckets to a lower-resolution exponential schema.
   void reduce_resolution(int32_t target);
+  // The trim operators: keeps the observations below `rhs` (upper) or above
+  // it, splitting the bucket it falls in by interpolation, and re-estimates
+  // count and sum from bucket midpoints when anything was removed.
+  void trim(double rhs, bool upper);
   // Whether `this` (later) shows a counter reset against `prev`.
   bool detect_reset(const FloatHistogram& prev) const;
 

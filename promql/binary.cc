@@ -89,6 +89,11 @@ HistOutcome apply_hist(Evaluator& ev, const BinaryExpr& b, double l, const Histo
   if (!rh) {
     if (b.op == BinaryOp::kMul) return scaled(*lh, r, false);
     if (b.op == BinaryOp::kDiv) return scaled(*lh, r, true);
+    if (b.op == BinaryOp::kTrimUpper || b.op == BinaryOp::kTrimLower) {
+      auto c = std::make_shared<FloatHistogram>(*lh);
+      c->trim(r, b.op == BinaryOp::kTrimUpper);
+      return HistOutcome{0, std::move(c), true};
+    }
     return incompatible();
   }
   switch (b.op) {
