@@ -318,6 +318,7 @@ Mat select_k(Evaluator& ev, const AggregateExpr& a, const Mat& in, const Groupin
   struct Pick {
     size_t series;
     double value;
+    const HistogramPtr* h = nullptr;
   };
   std::vector<std::vector<Pick>> picks(g.labels.size());
   StepCursor cur(in);
@@ -340,13 +341,13 @@ Mat select_k(Evaluator& ev, const AggregateExpr& a, const Mat& in, const Groupin
       auto& heap = picks[g.group_of[it.series]];
       switch (a.op) {
         case AggregateOp::kLimitk:
-          if (static_cast<int64_t>(heap.size()) < k) heap.push_back({it.series, it.value});
+          if (static_cast<int64_t>(heap.size()) < k) heap.push_back({it.series, it.value, it.h});
           break;
         case AggregateOp::kLimitRatio: {
           double offset = static_cast<double>(prometheus_labels_hash(in[it.series].labels)) /
                           static_cast<double>(std::numeric_limits<uint64_t>::max());
           bool take = (ratio >= 0 && offset < ratio) || (ratio < 0 && offset >= 1.0 + ratio);
-          if (take) heap.push_back({it.series, it.value});
+          if (take) heap.push_back({it.series, it.value, it.h});
           break;
         }
         default: {
@@ -371,11 +372,24 @@ Mat select_k(Evaluator& ev, const AggregateExpr& a, const Mat& in, const Groupin
       }
       for (const auto& pk : heap) {
         const SeriesData& s = in[pk.series];
-        out.add(s.labels, s.drop_name, t, pk.value);
+        out.add(s.labels, s.drop_name, t, pk.value, pk.h ? *pk.h : nullptr);
       }
     }
   }
   return out.take();
+}
+
+// A native histogram as count_values writes it (upstream's
+// FloatHistogram.String()): count, sum, then every populated bucket in
+// ascending order as [lower,upper):count or (lower,upper]:count.
+std::string histogram_label_value(const FloatHistogram& h) {
+  std::string s = fmt::format("{{count:{}, sum:{}", fmt_g(h.count), fmt_g(h.sum));
+  for (const auto& b : h.buckets()) {
+    if (b.count == 0) continue;
+    s += fmt::format(", {}{},{}{}:{}", b.lower_inclusive ? '[' : '(', fmt_g(b.lower), fmt_g(b.upper),
+                     b.upper_inclusive ? ']' : ')', fmt_g(b.count));
+  }
+  return s + "}";
 }
 
 Mat count_values(Evaluator& ev, const AggregateExpr& a) {
@@ -383,7 +397,7 @@ Mat count_values(Evaluator& ev, const AggregateExpr& a) {
   if (!is_valid_label_name(label)) eval_fail("invalid label name " + go_quote(label));
   std::vector<std::string> grouping = a.grouping;
   if (!a.without) grouping.push_back(label);
-  Mat in = ev.eval_floats(*a.expr);
+  Mat in = ev.eval(*a.expr);
   const Grid& grid = ev.grid();
   OutputBuilder out(ev.ctx());
   StepCursor cur(in);
@@ -393,8 +407,8 @@ Mat count_values(Evaluator& ev, const AggregateExpr& a) {
     std::vector<std::pair<Labels, double>> counts;
     GroupIndex index;
     for (const auto& it : cur.values(t)) {
-      Labels with_value =
-          LabelsBuilder(in[it.series].labels).set(label, go_format_float(it.value, 'f', -1)).build();
+      std::string value = it.h ? histogram_label_value(**it.h) : go_format_float(it.value, 'f', -1);
+      Labels with_value = LabelsBuilder(in[it.series].labels).set(label, value).build();
       auto [pos, fresh] = index.emplace(group_labels(with_value, grouping, a.without), counts.size());
       if (fresh) counts.emplace_back(pos->first, 0);
       counts[pos->second].second += 1;
@@ -428,6 +442,7 @@ Mat eval_aggregation(Evaluator& ev, const AggregateExpr& a) {
   Mat in = ev.eval(*a.expr);
   switch (a.op) {
     case AggregateOp::kSum: case AggregateOp::kAvg: case AggregateOp::kCount: case AggregateOp::kGroup:
+    case AggregateOp::kLimitk: case AggregateOp::kLimitRatio:
       break;
     default: {
       // The other aggregations read floats only; histograms are left out,

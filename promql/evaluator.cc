@@ -478,7 +478,19 @@ Mat Evaluator::eval_subquery_points(const SubqueryExpr& sq) {
   // The first multiple of the step after the window's open start.
   int64_t start = (floor_div(window_open_start(ref_start, range), step) + 1) * step;
   Evaluator inner(ctx_, Grid{start, ref_end, step});
-  return inner.eval(*sq.expr);
+  Mat m = inner.eval(*sq.expr);
+  // A subquery may skip samples or repeat one: counter-reset hints of its
+  // histograms no longer describe neighbours, so they become unknown and
+  // resets are detected from the values (as upstream).
+  for (auto& s : m) {
+    for (auto& h : s.h) {
+      if (!h || (h->hint != CounterResetHint::kNotReset && h->hint != CounterResetHint::kReset)) continue;
+      auto c = std::make_shared<FloatHistogram>(*h);
+      c->hint = CounterResetHint::kUnknown;
+      h = std::move(c);
+    }
+  }
+  return m;
 }
 
 Mat Evaluator::eval_unary(const UnaryExpr& u) {

@@ -420,7 +420,9 @@ std::optional<HistResult> histogram_rate(Evaluator& ev, const Window& w, std::sp
   bool reconciled = false;
   if (!res->add(prev, true, nullptr, &reconciled)) return mixed_schemas();
   if (counter) {
-    const FloatHistogram* p = hs[0].get();
+    // From the first sample, or the empty histogram standing in for it
+    // when the second one already reset.
+    const FloatHistogram* p = &prev;
     for (size_t i = 1; i < n; ++i) {
       if (hs[i]->detect_reset(*p)) res->add(*p, false, nullptr, &reconciled);
       p = hs[i].get();
@@ -463,6 +465,25 @@ std::optional<HistResult> histogram_window(Evaluator& ev, std::string_view name,
   if (name == "first_over_time") return HistResult{w.v[0], hs[0]};
   if (name == "ts_of_last_over_time") return HistResult{static_cast<double>(w.t[n - 1]) / 1000, nullptr};
   if (name == "ts_of_first_over_time") return HistResult{static_cast<double>(w.t[0]) / 1000, nullptr};
+  if (name == "changes" || name == "resets") {
+    // Consecutive samples: histograms compare as wholes (changes) or by
+    // reset detection (resets); a switch between a float and a histogram
+    // counts as both.
+    double k = 0;
+    for (size_t i = 1; i < n; ++i) {
+      const HistogramPtr& a = hs[i - 1];
+      const HistogramPtr& b = hs[i];
+      if (!a != !b) {
+        k += 1;
+      } else if (a) {
+        if (name == "changes" ? !b->approx_equal(*a, 0, false) : b->detect_reset(*a)) k += 1;
+      } else if (name == "changes" ? !(w.v[i] == w.v[i - 1] || (std::isnan(w.v[i]) && std::isnan(w.v[i - 1])))
+                                   : w.v[i] < w.v[i - 1]) {
+        k += 1;
+      }
+    }
+    return HistResult{k, nullptr};
+  }
   if (name == "irate" || name == "idelta") {
     if (n < 2) return std::nullopt;
     const HistogramPtr& a = hs[n - 2];

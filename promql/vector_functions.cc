@@ -791,7 +791,7 @@ Mat sort_function(Evaluator& ev, const Call& c) {
 // ---- the rest ----------------------------------------------------------------
 
 Mat absent(Evaluator& ev, const Call& c) {
-  Mat in = ev.eval_floats(*c.args[0]);
+  Mat in = ev.eval(*c.args[0]);
   const Grid& g = ev.grid();
   std::vector<char> present(g.steps(), 0);
   for (const auto& s : in) {

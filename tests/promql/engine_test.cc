@@ -186,10 +186,10 @@ eval instant at 4m h * 2
   {} {{schema:0 sum:50 count:40 buckets:[10 20 10]}}
 
 eval instant at 4m h - h
-  {} {{schema:0 sum:0 count:0 buckets:[0 0 0] counter_reset_hint:gauge}}
+  {} {{schema:0 sum:0 count:0 counter_reset_hint:gauge}}
 
 eval instant at 4m increase(h[2m])
-  {} {{schema:0 sum:20 count:16 buckets:[4 8 4] counter_reset_hint:gauge}}
+  {} {{schema:0 sum:10 count:8 buckets:[2 4 2] counter_reset_hint:gauge}}
 
 eval instant at 4m sum(h)
   {} {{schema:0 sum:25 count:20 buckets:[5 10 5]}}
