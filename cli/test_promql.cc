@@ -63,7 +63,7 @@ void register_test_promql(CLI::App& test, int* exit_code) {
   CLI::App* cmd = test.add_subcommand(
       "promql",
       "Run PromQL test scripts (the promqltest format: load, clear, eval with expect lines) "
-      "against vigil's engine. Evals involving native histograms are skipped, with the reason.");
+      "against vigil's engine, native histograms included.");
   cmd->add_option("files", opts->files, "Test script files")->required()->check(CLI::ExistingFile);
   cmd->add_option("--min-passed", opts->min_passed,
                   "Succeed when at least this many evals pass (for tracking a corpus), instead of "

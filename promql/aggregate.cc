@@ -193,26 +193,91 @@ ParamRange param_range(const std::vector<double>& p) {
 
 std::string fmt_g(double v) { return go_format_float(v, 'g', -1); }
 
+// sum and avg over groups holding native histograms (upstream's rules: a
+// group mixing floats and histograms yields nothing, with a warning;
+// exponential and custom buckets do not mix).
+struct HistAcc {
+  std::shared_ptr<FloatHistogram> h;
+  double n = 0;
+  bool has_float = false, has_hist = false, incompatible = false;
+  bool reset_seen = false, not_reset_seen = false;
+};
+
+void accumulate_hist(Evaluator& ev, const AggregateExpr& a, HistAcc& acc, const FloatHistogram& h,
+                     std::string_view metric) {
+  acc.has_hist = true;
+  if (h.hint == CounterResetHint::kReset) acc.reset_seen = true;
+  if (h.hint == CounterResetHint::kNotReset) acc.not_reset_seen = true;
+  if (acc.incompatible) return;
+  if (!acc.h) {
+    acc.h = std::make_shared<FloatHistogram>(h);
+    return;
+  }
+  bool reconciled = false;
+  if (!acc.h->add(h, false, nullptr, &reconciled)) {
+    ev.ctx().warn(fmt::format("vector contains a mix of histograms with exponential and custom buckets schemas for "
+                              "metric name {}", go_quote(metric)),
+                  a.expr->pos);
+    acc.incompatible = true;
+    return;
+  }
+  if (reconciled) ev.ctx().info("mismatched custom buckets were reconciled during aggregation", a.expr->pos);
+}
+
 Mat simple_aggregation(Evaluator& ev, const AggregateExpr& a, const Mat& in, const Grouping& g,
                        const std::vector<double>& params) {
   const Grid& grid = ev.grid();
   Mat out(g.labels.size());
   for (size_t i = 0; i < out.size(); ++i) out[i].labels = g.labels[i];
   std::vector<Acc> acc(g.labels.size());
+  const bool hist_op = a.op == AggregateOp::kSum || a.op == AggregateOp::kAvg;
+  bool any_hist = false;
+  for (const auto& s : in) any_hist = any_hist || s.has_hist();
+  std::vector<HistAcc> hacc(hist_op && any_hist ? g.labels.size() : 0);
   StepCursor cur(in);
   for (int64_t i = 0; i < grid.steps(); ++i) {
     ev.ctx().tick();
     int64_t t = grid.at(i);
     for (auto& x : acc) x.seen = false;
+    for (auto& x : hacc) x = HistAcc{};
     for (const auto& it : cur.values(t)) {
-      accumulate(a.op, acc[g.group_of[it.series]], it.value, in[it.series].drop_name);
+      size_t grp = g.group_of[it.series];
+      if (!hacc.empty()) {
+        if (it.h) {
+          Acc& x = acc[grp];
+          if (!x.seen) x = Acc{}, x.seen = true;
+          x.drop = x.drop || in[it.series].drop_name;
+          accumulate_hist(ev, a, hacc[grp], **it.h, in[it.series].labels.get("__name__"));
+          hacc[grp].n += 1;
+          continue;
+        }
+        hacc[grp].has_float = true;
+        hacc[grp].n += 1;
+      }
+      accumulate(a.op, acc[grp], it.value, in[it.series].drop_name);
     }
     double q = params.empty() ? 0 : params[i];
     for (size_t k = 0; k < acc.size(); ++k) {
       if (!acc[k].seen) continue;
+      if (!hacc.empty() && hacc[k].has_hist) {
+        HistAcc& h = hacc[k];
+        if (h.has_float) {
+          ev.ctx().warn("encountered a mix of histograms and floats for aggregation", a.expr->pos);
+          continue;
+        }
+        if (h.incompatible) continue;
+        if (a.op == AggregateOp::kAvg) h.h->div(h.n);
+        h.h->compact();
+        if (h.reset_seen && h.not_reset_seen) {
+          ev.ctx().warn("conflicting counter resets during histogram aggregation", a.expr->pos);
+        }
+        ev.ctx().hold(1);
+        out[k].push(t, 0, std::move(h.h));
+        out[k].drop_name = out[k].drop_name || acc[k].drop;
+        continue;
+      }
       ev.ctx().hold(1);
-      out[k].t.push_back(t);
-      out[k].v.push_back(finish(a.op, acc[k], q));
+      out[k].push(t, finish(a.op, acc[k], q));
       out[k].drop_name = out[k].drop_name || acc[k].drop;
     }
   }
@@ -253,6 +318,7 @@ Mat select_k(Evaluator& ev, const AggregateExpr& a, const Mat& in, const Groupin
   struct Pick {
     size_t series;
     double value;
+    const HistogramPtr* h = nullptr;
   };
   std::vector<std::vector<Pick>> picks(g.labels.size());
   StepCursor cur(in);
@@ -275,13 +341,13 @@ Mat select_k(Evaluator& ev, const AggregateExpr& a, const Mat& in, const Groupin
       auto& heap = picks[g.group_of[it.series]];
       switch (a.op) {
         case AggregateOp::kLimitk:
-          if (static_cast<int64_t>(heap.size()) < k) heap.push_back({it.series, it.value});
+          if (static_cast<int64_t>(heap.size()) < k) heap.push_back({it.series, it.value, it.h});
           break;
         case AggregateOp::kLimitRatio: {
           double offset = static_cast<double>(prometheus_labels_hash(in[it.series].labels)) /
                           static_cast<double>(std::numeric_limits<uint64_t>::max());
           bool take = (ratio >= 0 && offset < ratio) || (ratio < 0 && offset >= 1.0 + ratio);
-          if (take) heap.push_back({it.series, it.value});
+          if (take) heap.push_back({it.series, it.value, it.h});
           break;
         }
         default: {
@@ -306,11 +372,24 @@ Mat select_k(Evaluator& ev, const AggregateExpr& a, const Mat& in, const Groupin
       }
       for (const auto& pk : heap) {
         const SeriesData& s = in[pk.series];
-        out.add(s.labels, s.drop_name, t, pk.value);
+        out.add(s.labels, s.drop_name, t, pk.value, pk.h ? *pk.h : nullptr);
       }
     }
   }
   return out.take();
+}
+
+// A native histogram as count_values writes it (upstream's
+// FloatHistogram.String()): count, sum, then every populated bucket in
+// ascending order as [lower,upper):count or (lower,upper]:count.
+std::string histogram_label_value(const FloatHistogram& h) {
+  std::string s = fmt::format("{{count:{}, sum:{}", fmt_g(h.count), fmt_g(h.sum));
+  for (const auto& b : h.buckets()) {
+    if (b.count == 0) continue;
+    s += fmt::format(", {}{},{}{}:{}", b.lower_inclusive ? '[' : '(', fmt_g(b.lower), fmt_g(b.upper),
+                     b.upper_inclusive ? ']' : ')', fmt_g(b.count));
+  }
+  return s + "}";
 }
 
 Mat count_values(Evaluator& ev, const AggregateExpr& a) {
@@ -328,8 +407,8 @@ Mat count_values(Evaluator& ev, const AggregateExpr& a) {
     std::vector<std::pair<Labels, double>> counts;
     GroupIndex index;
     for (const auto& it : cur.values(t)) {
-      Labels with_value =
-          LabelsBuilder(in[it.series].labels).set(label, go_format_float(it.value, 'f', -1)).build();
+      std::string value = it.h ? histogram_label_value(**it.h) : go_format_float(it.value, 'f', -1);
+      Labels with_value = LabelsBuilder(in[it.series].labels).set(label, value).build();
       auto [pos, fresh] = index.emplace(group_labels(with_value, grouping, a.without), counts.size());
       if (fresh) counts.emplace_back(pos->first, 0);
       counts[pos->second].second += 1;
@@ -361,6 +440,25 @@ Mat eval_aggregation(Evaluator& ev, const AggregateExpr& a) {
     }
   }
   Mat in = ev.eval(*a.expr);
+  switch (a.op) {
+    case AggregateOp::kSum: case AggregateOp::kAvg: case AggregateOp::kCount: case AggregateOp::kGroup:
+    case AggregateOp::kLimitk: case AggregateOp::kLimitRatio:
+      break;
+    default: {
+      // The other aggregations read floats only; histograms are left out,
+      // with an info.
+      bool any = false;
+      for (const auto& s : in) any = any || s.has_hist();
+      if (!any) break;
+      strip_histograms(ev.ctx(), in);
+      bool select = a.op == AggregateOp::kTopk || a.op == AggregateOp::kBottomk;
+      if (select || a.op == AggregateOp::kMin || a.op == AggregateOp::kMax || a.op == AggregateOp::kStddev ||
+          a.op == AggregateOp::kStdvar || a.op == AggregateOp::kQuantile) {
+        ev.ctx().info(fmt::format("ignored histogram in {} aggregation", aggregate_op_string(a.op)),
+                      select ? a.pos : a.expr->pos);
+      }
+    }
+  }
   Grouping g = assign_groups(in, a.grouping, a.without);
   Mat out;
   switch (a.op) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -51,6 +52,71 @@ Outcome apply(BinaryOp op, double l, double r) {
       return {0, false, true};
     default:
       eval_fail(fmt::format("operator \"{}\" not allowed here", binary_op_string(op)));
+  }
+}
+
+// The outcome of an operator with a native histogram on at least one side
+// (upstream's rules: histogram * float, float * histogram, histogram / float,
+// histogram +/- histogram, ==/!= between histograms; anything else is an
+// incompatible-types info and no result).
+struct HistOutcome {
+  double value = 0;
+  HistogramPtr h;
+  bool keep = false;
+  bool dropped = false;  // no result at all, even with `bool`
+};
+
+HistOutcome apply_hist(Evaluator& ev, const BinaryExpr& b, double l, const HistogramPtr& lh, double r,
+                       const HistogramPtr& rh) {
+  std::string_view op = binary_op_string(b.op);
+  auto incompatible = [&]() {
+    ev.ctx().info(fmt::format("incompatible sample types encountered for binary operator {}: {} {} {}", go_quote(op),
+                              lh ? "histogram" : "float", op, rh ? "histogram" : "float"),
+                  b.pos);
+    return HistOutcome{0, nullptr, false, true};
+  };
+  auto scaled = [](const FloatHistogram& h, double f, bool div) {
+    auto c = std::make_shared<FloatHistogram>(h);
+    if (div) c->div(f);
+    else c->mul(f);
+    c->compact();
+    return HistOutcome{0, std::move(c), true};
+  };
+  if (!lh) {
+    if (b.op == BinaryOp::kMul) return scaled(*rh, l, false);
+    return incompatible();
+  }
+  if (!rh) {
+    if (b.op == BinaryOp::kMul) return scaled(*lh, r, false);
+    if (b.op == BinaryOp::kDiv) return scaled(*lh, r, true);
+    if (b.op == BinaryOp::kTrimUpper || b.op == BinaryOp::kTrimLower) {
+      auto c = std::make_shared<FloatHistogram>(*lh);
+      c->trim(r, b.op == BinaryOp::kTrimUpper);
+      return HistOutcome{0, std::move(c), true};
+    }
+    return incompatible();
+  }
+  switch (b.op) {
+    case BinaryOp::kAdd: case BinaryOp::kSub: {
+      auto c = std::make_shared<FloatHistogram>(*lh);
+      bool collision = false, reconciled = false;
+      if (!c->add(*rh, b.op == BinaryOp::kSub, &collision, &reconciled)) {
+        ev.ctx().warn(fmt::format("incompatible bucket layout encountered for binary operator {}", op), b.pos);
+        return HistOutcome{0, nullptr, false, true};
+      }
+      const char* what = b.op == BinaryOp::kAdd ? "addition" : "subtraction";
+      if (b.op == BinaryOp::kSub) c->hint = CounterResetHint::kGauge;
+      c->compact();
+      if (collision) {
+        ev.ctx().warn(fmt::format("conflicting counter resets during histogram {}", what), b.pos);
+        return HistOutcome{0, nullptr, false, true};
+      }
+      if (reconciled) ev.ctx().info(fmt::format("mismatched custom buckets were reconciled during {}", what), b.pos);
+      return HistOutcome{0, std::move(c), true};
+    }
+    case BinaryOp::kEql: return HistOutcome{0, lh, lh->approx_equal(*rh, 0, true)};
+    case BinaryOp::kNeq: return HistOutcome{0, lh, !lh->approx_equal(*rh, 0, true)};
+    default: return incompatible();
   }
 }
 
@@ -103,6 +169,22 @@ Mat vector_scalar(Evaluator& ev, const BinaryExpr& b, bool scalar_left) {
     for (size_t k = 0; k < s.t.size(); ++k) {
       double x = s.v[k];
       double y = sc[g.index(s.t[k])];
+      if (s.is_hist(k)) {
+        HistOutcome o = scalar_left ? apply_hist(ev, b, y, nullptr, x, s.h[k]) : apply_hist(ev, b, x, s.h[k], y, nullptr);
+        if (o.dropped) continue;
+        if (cmp && o.keep) o.h = s.h[k];
+        if (b.return_bool) {
+          o.h = nullptr;
+          o.value = o.keep ? 1.0 : 0.0;
+        } else if (!o.keep) {
+          continue;
+        }
+        s.t[w] = s.t[k];
+        s.v[w] = o.h ? std::numeric_limits<double>::quiet_NaN() : o.value;
+        s.h[w] = std::move(o.h);
+        ++w;
+        continue;
+      }
       Outcome o = scalar_left ? apply(b.op, y, x) : apply(b.op, x, y);
       if (o.incompatible) {
         incompatible = true;
@@ -116,11 +198,16 @@ Mat vector_scalar(Evaluator& ev, const BinaryExpr& b, bool scalar_left) {
       }
       s.t[w] = s.t[k];
       s.v[w] = v;
+      if (s.has_hist()) s.h[w] = nullptr;
       ++w;
     }
     ev.ctx().release(static_cast<int64_t>(s.t.size() - w));
     s.t.resize(w);
     s.v.resize(w);
+    if (s.has_hist()) {
+      s.h.resize(w);
+      if (std::none_of(s.h.begin(), s.h.end(), [](const HistogramPtr& h) { return h != nullptr; })) s.h.clear();
+    }
     if (w == 0) continue;
     if (changes_schema(b.op) || b.return_bool) s.drop_name = true;
     out.push_back(std::move(s));
@@ -163,25 +250,25 @@ Mat set_operation(Evaluator& ev, const BinaryExpr& b, Side& lhs, Side& rhs, int 
         for (const auto& it : rv) present[rhs.sig[it.series]] = 1;
         for (const auto& it : lv) {
           const auto& s = lhs.m[it.series];
-          if (present[lhs.sig[it.series]]) out.add(s.labels, s.drop_name, t, it.value);
+          if (present[lhs.sig[it.series]]) out.add(s.labels, s.drop_name, t, it.value, it.h ? *it.h : nullptr);
         }
         break;
       case BinaryOp::kOr:
         for (const auto& it : lv) {
           const auto& s = lhs.m[it.series];
           present[lhs.sig[it.series]] = 1;
-          out.add(s.labels, s.drop_name, t, it.value);
+          out.add(s.labels, s.drop_name, t, it.value, it.h ? *it.h : nullptr);
         }
         for (const auto& it : rv) {
           const auto& s = rhs.m[it.series];
-          if (!present[rhs.sig[it.series]]) out.add(s.labels, s.drop_name, t, it.value);
+          if (!present[rhs.sig[it.series]]) out.add(s.labels, s.drop_name, t, it.value, it.h ? *it.h : nullptr);
         }
         break;
       default:  // unless
         for (const auto& it : rv) present[rhs.sig[it.series]] = 1;
         for (const auto& it : lv) {
           const auto& s = lhs.m[it.series];
-          if (!present[lhs.sig[it.series]]) out.add(s.labels, s.drop_name, t, it.value);
+          if (!present[lhs.sig[it.series]]) out.add(s.labels, s.drop_name, t, it.value, it.h ? *it.h : nullptr);
         }
         break;
     }
@@ -269,10 +356,22 @@ Mat arithmetic(Evaluator& ev, const BinaryExpr& b, Side& lhs, Side& rhs, int num
     for (auto& v : inserted) v.clear();
 
     auto combine = [&](int mi, double mval, int oi, double oval, int sig, const Labels& syn_many,
-                       const Labels& syn_one) {
+                       const Labels& syn_one, const HistogramPtr* mh = nullptr, const HistogramPtr* oh = nullptr) {
       double l = swapped ? oval : mval;
       double r = swapped ? mval : oval;
-      Outcome o = apply(b.op, l, r);
+      Outcome o{0, false, false};
+      HistogramPtr result_h;
+      if (mh || oh) {
+        const HistogramPtr none;
+        const HistogramPtr& lh = swapped ? (oh ? *oh : none) : (mh ? *mh : none);
+        const HistogramPtr& rh = swapped ? (mh ? *mh : none) : (oh ? *oh : none);
+        HistOutcome ho = apply_hist(ev, b, l, lh, r, rh);
+        if (ho.dropped) return;
+        o = Outcome{ho.value, ho.keep, false};
+        result_h = std::move(ho.h);
+      } else {
+        o = apply(b.op, l, r);
+      }
       if (o.incompatible) {
         incompatible = true;
         return;
@@ -294,21 +393,22 @@ Mat arithmetic(Evaluator& ev, const BinaryExpr& b, Side& lhs, Side& rhs, int num
       double v = o.value;
       if (b.return_bool) {
         v = o.keep ? 1.0 : 0.0;
+        result_h = nullptr;
       } else if (!o.keep) {
         return;
       }
       bool drop = b.return_bool || (mi >= 0 && many.m[mi].drop_name && !changes_schema(b.op));
-      out.add(labels, drop, t, v);
+      out.add(labels, drop, t, v, std::move(result_h));
     };
 
     for (const auto& it : mv) {
       int sig = many.sig[it.series];
       if (one_at[sig] >= 0) {
         const auto& o = ov[one_at[sig]];
-        combine(static_cast<int>(it.series), it.value, static_cast<int>(o.series), o.value, sig, {}, {});
+        combine(static_cast<int>(it.series), it.value, static_cast<int>(o.series), o.value, sig, {}, {}, it.h, o.h);
       } else if (fill_one) {
         combine(static_cast<int>(it.series), it.value, -1, *fill_one, sig, {},
-                match_labels(many.m[it.series].labels, vm));
+                match_labels(many.m[it.series].labels, vm), it.h, nullptr);
       }
     }
     if (fill_many) {
@@ -317,7 +417,7 @@ Mat arithmetic(Evaluator& ev, const BinaryExpr& b, Side& lhs, Side& rhs, int num
         bool done = vm.card == Cardinality::kOneToOne ? matched[sig] != 0 : !inserted[sig].empty();
         if (done) continue;
         combine(-1, *fill_many, static_cast<int>(it.series), it.value, sig,
-                match_labels(one.m[it.series].labels, vm), {});
+                match_labels(one.m[it.series].labels, vm), {}, nullptr, it.h);
       }
     }
   }

@@ -10,7 +10,8 @@
 //   auto res = engine.range(store, **expr, start_ms, end_ms, 15'000);
 //   if (!res) report(res.error().message);
 //
-// Native histograms are not supported; floats only.
+// Native histograms are values like floats (Sample::h, RangeSeries::h); float-only
+// operations leave them out as upstream does.
 
 #include <atomic>
 #include <chrono>

@@ -42,14 +42,14 @@ const std::vector<StepCursor::Item>& StepCursor::values(int64_t t) {
     size_t& p = pos_[i];
     while (p < ts.size() && ts[p] < t) ++p;
     if (p < ts.size() && ts[p] == t) {
-      items_.push_back({i, m_[i].v[p]});
+      items_.push_back({i, m_[i].v[p], m_[i].is_hist(p) ? &m_[i].h[p] : nullptr});
       ++p;
     }
   }
   return items_;
 }
 
-void OutputBuilder::add(const Labels& labels, bool drop_name, int64_t t, double v) {
+void OutputBuilder::add(const Labels& labels, bool drop_name, int64_t t, double v, HistogramPtr h) {
   ctx_.tick();
   auto [it, fresh] = by_hash_.try_emplace(labels.hash(), out_.size());
   if (!fresh) {
@@ -60,8 +60,7 @@ void OutputBuilder::add(const Labels& labels, bool drop_name, int64_t t, double 
         if (!s.t.empty() && s.t.back() == t) {
           eval_fail("vector cannot contain metrics with the same labelset");
         }
-        s.t.push_back(t);
-        s.v.push_back(v);
+        s.push(t, v, std::move(h));
         ctx_.hold(1);
         return;
       }
@@ -71,8 +70,40 @@ void OutputBuilder::add(const Labels& labels, bool drop_name, int64_t t, double 
     next_[idx] = out_.size();  // a new output with a colliding hash
   }
   next_.push_back(SIZE_MAX);
-  out_.push_back(SeriesData{labels, {t}, {v}, drop_name});
+  out_.push_back(SeriesData{labels, {}, {}, drop_name, {}});
+  out_.back().push(t, v, std::move(h));
   ctx_.hold(1);
+}
+
+void strip_histograms(QueryContext& ctx, Mat& m) {
+  bool any = false;
+  for (const auto& s : m) any = any || s.has_hist();
+  if (!any) return;
+  Mat out;
+  out.reserve(m.size());
+  for (auto& s : m) {
+    if (!s.has_hist()) {
+      out.push_back(std::move(s));
+      continue;
+    }
+    SeriesData f{std::move(s.labels), {}, {}, s.drop_name, {}};
+    for (size_t i = 0; i < s.t.size(); ++i) {
+      if (s.h[i]) {
+        ctx.release(1);
+      } else {
+        f.t.push_back(s.t[i]);
+        f.v.push_back(s.v[i]);
+      }
+    }
+    if (!f.t.empty()) out.push_back(std::move(f));
+  }
+  m = std::move(out);
+}
+
+Mat Evaluator::eval_floats(const Expr& e) {
+  Mat m = eval(e);
+  strip_histograms(ctx_, m);
+  return m;
 }
 
 int64_t count_points(const Mat& m) {
@@ -113,19 +144,23 @@ Mat merge_same_labelsets(Mat m) {
       continue;
     }
     SeriesData& base = out[slot[f]];
-    std::vector<std::pair<int64_t, double>> pts;
-    for (size_t k = 0; k < base.t.size(); ++k) pts.emplace_back(base.t[k], base.v[k]);
-    for (size_t k = 0; k < m[i].t.size(); ++k) pts.emplace_back(m[i].t[k], m[i].v[k]);
-    std::stable_sort(pts.begin(), pts.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    struct Pt {
+      int64_t t;
+      double v;
+      HistogramPtr h;
+    };
+    std::vector<Pt> pts;
+    for (size_t k = 0; k < base.t.size(); ++k) pts.push_back({base.t[k], base.v[k], base.is_hist(k) ? base.h[k] : nullptr});
+    for (size_t k = 0; k < m[i].t.size(); ++k) pts.push_back({m[i].t[k], m[i].v[k], m[i].is_hist(k) ? m[i].h[k] : nullptr});
+    std::stable_sort(pts.begin(), pts.end(), [](const Pt& a, const Pt& b) { return a.t < b.t; });
     base.t.clear();
     base.v.clear();
+    base.h.clear();
     for (size_t k = 0; k < pts.size(); ++k) {
-      if (k > 0 && pts[k].first == pts[k - 1].first) {
+      if (k > 0 && pts[k].t == pts[k - 1].t) {
         eval_fail("vector cannot contain metrics with the same labelset");
       }
-      base.t.push_back(pts[k].first);
-      base.v.push_back(pts[k].second);
+      base.push(pts[k].t, pts[k].v, std::move(pts[k].h));
     }
   }
   return out;
@@ -230,7 +265,7 @@ Mat Evaluator::constant(double v) {
 
 std::vector<double> Evaluator::eval_scalar_steps(const Expr& e) {
   std::vector<double> out(grid_.steps(), std::nan(""));
-  Mat m = eval(e);
+  Mat m = eval_floats(e);
   if (!m.empty()) {
     for (size_t k = 0; k < m[0].t.size(); ++k) out[grid_.index(m[0].t[k])] = m[0].v[k];
   }
@@ -274,6 +309,28 @@ Mat Evaluator::eval(const Expr& e) {
   eval_fail("unknown expression");
 }
 
+void read_with_histograms(const storage::Series& s, int64_t after, int64_t until, SeriesData& out,
+                          bool skip_stale) {
+  std::vector<int64_t> ft;
+  std::vector<double> fv;
+  s.read(after, until, ft, fv, skip_stale);
+  const auto& hs = s.histograms();
+  auto hi = std::upper_bound(hs.begin(), hs.end(), after,
+                             [](int64_t t, const storage::Series::HistogramSample& h) { return t < h.t; });
+  size_t fi = 0;
+  while (fi < ft.size() || (hi != hs.end() && hi->t <= until)) {
+    bool take_hist = hi != hs.end() && hi->t <= until && (fi >= ft.size() || hi->t <= ft[fi]);
+    if (take_hist) {
+      if (fi < ft.size() && ft[fi] == hi->t) ++fi;  // a histogram wins over a float at the same time
+      out.push(hi->t, 0, hi->h);
+      ++hi;
+    } else {
+      out.push(ft[fi], fv[fi]);
+      ++fi;
+    }
+  }
+}
+
 Mat Evaluator::eval_vector_selector(const VectorSelector& vs, bool sample_times) {
   if (vs.anchored || vs.smoothed) {
     eval_fail("the anchored and smoothed modifiers are not supported");
@@ -294,6 +351,36 @@ Mat Evaluator::eval_vector_selector(const VectorSelector& vs, bool sample_times)
   for (size_t si = 0; si < refs.size(); ++si) {
     ctx_.tick();
     const storage::Series& s = store.get(refs[si]);
+    if (!s.histograms().empty()) {
+      // Floats and native histograms merged in time order: read the span
+      // every step's lookback covers, then walk it.
+      int64_t first = ref_at(0), last = ref_at(n - 1);
+      SeriesData raw;
+      read_with_histograms(s, window_open_start(std::min(first, last), lookback), std::max(first, last), raw, false);
+      SeriesData sd;
+      size_t p = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        ctx_.tick();
+        const int64_t ref = ref_at(i);
+        if (i > 0 && ref < ref_at(i - 1)) p = 0;
+        while (p < raw.t.size() && raw.t[p] <= ref) ++p;
+        if (p == 0) continue;
+        size_t k = p - 1;
+        if (raw.t[k] <= window_open_start(ref, lookback)) continue;
+        if (!raw.is_hist(k) && storage::is_stale_nan(raw.v[k])) continue;
+        ctx_.hold(1);
+        if (sample_times) {
+          sd.push(grid_.at(i), static_cast<double>(raw.t[k]) / 1000);
+        } else {
+          sd.push(grid_.at(i), raw.v[k], raw.is_hist(k) ? raw.h[k] : nullptr);
+        }
+      }
+      if (sd.t.empty()) continue;
+      sd.labels = s.labels;
+      sd.drop_name = sample_times;
+      out.push_back(std::move(sd));
+      continue;
+    }
     if (s.empty()) continue;
     SeriesData sd;
     // `prev` is the last sample at or before the step's reference time; `it`
@@ -350,6 +437,14 @@ Mat Evaluator::eval_matrix_selector(const MatrixSelector& ms) {
     const storage::Series& s = store.get(ref);
     SeriesData sd;
     const int64_t after = window_open_start(rt, range);
+    if (!s.histograms().empty()) {
+      read_with_histograms(s, after, rt, sd, true);
+      ctx_.hold(static_cast<int64_t>(sd.t.size()));
+      if (sd.t.empty()) continue;
+      sd.labels = s.labels;
+      out.push_back(std::move(sd));
+      continue;
+    }
     if (s.empty() || s.max_time() <= after) continue;
     // Counted as read: one long series can exceed the limit alone.
     storage::SampleIterator it = s.samples();
@@ -383,7 +478,19 @@ Mat Evaluator::eval_subquery_points(const SubqueryExpr& sq) {
   // The first multiple of the step after the window's open start.
   int64_t start = (floor_div(window_open_start(ref_start, range), step) + 1) * step;
   Evaluator inner(ctx_, Grid{start, ref_end, step});
-  return inner.eval(*sq.expr);
+  Mat m = inner.eval(*sq.expr);
+  // A subquery may skip samples or repeat one: counter-reset hints of its
+  // histograms no longer describe neighbours, so they become unknown and
+  // resets are detected from the values (as upstream).
+  for (auto& s : m) {
+    for (auto& h : s.h) {
+      if (!h || (h->hint != CounterResetHint::kNotReset && h->hint != CounterResetHint::kReset)) continue;
+      auto c = std::make_shared<FloatHistogram>(*h);
+      c->hint = CounterResetHint::kUnknown;
+      h = std::move(c);
+    }
+  }
+  return m;
 }
 
 Mat Evaluator::eval_unary(const UnaryExpr& u) {
@@ -391,6 +498,12 @@ Mat Evaluator::eval_unary(const UnaryExpr& u) {
   if (u.op == UnaryOp::kSub) {
     for (auto& s : m) {
       for (double& v : s.v) v = -v;
+      for (auto& h : s.h) {
+        if (!h) continue;
+        auto neg = std::make_shared<FloatHistogram>(*h);
+        neg->mul(-1);
+        h = std::move(neg);
+      }
       s.drop_name = true;
     }
   }
@@ -465,7 +578,8 @@ Result<QueryResult> run_query(const storage::MemoryStore& store, const EngineOpt
       hashes.reserve(m.size());
       for (auto& s : m) {
         hashes.push_back(s.labels.hash());
-        vec.push_back(Sample{std::move(s.labels), s.v.empty() ? 0 : s.v[0], start});
+        vec.push_back(Sample{std::move(s.labels), s.v.empty() ? 0 : s.v[0], start,
+                             s.is_hist(0) ? s.h[0] : nullptr});
       }
       std::sort(hashes.begin(), hashes.end());
       bool maybe_dup = std::adjacent_find(hashes.begin(), hashes.end()) != hashes.end();
@@ -482,7 +596,9 @@ Result<QueryResult> run_query(const storage::MemoryStore& store, const EngineOpt
                        [](const SeriesData& a, const SeriesData& b) { return a.labels < b.labels; });
       Matrix mat;
       mat.reserve(m.size());
-      for (auto& s : m) mat.push_back(RangeSeries{std::move(s.labels), s.t.to_vector(), s.v.to_vector()});
+      for (auto& s : m) {
+        mat.push_back(RangeSeries{std::move(s.labels), s.t.to_vector(), s.v.to_vector(), std::move(s.h)});
+      }
       result.value = std::move(mat);
     }
   } catch (const EvalError& e) {

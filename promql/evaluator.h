@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
@@ -142,11 +143,29 @@ class Points {
 // One evaluated series: points at step timestamps (or raw samples, for range
 // selectors and subqueries). drop_name marks a series whose __name__ is
 // removed when the query finishes (upstream's delayed name removal).
+//
+// Native histograms: `h` stays empty while every point is a float (the fast
+// path pays nothing for them); once a point is a histogram it runs parallel
+// to `t`, and a set entry makes that point a histogram (`v` is NaN there).
 struct SeriesData {
   Labels labels;
   Points<int64_t> t;
   Points<double> v;
   bool drop_name = false;
+  std::vector<HistogramPtr> h = {};
+
+  bool is_hist(size_t i) const { return !h.empty() && h[i] != nullptr; }
+  bool has_hist() const { return !h.empty(); }
+  // Appends a point, float or histogram.
+  void push(int64_t ts, double val, HistogramPtr hp = nullptr) {
+    if (hp || !h.empty()) {
+      h.resize(t.size());
+      h.push_back(hp);
+      val = hp ? std::numeric_limits<double>::quiet_NaN() : val;
+    }
+    t.push_back(ts);
+    v.push_back(val);
+  }
 };
 using Mat = std::vector<SeriesData>;
 
@@ -204,6 +223,7 @@ class StepCursor {
   struct Item {
     size_t series;
     double value;
+    const HistogramPtr* h = nullptr;  // set for a native-histogram point
   };
   const std::vector<Item>& values(int64_t t);
 
@@ -219,7 +239,7 @@ class StepCursor {
 class OutputBuilder {
  public:
   explicit OutputBuilder(QueryContext& ctx) : ctx_(ctx) {}
-  void add(const Labels& labels, bool drop_name, int64_t t, double v);
+  void add(const Labels& labels, bool drop_name, int64_t t, double v, HistogramPtr h = nullptr);
   Mat take() { return std::move(out_); }
 
  private:
@@ -237,6 +257,9 @@ class Evaluator {
 
   // Any expression but a string literal.
   Mat eval(const Expr& e);
+  // The same without native-histogram points: for operations defined on
+  // floats only, which ignore histograms as upstream does.
+  Mat eval_floats(const Expr& e);
   std::string eval_string(const Expr& e);
 
   QueryContext& ctx() { return ctx_; }
@@ -293,6 +316,12 @@ Mat merge_same_labelsets(Mat m);
 // equality matchers of a selector argument, except __name__ and names matched
 // more than once.
 Labels absent_labels(const Expr& arg);
+// Appends a stored series' floats and native histograms with timestamps in
+// (after, until] to `out`, merged in time order.
+void read_with_histograms(const storage::Series& s, int64_t after, int64_t until, SeriesData& out,
+                          bool skip_stale);
+// Removes native-histogram points (and series left empty); releases them.
+void strip_histograms(QueryContext& ctx, Mat& m);
 // Total points held by a matrix.
 int64_t count_points(const Mat& m);
 

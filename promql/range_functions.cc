@@ -300,6 +300,9 @@ struct RangeInput {
     std::span<const double> v;
     bool drop_name;
     const storage::Series* series = nullptr;  // decoded by load()
+    // Parallel to t when the series holds native histograms (a set entry is
+    // a histogram point); empty otherwise.
+    std::span<const HistogramPtr> h = {};
   };
   std::vector<View> views;
   Mat owned;  // subquery output
@@ -312,12 +315,21 @@ struct RangeInput {
   // overlap the span.
   std::vector<int64_t> buf_t;
   std::vector<double> buf_v;
+  SeriesData buf_h;  // a stored series with native histograms
 
   // The samples of view i: the view itself, or its series decoded into the
   // buffers (valid until the next load).
   View load(size_t i) {
     View v = views[i];
     if (!v.series) return v;
+    if (!v.series->histograms().empty()) {
+      buf_h = SeriesData{};
+      read_with_histograms(*v.series, after, until, buf_h, true);
+      v.t = std::span<const int64_t>(buf_h.t.data(), buf_h.t.size());
+      v.v = std::span<const double>(buf_h.v.data(), buf_h.v.size());
+      v.h = buf_h.h;
+      return v;
+    }
     buf_t.clear();
     buf_v.clear();
     v.series->read(after, until, buf_t, buf_v, true);
@@ -342,6 +354,10 @@ RangeInput read_range_arg(Evaluator& ev, const Expr& arg, int64_t first_ref, int
     in.views.reserve(refs.size());
     for (storage::SeriesRef r : refs) {
       const storage::Series& s = store.get(r);
+      if (!s.histograms().empty()) {
+        in.views.push_back({&s.labels, {}, {}, false, &s});
+        continue;
+      }
       if (s.empty() || s.max_time() <= in.after) continue;
       in.views.push_back({&s.labels, {}, {}, false, &s});
     }
@@ -352,8 +368,193 @@ RangeInput read_range_arg(Evaluator& ev, const Expr& arg, int64_t first_ref, int
   in.range = ev.range_of(*sq);
   in.mods = &sq->mods;
   in.owned = ev.eval_subquery_points(*sq);
-  for (const auto& s : in.owned) in.views.push_back({&s.labels, s.t, s.v, s.drop_name});
+  for (const auto& s : in.owned) in.views.push_back({&s.labels, s.t, s.v, s.drop_name, nullptr, s.h});
   return in;
+}
+
+struct HistResult {
+  double v = 0;
+  HistogramPtr h;
+};
+
+// rate, increase and delta over a window of native histograms (upstream's
+// histogramRate): the last minus the first, counter resets added back, at
+// the lowest schema in the window, then extrapolated as floats are.
+std::optional<HistResult> histogram_rate(Evaluator& ev, const Window& w, std::span<const HistogramPtr> hs,
+                                         bool counter, bool rate, std::string_view metric, PosRange pos) {
+  size_t n = hs.size();
+  if (n < 2) return std::nullopt;
+  auto mixed = [&] {
+    ev.ctx().warn(fmt::format("encountered a mix of histograms and floats for metric name {}", go_quote(metric)), pos);
+    return std::nullopt;
+  };
+  auto mixed_schemas = [&] {
+    ev.ctx().warn(fmt::format("vector contains a mix of histograms with exponential and custom buckets schemas for "
+                              "metric name {}", go_quote(metric)),
+                  pos);
+    return std::nullopt;
+  };
+  for (const auto& h : hs) {
+    if (!h) return mixed();
+  }
+  FloatHistogram prev = *hs[0];
+  const FloatHistogram& last = *hs[n - 1];
+  bool not_counter = counter && (prev.hint == CounterResetHint::kGauge || last.hint == CounterResetHint::kGauge);
+  if (counter && hs[1]->detect_reset(prev)) {
+    FloatHistogram empty;
+    empty.schema = hs[1]->schema;
+    empty.custom_values = hs[1]->custom_values;
+    prev = std::move(empty);
+  }
+  int32_t min_schema = std::min(prev.schema, last.schema);
+  for (size_t i = 1; i + 1 < n; ++i) {
+    if (!counter) continue;
+    if (hs[i]->hint == CounterResetHint::kGauge) not_counter = true;
+    min_schema = std::min(min_schema, hs[i]->schema);
+    if (hs[i]->custom() != prev.custom()) return mixed_schemas();
+  }
+  if (last.custom() != prev.custom()) return mixed_schemas();
+  if (not_counter) ev.ctx().warn(fmt::format("this native histogram metric is not a counter: {}", go_quote(metric)), pos);
+  auto res = std::make_shared<FloatHistogram>(last);
+  res->reduce_resolution(min_schema);
+  bool reconciled = false;
+  if (!res->add(prev, true, nullptr, &reconciled)) return mixed_schemas();
+  if (counter) {
+    // From the first sample, or the empty histogram standing in for it
+    // when the second one already reset.
+    const FloatHistogram* p = &prev;
+    for (size_t i = 1; i < n; ++i) {
+      if (hs[i]->detect_reset(*p)) res->add(*p, false, nullptr, &reconciled);
+      p = hs[i].get();
+    }
+  } else if (hs[0]->hint != CounterResetHint::kGauge || hs[n - 1]->hint != CounterResetHint::kGauge) {
+    ev.ctx().warn(fmt::format("this native histogram metric is not a gauge: {}", go_quote(metric)), pos);
+  }
+  if (reconciled) ev.ctx().info("mismatched custom buckets were reconciled during subtraction", pos);
+  res->hint = CounterResetHint::kGauge;
+  res->compact();
+  // The extrapolation factor, as for floats but without the zero clamp.
+  int64_t first_t = w.t[0], last_t = w.t[n - 1];
+  double to_start = static_cast<double>(first_t - w.range_start) / 1000;
+  double to_end = static_cast<double>(w.range_end - last_t) / 1000;
+  double sampled = static_cast<double>(last_t - first_t) / 1000;
+  double avg_gap = sampled / static_cast<double>(n - 1);
+  if (to_start >= avg_gap * 1.1) to_start = avg_gap / 2;
+  if (to_end >= avg_gap * 1.1) to_end = avg_gap / 2;
+  double factor = sampled != 0 ? (sampled + to_start + to_end) / sampled : 1.0;
+  if (rate) factor /= static_cast<double>(w.range) / 1000;
+  res->mul(factor);
+  return HistResult{0, std::move(res)};
+}
+
+// A window holding at least one native histogram. Functions that read
+// floats only use the window's floats (an info says histograms were left
+// out); nullopt: no output at this step.
+std::optional<HistResult> histogram_window(Evaluator& ev, std::string_view name, const RangeFunction& fn,
+                                           const Window& w, std::span<const HistogramPtr> hs,
+                                           std::string_view metric, PosRange pos) {
+  size_t n = w.t.size();
+  size_t nh = 0;
+  for (const auto& h : hs) nh += h ? 1 : 0;
+  if (name == "rate" || name == "increase" || name == "delta") {
+    return histogram_rate(ev, w, hs, name != "delta", name == "rate", metric, pos);
+  }
+  if (name == "count_over_time") return HistResult{static_cast<double>(n), nullptr};
+  if (name == "present_over_time" || name == "absent_over_time") return HistResult{1, nullptr};
+  if (name == "last_over_time") return HistResult{w.v[n - 1], hs[n - 1]};
+  if (name == "first_over_time") return HistResult{w.v[0], hs[0]};
+  if (name == "ts_of_last_over_time") return HistResult{static_cast<double>(w.t[n - 1]) / 1000, nullptr};
+  if (name == "ts_of_first_over_time") return HistResult{static_cast<double>(w.t[0]) / 1000, nullptr};
+  if (name == "changes" || name == "resets") {
+    // Consecutive samples: histograms compare as wholes (changes) or by
+    // reset detection (resets); a switch between a float and a histogram
+    // counts as both.
+    double k = 0;
+    for (size_t i = 1; i < n; ++i) {
+      const HistogramPtr& a = hs[i - 1];
+      const HistogramPtr& b = hs[i];
+      if (!a != !b) {
+        k += 1;
+      } else if (a) {
+        if (name == "changes" ? !b->approx_equal(*a, 0, false) : b->detect_reset(*a)) k += 1;
+      } else if (name == "changes" ? !(w.v[i] == w.v[i - 1] || (std::isnan(w.v[i]) && std::isnan(w.v[i - 1])))
+                                   : w.v[i] < w.v[i - 1]) {
+        k += 1;
+      }
+    }
+    return HistResult{k, nullptr};
+  }
+  if (name == "irate" || name == "idelta") {
+    if (n < 2) return std::nullopt;
+    const HistogramPtr& a = hs[n - 2];
+    const HistogramPtr& b = hs[n - 1];
+    if (!a || !b) {
+      ev.ctx().warn(fmt::format("encountered a mix of histograms and floats for metric name {}", go_quote(metric)), pos);
+      return std::nullopt;
+    }
+    bool is_rate = name == "irate";
+    if (is_rate && (a->hint == CounterResetHint::kGauge || b->hint == CounterResetHint::kGauge)) {
+      ev.ctx().warn(fmt::format("this native histogram metric is not a counter: {}", go_quote(metric)), pos);
+    }
+    if (!is_rate && (a->hint != CounterResetHint::kGauge || b->hint != CounterResetHint::kGauge)) {
+      ev.ctx().warn(fmt::format("this native histogram metric is not a gauge: {}", go_quote(metric)), pos);
+    }
+    auto res = std::make_shared<FloatHistogram>(*b);
+    if (!is_rate || !b->detect_reset(*a)) {
+      if (!res->add(*a, true, nullptr, nullptr)) {
+        ev.ctx().warn(fmt::format("vector contains a mix of histograms with exponential and custom buckets schemas "
+                                  "for metric name {}", go_quote(metric)),
+                      pos);
+        return std::nullopt;
+      }
+    }
+    res->hint = CounterResetHint::kGauge;
+    res->compact();
+    if (is_rate) {
+      double interval = static_cast<double>(w.t[n - 1] - w.t[n - 2]) / 1000;
+      if (interval == 0) return std::nullopt;
+      res->div(interval);
+    }
+    return HistResult{0, std::move(res)};
+  }
+  if (name == "sum_over_time" || name == "avg_over_time") {
+    if (nh != n) {
+      ev.ctx().warn(fmt::format("encountered a mix of histograms and floats for metric name {}", go_quote(metric)), pos);
+      return std::nullopt;
+    }
+    auto res = std::make_shared<FloatHistogram>(*hs[0]);
+    for (size_t i = 1; i < n; ++i) {
+      bool reconciled = false;
+      if (!res->add(*hs[i], false, nullptr, &reconciled)) {
+        ev.ctx().warn(fmt::format("vector contains a mix of histograms with exponential and custom buckets schemas "
+                                  "for metric name {}", go_quote(metric)),
+                      pos);
+        return std::nullopt;
+      }
+      if (reconciled) ev.ctx().info("mismatched custom buckets were reconciled during aggregation", pos);
+    }
+    if (name == "avg_over_time") res->div(static_cast<double>(n));
+    res->compact();
+    return HistResult{0, std::move(res)};
+  }
+  // Floats only.
+  if (nh == n) return std::nullopt;
+  std::vector<int64_t> ft;
+  std::vector<double> fv;
+  for (size_t i = 0; i < n; ++i) {
+    if (hs[i]) continue;
+    ft.push_back(w.t[i]);
+    fv.push_back(w.v[i]);
+  }
+  ev.ctx().info(fmt::format("ignored histograms in a range containing both floats and histograms for metric name {}",
+                            go_quote(metric)),
+                pos);
+  Window fw = w;
+  fw.t = ft;
+  fw.v = fv;
+  std::optional<double> r = fn.kernel(fw);
+  if (!r) return std::nullopt;
+  return HistResult{*r, nullptr};
 }
 
 bool counter_like_name(std::string_view name) {
@@ -431,11 +632,20 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
       for (size_t a = 0; a < scalars.size(); ++a) args[a] = scalars[a][i];
       Window w{view.t.subspan(lo, hi - lo), view.v.subspan(lo, hi - lo), g.at(i), rt - range, rt, range,
                args.data()};
+      if (!view.h.empty()) {
+        std::span<const HistogramPtr> hs = view.h.subspan(lo, hi - lo);
+        if (std::any_of(hs.begin(), hs.end(), [](const HistogramPtr& h) { return h != nullptr; })) {
+          auto r = histogram_window(ev, name, fn, w, hs, view.labels->get("__name__"), c.args[matrix_arg]->pos);
+          if (!r) continue;
+          ev.ctx().hold(1);
+          sd.push(g.at(i), r->v, std::move(r->h));
+          continue;
+        }
+      }
       std::optional<double> r = fn.kernel(w);
       if (!r) continue;
       ev.ctx().hold(1);
-      sd.t.push_back(g.at(i));
-      sd.v.push_back(*r);
+      sd.push(g.at(i), *r);
     }
     if (sd.t.empty()) continue;
     ev.ctx().fit(last_window);  // the outputs are held; the last window still is too

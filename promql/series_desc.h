@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "model/error.h"
+#include "model/histogram.h"
 #include "model/labels.h"
 
 namespace vigil::promql {
@@ -15,6 +16,10 @@ namespace vigil::promql {
 struct SequenceValue {
   double value = 0;
   bool omitted = false;  // "_": no sample at this step
+  // A native histogram ({{...}}) instead of a float; hint_set: the notation
+  // named its counter_reset_hint (expected results compare it only then).
+  HistogramPtr histogram = nullptr;
+  bool hint_set = false;
 };
 
 struct SeriesDesc {
@@ -26,8 +31,11 @@ struct SeriesDesc {
 // n+1 values by repeated addition (so float rounding matches upstream);
 // `_` one gap, `_xn` n gaps; `stale` a stale marker. Numbers are PromQL number
 // literals (decimal, hex, exponent, Inf, NaN) or durations in seconds.
-// Native histograms ({{...}}) are refused with "native histograms are not
-// supported". Errors carry the 1-based column in `text`.
+// Native histograms: `{{schema:0 sum:5 count:4 z_bucket:1 z_bucket_w:0.001
+// offset:1 buckets:[1 2 1] n_offset:0 n_buckets:[1] custom_values:[1 2]
+// counter_reset_hint:gauge}}`, repeated with `{{...}}xn`, or expanded with
+// `{{a}}+{{b}}xn` / `{{a}}-{{b}}xn` by histogram addition. Errors carry the
+// 1-based column in `text`.
 Result<std::vector<SequenceValue>> parse_series_values(std::string_view text);
 
 // Parses `metric{labels} values...`; the metric part is read with the PromQL

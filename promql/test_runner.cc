@@ -34,26 +34,87 @@ int FileReport::skipped() const {
 namespace {
 
 constexpr double kEpsilon = 0.000001;  // relative error allowed, as upstream's runner
-constexpr std::string_view kNativeUnsupported = "native histograms are not supported";
-
 struct State {
   storage::MemoryStore store;
-  std::vector<Labels> native;  // series the script loads as native histograms
 };
+
+// load_with_nhcb: every classic histogram (the _bucket series with `le`, with
+// _count and _sum beside them) is also stored as a native histogram with
+// custom buckets, under the name without the suffix, at each time all its
+// buckets have a sample.
+Result<void> load_nhcb(State& st, const Load& l, const std::vector<std::pair<const Line*, SeriesDesc>>& defs) {
+  struct Family {
+    Labels labels;  // without le, name without _bucket
+    std::vector<std::pair<double, const SeriesDesc*>> buckets;
+    const SeriesDesc* count = nullptr;
+    const SeriesDesc* sum = nullptr;
+  };
+  std::vector<Family> fams;
+  auto family = [&](const Labels& ls) -> Family& {
+    for (auto& f : fams) {
+      if (f.labels == ls) return f;
+    }
+    fams.push_back(Family{ls, {}, nullptr, nullptr});
+    return fams.back();
+  };
+  for (const auto& [line, desc] : defs) {
+    std::string_view name = desc.labels.get("__name__");
+    if (name.ends_with("_bucket") && desc.labels.has("le")) {
+      auto le = parse_number(desc.labels.get("le"));
+      if (!le) continue;
+      family(LabelsBuilder(desc.labels).del("le").set("__name__", name.substr(0, name.size() - 7)).build())
+          .buckets.emplace_back(*le, &desc);
+    }
+  }
+  for (const auto& [line, desc] : defs) {
+    std::string_view name = desc.labels.get("__name__");
+    for (std::string_view suffix : {"_count", "_sum"}) {
+      if (!name.ends_with(suffix)) continue;
+      Labels base = LabelsBuilder(desc.labels).set("__name__", name.substr(0, name.size() - suffix.size())).build();
+      for (auto& f : fams) {
+        if (f.labels != base) continue;
+        (suffix == "_count" ? f.count : f.sum) = &desc;
+      }
+    }
+  }
+  for (auto& f : fams) {
+    std::sort(f.buckets.begin(), f.buckets.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    size_t len = f.buckets.front().second->values.size();
+    for (const auto& b : f.buckets) len = std::min(len, b.second->values.size());
+    storage::SeriesRef ref = st.store.series(f.labels);
+    for (size_t i = 0; i < len; ++i) {
+      bool all = std::all_of(f.buckets.begin(), f.buckets.end(),
+                             [&](const auto& b) { return !b.second->values[i].omitted; });
+      if (!all) continue;
+      auto h = std::make_shared<FloatHistogram>();
+      h->schema = kCustomBucketsSchema;
+      double prev = 0;
+      std::vector<double> counts;
+      for (const auto& b : f.buckets) {
+        double c = b.second->values[i].value;
+        if (!std::isinf(b.first)) h->custom_values.push_back(b.first);
+        counts.push_back(c - prev);
+        prev = c;
+      }
+      if (!std::isinf(f.buckets.back().first)) counts.push_back(0);
+      h->count = f.count && i < f.count->values.size() && !f.count->values[i].omitted ? f.count->values[i].value : prev;
+      if (f.sum && i < f.sum->values.size() && !f.sum->values[i].omitted) h->sum = f.sum->values[i].value;
+      h->positive_spans = {{0, static_cast<uint32_t>(counts.size())}};
+      h->positive_buckets = std::move(counts);
+      h->compact();
+      auto r = st.store.append_histogram(ref, static_cast<int64_t>(i) * l.interval, std::move(h));
+      if (!r) return fail(fmt::format("line {}: {}", l.line, r.error().message));
+    }
+  }
+  return {};
+}
 
 Result<void> load(State& st, const Load& l) {
   // A series given twice in one load keeps its last definition, as upstream.
   std::vector<std::pair<const Line*, SeriesDesc>> defs;
   for (const Line& line : l.series) {
     auto desc = parse_series_desc(line.text);
-    if (!desc) {
-      if (desc.error().message.find(kNativeUnsupported) != std::string::npos) {
-        auto head = parse_series_desc(std::string_view(line.text).substr(0, line.text.find("{{")));
-        if (head) st.native.push_back(head->labels);
-        continue;
-      }
-      return fail(fmt::format("line {}: {}", line.number, desc.error().message));
-    }
+    if (!desc) return fail(fmt::format("line {}: {}", line.number, desc.error().message));
     auto same = std::find_if(defs.begin(), defs.end(), [&](const auto& d) { return d.second.labels == desc->labels; });
     if (same != defs.end()) {
       same->second = std::move(*desc);
@@ -65,36 +126,21 @@ Result<void> load(State& st, const Load& l) {
     storage::SeriesRef ref = st.store.series(desc.labels);
     for (size_t i = 0; i < desc.values.size(); ++i) {
       if (desc.values[i].omitted) continue;
-      auto r = st.store.append(ref, static_cast<int64_t>(i) * l.interval, desc.values[i].value);
+      int64_t t = static_cast<int64_t>(i) * l.interval;
+      const SequenceValue& sv = desc.values[i];
+      if (sv.histogram) {
+        if (std::string why = sv.histogram->validate(); !why.empty()) {
+          return fail(fmt::format("line {}: invalid histogram: {}", line->number, why));
+        }
+      }
+      auto r = sv.histogram ? st.store.append_histogram(ref, t, sv.histogram) : st.store.append(ref, t, sv.value);
       if (!r) return fail(fmt::format("line {}: {}", line->number, r.error().message));
     }
-    std::string_view name = desc.labels.get("__name__");
-    if (l.with_nhcb && name.ends_with("_bucket") && desc.labels.has("le")) {
-      // load_with_nhcb also stores the classic histogram as a native one.
-      st.native.push_back(LabelsBuilder(desc.labels)
-                              .del("le")
-                              .set("__name__", name.substr(0, name.size() - 7))
-                              .build());
-    }
+  }
+  if (l.with_nhcb) {
+    if (auto r = load_nhcb(st, l, defs); !r) return r;
   }
   return {};
-}
-
-// A native-histogram series the expression selects, if any.
-std::optional<Labels> selects_native(const Expr& e, const std::vector<Labels>& native) {
-  if (native.empty()) return std::nullopt;
-  if (auto* vs = as<VectorSelector>(&e)) {
-    for (const auto& ls : native) {
-      bool all = std::all_of(vs->matchers.begin(), vs->matchers.end(),
-                             [&](const Matcher& m) { return m.matches(ls.get(m.name())); });
-      if (all) return ls;
-    }
-  }
-  std::optional<Labels> found;
-  for_each_child(e, [&](const Expr& c) {
-    if (!found) found = selects_native(c, native);
-  });
-  return found;
 }
 
 struct Expected {
@@ -143,20 +189,40 @@ Result<Expected> read_expected(const Eval& e) {
 }
 
 std::string fmt_value(double v) { return go_format_float(v, 'g', -1); }
+std::string fmt_point(double v, const HistogramPtr& h) { return h ? h->to_notation() : fmt_value(v); }
 
 std::string values_string(const std::vector<SequenceValue>& vals) {
   std::string s = "[";
   for (size_t i = 0; i < vals.size(); ++i) {
     if (i) s += ' ';
-    s += vals[i].omitted ? "_" : fmt_value(vals[i].value);
+    s += vals[i].omitted ? "_" : fmt_point(vals[i].value, vals[i].histogram);
   }
   return s + "]";
 }
 
+HistogramPtr hist_at(const RangeSeries& s, size_t i) { return s.h.empty() ? nullptr : s.h[i]; }
+
 std::string series_string(const RangeSeries& s) {
   std::string out = s.labels.to_string() + " =>";
-  for (size_t i = 0; i < s.t.size(); ++i) out += fmt::format(" {} @[{}]", fmt_value(s.v[i]), s.t[i]);
+  for (size_t i = 0; i < s.t.size(); ++i) out += fmt::format(" {} @[{}]", fmt_point(s.v[i], hist_at(s, i)), s.t[i]);
   return out;
+}
+
+// Whether an actual point (float v, or histogram h) is the expected value;
+// the message says how it differs otherwise.
+std::optional<std::string> point_differs(const SequenceValue& want, double v, const HistogramPtr& h) {
+  if (want.histogram) {
+    if (!h) return fmt::format("expected histogram {} but got float {}", want.histogram->to_notation(), fmt_value(v));
+    if (!want.histogram->approx_equal(*h, kEpsilon, want.hint_set)) {
+      return fmt::format("expected histogram {} but got {}", want.histogram->to_notation(), h->to_notation());
+    }
+    return std::nullopt;
+  }
+  if (h) return fmt::format("expected float {} but got histogram {}", fmt_value(want.value), h->to_notation());
+  if (!detail::almost_equal(v, want.value, kEpsilon)) {
+    return fmt::format("expected {} but got {}", fmt_value(want.value), fmt_value(v));
+  }
+  return std::nullopt;
 }
 
 struct Times {
@@ -175,27 +241,26 @@ std::optional<std::string> compare(const Value& result, const Expected& x, const
       const Expected::Entry* en = x.find(s.labels);
       if (!en) return fmt::format("unexpected metric {} in result, has {}", s.labels.to_string(), series_string(s));
       seen.push_back(en);
-      std::vector<std::pair<int64_t, double>> want;
+      std::vector<std::pair<int64_t, const SequenceValue*>> want;
       for (size_t i = 0; i < en->values.size(); ++i) {
         int64_t ts = times.start + static_cast<int64_t>(i) * times.step;
         if (ts > times.end) {
           return fmt::format("expected {} points for {}, but query time range cannot return this many points",
                              en->values.size(), s.labels.to_string());
         }
-        if (!en->values[i].omitted) want.emplace_back(ts, en->values[i].value);
+        if (!en->values[i].omitted) want.emplace_back(ts, &en->values[i]);
       }
       if (want.size() != s.t.size()) {
-        return fmt::format("expected {} float points for {}, but got {}", want.size(), s.labels.to_string(),
+        return fmt::format("expected {} points for {}, but got {}", want.size(), s.labels.to_string(),
                            series_string(s));
       }
       for (size_t i = 0; i < want.size(); ++i) {
         if (want[i].first != s.t[i]) {
-          return fmt::format("expected float value at index {} for {} to have timestamp {}, but it had timestamp {} (result has {})",
+          return fmt::format("expected value at index {} for {} to have timestamp {}, but it had timestamp {} (result has {})",
                              i, s.labels.to_string(), want[i].first, s.t[i], series_string(s));
         }
-        if (!detail::almost_equal(s.v[i], want[i].second, kEpsilon)) {
-          return fmt::format("expected float value at index {} (t={}) for {} to be {}, but got {} (result has {})", i,
-                             s.t[i], s.labels.to_string(), fmt_value(want[i].second), fmt_value(s.v[i]),
+        if (auto d = point_differs(*want[i].second, s.v[i], hist_at(s, i))) {
+          return fmt::format("value at index {} (t={}) for {}: {} (result has {})", i, s.t[i], s.labels.to_string(), *d,
                              series_string(s));
         }
       }
@@ -213,15 +278,13 @@ std::optional<std::string> compare(const Value& result, const Expected& x, const
     for (size_t pos = 0; pos < vec->size(); ++pos) {
       const Sample& s = (*vec)[pos];
       const Expected::Entry* en = x.find(s.labels);
-      if (!en) return fmt::format("unexpected metric {} in result, has value {}", s.labels.to_string(), fmt_value(s.value));
+      if (!en) return fmt::format("unexpected metric {} in result, has value {}", s.labels.to_string(), fmt_point(s.value, s.h));
       if (ordered && en->pos != static_cast<int>(pos) + 1) {
         return fmt::format("expected metric {} with {} at position {} but was at {}", s.labels.to_string(),
                            values_string(en->values), en->pos, pos + 1);
       }
-      double want = en->values.empty() ? 0 : en->values[0].value;
-      if (!detail::almost_equal(want, s.value, kEpsilon)) {
-        return fmt::format("expected {} for {} but got {}", fmt_value(want), s.labels.to_string(), fmt_value(s.value));
-      }
+      SequenceValue want = en->values.empty() ? SequenceValue{} : en->values[0];
+      if (auto d = point_differs(want, s.value, s.h)) return fmt::format("{}: {}", s.labels.to_string(), *d);
       seen.push_back(en);
     }
     for (const auto& en : x.entries) {
@@ -395,7 +458,7 @@ class EvalRunner {
     Vector vec;
     for (auto& s : std::get<Matrix>(range->value)) {
       for (size_t i = 0; i < s.t.size(); ++i) {
-        if (s.t[i] == t) vec.push_back(Sample{s.labels, s.v[i], t});
+        if (s.t[i] == t) vec.push_back(Sample{s.labels, s.v[i], t, hist_at(s, i)});
       }
     }
     std::optional<std::string> err;
@@ -417,19 +480,6 @@ class EvalRunner {
 
 EvalReport run_eval(State& st, const Engine& engine, const Eval& e) {
   EvalReport r{EvalReport::Status::kPassed, e.line, e.expr, {}};
-  auto skip = [&](std::string why) {
-    r.status = EvalReport::Status::kSkipped;
-    r.message = std::move(why);
-    return r;
-  };
-  for (const auto& l : e.series) {
-    if (l.text.find("{{") != std::string::npos) return skip("expected results are native histograms");
-  }
-  if (auto parsed = parse_expr(e.expr)) {
-    if (auto n = selects_native(**parsed, st.native)) {
-      return skip("selects native histogram series " + n->to_string());
-    }
-  }
   auto x = read_expected(e);
   if (!x) {
     r.status = EvalReport::Status::kFailed;

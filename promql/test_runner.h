@@ -6,9 +6,9 @@
 // itself, the same query with every selector pinned by `@` at several times,
 // and the query in range mode around the evaluation time.
 //
-// An eval is skipped, with the reason, when it involves native histograms:
-// its expected results are histograms, or its expression selects series that
-// were loaded as native histograms (which vigil does not store).
+// Native histograms load with the series notation ({{...}}), and load_with_nhcb
+// also stores each classic histogram as a custom-buckets native one; expected
+// histograms compare bucket by bucket as upstream's runner does.
 
 #include <iosfwd>
 #include <string>

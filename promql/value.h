@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "model/histogram.h"
 #include "model/labels.h"
 #include "promql/ast.h"
 
@@ -25,19 +26,24 @@ struct String {
   int64_t t = 0;
 };
 
-// One element of an instant vector.
+// One element of an instant vector: a float, or a native histogram when `h`
+// is set (`value` is then meaningless).
 struct Sample {
   Labels labels;
   double value = 0;
   int64_t t = 0;
+  HistogramPtr h = nullptr;
 };
 using Vector = std::vector<Sample>;
 
 // One series of a range vector: parallel timestamp (ms) and value arrays.
+// `h` is empty when every point is a float; otherwise it runs parallel to `t`
+// and a set entry makes that point a native histogram.
 struct RangeSeries {
   Labels labels;
   std::vector<int64_t> t;
   std::vector<double> v;
+  std::vector<HistogramPtr> h = {};
 };
 using Matrix = std::vector<RangeSeries>;
 

@@ -26,7 +26,7 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // Applies f to every value of the argument; the result loses its name.
 template <typename F>
 Mat map_values(Evaluator& ev, const Expr& arg, F f) {
-  Mat m = ev.eval(arg);
+  Mat m = ev.eval_floats(arg);
   const Grid& g = ev.grid();
   for (auto& s : m) {
     for (size_t k = 0; k < s.v.size(); ++k) s.v[k] = f(s.v[k], g.index(s.t[k]));
@@ -215,7 +215,7 @@ Mat label_replace(Evaluator& ev, const Call& c) {
   re2::RE2 re("^(?s:" + pattern + ")$", opts);
   if (!re.ok()) eval_fail("invalid regular expression in label_replace(): " + pattern);
   if (!is_valid_label_name(dst)) eval_fail("invalid destination label name in label_replace(): " + dst);
-  Mat m = ev.eval(*c.args[0]);
+  Mat m = ev.eval_floats(*c.args[0]);
   int n = re.NumberOfCapturingGroups() + 1;
   std::vector<re2::StringPiece> sub(n);
   for (auto& s : m) {
@@ -241,7 +241,7 @@ Mat label_join(Evaluator& ev, const Call& c) {
     if (!is_valid_label_name(srcs.back())) eval_fail("invalid source label name in label_join(): " + srcs.back());
   }
   if (!is_valid_label_name(dst)) eval_fail("invalid destination label name in label_join(): " + dst);
-  Mat m = ev.eval(*c.args[0]);
+  Mat m = ev.eval_floats(*c.args[0]);
   for (auto& s : m) {
     std::string joined;
     for (size_t i = 0; i < srcs.size(); ++i) {
@@ -406,6 +406,161 @@ std::string quantile_label(double q) {
 
 enum class BucketMode { kQuantile, kQuantiles, kFraction };
 
+// ---- native histograms -------------------------------------------------------
+
+// Iterates buckets as upstream's AllBucketIterator (ascending) or its reverse.
+// *nan_info: 1 when NaN observations made the result NaN, 2 when they skew it.
+double native_quantile(double q, const FloatHistogram& h, int* nan_info) {
+  if (q < 0) return -kInf;
+  if (q > 1) return kInf;
+  if (h.count == 0 || std::isnan(q)) return kNaN;
+  std::vector<HistogramBucket> bs = h.buckets();
+  const bool forward = std::isnan(h.sum) || q < 0.5;
+  if (!forward) std::reverse(bs.begin(), bs.end());
+  double rank = forward ? q * h.count : (1 - q) * h.count;
+  double count = 0;
+  HistogramBucket b;
+  size_t at = 0;
+  for (; at < bs.size(); ++at) {
+    b = bs[at];
+    if (b.count == 0) continue;
+    count += b.count;
+    if (count >= rank) break;
+  }
+  if (!h.custom() && b.lower < 0 && b.upper > 0) {
+    if (h.negative_buckets.empty() && !h.positive_buckets.empty()) b.lower = 0;
+    else if (h.positive_buckets.empty() && !h.negative_buckets.empty()) b.upper = 0;
+  } else if (h.custom()) {
+    if (b.lower == -kInf) {
+      if (b.upper <= 0) return b.upper;
+      b.lower = 0;
+    } else if (b.upper == kInf) {
+      return b.lower;
+    }
+  }
+  if (count > h.count) count = h.count;
+  if (count < rank) {
+    if (std::isnan(h.sum)) {
+      *nan_info = 1;
+      return kNaN;
+    }
+    return b.upper;
+  }
+  rank = forward ? rank - (count - b.count) : count - rank;
+  if (std::isnan(h.sum)) {
+    double total = count;
+    for (size_t k = at + 1; k < bs.size(); ++k) total += bs[k].count;
+    if (total < h.count) *nan_info = 2;
+  }
+  double fraction = rank / b.count;
+  if (h.custom() || (b.lower <= 0 && b.upper >= 0)) return b.lower + (b.upper - b.lower) * fraction;
+  double log_lower = std::log2(std::fabs(b.lower)), log_upper = std::log2(std::fabs(b.upper));
+  if (b.lower > 0) return std::exp2(log_lower + (log_upper - log_lower) * fraction);
+  return -std::exp2(log_upper + (log_lower - log_upper) * (1 - fraction));
+}
+
+double fraction_below(const HistogramBucket& b, double v, bool linear) {
+  if (linear) return (v - b.lower) / (b.upper - b.lower);
+  double log_lower = std::log2(std::fabs(b.lower)), log_upper = std::log2(std::fabs(b.upper));
+  double log_v = std::log2(std::fabs(v));
+  if (v > 0) return (log_v - log_lower) / (log_upper - log_lower);
+  return 1 - ((log_v - log_upper) / (log_lower - log_upper));
+}
+
+double native_fraction(double lower, double upper, const FloatHistogram& h, bool* nan_info) {
+  if (h.count == 0 || std::isnan(lower) || std::isnan(upper)) return kNaN;
+  if (lower >= upper) return 0;
+  double count = 0, rank = 0, lower_rank = 0, upper_rank = 0;
+  bool lower_set = false, upper_set = false;
+  std::vector<HistogramBucket> all = h.buckets();
+  size_t at = 0;
+  for (; at < all.size(); ++at) {
+    HistogramBucket b = all[at];
+    count += b.count;
+    bool zero = false;
+    auto linear = [&](double v) { return b.lower == -kInf ? b.count : rank + b.count * fraction_below(b, v, true); };
+    auto expo = [&](double v) { return rank + b.count * fraction_below(b, v, false); };
+    if (b.lower <= 0 && b.upper >= 0) {
+      zero = true;
+      if (h.negative_buckets.empty() && !h.positive_buckets.empty()) b.lower = 0;
+      else if (h.positive_buckets.empty() && !h.negative_buckets.empty()) b.upper = 0;
+    }
+    if (!lower_set && b.lower >= lower) lower_rank = rank, lower_set = true;
+    if (!upper_set && b.lower >= upper) upper_rank = rank, upper_set = true;
+    if (lower_set && upper_set) break;
+    if (!lower_set && b.lower < lower && b.upper > lower) {
+      lower_rank = h.custom() || zero ? linear(lower) : expo(lower);
+      lower_set = true;
+    }
+    if (!upper_set && b.lower < upper && b.upper > upper) {
+      upper_rank = h.custom() || zero ? linear(upper) : expo(upper);
+      upper_set = true;
+    }
+    if (lower_set && upper_set) break;
+    rank += b.count;
+  }
+  if (std::isnan(h.sum)) {
+    for (size_t k = at + 1; k < all.size(); ++k) count += all[k].count;
+    if (count < h.count) *nan_info = true;
+  } else {
+    count = h.count;
+  }
+  if (!lower_set || lower_rank > count) lower_rank = count;
+  if (!upper_set || upper_rank > count) upper_rank = count;
+  return (upper_rank - lower_rank) / h.count;
+}
+
+double native_variance(const FloatHistogram& h) {
+  double mean = h.sum / h.count;
+  double var = 0;
+  for (const auto& b : h.buckets()) {
+    if (b.count == 0) continue;
+    double val;
+    if (h.custom()) {
+      val = (b.upper + b.lower) / 2.0;
+    } else if (b.lower <= 0 && b.upper >= 0) {
+      val = 0;
+    } else {
+      val = std::sqrt(b.upper * b.lower);
+      if (b.upper < 0) val = -val;
+    }
+    double d = val - mean;
+    var += b.count * d * d;
+  }
+  return var / h.count;
+}
+
+// histogram_count/sum/avg/stddev/stdvar: one float per histogram point;
+// float samples yield nothing.
+Mat histogram_property(Evaluator& ev, const Call& c) {
+  std::string_view name = c.func->name;
+  Mat in = ev.eval(*c.args[0]);
+  Mat out;
+  for (auto& s : in) {
+    if (!s.has_hist()) {
+      ev.ctx().release(static_cast<int64_t>(s.t.size()));
+      continue;
+    }
+    SeriesData o{s.labels, {}, {}, true, {}};
+    for (size_t i = 0; i < s.t.size(); ++i) {
+      if (!s.h[i]) {
+        ev.ctx().release(1);
+        continue;
+      }
+      const FloatHistogram& h = *s.h[i];
+      double v = 0;
+      if (name == "histogram_count") v = h.count;
+      else if (name == "histogram_sum") v = h.sum;
+      else if (name == "histogram_avg") v = h.sum / h.count;
+      else if (name == "histogram_stdvar") v = native_variance(h);
+      else v = std::sqrt(native_variance(h));
+      o.push(s.t[i], v);
+    }
+    if (!o.t.empty()) out.push_back(std::move(o));
+  }
+  return out;
+}
+
 // histogram_quantile, histogram_quantiles and histogram_fraction: classic
 // histograms are the series of one label set differing only in `le`.
 Mat bucket_function(Evaluator& ev, const Call& c, BucketMode mode) {
@@ -424,6 +579,65 @@ Mat bucket_function(Evaluator& ev, const Call& c, BucketMode mode) {
   }
   Mat in = ev.eval(*c.args[vec_arg]);
   const Expr& vec_expr = *c.args[vec_arg];
+  OutputBuilder out(ev.ctx());
+  // Classic histograms (their label sets without `le`) that a native one
+  // shares: neither gives a result, with a warning.
+  std::vector<Labels> classic;
+  for (const auto& s : in) {
+    if (!s.has_hist() && s.labels.has("le")) classic.push_back(LabelsBuilder(s.labels).del("le").build());
+  }
+  std::vector<Labels> mixed;
+  // Native histograms: one result per histogram point.
+  for (const auto& s : in) {
+    if (!s.has_hist()) continue;
+    if (std::find(classic.begin(), classic.end(), s.labels) != classic.end()) {
+      ev.ctx().warn(fmt::format("vector contains a mix of classic and native histograms for metric name {}",
+                                go_quote(s.labels.get("__name__"))),
+                    vec_expr.pos);
+      mixed.push_back(s.labels);
+      continue;
+    }
+    for (size_t i = 0; i < s.t.size(); ++i) {
+      if (!s.h[i]) continue;
+      int64_t step = ev.grid().index(s.t[i]);
+      const FloatHistogram& h = *s.h[i];
+      std::string metric_suffix;
+      if (s.labels.has("__name__")) metric_suffix = " for metric name " + go_quote(s.labels.get("__name__"));
+      int nan_info = 0;
+      if (mode == BucketMode::kFraction) {
+        bool nans = false;
+        out.add(s.labels, true, s.t[i], native_fraction(scalars[0][step], scalars[1][step], h, &nans));
+        if (nans) {
+          ev.ctx().info("input to histogram_fraction has NaN observations, which are excluded from all fractions" +
+                            metric_suffix,
+                        vec_expr.pos);
+        }
+      } else if (mode == BucketMode::kQuantile) {
+        out.add(s.labels, true, s.t[i], native_quantile(scalars[0][step], h, &nan_info));
+      } else {
+        for (size_t k = 0; k < scalars.size(); ++k) {
+          double q = scalars[k][step];
+          out.add(LabelsBuilder(s.labels).set(quantile_name, quantile_label(q)).build(), true, s.t[i],
+                  native_quantile(q, h, &nan_info));
+        }
+      }
+      if (nan_info == 1) {
+        ev.ctx().info("input to histogram_quantile has NaN observations, result is NaN" + metric_suffix, vec_expr.pos);
+      } else if (nan_info == 2) {
+        ev.ctx().info("input to histogram_quantile has NaN observations, result is skewed higher" + metric_suffix,
+                      vec_expr.pos);
+      }
+    }
+  }
+  strip_histograms(ev.ctx(), in);
+  if (!mixed.empty()) {
+    std::erase_if(in, [&](const SeriesData& s) {
+      bool gone = s.labels.has("le") &&
+                  std::find(mixed.begin(), mixed.end(), LabelsBuilder(s.labels).del("le").build()) != mixed.end();
+      if (gone) ev.ctx().release(static_cast<int64_t>(s.t.size()));
+      return gone;
+    });
+  }
   // Group series by their labels without `le`, once.
   struct Group {
     Labels labels;
@@ -450,7 +664,6 @@ Mat bucket_function(Evaluator& ev, const Call& c, BucketMode mode) {
     group_of[i] = static_cast<int>(found);
   }
   const Grid& g = ev.grid();
-  OutputBuilder out(ev.ctx());
   StepCursor cur(in);
   std::vector<Bucket> work;
   for (int64_t step = 0; step < g.steps(); ++step) {
@@ -550,7 +763,7 @@ Mat sort_function(Evaluator& ev, const Call& c) {
   }
   std::vector<std::string> by;
   for (size_t i = 1; i < c.args.size(); ++i) by.push_back(ev.eval_string(*c.args[i]));
-  Mat m = ev.eval(*c.args[0]);
+  Mat m = ev.eval_floats(*c.args[0]);
   if (ev.grid().steps() != 1) return m;  // range results are ordered by labels anyway
   auto value = [](const SeriesData& s) { return s.v.empty() ? kNaN : s.v[0]; };
   if (name == "sort" || name == "sort_desc") {
@@ -601,7 +814,7 @@ Mat absent(Evaluator& ev, const Call& c) {
 }
 
 Mat scalar_of(Evaluator& ev, const Call& c) {
-  Mat in = ev.eval(*c.args[0]);
+  Mat in = ev.eval_floats(*c.args[0]);
   const Grid& g = ev.grid();
   std::vector<int> count(g.steps(), 0);
   std::vector<double> value(g.steps(), kNaN);
@@ -653,7 +866,7 @@ Mat clamp_function(Evaluator& ev, const Call& c) {
   } else {
     hi = ev.eval_scalar_steps(*c.args[1]);
   }
-  Mat m = ev.eval(*c.args[0]);
+  Mat m = ev.eval_floats(*c.args[0]);
   const Grid& g = ev.grid();
   Mat out;
   for (auto& s : m) {
@@ -738,10 +951,7 @@ Mat eval_function(Evaluator& ev, const Call& c) {
   if (name == "histogram_fraction") return bucket_function(ev, c, BucketMode::kFraction);
   if (name == "histogram_count" || name == "histogram_sum" || name == "histogram_avg" ||
       name == "histogram_stddev" || name == "histogram_stdvar") {
-    // These read native histograms only; float samples yield nothing.
-    Mat in = ev.eval(*c.args[0]);
-    ctx.release(count_points(in));
-    return {};
+    return histogram_property(ev, c);
   }
   eval_fail(fmt::format("function \"{}\" is not supported", name));
 }

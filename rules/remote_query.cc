@@ -11,6 +11,7 @@
 #include "net/url.h"
 #include "promql/printer.h"
 #include "rules/evaluation.h"
+#include "rules/histogram_json.h"
 
 namespace vigil::rules {
 
@@ -92,7 +93,15 @@ Result<QueryFn> remote_query(const RemoteQueryOptions& opts) {
         return out;
       }
       if (type != "vector") return fail("remote query returned a " + type + ", not a vector or scalar");
-      for (const auto& s : data->at("result")) out.push_back(promql::Sample{metric_of(s), value_of(s.at("value")), t});
+      for (const auto& s : data->at("result")) {
+        if (s.contains("histogram")) {
+          auto h = histogram_from_json(s.at("histogram").at(1));
+          if (!h) return fail("remote query returned a histogram vigil cannot read: " + h.error().message);
+          out.push_back(promql::Sample{metric_of(s), 0, t, std::make_shared<const FloatHistogram>(std::move(*h))});
+        } else {
+          out.push_back(promql::Sample{metric_of(s), value_of(s.at("value")), t});
+        }
+      }
       return out;
     } catch (const nlohmann::json::exception& e) {
       return fail(std::string("remote query returned an unexpected body: ") + e.what());

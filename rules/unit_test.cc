@@ -41,7 +41,7 @@ struct AlertTest {
 struct ExpSample {
   std::string labels;
   double value = 0;
-  bool histogram = false;
+  HistogramPtr histogram;  // `histogram:` in the series notation
 };
 struct ExprTest {
   std::string expr;
@@ -127,6 +127,14 @@ class Reader {
     auto t = parse_rfc3339(s);
     if (!t) fail_at(n, fmt::format("cannot parse {} to a valid timestamp", go_quote(s)));
     return *t;
+  }
+  HistogramPtr histogram(const YamlNode* n) {
+    auto v = promql::parse_series_values(str(n));
+    if (!v) fail_at(n, "expected a native histogram like {{schema:0 count:1 sum:1 buckets:[1]}}: " + v.error().message);
+    if (v->size() != 1 || !(*v)[0].histogram) {
+      fail_at(n, "expected one native histogram like {{schema:0 count:1 sum:1 buckets:[1]}}, got " + doc_.describe(*n));
+    }
+    return (*v)[0].histogram;
   }
   double number(const YamlNode* n) {
     auto v = promql::parse_series_values(str(n));
@@ -234,7 +242,7 @@ TestFile read_test_file(const YamlDocument& doc, bool ignore_unknown) {
                     r.mapping(s, "sample", [&](const std::string& sk, const YamlNode* sv) {
                       if (sk == "labels") es.labels = r.str(sv);
                       else if (sk == "value") es.value = r.number(sv);
-                      else if (sk == "histogram") es.histogram = true;
+                      else if (sk == "histogram") es.histogram = r.histogram(sv);
                       else return false;
                       return true;
                     });
@@ -312,6 +320,7 @@ bool float_equal(double a, double b, bool fuzzy) {
 struct Sample {
   Labels labels;
   double value;
+  HistogramPtr h = nullptr;  // a native histogram instead of the value
 };
 
 std::string samples_string(const std::vector<Sample>& ss) {
@@ -319,7 +328,7 @@ std::string samples_string(const std::vector<Sample>& ss) {
   std::string s;
   for (size_t i = 0; i < ss.size(); ++i) {
     if (i) s += ", ";
-    s += ss[i].labels.to_string() + " " + go_format_float(ss[i].value, 'E', -1);
+    s += ss[i].labels.to_string() + " " + (ss[i].h ? ss[i].h->to_notation() : go_format_float(ss[i].value, 'E', -1));
   }
   return s;
 }
@@ -439,7 +448,15 @@ std::vector<std::string> run_group(const TestGroup& tg, const std::string& group
     storage::SeriesRef ref = store.series(d.labels);
     for (size_t i = 0; i < d.values.size(); ++i) {
       if (d.values[i].omitted) continue;
-      auto r = store.append(ref, start + static_cast<int64_t>(i) * interval, d.values[i].value);
+      const int64_t t = start + static_cast<int64_t>(i) * interval;
+      const auto& h = d.values[i].histogram;
+      if (h) {
+        if (std::string why = h->validate(); !why.empty()) {
+          errs.push_back(fmt::format("    series {}: invalid histogram: {}", go_quote(d.labels.to_string()), why));
+          return errs;
+        }
+      }
+      auto r = h ? store.append_histogram(ref, t, h) : store.append(ref, t, d.values[i].value);
       if (!r) {
         errs.push_back(fmt::format("    series {}: {}", go_quote(d.labels.to_string()), r.error().message));
         return errs;
@@ -589,16 +606,10 @@ std::vector<std::string> run_group(const TestGroup& tg, const std::string& group
                                  res.error().message));
       continue;
     }
-    for (auto& s : *res) got.push_back({std::move(s.labels), s.value});
+    for (auto& s : *res) got.push_back({std::move(s.labels), s.value, std::move(s.h)});
     std::vector<Sample> exp;
     bool bad = false;
     for (const auto& es : et.exp) {
-      if (es.histogram) {
-        errs.push_back(fmt::format("    expr: {}, time: {}, err: labels {}: native histograms are not supported",
-                                   go_quote(et.expr), format_duration(et.eval_time), go_quote(es.labels)));
-        bad = true;
-        break;
-      }
       Labels ls;
       if (!es.labels.empty()) {
         auto d = promql::parse_series_desc(es.labels);
@@ -610,7 +621,7 @@ std::vector<std::string> run_group(const TestGroup& tg, const std::string& group
         }
         ls = d->labels;
       }
-      exp.push_back({std::move(ls), es.value});
+      exp.push_back({std::move(ls), es.value, es.histogram});
     }
     if (bad) continue;
     auto by_labels = [](const Sample& a, const Sample& b) { return a.labels < b.labels; };
@@ -618,7 +629,9 @@ std::vector<std::string> run_group(const TestGroup& tg, const std::string& group
     std::stable_sort(exp.begin(), exp.end(), by_labels);
     bool same = got.size() == exp.size() &&
                 std::equal(got.begin(), got.end(), exp.begin(), [&](const Sample& a, const Sample& b) {
-                  return a.labels == b.labels && float_equal(a.value, b.value, tf.fuzzy_compare);
+                  if (a.labels != b.labels || !a.h != !b.h) return false;
+                  if (a.h) return a.h->approx_equal(*b.h, tf.fuzzy_compare ? 1e-15 : 0, true);
+                  return float_equal(a.value, b.value, tf.fuzzy_compare);
                 });
     if (!same) {
       errs.push_back(fmt::format("    expr: {}, time: {},\n        exp: {}\n        got: {}", go_quote(et.expr),

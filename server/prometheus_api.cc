@@ -124,22 +124,51 @@ std::vector<storage::SeriesRef> select_any(const storage::MemoryStore& store,
   return {refs.begin(), refs.end()};
 }
 
+// A native histogram as Prometheus writes it: count, sum and the populated
+// buckets as [boundary rule, lower, upper, count], the rule saying which
+// bounds are inclusive (0: upper only, 1: lower only, 2: neither, 3: both).
+json histogram_json(const FloatHistogram& h) {
+  json buckets = json::array();
+  for (const auto& b : h.buckets()) {
+    if (b.count == 0) continue;
+    int rule = b.lower_inclusive ? (b.upper_inclusive ? 3 : 1) : (b.upper_inclusive ? 0 : 2);
+    buckets.push_back({rule, prom_value(b.lower), prom_value(b.upper), prom_value(b.count)});
+  }
+  json o = {{"count", prom_value(h.count)}, {"sum", prom_value(h.sum)}};
+  if (!buckets.empty()) o["buckets"] = std::move(buckets);
+  return o;
+}
+
 json value_json(const promql::Value& v) {
   json data;
   if (auto* vec = std::get_if<promql::Vector>(&v)) {
     data["resultType"] = "vector";
     json res = json::array();
     for (const auto& s : *vec) {
-      res.push_back({{"metric", labels_json(s.labels)}, {"value", {prom_time(s.t), prom_value(s.value)}}});
+      if (s.h) {
+        res.push_back({{"metric", labels_json(s.labels)}, {"histogram", {prom_time(s.t), histogram_json(*s.h)}}});
+      } else {
+        res.push_back({{"metric", labels_json(s.labels)}, {"value", {prom_time(s.t), prom_value(s.value)}}});
+      }
     }
     data["result"] = std::move(res);
   } else if (auto* m = std::get_if<promql::Matrix>(&v)) {
     data["resultType"] = "matrix";
     json res = json::array();
     for (const auto& s : *m) {
-      json values = json::array();
-      for (size_t i = 0; i < s.t.size(); ++i) values.push_back({prom_time(s.t[i]), prom_value(s.v[i])});
-      res.push_back({{"metric", labels_json(s.labels)}, {"values", std::move(values)}});
+      json values = json::array(), histograms = json::array();
+      for (size_t i = 0; i < s.t.size(); ++i) {
+        if (!s.h.empty() && s.h[i]) {
+          histograms.push_back({prom_time(s.t[i]), histogram_json(*s.h[i])});
+        } else {
+          values.push_back({prom_time(s.t[i]), prom_value(s.v[i])});
+        }
+      }
+      // As Prometheus: each array only when the series has such points.
+      json series = {{"metric", labels_json(s.labels)}};
+      if (!values.empty() || histograms.empty()) series["values"] = std::move(values);
+      if (!histograms.empty()) series["histograms"] = std::move(histograms);
+      res.push_back(std::move(series));
     }
     data["result"] = std::move(res);
   } else if (auto* sc = std::get_if<promql::Scalar>(&v)) {

@@ -194,6 +194,36 @@ Result<void> MemoryStore::append(SeriesRef ref, int64_t t, double v) {
   return {};
 }
 
+Result<void> MemoryStore::append_histogram(SeriesRef ref, int64_t t, HistogramPtr h) {
+  Series& s = series_[ref];
+  if (!s.histograms_.empty() && s.histograms_.back().t >= t) {
+    return fail(fmt::format("out of order histogram sample for {} at {} (last {})", s.labels.to_string(), t,
+                            s.histograms_.back().t));
+  }
+  // Counter-reset hints as Prometheus' store yields them back: gauges stay
+  // gauges; a histogram following another one without a reset is not a
+  // reset; the first one, one following a float, and one after a detected
+  // reset (which starts a new chunk there) read back as unknown.
+  CounterResetHint hint = CounterResetHint::kUnknown;
+  if (h->hint == CounterResetHint::kGauge) {
+    hint = CounterResetHint::kGauge;
+  } else if (h->hint == CounterResetHint::kReset) {
+    hint = CounterResetHint::kReset;
+  } else if (!s.histograms_.empty() && (s.empty() || s.max_time() < s.histograms_.back().t)) {
+    const FloatHistogram& prev = *s.histograms_.back().h;
+    hint = h->detect_reset(prev) ? CounterResetHint::kUnknown : CounterResetHint::kNotReset;
+    if (prev.hint == CounterResetHint::kGauge && hint == CounterResetHint::kNotReset) hint = CounterResetHint::kUnknown;
+  }
+  if (hint != h->hint) {
+    auto c = std::make_shared<FloatHistogram>(*h);
+    c->hint = hint;
+    h = std::move(c);
+  }
+  s.histograms_.push_back({t, std::move(h)});
+  ++num_samples_;
+  return {};
+}
+
 MemoryStore::Postings MemoryStore::postings_for(const Matcher& m) const {
   auto it = index_.find(m.name());
   if (it == index_.end()) return {};
@@ -304,8 +334,9 @@ void MemoryStore::truncate_before(int64_t mint) {
   bool emptied = false;
   for (auto& s : series_) {
     s.truncate_before(mint);
-    num_samples_ += s.num_samples();
-    emptied = emptied || s.empty();
+    std::erase_if(s.histograms_, [&](const Series::HistogramSample& h) { return h.t < mint; });
+    num_samples_ += s.num_samples() + s.histograms_.size();
+    emptied = emptied || (s.empty() && s.histograms_.empty());
   }
   if (emptied) drop_empty_series();
 }
@@ -317,7 +348,7 @@ void MemoryStore::drop_empty_series() {
   std::vector<SeriesRef> remap(series_.size(), kGone);
   size_t kept = 0;
   for (size_t i = 0; i < series_.size(); ++i) {
-    if (series_[i].empty()) continue;
+    if (series_[i].empty() && series_[i].histograms_.empty()) continue;
     remap[i] = static_cast<SeriesRef>(kept);
     if (kept != i) series_[kept] = std::move(series_[i]);
     ++kept;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "model/error.h"
+#include "model/histogram.h"
 #include "model/labels.h"
 #include "model/matcher.h"
 #include "storage/chunk.h"
@@ -76,7 +77,16 @@ class Series {
   // Stays the same for the series' life in the store, while refs change.
   uint64_t id() const { return id_; }
   size_t num_samples() const { return count_ - hidden_; }
+  // No float samples (it may still hold native histograms).
   bool empty() const { return num_samples() == 0; }
+
+  // Native-histogram samples, in time order: kept apart from the float
+  // chunks, uncompressed (a series rarely holds both kinds).
+  struct HistogramSample {
+    int64_t t = 0;
+    HistogramPtr h;
+  };
+  const std::vector<HistogramSample>& histograms() const { return histograms_; }
   // Time of the last sample and its value (the series must not be empty).
   int64_t max_time() const { return last_t_; }
   double last_value() const;
@@ -108,6 +118,7 @@ class Series {
   void compact();
 
   std::vector<SealedChunk> chunks_;
+  std::vector<HistogramSample> histograms_;
   std::vector<uint8_t> head_;
   ChunkEncoder enc_;
   int64_t head_min_t_ = 0;
@@ -158,6 +169,8 @@ class MemoryStore {
   // at the last timestamp replaces it only when it carries the same value
   // (as Prometheus, a different value there is an error).
   Result<void> append(SeriesRef ref, int64_t t, double v);
+  // Appends a native-histogram sample (time order, as floats).
+  Result<void> append_histogram(SeriesRef ref, int64_t t, HistogramPtr h);
   Result<void> append(const Labels& labels, int64_t t, double v) {
     auto ref = add_series(labels);
     if (!ref) return std::unexpected(std::move(ref.error()));

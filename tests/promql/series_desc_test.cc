@@ -54,9 +54,51 @@ TEST_CASE("series values: errors") {
   CHECK_FALSE(parse_series_values("1x").has_value());
   CHECK_FALSE(parse_series_values("_y").has_value());
   CHECK_FALSE(parse_series_values("1x99999999999").has_value());
-  auto h = parse_series_values("1 {{schema:1 sum:3}}");
+  auto h = parse_series_values("1 {{schema:1 sum:3 colour:2}}");
   REQUIRE_FALSE(h.has_value());
-  CHECK(h.error().message == "native histograms are not supported");
+  CHECK(h.error().message.starts_with("unknown histogram field \"colour\""));
+  CHECK(h.error().column == 20);  // where "colour" starts
+  CHECK_FALSE(parse_series_values("{{schema:1 sum:3").has_value());
+  CHECK_FALSE(parse_series_values("{{buckets:[1 x]}}").has_value());
+  CHECK_FALSE(parse_series_values("{{sum:1 sum:2}}").has_value());
+  CHECK_FALSE(parse_series_values("{{counter_reset_hint:maybe}}").has_value());
+  CHECK_FALSE(parse_series_values("{{schema:-53 custom_values:[1]}}+{{schema:0}}x2").has_value());
+}
+
+TEST_CASE("series values: native histograms") {
+  auto r = parse_series_values(
+      "{{schema:1 sum:5 count:4 z_bucket:1 z_bucket_w:0.001 offset:-1 buckets:[1 2] n_offset:2 n_buckets:[3] "
+      "counter_reset_hint:gauge}} _ {{}}x1");
+  REQUIRE_MESSAGE(r.has_value(), r.error().message);
+  REQUIRE(r->size() == 4);
+  const FloatHistogram& h = *(*r)[0].histogram;
+  CHECK(h.schema == 1);
+  CHECK(h.sum == 5);
+  CHECK(h.count == 4);
+  CHECK(h.zero_count == 1);
+  CHECK(h.zero_threshold == 0.001);
+  CHECK(h.positive_spans == std::vector<HistogramSpan>{{-1, 2}});
+  CHECK(h.positive_buckets == std::vector<double>{1, 2});
+  CHECK(h.negative_spans == std::vector<HistogramSpan>{{2, 1}});
+  CHECK(h.hint == CounterResetHint::kGauge);
+  CHECK((*r)[0].hint_set);
+  CHECK((*r)[1].omitted);
+  CHECK((*r)[2].histogram->count == 0);
+  CHECK((*r)[3].histogram == (*r)[2].histogram);
+
+  // Expansion adds histograms: buckets of the increment join the layout.
+  auto e = parse_series_values("{{schema:0 sum:1 count:1 buckets:[1]}}+{{schema:0 sum:2 count:2 offset:1 buckets:[2]}}x2");
+  REQUIRE_MESSAGE(e.has_value(), e.error().message);
+  REQUIRE(e->size() == 3);
+  const FloatHistogram& last = *(*e)[2].histogram;
+  CHECK(last.count == 5);
+  CHECK(last.sum == 5);
+  CHECK(last.positive_spans == std::vector<HistogramSpan>{{0, 2}});
+  CHECK(last.positive_buckets == std::vector<double>{1, 4});
+  CHECK(last.to_notation() == "{{schema:0 count:5 sum:5 buckets:[1 4]}}");
+  auto d = parse_series_values("{{schema:0 sum:9 count:9 buckets:[9]}}-{{schema:0 sum:1 count:1 buckets:[1]}}x3");
+  REQUIRE(d.has_value());
+  CHECK(d->back().histogram->positive_buckets == std::vector<double>{6});
 }
 
 TEST_CASE("series description: labels through the PromQL parser") {

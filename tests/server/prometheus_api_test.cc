@@ -87,6 +87,35 @@ TEST_CASE("prometheus api: instant query") {
   CHECK(status == 400);
 }
 
+TEST_CASE("prometheus api: native histograms as Prometheus writes them") {
+  Api api;
+  auto h = std::make_shared<FloatHistogram>();
+  h->count = 4;
+  h->sum = 5;
+  h->zero_threshold = 0.001;
+  h->zero_count = 1;
+  h->positive_spans = {{0, 2}};
+  h->positive_buckets = {2, 0};
+  h->negative_spans = {{1, 1}};
+  h->negative_buckets = {1};
+  auto ref = api.store.series(Labels{{"__name__", "lat"}});
+  for (int i = 0; i < 3; ++i) REQUIRE(api.store.append_histogram(ref, api.clock.now() - 20'000 + i * 10'000, h));
+  auto [status, body] = api.get("/api/v1/query", {{"query", "lat"}});
+  REQUIRE(status == 200);
+  const json& r = body["data"]["result"][0];
+  CHECK_FALSE(r.contains("value"));
+  CHECK(r["histogram"][0] == 1700000000.0);
+  CHECK(r["histogram"][1] == json::parse(R"({"count":"4","sum":"5","buckets":[
+      [1,"-2","-1","1"],[3,"-0.001","0.001","1"],[0,"0.5","1","2"]]})"));
+  std::tie(status, body) = api.get("/api/v1/query_range", {{"query", "lat"}, {"start", "1699999990"},
+                                                           {"end", "1700000000"}, {"step", "10"}});
+  REQUIRE(status == 200);
+  const json& m = body["data"]["result"][0];
+  CHECK_FALSE(m.contains("values"));
+  REQUIRE(m["histograms"].size() == 2);
+  CHECK(m["histograms"][1][1]["count"] == "4");
+}
+
 TEST_CASE("prometheus api: range query, series, labels and values") {
   Api api;
   auto [status, body] = api.get("/api/v1/query_range", {{"query", "up"}, {"start", "1699999950"}, {"end", "1700000000"},

@@ -1,0 +1,19 @@
+#pragma once
+
+// Reads a native histogram from a Prometheus query answer ("histogram" /
+// "histograms" fields: count, sum and [boundary rule, lower, upper, count]
+// buckets). The answer carries bounds, not the schema: a layout whose
+// buckets all span one power-of-two ratio 2^(2^-s) reads back as exponential
+// schema s (with the zero bucket as [-t, t]); any other layout as custom
+// buckets whose upper bounds are the buckets' own.
+
+#include <nlohmann/json.hpp>
+
+#include "model/error.h"
+#include "model/histogram.h"
+
+namespace vigil::rules {
+
+Result<FloatHistogram> histogram_from_json(const nlohmann::json& j);
+
+}  // namespace vigil::rules
