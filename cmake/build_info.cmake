@@ -2,7 +2,12 @@
 execute_process(COMMAND git -C ${SRC} rev-parse --short=12 HEAD
   OUTPUT_VARIABLE COMMIT OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0 OR COMMIT STREQUAL "")
-  set(COMMIT "unknown")
+  # Built outside a clone (the container image): the commit given by the builder.
+  if(DEFINED ENV{VIGIL_COMMIT} AND NOT "$ENV{VIGIL_COMMIT}" STREQUAL "")
+    set(COMMIT "$ENV{VIGIL_COMMIT}")
+  else()
+    set(COMMIT "unknown")
+  endif()
 endif()
 execute_process(COMMAND git -C ${SRC} status --porcelain --untracked-files=no
   OUTPUT_VARIABLE DIRTY OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)

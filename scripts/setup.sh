@@ -11,7 +11,7 @@ packages=(
   g++ cmake ninja-build ccache pkg-config git python3
   libcurl4-openssl-dev libfmt-dev libcpp-httplib-dev doctest-dev
   libre2-dev nlohmann-json3-dev libcli11-dev libhowardhinnant-date-dev libssl-dev libyaml-dev libcrypt-dev
-  libprotobuf-dev protobuf-compiler libsnappy-dev groff-base
+  libprotobuf-dev protobuf-compiler libsnappy-dev groff-base file dpkg-dev
 )
 if [[ "${1:-}" == "--peers" ]]; then
   packages+=(prometheus prometheus-alertmanager python3-aiosmtpd hyperfine openssl etcd-server chromium chromium-driver python3-selenium)
