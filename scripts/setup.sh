@@ -8,7 +8,7 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake ninja-build ccache pkg-config git python3
+  g++ cmake ninja-build ccache pkg-config git python3 curl
   libcurl4-openssl-dev libfmt-dev libcpp-httplib-dev doctest-dev
   libre2-dev nlohmann-json3-dev libcli11-dev libhowardhinnant-date-dev libssl-dev libyaml-dev libcrypt-dev
   libprotobuf-dev protobuf-compiler libsnappy-dev groff-base file dpkg-dev
