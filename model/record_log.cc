@@ -405,4 +405,26 @@ uint64_t RecordLog::syncs() const {
   return syncs_;
 }
 
+void put_labels(PayloadWriter& w, const Labels& ls) {
+  w.put(static_cast<uint32_t>(ls.size()));
+  for (const LabelView l : ls) {
+    w.put_string(l.name);
+    w.put_string(l.value);
+  }
+}
+
+bool get_labels(PayloadReader& r, Labels& out) {
+  uint32_t n = 0;
+  if (!r.get(n)) return false;
+  std::vector<Label> ls;
+  ls.reserve(std::min<uint32_t>(n, 1024));
+  for (uint32_t i = 0; i < n; ++i) {
+    Label l;
+    if (!r.get_string(l.name) || !r.get_string(l.value)) return false;
+    ls.push_back(std::move(l));
+  }
+  out = Labels(ls);
+  return true;
+}
+
 }  // namespace vigil

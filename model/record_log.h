@@ -40,6 +40,8 @@
 #include "model/error.h"
 #include "model/state_file.h"
 
+#include "model/labels.h"
+
 namespace vigil {
 
 // Records framed one after the other in one buffer, ready for
@@ -102,6 +104,11 @@ class PayloadReader {
  private:
   std::string_view in_;
 };
+
+// A label set in a payload: its size, then each name and value. get_labels
+// fails on a truncated payload and never trusts the size for an allocation.
+void put_labels(PayloadWriter& w, const Labels& ls);
+bool get_labels(PayloadReader& r, Labels& out);
 
 class RecordLog {
  public:

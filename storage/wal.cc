@@ -18,27 +18,6 @@ constexpr char kSnapshot = 'C';
 // the record log's size limits however large one flush is.
 constexpr uint32_t kSamplesPerRecord = 8192;
 
-void put_labels(PayloadWriter& w, const Labels& ls) {
-  w.put(static_cast<uint32_t>(ls.size()));
-  for (const LabelView l : ls) {
-    w.put_string(l.name);
-    w.put_string(l.value);
-  }
-}
-
-bool get_labels(PayloadReader& r, Labels& out) {
-  uint32_t n = 0;
-  if (!r.get(n)) return false;
-  std::vector<std::pair<std::string, std::string>> pairs(n);
-  for (auto& [name, value] : pairs) {
-    if (!r.get_string(name) || !r.get_string(value)) return false;
-  }
-  LabelsBuilder b{Labels{}};
-  for (const auto& [name, value] : pairs) b.set(name, value);
-  out = b.build();
-  return true;
-}
-
 }  // namespace
 
 Wal::Wal(std::string dir, size_t min_fold_bytes)
