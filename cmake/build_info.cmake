@@ -1,4 +1,5 @@
 # Writes build_info.cc with the version, the git commit and the build date.
+include(${CMAKE_CURRENT_LIST_DIR}/generated.cmake)
 execute_process(COMMAND git -C ${SRC} rev-parse --short=12 HEAD
   OUTPUT_VARIABLE COMMIT OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0 OR COMMIT STREQUAL "")
@@ -22,9 +23,4 @@ const char* const kCommit = \"${COMMIT}\";
 const char* const kDate = \"${DATE}\";
 }  // namespace vigil::build
 ")
-if(EXISTS ${OUT})
-  file(READ ${OUT} OLD)
-endif()
-if(NOT "${OLD}" STREQUAL "${CONTENT}")
-  file(WRITE ${OUT} "${CONTENT}")
-endif()
+write_if_changed(${OUT} "${CONTENT}")

@@ -1,10 +1,7 @@
 # Writes a .cc that holds the default notification templates (IN) as a string,
 # so that the binary carries them.
-file(READ ${IN} TEXT)
-string(FIND "${TEXT}" ")vigil_tmpl\"" CLASH)
-if(NOT CLASH EQUAL -1)
-  message(FATAL_ERROR "${IN} contains the raw string delimiter")
-endif()
+include(${CMAKE_CURRENT_LIST_DIR}/generated.cmake)
+read_for_raw_string(${IN} vigil_tmpl TEXT)
 set(CONTENT "// Generated from templates/default.tmpl at build time; edit that file.
 #include <string_view>
 
@@ -19,9 +16,4 @@ std::string_view default_notification_templates() {
 
 }  // namespace vigil::templates
 ")
-if(EXISTS ${OUT})
-  file(READ ${OUT} OLD)
-endif()
-if(NOT "${OLD}" STREQUAL "${CONTENT}")
-  file(WRITE ${OUT} "${CONTENT}")
-endif()
+write_if_changed(${OUT} "${CONTENT}")

@@ -1,16 +1,13 @@
 # Writes a .cc that holds the web UI's files (FILES, relative to DIR) as
 # strings, so that the binary carries them (server/ui.h).
 # FILES is comma-separated ("index.html,app.js").
+include(${CMAKE_CURRENT_LIST_DIR}/generated.cmake)
 string(REPLACE "," ";" FILES "${FILES}")
 set(DECLS "")
 set(TABLE "")
 set(I 0)
 foreach(F ${FILES})
-  file(READ ${DIR}/${F} TEXT)
-  string(FIND "${TEXT}" ")vigil_ui\"" CLASH)
-  if(NOT CLASH EQUAL -1)
-    message(FATAL_ERROR "${DIR}/${F} contains the raw string delimiter")
-  endif()
+  read_for_raw_string(${DIR}/${F} vigil_ui TEXT)
   string(APPEND DECLS "constexpr std::string_view kFile${I} = R\"vigil_ui(${TEXT})vigil_ui\";\n")
   string(APPEND TABLE "    {\"${F}\", kFile${I}},\n")
   math(EXPR I "${I} + 1")
@@ -33,9 +30,4 @@ ${TABLE}  };
 
 }  // namespace vigil::server
 ")
-if(EXISTS ${OUT})
-  file(READ ${OUT} OLD)
-endif()
-if(NOT "${OLD}" STREQUAL "${CONTENT}")
-  file(WRITE ${OUT} "${CONTENT}")
-endif()
+write_if_changed(${OUT} "${CONTENT}")
