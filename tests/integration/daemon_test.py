@@ -60,67 +60,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from harness import fail, free_port, peer, skip, wait_until
+from harness import Sink, fail, free_port, peer, request, skip, wait_until
 
 VIGIL = os.path.abspath(sys.argv[1])
 SCENARIO = sys.argv[2]
 SOURCE = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def request(method, url, body=None, timeout=5):
-    data = None
-    headers = {}
-    if body is not None:
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    req = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-    except (urllib.error.URLError, ConnectionError, socket.timeout):
-        return 0, ""
-
-
-class Sink:
-    """A webhook receiver recording every notification it gets."""
-
-    def __init__(self):
-        self.received = []
-        self.lock = threading.Lock()
-        sink = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length", "0"))
-                body = json.loads(self.rfile.read(n) or b"{}")
-                with sink.lock:
-                    sink.received.append((time.time(), body))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def notifications(self):
-        with self.lock:
-            return list(self.received)
-
-    def alerts_named(self, name, status=None):
-        out = []
-        for t, body in self.notifications():
-            for a in body.get("alerts", []):
-                if a["labels"].get("alertname") == name and (status is None or a["status"] == status):
-                    out.append((t, body, a))
-        return out
-
-    def close(self):
-        self.server.shutdown()
 
 
 # Every vigil started, so that a failing scenario leaves none running.

@@ -1,11 +1,14 @@
 """What the integration scripts share: failing and skipping with ctest's codes, free ports on
-127.0.0.1, waiting for a condition, plain HTTP GETs, and finding the peers (the current upstream
-releases unpacked by scripts/setup.sh --peers, else what is on PATH)."""
+127.0.0.1, waiting for a condition, plain HTTP requests, a webhook receiver, and finding the peers
+(the current upstream releases unpacked by scripts/setup.sh --peers, else what is on PATH)."""
+import http.server
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -50,6 +53,69 @@ def get(url, timeout=5):
         return e.code, e.read().decode()
     except (urllib.error.URLError, ConnectionError, socket.timeout):
         return 0, ""
+
+
+def request(method, url, body=None, timeout=5):
+    """(status, body text) of an HTTP request; a body that is not bytes is sent as JSON.
+    Status 0 when nothing answers."""
+    data = None
+    headers = {}
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except (urllib.error.URLError, ConnectionError, socket.timeout):
+        return 0, ""
+
+
+class Sink:
+    """A webhook receiver on 127.0.0.1 recording every notification (arrival time, JSON body)."""
+
+    def __init__(self):
+        self.received = []
+        self.lock = threading.Lock()
+        sink = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(n) or b"{}")
+                with sink.lock:
+                    sink.received.append((time.time(), body))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def notifications(self):
+        with self.lock:
+            return list(self.received)
+
+    def alerts_named(self, name, status=None):
+        """(arrival time, body, alert) of every alert called `name` (and in `status`) received."""
+        out = []
+        for t, body in self.notifications():
+            for a in body.get("alerts", []):
+                if a["labels"].get("alertname") == name and (status is None or a["status"] == status):
+                    out.append((t, body, a))
+        return out
+
+    def names(self):
+        """The alertnames of every alert received."""
+        return {a["labels"].get("alertname") for _, b in self.notifications() for a in b.get("alerts", [])}
+
+    def close(self):
+        self.server.shutdown()
 
 
 def upstream_peer(name):

@@ -23,22 +23,19 @@ there as PNG (desktop, and the alerts and silences pages at phone width).
 Needs /usr/bin/chromium, /usr/bin/chromedriver and python3-selenium (skipped
 with the reason otherwise). Exit 0 on success, 1 on failure, 77 when skipped.
 """
-import http.server
-import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import fail, free_port, prometheus3, skip, wait_until  # noqa: E402
+from harness import Sink, fail, free_port, prometheus3, request, skip, wait_until  # noqa: E402
 
 VIGIL = os.path.abspath(sys.argv[1])
 SCENARIO = sys.argv[2] if len(sys.argv) > 2 else "root"
@@ -87,43 +84,6 @@ HISTORY_STUB = r"""
   };
 })();
 """
-
-
-class Sink:
-    """A webhook receiver counting what it gets."""
-
-    def __init__(self):
-        self.bodies = []
-        sink = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length", "0"))
-                sink.bodies.append(json.loads(self.rfile.read(n) or b"{}"))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def names(self):
-        return {a["labels"].get("alertname") for b in list(self.bodies) for a in b.get("alerts", [])}
-
-
-def call(method, url, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=5) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-    except OSError:
-        return 0, ""
 
 
 def write(path, text):
@@ -182,20 +142,20 @@ inhibit_rules:
         prom = subprocess.Popen([prometheus3(), f"--config.file={work}/datasource.yml", f"--storage.tsdb.path={work}/tsdb",
                                  f"--web.listen-address=127.0.0.1:{prom_port}"],
                                 stdout=open(os.path.join(work, "prometheus.log"), "wb"), stderr=subprocess.STDOUT)
-        wait_until("Prometheus to be ready", lambda: call("GET", f"http://127.0.0.1:{prom_port}/-/ready")[0] == 200
+        wait_until("Prometheus to be ready", lambda: request("GET", f"http://127.0.0.1:{prom_port}/-/ready")[0] == 200
                    or prom.poll() is not None, 60)
         args.append(f"--datasource.url=http://127.0.0.1:{prom_port}")
     log = open(os.path.join(work, "vigil.log"), "wb")
     proc = subprocess.Popen(args, cwd=work, stdout=log, stderr=subprocess.STDOUT)
     driver = None
     try:
-        wait_until("vigil to be ready", lambda: call("GET", base + "-/ready")[0] == 200 or proc.poll() is not None, 15)
+        wait_until("vigil to be ready", lambda: request("GET", base + "-/ready")[0] == 200 or proc.poll() is not None, 15)
         if proc.poll() is not None:
             fail(f"vigil exited with {proc.returncode}:\n" + open(os.path.join(work, "vigil.log")).read())
-        if prefix and call("GET", f"http://127.0.0.1:{port}/api/v2/status")[0] != 404:
+        if prefix and request("GET", f"http://127.0.0.1:{port}/api/v2/status")[0] != 404:
             fail("outside the route prefix the API should answer 404")
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        status, body = call("POST", base + "api/v2/alerts", [
+        status, body = request("POST", base + "api/v2/alerts", [
             {"labels": {"alertname": "UiDatabaseDown", "severity": "critical", "team": "db"},
              "annotations": {"summary": "primary is down"}, "startsAt": now},
             {"labels": {"alertname": "UiDiskFull", "severity": "warning", "team": "db"},
