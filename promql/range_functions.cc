@@ -522,18 +522,19 @@ std::optional<HistResult> histogram_window(Evaluator& ev, std::string_view name,
       ev.ctx().warn(fmt::format("encountered a mix of histograms and floats for metric name {}", go_quote(metric)), pos);
       return std::nullopt;
     }
-    auto res = std::make_shared<FloatHistogram>(*hs[0]);
-    for (size_t i = 1; i < n; ++i) {
-      bool reconciled = false;
-      if (!res->add(*hs[i], false, nullptr, &reconciled)) {
+    HistogramAccumulator acc(name == "avg_over_time");
+    bool reconciled = false;
+    for (size_t i = 0; i < n; ++i) {
+      if (!acc.add(*hs[i], &reconciled)) {
         ev.ctx().warn(fmt::format("vector contains a mix of histograms with exponential and custom buckets schemas "
                                   "for metric name {}", go_quote(metric)),
                       pos);
         return std::nullopt;
       }
-      if (reconciled) ev.ctx().info("mismatched custom buckets were reconciled during aggregation", pos);
     }
-    if (name == "avg_over_time") res->div(static_cast<double>(n));
+    if (acc.counter_reset_collision()) ev.ctx().warn("conflicting counter resets during histogram aggregation", pos);
+    if (reconciled) ev.ctx().info("mismatched custom buckets were reconciled during aggregation", pos);
+    auto res = std::make_shared<FloatHistogram>(acc.take());
     res->compact();
     return HistResult{0, std::move(res)};
   }
