@@ -309,8 +309,34 @@ Mat Evaluator::eval(const Expr& e) {
   eval_fail("unknown expression");
 }
 
+namespace {
+
+void find_stats_selectors(const Expr& e, bool stats, std::vector<const VectorSelector*>& out) {
+  if (auto* vs = as<VectorSelector>(&e)) {
+    if (stats) out.push_back(vs);
+    return;
+  }
+  if (e.kind == ExprKind::kSubquery) return;
+  if (auto* b = as<BinaryExpr>(&e); b && (b->op == BinaryOp::kTrimUpper || b->op == BinaryOp::kTrimLower)) return;
+  if (auto* c = as<Call>(&e)) {
+    std::string_view name = c->func->name;
+    if (name == "histogram_quantile" || name == "histogram_quantiles" || name == "histogram_fraction") return;
+    if (name == "histogram_count" || name == "histogram_sum" || name == "histogram_avg") stats = true;
+  }
+  for_each_child(e, [&](const Expr& child) { find_stats_selectors(child, stats, out); });
+}
+
+}  // namespace
+
+std::vector<const VectorSelector*> stats_selectors(const Expr& e) {
+  std::vector<const VectorSelector*> out;
+  find_stats_selectors(e, false, out);
+  return out;
+}
+
 void read_with_histograms(const storage::Series& s, int64_t after, int64_t until, SeriesData& out,
-                          bool skip_stale) {
+                          bool skip_stale, bool stats_hints) {
+  const size_t begin = out.t.size();
   std::vector<int64_t> ft;
   std::vector<double> fv;
   s.read(after, until, ft, fv, skip_stale);
@@ -328,6 +354,18 @@ void read_with_histograms(const storage::Series& s, int64_t after, int64_t until
       out.push(ft[fi], fv[fi]);
       ++fi;
     }
+  }
+  if (!stats_hints) return;
+  const FloatHistogram* prev = nullptr;
+  for (size_t i = begin; i < out.t.size(); ++i) {
+    if (!out.is_hist(i)) continue;
+    const FloatHistogram* cur = out.h[i].get();
+    if (cur->hint == CounterResetHint::kUnknown && prev) {
+      auto hinted = std::make_shared<FloatHistogram>(*cur);
+      hinted->hint = cur->detect_reset(*prev) ? CounterResetHint::kReset : CounterResetHint::kNotReset;
+      out.h[i] = std::move(hinted);
+    }
+    prev = cur;
   }
 }
 
@@ -356,7 +394,8 @@ Mat Evaluator::eval_vector_selector(const VectorSelector& vs, bool sample_times)
       // every step's lookback covers, then walk it.
       int64_t first = ref_at(0), last = ref_at(n - 1);
       SeriesData raw;
-      read_with_histograms(s, window_open_start(std::min(first, last), lookback), std::max(first, last), raw, false);
+      read_with_histograms(s, window_open_start(std::min(first, last), lookback), std::max(first, last), raw, false,
+                           ctx_.stats_only(vs));
       SeriesData sd;
       size_t p = 0;
       for (int64_t i = 0; i < n; ++i) {
@@ -438,7 +477,7 @@ Mat Evaluator::eval_matrix_selector(const MatrixSelector& ms) {
     SeriesData sd;
     const int64_t after = window_open_start(rt, range);
     if (!s.histograms().empty()) {
-      read_with_histograms(s, after, rt, sd, true);
+      read_with_histograms(s, after, rt, sd, true, ctx_.stats_only(vs));
       ctx_.hold(static_cast<int64_t>(sd.t.size()));
       if (sd.t.empty()) continue;
       sd.labels = s.labels;
@@ -538,6 +577,7 @@ Result<QueryResult> run_query(const storage::MemoryStore& store, const EngineOpt
   ctx.query_end = end;
   ctx.query_step = instant ? 0 : step;
   ctx.deadline = ctx.now_ms() + opts.timeout.count();
+  ctx.stats_selectors = stats_selectors(expr);
   ValueType type = expr.type();
   if (!instant && type != ValueType::kScalar && type != ValueType::kVector) {
     return fail(fmt::format("invalid expression type \"{}\" for range query, must be Scalar or instant Vector",

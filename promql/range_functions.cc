@@ -308,6 +308,7 @@ struct RangeInput {
   Mat owned;  // subquery output
   Millis range = 0;
   const TimeModifiers* mods = nullptr;
+  bool stats_hints = false;  // see read_with_histograms
   PosRange pos;
   // The span of stored samples the windows read: (after, until].
   int64_t after = 0, until = 0;
@@ -324,7 +325,7 @@ struct RangeInput {
     if (!v.series) return v;
     if (!v.series->histograms().empty()) {
       buf_h = SeriesData{};
-      read_with_histograms(*v.series, after, until, buf_h, true);
+      read_with_histograms(*v.series, after, until, buf_h, true, stats_hints);
       v.t = std::span<const int64_t>(buf_h.t.data(), buf_h.t.size());
       v.v = std::span<const double>(buf_h.v.data(), buf_h.v.size());
       v.h = buf_h.h;
@@ -347,6 +348,7 @@ RangeInput read_range_arg(Evaluator& ev, const Expr& arg, int64_t first_ref, int
     if (vs.anchored || vs.smoothed) eval_fail("the anchored and smoothed modifiers are not supported");
     in.range = ev.range_of(*ms);
     in.mods = &vs.mods;
+    in.stats_hints = ev.ctx().stats_only(vs);
     in.after = ev.window_open_start(std::min(first_ref, last_ref), in.range);
     in.until = std::max(first_ref, last_ref);
     const auto& store = *ev.ctx().store;
@@ -433,13 +435,15 @@ std::optional<HistResult> histogram_rate(Evaluator& ev, const Window& w, std::sp
   if (reconciled) ev.ctx().info("mismatched custom buckets were reconciled during subtraction", pos);
   res->hint = CounterResetHint::kGauge;
   res->compact();
-  // The extrapolation factor, as for floats but without the zero clamp.
+  // The extrapolation factor, as for floats; a counter's start is clamped
+  // where its count would extrapolate to zero.
   int64_t first_t = w.t[0], last_t = w.t[n - 1];
   double to_start = static_cast<double>(first_t - w.range_start) / 1000;
   double to_end = static_cast<double>(w.range_end - last_t) / 1000;
   double sampled = static_cast<double>(last_t - first_t) / 1000;
   double avg_gap = sampled / static_cast<double>(n - 1);
   if (to_start >= avg_gap * 1.1) to_start = avg_gap / 2;
+  if (counter && res->count > 0 && hs[0]->count >= 0) to_start = std::min(to_start, sampled * (hs[0]->count / res->count));
   if (to_end >= avg_gap * 1.1) to_end = avg_gap / 2;
   double factor = sampled != 0 ? (sampled + to_start + to_end) / sampled : 1.0;
   if (rate) factor /= static_cast<double>(w.range) / 1000;
