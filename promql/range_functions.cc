@@ -505,12 +505,14 @@ std::optional<HistResult> histogram_window(Evaluator& ev, std::string_view name,
     }
     auto res = std::make_shared<FloatHistogram>(*b);
     if (!is_rate || !b->detect_reset(*a)) {
-      if (!res->add(*a, true, nullptr, nullptr)) {
+      bool reconciled = false;
+      if (!res->add(*a, true, nullptr, &reconciled)) {
         ev.ctx().warn(fmt::format("vector contains a mix of histograms with exponential and custom buckets schemas "
                                   "for metric name {}", go_quote(metric)),
                       pos);
         return std::nullopt;
       }
+      if (reconciled) ev.ctx().info("mismatched custom buckets were reconciled during subtraction", pos);
     }
     res->hint = CounterResetHint::kGauge;
     res->compact();
