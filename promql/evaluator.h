@@ -293,11 +293,11 @@ class Evaluator {
   // every step; with sample_times, the samples' own times in seconds instead
   // of their values (timestamp()).
   Mat eval_vector_selector(const VectorSelector& vs, bool sample_times = false);
+  Millis offset_of(const TimeModifiers& m);
 
  private:
   Mat eval_matrix_selector(const MatrixSelector& ms);
   Mat eval_unary(const UnaryExpr& u);
-  Millis offset_of(const TimeModifiers& m);
   Millis duration_of(Millis fixed, const DurationExpr* e);
 
   QueryContext& ctx_;
@@ -308,6 +308,8 @@ class Evaluator {
 Mat eval_binary_op(Evaluator& ev, const BinaryExpr& b);
 Mat eval_aggregation(Evaluator& ev, const AggregateExpr& a);
 Mat eval_function(Evaluator& ev, const Call& c);
+// info() (info_function.cc).
+Mat info_function(Evaluator& ev, const Call& c);
 // Functions whose argument is a range vector (rate, *_over_time, ...).
 bool is_range_function(std::string_view name);
 Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg);

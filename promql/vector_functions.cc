@@ -941,6 +941,7 @@ Mat eval_function(Evaluator& ev, const Call& c) {
   if (name == "scalar") return scalar_of(ev, c);
   if (name == "timestamp") return timestamp_of(ev, c);
   if (name == "absent") return absent(ev, c);
+  if (name == "info") return info_function(ev, c);
   if (name == "label_replace") return label_replace(ev, c);
   if (name == "label_join") return label_join(ev, c);
   if (name == "clamp" || name == "clamp_min" || name == "clamp_max") return clamp_function(ev, c);
