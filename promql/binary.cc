@@ -281,7 +281,7 @@ Mat set_operation(Evaluator& ev, const BinaryExpr& b, Side& lhs, Side& rhs, int 
 Labels result_labels(const Labels& many, const Labels& one, const BinaryExpr& b) {
   const VectorMatching& vm = *b.matching;
   auto dropped = [&](LabelView l) {
-    if (l.name == "__name__" && changes_schema(b.op)) return true;
+    if ((l.name == "__name__" || l.name == "__type__" || l.name == "__unit__") && changes_schema(b.op)) return true;
     if (vm.card != Cardinality::kOneToOne) return false;
     bool listed = std::find(vm.matching_labels.begin(), vm.matching_labels.end(), l.name) !=
                   vm.matching_labels.end();

@@ -113,7 +113,11 @@ int64_t count_points(const Mat& m) {
 }
 
 void drop_metric_name(SeriesData& s) {
-  if (s.labels.has("__name__")) s.labels = LabelsBuilder(s.labels).del("__name__").build();
+  // The type and unit labels describe the metric the name names: they go
+  // with it, as upstream drops every metadata label.
+  if (s.labels.has("__name__") || s.labels.has("__type__") || s.labels.has("__unit__")) {
+    s.labels = LabelsBuilder(s.labels).del("__name__").del("__type__").del("__unit__").build();
+  }
   s.drop_name = false;
 }
 
