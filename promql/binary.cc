@@ -306,8 +306,11 @@ Mat arithmetic(Evaluator& ev, const BinaryExpr& b, Side& lhs, Side& rhs, int num
   // "one", as upstream does.
   Side& many = swapped ? rhs : lhs;
   Side& one = swapped ? lhs : rhs;
-  std::optional<double> fill_one = swapped ? vm.fill_lhs : vm.fill_rhs;
-  std::optional<double> fill_many = swapped ? vm.fill_rhs : vm.fill_lhs;
+  // As upstream, fill_right always stands in for a missing "one" side and
+  // fill_left for a missing "many" side, also after the swap: with
+  // group_right, fill_right fills the left operand and fill_left the right.
+  std::optional<double> fill_one = vm.fill_rhs;
+  std::optional<double> fill_many = vm.fill_lhs;
   const Grid& g = ev.grid();
   OutputBuilder out(ev.ctx());
   StepCursor mc(many.m), oc(one.m);
