@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "model/names.h"
 #include "model/stack.h"
 #include "model/xxhash.h"
 #include "promql/functions.h"
@@ -374,9 +375,8 @@ void read_with_histograms(const storage::Series& s, int64_t after, int64_t until
 }
 
 Mat Evaluator::eval_vector_selector(const VectorSelector& vs, bool sample_times) {
-  if (vs.anchored || vs.smoothed) {
-    eval_fail("the anchored and smoothed modifiers are not supported");
-  }
+  if (vs.anchored) eval_fail("anchored modifier can only be used with range vectors");
+  if (vs.smoothed) return eval_smoothed_selector(vs);
   const auto& store = *ctx_.store;
   std::vector<storage::SeriesRef> refs = store.select(vs.matchers);
   const int64_t lookback = ctx_.opts->lookback_delta;
@@ -460,6 +460,94 @@ Mat Evaluator::eval_vector_selector(const VectorSelector& vs, bool sample_times)
     if (sd.t.empty()) continue;
     sd.labels = s.labels;
     sd.drop_name = sample_times;
+    out.push_back(std::move(sd));
+  }
+  return out;
+}
+
+// `metric smoothed`: at each step the value at the reference time itself,
+// interpolated linearly between the samples on either side within the
+// lookback (the last one carried forward when none follows), as upstream's
+// smoothed selectors. Histograms interpolate as counters unless both are
+// gauges; across a reset the later one is scaled from zero.
+Mat Evaluator::eval_smoothed_selector(const VectorSelector& vs) {
+  const auto& store = *ctx_.store;
+  const int64_t lookback = ctx_.opts->lookback_delta;
+  const int64_t n = grid_.steps();
+  std::vector<int64_t> ref(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) ref[static_cast<size_t>(i)] = ref_time(vs.mods, grid_.at(i));
+  const int64_t lo_ref = *std::min_element(ref.begin(), ref.end());
+  const int64_t hi_ref = *std::max_element(ref.begin(), ref.end());
+  std::string_view metric;
+  Mat out;
+  for (storage::SeriesRef r : store.select(vs.matchers)) {
+    ctx_.tick();
+    const storage::Series& s = store.get(r);
+    SeriesData raw;
+    read_with_histograms(s, lo_ref - lookback, hi_ref + lookback, raw, true);
+    metric = s.labels.get("__name__");
+    SeriesData sd;
+    for (int64_t i = 0; i < n; ++i) {
+      ctx_.tick();
+      const int64_t at = ref[static_cast<size_t>(i)];
+      // The samples in (at - lookback, at + lookback].
+      auto begin = std::upper_bound(raw.t.begin(), raw.t.end(), at - lookback);
+      auto end = std::upper_bound(raw.t.begin(), raw.t.end(), at + lookback);
+      if (begin == end) continue;
+      const size_t b = static_cast<size_t>(begin - raw.t.begin()), e = static_cast<size_t>(end - raw.t.begin());
+      bool hist = false, flt = false;
+      for (size_t k = b; k < e; ++k) (raw.is_hist(k) ? hist : flt) = true;
+      if (hist && flt) {
+        ctx_.warn(fmt::format("encountered a mix of histograms and floats for metric name {}", go_quote(metric)),
+                  vs.pos);
+        continue;
+      }
+      const size_t k = static_cast<size_t>(std::lower_bound(begin, end, at) - raw.t.begin());
+      if (k < e && raw.t[k] == at) {
+        ctx_.hold(1);
+        sd.push(grid_.at(i), raw.v[k], hist ? raw.h[k] : nullptr);
+        continue;
+      }
+      if (k == b) continue;  // nothing at or before the reference time
+      if (k == e) {  // nothing after it: the last value carries forward
+        HistogramPtr h;
+        if (hist) {
+          auto c = std::make_shared<FloatHistogram>(*raw.h[k - 1]);
+          c->hint = CounterResetHint::kUnknown;
+          h = std::move(c);
+        }
+        ctx_.hold(1);
+        sd.push(grid_.at(i), raw.v[k - 1], std::move(h));
+        continue;
+      }
+      const double frac = static_cast<double>(at - raw.t[k - 1]) / static_cast<double>(raw.t[k] - raw.t[k - 1]);
+      if (!hist) {
+        ctx_.hold(1);
+        sd.push(grid_.at(i), raw.v[k - 1] + (raw.v[k] - raw.v[k - 1]) * frac);
+        continue;
+      }
+      const FloatHistogram& h1 = *raw.h[k - 1];
+      const FloatHistogram& h2 = *raw.h[k];
+      if (h1.custom() != h2.custom()) {
+        ctx_.warn(fmt::format("vector contains a mix of histograms with exponential and custom buckets schemas for "
+                              "metric name {}", go_quote(metric)),
+                  vs.pos);
+        continue;
+      }
+      bool counter = h1.hint != CounterResetHint::kGauge || h2.hint != CounterResetHint::kGauge;
+      auto res = std::make_shared<FloatHistogram>(h2);
+      if (!(counter && h2.detect_reset(h1))) {
+        res->add(h1, true, nullptr, nullptr);
+        res->mul(frac);
+        res->add(h1, false, nullptr, nullptr);
+      } else {
+        res->mul(frac);
+      }
+      ctx_.hold(1);
+      sd.push(grid_.at(i), 0, std::move(res));
+    }
+    if (sd.t.empty()) continue;
+    sd.labels = s.labels;
     out.push_back(std::move(sd));
   }
   return out;

@@ -297,6 +297,7 @@ class Evaluator {
 
  private:
   Mat eval_matrix_selector(const MatrixSelector& ms);
+  Mat eval_smoothed_selector(const VectorSelector& vs);
   Mat eval_unary(const UnaryExpr& u);
   Millis duration_of(Millis fixed, const DurationExpr* e);
 

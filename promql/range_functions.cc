@@ -345,12 +345,16 @@ RangeInput read_range_arg(Evaluator& ev, const Expr& arg, int64_t first_ref, int
   in.pos = arg.pos;
   if (auto* ms = as<MatrixSelector>(&arg)) {
     const VectorSelector& vs = *ms->selector;
-    if (vs.anchored || vs.smoothed) eval_fail("the anchored and smoothed modifiers are not supported");
     in.range = ev.range_of(*ms);
     in.mods = &vs.mods;
     in.stats_hints = ev.ctx().stats_only(vs);
     in.after = ev.window_open_start(std::min(first_ref, last_ref), in.range);
     in.until = std::max(first_ref, last_ref);
+    // Anchored and smoothed windows also read the lookback before the range
+    // (smoothed: after it too).
+    const Millis lookback = ev.ctx().opts->lookback_delta;
+    if (vs.anchored || vs.smoothed) in.after -= lookback;
+    if (vs.smoothed) in.until += lookback;
     const auto& store = *ev.ctx().store;
     auto refs = store.select(vs.matchers);
     in.views.reserve(refs.size());
@@ -564,6 +568,66 @@ std::optional<HistResult> histogram_window(Evaluator& ev, std::string_view name,
   return HistResult{*r, nullptr};
 }
 
+// rate, increase and delta over an anchored or smoothed window (upstream's
+// extended range selectors): `w` also holds the samples the lookback reaches
+// before the range (and, smoothed, after it). Anchored: the last sample at or
+// before the range start stands in for the start; smoothed: the values at
+// both boundaries are interpolated between their neighbours. No
+// extrapolation.
+double interpolate_at(int64_t t1, double y1, int64_t t2, double y2, int64_t t, bool counter) {
+  if (counter && y2 < y1) y1 = 0;
+  return y1 + (y2 - y1) * static_cast<double>(t - t1) / static_cast<double>(t2 - t1);
+}
+
+std::optional<double> extended_rate(const Window& w, bool smoothed, bool counter, bool rate) {
+  const auto& t = w.t;
+  const auto& v = w.v;
+  size_t last = t.size() - 1;
+  // The last sample at or before the range start (or the first sample).
+  size_t first = static_cast<size_t>(std::partition_point(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(last),
+                                                          [&](int64_t x) { return x <= w.range_start; }) -
+                                     t.begin());
+  first = first > 0 ? first - 1 : 0;
+  if (smoothed) {
+    last = static_cast<size_t>(std::partition_point(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(last),
+                                                    [&](int64_t x) { return x < w.range_end; }) -
+                               t.begin());
+  }
+  if (t[last] <= w.range_start) return std::nullopt;
+  if (smoothed && t[first] > w.range_end) return std::nullopt;
+  double left = smoothed && t[first] < w.range_start
+                    ? interpolate_at(t[first], v[first], t[first + 1], v[first + 1], w.range_start, counter)
+                    : v[first];
+  double right = smoothed && last > 0 && t[last] > w.range_end
+                     ? interpolate_at(t[last - 1], v[last - 1], t[last], v[last], w.range_end, counter)
+                     : v[last];
+  double result = right - left;
+  if (counter) {
+    // Resets strictly inside the range; the boundaries handled theirs.
+    size_t lo = t[first] <= w.range_start ? first + 1 : first;
+    ptrdiff_t hi = t[last] >= w.range_end ? static_cast<ptrdiff_t>(last) - 1 : static_cast<ptrdiff_t>(last);
+    double prev = left;
+    for (ptrdiff_t i = static_cast<ptrdiff_t>(lo); i <= hi; ++i) {
+      if (v[static_cast<size_t>(i)] < prev) result += prev;
+      prev = v[static_cast<size_t>(i)];
+    }
+    if (right < prev) result += prev;
+  }
+  if (rate) result /= static_cast<double>(w.range) / 1000;
+  return result;
+}
+
+// The part of an anchored window resets() and changes() read: from the last
+// sample at or before the range start on; nothing when no sample is inside
+// the range.
+std::optional<std::pair<size_t, size_t>> anchored_span(const Window& w) {
+  size_t inside = static_cast<size_t>(
+      std::partition_point(w.t.begin(), w.t.end(), [&](int64_t x) { return x <= w.range_start; }) - w.t.begin());
+  if (inside == w.t.size()) return std::nullopt;
+  size_t from = inside > 0 ? inside - 1 : 0;
+  return std::pair{from, w.t.size() - from};
+}
+
 bool counter_like_name(std::string_view name) {
   for (std::string_view suffix : {"_total", "_sum", "_count", "_bucket"}) {
     if (name.ends_with(suffix)) return true;
@@ -597,8 +661,21 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
       as<MatrixSelector>(&arg) ? as<MatrixSelector>(&arg)->selector->mods : as<SubqueryExpr>(&arg)->mods;
   std::vector<int64_t> ref(n);
   for (int64_t i = 0; i < n; ++i) ref[i] = ev.ref_time(mods, g.at(i));
+  const VectorSelector* extended = nullptr;  // an anchored or smoothed selector
+  if (auto* ms = as<MatrixSelector>(&arg); ms && (ms->selector->anchored || ms->selector->smoothed)) {
+    extended = ms->selector.get();
+    bool anchored = extended->anchored;
+    bool safe = name == "rate" || name == "increase" || name == "delta" ||
+                (anchored && (name == "resets" || name == "changes"));
+    if (!safe) {
+      eval_fail(fmt::format("{} modifier can only be used with: {} - not with {}", anchored ? "anchored" : "smoothed",
+                            anchored ? "changes, delta, increase, rate, resets" : "delta, increase, rate", name));
+    }
+  }
   RangeInput in = read_range_arg(ev, arg, ref.front(), ref.back());
   const Millis range = in.range;
+  const Millis before = extended ? ev.ctx().opts->lookback_delta : 0;
+  const Millis after = extended && extended->smoothed ? ev.ctx().opts->lookback_delta : 0;
 
   if (name == "quantile_over_time") {
     for (int64_t i = 0; i < n; ++i) {
@@ -628,8 +705,8 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
       ev.ctx().tick();
       int64_t rt = ref[i];
       if (i > 0 && rt < ref[i - 1]) lo = hi = 0;
-      while (hi < view.t.size() && view.t[hi] <= rt) ++hi;
-      while (lo < hi && view.t[lo] <= ev.window_open_start(rt, range)) ++lo;
+      while (hi < view.t.size() && view.t[hi] <= rt + after) ++hi;
+      while (lo < hi && view.t[lo] <= ev.window_open_start(rt, range) - before) ++lo;
       if (lo == hi) continue;
       // The window's points count against max_samples, as in Prometheus,
       // though they are read in place; this series' outputs join the count
@@ -639,8 +716,31 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
       for (size_t a = 0; a < scalars.size(); ++a) args[a] = scalars[a][i];
       Window w{view.t.subspan(lo, hi - lo), view.v.subspan(lo, hi - lo), g.at(i), rt - range, rt, range,
                args.data()};
+      size_t from = lo;  // where the window's histograms start
+      if (extended) {
+        bool any_hist = !view.h.empty() && std::any_of(view.h.begin() + static_cast<std::ptrdiff_t>(lo),
+                                                        view.h.begin() + static_cast<std::ptrdiff_t>(hi),
+                                                        [](const HistogramPtr& h) { return h != nullptr; });
+        if (name == "resets" || name == "changes") {
+          auto span = anchored_span(w);
+          if (!span) continue;
+          w.t = w.t.subspan(span->first, span->second);
+          w.v = w.v.subspan(span->first, span->second);
+          from = lo + span->first;
+        } else {
+          if (any_hist) {
+            eval_fail(fmt::format("{} modifier is not supported with histograms",
+                                  extended->anchored ? "anchored" : "smoothed"));
+          }
+          std::optional<double> r = extended_rate(w, extended->smoothed, name != "delta", name == "rate");
+          if (!r) continue;
+          ev.ctx().hold(1);
+          sd.push(g.at(i), *r);
+          continue;
+        }
+      }
       if (!view.h.empty()) {
-        std::span<const HistogramPtr> hs = view.h.subspan(lo, hi - lo);
+        std::span<const HistogramPtr> hs = view.h.subspan(from, w.t.size());
         if (std::any_of(hs.begin(), hs.end(), [](const HistogramPtr& h) { return h != nullptr; })) {
           auto r = histogram_window(ev, name, fn, w, hs, view.labels->get("__name__"), c.args[matrix_arg]->pos);
           if (!r) continue;
