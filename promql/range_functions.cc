@@ -455,6 +455,91 @@ std::optional<HistResult> histogram_rate(Evaluator& ev, const Window& w, std::sp
   return HistResult{0, std::move(res)};
 }
 
+// extended_rate() over native histograms: the boundary histograms picked or
+// interpolated (across a reset the later one scaled from zero), their
+// difference, and the histograms before each reset inside the range added
+// back.
+std::optional<HistResult> extended_histogram_rate(Evaluator& ev, const Window& w, std::span<const HistogramPtr> hs,
+                                                  bool smoothed, bool counter, bool rate, std::string_view metric,
+                                                  PosRange pos) {
+  const auto& t = w.t;
+  auto warn_mixed_schemas = [&] {
+    ev.ctx().warn(fmt::format("vector contains a mix of histograms with exponential and custom buckets schemas for "
+                              "metric name {}", go_quote(metric)),
+                  pos);
+    return std::nullopt;
+  };
+  if (std::any_of(hs.begin(), hs.end(), [](const HistogramPtr& h) { return !h; })) {
+    ev.ctx().warn(fmt::format("encountered a mix of histograms and floats for metric name {}", go_quote(metric)), pos);
+    return std::nullopt;
+  }
+  size_t last = t.size() - 1;
+  size_t first = static_cast<size_t>(std::partition_point(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(last),
+                                                          [&](int64_t x) { return x <= w.range_start; }) -
+                                     t.begin());
+  first = first > 0 ? first - 1 : 0;
+  if (smoothed) {
+    last = static_cast<size_t>(std::partition_point(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(last),
+                                                    [&](int64_t x) { return x < w.range_end; }) -
+                               t.begin());
+  }
+  if (t[last] <= w.range_start) return std::nullopt;
+  if (smoothed && t[first] > w.range_end) return std::nullopt;
+  bool not_counter = false;
+  for (size_t i = first; i <= last; ++i) {
+    if (hs[i]->custom() != hs[first]->custom()) return warn_mixed_schemas();
+    if (counter && hs[i]->hint == CounterResetHint::kGauge) not_counter = true;
+  }
+  if (not_counter) ev.ctx().warn(fmt::format("this native histogram metric is not a counter: {}", go_quote(metric)), pos);
+  bool sub_reconciled = false, add_reconciled = false;
+  auto interpolate = [&](size_t a, size_t b, int64_t at) {
+    if (at == t[a]) return FloatHistogram(*hs[a]);
+    if (at == t[b]) return FloatHistogram(*hs[b]);
+    double frac = static_cast<double>(at - t[a]) / static_cast<double>(t[b] - t[a]);
+    FloatHistogram r = *hs[b];
+    if (counter && hs[b]->detect_reset(*hs[a])) {
+      r.mul(frac);
+      return r;
+    }
+    r.add(*hs[a], true, nullptr, &sub_reconciled);
+    r.mul(frac);
+    r.add(*hs[a], false, nullptr, &add_reconciled);
+    return r;
+  };
+  FloatHistogram left = smoothed && t[first] < w.range_start ? interpolate(first, first + 1, w.range_start)
+                                                              : FloatHistogram(*hs[first]);
+  FloatHistogram right = smoothed && last > 0 && t[last] > w.range_end ? interpolate(last - 1, last, w.range_end)
+                                                                       : FloatHistogram(*hs[last]);
+  if (!counter && (left.hint != CounterResetHint::kGauge || right.hint != CounterResetHint::kGauge)) {
+    ev.ctx().warn(fmt::format("this native histogram metric is not a gauge: {}", go_quote(metric)), pos);
+  }
+  auto res = std::make_shared<FloatHistogram>(right);
+  if (!res->add(left, true, nullptr, &sub_reconciled)) return warn_mixed_schemas();
+  if (counter) {
+    // The boundaries are `left` and `right`; a reset the left interpolation
+    // already spanned is not counted again.
+    size_t from = first + 1;
+    const FloatHistogram* prev = &left;
+    if (smoothed && t[first] < w.range_start && hs[first + 1]->detect_reset(*hs[first])) {
+      prev = hs[first + 1].get();
+      ++from;
+    }
+    if (from <= last) {
+      for (size_t i = from; i < last; ++i) {
+        if (hs[i]->detect_reset(*prev) && !res->add(*prev, false, nullptr, &add_reconciled)) return warn_mixed_schemas();
+        prev = hs[i].get();
+      }
+      if (right.detect_reset(*prev) && !res->add(*prev, false, nullptr, &add_reconciled)) return warn_mixed_schemas();
+    }
+  }
+  if (sub_reconciled) ev.ctx().info("mismatched custom buckets were reconciled during subtraction", pos);
+  if (add_reconciled) ev.ctx().info("mismatched custom buckets were reconciled during addition", pos);
+  if (rate) res->div(static_cast<double>(w.range) / 1000);
+  res->hint = CounterResetHint::kGauge;
+  res->compact();
+  return HistResult{0, std::move(res)};
+}
+
 // A window holding at least one native histogram. Functions that read
 // floats only use the window's floats (an info says histograms were left
 // out); nullopt: no output at this step.
@@ -729,8 +814,12 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
           from = lo + span->first;
         } else {
           if (any_hist) {
-            eval_fail(fmt::format("{} modifier is not supported with histograms",
-                                  extended->anchored ? "anchored" : "smoothed"));
+            auto r = extended_histogram_rate(ev, w, view.h.subspan(lo, hi - lo), extended->smoothed, name != "delta",
+                                             name == "rate", view.labels->get("__name__"), c.args[matrix_arg]->pos);
+            if (!r) continue;
+            ev.ctx().hold(1);
+            sd.push(g.at(i), 0, std::move(r->h));
+            continue;
           }
           std::optional<double> r = extended_rate(w, extended->smoothed, name != "delta", name == "rate");
           if (!r) continue;
