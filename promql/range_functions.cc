@@ -31,30 +31,65 @@ struct Window {
   int64_t range_end;
   Millis range;
   const double* args;  // scalar arguments at this step, in call order
+  // The samples' start timestamps (0: unknown), parallel to t; empty when
+  // none are known.
+  std::span<const int64_t> st = {};
 };
+
+// Whether a sample's start timestamp says the counter restarted since the
+// previous sample (upstream's rules: an unknown, invalid or equal-to-its-own
+// time start says nothing; one pointing at the previous sample is a restart
+// only when the previous one had a known start of its own, as deltas have).
+bool start_time_reset(int64_t prev_st, int64_t prev_t, int64_t st, int64_t t) {
+  if (st == 0 || st >= t) return false;
+  if (st < prev_t) return false;
+  if (st > prev_t) return true;
+  if (prev_st > prev_t) return false;
+  return prev_st != 0 && prev_st != prev_t;
+}
+
+bool start_time_reset_at(const Window& w, size_t i) {
+  return !w.st.empty() && start_time_reset(w.st[i - 1], w.t[i - 1], w.st[i], w.t[i]);
+}
+
+// A start before the previous sample's time that is not the previous
+// sample's own start: the two samples overlap.
+bool start_time_overlap(const Window& w, size_t i) {
+  return !w.st.empty() && w.st[i] != 0 && w.st[i] < w.t[i - 1] && w.st[i] != w.st[i - 1];
+}
 using Kernel = std::optional<double> (*)(const Window&);
 
 std::optional<double> extrapolated(const Window& w, bool counter, bool rate) {
   size_t n = w.v.size();
-  if (n < 2) return std::nullopt;
+  if (n == 0) return std::nullopt;
   double result = w.v[n - 1] - w.v[0];
   if (counter) {
     for (size_t i = 1; i < n; ++i) {
-      if (w.v[i] < w.v[i - 1]) result += w.v[i - 1];
+      if (w.v[i] < w.v[i - 1] || start_time_reset_at(w, i)) result += w.v[i - 1];
     }
   }
   int64_t first_t = w.t[0], last_t = w.t[n - 1];
   double to_start = static_cast<double>(first_t - w.range_start) / 1000;
   double to_end = static_cast<double>(w.range_end - last_t) / 1000;
   double sampled = static_cast<double>(last_t - first_t) / 1000;
-  double avg_gap = sampled / static_cast<double>(n - 1);
+  double avg_gap = n > 1 ? sampled / static_cast<double>(n - 1) : 0;
   double threshold = avg_gap * 1.1;
-  if (to_start >= threshold) to_start = avg_gap / 2;
-  if (counter) {
-    // A counter cannot go below zero: do not extrapolate past that point.
-    double to_zero = to_start;
-    if (result > 0 && w.v[0] >= 0) to_zero = sampled * (w.v[0] / result);
-    if (to_zero < to_start) to_start = to_zero;
+  if (counter && !w.st.empty() && w.st[0] != 0 && w.st[0] > w.range_start && w.st[0] < first_t) {
+    // The counter started inside the range: count from zero at its start
+    // instead of extrapolating to the left.
+    to_start = 0;
+    sampled = static_cast<double>(last_t - w.st[0]) / 1000;
+    result += w.v[0];
+  } else if (n < 2) {
+    return std::nullopt;
+  } else {
+    if (to_start >= threshold) to_start = avg_gap / 2;
+    if (counter) {
+      // A counter cannot go below zero: do not extrapolate past that point.
+      double to_zero = to_start;
+      if (result > 0 && w.v[0] >= 0) to_zero = sampled * (w.v[0] / result);
+      if (to_zero < to_start) to_start = to_zero;
+    }
   }
   if (to_end >= threshold) to_end = avg_gap / 2;
   double factor = 1.0;
@@ -74,7 +109,7 @@ std::optional<double> instant_value(const Window& w, bool rate) {
   int64_t interval = w.t[n - 1] - w.t[n - 2];
   if (interval == 0) return std::nullopt;
   double result = last;
-  if (!rate || !(last < prev)) result = last - prev;
+  if (!rate || !(last < prev || start_time_reset_at(w, n - 1))) result = last - prev;
   if (rate) result /= static_cast<double>(interval) / 1000;
   return result;
 }
@@ -184,7 +219,7 @@ std::optional<double> k_changes(const Window& w) {
 std::optional<double> k_resets(const Window& w) {
   double resets = 0;
   for (size_t i = 1; i < w.v.size(); ++i) {
-    if (w.v[i] < w.v[i - 1]) resets += 1;
+    if (w.v[i] < w.v[i - 1] || start_time_reset_at(w, i)) resets += 1;
   }
   return resets;
 }
@@ -777,12 +812,29 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
   }
 
   const bool counter_function = name == "rate" || name == "increase";
+  // Start timestamps reach these functions from stored series only (a
+  // subquery's points have none).
+  const StartTimes* start_times =
+      (counter_function || name == "irate" || name == "resets") && as<MatrixSelector>(&arg) ? ev.ctx().opts->start_times
+                                                                                            : nullptr;
+  std::vector<int64_t> sts;
   std::vector<double> args(scalars.size());
   Mat out;
   out.reserve(in.views.size());
   for (size_t si = 0; si < in.views.size(); ++si) {
     ev.ctx().tick();
     const RangeInput::View view = in.load(si);
+    sts.clear();
+    if (start_times) {
+      if (auto found = start_times->by_series.find(*view.labels); found != start_times->by_series.end()) {
+        sts.reserve(view.t.size());
+        for (int64_t t : view.t) {
+          auto st = found->second.find(t);
+          sts.push_back(st == found->second.end() ? 0 : st->second);
+        }
+      }
+    }
+    bool overlap_warned = false;
     SeriesData sd;
     size_t lo = 0, hi = 0;
     int64_t last_window = 0;
@@ -801,6 +853,18 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
       for (size_t a = 0; a < scalars.size(); ++a) args[a] = scalars[a][i];
       Window w{view.t.subspan(lo, hi - lo), view.v.subspan(lo, hi - lo), g.at(i), rt - range, rt, range,
                args.data()};
+      if (!sts.empty()) {
+        w.st = std::span<const int64_t>(sts).subspan(lo, hi - lo);
+        if (counter_function && !overlap_warned) {
+          for (size_t k = 1; k < w.t.size() && !overlap_warned; ++k) {
+            if (!start_time_overlap(w, k)) continue;
+            overlap_warned = true;
+            ev.ctx().warn(fmt::format("sample has start time that overlaps with previous sample timestamp for metric {}",
+                                      go_quote(view.labels->get("__name__"))),
+                          c.args[matrix_arg]->pos);
+          }
+        }
+      }
       size_t from = lo;  // where the window's histograms start
       if (extended) {
         bool any_hist = !view.h.empty() && std::any_of(view.h.begin() + static_cast<std::ptrdiff_t>(lo),
