@@ -424,6 +424,17 @@ struct HistResult {
 std::optional<HistResult> histogram_rate(Evaluator& ev, const Window& w, std::span<const HistogramPtr> hs,
                                          bool counter, bool rate, std::string_view metric, PosRange pos) {
   size_t n = hs.size();
+  const bool counter_started_inside = counter && !w.st.empty() && w.st[0] != 0 && w.st[0] > w.range_start &&
+                                      w.st[0] < w.t[0];
+  if (n == 1 && counter_started_inside && hs[0]) {
+    // One sample of a counter that started inside the range: its whole
+    // count is the increase since the start.
+    auto res = std::make_shared<FloatHistogram>(*hs[0]);
+    if (rate) res->div(static_cast<double>(w.range) / 1000);
+    res->hint = CounterResetHint::kGauge;
+    res->compact();
+    return HistResult{0, std::move(res)};
+  }
   if (n < 2) return std::nullopt;
   auto mixed = [&] {
     ev.ctx().warn(fmt::format("encountered a mix of histograms and floats for metric name {}", go_quote(metric)), pos);
@@ -441,7 +452,7 @@ std::optional<HistResult> histogram_rate(Evaluator& ev, const Window& w, std::sp
   FloatHistogram prev = *hs[0];
   const FloatHistogram& last = *hs[n - 1];
   bool not_counter = counter && (prev.hint == CounterResetHint::kGauge || last.hint == CounterResetHint::kGauge);
-  if (counter && hs[1]->detect_reset(prev)) {
+  if (counter && (start_time_reset_at(w, 1) || hs[1]->detect_reset(prev))) {
     FloatHistogram empty;
     empty.schema = hs[1]->schema;
     empty.custom_values = hs[1]->custom_values;
@@ -465,7 +476,7 @@ std::optional<HistResult> histogram_rate(Evaluator& ev, const Window& w, std::sp
     // when the second one already reset.
     const FloatHistogram* p = &prev;
     for (size_t i = 1; i < n; ++i) {
-      if (hs[i]->detect_reset(*p)) res->add(*p, false, nullptr, &reconciled);
+      if (start_time_reset_at(w, i) || hs[i]->detect_reset(*p)) res->add(*p, false, nullptr, &reconciled);
       p = hs[i].get();
     }
   } else if (hs[0]->hint != CounterResetHint::kGauge || hs[n - 1]->hint != CounterResetHint::kGauge) {
@@ -481,8 +492,18 @@ std::optional<HistResult> histogram_rate(Evaluator& ev, const Window& w, std::sp
   double to_end = static_cast<double>(w.range_end - last_t) / 1000;
   double sampled = static_cast<double>(last_t - first_t) / 1000;
   double avg_gap = sampled / static_cast<double>(n - 1);
-  if (to_start >= avg_gap * 1.1) to_start = avg_gap / 2;
-  if (counter && res->count > 0 && hs[0]->count >= 0) to_start = std::min(to_start, sampled * (hs[0]->count / res->count));
+  if (counter_started_inside) {
+    // Counted from zero at the counter's start instead of extrapolated.
+    to_start = 0;
+    sampled = static_cast<double>(last_t - w.st[0]) / 1000;
+    res->add(*hs[0], false, nullptr, nullptr);
+    res->compact();
+  } else {
+    if (to_start >= avg_gap * 1.1) to_start = avg_gap / 2;
+    if (counter && res->count > 0 && hs[0]->count >= 0) {
+      to_start = std::min(to_start, sampled * (hs[0]->count / res->count));
+    }
+  }
   if (to_end >= avg_gap * 1.1) to_end = avg_gap / 2;
   double factor = sampled != 0 ? (sampled + to_start + to_end) / sampled : 1.0;
   if (rate) factor /= static_cast<double>(w.range) / 1000;
@@ -604,7 +625,9 @@ std::optional<HistResult> histogram_window(Evaluator& ev, std::string_view name,
       if (!a != !b) {
         k += 1;
       } else if (a) {
-        if (name == "changes" ? !b->approx_equal(*a, 0, false) : b->detect_reset(*a)) k += 1;
+        if (name == "changes" ? !b->approx_equal(*a, 0, false) : start_time_reset_at(w, i) || b->detect_reset(*a)) {
+          k += 1;
+        }
       } else if (name == "changes" ? !(w.v[i] == w.v[i - 1] || (std::isnan(w.v[i]) && std::isnan(w.v[i - 1])))
                                    : w.v[i] < w.v[i - 1]) {
         k += 1;
@@ -628,7 +651,7 @@ std::optional<HistResult> histogram_window(Evaluator& ev, std::string_view name,
       ev.ctx().warn(fmt::format("this native histogram metric is not a gauge: {}", go_quote(metric)), pos);
     }
     auto res = std::make_shared<FloatHistogram>(*b);
-    if (!is_rate || !b->detect_reset(*a)) {
+    if (!is_rate || !(start_time_reset_at(w, n - 1) || b->detect_reset(*a))) {
       bool reconciled = false;
       if (!res->add(*a, true, nullptr, &reconciled)) {
         ev.ctx().warn(fmt::format("vector contains a mix of histograms with exponential and custom buckets schemas "
