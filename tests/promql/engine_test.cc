@@ -342,5 +342,28 @@ eval instant at 0m typed * 2
 )");
 }
 
+TEST_CASE("start timestamps mark restarts the values do not show") {
+  all_pass(R"(load 1m
+  c 10 20 30 5 15
+  c@st -1m -2m -3m -1m -2m
+  d 10 20 30 40 50
+  d@st -1m -2m -1m -2m -3m
+
+eval instant at 4m resets(c[5m])
+  {} 1
+
+eval instant at 4m resets(d[5m])
+  {} 1
+
+eval instant at 4m increase(d[4m1ms])
+  {} 60.00025
+
+eval instant at 3m start_timestamp(d)
+  {} 60
+
+eval instant at 3m start_timestamp(d * 1)
+)");
+}
+
 }  // namespace
 }  // namespace vigil::promql
