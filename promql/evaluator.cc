@@ -474,6 +474,7 @@ Mat Evaluator::eval_smoothed_selector(const VectorSelector& vs) {
   const auto& store = *ctx_.store;
   const int64_t lookback = ctx_.opts->lookback_delta;
   const int64_t n = grid_.steps();
+  if (n <= 0) return {};
   std::vector<int64_t> ref(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) ref[static_cast<size_t>(i)] = ref_time(vs.mods, grid_.at(i));
   const int64_t lo_ref = *std::min_element(ref.begin(), ref.end());
