@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "model/go_format.h"
+#include "model/kahan.h"
 
 namespace vigil {
 
@@ -120,6 +121,108 @@ Dense map_custom(const Dense& d, const std::vector<double>& from, const std::vec
     m[t] += v;
   }
   return Dense(m.begin(), m.end());
+}
+
+// The hint of a sum: a gauge with anything is a gauge, unknown with anything
+// else unknown; a reset with a non-reset collides (and becomes unknown).
+CounterResetHint combined_hint(CounterResetHint a, CounterResetHint b, bool* collision) {
+  using H = CounterResetHint;
+  if (a == b || a == H::kGauge) return a;
+  if (b == H::kGauge) return H::kGauge;
+  if (a == H::kUnknown || b == H::kUnknown) return H::kUnknown;
+  if (collision) *collision = true;
+  return H::kUnknown;
+}
+
+// Buckets with their compensation terms, for compensated sums.
+struct KBucket {
+  int32_t index;
+  double v, c;
+};
+using KDense = std::vector<KBucket>;
+
+KDense decode_k(const std::vector<HistogramSpan>& spans, const std::vector<double>& buckets,
+                const std::vector<double>& comp) {
+  KDense out;
+  out.reserve(buckets.size());
+  bool with_comp = comp.size() == buckets.size();
+  size_t k = 0;
+  for (const auto& [idx, v] : decode(spans, buckets)) {
+    out.push_back({idx, v, with_comp ? comp[k] : 0.0});
+    ++k;
+  }
+  return out;
+}
+
+void encode_k(const KDense& d, std::vector<HistogramSpan>* spans, std::vector<double>* buckets,
+              std::vector<double>* comp) {
+  Dense plain;
+  plain.reserve(d.size());
+  comp->clear();
+  for (const auto& b : d) {
+    plain.emplace_back(b.index, b.v);
+    comp->push_back(b.c);
+  }
+  encode(plain, spans, buckets);
+}
+
+// Adds bucket `v` (with its own compensation `c`) into `into`.
+void kahan_merge_bucket(KBucket& into, double v, double c) {
+  kahan_inc(v, into.v, into.c);
+  if (c != 0) kahan_inc(c, into.v, into.c);
+}
+
+// reduce() for compensated buckets.
+KDense reduce_k(const KDense& d, int32_t from, int32_t to) {
+  KDense out;
+  for (const auto& b : d) {
+    int32_t t = ((b.index - 1) >> (from - to)) + 1;
+    if (!out.empty() && out.back().index == t) {
+      kahan_merge_bucket(out.back(), b.v, b.c);
+    } else {
+      out.push_back({t, b.v, b.c});
+    }
+  }
+  return out;
+}
+
+// map_custom() for compensated buckets.
+KDense map_custom_k(const KDense& d, const std::vector<double>& from, const std::vector<double>& bounds) {
+  std::map<int32_t, KBucket> m;
+  for (const auto& b : d) {
+    double upper = b.index < static_cast<int32_t>(from.size()) ? from[b.index] : std::numeric_limits<double>::infinity();
+    int32_t t = static_cast<int32_t>(std::lower_bound(bounds.begin(), bounds.end(), upper) - bounds.begin());
+    auto [it, fresh] = m.try_emplace(t, KBucket{t, 0, 0});
+    kahan_merge_bucket(it->second, b.v, b.c);
+  }
+  KDense out;
+  for (const auto& [idx, b] : m) out.push_back(b);
+  return out;
+}
+
+// Adds plain buckets `b` into compensated ones `a` (exponential buckets at
+// or below the zero threshold are left out: they are in the zero count).
+void kahan_merge_into(KDense& a, const Dense& b, double threshold, int32_t schema, bool custom) {
+  KDense out;
+  out.reserve(a.size() + b.size());
+  size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    if (j < b.size() && !custom && exponential_bucket_bound(b[j].first, schema) <= threshold) {
+      ++j;
+      continue;
+    }
+    if (j == b.size() || (i < a.size() && a[i].index < b[j].first)) {
+      out.push_back(a[i++]);
+    } else if (i == a.size() || b[j].first < a[i].index) {
+      out.push_back({b[j].first, b[j].second, 0});
+      ++j;
+    } else {
+      KBucket x = a[i++];
+      kahan_inc(b[j++].second, x.v, x.c);
+      out.push_back(x);
+    }
+  }
+  a = std::move(out);
 }
 
 bool almost(double a, double b, double eps) {
@@ -355,19 +458,7 @@ void FloatHistogram::div(double f) {
 
 bool FloatHistogram::add(const FloatHistogram& o, bool subtract, bool* hint_collision, bool* bounds_reconciled) {
   if (custom() != o.custom()) return false;
-  using H = CounterResetHint;
-  if (o.hint != hint) {
-    if (hint == H::kGauge) {
-    } else if (o.hint == H::kGauge) {
-      hint = H::kGauge;
-    } else if (hint == H::kUnknown) {
-    } else if (o.hint == H::kUnknown) {
-      hint = H::kUnknown;
-    } else {
-      hint = H::kUnknown;
-      if (hint_collision) *hint_collision = true;
-    }
-  }
+  hint = combined_hint(hint, o.hint, hint_collision);
   double sign = subtract ? -1 : 1;
   count += sign * o.count;
   sum += sign * o.sum;
@@ -416,6 +507,133 @@ bool FloatHistogram::add(const FloatHistogram& o, bool subtract, bool* hint_coll
   encode(p, &positive_spans, &positive_buckets);
   encode(n, &negative_spans, &negative_buckets);
   return true;
+}
+
+bool FloatHistogram::kahan_add(const FloatHistogram& o, FloatHistogram& comp, bool* hint_collision,
+                               bool* bounds_reconciled) {
+  if (custom() != o.custom()) return false;
+  hint = combined_hint(hint, o.hint, hint_collision);
+  kahan_inc(o.count, count, comp.count);
+  kahan_inc(o.sum, sum, comp.sum);
+  KDense p = decode_k(positive_spans, positive_buckets, comp.positive_buckets);
+  Dense op = decode(o.positive_spans, o.positive_buckets);
+  KDense n;
+  Dense on;
+  if (custom()) {
+    if (custom_values != o.custom_values) {
+      std::vector<double> common;
+      std::set_intersection(custom_values.begin(), custom_values.end(), o.custom_values.begin(),
+                            o.custom_values.end(), std::back_inserter(common));
+      p = map_custom_k(p, custom_values, common);
+      op = map_custom(op, o.custom_values, common);
+      custom_values = std::move(common);
+      if (bounds_reconciled) *bounds_reconciled = true;
+    }
+  } else {
+    n = decode_k(negative_spans, negative_buckets, comp.negative_buckets);
+    on = decode(o.negative_spans, o.negative_buckets);
+    // Zero buckets: both widened to the larger threshold; buckets of this
+    // one that fall inside move into its zero count with their compensation.
+    double other_zero = o.zero_count;
+    double other_threshold = o.zero_threshold;
+    while (other_threshold != zero_threshold) {
+      if (zero_threshold > other_threshold) {
+        std::tie(other_zero, other_threshold) = zero_count_for_threshold(o, zero_threshold);
+      }
+      if (other_threshold > zero_threshold) {
+        double th = zero_count_for_threshold(*this, other_threshold).second;
+        auto inside = [&](const KBucket& b) {
+          if (lower_exponential(b.index, schema) >= th) return false;
+          kahan_inc(b.v, zero_count, comp.zero_count);
+          if (b.c != 0) kahan_inc(b.c, zero_count, comp.zero_count);
+          return true;
+        };
+        std::erase_if(p, inside);
+        std::erase_if(n, inside);
+        zero_threshold = th;
+      }
+    }
+    kahan_inc(other_zero, zero_count, comp.zero_count);
+    if (o.schema < schema) {
+      p = reduce_k(p, schema, o.schema);
+      n = reduce_k(n, schema, o.schema);
+      schema = o.schema;
+    } else if (o.schema > schema) {
+      op = reduce(op, o.schema, schema);
+      on = reduce(on, o.schema, schema);
+    }
+  }
+  kahan_merge_into(p, op, zero_threshold, schema, custom());
+  encode_k(p, &positive_spans, &positive_buckets, &comp.positive_buckets);
+  if (!custom()) {
+    kahan_merge_into(n, on, zero_threshold, schema, false);
+    encode_k(n, &negative_spans, &negative_buckets, &comp.negative_buckets);
+  }
+  comp.schema = schema;
+  comp.zero_threshold = zero_threshold;
+  comp.positive_spans = positive_spans;
+  comp.negative_spans = negative_spans;
+  comp.custom_values = custom_values;
+  return true;
+}
+
+void FloatHistogram::add_compensation(const FloatHistogram& comp) {
+  count += comp.count;
+  sum += comp.sum;
+  zero_count += comp.zero_count;
+  if (comp.positive_buckets.size() == positive_buckets.size()) {
+    for (size_t i = 0; i < positive_buckets.size(); ++i) positive_buckets[i] += comp.positive_buckets[i];
+  }
+  if (comp.negative_buckets.size() == negative_buckets.size()) {
+    for (size_t i = 0; i < negative_buckets.size(); ++i) negative_buckets[i] += comp.negative_buckets[i];
+  }
+}
+
+bool FloatHistogram::has_overflow() const {
+  auto inf = [](double x) { return std::isinf(x); };
+  return inf(zero_count) || inf(count) || inf(sum) || std::any_of(positive_buckets.begin(), positive_buckets.end(), inf) ||
+         std::any_of(negative_buckets.begin(), negative_buckets.end(), inf);
+}
+
+bool HistogramAccumulator::add(const FloatHistogram& h, bool* bounds_reconciled) {
+  if (h.hint == CounterResetHint::kReset) reset_seen_ = true;
+  if (h.hint == CounterResetHint::kNotReset) not_reset_seen_ = true;
+  if (n_ == 0) {
+    acc_ = h;
+    comp_ = FloatHistogram{};
+    n_ = 1;
+    return true;
+  }
+  n_ += 1;
+  if (!mean_) return acc_.kahan_add(h, comp_, nullptr, bounds_reconciled);
+  if (!incremental_) {
+    // The direct sum while it stays finite.
+    FloatHistogram sum = acc_, comp = comp_;
+    if (!sum.kahan_add(h, comp, nullptr, bounds_reconciled)) return false;
+    if (!sum.has_overflow()) {
+      acc_ = std::move(sum);
+      comp_ = std::move(comp);
+      return true;
+    }
+    incremental_ = true;
+    acc_.div(n_ - 1);
+    comp_.div(n_ - 1);
+  }
+  double q = (n_ - 1) / n_;
+  acc_.mul(q);
+  comp_.mul(q);
+  FloatHistogram part = h;
+  part.div(n_);
+  return acc_.kahan_add(part, comp_, nullptr, bounds_reconciled);
+}
+
+FloatHistogram HistogramAccumulator::take() {
+  if (mean_ && !incremental_) {
+    acc_.div(n_);
+    comp_.div(n_);
+  }
+  acc_.add_compensation(comp_);
+  return std::move(acc_);
 }
 
 void FloatHistogram::compact() {

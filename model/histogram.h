@@ -70,6 +70,15 @@ struct FloatHistogram {
   // *hint_collision: one was a counter reset and the other not.
   // Returns false when the two cannot be combined.
   bool add(const FloatHistogram& o, bool subtract, bool* hint_collision, bool* bounds_reconciled);
+  // add() with compensated summation: the low-order parts that plain
+  // addition would lose are kept in `comp`, a histogram with this one's
+  // bucket layout (default-constructed before the first call, then left to
+  // this function). The sum is *this plus comp (add_compensation).
+  bool kahan_add(const FloatHistogram& o, FloatHistogram& comp, bool* hint_collision, bool* bounds_reconciled);
+  // Adds a compensation kahan_add kept (same layout; missing buckets are 0).
+  void add_compensation(const FloatHistogram& comp);
+  // Whether any count, the sum or a bucket is infinite.
+  bool has_overflow() const;
   // Removes empty buckets (keeps spans maximal runs).
   void compact();
   // Merges buckets to a lower-resolution exponential schema.
@@ -90,6 +99,31 @@ struct FloatHistogram {
 };
 
 using HistogramPtr = std::shared_ptr<const FloatHistogram>;
+
+// The sum or the mean of histograms added one by one, as Prometheus computes
+// them for sum/avg and sum_over_time/avg_over_time: compensated summation,
+// and for the mean, a direct sum divided at the end until that sum would
+// overflow, then an incremental mean from there on.
+class HistogramAccumulator {
+ public:
+  explicit HistogramAccumulator(bool mean) : mean_(mean) {}
+  // False when `h` mixes exponential and custom buckets with what was added
+  // before; the accumulator is of no further use then.
+  bool add(const FloatHistogram& h, bool* bounds_reconciled);
+  bool empty() const { return n_ == 0; }
+  // One histogram added was a counter reset and another was not.
+  bool counter_reset_collision() const { return reset_seen_ && not_reset_seen_; }
+  // The sum or mean; the accumulator is spent afterwards.
+  FloatHistogram take();
+
+ private:
+  bool mean_;
+  bool incremental_ = false;
+  bool reset_seen_ = false, not_reset_seen_ = false;
+  double n_ = 0;
+  FloatHistogram acc_;   // the running sum, or the running mean once incremental
+  FloatHistogram comp_;  // its compensation
+};
 
 // Upper bound of exponential bucket `index` in `schema`.
 double exponential_bucket_bound(int32_t index, int32_t schema);

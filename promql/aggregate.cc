@@ -197,24 +197,18 @@ std::string fmt_g(double v) { return go_format_float(v, 'g', -1); }
 // group mixing floats and histograms yields nothing, with a warning;
 // exponential and custom buckets do not mix).
 struct HistAcc {
-  std::shared_ptr<FloatHistogram> h;
-  double n = 0;
+  HistAcc() : acc(false) {}
+  HistogramAccumulator acc;
   bool has_float = false, has_hist = false, incompatible = false;
-  bool reset_seen = false, not_reset_seen = false;
 };
 
 void accumulate_hist(Evaluator& ev, const AggregateExpr& a, HistAcc& acc, const FloatHistogram& h,
                      std::string_view metric) {
+  if (!acc.has_hist) acc.acc = HistogramAccumulator(a.op == AggregateOp::kAvg);
   acc.has_hist = true;
-  if (h.hint == CounterResetHint::kReset) acc.reset_seen = true;
-  if (h.hint == CounterResetHint::kNotReset) acc.not_reset_seen = true;
   if (acc.incompatible) return;
-  if (!acc.h) {
-    acc.h = std::make_shared<FloatHistogram>(h);
-    return;
-  }
   bool reconciled = false;
-  if (!acc.h->add(h, false, nullptr, &reconciled)) {
+  if (!acc.acc.add(h, &reconciled)) {
     ev.ctx().warn(fmt::format("vector contains a mix of histograms with exponential and custom buckets schemas for "
                               "metric name {}", go_quote(metric)),
                   a.expr->pos);
@@ -248,11 +242,9 @@ Mat simple_aggregation(Evaluator& ev, const AggregateExpr& a, const Mat& in, con
           if (!x.seen) x = Acc{}, x.seen = true;
           x.drop = x.drop || in[it.series].drop_name;
           accumulate_hist(ev, a, hacc[grp], **it.h, in[it.series].labels.get("__name__"));
-          hacc[grp].n += 1;
           continue;
         }
         hacc[grp].has_float = true;
-        hacc[grp].n += 1;
       }
       accumulate(a.op, acc[grp], it.value, in[it.series].drop_name);
     }
@@ -266,13 +258,13 @@ Mat simple_aggregation(Evaluator& ev, const AggregateExpr& a, const Mat& in, con
           continue;
         }
         if (h.incompatible) continue;
-        if (a.op == AggregateOp::kAvg) h.h->div(h.n);
-        h.h->compact();
-        if (h.reset_seen && h.not_reset_seen) {
+        auto res = std::make_shared<FloatHistogram>(h.acc.take());
+        res->compact();
+        if (h.acc.counter_reset_collision()) {
           ev.ctx().warn("conflicting counter resets during histogram aggregation", a.expr->pos);
         }
         ev.ctx().hold(1);
-        out[k].push(t, 0, std::move(h.h));
+        out[k].push(t, 0, std::move(res));
         out[k].drop_name = out[k].drop_name || acc[k].drop;
         continue;
       }

@@ -281,7 +281,7 @@ Mat set_operation(Evaluator& ev, const BinaryExpr& b, Side& lhs, Side& rhs, int 
 Labels result_labels(const Labels& many, const Labels& one, const BinaryExpr& b) {
   const VectorMatching& vm = *b.matching;
   auto dropped = [&](LabelView l) {
-    if (l.name == "__name__" && changes_schema(b.op)) return true;
+    if ((l.name == "__name__" || l.name == "__type__" || l.name == "__unit__") && changes_schema(b.op)) return true;
     if (vm.card != Cardinality::kOneToOne) return false;
     bool listed = std::find(vm.matching_labels.begin(), vm.matching_labels.end(), l.name) !=
                   vm.matching_labels.end();
@@ -306,8 +306,11 @@ Mat arithmetic(Evaluator& ev, const BinaryExpr& b, Side& lhs, Side& rhs, int num
   // "one", as upstream does.
   Side& many = swapped ? rhs : lhs;
   Side& one = swapped ? lhs : rhs;
-  std::optional<double> fill_one = swapped ? vm.fill_lhs : vm.fill_rhs;
-  std::optional<double> fill_many = swapped ? vm.fill_rhs : vm.fill_lhs;
+  // As upstream, fill_right always stands in for a missing "one" side and
+  // fill_left for a missing "many" side, also after the swap: with
+  // group_right, fill_right fills the left operand and fill_left the right.
+  std::optional<double> fill_one = vm.fill_rhs;
+  std::optional<double> fill_many = vm.fill_lhs;
   const Grid& g = ev.grid();
   OutputBuilder out(ev.ctx());
   StepCursor mc(many.m), oc(one.m);

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -51,6 +52,14 @@ class QueryGate {
   int waiting_ = 0;  // guarded by mu_
 };
 
+// Start timestamps (the time a counter began counting) of stored samples, by
+// series and sample time: rate, increase, irate and resets read them to see
+// restarts the values alone do not show, and start_timestamp() returns them.
+// The embedded store keeps none; test scripts give them (`metric@st ...`).
+struct StartTimes {
+  std::map<Labels, std::map<int64_t, int64_t>> by_series;
+};
+
 struct EngineOptions {
   // How far back an instant selector looks for the latest sample.
   Millis lookback_delta = 5 * kMinute;
@@ -79,6 +88,8 @@ struct EngineOptions {
   // excluding it ((t - range, t], Prometheus 3.x). For unit tests whose
   // expectations were recorded with promtool 2.x.
   bool left_closed_windows = false;
+  // Start timestamps of samples; null: none known.
+  const StartTimes* start_times = nullptr;
 };
 
 struct QueryResult {

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "model/names.h"
 #include "model/stack.h"
 #include "model/xxhash.h"
 #include "promql/functions.h"
@@ -113,7 +114,11 @@ int64_t count_points(const Mat& m) {
 }
 
 void drop_metric_name(SeriesData& s) {
-  if (s.labels.has("__name__")) s.labels = LabelsBuilder(s.labels).del("__name__").build();
+  // The type and unit labels describe the metric the name names: they go
+  // with it, as upstream drops every metadata label.
+  if (s.labels.has("__name__") || s.labels.has("__type__") || s.labels.has("__unit__")) {
+    s.labels = LabelsBuilder(s.labels).del("__name__").del("__type__").del("__unit__").build();
+  }
   s.drop_name = false;
 }
 
@@ -309,8 +314,34 @@ Mat Evaluator::eval(const Expr& e) {
   eval_fail("unknown expression");
 }
 
+namespace {
+
+void find_stats_selectors(const Expr& e, bool stats, std::vector<const VectorSelector*>& out) {
+  if (auto* vs = as<VectorSelector>(&e)) {
+    if (stats) out.push_back(vs);
+    return;
+  }
+  if (e.kind == ExprKind::kSubquery) return;
+  if (auto* b = as<BinaryExpr>(&e); b && (b->op == BinaryOp::kTrimUpper || b->op == BinaryOp::kTrimLower)) return;
+  if (auto* c = as<Call>(&e)) {
+    std::string_view name = c->func->name;
+    if (name == "histogram_quantile" || name == "histogram_quantiles" || name == "histogram_fraction") return;
+    if (name == "histogram_count" || name == "histogram_sum" || name == "histogram_avg") stats = true;
+  }
+  for_each_child(e, [&](const Expr& child) { find_stats_selectors(child, stats, out); });
+}
+
+}  // namespace
+
+std::vector<const VectorSelector*> stats_selectors(const Expr& e) {
+  std::vector<const VectorSelector*> out;
+  find_stats_selectors(e, false, out);
+  return out;
+}
+
 void read_with_histograms(const storage::Series& s, int64_t after, int64_t until, SeriesData& out,
-                          bool skip_stale) {
+                          bool skip_stale, bool stats_hints) {
+  const size_t begin = out.t.size();
   std::vector<int64_t> ft;
   std::vector<double> fv;
   s.read(after, until, ft, fv, skip_stale);
@@ -329,12 +360,23 @@ void read_with_histograms(const storage::Series& s, int64_t after, int64_t until
       ++fi;
     }
   }
+  if (!stats_hints) return;
+  const FloatHistogram* prev = nullptr;
+  for (size_t i = begin; i < out.t.size(); ++i) {
+    if (!out.is_hist(i)) continue;
+    const FloatHistogram* cur = out.h[i].get();
+    if (cur->hint == CounterResetHint::kUnknown && prev) {
+      auto hinted = std::make_shared<FloatHistogram>(*cur);
+      hinted->hint = cur->detect_reset(*prev) ? CounterResetHint::kReset : CounterResetHint::kNotReset;
+      out.h[i] = std::move(hinted);
+    }
+    prev = cur;
+  }
 }
 
 Mat Evaluator::eval_vector_selector(const VectorSelector& vs, bool sample_times) {
-  if (vs.anchored || vs.smoothed) {
-    eval_fail("the anchored and smoothed modifiers are not supported");
-  }
+  if (vs.anchored) eval_fail("anchored modifier can only be used with range vectors");
+  if (vs.smoothed) return eval_smoothed_selector(vs);
   const auto& store = *ctx_.store;
   std::vector<storage::SeriesRef> refs = store.select(vs.matchers);
   const int64_t lookback = ctx_.opts->lookback_delta;
@@ -356,7 +398,8 @@ Mat Evaluator::eval_vector_selector(const VectorSelector& vs, bool sample_times)
       // every step's lookback covers, then walk it.
       int64_t first = ref_at(0), last = ref_at(n - 1);
       SeriesData raw;
-      read_with_histograms(s, window_open_start(std::min(first, last), lookback), std::max(first, last), raw, false);
+      read_with_histograms(s, window_open_start(std::min(first, last), lookback), std::max(first, last), raw, false,
+                           ctx_.stats_only(vs));
       SeriesData sd;
       size_t p = 0;
       for (int64_t i = 0; i < n; ++i) {
@@ -422,6 +465,95 @@ Mat Evaluator::eval_vector_selector(const VectorSelector& vs, bool sample_times)
   return out;
 }
 
+// `metric smoothed`: at each step the value at the reference time itself,
+// interpolated linearly between the samples on either side within the
+// lookback (the last one carried forward when none follows), as upstream's
+// smoothed selectors. Histograms interpolate as counters unless both are
+// gauges; across a reset the later one is scaled from zero.
+Mat Evaluator::eval_smoothed_selector(const VectorSelector& vs) {
+  const auto& store = *ctx_.store;
+  const int64_t lookback = ctx_.opts->lookback_delta;
+  const int64_t n = grid_.steps();
+  if (n <= 0) return {};
+  std::vector<int64_t> ref(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) ref[static_cast<size_t>(i)] = ref_time(vs.mods, grid_.at(i));
+  const int64_t lo_ref = *std::min_element(ref.begin(), ref.end());
+  const int64_t hi_ref = *std::max_element(ref.begin(), ref.end());
+  std::string_view metric;
+  Mat out;
+  for (storage::SeriesRef r : store.select(vs.matchers)) {
+    ctx_.tick();
+    const storage::Series& s = store.get(r);
+    SeriesData raw;
+    read_with_histograms(s, lo_ref - lookback, hi_ref + lookback, raw, true);
+    metric = s.labels.get("__name__");
+    SeriesData sd;
+    for (int64_t i = 0; i < n; ++i) {
+      ctx_.tick();
+      const int64_t at = ref[static_cast<size_t>(i)];
+      // The samples in (at - lookback, at + lookback].
+      auto begin = std::upper_bound(raw.t.begin(), raw.t.end(), at - lookback);
+      auto end = std::upper_bound(raw.t.begin(), raw.t.end(), at + lookback);
+      if (begin == end) continue;
+      const size_t b = static_cast<size_t>(begin - raw.t.begin()), e = static_cast<size_t>(end - raw.t.begin());
+      bool hist = false, flt = false;
+      for (size_t k = b; k < e; ++k) (raw.is_hist(k) ? hist : flt) = true;
+      if (hist && flt) {
+        ctx_.warn(fmt::format("encountered a mix of histograms and floats for metric name {}", go_quote(metric)),
+                  vs.pos);
+        continue;
+      }
+      const size_t k = static_cast<size_t>(std::lower_bound(begin, end, at) - raw.t.begin());
+      if (k < e && raw.t[k] == at) {
+        ctx_.hold(1);
+        sd.push(grid_.at(i), raw.v[k], hist ? raw.h[k] : nullptr);
+        continue;
+      }
+      if (k == b) continue;  // nothing at or before the reference time
+      if (k == e) {  // nothing after it: the last value carries forward
+        HistogramPtr h;
+        if (hist) {
+          auto c = std::make_shared<FloatHistogram>(*raw.h[k - 1]);
+          c->hint = CounterResetHint::kUnknown;
+          h = std::move(c);
+        }
+        ctx_.hold(1);
+        sd.push(grid_.at(i), raw.v[k - 1], std::move(h));
+        continue;
+      }
+      const double frac = static_cast<double>(at - raw.t[k - 1]) / static_cast<double>(raw.t[k] - raw.t[k - 1]);
+      if (!hist) {
+        ctx_.hold(1);
+        sd.push(grid_.at(i), raw.v[k - 1] + (raw.v[k] - raw.v[k - 1]) * frac);
+        continue;
+      }
+      const FloatHistogram& h1 = *raw.h[k - 1];
+      const FloatHistogram& h2 = *raw.h[k];
+      if (h1.custom() != h2.custom()) {
+        ctx_.warn(fmt::format("vector contains a mix of histograms with exponential and custom buckets schemas for "
+                              "metric name {}", go_quote(metric)),
+                  vs.pos);
+        continue;
+      }
+      bool counter = h1.hint != CounterResetHint::kGauge || h2.hint != CounterResetHint::kGauge;
+      auto res = std::make_shared<FloatHistogram>(h2);
+      if (!(counter && h2.detect_reset(h1))) {
+        res->add(h1, true, nullptr, nullptr);
+        res->mul(frac);
+        res->add(h1, false, nullptr, nullptr);
+      } else {
+        res->mul(frac);
+      }
+      ctx_.hold(1);
+      sd.push(grid_.at(i), 0, std::move(res));
+    }
+    if (sd.t.empty()) continue;
+    sd.labels = s.labels;
+    out.push_back(std::move(sd));
+  }
+  return out;
+}
+
 Mat Evaluator::eval_matrix_selector(const MatrixSelector& ms) {
   if (grid_.steps() != 1) eval_fail("cannot do range evaluation of matrix selector");
   const VectorSelector& vs = *ms.selector;
@@ -438,7 +570,7 @@ Mat Evaluator::eval_matrix_selector(const MatrixSelector& ms) {
     SeriesData sd;
     const int64_t after = window_open_start(rt, range);
     if (!s.histograms().empty()) {
-      read_with_histograms(s, after, rt, sd, true);
+      read_with_histograms(s, after, rt, sd, true, ctx_.stats_only(vs));
       ctx_.hold(static_cast<int64_t>(sd.t.size()));
       if (sd.t.empty()) continue;
       sd.labels = s.labels;
@@ -538,6 +670,7 @@ Result<QueryResult> run_query(const storage::MemoryStore& store, const EngineOpt
   ctx.query_end = end;
   ctx.query_step = instant ? 0 : step;
   ctx.deadline = ctx.now_ms() + opts.timeout.count();
+  ctx.stats_selectors = stats_selectors(expr);
   ValueType type = expr.type();
   if (!instant && type != ValueType::kScalar && type != ValueType::kVector) {
     return fail(fmt::format("invalid expression type \"{}\" for range query, must be Scalar or instant Vector",

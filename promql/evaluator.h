@@ -6,6 +6,7 @@
 // cursors. Errors are thrown as EvalError and turned into Result at the
 // engine's boundary.
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <initializer_list>
@@ -175,6 +176,13 @@ struct QueryContext {
   const EngineOptions* opts = nullptr;
   int64_t query_start = 0, query_end = 0, query_step = 0;  // step 0: instant query
   Annotations annotations;
+  // Selectors whose histograms only feed histogram_count, histogram_sum or
+  // histogram_avg (see stats_selectors()); usually none.
+  std::vector<const VectorSelector*> stats_selectors;
+  bool stats_only(const VectorSelector& vs) const {
+    return !stats_selectors.empty() &&
+           std::find(stats_selectors.begin(), stats_selectors.end(), &vs) != stats_selectors.end();
+  }
   int64_t samples = 0;  // samples currently held
   Millis deadline = 0;  // on now_ms()'s clock
   uint32_t ticks = 0;
@@ -285,11 +293,12 @@ class Evaluator {
   // every step; with sample_times, the samples' own times in seconds instead
   // of their values (timestamp()).
   Mat eval_vector_selector(const VectorSelector& vs, bool sample_times = false);
+  Millis offset_of(const TimeModifiers& m);
 
  private:
   Mat eval_matrix_selector(const MatrixSelector& ms);
+  Mat eval_smoothed_selector(const VectorSelector& vs);
   Mat eval_unary(const UnaryExpr& u);
-  Millis offset_of(const TimeModifiers& m);
   Millis duration_of(Millis fixed, const DurationExpr* e);
 
   QueryContext& ctx_;
@@ -300,6 +309,8 @@ class Evaluator {
 Mat eval_binary_op(Evaluator& ev, const BinaryExpr& b);
 Mat eval_aggregation(Evaluator& ev, const AggregateExpr& a);
 Mat eval_function(Evaluator& ev, const Call& c);
+// info() (info_function.cc).
+Mat info_function(Evaluator& ev, const Call& c);
 // Functions whose argument is a range vector (rate, *_over_time, ...).
 bool is_range_function(std::string_view name);
 Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg);
@@ -317,9 +328,17 @@ Mat merge_same_labelsets(Mat m);
 // more than once.
 Labels absent_labels(const Expr& arg);
 // Appends a stored series' floats and native histograms with timestamps in
-// (after, until] to `out`, merged in time order.
+// (after, until] to `out`, merged in time order. With stats_hints, each
+// histogram without a counter-reset hint gets one from comparing it with the
+// histogram read before it (upstream reads selectors that only feed
+// histogram_count/sum/avg that way, and its annotations about conflicting
+// resets depend on those hints); the first one read keeps none.
 void read_with_histograms(const storage::Series& s, int64_t after, int64_t until, SeriesData& out,
-                          bool skip_stale);
+                          bool skip_stale, bool stats_hints = false);
+// The selectors of `e` read for histogram statistics only: under a call of
+// histogram_count, histogram_sum or histogram_avg, with no subquery, trim
+// operator or histogram_quantile(s)/histogram_fraction on the way.
+std::vector<const VectorSelector*> stats_selectors(const Expr& e);
 // Removes native-histogram points (and series left empty); releases them.
 void strip_histograms(QueryContext& ctx, Mat& m);
 // Total points held by a matrix.

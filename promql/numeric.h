@@ -10,21 +10,11 @@
 #include <limits>
 #include <vector>
 
+#include "model/kahan.h"
+
 namespace vigil::promql::detail {
 
-// Adds inc to sum, tracking the lost low-order part in c. An infinite sum
-// resets the compensation.
-inline void kahan_inc(double inc, double& sum, double& c) {
-  double t = sum + inc;
-  if (t > std::numeric_limits<double>::max() || t < -std::numeric_limits<double>::max()) {
-    c = 0;
-  } else if (std::fabs(sum) >= std::fabs(inc)) {
-    c += (sum - t) + inc;
-  } else {
-    c += (inc - t) + sum;
-  }
-  sum = t;
-}
+using vigil::kahan_inc;
 
 // True when a and b are both NaN, equal, or within a relative error of epsilon
 // (absolute near zero), as upstream compares floats.

@@ -31,30 +31,65 @@ struct Window {
   int64_t range_end;
   Millis range;
   const double* args;  // scalar arguments at this step, in call order
+  // The samples' start timestamps (0: unknown), parallel to t; empty when
+  // none are known.
+  std::span<const int64_t> st = {};
 };
+
+// Whether a sample's start timestamp says the counter restarted since the
+// previous sample (upstream's rules: an unknown, invalid or equal-to-its-own
+// time start says nothing; one pointing at the previous sample is a restart
+// only when the previous one had a known start of its own, as deltas have).
+bool start_time_reset(int64_t prev_st, int64_t prev_t, int64_t st, int64_t t) {
+  if (st == 0 || st >= t) return false;
+  if (st < prev_t) return false;
+  if (st > prev_t) return true;
+  if (prev_st > prev_t) return false;
+  return prev_st != 0 && prev_st != prev_t;
+}
+
+bool start_time_reset_at(const Window& w, size_t i) {
+  return !w.st.empty() && start_time_reset(w.st[i - 1], w.t[i - 1], w.st[i], w.t[i]);
+}
+
+// A start before the previous sample's time that is not the previous
+// sample's own start: the two samples overlap.
+bool start_time_overlap(const Window& w, size_t i) {
+  return !w.st.empty() && w.st[i] != 0 && w.st[i] < w.t[i - 1] && w.st[i] != w.st[i - 1];
+}
 using Kernel = std::optional<double> (*)(const Window&);
 
 std::optional<double> extrapolated(const Window& w, bool counter, bool rate) {
   size_t n = w.v.size();
-  if (n < 2) return std::nullopt;
+  if (n == 0) return std::nullopt;
   double result = w.v[n - 1] - w.v[0];
   if (counter) {
     for (size_t i = 1; i < n; ++i) {
-      if (w.v[i] < w.v[i - 1]) result += w.v[i - 1];
+      if (w.v[i] < w.v[i - 1] || start_time_reset_at(w, i)) result += w.v[i - 1];
     }
   }
   int64_t first_t = w.t[0], last_t = w.t[n - 1];
   double to_start = static_cast<double>(first_t - w.range_start) / 1000;
   double to_end = static_cast<double>(w.range_end - last_t) / 1000;
   double sampled = static_cast<double>(last_t - first_t) / 1000;
-  double avg_gap = sampled / static_cast<double>(n - 1);
+  double avg_gap = n > 1 ? sampled / static_cast<double>(n - 1) : 0;
   double threshold = avg_gap * 1.1;
-  if (to_start >= threshold) to_start = avg_gap / 2;
-  if (counter) {
-    // A counter cannot go below zero: do not extrapolate past that point.
-    double to_zero = to_start;
-    if (result > 0 && w.v[0] >= 0) to_zero = sampled * (w.v[0] / result);
-    if (to_zero < to_start) to_start = to_zero;
+  if (counter && !w.st.empty() && w.st[0] != 0 && w.st[0] > w.range_start && w.st[0] < first_t) {
+    // The counter started inside the range: count from zero at its start
+    // instead of extrapolating to the left.
+    to_start = 0;
+    sampled = static_cast<double>(last_t - w.st[0]) / 1000;
+    result += w.v[0];
+  } else if (n < 2) {
+    return std::nullopt;
+  } else {
+    if (to_start >= threshold) to_start = avg_gap / 2;
+    if (counter) {
+      // A counter cannot go below zero: do not extrapolate past that point.
+      double to_zero = to_start;
+      if (result > 0 && w.v[0] >= 0) to_zero = sampled * (w.v[0] / result);
+      if (to_zero < to_start) to_start = to_zero;
+    }
   }
   if (to_end >= threshold) to_end = avg_gap / 2;
   double factor = 1.0;
@@ -74,7 +109,7 @@ std::optional<double> instant_value(const Window& w, bool rate) {
   int64_t interval = w.t[n - 1] - w.t[n - 2];
   if (interval == 0) return std::nullopt;
   double result = last;
-  if (!rate || !(last < prev)) result = last - prev;
+  if (!rate || !(last < prev || start_time_reset_at(w, n - 1))) result = last - prev;
   if (rate) result /= static_cast<double>(interval) / 1000;
   return result;
 }
@@ -184,7 +219,7 @@ std::optional<double> k_changes(const Window& w) {
 std::optional<double> k_resets(const Window& w) {
   double resets = 0;
   for (size_t i = 1; i < w.v.size(); ++i) {
-    if (w.v[i] < w.v[i - 1]) resets += 1;
+    if (w.v[i] < w.v[i - 1] || start_time_reset_at(w, i)) resets += 1;
   }
   return resets;
 }
@@ -308,6 +343,7 @@ struct RangeInput {
   Mat owned;  // subquery output
   Millis range = 0;
   const TimeModifiers* mods = nullptr;
+  bool stats_hints = false;  // see read_with_histograms
   PosRange pos;
   // The span of stored samples the windows read: (after, until].
   int64_t after = 0, until = 0;
@@ -324,7 +360,7 @@ struct RangeInput {
     if (!v.series) return v;
     if (!v.series->histograms().empty()) {
       buf_h = SeriesData{};
-      read_with_histograms(*v.series, after, until, buf_h, true);
+      read_with_histograms(*v.series, after, until, buf_h, true, stats_hints);
       v.t = std::span<const int64_t>(buf_h.t.data(), buf_h.t.size());
       v.v = std::span<const double>(buf_h.v.data(), buf_h.v.size());
       v.h = buf_h.h;
@@ -344,11 +380,16 @@ RangeInput read_range_arg(Evaluator& ev, const Expr& arg, int64_t first_ref, int
   in.pos = arg.pos;
   if (auto* ms = as<MatrixSelector>(&arg)) {
     const VectorSelector& vs = *ms->selector;
-    if (vs.anchored || vs.smoothed) eval_fail("the anchored and smoothed modifiers are not supported");
     in.range = ev.range_of(*ms);
     in.mods = &vs.mods;
+    in.stats_hints = ev.ctx().stats_only(vs);
     in.after = ev.window_open_start(std::min(first_ref, last_ref), in.range);
     in.until = std::max(first_ref, last_ref);
+    // Anchored and smoothed windows also read the lookback before the range
+    // (smoothed: after it too).
+    const Millis lookback = ev.ctx().opts->lookback_delta;
+    if (vs.anchored || vs.smoothed) in.after -= lookback;
+    if (vs.smoothed) in.until += lookback;
     const auto& store = *ev.ctx().store;
     auto refs = store.select(vs.matchers);
     in.views.reserve(refs.size());
@@ -383,6 +424,17 @@ struct HistResult {
 std::optional<HistResult> histogram_rate(Evaluator& ev, const Window& w, std::span<const HistogramPtr> hs,
                                          bool counter, bool rate, std::string_view metric, PosRange pos) {
   size_t n = hs.size();
+  const bool counter_started_inside = counter && !w.st.empty() && w.st[0] != 0 && w.st[0] > w.range_start &&
+                                      w.st[0] < w.t[0];
+  if (n == 1 && counter_started_inside && hs[0]) {
+    // One sample of a counter that started inside the range: its whole
+    // count is the increase since the start.
+    auto res = std::make_shared<FloatHistogram>(*hs[0]);
+    if (rate) res->div(static_cast<double>(w.range) / 1000);
+    res->hint = CounterResetHint::kGauge;
+    res->compact();
+    return HistResult{0, std::move(res)};
+  }
   if (n < 2) return std::nullopt;
   auto mixed = [&] {
     ev.ctx().warn(fmt::format("encountered a mix of histograms and floats for metric name {}", go_quote(metric)), pos);
@@ -400,7 +452,7 @@ std::optional<HistResult> histogram_rate(Evaluator& ev, const Window& w, std::sp
   FloatHistogram prev = *hs[0];
   const FloatHistogram& last = *hs[n - 1];
   bool not_counter = counter && (prev.hint == CounterResetHint::kGauge || last.hint == CounterResetHint::kGauge);
-  if (counter && hs[1]->detect_reset(prev)) {
+  if (counter && (start_time_reset_at(w, 1) || hs[1]->detect_reset(prev))) {
     FloatHistogram empty;
     empty.schema = hs[1]->schema;
     empty.custom_values = hs[1]->custom_values;
@@ -424,7 +476,7 @@ std::optional<HistResult> histogram_rate(Evaluator& ev, const Window& w, std::sp
     // when the second one already reset.
     const FloatHistogram* p = &prev;
     for (size_t i = 1; i < n; ++i) {
-      if (hs[i]->detect_reset(*p)) res->add(*p, false, nullptr, &reconciled);
+      if (start_time_reset_at(w, i) || hs[i]->detect_reset(*p)) res->add(*p, false, nullptr, &reconciled);
       p = hs[i].get();
     }
   } else if (hs[0]->hint != CounterResetHint::kGauge || hs[n - 1]->hint != CounterResetHint::kGauge) {
@@ -433,17 +485,114 @@ std::optional<HistResult> histogram_rate(Evaluator& ev, const Window& w, std::sp
   if (reconciled) ev.ctx().info("mismatched custom buckets were reconciled during subtraction", pos);
   res->hint = CounterResetHint::kGauge;
   res->compact();
-  // The extrapolation factor, as for floats but without the zero clamp.
+  // The extrapolation factor, as for floats; a counter's start is clamped
+  // where its count would extrapolate to zero.
   int64_t first_t = w.t[0], last_t = w.t[n - 1];
   double to_start = static_cast<double>(first_t - w.range_start) / 1000;
   double to_end = static_cast<double>(w.range_end - last_t) / 1000;
   double sampled = static_cast<double>(last_t - first_t) / 1000;
   double avg_gap = sampled / static_cast<double>(n - 1);
-  if (to_start >= avg_gap * 1.1) to_start = avg_gap / 2;
+  if (counter_started_inside) {
+    // Counted from zero at the counter's start instead of extrapolated.
+    to_start = 0;
+    sampled = static_cast<double>(last_t - w.st[0]) / 1000;
+    res->add(*hs[0], false, nullptr, nullptr);
+    res->compact();
+  } else {
+    if (to_start >= avg_gap * 1.1) to_start = avg_gap / 2;
+    if (counter && res->count > 0 && hs[0]->count >= 0) {
+      to_start = std::min(to_start, sampled * (hs[0]->count / res->count));
+    }
+  }
   if (to_end >= avg_gap * 1.1) to_end = avg_gap / 2;
   double factor = sampled != 0 ? (sampled + to_start + to_end) / sampled : 1.0;
   if (rate) factor /= static_cast<double>(w.range) / 1000;
   res->mul(factor);
+  return HistResult{0, std::move(res)};
+}
+
+// extended_rate() over native histograms: the boundary histograms picked or
+// interpolated (across a reset the later one scaled from zero), their
+// difference, and the histograms before each reset inside the range added
+// back.
+std::optional<HistResult> extended_histogram_rate(Evaluator& ev, const Window& w, std::span<const HistogramPtr> hs,
+                                                  bool smoothed, bool counter, bool rate, std::string_view metric,
+                                                  PosRange pos) {
+  const auto& t = w.t;
+  auto warn_mixed_schemas = [&] {
+    ev.ctx().warn(fmt::format("vector contains a mix of histograms with exponential and custom buckets schemas for "
+                              "metric name {}", go_quote(metric)),
+                  pos);
+    return std::nullopt;
+  };
+  if (std::any_of(hs.begin(), hs.end(), [](const HistogramPtr& h) { return !h; })) {
+    ev.ctx().warn(fmt::format("encountered a mix of histograms and floats for metric name {}", go_quote(metric)), pos);
+    return std::nullopt;
+  }
+  size_t last = t.size() - 1;
+  size_t first = static_cast<size_t>(std::partition_point(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(last),
+                                                          [&](int64_t x) { return x <= w.range_start; }) -
+                                     t.begin());
+  first = first > 0 ? first - 1 : 0;
+  if (smoothed) {
+    last = static_cast<size_t>(std::partition_point(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(last),
+                                                    [&](int64_t x) { return x < w.range_end; }) -
+                               t.begin());
+  }
+  if (t[last] <= w.range_start) return std::nullopt;
+  if (smoothed && t[first] > w.range_end) return std::nullopt;
+  bool not_counter = false;
+  for (size_t i = first; i <= last; ++i) {
+    if (hs[i]->custom() != hs[first]->custom()) return warn_mixed_schemas();
+    if (counter && hs[i]->hint == CounterResetHint::kGauge) not_counter = true;
+  }
+  if (not_counter) ev.ctx().warn(fmt::format("this native histogram metric is not a counter: {}", go_quote(metric)), pos);
+  bool sub_reconciled = false, add_reconciled = false;
+  auto interpolate = [&](size_t a, size_t b, int64_t at) {
+    if (at == t[a]) return FloatHistogram(*hs[a]);
+    if (at == t[b]) return FloatHistogram(*hs[b]);
+    double frac = static_cast<double>(at - t[a]) / static_cast<double>(t[b] - t[a]);
+    FloatHistogram r = *hs[b];
+    if (counter && hs[b]->detect_reset(*hs[a])) {
+      r.mul(frac);
+      return r;
+    }
+    r.add(*hs[a], true, nullptr, &sub_reconciled);
+    r.mul(frac);
+    r.add(*hs[a], false, nullptr, &add_reconciled);
+    return r;
+  };
+  FloatHistogram left = smoothed && t[first] < w.range_start ? interpolate(first, first + 1, w.range_start)
+                                                              : FloatHistogram(*hs[first]);
+  FloatHistogram right = smoothed && last > 0 && t[last] > w.range_end ? interpolate(last - 1, last, w.range_end)
+                                                                       : FloatHistogram(*hs[last]);
+  if (!counter && (left.hint != CounterResetHint::kGauge || right.hint != CounterResetHint::kGauge)) {
+    ev.ctx().warn(fmt::format("this native histogram metric is not a gauge: {}", go_quote(metric)), pos);
+  }
+  auto res = std::make_shared<FloatHistogram>(right);
+  if (!res->add(left, true, nullptr, &sub_reconciled)) return warn_mixed_schemas();
+  if (counter) {
+    // The boundaries are `left` and `right`; a reset the left interpolation
+    // already spanned is not counted again.
+    size_t from = first + 1;
+    const FloatHistogram* prev = &left;
+    if (smoothed && t[first] < w.range_start && hs[first + 1]->detect_reset(*hs[first])) {
+      prev = hs[first + 1].get();
+      ++from;
+    }
+    if (from <= last) {
+      for (size_t i = from; i < last; ++i) {
+        if (hs[i]->detect_reset(*prev) && !res->add(*prev, false, nullptr, &add_reconciled)) return warn_mixed_schemas();
+        prev = hs[i].get();
+      }
+      if (right.detect_reset(*prev) && !res->add(*prev, false, nullptr, &add_reconciled)) return warn_mixed_schemas();
+    }
+  }
+  if (sub_reconciled) ev.ctx().info("mismatched custom buckets were reconciled during subtraction", pos);
+  if (add_reconciled) ev.ctx().info("mismatched custom buckets were reconciled during addition", pos);
+  if (rate) res->div(static_cast<double>(w.range) / 1000);
+  res->hint = CounterResetHint::kGauge;
+  res->compact();
   return HistResult{0, std::move(res)};
 }
 
@@ -476,7 +625,9 @@ std::optional<HistResult> histogram_window(Evaluator& ev, std::string_view name,
       if (!a != !b) {
         k += 1;
       } else if (a) {
-        if (name == "changes" ? !b->approx_equal(*a, 0, false) : b->detect_reset(*a)) k += 1;
+        if (name == "changes" ? !b->approx_equal(*a, 0, false) : start_time_reset_at(w, i) || b->detect_reset(*a)) {
+          k += 1;
+        }
       } else if (name == "changes" ? !(w.v[i] == w.v[i - 1] || (std::isnan(w.v[i]) && std::isnan(w.v[i - 1])))
                                    : w.v[i] < w.v[i - 1]) {
         k += 1;
@@ -500,13 +651,15 @@ std::optional<HistResult> histogram_window(Evaluator& ev, std::string_view name,
       ev.ctx().warn(fmt::format("this native histogram metric is not a gauge: {}", go_quote(metric)), pos);
     }
     auto res = std::make_shared<FloatHistogram>(*b);
-    if (!is_rate || !b->detect_reset(*a)) {
-      if (!res->add(*a, true, nullptr, nullptr)) {
+    if (!is_rate || !(start_time_reset_at(w, n - 1) || b->detect_reset(*a))) {
+      bool reconciled = false;
+      if (!res->add(*a, true, nullptr, &reconciled)) {
         ev.ctx().warn(fmt::format("vector contains a mix of histograms with exponential and custom buckets schemas "
                                   "for metric name {}", go_quote(metric)),
                       pos);
         return std::nullopt;
       }
+      if (reconciled) ev.ctx().info("mismatched custom buckets were reconciled during subtraction", pos);
     }
     res->hint = CounterResetHint::kGauge;
     res->compact();
@@ -522,18 +675,19 @@ std::optional<HistResult> histogram_window(Evaluator& ev, std::string_view name,
       ev.ctx().warn(fmt::format("encountered a mix of histograms and floats for metric name {}", go_quote(metric)), pos);
       return std::nullopt;
     }
-    auto res = std::make_shared<FloatHistogram>(*hs[0]);
-    for (size_t i = 1; i < n; ++i) {
-      bool reconciled = false;
-      if (!res->add(*hs[i], false, nullptr, &reconciled)) {
+    HistogramAccumulator acc(name == "avg_over_time");
+    bool reconciled = false;
+    for (size_t i = 0; i < n; ++i) {
+      if (!acc.add(*hs[i], &reconciled)) {
         ev.ctx().warn(fmt::format("vector contains a mix of histograms with exponential and custom buckets schemas "
                                   "for metric name {}", go_quote(metric)),
                       pos);
         return std::nullopt;
       }
-      if (reconciled) ev.ctx().info("mismatched custom buckets were reconciled during aggregation", pos);
     }
-    if (name == "avg_over_time") res->div(static_cast<double>(n));
+    if (acc.counter_reset_collision()) ev.ctx().warn("conflicting counter resets during histogram aggregation", pos);
+    if (reconciled) ev.ctx().info("mismatched custom buckets were reconciled during aggregation", pos);
+    auto res = std::make_shared<FloatHistogram>(acc.take());
     res->compact();
     return HistResult{0, std::move(res)};
   }
@@ -555,6 +709,66 @@ std::optional<HistResult> histogram_window(Evaluator& ev, std::string_view name,
   std::optional<double> r = fn.kernel(fw);
   if (!r) return std::nullopt;
   return HistResult{*r, nullptr};
+}
+
+// rate, increase and delta over an anchored or smoothed window (upstream's
+// extended range selectors): `w` also holds the samples the lookback reaches
+// before the range (and, smoothed, after it). Anchored: the last sample at or
+// before the range start stands in for the start; smoothed: the values at
+// both boundaries are interpolated between their neighbours. No
+// extrapolation.
+double interpolate_at(int64_t t1, double y1, int64_t t2, double y2, int64_t t, bool counter) {
+  if (counter && y2 < y1) y1 = 0;
+  return y1 + (y2 - y1) * static_cast<double>(t - t1) / static_cast<double>(t2 - t1);
+}
+
+std::optional<double> extended_rate(const Window& w, bool smoothed, bool counter, bool rate) {
+  const auto& t = w.t;
+  const auto& v = w.v;
+  size_t last = t.size() - 1;
+  // The last sample at or before the range start (or the first sample).
+  size_t first = static_cast<size_t>(std::partition_point(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(last),
+                                                          [&](int64_t x) { return x <= w.range_start; }) -
+                                     t.begin());
+  first = first > 0 ? first - 1 : 0;
+  if (smoothed) {
+    last = static_cast<size_t>(std::partition_point(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(last),
+                                                    [&](int64_t x) { return x < w.range_end; }) -
+                               t.begin());
+  }
+  if (t[last] <= w.range_start) return std::nullopt;
+  if (smoothed && t[first] > w.range_end) return std::nullopt;
+  double left = smoothed && t[first] < w.range_start
+                    ? interpolate_at(t[first], v[first], t[first + 1], v[first + 1], w.range_start, counter)
+                    : v[first];
+  double right = smoothed && last > 0 && t[last] > w.range_end
+                     ? interpolate_at(t[last - 1], v[last - 1], t[last], v[last], w.range_end, counter)
+                     : v[last];
+  double result = right - left;
+  if (counter) {
+    // Resets strictly inside the range; the boundaries handled theirs.
+    size_t lo = t[first] <= w.range_start ? first + 1 : first;
+    ptrdiff_t hi = t[last] >= w.range_end ? static_cast<ptrdiff_t>(last) - 1 : static_cast<ptrdiff_t>(last);
+    double prev = left;
+    for (ptrdiff_t i = static_cast<ptrdiff_t>(lo); i <= hi; ++i) {
+      if (v[static_cast<size_t>(i)] < prev) result += prev;
+      prev = v[static_cast<size_t>(i)];
+    }
+    if (right < prev) result += prev;
+  }
+  if (rate) result /= static_cast<double>(w.range) / 1000;
+  return result;
+}
+
+// The part of an anchored window resets() and changes() read: from the last
+// sample at or before the range start on; nothing when no sample is inside
+// the range.
+std::optional<std::pair<size_t, size_t>> anchored_span(const Window& w) {
+  size_t inside = static_cast<size_t>(
+      std::partition_point(w.t.begin(), w.t.end(), [&](int64_t x) { return x <= w.range_start; }) - w.t.begin());
+  if (inside == w.t.size()) return std::nullopt;
+  size_t from = inside > 0 ? inside - 1 : 0;
+  return std::pair{from, w.t.size() - from};
 }
 
 bool counter_like_name(std::string_view name) {
@@ -590,8 +804,21 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
       as<MatrixSelector>(&arg) ? as<MatrixSelector>(&arg)->selector->mods : as<SubqueryExpr>(&arg)->mods;
   std::vector<int64_t> ref(n);
   for (int64_t i = 0; i < n; ++i) ref[i] = ev.ref_time(mods, g.at(i));
+  const VectorSelector* extended = nullptr;  // an anchored or smoothed selector
+  if (auto* ms = as<MatrixSelector>(&arg); ms && (ms->selector->anchored || ms->selector->smoothed)) {
+    extended = ms->selector.get();
+    bool anchored = extended->anchored;
+    bool safe = name == "rate" || name == "increase" || name == "delta" ||
+                (anchored && (name == "resets" || name == "changes"));
+    if (!safe) {
+      eval_fail(fmt::format("{} modifier can only be used with: {} - not with {}", anchored ? "anchored" : "smoothed",
+                            anchored ? "changes, delta, increase, rate, resets" : "delta, increase, rate", name));
+    }
+  }
   RangeInput in = read_range_arg(ev, arg, ref.front(), ref.back());
   const Millis range = in.range;
+  const Millis before = extended ? ev.ctx().opts->lookback_delta : 0;
+  const Millis after = extended && extended->smoothed ? ev.ctx().opts->lookback_delta : 0;
 
   if (name == "quantile_over_time") {
     for (int64_t i = 0; i < n; ++i) {
@@ -608,12 +835,29 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
   }
 
   const bool counter_function = name == "rate" || name == "increase";
+  // Start timestamps reach these functions from stored series only (a
+  // subquery's points have none).
+  const StartTimes* start_times =
+      (counter_function || name == "irate" || name == "resets") && as<MatrixSelector>(&arg) ? ev.ctx().opts->start_times
+                                                                                            : nullptr;
+  std::vector<int64_t> sts;
   std::vector<double> args(scalars.size());
   Mat out;
   out.reserve(in.views.size());
   for (size_t si = 0; si < in.views.size(); ++si) {
     ev.ctx().tick();
     const RangeInput::View view = in.load(si);
+    sts.clear();
+    if (start_times) {
+      if (auto found = start_times->by_series.find(*view.labels); found != start_times->by_series.end()) {
+        sts.reserve(view.t.size());
+        for (int64_t t : view.t) {
+          auto st = found->second.find(t);
+          sts.push_back(st == found->second.end() ? 0 : st->second);
+        }
+      }
+    }
+    bool overlap_warned = false;
     SeriesData sd;
     size_t lo = 0, hi = 0;
     int64_t last_window = 0;
@@ -621,8 +865,8 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
       ev.ctx().tick();
       int64_t rt = ref[i];
       if (i > 0 && rt < ref[i - 1]) lo = hi = 0;
-      while (hi < view.t.size() && view.t[hi] <= rt) ++hi;
-      while (lo < hi && view.t[lo] <= ev.window_open_start(rt, range)) ++lo;
+      while (hi < view.t.size() && view.t[hi] <= rt + after) ++hi;
+      while (lo < hi && view.t[lo] <= ev.window_open_start(rt, range) - before) ++lo;
       if (lo == hi) continue;
       // The window's points count against max_samples, as in Prometheus,
       // though they are read in place; this series' outputs join the count
@@ -632,8 +876,47 @@ Mat eval_range_function(Evaluator& ev, const Call& c, size_t matrix_arg) {
       for (size_t a = 0; a < scalars.size(); ++a) args[a] = scalars[a][i];
       Window w{view.t.subspan(lo, hi - lo), view.v.subspan(lo, hi - lo), g.at(i), rt - range, rt, range,
                args.data()};
+      if (!sts.empty()) {
+        w.st = std::span<const int64_t>(sts).subspan(lo, hi - lo);
+        if (counter_function && !overlap_warned) {
+          for (size_t k = 1; k < w.t.size() && !overlap_warned; ++k) {
+            if (!start_time_overlap(w, k)) continue;
+            overlap_warned = true;
+            ev.ctx().warn(fmt::format("sample has start time that overlaps with previous sample timestamp for metric {}",
+                                      go_quote(view.labels->get("__name__"))),
+                          c.args[matrix_arg]->pos);
+          }
+        }
+      }
+      size_t from = lo;  // where the window's histograms start
+      if (extended) {
+        bool any_hist = !view.h.empty() && std::any_of(view.h.begin() + static_cast<std::ptrdiff_t>(lo),
+                                                        view.h.begin() + static_cast<std::ptrdiff_t>(hi),
+                                                        [](const HistogramPtr& h) { return h != nullptr; });
+        if (name == "resets" || name == "changes") {
+          auto span = anchored_span(w);
+          if (!span) continue;
+          w.t = w.t.subspan(span->first, span->second);
+          w.v = w.v.subspan(span->first, span->second);
+          from = lo + span->first;
+        } else {
+          if (any_hist) {
+            auto r = extended_histogram_rate(ev, w, view.h.subspan(lo, hi - lo), extended->smoothed, name != "delta",
+                                             name == "rate", view.labels->get("__name__"), c.args[matrix_arg]->pos);
+            if (!r) continue;
+            ev.ctx().hold(1);
+            sd.push(g.at(i), 0, std::move(r->h));
+            continue;
+          }
+          std::optional<double> r = extended_rate(w, extended->smoothed, name != "delta", name == "rate");
+          if (!r) continue;
+          ev.ctx().hold(1);
+          sd.push(g.at(i), *r);
+          continue;
+        }
+      }
       if (!view.h.empty()) {
-        std::span<const HistogramPtr> hs = view.h.subspan(lo, hi - lo);
+        std::span<const HistogramPtr> hs = view.h.subspan(from, w.t.size());
         if (std::any_of(hs.begin(), hs.end(), [](const HistogramPtr& h) { return h != nullptr; })) {
           auto r = histogram_window(ev, name, fn, w, hs, view.labels->get("__name__"), c.args[matrix_arg]->pos);
           if (!r) continue;

@@ -114,8 +114,13 @@ class ScriptParser {
     while (i_ + 1 < lines_.size() && !lines_[i_ + 1].empty()) {
       ++i_;
       const std::string& l = lines_[i_];
+      std::string_view tl = trim(std::string_view(l));
+      size_t space = tl.find_first_of(" \t");
       if (l.starts_with("@st ") || l.starts_with("@st\t")) {
         cmd.start_times.push_back({lineno(), std::string(trim(std::string_view(l).substr(3)))});
+      } else if (space != std::string_view::npos && tl.substr(0, space).ends_with("@st")) {
+        // metric{labels}@st offsets...: the series' start timestamps.
+        cmd.start_times.push_back({lineno(), std::string(tl.substr(0, space - 3)) + std::string(tl.substr(space))});
       } else {
         cmd.series.push_back({lineno(), l});
       }

@@ -841,6 +841,31 @@ Mat timestamp_of(Evaluator& ev, const Call& c) {
   return ev.eval_vector_selector(*vs, true);
 }
 
+// start_timestamp(v): the start time (seconds) of each sample a selector
+// picks, 0 when that sample has none; nothing for a computed vector, or when
+// no start times are known at all.
+Mat start_timestamp_of(Evaluator& ev, const Call& c) {
+  const StartTimes* known = ev.ctx().opts->start_times;
+  auto* vs = as<VectorSelector>(&unwrap_parens(*c.args[0]));
+  if (!known || !vs) {
+    ev.ctx().release(count_points(ev.eval(*c.args[0])));
+    return {};
+  }
+  Mat m = ev.eval_vector_selector(*vs, true);
+  for (auto& s : m) {
+    auto series = known->by_series.find(s.labels);
+    for (double& v : s.v) {
+      int64_t st = 0;
+      if (series != known->by_series.end()) {
+        auto found = series->second.find(std::llround(v * 1000));
+        if (found != series->second.end()) st = found->second;
+      }
+      v = static_cast<double>(st) / 1000;
+    }
+  }
+  return m;
+}
+
 // Go's math.Max and math.Min: infinities win over NaN, NaN wins otherwise.
 double go_max(double a, double b) {
   if (std::isinf(a) && a > 0) return a;
@@ -940,7 +965,9 @@ Mat eval_function(Evaluator& ev, const Call& c) {
   }
   if (name == "scalar") return scalar_of(ev, c);
   if (name == "timestamp") return timestamp_of(ev, c);
+  if (name == "start_timestamp") return start_timestamp_of(ev, c);
   if (name == "absent") return absent(ev, c);
+  if (name == "info") return info_function(ev, c);
   if (name == "label_replace") return label_replace(ev, c);
   if (name == "label_join") return label_join(ev, c);
   if (name == "clamp" || name == "clamp_min" || name == "clamp_max") return clamp_function(ev, c);

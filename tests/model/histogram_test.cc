@@ -149,3 +149,61 @@ TEST_CASE("validation and notation") {
   g2.compact();
   CHECK(g.approx_equal(g2, 1e-6, true));
 }
+
+TEST_CASE("compensated sums keep what plain addition loses") {
+  auto with_sum = [](double sum, double bucket) {
+    FloatHistogram h = exp_hist(0, {{0, 1}}, {bucket});
+    h.sum = sum;
+    return h;
+  };
+  std::vector<FloatHistogram> in = {with_sum(1, 1), with_sum(1e100, 1e100), with_sum(1, 1), with_sum(-1e100, -1e100)};
+  HistogramAccumulator sum(false);
+  for (const auto& h : in) REQUIRE(sum.add(h, nullptr));
+  FloatHistogram s = sum.take();
+  CHECK(s.sum == 2);
+  REQUIRE(s.positive_buckets.size() == 1);
+  CHECK(s.positive_buckets[0] == 2);
+
+  FloatHistogram plain = in[0];
+  for (size_t i = 1; i < in.size(); ++i) plain.add(in[i], false, nullptr, nullptr);
+  CHECK(plain.sum != 2);  // the case the compensation is for
+
+  HistogramAccumulator mean(true);
+  for (const auto& h : in) REQUIRE(mean.add(h, nullptr));
+  CHECK(mean.take().sum == 0.5);
+}
+
+TEST_CASE("a mean whose direct sum would overflow continues incrementally") {
+  FloatHistogram a = exp_hist(0, {{0, 1}}, {1.5e308});
+  FloatHistogram b = exp_hist(0, {{1, 1}}, {1e308});
+  HistogramAccumulator mean(true);
+  REQUIRE(mean.add(a, nullptr));
+  REQUIRE(mean.add(b, nullptr));
+  FloatHistogram m = mean.take();
+  CHECK_FALSE(m.has_overflow());
+  CHECK(m.count == doctest::Approx(1.25e308));
+  REQUIRE(m.positive_buckets.size() == 2);
+  CHECK(m.positive_buckets[0] == doctest::Approx(0.75e308));
+  CHECK(m.positive_buckets[1] == doctest::Approx(0.5e308));
+
+  HistogramAccumulator sum(false);
+  REQUIRE(sum.add(a, nullptr));
+  REQUIRE(sum.add(b, nullptr));
+  CHECK(sum.take().has_overflow());
+}
+
+TEST_CASE("the accumulator reports colliding counter-reset hints and incompatible schemas") {
+  FloatHistogram r = exp_hist(0, {{0, 1}}, {1});
+  r.hint = CounterResetHint::kReset;
+  FloatHistogram nr = r;
+  nr.hint = CounterResetHint::kNotReset;
+  HistogramAccumulator acc(false);
+  REQUIRE(acc.add(r, nullptr));
+  CHECK_FALSE(acc.counter_reset_collision());
+  REQUIRE(acc.add(nr, nullptr));
+  CHECK(acc.counter_reset_collision());
+
+  FloatHistogram c;
+  c.schema = kCustomBucketsSchema;
+  CHECK_FALSE(acc.add(c, nullptr));
+}

@@ -208,5 +208,162 @@ eval instant at 4m histogram_quantile(0.5, h)
   for (const auto& e : r->evals) CHECK_MESSAGE(e.status == script::EvalReport::Status::kPassed, e.line, ": ", e.message);
 }
 
+// Runs an inline script and checks every eval passed, naming the ones that did not.
+void all_pass(std::string_view script) {
+  auto r = script::run_script(script, "inline.test");
+  REQUIRE(r);
+  REQUIRE(!r->evals.empty());
+  for (const auto& e : r->evals) CHECK_MESSAGE(e.status == script::EvalReport::Status::kPassed, e.line, ": ", e.message);
+}
+
+TEST_CASE("histogram expectations ignore empty buckets but not counts") {
+  std::string_view script = R"(load 1m
+  h {{schema:0 sum:4 count:3 buckets:[0 2 1]}}
+
+eval instant at 0m h
+  h {{schema:0 sum:4 count:3 offset:1 buckets:[2 1]}}
+
+eval instant at 0m h
+  h {{schema:0 sum:4 count:3 buckets:[0 2 1 0 0]}}
+
+eval instant at 0m h
+  h {{schema:0 sum:4 count:3 offset:1 buckets:[2 2]}}
+)";
+  auto r = script::run_script(script, "inline.test");
+  REQUIRE(r);
+  REQUIRE(r->evals.size() == 3);
+  CHECK(r->evals[0].status == script::EvalReport::Status::kPassed);
+  CHECK(r->evals[1].status == script::EvalReport::Status::kPassed);
+  CHECK(r->evals[2].status == script::EvalReport::Status::kFailed);
+}
+
+TEST_CASE("histogram sums keep small parts next to huge ones") {
+  all_pass(R"(load 1m
+  s{i="a"} {{schema:0 sum:2.5 count:1}}
+  s{i="b"} {{schema:0 sum:1e120 count:1}}
+  s{i="c"} {{schema:0 sum:-1e120 count:1}}
+  s{i="d"} {{schema:0 sum:0.5 count:1}}
+  big{i="a"} {{schema:0 sum:1 count:1.5e308}}
+  big{i="b"} {{schema:0 sum:1 count:1.5e308}}
+
+eval instant at 0m sum(s)
+  {} {{schema:0 sum:3 count:4}}
+
+eval instant at 0m avg(s)
+  {} {{schema:0 sum:0.75 count:1}}
+
+eval instant at 0m avg(big)
+  {} {{schema:0 sum:1 count:1.5e308}}
+)");
+}
+
+TEST_CASE("sums under histogram_count see counter resets between the samples read") {
+  all_pass(R"(load 1m
+  c{k="up"} {{schema:0 sum:1 count:4}} {{schema:0 sum:1 count:6}}
+  c{k="down"} {{schema:0 sum:1 count:6}} {{schema:0 sum:1 count:2}}
+
+eval instant at 1m histogram_count(sum(c))
+  expect warn msg: PromQL warning: conflicting counter resets during histogram aggregation (1:21)
+  {} 8
+
+eval instant at 0m histogram_count(sum(c))
+  expect no_warn
+  {} 10
+
+eval instant at 1m sum(c)
+  expect no_warn
+  {} {{schema:0 sum:2 count:8}}
+)");
+}
+
+TEST_CASE("info() adds the data labels of the matching info series") {
+  all_pass(R"(load 1m
+  req{instance="x", job="j"} 1 2 3
+  req{instance="y", job="j"} 4 5 6
+  target_info{instance="x", job="j", region="eu"} 1 1 1
+  build_info{instance="x", job="j", version="2"} 1 1 1
+
+eval instant at 2m info(req)
+  req{instance="x", job="j", region="eu"} 3
+  req{instance="y", job="j"} 6
+
+eval instant at 2m info(req, {__name__="build_info"})
+  req{instance="x", job="j", version="2"} 3
+  req{instance="y", job="j"} 6
+
+eval instant at 2m info(req, {region=~".+"})
+  req{instance="x", job="j", region="eu"} 3
+)");
+}
+
+TEST_CASE("smoothed and anchored selectors") {
+  all_pass(R"(load 10s
+  m 0 10 20 30 40
+  c 5 10 2 4
+
+eval instant at 15s m smoothed
+  m 15
+
+eval instant at 40s increase(m[20s] anchored)
+  {} 20
+
+eval instant at 35s increase(m[20s] smoothed)
+  {} 20
+
+eval instant at 30s increase(c[25s] anchored)
+  {} 9
+
+eval instant at 30s resets(c[15s] anchored)
+  {} 1
+
+eval instant at 30s max_over_time(m[20s] anchored)
+  expect fail msg: anchored modifier can only be used with: changes, delta, increase, rate, resets - not with max_over_time
+)");
+}
+
+TEST_CASE("fill_left and fill_right with group_right, and metadata labels dropped with the name") {
+  all_pass(R"(load 1m
+  one{k="a"} 10
+  one{k="c"} 30
+  many{k="a", n="1"} 1
+  many{k="b", n="1"} 2
+  typed{__type__="counter", __unit__="seconds", k="a"} 4
+
+eval instant at 0m one + on(k) group_right fill_right(100) many
+  {k="a", n="1"} 11
+  {k="b", n="1"} 102
+
+eval instant at 0m one + on(k) group_right fill_left(100) many
+  {k="a", n="1"} 11
+  {k="c"} 130
+
+eval instant at 0m typed * 2
+  {k="a"} 8
+)");
+}
+
+TEST_CASE("start timestamps mark restarts the values do not show") {
+  all_pass(R"(load 1m
+  c 10 20 30 5 15
+  c@st -1m -2m -3m -1m -2m
+  d 10 20 30 40 50
+  d@st -1m -2m -1m -2m -3m
+
+eval instant at 4m resets(c[5m])
+  {} 1
+
+eval instant at 4m resets(d[5m])
+  {} 1
+
+eval instant at 4m increase(d[4m1ms])
+  {} 60.00025
+
+eval instant at 3m start_timestamp(d)
+  {} 60
+
+eval instant at 3m start_timestamp(d * 1)
+)");
+}
+
 }  // namespace
 }  // namespace vigil::promql
