@@ -311,9 +311,10 @@ Result<ScrapeResult> parse_exposition(std::string_view body, ExpositionFormat fo
   return out;
 }
 
-Result<void> split_exposition(std::string_view body, ExpositionFormat format, std::vector<RawSample>& out) {
+Result<void> split_exposition(std::string_view body, ExpositionFormat format, std::vector<RawSample>& out,
+                              ScrapeResult::TypeMap* types) {
   out.clear();
-  return walk_lines(body, format, nullptr, [&](std::string_view line, int lineno) -> Result<void> {
+  return walk_lines(body, format, types, [&](std::string_view line, int lineno) -> Result<void> {
     auto s = LineParser(line, lineno).raw(format);
     if (!s) return std::unexpected(s.error());
     out.push_back(*s);
@@ -322,5 +323,58 @@ Result<void> split_exposition(std::string_view body, ExpositionFormat format, st
 }
 
 Result<Labels> parse_series(std::string_view series, int line) { return LineParser(series, line).series_only(); }
+
+RawSample& ParsedBody::add(std::string series, double value, std::optional<int64_t> timestamp_ms, int line) {
+  texts.push_back(std::move(series));
+  samples.push_back(RawSample{texts.back(), value, timestamp_ms, line, 0});
+  return samples.back();
+}
+
+RawSample& ParsedBody::add_histogram(std::string series, HistogramPtr h, std::optional<int64_t> timestamp_ms,
+                                     int line) {
+  histograms.push_back(std::move(h));
+  RawSample& s = add(std::move(series), 0, timestamp_ms, line);
+  s.histogram = static_cast<uint32_t>(histograms.size());
+  return s;
+}
+
+namespace {
+
+void write_quoted(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  out += '"';
+}
+
+}  // namespace
+
+void write_series_text(std::string& out, std::string_view name,
+                       const std::vector<std::pair<std::string_view, std::string_view>>& labels) {
+  const bool quoted_name = !is_legacy_metric_name(name);
+  if (!quoted_name) out += name;
+  if (labels.empty() && !quoted_name) return;
+  out += '{';
+  bool first = true;
+  if (quoted_name) {
+    write_quoted(out, name);
+    first = false;
+  }
+  for (const auto& [k, v] : labels) {
+    if (!first) out += ',';
+    first = false;
+    if (is_legacy_label_name(k)) out += k;
+    else write_quoted(out, k);
+    out += '=';
+    write_quoted(out, v);
+  }
+  out += '}';
+}
 
 }  // namespace vigil::storage

@@ -201,10 +201,11 @@ TEST_CASE("scrape: samples get the target's labels and the report series are wri
   CHECK(only(h.store, "scrape_samples_post_metric_relabeling").at(0).v == 2);
   CHECK(only(h.store, "scrape_series_added").at(0).v == 2);
   CHECK(only(h.store, "scrape_duration_seconds").at(0).v >= 0);
-  // Prometheus' request headers.
+  // Prometheus' request headers (3.5's Accept, as seen on the wire).
   CHECK(srv.header("Accept") ==
-        "application/openmetrics-text;version=1.0.0;q=0.9,application/openmetrics-text;version=0.0.1;q=0.8,"
-        "text/plain;version=1.0.0;q=0.7,text/plain;version=0.0.4;q=0.6,*/*;q=0.1");
+        "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;"
+        "version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,"
+        "*/*;q=0.2");
   CHECK(srv.header("X-Prometheus-Scrape-Timeout-Seconds") == "5");
 
   auto targets = h.manager.active_targets();
@@ -625,7 +626,8 @@ TEST_CASE("scrape: the job's HTTP options are used, and bodies are not redacted"
   text_first.apply(prom_config("scrape_configs:\n" +
                           job("j", srv.address(), "    scrape_protocols: [PrometheusText0.0.4, OpenMetricsText1.0.0]\n")));
   text_first.scrapes(1);
-  CHECK(srv.header("Accept") == "text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0;q=0.8,*/*;q=0.1");
+  CHECK(srv.header("Accept") ==
+        "text/plain;version=0.0.4;q=0.6,application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,*/*;q=0.4");
   auto m = series(h.store, "m");
   REQUIRE(m.size() == 1);
   CHECK(m.begin()->first.find("note=\"hunter22\"") != std::string::npos);
