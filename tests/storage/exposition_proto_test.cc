@@ -6,6 +6,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <fstream>
+#include <sstream>
 #include <limits>
 #include <map>
 #include <memory>
@@ -413,4 +415,31 @@ TEST_CASE("le and quantile values are written as Prometheus formats floats") {
   CHECK(format_openmetrics_float(1e6) == "1e+06");
   CHECK(format_openmetrics_float(std::numeric_limits<double>::infinity()) == "+Inf");
   CHECK(format_openmetrics_float(-std::numeric_limits<double>::infinity()) == "-Inf");
+}
+
+TEST_CASE("protobuf exposition: Prometheus 3.5's own /metrics, as it serves it") {
+  // Captured with Accept: application/vnd.google.protobuf;... from a
+  // Prometheus 3.5.3 (also a fuzzing seed).
+  std::ifstream f(std::string(VIGIL_SOURCE_DIR) + "/fuzz/seeds/exposition_protobuf/prometheus.pb", std::ios::binary);
+  REQUIRE(f.good());
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string body = ss.str();
+  for (bool native : {false, true}) {
+    ParsedBody out;
+    auto r = parse_protobuf_exposition(body, {.native = native}, out);
+    REQUIRE_MESSAGE(r.has_value(), r.error().message);
+    CHECK(out.samples.size() > 100);
+    size_t histograms = 0;
+    for (const RawSample& s : out.samples) {
+      CHECK_MESSAGE(parse_series(s.series, 0).has_value(), std::string(s.series));
+      if (s.histogram) {
+        ++histograms;
+        CHECK(out.histograms.at(s.histogram - 1)->validate().empty());
+      }
+    }
+    // Its HTTP request durations are native histograms.
+    if (native) CHECK(histograms > 0);
+    else CHECK(histograms == 0);
+  }
 }
