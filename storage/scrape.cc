@@ -626,6 +626,9 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
     body_limit = err.starts_with("response body larger");
   } else if (resp->status != 200) {
     err = fmt::format("server returned HTTP status {}", resp->status);
+  } else if (resp->body.empty()) {
+    // Nothing to read: whatever its Content-Type, an empty body is a
+    // successful scrape of no samples, as in Prometheus.
   } else if (auto f = body_format(resp->content_type, cfg.fallback_scrape_protocol); !f) {
     err = f.error().message;
   } else {

@@ -1029,6 +1029,12 @@ TEST_CASE("scrape: a missing or unknown Content-Type fails the scrape unless a f
   REQUIRE(t.size() == 1);
   CHECK(t[0].last_error ==
         "received unsupported Content-Type \"application/json\" and no fallback_scrape_protocol specified for target");
+  // An empty body has nothing to read: the scrape succeeds.
+  srv.set("/empty", {200, "", "", 0});
+  Harness empty;
+  empty.apply(prom_config("scrape_configs:\n" + job("j", srv.address(), "    metrics_path: /empty\n")));
+  empty.scrapes(1);
+  CHECK(only(empty.store, "up").at(0).v == 1);
   Harness fb;
   fb.apply(prom_config("scrape_configs:\n" + job("j", srv.address(), "    fallback_scrape_protocol: PrometheusText0.0.4\n")));
   fb.scrapes(1);
