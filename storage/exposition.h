@@ -53,6 +53,7 @@ struct RawSample {
   // 1 + the index of the sample's native histogram in ParsedBody::histograms
   // (`value` unused then); 0: a float sample.
   uint32_t histogram = 0;
+  MetricType type = MetricType::kUnknown;  // declared by the last # TYPE line before it
 };
 
 // A scrape body's samples, whatever its format. Series texts are views into
@@ -91,7 +92,12 @@ Result<void> split_exposition(std::string_view body, ExpositionFormat format, st
                               ScrapeResult::TypeMap* types = nullptr);
 
 // The labels (with __name__) of a RawSample's `series` text, read as
-// parse_exposition() reads them.
-Result<Labels> parse_series(std::string_view series, int line);
+// parse_exposition() reads them: under a histogram's # TYPE its `le`, under a
+// summary's its `quantile` are rewritten as Prometheus 3 formats floats.
+Result<Labels> parse_series(std::string_view series, int line, MetricType type = MetricType::kUnknown);
+
+// A float as Prometheus writes `le` and `quantile` label values: Go's
+// shortest form, with ".0" added to integers ("1.0", "1e+06", "+Inf").
+std::string format_openmetrics_float(double v);
 
 }  // namespace vigil::storage

@@ -6,7 +6,6 @@
 
 #include <fmt/format.h>
 
-#include "model/go_format.h"
 #include "model/names.h"
 #include "storage/metrics.pb.h"
 #include "storage/nhcb.h"
@@ -14,12 +13,6 @@
 namespace vigil::storage {
 
 namespace pb = vigil::storage::expo;
-
-std::string format_openmetrics_float(double v) {
-  std::string s = go_format_float(v, 'g', -1);
-  if (std::isfinite(v) && s.find_first_of("e.") == std::string::npos) s += ".0";
-  return s;
-}
 
 namespace {
 

@@ -51,8 +51,4 @@ inline constexpr std::string_view kProtobufMediaType = "application/vnd.google.p
 // Appends the body's samples to `out` (cleared first).
 Result<void> parse_protobuf_exposition(std::string_view body, const HistogramOptions& options, ParsedBody& out);
 
-// A float as Prometheus writes `le` and `quantile` label values: Go's
-// shortest form, with ".0" added to integers ("1.0", "1e+06", "+Inf").
-std::string format_openmetrics_float(double v);
-
 }  // namespace vigil::storage

@@ -128,7 +128,7 @@ void convert_text_histograms(ParsedBody& body, const ScrapeResult::TypeMap& type
     std::optional<Labels> parsed;
     std::string_view name = s.series.substr(0, s.series.find('{'));
     if (name.empty()) {
-      parsed = parse_series(s.series, s.line).value_or(Labels{});
+      parsed = parse_series(s.series, s.line, s.type).value_or(Labels{});
       name = parsed->get(kMetricNameLabel);
     }
     auto [suffix, base] = split_suffix(name);
@@ -137,7 +137,7 @@ void convert_text_histograms(ParsedBody& body, const ScrapeResult::TypeMap& type
       keep();
       continue;
     }
-    if (!parsed) parsed = parse_series(s.series, s.line).value_or(Labels{});
+    if (!parsed) parsed = parse_series(s.series, s.line, s.type).value_or(Labels{});
     std::optional<double> le;
     if (suffix == Suffix::kBucket && !(le = parse_bound(parsed->get("le")))) {
       keep();

@@ -660,7 +660,7 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
         series = hit->second.series;
       } else {
         ++misses;
-        auto scraped_labels = storage::parse_series(line.series, line.line);
+        auto scraped_labels = storage::parse_series(line.series, line.line, line.type);
         if (!scraped_labels) {
           err = body_error(resp->body, format, scraped_labels.error());
           scraped = 0;

@@ -5,13 +5,14 @@ Usage: native_histogram_scrape.py VIGIL
 
 Two targets on 127.0.0.1: a small server answering a fixed, hand-encoded
 protobuf body (an integer and a float native histogram, a classic histogram,
-a counter), and a Prometheus 3.5 whose own /metrics has native histograms.
+a counter; and, on /text, a classic histogram and a summary in the text
+format), and a Prometheus 3.5 whose own /metrics has native histograms.
 vigil (`vigil run`, embedded store, scrape_native_histograms: true) and a
 second Prometheus 3.5 (--enable-feature=native-histograms) scrape both every
 second, the classic histogram also with convert_classic_histograms_to_nhcb.
 Then the same PromQL goes to both /api/v1/query at one time: for the fixed
 target every answer must match (histogram_count, _sum, _quantile, _fraction,
-the classic series read from protobuf, the custom-bucket conversion); for the
+the classic series read from protobuf or text, the custom-bucket conversion); for the
 Prometheus target, both must hold native histograms for the same handlers.
 Bounded to about a minute; everything started is stopped, the work directory
 removed. Exit 0 on success, 1 on failure, 77 when Prometheus 3.x is missing.
@@ -113,13 +114,22 @@ BODY = (family("fixed_native_seconds", HISTOGRAM,
         + family("fixed_requests_total", COUNTER, [f_bytes(3, f_double(1, 42))]))
 
 
+# The text format's classic histogram and summary, whose `le` and `quantile`
+# Prometheus 3 rewrites ("1" becomes "1.0").
+TEXT = (b"# TYPE text_seconds histogram\ntext_seconds_bucket{le=\"1\"} 1\ntext_seconds_bucket{le=\"2.50\"} 3\n"
+        b"text_seconds_bucket{le=\"+Inf\"} 4\ntext_seconds_sum 6\ntext_seconds_count 4\n"
+        b"# TYPE text_summary summary\ntext_summary{quantile=\"0.50\"} 2\ntext_summary{quantile=\"1\"} 3\n"
+        b"text_summary_sum 9\ntext_summary_count 4\n")
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
+        body, ctype = (TEXT, "text/plain; version=0.0.4") if self.path == "/text" else (BODY, PROTOBUF)
         self.send_response(200)
-        self.send_header("Content-Type", PROTOBUF)
-        self.send_header("Content-Length", str(len(BODY)))
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(BODY)
+        self.wfile.write(body)
 
     def log_message(self, *args):
         pass
@@ -187,6 +197,13 @@ def main():
   - job_name: fixed_nhcb
     convert_classic_histograms_to_nhcb: true
     static_configs: [{{targets: ['{fixed}']}}]
+  - job_name: text
+    metrics_path: /text
+    static_configs: [{{targets: ['{fixed}']}}]
+  - job_name: text_nhcb
+    metrics_path: /text
+    convert_classic_histograms_to_nhcb: true
+    static_configs: [{{targets: ['{fixed}']}}]
   - job_name: prom
     static_configs: [{{targets: ['127.0.0.1:{target_port}']}}]
 """
@@ -227,6 +244,9 @@ def main():
             'histogram_quantile(0.7, fixed_classic_seconds{job="fixed_nhcb"})',
             'histogram_fraction(0, 1, fixed_classic_seconds{job="fixed_nhcb"})',
             'count by (__name__, job) ({__name__=~"fixed_.*"})',
+            '{__name__=~"text_.*", job="text"}',
+            'histogram_quantile(0.6, text_seconds{job="text_nhcb"})',
+            'count by (__name__, job) ({__name__=~"text_.*"})',
             'count by (handler) (histogram_count(prometheus_http_request_duration_seconds{job="prom"}))',
         ]
         for e in exprs:
