@@ -1054,3 +1054,27 @@ TEST_CASE("scrape: a malformed protobuf body fails the scrape with the parser's 
   REQUIRE(t.size() == 1);
   CHECK(t[0].last_error.find("a message of 127 bytes, but only 0 bytes follow") != std::string::npos);
 }
+
+TEST_CASE("scrape: native histograms go through metric relabelling and count toward sample_limit") {
+  MetricsServer srv;
+  srv.set("/metrics", {200, kProtobufType, native_body(), 0});
+  Harness drop;
+  drop.apply(prom_config("global: {scrape_native_histograms: true}\nscrape_configs:\n" +
+                         job("j", srv.address(),
+                             "    metric_relabel_configs:\n      - {source_labels: [path], regex: /a, action: drop}\n")));
+  drop.scrapes(1);
+  CHECK(series(drop.store, "latency_seconds").empty());
+  CHECK(only(drop.store, "jobs_total").at(0).v == 5);
+  CHECK(only(drop.store, "scrape_samples_scraped").at(0).v == 2);
+  CHECK(only(drop.store, "scrape_samples_post_metric_relabeling").at(0).v == 1);
+
+  Harness limited;
+  limited.apply(prom_config("global: {scrape_native_histograms: true}\nscrape_configs:\n" +
+                            job("j", srv.address(), "    sample_limit: 1\n")));
+  limited.scrapes(1);
+  CHECK(only(limited.store, "up").at(0).v == 0);
+  CHECK(series(limited.store, "latency_seconds").empty());
+  auto t = limited.manager.active_targets();
+  REQUIRE(t.size() == 1);
+  CHECK(t[0].last_error.starts_with("sample limit exceeded: 2 samples"));
+}
