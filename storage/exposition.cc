@@ -11,12 +11,6 @@
 
 namespace vigil::storage {
 
-ExpositionFormat format_from_content_type(std::string_view ct) {
-  return ct.find("application/openmetrics-text") != std::string_view::npos
-             ? ExpositionFormat::kOpenMetrics
-             : ExpositionFormat::kPrometheusText;
-}
-
 namespace {
 
 MetricType parse_type(std::string_view t) {

@@ -14,14 +14,12 @@
 
 namespace vigil::storage {
 
-// The two text formats targets expose metrics in.
+// The two text formats targets expose metrics in (storage/scrape_protocol.h
+// tells them and the protobuf format apart by Content-Type).
 enum class ExpositionFormat {
   kPrometheusText,  // text/plain; version=0.0.4 (timestamps in milliseconds)
   kOpenMetrics,     // application/openmetrics-text (timestamps in seconds, "# EOF")
 };
-
-// Picks the format from a Content-Type header value.
-ExpositionFormat format_from_content_type(std::string_view content_type);
 
 enum class MetricType { kUnknown, kCounter, kGauge, kHistogram, kGaugeHistogram, kSummary, kInfo, kStateSet };
 

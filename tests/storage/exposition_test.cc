@@ -67,12 +67,6 @@ TEST_CASE("malformed bodies give the line and what was expected") {
   CHECK_FALSE(parse_exposition(garbage, ExpositionFormat::kPrometheusText).has_value());
 }
 
-TEST_CASE("content type picks the format") {
-  CHECK(format_from_content_type("application/openmetrics-text; version=1.0.0") ==
-        ExpositionFormat::kOpenMetrics);
-  CHECK(format_from_content_type("text/plain; version=0.0.4") == ExpositionFormat::kPrometheusText);
-}
-
 namespace {
 
 // Reads a body the scraper's way: split, then each line's labels. An error
