@@ -703,12 +703,32 @@ class Loader {
       error(*v.find("fallback_scrape_protocol"),
             fmt::format("invalid fallback_scrape_protocol for scrape config with job name \"{}\": {}", c.job_name,
                         unknown_protocol(fb)));
+    c.fallback_scrape_protocol = std::string(v.str("fallback_scrape_protocol"));
+    // Histogram options: the job's, else global's.
+    auto inherited = [&](std::string_view key) {
+      if (present(v.find(key))) return v.flag(key);
+      return g.settings.is_map() && present(g.settings.find(key)) && g.settings.flag(key);
+    };
+    c.scrape_native_histograms = inherited("scrape_native_histograms");
+    c.always_scrape_classic_histograms = inherited("always_scrape_classic_histograms");
+    c.convert_classic_histograms_to_nhcb = inherited("convert_classic_histograms_to_nhcb");
+    c.native_histogram_bucket_limit = static_cast<uint64_t>(std::max<int64_t>(0, v.num("native_histogram_bucket_limit")));
+    if (const ConfigValue* f = v.find("native_histogram_min_bucket_factor"); present(f))
+      c.native_histogram_min_bucket_factor = f->as_float();
     c.scrape_protocols = strings(v.find("scrape_protocols"));
     if (c.scrape_protocols.empty() && g.settings.is_map()) c.scrape_protocols = strings(g.settings.find("scrape_protocols"));
+    if (c.scrape_protocols.empty() && c.scrape_native_histograms)
+      c.scrape_protocols = {"PrometheusProto", "OpenMetricsText1.0.0", "OpenMetricsText0.0.1", "PrometheusText1.0.0",
+                            "PrometheusText0.0.4"};
     if (c.scrape_protocols.empty())
       c.scrape_protocols = {"OpenMetricsText1.0.0", "OpenMetricsText0.0.1", "PrometheusText1.0.0", "PrometheusText0.0.4"};
     const NameValidation global_names = names_;
     names_ = name_validation(v, global_names);
+    if (std::string_view esc = v.str("metric_name_escaping_scheme"); !esc.empty()) c.name_escaping = std::string(esc);
+    else if (std::string_view gesc = g.settings.is_map() ? g.settings.str("metric_name_escaping_scheme") : "";
+             !gesc.empty())
+      c.name_escaping = std::string(gesc);
+    else c.name_escaping = global_names == NameValidation::kLegacy ? "underscores" : "allow-utf-8";
     c.static_configs = static_configs(v);
     c.file_sd_configs = file_sd_configs(v);
     c.unsupported_sd = unsupported_sd(v, fmt::format("job \"{}\"", c.job_name), true);

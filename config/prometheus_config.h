@@ -79,6 +79,21 @@ struct ScrapeConfig {
   // Formats to ask targets for, most wanted first (the job's, else global's,
   // else OpenMetrics 1.0.0 and 0.0.1, then the text format 1.0.0 and 0.0.4).
   std::vector<std::string> scrape_protocols;
+  // Protocol a body is read as when its Content-Type is missing or unknown
+  // (empty: such a scrape fails).
+  std::string fallback_scrape_protocol;
+  // The escaping parameter the 1.0.0 text formats are asked for with
+  // (metric_name_escaping_scheme: the job's, else global's, else
+  // "underscores" under legacy name validation, otherwise "allow-utf-8").
+  std::string name_escaping = "allow-utf-8";
+  // Histograms: the job's setting, else global's, else off. Native
+  // histograms turned on also put PrometheusProto first in the default
+  // scrape_protocols (when neither the job nor global sets them).
+  bool scrape_native_histograms = false;
+  bool always_scrape_classic_histograms = false;
+  bool convert_classic_histograms_to_nhcb = false;
+  uint64_t native_histogram_bucket_limit = 0;       // 0: no limit
+  double native_histogram_min_bucket_factor = 0;    // 0: no limit
   // 0: no limit. Written, or inherited from global.
   uint64_t sample_limit = 0;
   uint64_t label_limit = 0;

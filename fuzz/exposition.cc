@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<RawSample> lines;
   bool ok = split_exposition(body, format, lines).has_value();
   for (size_t i = 0; ok && i < lines.size(); ++i) {
-    auto ls = parse_series(lines[i].series, lines[i].line);
+    auto ls = parse_series(lines[i].series, lines[i].line, lines[i].type);
     ok = ls.has_value();
     if (ok && full &&
         (i >= full->samples.size() || !(*ls == full->samples[i].labels) ||

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 shared=$root/../shared/conformance
-targets="promql_parser rule_file alertmanager_config templates exposition alert_reader alertmanager_api http_request"
+targets="promql_parser rule_file alertmanager_config templates exposition exposition_protobuf alert_reader alertmanager_api http_request"
 dir=build-fuzz
 
 usage() { echo "usage: $0 TARGET SECONDS [libFuzzer options...]; targets: $targets" >&2; exit 2; }
@@ -71,6 +71,11 @@ case $target in
     rm -rf "$tmp" ;;
   exposition)
     for f in fuzz/seeds/exposition/*; do seed "$f" '\0'; seed "$f" '\1'; done ;;
+  exposition_protobuf)
+    # Every combination of the histogram options.
+    for f in fuzz/seeds/exposition_protobuf/*; do
+      for o in 0 1 2 3 4 5 6 7; do seed "$f" "\\$o"; done
+    done ;;
   alert_reader)
     for f in fuzz/seeds/api/alerts.json tests/templates/alerts.json; do seed "$f"; done ;;
   alertmanager_api)

@@ -6,15 +6,10 @@
 
 #include <fmt/format.h>
 
+#include "model/go_format.h"
 #include "model/names.h"
 
 namespace vigil::storage {
-
-ExpositionFormat format_from_content_type(std::string_view ct) {
-  return ct.find("application/openmetrics-text") != std::string_view::npos
-             ? ExpositionFormat::kOpenMetrics
-             : ExpositionFormat::kPrometheusText;
-}
 
 namespace {
 
@@ -48,7 +43,9 @@ bool is_name_char(char c, bool first) {
 // Reads one line's tokens, with errors naming the line.
 class LineParser {
  public:
-  LineParser(std::string_view line, int lineno) : s_(line), lineno_(lineno) {}
+  // `type`: the family type the last # TYPE line declared.
+  LineParser(std::string_view line, int lineno, MetricType type = MetricType::kUnknown)
+      : s_(line), lineno_(lineno), type_(type) {}
 
   Result<ScrapedSample> sample(ExpositionFormat fmt) {
     std::vector<Label> labels;
@@ -117,6 +114,14 @@ class LineParser {
       if (auto r = label_list(&labels, &name); !r) return std::unexpected(r.error());
     }
     if (name.empty()) return err("metric name");
+    // As Prometheus 3 reads text formats: a histogram's `le` and a summary's
+    // `quantile` are written as it formats floats ("1" becomes "1.0").
+    const std::string_view normalized =
+        type_ == MetricType::kHistogram ? "le" : type_ == MetricType::kSummary ? "quantile" : "";
+    if (!normalized.empty())
+      for (Label& l : labels)
+        if (l.name == normalized)
+          if (auto v = parse_float(l.value)) l.value = format_openmetrics_float(*v);
     labels.push_back({std::string(kMetricNameLabel), std::move(name)});
     return {};
   }
@@ -251,15 +256,18 @@ class LineParser {
   std::string_view s_;
   size_t pos_ = 0;
   int lineno_;
+  MetricType type_;
 };
 
 // Walks a body's lines: comments, # TYPE and # EOF here, each sample line
-// (leading blanks removed) handed to `on_sample(line, lineno)`.
+// (leading blanks removed) handed to `on_sample(line, lineno, type)` with the
+// type the last # TYPE line declared.
 template <class OnSample>
 Result<void> walk_lines(std::string_view body, ExpositionFormat format, ScrapeResult::TypeMap* types,
                         OnSample&& on_sample) {
   int lineno = 0;
   bool saw_eof = false;
+  MetricType type = MetricType::kUnknown;
   while (!body.empty()) {
     size_t nl = body.find('\n');
     std::string_view line = body.substr(0, nl);
@@ -285,11 +293,12 @@ Result<void> walk_lines(std::string_view body, ExpositionFormat format, ScrapeRe
           return fail(fmt::format("line {}: expected a metric type after # TYPE name", lineno),
                       lineno, 1);
         }
-        if (types) (*types)[std::string(rest.substr(0, sp))] = parse_type(rest.substr(sp + 1));
+        type = parse_type(rest.substr(sp + 1));
+        if (types) (*types)[std::string(rest.substr(0, sp))] = type;
       }
       continue;  // HELP, UNIT and plain comments
     }
-    if (auto r = on_sample(line, lineno); !r) return r;
+    if (auto r = on_sample(line, lineno, type); !r) return r;
   }
   if (format == ExpositionFormat::kOpenMetrics && !saw_eof) {
     return fail("expected # EOF at the end of an OpenMetrics body", lineno, 1);
@@ -301,8 +310,8 @@ Result<void> walk_lines(std::string_view body, ExpositionFormat format, ScrapeRe
 
 Result<ScrapeResult> parse_exposition(std::string_view body, ExpositionFormat format) {
   ScrapeResult out;
-  auto r = walk_lines(body, format, &out.types, [&](std::string_view line, int lineno) -> Result<void> {
-    auto s = LineParser(line, lineno).sample(format);
+  auto r = walk_lines(body, format, &out.types, [&](std::string_view line, int lineno, MetricType type) -> Result<void> {
+    auto s = LineParser(line, lineno, type).sample(format);
     if (!s) return std::unexpected(s.error());
     out.samples.push_back(std::move(*s));
     return {};
@@ -311,16 +320,79 @@ Result<ScrapeResult> parse_exposition(std::string_view body, ExpositionFormat fo
   return out;
 }
 
-Result<void> split_exposition(std::string_view body, ExpositionFormat format, std::vector<RawSample>& out) {
+Result<void> split_exposition(std::string_view body, ExpositionFormat format, std::vector<RawSample>& out,
+                              ScrapeResult::TypeMap* types) {
   out.clear();
-  return walk_lines(body, format, nullptr, [&](std::string_view line, int lineno) -> Result<void> {
+  return walk_lines(body, format, types, [&](std::string_view line, int lineno, MetricType type) -> Result<void> {
     auto s = LineParser(line, lineno).raw(format);
     if (!s) return std::unexpected(s.error());
+    s->type = type;
     out.push_back(*s);
     return {};
   });
 }
 
-Result<Labels> parse_series(std::string_view series, int line) { return LineParser(series, line).series_only(); }
+Result<Labels> parse_series(std::string_view series, int line, MetricType type) {
+  return LineParser(series, line, type).series_only();
+}
+
+std::string format_openmetrics_float(double v) {
+  std::string s = go_format_float(v, 'g', -1);
+  if (std::isfinite(v) && s.find_first_of("e.") == std::string::npos) s += ".0";
+  return s;
+}
+
+RawSample& ParsedBody::add(std::string series, double value, std::optional<int64_t> timestamp_ms, int line) {
+  texts.push_back(std::move(series));
+  samples.push_back(RawSample{texts.back(), value, timestamp_ms, line, 0});
+  return samples.back();
+}
+
+RawSample& ParsedBody::add_histogram(std::string series, HistogramPtr h, std::optional<int64_t> timestamp_ms,
+                                     int line) {
+  histograms.push_back(std::move(h));
+  RawSample& s = add(std::move(series), 0, timestamp_ms, line);
+  s.histogram = static_cast<uint32_t>(histograms.size());
+  return s;
+}
+
+namespace {
+
+void write_quoted(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  out += '"';
+}
+
+}  // namespace
+
+void write_series_text(std::string& out, std::string_view name,
+                       const std::vector<std::pair<std::string_view, std::string_view>>& labels) {
+  const bool quoted_name = !is_legacy_metric_name(name);
+  if (!quoted_name) out += name;
+  if (labels.empty() && !quoted_name) return;
+  out += '{';
+  bool first = true;
+  if (quoted_name) {
+    write_quoted(out, name);
+    first = false;
+  }
+  for (const auto& [k, v] : labels) {
+    if (!first) out += ',';
+    first = false;
+    if (is_legacy_label_name(k)) out += k;
+    else write_quoted(out, k);
+    out += '=';
+    write_quoted(out, v);
+  }
+  out += '}';
+}
 
 }  // namespace vigil::storage

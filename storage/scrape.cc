@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -19,6 +20,9 @@
 #include "net/http_client.h"
 #include "net/worker_pool.h"
 #include "storage/exposition.h"
+#include "storage/exposition_proto.h"
+#include "storage/nhcb.h"
+#include "storage/scrape_protocol.h"
 
 namespace vigil::storage {
 
@@ -31,24 +35,51 @@ using config::StaticTargetGroup;
 
 namespace {
 
-// The Accept header for a job's scrape_protocols: each format in order with
-// falling weights, then anything. The protobuf format is left out: vigil
-// parses only the text formats.
-std::string accept_header(const std::vector<std::string>& protocols) {
-  static const std::pair<std::string_view, std::string_view> kTypes[] = {
-      {"OpenMetricsText1.0.0", "application/openmetrics-text;version=1.0.0"},
-      {"OpenMetricsText0.0.1", "application/openmetrics-text;version=0.0.1"},
-      {"PrometheusText1.0.0", "text/plain;version=1.0.0"},
-      {"PrometheusText0.0.4", "text/plain;version=0.0.4"},
+HistogramOptions histogram_options(const ScrapeConfig& cfg) {
+  return {cfg.scrape_native_histograms, cfg.always_scrape_classic_histograms, cfg.convert_classic_histograms_to_nhcb};
+}
+
+// The most detailed exponential schema native_histogram_min_bucket_factor
+// allows: the largest whose bucket growth factor (2^2^-schema) is at least
+// the factor, within -4..8.
+int32_t max_schema(double min_bucket_factor) {
+  if (min_bucket_factor <= 1) return 8;
+  const double schema = std::floor(-std::log2(std::log2(min_bucket_factor)));
+  return static_cast<int32_t>(std::clamp(schema, -4.0, 8.0));
+}
+
+// Brings a native histogram within the job's resolution and bucket limits,
+// as Prometheus does before appending: an exponential schema above the
+// factor's is reduced to it, then halved in resolution until the buckets
+// fit the limit. False when they cannot (custom buckets, or schema -4).
+bool limit_histogram(HistogramPtr& h, const ScrapeConfig& cfg) {
+  std::shared_ptr<FloatHistogram> copy;
+  auto edit = [&] {
+    if (!copy) copy = std::make_shared<FloatHistogram>(*h);
+    return copy.get();
   };
-  std::string out;
-  int weight = 9;
-  for (const std::string& p : protocols) {
-    auto it = std::find_if(std::begin(kTypes), std::end(kTypes), [&](const auto& t) { return t.first == p; });
-    if (it == std::end(kTypes) || weight <= 1) continue;
-    out += fmt::format("{};q=0.{},", it->second, weight--);
+  const FloatHistogram* cur = h.get();
+  const int32_t top = max_schema(cfg.native_histogram_min_bucket_factor);
+  if (!cur->custom() && cur->schema > top) {
+    FloatHistogram* e = edit();
+    e->reduce_resolution(top);
+    cur = e;
   }
-  return out + "*/*;q=0.1";
+  const auto buckets = [&] { return cur->positive_buckets.size() + cur->negative_buckets.size(); };
+  if (cfg.native_histogram_bucket_limit > 0) {
+    while (buckets() > cfg.native_histogram_bucket_limit) {
+      if (cur->custom() || cur->schema <= -4) return false;
+      FloatHistogram* e = edit();
+      e->reduce_resolution(e->schema - 1);
+      cur = e;
+    }
+  }
+  if (copy) h = std::move(copy);
+  return true;
+}
+
+ExpositionFormat text_format(BodyFormat f) {
+  return f == BodyFormat::kOpenMetrics ? ExpositionFormat::kOpenMetrics : ExpositionFormat::kPrometheusText;
 }
 
 struct LabelsHash {
@@ -140,12 +171,30 @@ std::string label_limit_error(const Labels& ls, const ScrapeConfig& cfg) {
   return err;
 }
 
-// A body's parse error as a scrape reports it, read by the full parser
-// (which checks the lines in the order the error must name).
-std::string body_error(std::string_view body, ExpositionFormat format, const Error& found) {
-  auto full = parse_exposition(body, format);
+// A body's parse error as a scrape reports it. A text body is read again by
+// the full parser (which checks the lines in the order the error must name).
+std::string body_error(std::string_view body, BodyFormat format, const Error& found) {
+  if (format == BodyFormat::kProtobuf) return found.message;
+  auto full = parse_exposition(body, text_format(format));
   const Error& e = full ? found : full.error();
   return e.line > 0 ? fmt::format("line {}: {}", e.line, e.message) : e.message;
+}
+
+// Reads a scrape body into `out`; the error, or empty. `expected`: how many
+// samples the body likely has.
+std::string parse_body(std::string_view text, BodyFormat format, const ScrapeConfig& cfg, size_t expected,
+                       ParsedBody& out) {
+  if (format == BodyFormat::kProtobuf) {
+    auto r = parse_protobuf_exposition(text, histogram_options(cfg), out);
+    return r ? std::string() : r.error().message;
+  }
+  out.samples.reserve(expected);
+  const bool nhcb = cfg.convert_classic_histograms_to_nhcb;
+  ScrapeResult::TypeMap types;
+  if (auto r = split_exposition(text, text_format(format), out.samples, nhcb ? &types : nullptr); !r)
+    return body_error(text, format, r.error());
+  if (nhcb) convert_text_histograms(out, types, cfg.always_scrape_classic_histograms);
+  return {};
 }
 
 uint64_t fnv1a(std::string_view s) {
@@ -229,6 +278,7 @@ struct ScrapeManager::Pool {
 
 struct ScrapeManager::Counters {
   uint64_t sample_limit = 0;
+  uint64_t bucket_limit = 0;
   uint64_t body_limit = 0;
   uint64_t out_of_order = 0;
   uint64_t duplicate = 0;
@@ -554,13 +604,13 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
   const ScrapeConfig& cfg = pool->cfg;
   const auto began = std::chrono::steady_clock::now();
   std::string err;
-  bool body_limit = false, sample_limit = false;
+  bool body_limit = false, sample_limit = false, bucket_limit = false;
 
   net::HttpRequest req;
   req.method = "GET";
   req.url = t->url;
   req.content_type.clear();
-  req.headers = {{"Accept", accept_header(cfg.scrape_protocols)},
+  req.headers = {{"Accept", accept_header(cfg.scrape_protocols, cfg.name_escaping)},
                  {"X-Prometheus-Scrape-Timeout-Seconds", fmt::format("{:g}", static_cast<double>(timeout) / 1000)}};
   req.timeout = timeout;
   req.max_body = cfg.body_size_limit > 0 ? cfg.body_size_limit : options_.max_body;
@@ -568,17 +618,22 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
   req.redact_body = false;
   auto resp = pool->client->send(req);
 
-  std::vector<RawSample> lines;
-  ExpositionFormat format = ExpositionFormat::kPrometheusText;
+  ParsedBody body;
+  const std::vector<RawSample>& lines = body.samples;
+  BodyFormat format = BodyFormat::kPrometheusText;
   if (!resp) {
     err = resp.error().message;
     body_limit = err.starts_with("response body larger");
   } else if (resp->status != 200) {
     err = fmt::format("server returned HTTP status {}", resp->status);
+  } else if (resp->body.empty()) {
+    // Nothing to read: whatever its Content-Type, an empty body is a
+    // successful scrape of no samples, as in Prometheus.
+  } else if (auto f = body_format(resp->content_type, cfg.fallback_scrape_protocol); !f) {
+    err = f.error().message;
   } else {
-    format = storage::format_from_content_type(resp->content_type);
-    lines.reserve(t->cache.texts.size());
-    if (auto r = storage::split_exposition(resp->body, format, lines); !r) err = body_error(resp->body, format, r.error());
+    format = *f;
+    err = parse_body(resp->body, format, cfg, t->cache.texts.size(), body);
   }
 
   struct Out {
@@ -586,6 +641,7 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
     int64_t t;
     double v;
     bool explicit_ts;
+    uint32_t histogram;  // as RawSample's
   };
   std::vector<Out> batch;
   ScrapeCache& cache = t->cache;
@@ -604,7 +660,7 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
         series = hit->second.series;
       } else {
         ++misses;
-        auto scraped_labels = storage::parse_series(line.series, line.line);
+        auto scraped_labels = storage::parse_series(line.series, line.line, line.type);
         if (!scraped_labels) {
           err = body_error(resp->body, format, scraped_labels.error());
           scraped = 0;
@@ -616,7 +672,8 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
           err = label_limit_error(*ls, cfg);
           if (!err.empty()) {
             // A parse error further down the body is what a scrape reports.
-            if (auto full = storage::parse_exposition(resp->body, format); !full) {
+            if (format == BodyFormat::kProtobuf) break;
+            if (auto full = storage::parse_exposition(resp->body, text_format(format)); !full) {
               err = body_error(resp->body, format, full.error());
               scraped = 0;
             }
@@ -631,14 +688,17 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
       if (!series) continue;
       if (series->seen != iter) ++series_seen;
       series->seen = iter;
+      if (line.histogram != 0 && !limit_histogram(body.histograms[line.histogram - 1], cfg)) bucket_limit = true;
       const bool explicit_ts = cfg.honor_timestamps && line.timestamp_ms.has_value();
-      batch.push_back({series, explicit_ts ? *line.timestamp_ms : start, line.value, explicit_ts});
+      batch.push_back({series, explicit_ts ? *line.timestamp_ms : start, line.value, explicit_ts, line.histogram});
     }
     if (err.empty() && cfg.sample_limit > 0 && batch.size() > cfg.sample_limit) {
       err = fmt::format("sample limit exceeded: {} samples after relabeling, the limit is {}", batch.size(),
                         cfg.sample_limit);
       sample_limit = true;
     }
+    // The sample limit's error wins, as in Prometheus; both are counted.
+    if (bucket_limit && err.empty()) err = "histogram bucket limit exceeded";
     if (!err.empty()) batch.clear();
   }
   const double duration =
@@ -671,7 +731,9 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
       CachedSeries& series = *o.series;
       const bool seen = series.in == iter - 1;
       auto ref = ref_of(series);
-      Result<void> ok = ref ? store_.append(*ref, o.t, o.v) : Result<void>(std::unexpected(ref.error()));
+      Result<void> ok = !ref          ? Result<void>(std::unexpected(ref.error()))
+                        : o.histogram ? store_.append_histogram(*ref, o.t, body.histograms[o.histogram - 1])
+                                      : store_.append(*ref, o.t, o.v);
       if (!ok) {
         if (is_out_of_order(ok.error())) ++out_of_order;
         else if (!is_series_refused(ok.error())) ++duplicates;
@@ -734,6 +796,7 @@ void ScrapeManager::scrape(const std::shared_ptr<Pool>& pool, const std::shared_
   t->cached_texts = cache.texts.size();
   t->cached_series = cache.series.size();
   if (sample_limit) ++counters_->sample_limit;
+  if (bucket_limit) ++counters_->bucket_limit;
   if (body_limit) ++counters_->body_limit;
   if (t->removed) mark_stale(*t, clock_.now());
 }
@@ -818,6 +881,8 @@ void ScrapeManager::write_metrics(MetricsWriter& w) const {
   };
   counter("prometheus_target_scrapes_exceeded_sample_limit_total", "Scrapes that failed for exceeding sample_limit.",
           counters_->sample_limit);
+  counter("prometheus_target_scrapes_exceeded_native_histogram_bucket_limit_total",
+          "Scrapes that failed for a native histogram over native_histogram_bucket_limit.", counters_->bucket_limit);
   counter("prometheus_target_scrapes_exceeded_body_size_limit_total",
           "Scrapes that failed for a body larger than the limit.", counters_->body_limit);
   counter("prometheus_target_scrapes_sample_out_of_order_total", "Scraped samples refused as out of order.",

@@ -34,6 +34,18 @@
 // Samples that arrive out of order or repeat a timestamp with another value
 // are counted and skipped; the rest of the scrape is kept.
 //
+// Bodies are asked for and read as Prometheus 3.x does (storage/
+// scrape_protocol.h): the Accept header lists the job's scrape_protocols,
+// the response's Content-Type picks the text, OpenMetrics or protobuf parser
+// (fallback_scrape_protocol when it is missing or unknown; otherwise the
+// scrape fails). Native histograms (protobuf bodies, with
+// scrape_native_histograms) and classic histograms converted to custom
+// buckets (convert_classic_histograms_to_nhcb) are stored as native
+// histograms, after metric relabelling like any sample: an exponential
+// schema finer than native_histogram_min_bucket_factor allows is reduced,
+// and one with more buckets than native_histogram_bucket_limit is reduced
+// until it fits, or fails the scrape when it cannot.
+//
 // Each target keeps a scrape cache, as Prometheus does: the text of a line's
 // metric name and label block, as written, to the series it came to (or to
 // nothing, when metric relabelling dropped it) with the series' ref in the
@@ -176,6 +188,7 @@ class ScrapeManager {
   //   vigil_target_scrapes_failed_total{scrape_job}             counter: scrapes that failed
   //   prometheus_target_scrapes_exceeded_sample_limit_total     counter
   //   prometheus_target_scrapes_exceeded_body_size_limit_total  counter
+  //   prometheus_target_scrapes_exceeded_native_histogram_bucket_limit_total  counter
   //   prometheus_target_scrapes_sample_out_of_order_total       counter
   //   prometheus_target_scrapes_sample_duplicate_timestamp_total counter
   //   prometheus_sd_file_read_errors_total                      counter

@@ -479,3 +479,56 @@ TEST_CASE("prometheus config: remote_write mistakes are errors at their line") {
   // Any URL Go parses, as upstream.
   CHECK(parse_prometheus_config("remote_write:\n  - url: localhost:9090\n").ok());
 }
+
+TEST_CASE("prometheus config scrape: histogram options and protocols are inherited as upstream decides them") {
+  auto r = parse_ok(R"(
+global:
+  scrape_native_histograms: true
+  always_scrape_classic_histograms: true
+scrape_configs:
+  - job_name: inherits
+    static_configs: [{targets: ['a:1']}]
+  - job_name: own
+    scrape_native_histograms: false
+    convert_classic_histograms_to_nhcb: true
+    always_scrape_classic_histograms: false
+    native_histogram_bucket_limit: 160
+    native_histogram_min_bucket_factor: 1.1
+    fallback_scrape_protocol: PrometheusText0.0.4
+    metric_name_validation_scheme: legacy
+    static_configs: [{targets: ['a:1']}]
+)");
+  REQUIRE(r.config.scrape_configs.size() == 2);
+  const ScrapeConfig& in = r.config.scrape_configs[0];
+  CHECK(in.scrape_native_histograms);
+  CHECK(in.always_scrape_classic_histograms);
+  CHECK_FALSE(in.convert_classic_histograms_to_nhcb);
+  // Native histograms on and no protocols written: protobuf first.
+  CHECK(in.scrape_protocols == std::vector<std::string>{"PrometheusProto", "OpenMetricsText1.0.0", "OpenMetricsText0.0.1",
+                                                        "PrometheusText1.0.0", "PrometheusText0.0.4"});
+  CHECK(in.fallback_scrape_protocol.empty());
+  CHECK(in.name_escaping == "allow-utf-8");
+  CHECK(in.native_histogram_bucket_limit == 0);
+  const ScrapeConfig& own = r.config.scrape_configs[1];
+  CHECK_FALSE(own.scrape_native_histograms);
+  CHECK_FALSE(own.always_scrape_classic_histograms);
+  CHECK(own.convert_classic_histograms_to_nhcb);
+  CHECK(own.scrape_protocols ==
+        std::vector<std::string>{"OpenMetricsText1.0.0", "OpenMetricsText0.0.1", "PrometheusText1.0.0", "PrometheusText0.0.4"});
+  CHECK(own.native_histogram_bucket_limit == 160);
+  CHECK(own.native_histogram_min_bucket_factor == doctest::Approx(1.1));
+  CHECK(own.fallback_scrape_protocol == "PrometheusText0.0.4");
+
+  // Protocols written in global win over the native-histogram default.
+  auto g = parse_ok(R"(
+global:
+  scrape_native_histograms: true
+  scrape_protocols: [PrometheusText0.0.4]
+  metric_name_validation_scheme: legacy
+scrape_configs:
+  - job_name: j
+    static_configs: [{targets: ['a:1']}]
+)");
+  CHECK(g.config.scrape_configs.at(0).scrape_protocols == std::vector<std::string>{"PrometheusText0.0.4"});
+  CHECK(g.config.scrape_configs.at(0).name_escaping == "underscores");
+}

@@ -67,12 +67,6 @@ TEST_CASE("malformed bodies give the line and what was expected") {
   CHECK_FALSE(parse_exposition(garbage, ExpositionFormat::kPrometheusText).has_value());
 }
 
-TEST_CASE("content type picks the format") {
-  CHECK(format_from_content_type("application/openmetrics-text; version=1.0.0") ==
-        ExpositionFormat::kOpenMetrics);
-  CHECK(format_from_content_type("text/plain; version=0.0.4") == ExpositionFormat::kPrometheusText);
-}
-
 namespace {
 
 // Reads a body the scraper's way: split, then each line's labels. An error
@@ -147,4 +141,30 @@ TEST_CASE("split_exposition keeps each line's series text as written") {
   auto bad = parse_series("a{x=\"1\"} 1", 4);
   REQUIRE_FALSE(bad.has_value());
   CHECK(bad.error().line == 4);
+}
+
+TEST_CASE("le and quantile are written as Prometheus 3 formats floats, under their family's # TYPE") {
+  const char* body =
+      "# TYPE h histogram\n"
+      "h_bucket{le=\"1\"} 1\n"
+      "h_bucket{le=\"2.50\"} 2\n"
+      "h_bucket{le=\"+Inf\"} 3\n"
+      "# TYPE s summary\n"
+      "s{quantile=\"0.50\"} 1\n"
+      "s{quantile=\"1\",le=\"1\"} 2\n"
+      "# TYPE g gauge\n"
+      "g{le=\"1\",quantile=\"1\"} 3\n";
+  auto r = parse_exposition(body, ExpositionFormat::kPrometheusText);
+  REQUIRE(r.has_value());
+  std::vector<std::string> got;
+  for (const auto& s : r->samples) got.push_back(s.labels.to_string());
+  CHECK(got == std::vector<std::string>{R"({__name__="h_bucket", le="1.0"})", R"({__name__="h_bucket", le="2.5"})",
+                                        R"({__name__="h_bucket", le="+Inf"})", R"({__name__="s", quantile="0.5"})",
+                                        R"({__name__="s", le="1", quantile="1.0"})",
+                                        R"({__name__="g", le="1", quantile="1"})"});
+  // The scraper's way, one line's text at a time with the type split_exposition saw.
+  std::vector<RawSample> lines;
+  REQUIRE(split_exposition(body, ExpositionFormat::kPrometheusText, lines).has_value());
+  REQUIRE(lines.size() == got.size());
+  for (size_t i = 0; i < lines.size(); ++i) CHECK(parse_series(lines[i].series, lines[i].line, lines[i].type)->to_string() == got[i]);
 }

@@ -20,6 +20,7 @@
 #include "model/matcher.h"
 #include "model/metrics_writer.h"
 #include "storage/memory_store.h"
+#include "storage/metrics.pb.h"
 #include "storage/scrape.h"
 #include "tests/temp_dir.h"
 
@@ -201,10 +202,11 @@ TEST_CASE("scrape: samples get the target's labels and the report series are wri
   CHECK(only(h.store, "scrape_samples_post_metric_relabeling").at(0).v == 2);
   CHECK(only(h.store, "scrape_series_added").at(0).v == 2);
   CHECK(only(h.store, "scrape_duration_seconds").at(0).v >= 0);
-  // Prometheus' request headers.
+  // Prometheus' request headers (3.5's Accept, as seen on the wire).
   CHECK(srv.header("Accept") ==
-        "application/openmetrics-text;version=1.0.0;q=0.9,application/openmetrics-text;version=0.0.1;q=0.8,"
-        "text/plain;version=1.0.0;q=0.7,text/plain;version=0.0.4;q=0.6,*/*;q=0.1");
+        "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;"
+        "version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,"
+        "*/*;q=0.2");
   CHECK(srv.header("X-Prometheus-Scrape-Timeout-Seconds") == "5");
 
   auto targets = h.manager.active_targets();
@@ -625,7 +627,8 @@ TEST_CASE("scrape: the job's HTTP options are used, and bodies are not redacted"
   text_first.apply(prom_config("scrape_configs:\n" +
                           job("j", srv.address(), "    scrape_protocols: [PrometheusText0.0.4, OpenMetricsText1.0.0]\n")));
   text_first.scrapes(1);
-  CHECK(srv.header("Accept") == "text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0;q=0.8,*/*;q=0.1");
+  CHECK(srv.header("Accept") ==
+        "text/plain;version=0.0.4;q=0.6,application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,*/*;q=0.4");
   auto m = series(h.store, "m");
   REQUIRE(m.size() == 1);
   CHECK(m.begin()->first.find("note=\"hunter22\"") != std::string::npos);
@@ -840,4 +843,238 @@ TEST_CASE("scrape cache: a failed scrape keeps the cache; the series come back a
   h.scrapes(1);
   CHECK(only(h.store, "scrape_series_added").back().v == 0);
   CHECK_FALSE(storage::is_stale_nan(only(h.store, "b").back().v));
+}
+
+namespace {
+
+constexpr const char* kProtobufType =
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
+
+std::string delimited(const std::vector<storage::expo::MetricFamily>& families) {
+  std::string out;
+  for (const auto& mf : families) {
+    std::string b = mf.SerializeAsString();
+    for (uint64_t v = b.size(); ; v >>= 7) {
+      if (v < 0x80) {
+        out += static_cast<char>(v);
+        break;
+      }
+      out += static_cast<char>((v & 0x7f) | 0x80);
+    }
+    out += b;
+  }
+  return out;
+}
+
+// A body with one counter and one integer native histogram of schema 3:
+// buckets at indexes 0..7 with counts 1..8 (36 observations), 4 more in the
+// zero bucket. The histogram also has one classic bucket.
+std::string native_body(double counter = 5) {
+  namespace pb = storage::expo;
+  pb::MetricFamily c;
+  c.set_name("jobs_total");
+  c.set_type(pb::COUNTER);
+  c.add_metric()->mutable_counter()->set_value(counter);
+  pb::MetricFamily h;
+  h.set_name("latency_seconds");
+  h.set_type(pb::HISTOGRAM);
+  auto* m = h.add_metric();
+  auto* l = m->add_label();
+  l->set_name("path");
+  l->set_value("/a");
+  auto* hist = m->mutable_histogram();
+  hist->set_sample_count(40);
+  hist->set_sample_sum(50);
+  hist->set_schema(3);
+  hist->set_zero_threshold(1e-3);
+  hist->set_zero_count(4);
+  auto* span = hist->add_positive_span();
+  span->set_offset(0);
+  span->set_length(8);
+  for (int i = 0; i < 8; ++i) hist->add_positive_delta(1);
+  auto* b = hist->add_bucket();
+  b->set_upper_bound(1);
+  b->set_cumulative_count(10);
+  return delimited({c, h});
+}
+
+// The native histograms of the one series named `name`.
+std::vector<storage::Series::HistogramSample> histograms_of(const storage::MemoryStore& store, const std::string& name) {
+  std::vector<Matcher> ms{*Matcher::make(MatchType::kEqual, "__name__", name)};
+  auto refs = store.select(ms);
+  REQUIRE_MESSAGE(refs.size() == 1, name, " has ", refs.size(), " series");
+  return store.get(refs[0]).histograms();
+}
+
+}  // namespace
+
+TEST_CASE("scrape: protobuf bodies with native histograms are stored as native histograms") {
+  MetricsServer srv;
+  srv.set("/metrics", {200, kProtobufType, native_body(), 0});
+  Harness h;
+  h.apply(prom_config("global: {scrape_native_histograms: true}\nscrape_configs:\n" + job("p", srv.address())));
+  h.scrapes(1);
+  CHECK(srv.header("Accept").starts_with(
+      "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,"));
+  CHECK(only(h.store, "up").at(0).v == 1);
+  CHECK(only(h.store, "jobs_total").at(0).v == 5);
+  auto hs = histograms_of(h.store, "latency_seconds");
+  REQUIRE(hs.size() == 1);
+  CHECK(hs[0].h->count == 40);
+  CHECK(hs[0].h->zero_count == 4);
+  CHECK(hs[0].h->schema == 3);
+  CHECK(hs[0].h->positive_buckets == std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8});
+  CHECK(series(h.store, "latency_seconds_bucket").empty());
+  CHECK(only(h.store, "scrape_samples_scraped").at(0).v == 2);
+  CHECK(only(h.store, "scrape_series_added").at(0).v == 2);
+  // The next scrape finds both series in the cache.
+  const auto before = h.manager.cache_stats();
+  srv.set("/metrics", {200, kProtobufType, native_body(6), 0});
+  h.scrapes(1);
+  CHECK(h.manager.cache_stats().hits == before.hits + 2);
+  CHECK(histograms_of(h.store, "latency_seconds").size() == 2);
+  CHECK(only(h.store, "jobs_total").at(1).v == 6);
+  // A series gone from the body gets a staleness marker, histogram or not.
+  srv.set("/metrics", {200, kProtobufType, delimited({}), 0});
+  h.scrapes(1);
+  auto marks = only(h.store, "latency_seconds");
+  REQUIRE(marks.size() == 1);
+  CHECK(storage::is_stale_nan(marks[0].v));
+}
+
+TEST_CASE("scrape: without scrape_native_histograms a protobuf histogram is read as a classic one") {
+  MetricsServer srv;
+  srv.set("/metrics", {200, kProtobufType, native_body(), 0});
+  Harness h;
+  h.apply(prom_config("scrape_configs:\n" + job("p", srv.address(), "    scrape_protocols: [PrometheusProto]\n")));
+  h.scrapes(1);
+  CHECK(only(h.store, "up").at(0).v == 1);
+  CHECK(series(h.store, "latency_seconds").empty());
+  CHECK(only(h.store, "latency_seconds_count").at(0).v == 40);
+  CHECK(only(h.store, "latency_seconds_sum").at(0).v == 50);
+  auto buckets = series(h.store, "latency_seconds_bucket");
+  REQUIRE(buckets.size() == 2);
+  CHECK(buckets.begin()->first.find("le=\"+Inf\"") != std::string::npos);
+  CHECK(buckets.begin()->second.at(0).v == 40);
+  CHECK(std::next(buckets.begin())->second.at(0).v == 10);  // le="1.0"
+}
+
+TEST_CASE("scrape: native_histogram_bucket_limit and min_bucket_factor reduce resolution; custom buckets fail") {
+  MetricsServer srv;
+  srv.set("/metrics", {200, kProtobufType, native_body(), 0});
+  Harness h;
+  h.apply(prom_config("global: {scrape_native_histograms: true}\nscrape_configs:\n" +
+                      job("limit", srv.address(), "    native_histogram_bucket_limit: 3\n") +
+                      "  - job_name: factor\n    scrape_interval: 10s\n    native_histogram_min_bucket_factor: 1.1\n"
+                      "    static_configs: [{targets: ['" + srv.address() + "']}]\n"));
+  h.scrapes(2);
+  std::vector<Matcher> ms{*Matcher::make(MatchType::kEqual, "__name__", "latency_seconds")};
+  std::map<std::string, HistogramPtr> by_job;
+  for (auto ref : h.store.select(ms)) {
+    REQUIRE(h.store.get(ref).histograms().size() == 1);
+    by_job[std::string(h.store.get(ref).labels.get("job"))] = h.store.get(ref).histograms()[0].h;
+  }
+  REQUIRE(by_job.size() == 2);
+  // 8 buckets at schema 3 (indexes 0..7): schema 1 merges them into 2 buckets.
+  const FloatHistogram& limited = *by_job.at("limit");
+  CHECK(limited.schema == 1);
+  CHECK(limited.positive_buckets.size() + limited.negative_buckets.size() <= 3);
+  CHECK(limited.count == 40);
+  double total = limited.zero_count;
+  for (double b : limited.positive_buckets) total += b;
+  CHECK(total == 40);
+  // A factor of 1.1 allows schema 2 at most (2^(2^-2) = 1.19 >= 1.1 > 2^(2^-3)).
+  CHECK(by_job.at("factor")->schema == 2);
+
+  // Custom buckets cannot be reduced: over the limit, the scrape fails.
+  srv.set_body("/text", "# TYPE c histogram\nc_bucket{le=\"1\"} 1\nc_bucket{le=\"2\"} 2\nc_bucket{le=\"+Inf\"} 3\n"
+                        "c_count 3\nc_sum 4\n");
+  Harness nhcb;
+  nhcb.apply(prom_config("scrape_configs:\n" +
+                         job("c", srv.address(),
+                             "    metrics_path: /text\n    convert_classic_histograms_to_nhcb: true\n"
+                             "    native_histogram_bucket_limit: 2\n")));
+  nhcb.scrapes(1);
+  CHECK(only(nhcb.store, "up").at(0).v == 0);
+  auto t = nhcb.manager.active_targets();
+  REQUIRE(t.size() == 1);
+  CHECK(t[0].last_error == "histogram bucket limit exceeded");
+  CHECK(nhcb.metrics().find("prometheus_target_scrapes_exceeded_native_histogram_bucket_limit_total 1") !=
+        std::string::npos);
+}
+
+TEST_CASE("scrape: classic text histograms convert to custom buckets") {
+  MetricsServer srv;
+  srv.set_body("/metrics", "# TYPE c histogram\nc_bucket{le=\"1\"} 1\nc_bucket{le=\"2\"} 2\nc_bucket{le=\"+Inf\"} 3\n"
+                           "c_count 3\nc_sum 4\nplain 1\n");
+  Harness h;
+  h.apply(prom_config("scrape_configs:\n" + job("c", srv.address(), "    convert_classic_histograms_to_nhcb: true\n")));
+  h.scrapes(1);
+  auto hs = histograms_of(h.store, "c");
+  REQUIRE(hs.size() == 1);
+  CHECK(hs[0].h->custom_values == std::vector<double>{1, 2});
+  CHECK(hs[0].h->positive_buckets == std::vector<double>{1, 1, 1});
+  CHECK(series(h.store, "c_bucket").empty());
+  CHECK(only(h.store, "plain").at(0).v == 1);
+  CHECK(only(h.store, "scrape_samples_scraped").at(0).v == 2);
+}
+
+TEST_CASE("scrape: a missing or unknown Content-Type fails the scrape unless a fallback protocol is set") {
+  MetricsServer srv;
+  srv.set("/metrics", {200, "application/json", "m 1\n", 0});
+  Harness h;
+  h.apply(prom_config("scrape_configs:\n" + job("j", srv.address())));
+  h.scrapes(1);
+  auto t = h.manager.active_targets();
+  REQUIRE(t.size() == 1);
+  CHECK(t[0].last_error ==
+        "received unsupported Content-Type \"application/json\" and no fallback_scrape_protocol specified for target");
+  // An empty body has nothing to read: the scrape succeeds.
+  srv.set("/empty", {200, "", "", 0});
+  Harness empty;
+  empty.apply(prom_config("scrape_configs:\n" + job("j", srv.address(), "    metrics_path: /empty\n")));
+  empty.scrapes(1);
+  CHECK(only(empty.store, "up").at(0).v == 1);
+  Harness fb;
+  fb.apply(prom_config("scrape_configs:\n" + job("j", srv.address(), "    fallback_scrape_protocol: PrometheusText0.0.4\n")));
+  fb.scrapes(1);
+  CHECK(only(fb.store, "m").at(0).v == 1);
+  CHECK(only(fb.store, "up").at(0).v == 1);
+}
+
+TEST_CASE("scrape: a malformed protobuf body fails the scrape with the parser's error") {
+  MetricsServer srv;
+  srv.set("/metrics", {200, kProtobufType, native_body() + "\x7f", 0});
+  Harness h;
+  h.apply(prom_config("global: {scrape_native_histograms: true}\nscrape_configs:\n" + job("j", srv.address())));
+  h.scrapes(1);
+  CHECK(only(h.store, "up").at(0).v == 0);
+  CHECK(series(h.store, "jobs_total").empty());
+  auto t = h.manager.active_targets();
+  REQUIRE(t.size() == 1);
+  CHECK(t[0].last_error.find("a message of 127 bytes, but only 0 bytes follow") != std::string::npos);
+}
+
+TEST_CASE("scrape: native histograms go through metric relabelling and count toward sample_limit") {
+  MetricsServer srv;
+  srv.set("/metrics", {200, kProtobufType, native_body(), 0});
+  Harness drop;
+  drop.apply(prom_config("global: {scrape_native_histograms: true}\nscrape_configs:\n" +
+                         job("j", srv.address(),
+                             "    metric_relabel_configs:\n      - {source_labels: [path], regex: /a, action: drop}\n")));
+  drop.scrapes(1);
+  CHECK(series(drop.store, "latency_seconds").empty());
+  CHECK(only(drop.store, "jobs_total").at(0).v == 5);
+  CHECK(only(drop.store, "scrape_samples_scraped").at(0).v == 2);
+  CHECK(only(drop.store, "scrape_samples_post_metric_relabeling").at(0).v == 1);
+
+  Harness limited;
+  limited.apply(prom_config("global: {scrape_native_histograms: true}\nscrape_configs:\n" +
+                            job("j", srv.address(), "    sample_limit: 1\n")));
+  limited.scrapes(1);
+  CHECK(only(limited.store, "up").at(0).v == 0);
+  CHECK(series(limited.store, "latency_seconds").empty());
+  auto t = limited.manager.active_targets();
+  REQUIRE(t.size() == 1);
+  CHECK(t[0].last_error.starts_with("sample limit exceeded: 2 samples"));
 }
