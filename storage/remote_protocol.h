@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "model/error.h"
+#include "model/histogram.h"
 #include "model/labels.h"
 #include "model/matcher.h"
 #include "storage/remote.pb.h"
@@ -32,6 +33,15 @@ Result<std::string> snappy_decompress(std::string_view compressed, size_t max_si
 void set_labels(remote::TimeSeries& ts, const Labels& labels);
 // The label set of a received series. Fails on an empty or repeated name.
 Result<Labels> labels_of(const remote::TimeSeries& ts);
+
+// A native histogram sample at `t` as the protocol's message, in the float
+// form (absolute counts), as Prometheus sends float histograms.
+void set_histogram(remote::Histogram& out, const FloatHistogram& h, int64_t t);
+// A received histogram sample, integer or float form: the schema, the zero
+// bucket, spans against bucket counts, custom bounds, and (integer form)
+// that no bucket count goes negative are checked; an error says what is
+// wrong. The counter-reset hint is kept.
+Result<FloatHistogram> histogram_of(const remote::Histogram& m);
 
 // A remote read matcher as vigil's (Prometheus' regex dialect); fails on an
 // invalid regular expression or an unknown type.
