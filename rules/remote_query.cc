@@ -77,9 +77,9 @@ int64_t millis_of(const nlohmann::json& pair) {
   return static_cast<int64_t>(std::llround(pair.at(0).get<double>() * 1000.0));
 }
 
-// One series of a matrix answer: its float points ("values") and native
-// histogram points ("histograms"), either or both, merged in time order.
-Result<RemoteSeries> range_series_of(const nlohmann::json& s) {
+}  // namespace
+
+Result<RemoteSeries> remote_series_from_json(const nlohmann::json& s) {
   RemoteSeries r{metric_of(s), {}, {}};
   static const nlohmann::json kNone = nlohmann::json::array();
   const nlohmann::json& values = s.contains("values") ? s.at("values") : kNone;
@@ -111,8 +111,6 @@ Result<RemoteSeries> range_series_of(const nlohmann::json& s) {
   }
   return r;
 }
-
-}  // namespace
 
 Result<QueryFn> remote_query(const RemoteQueryOptions& opts) {
   auto api = RemoteApi::make(opts);
@@ -160,7 +158,7 @@ Result<SeriesReader> remote_series(const RemoteQueryOptions& opts) {
       if (type != "matrix") return fail("remote query returned a " + type + ", not a matrix");
       std::vector<RemoteSeries> out;
       for (const auto& s : data->at("result")) {
-        auto r = range_series_of(s);
+        auto r = remote_series_from_json(s);
         if (!r) return std::unexpected(r.error());
         out.push_back(std::move(*r));
       }
