@@ -167,6 +167,16 @@ Result<FloatHistogram> histogram_of(const remote::Histogram& m) {
   for (double c : h.negative_buckets)
     if (c < 0) return fail("histogram has a negative bucket with a negative count");
   if (h.zero_count < 0) return fail("histogram has a negative zero bucket count");
+  if (!is_float) {
+    // Integer counts add up exactly: the buckets hold every observation
+    // (a NaN observation counts without a bucket, and makes the sum NaN).
+    unsigned __int128 in_buckets = m.zero_count_int();  // cannot wrap
+    for (double c : h.positive_buckets) in_buckets += static_cast<uint64_t>(c);
+    for (double c : h.negative_buckets) in_buckets += static_cast<uint64_t>(c);
+    if (in_buckets > m.count_int() || (in_buckets < m.count_int() && !std::isnan(h.sum)))
+      return fail(fmt::format("histogram count is {} but its buckets hold {} observations", m.count_int(),
+                              static_cast<double>(in_buckets)));
+  }
   return h;
 }
 

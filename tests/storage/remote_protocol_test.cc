@@ -118,7 +118,7 @@ bool same(const FloatHistogram& a, const FloatHistogram& b) {
 // An integer-form histogram as an instrumented process sends it.
 remote::Histogram integer_form() {
   remote::Histogram m;
-  m.set_count_int(12);
+  m.set_count_int(15);  // 1 zero, 2 negative, 12 positive
   m.set_sum(30.5);
   m.set_schema(0);
   m.set_zero_threshold(1e-128);
@@ -201,7 +201,7 @@ TEST_CASE("remote protocol: the histogram's wire numbers are Prometheus'") {
 TEST_CASE("remote protocol: the integer form reads as absolute counts") {
   auto h = histogram_of(integer_form());
   REQUIRE(h);
-  CHECK(h->count == 12);
+  CHECK(h->count == 15);
   CHECK(h->sum == 30.5);
   CHECK(h->schema == 0);
   CHECK(h->zero_threshold == 1e-128);
@@ -240,6 +240,15 @@ TEST_CASE("remote protocol: malformed histograms are clear errors") {
     m.set_positive_deltas(0, INT64_MAX);
     m.set_positive_deltas(1, INT64_MAX);
     CHECK(error_of(m) == "positive bucket number 2 has a negative or overflowing count");
+  }
+  {
+    remote::Histogram m = integer_form();
+    m.set_count_int(14);
+    CHECK(error_of(m) == "histogram count is 14 but its buckets hold 15 observations");
+    m.set_count_int(16);
+    CHECK(error_of(m) == "histogram count is 16 but its buckets hold 15 observations");
+    m.set_sum(std::nan(""));  // a NaN observation is counted in no bucket
+    CHECK(histogram_of(m));
   }
   {
     remote::Histogram m = integer_form();
