@@ -84,7 +84,8 @@ Result<RemoteSeries> remote_series_from_json(const nlohmann::json& s) {
   static const nlohmann::json kNone = nlohmann::json::array();
   const nlohmann::json& values = s.contains("values") ? s.at("values") : kNone;
   const nlohmann::json& hists = s.contains("histograms") ? s.at("histograms") : kNone;
-  if (!values.is_array() || !hists.is_array()) return fail("remote query returned a series whose points are not a list");
+  if (!values.is_array() || !hists.is_array())
+    return fail("remote query returned a series whose points are not a list");
   const size_t n = values.size() + hists.size();
   r.t.reserve(n);
   r.v.reserve(n);

@@ -288,7 +288,8 @@ void RemoteWriteQueue::attempt(Batch& b, Millis now, Millis timeout) {
   if (ok && failing_ && log_) log_(false, remote_name_, "remote write resumed: the destination accepts samples again");
   if (ok) failing_ = false;
   if (!ok && !recoverable && log_)
-    log_(true, remote_name_, fmt::format("remote write batch of {} samples dropped: {}", b.samples + b.histograms, why()));
+    log_(true, remote_name_,
+         fmt::format("remote write batch of {} samples dropped: {}", b.samples + b.histograms, why()));
   if (!ok && recoverable && !failing_) {
     failing_ = true;
     if (log_) log_(false, remote_name_, fmt::format("remote write failed, retrying with backoff: {}", why()));
@@ -454,9 +455,11 @@ void RemoteWriter::write_metrics(MetricsWriter& w) const {
        "Native histogram samples in send attempts that failed and are retried (transport errors, 5xx, 429).",
        [](const RemoteWriteQueue::Stats& s) { return static_cast<double>(s.histograms_retried); }},
       {"prometheus_remote_storage_samples_dropped_total", "counter",
-       "Samples and native histograms never sent: dropped by write_relabel_configs, or because the queue was full.",
+       "Samples and native histograms never sent: dropped by write_relabel_configs, or because the queue was "
+       "full.",
        [](const RemoteWriteQueue::Stats& s) { return static_cast<double>(s.samples_dropped); }},
-      {"prometheus_remote_storage_samples_pending", "gauge", "Samples and native histograms queued or in the batch being sent.",
+      {"prometheus_remote_storage_samples_pending", "gauge",
+       "Samples and native histograms queued or in the batch being sent.",
        [](const RemoteWriteQueue::Stats& s) { return static_cast<double>(s.samples_pending); }},
       {"prometheus_remote_storage_bytes_total", "counter",
        "Compressed request bytes of send attempts.",
