@@ -45,15 +45,24 @@ Result<FloatHistogram> histogram_from_json(const nlohmann::json& j) {
   if (j.contains("buckets")) {
     for (const auto& b : j.at("buckets")) bs.push_back({number(b.at(1)), number(b.at(2)), number(b.at(3))});
   }
-  // Exponential: every bucket but a zero bucket [-t, t] on one schema.
+  // Exponential: every bucket but a zero bucket [-t, t] on one schema. The
+  // zero bucket is there when it holds a count, its width 0 too ([-0, 0]);
+  // a bucket reaching into it is shown cut at t, so its ratio says nothing.
+  auto is_zero_bucket = [](const Bucket& b) {
+    return b.lower == -b.upper && b.upper >= 0 && std::isfinite(b.upper);
+  };
+  double zero_threshold = 0;
+  for (const auto& b : bs)
+    if (is_zero_bucket(b)) zero_threshold = b.upper;
   std::optional<int32_t> schema;
   bool exponential = true;
   for (const auto& b : bs) {
-    if (b.lower == -b.upper && b.upper > 0 && std::isfinite(b.upper)) continue;  // the zero bucket
+    if (is_zero_bucket(b)) continue;
     if (b.lower == 0 || b.upper == 0 || std::isinf(b.lower) || std::isinf(b.upper) || (b.lower < 0) != (b.upper < 0)) {
       exponential = false;
       break;
     }
+    if (zero_threshold > 0 && (b.lower == zero_threshold || b.upper == -zero_threshold)) continue;
     auto s = b.lower > 0 ? schema_of(b.lower, b.upper) : schema_of(-b.upper, -b.lower);
     if (!s || (schema && *schema != *s)) {
       exponential = false;
@@ -66,7 +75,7 @@ Result<FloatHistogram> histogram_from_json(const nlohmann::json& j) {
     std::map<int32_t, double> pos, neg;
     double per = std::ldexp(1.0, h.schema);  // buckets per power of two
     for (const auto& b : bs) {
-      if (b.lower == -b.upper && b.upper > 0 && std::isfinite(b.upper)) {
+      if (is_zero_bucket(b)) {
         h.zero_threshold = b.upper;
         h.zero_count = b.count;
       } else if (b.lower > 0) {

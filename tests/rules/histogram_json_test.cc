@@ -98,3 +98,21 @@ TEST_CASE("a range answer's floats and histograms merge in time order") {
   CHECK(bad.error().message.starts_with("remote query returned a histogram vigil cannot read"));
   CHECK_FALSE(remote_series_from_json(nlohmann::json::parse(R"({"metric":{},"values":{}})")));
 }
+
+TEST_CASE("a zero bucket of width 0, and a bucket cut at the zero threshold, read back as exponential") {
+  auto h = histogram_from_json(nlohmann::json::parse(R"({"count":"4","sum":"2","buckets":[
+      [3,"-0","0","3"],[0,"1","2","1"]]})"));
+  REQUIRE(h);
+  CHECK(h->schema == 0);
+  CHECK(h->zero_threshold == 0);
+  CHECK(h->zero_count == 3);
+  CHECK(h->positive_spans == std::vector<HistogramSpan>{{1, 1}});
+  // Zero threshold 0.75 inside (0.5, 1]: that bucket is shown as (0.75, 1].
+  auto cut = histogram_from_json(nlohmann::json::parse(R"({"count":"4","sum":"2","buckets":[
+      [3,"-0.75","0.75","1"],[0,"0.75","1","2"],[0,"1","2","1"]]})"));
+  REQUIRE(cut);
+  CHECK(cut->schema == 0);
+  CHECK(cut->zero_threshold == 0.75);
+  CHECK(cut->positive_spans == std::vector<HistogramSpan>{{0, 2}});
+  CHECK(cut->positive_buckets == std::vector<double>{2, 1});
+}
