@@ -146,6 +146,17 @@ Result<FloatHistogram> histogram_of(const remote::Histogram& m) {
     return fail(fmt::format("histogram of exponential schema {} has custom_values (only schema {} has)", h.schema,
                             kCustomBucketsSchema));
   if (std::string why = h.validate(); !why.empty()) return fail("histogram: " + why);
+  // Bucket indices are 32-bit: spans whose offsets add up past that would
+  // wrap around.
+  for (const auto* spans : {&h.negative_spans, &h.positive_spans}) {
+    int64_t next = 0;
+    for (const HistogramSpan& s : *spans) {
+      next += s.offset;
+      if (next < INT32_MIN) return fail("histogram has a span that starts below the lowest bucket index");
+      next += s.length;
+      if (next > INT32_MAX) return fail("histogram has a span that ends past the highest bucket index");
+    }
+  }
   if (h.custom()) {
     for (double b : h.custom_values)
       if (!std::isfinite(b)) return fail("histogram of custom buckets has a bound that is not finite");

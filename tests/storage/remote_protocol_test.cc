@@ -308,6 +308,23 @@ TEST_CASE("remote protocol: malformed histograms are clear errors") {
     m.set_zero_count_float(1);
     CHECK(error_of(m).find("has a zero bucket") != std::string::npos);
   }
+  {
+    remote::Histogram m;  // indices past 32 bits
+    m.set_count_float(2);
+    for (int32_t off : {INT32_MAX, 5}) {
+      auto* s = m.add_positive_spans();
+      s->set_offset(off);
+      s->set_length(1);
+      m.add_positive_counts(1);
+    }
+    CHECK(error_of(m) == "histogram has a span that ends past the highest bucket index");
+    m.mutable_positive_spans(0)->set_offset(INT32_MIN);
+    m.mutable_positive_spans(1)->set_offset(0);
+    CHECK(histogram_of(m));
+    m.mutable_positive_spans(0)->set_offset(INT32_MIN + 1);
+    m.mutable_positive_spans(1)->set_offset(-3);  // rejected before: a later span's offset is negative
+    CHECK(!histogram_of(m));
+  }
   // A histogram in a corrupt message: the parse fails first.
   remote::WriteRequest req;
   *req.add_timeseries()->add_histograms() = integer_form();
