@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include <google/protobuf/stubs/logging.h>
+
 #include "model/error.h"
 #include "model/histogram.h"
 #include "model/labels.h"
@@ -53,7 +55,11 @@ Result<Message> decode_snappy_message(std::string_view body, size_t max_size, st
   auto raw = snappy_decompress(body, max_size);
   if (!raw) return std::unexpected(raw.error());
   Message m;
-  if (!m.ParseFromString(*raw)) return fail(std::string(what) + ": the body is not a valid protobuf message");
+  // A string that is not UTF-8 fails the parse; protobuf would also log
+  // each one to stderr, which a client could fill.
+  google::protobuf::LogSilencer quiet;
+  if (!m.ParseFromString(*raw))
+    return fail(std::string(what) + ": the body is not a valid protobuf message (or holds a string that is not UTF-8)");
   return m;
 }
 

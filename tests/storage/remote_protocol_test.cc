@@ -62,7 +62,11 @@ TEST_CASE("remote protocol: bad bodies are errors, not crashes") {
   CHECK(r.error().message.find("exceeds the limit") != std::string::npos);
   auto garbage = decode_snappy_message<remote::WriteRequest>(snappy_compress("\xff\xff\xff"), 1 << 20, "write request");
   REQUIRE(!garbage);
-  CHECK(garbage.error().message == "write request: the body is not a valid protobuf message");
+  CHECK(garbage.error().message ==
+        "write request: the body is not a valid protobuf message (or holds a string that is not UTF-8)");
+  // A label value that is not UTF-8 fails the parse (proto3 strings).
+  const std::string bad_utf8("\x0a\x08\x0a\x06\x0a\x01" "a" "\x12\x01" "\xff", 10);
+  CHECK(!decode_snappy_message<remote::WriteRequest>(snappy_compress(bad_utf8), 1 << 20, "write request"));
 }
 
 TEST_CASE("remote protocol: labels and matchers from the wire") {
