@@ -3,6 +3,7 @@
 // over loopback), and what queued samples cost in memory.
 //
 //   remote_write_bench [--series N] [--rounds R] [--per-send S] [--url URL] [--metric NAME]
+//                      [--histograms B]
 //
 // Each round appends one sample for each of N series (as a big recording
 // rule group's evaluation would: `bench:rec:sum{instance="host-i",job="bench"}`)
@@ -11,7 +12,10 @@
 // with --url (a Prometheus started with --web.enable-remote-write-receiver,
 // say) the samples go there; a receiver that keeps what it is sent refuses
 // a second run's samples of the same series as out of order, so give each
-// run its own --metric name.
+// run its own --metric name. With --histograms B, every sample is a native
+// histogram (schema 3, a zero bucket and B populated positive buckets in one
+// span, as `sum by (job) (rate(h[5m]))` gives), sent with
+// send_native_histograms.
 //
 // Memory: a second queue whose destination refuses every request (503)
 // holds N*R samples (its capacity); the growth of the resident set, divided
@@ -45,6 +49,23 @@ size_t rss_bytes() {
 }
 
 std::string metric = "bench:rec:sum";
+size_t histogram_buckets = 0;  // 0: float samples
+
+HistogramPtr histogram_of(size_t i, int64_t t) {
+  auto h = std::make_shared<FloatHistogram>();
+  h->schema = 3;
+  h->zero_threshold = 1e-128;
+  h->zero_count = 1;
+  h->positive_spans = {{static_cast<int32_t>(i % 7) - 3, static_cast<uint32_t>(histogram_buckets)}};
+  h->count = h->zero_count;
+  for (size_t b = 0; b < histogram_buckets; ++b) {
+    h->positive_buckets.push_back(static_cast<double>((b * 7 + i + static_cast<size_t>(t / 1000)) % 50) * 0.25);
+    h->count += h->positive_buckets.back();
+  }
+  h->sum = h->count * 1.5;
+  h->hint = CounterResetHint::kGauge;
+  return h;
+}
 
 promql::Vector round_of(size_t series, int64_t t) {
   promql::Vector v;
@@ -52,7 +73,8 @@ promql::Vector round_of(size_t series, int64_t t) {
   for (size_t i = 0; i < series; ++i)
     v.push_back(promql::Sample{Labels{{"__name__", metric}, {"instance", fmt::format("host-{}", i)},
                                       {"job", "bench"}},
-                               static_cast<double>(i) + 0.5, t});
+                               static_cast<double>(i) + 0.5, t,
+                               histogram_buckets > 0 ? histogram_of(i, t) : nullptr});
   return v;
 }
 
@@ -68,6 +90,7 @@ int main(int argc, char** argv) {
     else if (a == "--per-send") per_send = std::strtoull(argv[i + 1], nullptr, 10);
     else if (a == "--url") url = argv[i + 1];
     else if (a == "--metric") metric = argv[i + 1];
+    else if (a == "--histograms") histogram_buckets = std::strtoull(argv[i + 1], nullptr, 10);
     else {
       fmt::print(stderr, "unknown flag {}\n", a);
       return 2;
@@ -95,6 +118,7 @@ int main(int argc, char** argv) {
   cfg.queue.capacity = series * 2;
   cfg.queue.max_samples_per_send = per_send;
   cfg.queue.batch_send_deadline = 0;  // a round's tail goes at once, not after 5 s
+  cfg.send_native_histograms = true;
   auto transport = rules::http_transport(cfg);
   if (!transport) {
     fmt::print(stderr, "{}\n", transport.error().message);
@@ -117,14 +141,15 @@ int main(int argc, char** argv) {
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const rules::RemoteWriteQueue::Stats st = q.stats();
-  const uint64_t sent = st.samples_total;
-  fmt::print("series {} rounds {} per-send {}: {} samples sent in {:.3f} s = {:.0f} samples/s "
+  const uint64_t sent = st.samples_total + st.histograms_total;
+  fmt::print("{}series {} rounds {} per-send {}: {} samples sent in {:.3f} s = {:.0f} samples/s "
              "({:.0f} samples/s appending: relabel + queue); {:.2f} compressed bytes/sample; {} left queued; "
              "failed {} retried {}\n",
+             histogram_buckets > 0 ? fmt::format("native histograms of {} buckets, ", histogram_buckets) : "",
              series, rounds, per_send, sent, secs, static_cast<double>(sent) / secs,
              static_cast<double>(series * rounds) / append_s,
              static_cast<double>(st.bytes_total) / static_cast<double>(sent ? sent : 1), st.samples_pending,
-             st.samples_failed, st.samples_retried);
+             st.samples_failed + st.histograms_failed, st.samples_retried + st.histograms_retried);
 
   // Memory of queued samples: a destination that is down keeps them all.
   config::RemoteWriteConfig down = cfg;

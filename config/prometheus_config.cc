@@ -815,6 +815,7 @@ class Loader {
         if (auto ok = check_url(c.url, false); !ok) error(*v.find("url"), ok.error().message);
       }
       c.remote_timeout = v.num("remote_timeout");
+      c.send_native_histograms = v.flag("send_native_histograms");
       if (const ConfigValue* h = v.find("headers"); present(h) && h->is_map())
         for (const auto& [name, value] : h->entries()) c.headers.emplace_back(name, value.as_string());
       c.write_relabel_configs = relabels(yaml_child(doc_, item, "write_relabel_configs"),

@@ -146,6 +146,7 @@ struct RemoteWriteConfig {
   std::vector<std::pair<std::string, std::string>> headers;  // besides the protocol's own
   std::vector<RelabelConfig> write_relabel_configs;
   RemoteWriteQueueConfig queue;
+  bool send_native_histograms = false;  // native histogram samples are sent only with it, as upstream
   ConfigValue http;  // HTTP client options, for net::HttpClient::create
   int line = 0;
 };

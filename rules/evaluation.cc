@@ -302,9 +302,9 @@ void GroupEvaluator::eval(int64_t ts, storage::MemoryStore& store, const QueryFn
       // A series the store's limit refuses is counted there.
       auto ref = store.add_series(s.labels);
       if (!ref) continue;
-      if (store.append(*ref, at, s.value) && appended) {
-        appended->push_back(promql::Sample{store.get(*ref).labels, s.value, at});
-      }
+      const bool added =
+          s.h ? store.append_histogram(*ref, at, s.h).has_value() : store.append(*ref, at, s.value).has_value();
+      if (added && appended) appended->push_back(promql::Sample{store.get(*ref).labels, s.value, at, s.h});
       // The store's copy of the labels: next time, finding this series
       // among those written compares shared label sets, not their strings.
       written.push_back(store.get(*ref).labels);

@@ -52,8 +52,11 @@ Result<QueryFn> remote_query(const RemoteQueryOptions& opts);
 // Raw samples of one series, oldest first.
 struct RemoteSeries {
   Labels labels;  // __name__ included
-  std::vector<int64_t> t;  // ms
+  std::vector<int64_t> t;  // ms, ascending
   std::vector<double> v;
+  // Empty when every point is a float; otherwise parallel to `t`, a set
+  // entry making that point a native histogram (its `v` is then 0).
+  std::vector<HistogramPtr> h = {};
 };
 // Reads the raw samples in (from, to] of the series matching `matchers`:
 // how a fresh start finds the `for` timers a previous evaluator left in the

@@ -1,7 +1,9 @@
 #include "rules/histogram_json.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <optional>
 
@@ -43,15 +45,24 @@ Result<FloatHistogram> histogram_from_json(const nlohmann::json& j) {
   if (j.contains("buckets")) {
     for (const auto& b : j.at("buckets")) bs.push_back({number(b.at(1)), number(b.at(2)), number(b.at(3))});
   }
-  // Exponential: every bucket but a zero bucket [-t, t] on one schema.
+  // Exponential: every bucket but a zero bucket [-t, t] on one schema. The
+  // zero bucket is there when it holds a count, its width 0 too ([-0, 0]);
+  // a bucket reaching into it is shown cut at t, so its ratio says nothing.
+  auto is_zero_bucket = [](const Bucket& b) {
+    return b.lower == -b.upper && b.upper >= 0 && std::isfinite(b.upper);
+  };
+  double zero_threshold = 0;
+  for (const auto& b : bs)
+    if (is_zero_bucket(b)) zero_threshold = b.upper;
   std::optional<int32_t> schema;
   bool exponential = true;
   for (const auto& b : bs) {
-    if (b.lower == -b.upper && b.upper > 0) continue;  // the zero bucket
+    if (is_zero_bucket(b)) continue;
     if (b.lower == 0 || b.upper == 0 || std::isinf(b.lower) || std::isinf(b.upper) || (b.lower < 0) != (b.upper < 0)) {
       exponential = false;
       break;
     }
+    if (zero_threshold > 0 && (b.lower == zero_threshold || b.upper == -zero_threshold)) continue;
     auto s = b.lower > 0 ? schema_of(b.lower, b.upper) : schema_of(-b.upper, -b.lower);
     if (!s || (schema && *schema != *s)) {
       exponential = false;
@@ -64,7 +75,7 @@ Result<FloatHistogram> histogram_from_json(const nlohmann::json& j) {
     std::map<int32_t, double> pos, neg;
     double per = std::ldexp(1.0, h.schema);  // buckets per power of two
     for (const auto& b : bs) {
-      if (b.lower == -b.upper && b.upper > 0) {
+      if (is_zero_bucket(b)) {
         h.zero_threshold = b.upper;
         h.zero_count = b.count;
       } else if (b.lower > 0) {
@@ -78,16 +89,29 @@ Result<FloatHistogram> histogram_from_json(const nlohmann::json& j) {
     return h;
   }
   h.schema = kCustomBucketsSchema;
+  // The answer leaves empty buckets out: the bounds are every finite bound
+  // of the buckets given, lower ones included, so that a bucket after a gap
+  // keeps its own lower bound; bucket i is the one whose upper bound is
+  // bound i (+Inf: the last).
+  for (const auto& b : bs) {
+    for (double v : {b.lower, b.upper})
+      if (std::isfinite(v)) h.custom_values.push_back(v);
+  }
+  std::sort(h.custom_values.begin(), h.custom_values.end());
+  h.custom_values.erase(std::unique(h.custom_values.begin(), h.custom_values.end()), h.custom_values.end());
+  auto index_of = [&](double bound) {
+    return static_cast<int32_t>(std::lower_bound(h.custom_values.begin(), h.custom_values.end(), bound) -
+                                h.custom_values.begin());
+  };
   std::map<int32_t, double> pos;
   for (const auto& b : bs) {
-    if (!std::isinf(b.upper)) h.custom_values.push_back(b.upper);
+    const int32_t i = std::isinf(b.upper) ? static_cast<int32_t>(h.custom_values.size()) : index_of(b.upper);
+    // Its lower bound must be the bound just below (-Inf for the first).
+    const bool fits = i == 0 ? b.lower == -std::numeric_limits<double>::infinity()
+                             : b.lower == h.custom_values[static_cast<size_t>(i) - 1];
+    if (!fits || !(b.lower < b.upper) || pos.contains(i)) return fail("histogram buckets overlap or are out of order");
+    pos[i] = b.count;
   }
-  for (size_t i = 1; i < h.custom_values.size(); ++i) {
-    if (!(h.custom_values[i] > h.custom_values[i - 1])) {
-      return fail("histogram buckets overlap or are out of order");
-    }
-  }
-  for (size_t i = 0; i < bs.size(); ++i) pos[static_cast<int32_t>(i)] = bs[i].count;
   encode(pos, &h.positive_spans, &h.positive_buckets);
   return h;
 }

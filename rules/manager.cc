@@ -353,7 +353,10 @@ void RuleManager::restore_for_state(Group& g, int64_t now) {
     bool changed = false;
     for (Alert& a : alerts) {
       auto it = by_labels.find(a.labels.hash());
-      if (it == by_labels.end() || std::isnan(it->second->v.back())) continue;
+      // ALERTS_FOR_STATE is a float series; a histogram there is not a timer.
+      if (it == by_labels.end() || std::isnan(it->second->v.back()) ||
+          (!it->second->h.empty() && it->second->h.back()))
+        continue;
       a.active_at = restored_active_at(rules[i].for_duration, opts_.for_grace_period, now, it->second->t.back(),
                                        it->second->v.back());
       changed = true;

@@ -31,7 +31,10 @@ QueryFn overlay_query(QueryFn remote, SeriesReader series, storage::MemoryStore&
       for (const auto& r : *got) {
         storage::SeriesRef ref = store.series(r.labels);
         // Samples the store already holds are refused as out of order.
-        for (size_t i = 0; i < r.t.size(); ++i) (void)store.append(ref, r.t[i], r.v[i]);
+        for (size_t i = 0; i < r.t.size(); ++i) {
+          if (!r.h.empty() && r.h[i]) (void)store.append_histogram(ref, r.t[i], r.h[i]);
+          else (void)store.append(ref, r.t[i], r.v[i]);
+        }
       }
     }
     return local(expr, t);

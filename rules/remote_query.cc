@@ -79,6 +79,40 @@ int64_t millis_of(const nlohmann::json& pair) {
 
 }  // namespace
 
+Result<RemoteSeries> remote_series_from_json(const nlohmann::json& s) {
+  RemoteSeries r{metric_of(s), {}, {}};
+  static const nlohmann::json kNone = nlohmann::json::array();
+  const nlohmann::json& values = s.contains("values") ? s.at("values") : kNone;
+  const nlohmann::json& hists = s.contains("histograms") ? s.at("histograms") : kNone;
+  if (!values.is_array() || !hists.is_array())
+    return fail("remote query returned a series whose points are not a list");
+  const size_t n = values.size() + hists.size();
+  r.t.reserve(n);
+  r.v.reserve(n);
+  if (!hists.empty()) r.h.reserve(n);
+  size_t i = 0, j = 0;
+  while (i < values.size() || j < hists.size()) {
+    // Each list is in time order; a float and a histogram never share a
+    // timestamp in one series.
+    const bool take_float =
+        j == hists.size() || (i < values.size() && millis_of(values.at(i)) < millis_of(hists.at(j)));
+    const int64_t t = take_float ? millis_of(values.at(i)) : millis_of(hists.at(j));
+    if (!r.t.empty() && t <= r.t.back())
+      return fail(fmt::format("remote query returned points of {} out of time order", r.labels.to_string()));
+    r.t.push_back(t);
+    if (take_float) {
+      r.v.push_back(value_of(values.at(i++)));
+      if (!hists.empty()) r.h.push_back(nullptr);
+    } else {
+      auto h = histogram_from_json(hists.at(j++).at(1));
+      if (!h) return fail("remote query returned a histogram vigil cannot read: " + h.error().message);
+      r.v.push_back(0);
+      r.h.push_back(std::make_shared<const FloatHistogram>(std::move(*h)));
+    }
+  }
+  return r;
+}
+
 Result<QueryFn> remote_query(const RemoteQueryOptions& opts) {
   auto api = RemoteApi::make(opts);
   if (!api) return std::unexpected(api.error());
@@ -125,12 +159,9 @@ Result<SeriesReader> remote_series(const RemoteQueryOptions& opts) {
       if (type != "matrix") return fail("remote query returned a " + type + ", not a matrix");
       std::vector<RemoteSeries> out;
       for (const auto& s : data->at("result")) {
-        RemoteSeries r{metric_of(s), {}, {}};
-        for (const auto& p : s.at("values")) {
-          r.t.push_back(millis_of(p));
-          r.v.push_back(value_of(p));
-        }
-        out.push_back(std::move(r));
+        auto r = remote_series_from_json(s);
+        if (!r) return std::unexpected(r.error());
+        out.push_back(std::move(*r));
       }
       return out;
     } catch (const nlohmann::json::exception& e) {

@@ -58,6 +58,7 @@ std::string fingerprint(const config::RemoteWriteConfig& c, const Labels& extern
   std::string f = fmt::format("{}\n{}\n{}\n{}/{}/{}/{}/{}/{}\n", c.url, c.name, c.remote_timeout, c.queue.capacity,
                               c.queue.max_samples_per_send, c.queue.batch_send_deadline, c.queue.min_backoff,
                               c.queue.max_backoff, c.queue.retry_on_http_429);
+  f += c.send_native_histograms ? "histograms\n" : "";
   for (const auto& [k, v] : c.headers) f += k + ":" + v + "\n";
   for (const auto& r : c.write_relabel_configs)
     f += fmt::format("{}|{}|{}|{}|{}|{}|{}\n", static_cast<int>(r.action), fmt::join(r.source_labels, ","), r.separator,
@@ -106,9 +107,13 @@ std::string encode_write_request(std::span<const promql::Sample> samples) {
       ts = req.add_timeseries();
       storage::set_labels(*ts, s.labels);
     }
-    storage::remote::Sample* out = ts->add_samples();
-    out->set_value(s.value);
-    out->set_timestamp(s.t);
+    if (s.h) {
+      storage::set_histogram(*ts->add_histograms(), *s.h, s.t);
+    } else {
+      storage::remote::Sample* out = ts->add_samples();
+      out->set_value(s.value);
+      out->set_timestamp(s.t);
+    }
   }
   return storage::snappy_compress(req.SerializeAsString());
 }
@@ -154,14 +159,23 @@ void RemoteWriteQueue::append(std::span<const promql::Sample> samples) {
   std::vector<promql::Sample> keep;
   keep.reserve(samples.size());
   uint64_t dropped = 0;
+  bool left_out = false;
   for (const promql::Sample& s : samples) {
+    if (s.h && !cfg_.send_native_histograms) {
+      left_out = true;
+      continue;
+    }
     std::optional<Labels> ls = send_labels(s.labels);
     if (!ls) {
       ++dropped;
       continue;
     }
-    keep.push_back(promql::Sample{std::move(*ls), s.value, s.t});
+    keep.push_back(promql::Sample{std::move(*ls), s.value, s.t, s.h});
   }
+  if (left_out && !said_histograms_off_.exchange(true) && log_)
+    log_(false, remote_name_,
+         "rule output holds native histograms, which are not sent: send_native_histograms is off for this "
+         "remote_write destination");
   {
     std::lock_guard lock(mu_);
     for (auto& s : keep) {
@@ -224,12 +238,14 @@ bool RemoteWriteQueue::take_batch(Millis now, bool ignore_deadline) {
     oldest_at_ = now;
   }
   Batch b;
-  b.samples = batch.size();
-  for (const auto& s : batch) b.max_t = std::max(b.max_t, s.t);
+  for (const auto& s : batch) {
+    b.max_t = std::max(b.max_t, s.t);
+    ++(s.h ? b.histograms : b.samples);
+  }
   b.body = encode_write_request(batch);
   b.backoff = cfg_.queue.min_backoff;
   inflight_ = std::move(b);
-  inflight_samples_ = inflight_->samples;
+  inflight_samples_ = inflight_->samples + inflight_->histograms;
   return true;
 }
 
@@ -246,6 +262,7 @@ void RemoteWriteQueue::attempt(Batch& b, Millis now, Millis timeout) {
   req.timeout = timeout;
   req.cancel = cancel_;
   samples_total_ += b.samples;
+  histograms_total_ += b.histograms;
   bytes_total_ += b.body.size();
   const auto started = std::chrono::steady_clock::now();
   auto resp = transport_(req);
@@ -271,7 +288,8 @@ void RemoteWriteQueue::attempt(Batch& b, Millis now, Millis timeout) {
   if (ok && failing_ && log_) log_(false, remote_name_, "remote write resumed: the destination accepts samples again");
   if (ok) failing_ = false;
   if (!ok && !recoverable && log_)
-    log_(true, remote_name_, fmt::format("remote write batch of {} samples dropped: {}", b.samples, why()));
+    log_(true, remote_name_,
+         fmt::format("remote write batch of {} samples dropped: {}", b.samples + b.histograms, why()));
   if (!ok && recoverable && !failing_) {
     failing_ = true;
     if (log_) log_(false, remote_name_, fmt::format("remote write failed, retrying with backoff: {}", why()));
@@ -283,6 +301,7 @@ void RemoteWriteQueue::attempt(Batch& b, Millis now, Millis timeout) {
       }
     } else {
       samples_failed_ += b.samples;
+      histograms_failed_ += b.histograms;
     }
     inflight_.reset();
     inflight_samples_ = 0;
@@ -290,6 +309,7 @@ void RemoteWriteQueue::attempt(Batch& b, Millis now, Millis timeout) {
     return;
   }
   samples_retried_ += b.samples;
+  histograms_retried_ += b.histograms;
   Millis wait = b.backoff;
   if (resp) {
     if (auto ra = retry_after(resp->retry_after)) wait = *ra;
@@ -319,6 +339,9 @@ RemoteWriteQueue::Stats RemoteWriteQueue::stats() const {
   s.samples_total = samples_total_;
   s.samples_failed = samples_failed_;
   s.samples_retried = samples_retried_;
+  s.histograms_total = histograms_total_;
+  s.histograms_failed = histograms_failed_;
+  s.histograms_retried = histograms_retried_;
   s.samples_dropped = samples_dropped_;
   s.bytes_total = bytes_total_;
   {
@@ -422,10 +445,21 @@ void RemoteWriter::write_metrics(MetricsWriter& w) const {
       {"prometheus_remote_storage_samples_retried_total", "counter",
        "Samples in send attempts that failed and are retried (transport errors, 5xx, 429).",
        [](const RemoteWriteQueue::Stats& s) { return static_cast<double>(s.samples_retried); }},
+      {"prometheus_remote_storage_histograms_total", "counter",
+       "Native histogram samples in remote write send attempts (a retried one counts again).",
+       [](const RemoteWriteQueue::Stats& s) { return static_cast<double>(s.histograms_total); }},
+      {"prometheus_remote_storage_histograms_failed_total", "counter",
+       "Native histogram samples given up on: the destination refused them with a status that is not retried.",
+       [](const RemoteWriteQueue::Stats& s) { return static_cast<double>(s.histograms_failed); }},
+      {"prometheus_remote_storage_histograms_retried_total", "counter",
+       "Native histogram samples in send attempts that failed and are retried (transport errors, 5xx, 429).",
+       [](const RemoteWriteQueue::Stats& s) { return static_cast<double>(s.histograms_retried); }},
       {"prometheus_remote_storage_samples_dropped_total", "counter",
-       "Samples never sent: dropped by write_relabel_configs, or because the queue was full.",
+       "Samples and native histograms never sent: dropped by write_relabel_configs, or because the queue was "
+       "full.",
        [](const RemoteWriteQueue::Stats& s) { return static_cast<double>(s.samples_dropped); }},
-      {"prometheus_remote_storage_samples_pending", "gauge", "Samples queued or in the batch being sent.",
+      {"prometheus_remote_storage_samples_pending", "gauge",
+       "Samples and native histograms queued or in the batch being sent.",
        [](const RemoteWriteQueue::Stats& s) { return static_cast<double>(s.samples_pending); }},
       {"prometheus_remote_storage_bytes_total", "counter",
        "Compressed request bytes of send attempts.",

@@ -59,7 +59,8 @@ using RemoteWriteLog = std::function<void(bool error, const std::string& remote_
 Result<RemoteWriteTransport> http_transport(const config::RemoteWriteConfig& cfg);
 
 // A batch as the protocol's body: one TimeSeries per label set, in order of
-// first appearance, each with its samples in the order given; protobuf
+// first appearance, each with its samples in the order given (floats in
+// `samples`, native histograms in `histograms`, in the float form); protobuf
 // serialised, then snappy-compressed.
 std::string encode_write_request(std::span<const promql::Sample> samples);
 
@@ -70,7 +71,9 @@ class RemoteWriteQueue {
                    RemoteWriteTransport transport, const std::atomic<bool>* cancel = nullptr,
                    RemoteWriteLog log = nullptr);
 
-  // Relabels and queues; never waits for the sender.
+  // Relabels and queues; never waits for the sender. Native histogram
+  // samples are queued only with send_native_histograms, as Prometheus
+  // (otherwise they are left out, and that is logged once).
   void append(std::span<const promql::Sample> samples);
   // When run_due() has work: at once for a full batch, at the oldest
   // sample's deadline for a partial one, at the retry time for a failed one;
@@ -90,10 +93,13 @@ class RemoteWriteQueue {
   const std::string& url() const { return cfg_.url; }
   const config::RemoteWriteConfig& config() const { return cfg_; }
 
+  // samples_total, _failed and _retried count float samples, histograms_*
+  // the native histogram ones; dropped and pending count both.
   struct Stats {
     uint64_t samples_total = 0;    // samples in send attempts (a retried sample counts again)
     uint64_t samples_failed = 0;   // dropped on an unrecoverable answer
     uint64_t samples_retried = 0;  // in attempts that failed recoverably
+    uint64_t histograms_total = 0, histograms_failed = 0, histograms_retried = 0;
     uint64_t samples_dropped = 0;  // by write_relabel_configs, or the queue being full
     uint64_t bytes_total = 0;      // compressed bytes of send attempts
     size_t samples_pending = 0;    // queued or in the batch being sent
@@ -110,7 +116,8 @@ class RemoteWriteQueue {
  private:
   struct Batch {
     std::string body;
-    size_t samples = 0;
+    size_t samples = 0;     // floats
+    size_t histograms = 0;  // native histograms
     int64_t max_t = 0;
     Millis backoff = 0;  // the next retry's delay
   };
@@ -150,7 +157,8 @@ class RemoteWriteQueue {
 
   // Counters, read by stats() from any thread.
   std::atomic<uint64_t> samples_total_{0}, samples_failed_{0}, samples_retried_{0}, samples_dropped_{0},
-      bytes_total_{0};
+      bytes_total_{0}, histograms_total_{0}, histograms_failed_{0}, histograms_retried_{0};
+  std::atomic<bool> said_histograms_off_{false};
   std::atomic<int64_t> highest_sent_ms_{0};
   // The send duration histogram: written by the sender only, under hist_mu_.
   mutable std::mutex hist_mu_;

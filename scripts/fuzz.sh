@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 shared=$root/../shared/conformance
-targets="promql_parser rule_file alertmanager_config templates exposition exposition_protobuf alert_reader alertmanager_api http_request"
+targets="promql_parser rule_file alertmanager_config templates exposition exposition_protobuf alert_reader alertmanager_api http_request remote_write"
 dir=build-fuzz
 
 usage() { echo "usage: $0 TARGET SECONDS [libFuzzer options...]; targets: $targets" >&2; exit 2; }
@@ -85,6 +85,8 @@ case $target in
     for f in fuzz/seeds/api/filter*.txt; do seed "$f" '\3'; seed "$f" '\4'; seed "$f" '\6'; done
     seed_text db '\5'
     seed fuzz/seeds/api/silence_id.txt '\7' ;;
+  remote_write)
+    for f in fuzz/seeds/remote/*; do seed "$f"; done ;;
   http_request)
     # Limits of 4 KiB of head and 16 KiB of body, pieces of up to 16 bytes.
     for f in fuzz/seeds/http/*; do seed "$f" '\377\377\7\17'; done ;;

@@ -58,8 +58,13 @@ Response remote_read(const FederationContext& ctx, const Request& req) {
       // [start, end], both ends included, as Prometheus' querier reads it.
       const int64_t after = q.start_timestamp_ms() == INT64_MIN ? INT64_MIN : q.start_timestamp_ms() - 1;
       s.read(after, q.end_timestamp_ms(), ts, vs);
-      if (ts.empty()) continue;
-      total += static_cast<int64_t>(ts.size());
+      // Native histogram samples in the same span go in `histograms`.
+      const auto& hs = s.histograms();
+      const auto h_begin = std::partition_point(hs.begin(), hs.end(), [&](const auto& h) { return h.t <= after; });
+      const auto h_end =
+          std::partition_point(h_begin, hs.end(), [&](const auto& h) { return h.t <= q.end_timestamp_ms(); });
+      if (ts.empty() && h_begin == h_end) continue;
+      total += static_cast<int64_t>(ts.size() + static_cast<size_t>(h_end - h_begin));
       if (total > ctx.max_samples)
         return bad_request(fmt::format("remote read: exceeded sample limit ({})", ctx.max_samples));
       storage::remote::TimeSeries* out = result->add_timeseries();
@@ -69,6 +74,7 @@ Response remote_read(const FederationContext& ctx, const Request& req) {
         p->set_timestamp(ts[i]);
         p->set_value(vs[i]);
       }
+      for (auto h = h_begin; h != h_end; ++h) storage::set_histogram(*out->add_histograms(), *h->h, h->t);
     }
   }
   lock.unlock();
@@ -132,6 +138,12 @@ Response federate(const FederationContext& ctx, const Request& req) {
       v = vs.back();
     }
     if (t <= now - ctx.lookback || storage::is_stale_nan(v)) continue;
+    // A native histogram after it is the latest sample: the text format
+    // cannot carry it, and Prometheus leaves such a series out rather than
+    // fall back to an older float.
+    const auto& hs = s.histograms();
+    const auto h = std::partition_point(hs.begin(), hs.end(), [now](const auto& x) { return x.t <= now; });
+    if (h != hs.begin() && std::prev(h)->t > t) continue;
     rows.push_back({with_external(s.labels, external), v, t});
   }
   // Grouped by metric name, each name's TYPE line first, as Prometheus writes them.

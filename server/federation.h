@@ -2,7 +2,8 @@
 
 // The store served to other Prometheus servers, as Prometheus serves its own:
 //   POST /api/v1/read   remote read (snappy-compressed protobuf ReadRequest,
-//                       answered with raw samples, the SAMPLES response type,
+//                       answered with raw samples, floats and native
+//                       histograms, in the SAMPLES response type,
 //                       whatever types the reader accepts: Prometheus' client
 //                       reads the answer by its Content-Type);
 //   GET/POST /federate  the latest sample of every series matching any

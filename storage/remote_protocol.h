@@ -9,7 +9,10 @@
 #include <string>
 #include <string_view>
 
+#include <google/protobuf/stubs/logging.h>
+
 #include "model/error.h"
+#include "model/histogram.h"
 #include "model/labels.h"
 #include "model/matcher.h"
 #include "storage/remote.pb.h"
@@ -33,6 +36,15 @@ void set_labels(remote::TimeSeries& ts, const Labels& labels);
 // The label set of a received series. Fails on an empty or repeated name.
 Result<Labels> labels_of(const remote::TimeSeries& ts);
 
+// A native histogram sample at `t` as the protocol's message, in the float
+// form (absolute counts), as Prometheus sends float histograms.
+void set_histogram(remote::Histogram& out, const FloatHistogram& h, int64_t t);
+// A received histogram sample, integer or float form: the schema, the zero
+// bucket, spans against bucket counts, custom bounds, and (integer form)
+// that no bucket count goes negative are checked; an error says what is
+// wrong. The counter-reset hint is kept.
+Result<FloatHistogram> histogram_of(const remote::Histogram& m);
+
 // A remote read matcher as vigil's (Prometheus' regex dialect); fails on an
 // invalid regular expression or an unknown type.
 Result<Matcher> matcher_of(const remote::LabelMatcher& m);
@@ -43,7 +55,11 @@ Result<Message> decode_snappy_message(std::string_view body, size_t max_size, st
   auto raw = snappy_decompress(body, max_size);
   if (!raw) return std::unexpected(raw.error());
   Message m;
-  if (!m.ParseFromString(*raw)) return fail(std::string(what) + ": the body is not a valid protobuf message");
+  // A string that is not UTF-8 fails the parse; protobuf would also log
+  // each one to stderr, which a client could fill.
+  google::protobuf::LogSilencer quiet;
+  if (!m.ParseFromString(*raw))
+    return fail(std::string(what) + ": the body is not a valid protobuf message (or holds a string that is not UTF-8)");
   return m;
 }
 

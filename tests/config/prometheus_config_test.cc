@@ -439,6 +439,7 @@ remote_write:
       min_backoff: 100ms
       max_backoff: 10s
       retry_on_http_429: false
+    send_native_histograms: true
   - url: http://other/write
 )");
   REQUIRE(r.config.remote_write.size() == 2);
@@ -456,8 +457,10 @@ remote_write:
   CHECK(c.queue.min_backoff == 100);
   CHECK(c.queue.max_backoff == 10 * kSecond);
   CHECK(!c.queue.retry_on_http_429);
+  CHECK(c.send_native_histograms);
   // Prometheus' defaults.
   const RemoteWriteConfig& d = r.config.remote_write[1];
+  CHECK(!d.send_native_histograms);
   CHECK(d.remote_timeout == 30 * kSecond);
   CHECK(d.queue.capacity == 10000);
   CHECK(d.queue.max_samples_per_send == 2000);

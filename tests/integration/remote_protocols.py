@@ -24,8 +24,18 @@ Scenarios:
          is queryable in C both ways (job="self" through remote read;
          exported_job="self" through federation).
 
+  histograms
+         native histograms both ways with one Prometheus (remote write receiver,
+         native histograms on): the test pushes integer-form histogram samples of
+         `nh` to it; vigil (sidecar, 1 s evaluations) records
+         `job:nh:rate1m = sum by (job) (rate(nh[1m]))` and writes it back with
+         send_native_histograms: each written histogram equals Prometheus' own
+         answer to the rule's expression at that instant. A second rule reads the
+         recorded series beside `nh`, which vigil reads as a range answer with
+         `histograms`: its difference to Prometheus' own is 0.
+
 Prometheus 3.5 is looked for in $VIGIL_PEERS_DIR, /opt/vigil-peers and
-/opt/peers3. Usage: remote_protocols.py VIGIL write|readback|write_embedded|read. Exit 0 on success,
+/opt/peers3. Usage: remote_protocols.py VIGIL write|readback|write_embedded|read|histograms. Exit 0 on success,
 1 on failure, 77 when Prometheus 3.5 is not installed.
 """
 import json
@@ -307,13 +317,134 @@ scrape_configs:
         p.stop()
 
 
+def varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def zigzag(n):
+    return (n << 1) ^ (n >> 63)
+
+
+def field(number, wire_type, payload):
+    """One protobuf field: varint (0), fixed64 (1) or length-delimited (2)."""
+    key = varint(number << 3 | wire_type)
+    if wire_type == 2:
+        return key + varint(len(payload)) + payload
+    return key + payload
+
+
+def snappy_literal(raw):
+    """Snappy's block format with every byte a literal (valid, uncompressed)."""
+    out = bytearray(varint(len(raw)))
+    for i in range(0, len(raw), 65536):
+        chunk = raw[i:i + 65536]
+        out += bytes([61 << 2]) + (len(chunk) - 1).to_bytes(2, "little") + chunk
+    return bytes(out)
+
+
+def integer_histogram(i, scale, t_ms):
+    """prompb.Histogram in the integer form (count 8i): zero bucket i, positive buckets
+    (1,2] (2,4] (4,8] with i, 2i, 3i, negative bucket [-4,-2) with i."""
+    import struct
+    dbl = lambda v: struct.pack("<d", v)
+    pos = [i * scale, 2 * i * scale, 3 * i * scale]
+    neg = [i * scale]
+    deltas = lambda cs: b"".join(varint(zigzag(c - p)) for p, c in zip([0] + cs, cs))
+    span = lambda off, n: field(1, 0, varint(zigzag(off))) + field(2, 0, varint(n))
+    return (field(1, 0, varint(8 * i * scale)) + field(3, 1, dbl(10.5 * i * scale)) +
+            field(4, 0, varint(zigzag(0))) + field(5, 1, dbl(0.001)) + field(6, 0, varint(i * scale)) +
+            field(8, 2, span(2, 1)) + field(9, 2, deltas(neg)) +
+            field(11, 2, span(1, 3)) + field(12, 2, deltas(pos)) + field(15, 0, varint(t_ms)))
+
+
+def push_histograms(port, until_ms):
+    series = b""
+    for inst, scale in (("a", 1), ("b", 2)):
+        labels = b"".join(field(1, 2, field(1, 2, n.encode()) + field(2, 2, v.encode()))
+                          for n, v in (("__name__", "nh"), ("instance", inst), ("job", "push")))
+        hs = b"".join(field(4, 2, integer_histogram(i + 1, scale, until_ms - (23 - i) * 5000)) for i in range(24))
+        series += field(1, 2, labels + hs)
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/write", data=snappy_literal(series), method="POST",
+                                 headers={"Content-Type": "application/x-protobuf", "Content-Encoding": "snappy",
+                                          "X-Prometheus-Remote-Write-Version": "0.1.0"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            status = r.status
+    except urllib.error.HTTPError as e:
+        fail(f"pushing native histograms to Prometheus: HTTP {e.code}: {e.read()[:500]!r}")
+    if status // 100 != 2:
+        fail(f"pushing native histograms to Prometheus: HTTP {status}")
+
+
+def scenario_histograms(binary, work):
+    p_port, v_port = free_port(), free_port()
+    p = prometheus(binary, work, "prometheus", p_port, "global: {scrape_interval: 1m}\n",
+                   ["--web.enable-remote-write-receiver", "--enable-feature=native-histograms"]).start()
+    push_histograms(p_port, int(time.time() * 1000))
+    if not vector(p_port, "nh"):
+        fail("Prometheus holds no native histograms after the push")
+    write(os.path.join(work, "rules.yml"), """groups:
+- name: nh
+  interval: 1s
+  rules:
+  - record: job:nh:rate1m
+    expr: sum by (job) (rate(nh[1m]))
+  - record: job:nh:diff
+    expr: histogram_sum(job:nh:rate1m) - on (job) histogram_sum(sum by (job) (rate(nh[1m])))
+""")
+    write(os.path.join(work, "vigil.yml"), f"""global:
+  evaluation_interval: 1s
+rule_files: [rules.yml]
+remote_write:
+- url: http://127.0.0.1:{p_port}/api/v1/write
+  name: back
+  send_native_histograms: true
+  queue_config: {{batch_send_deadline: 500ms}}
+""")
+    v = vigil(work, v_port, ["--config.file=vigil.yml", f"--datasource.url=http://127.0.0.1:{p_port}"]).start()
+
+    def written():
+        d = query(p_port, 'job:nh:rate1m{job="push"}[30s]')
+        if not d or not d["result"]:
+            return None
+        hs = d["result"][0].get("histograms", [])
+        return hs if len(hs) >= 3 else None
+    hs = wait_until("three histograms of job:nh:rate1m written to Prometheus", written, 40)
+    for t, h in hs:
+        own = query(p_port, "sum by (job) (rate(nh[1m]))", at=t)["result"]
+        if len(own) != 1 or own[0].get("histogram", [None, None])[1] != h:
+            fail(f"at {t}: vigil wrote {json.dumps(h)}, Prometheus computes {json.dumps(own)}")
+    if not any(float(h["count"]) > 0 for _, h in hs):
+        fail(f"the rates written are all empty: {hs}")
+    print(f"{len(hs)} native histograms vigil wrote equal Prometheus' own, bucket by bucket "
+          f"(e.g. count {hs[-1][1]['count']}, {len(hs[-1][1].get('buckets', []))} buckets)")
+    diff = wait_until("job:nh:diff written to Prometheus", lambda: vector(p_port, 'job:nh:diff{job="push"}'), 20)
+    if abs(float(diff[0]["value"][1])) > 1e-9:
+        fail(f"the rule over recorded and datasource histograms differs from Prometheus': {diff}")
+    sent = metric(v_port, "prometheus_remote_storage_histograms_total", 'remote_name="back"')
+    if not sent:
+        fail(f"prometheus_remote_storage_histograms_total is {sent}")
+    print(f"a rule reading the datasource's histograms as a range answer agrees (difference {diff[0]['value'][1]}); "
+          f"{sent:.0f} histogram samples sent")
+    for x in (v, p):
+        x.stop()
+
+
 def main():
     binary = prometheus3()
     work = tempfile.mkdtemp(prefix="vigil-remote-")
     ok = False
     try:
         {"write": scenario_write, "readback": scenario_readback, "write_embedded": scenario_write_embedded,
-         "read": scenario_read}[SCENARIO](binary, work)
+         "read": scenario_read, "histograms": scenario_histograms}[SCENARIO](binary, work)
         ok = True
     finally:
         for p in STARTED:

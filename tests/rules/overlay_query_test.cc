@@ -2,6 +2,7 @@
 // same round, with the datasource's series for their other selectors.
 #include <doctest/doctest.h>
 
+#include "promql/parser.h"
 #include "promql/printer.h"
 #include "rules/manager.h"
 #include "tests/temp_dir.h"
@@ -115,3 +116,30 @@ TEST_CASE("overlay: without it, the datasource has no recorded series and the al
 }
 
 }  // namespace
+
+TEST_CASE("overlay: the datasource's native histograms, mixed with floats in a series, reach the engine") {
+  storage::MemoryStore local;
+  REQUIRE(local.append(Labels{{"__name__", "rec"}}, kT0, 1));
+  auto h = std::make_shared<FloatHistogram>();
+  h->count = 4;
+  h->sum = 6;
+  h->positive_spans = {{0, 1}};
+  h->positive_buckets = {4};
+  // One series: a float, then a histogram (a series that changed type).
+  SeriesReader series = [&](const std::vector<Matcher>&, int64_t, int64_t) -> Result<std::vector<RemoteSeries>> {
+    RemoteSeries r{Labels{{"__name__", "h"}}, {kT0 - 20'000, kT0 - 10'000}, {2, 0}, {nullptr, h}};
+    return std::vector<RemoteSeries>{r};
+  };
+  QueryFn remote = [](const promql::Expr&, int64_t) -> Result<promql::Vector> { return fail("not asked"); };
+  QueryFn q = overlay_query(remote, series, local, [](std::string_view n) { return n == "rec"; });
+  auto expr = promql::parse_expr("histogram_sum(h) + on() group_left() rec");
+  REQUIRE(expr);
+  auto got = q(**expr, kT0);
+  REQUIRE(got);
+  REQUIRE(got->size() == 1);
+  CHECK((*got)[0].value == 7);
+  auto refs = local.select(std::vector<Matcher>{*Matcher::make(MatchType::kEqual, "__name__", "h")});
+  REQUIRE(refs.size() == 1);
+  CHECK(local.get(refs[0]).histograms().size() == 1);
+  CHECK(local.get(refs[0]).num_samples() == 1);
+}

@@ -378,3 +378,116 @@ TEST_CASE("remote write: a failing destination is logged once until it recovers;
   CHECK(lines[1] == "warn central remote write resumed: the destination accepts samples again");
   CHECK(lines[2] == "error central remote write batch of 1 samples dropped: HTTP 400");
 }
+
+namespace {
+
+HistogramPtr test_histogram(double scale) {
+  auto h = std::make_shared<FloatHistogram>();
+  h->schema = 0;
+  h->count = 4 * scale;
+  h->sum = 10 * scale;
+  h->zero_threshold = 0.001;
+  h->zero_count = 1 * scale;
+  h->positive_spans = {{0, 2}, {1, 1}};
+  h->positive_buckets = {1 * scale, 1 * scale, 1 * scale};
+  return h;
+}
+
+}  // namespace
+
+TEST_CASE("remote write: native histograms go in the series' histograms, with send_native_histograms") {
+  ManualClock clock(10'000);
+  FakeDestination dest;
+  dest.statuses = {503};
+  config::RemoteWriteConfig c = destination(100, 3);
+  c.send_native_histograms = true;
+  RemoteWriteQueue q(c, {}, clock, dest.transport());
+  const Labels ls{{"__name__", "job:h:sum"}};
+  promql::Vector v{promql::Sample{ls, 0, 1000, test_histogram(1)}, promql::Sample{ls, 7, 2000},
+                   promql::Sample{ls, 0, 3000, test_histogram(2)}};
+  q.append(v);
+  q.run_due();  // 503: retried
+  CHECK(q.stats().histograms_retried == 2);
+  CHECK(q.stats().samples_retried == 1);
+  clock.advance(1000);
+  q.run_due();
+  REQUIRE(dest.got.size() == 2);
+  auto w = decode(dest.got[1]);
+  REQUIRE(w.timeseries_size() == 1);
+  const auto& ts = w.timeseries(0);
+  REQUIRE(ts.samples_size() == 1);
+  CHECK(ts.samples(0).timestamp() == 2000);
+  REQUIRE(ts.histograms_size() == 2);
+  CHECK(ts.histograms(0).timestamp() == 1000);
+  CHECK(ts.histograms(1).timestamp() == 3000);
+  auto h = storage::histogram_of(ts.histograms(1));
+  REQUIRE(h);
+  CHECK(h->count == 8);
+  CHECK(h->positive_buckets == std::vector<double>{2, 2, 2});
+  CHECK(h->positive_spans == test_histogram(1)->positive_spans);
+  CHECK(q.stats().histograms_total == 4);  // two attempts of two
+  CHECK(q.stats().samples_total == 2);
+  CHECK(q.stats().samples_pending == 0);
+}
+
+TEST_CASE("remote write: without send_native_histograms histograms are left out, said once") {
+  ManualClock clock(10'000);
+  FakeDestination dest;
+  std::vector<std::string> lines;
+  RemoteWriteQueue q(destination(100, 1), {}, clock, dest.transport(), nullptr,
+                     [&](bool, const std::string&, const std::string& msg) { lines.push_back(msg); });
+  const Labels ls{{"__name__", "h"}};
+  for (int i = 0; i < 2; ++i)
+    q.append(promql::Vector{promql::Sample{ls, 0, 1000 + i, test_histogram(1)}, promql::Sample{ls, 1, 2000 + i}});
+  CHECK(q.stats().samples_pending == 2);
+  CHECK(q.stats().samples_dropped == 0);  // not a drop: Prometheus does not count them either
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find("send_native_histograms is off") != std::string::npos);
+  q.run_due();
+  REQUIRE(dest.got.size() == 1);
+  CHECK(decode(dest.got[0]).timeseries(0).histograms_size() == 0);
+}
+
+TEST_CASE("remote write: a recording rule's native histogram is stored and handed on") {
+  testing::TempDir dir("vigil-remote-write-h");
+  const std::string file = dir.write("rules.yml", R"(groups:
+- name: g
+  interval: 10s
+  rules:
+  - record: job:h:sum
+    expr: sum by (job) (h)
+)");
+  ManualClock clock(1'000'000'000'000);
+  storage::MemoryStore store;
+  std::shared_mutex store_mu;
+  RuleManager m(clock, ManagerOptions{}, EvalBackend{&store, &store_mu, engine_query(store)}, nullptr);
+  std::vector<promql::Vector> handed;
+  m.set_on_appended([&](const promql::Vector& v) { handed.push_back(v); });
+  REQUIRE(m.load({file}, ManagerOptions{}).empty());
+  clock.set(*m.next_due());
+  {
+    std::unique_lock lock(store_mu);
+    for (const char* inst : {"a", "b"}) {
+      auto ref = store.add_series(Labels{{"__name__", "h"}, {"instance", inst}, {"job", "api"}});
+      REQUIRE(ref);
+      REQUIRE(store.append_histogram(*ref, clock.now() - 1000, test_histogram(1)));
+    }
+  }
+  REQUIRE(m.run_due() == 1);
+  REQUIRE(handed.size() == 1);
+  REQUIRE(handed[0].size() == 1);
+  const promql::Sample& s = handed[0][0];
+  CHECK(s.labels == Labels{{"__name__", "job:h:sum"}, {"job", "api"}});
+  REQUIRE(s.h);
+  CHECK(s.h->count == 8);
+  CHECK(s.h->positive_buckets == std::vector<double>{2, 2, 2});
+  std::shared_lock lock(store_mu);
+  const std::vector<Matcher> name{*Matcher::make(MatchType::kEqual, "__name__", "job:h:sum")};
+  auto refs = store.select(name);
+  REQUIRE(refs.size() == 1);
+  const auto& stored = store.get(refs[0]).histograms();
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0].t == clock.now());
+  CHECK(stored[0].h->sum == 20);
+  CHECK(store.get(refs[0]).empty());  // no float sample beside it
+}

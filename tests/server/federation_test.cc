@@ -152,3 +152,64 @@ TEST_CASE("remote read: bad bodies are 400 with the reason") {
   CHECK(resp.status == 400);
   CHECK(resp.body.starts_with("remote read: "));
 }
+
+namespace {
+
+HistogramPtr histogram(double count) {
+  auto h = std::make_shared<FloatHistogram>();
+  h->count = count;
+  h->sum = 2 * count;
+  h->positive_spans = {{0, 1}};
+  h->positive_buckets = {count};
+  return h;
+}
+
+}  // namespace
+
+TEST_CASE("remote read: native histogram samples of [start, end] go in the series' histograms") {
+  Served s;
+  const int64_t now = s.clock.now();
+  auto only = s.store.add_series(Labels{{"__name__", "rpc_seconds"}, {"job", "api"}});
+  auto mixed = s.store.add_series(Labels{{"__name__", "rpc_seconds"}, {"job", "db"}});
+  REQUIRE(only);
+  REQUIRE(mixed);
+  for (int i = 0; i < 4; ++i) REQUIRE(s.store.append_histogram(*only, now - 40'000 + i * 10'000, histogram(i + 1)));
+  REQUIRE(s.store.append(*mixed, now - 20'000, 5));
+  REQUIRE(s.store.append_histogram(*mixed, now - 10'000, histogram(9)));
+  remote::ReadRequest rr;
+  add_query(rr, now - 30'000, now - 10'000, remote::LabelMatcher::EQ, "__name__", "rpc_seconds");
+  Response r = s.read(rr);
+  REQUIRE(r.status == 200);
+  auto resp = decode_snappy_message<remote::ReadResponse>(r.body, 1 << 20, "read response");
+  REQUIRE(resp);
+  REQUIRE(resp->results(0).timeseries_size() == 2);
+  for (const auto& ts : resp->results(0).timeseries()) {
+    if (labels_of(ts)->get("job") == "api") {
+      CHECK(ts.samples_size() == 0);
+      REQUIRE(ts.histograms_size() == 3);  // both ends included
+      CHECK(ts.histograms(0).timestamp() == now - 30'000);
+      auto h = histogram_of(ts.histograms(2));
+      REQUIRE(h);
+      CHECK(h->count == 4);
+      CHECK(h->sum == 8);
+    } else {
+      REQUIRE(ts.samples_size() == 1);
+      CHECK(ts.samples(0).value() == 5);
+      REQUIRE(ts.histograms_size() == 1);
+      CHECK(histogram_of(ts.histograms(0))->count == 9);
+    }
+  }
+}
+
+TEST_CASE("federate: a series whose latest sample is a native histogram is left out of the text format") {
+  Served s;
+  const int64_t now = s.clock.now();
+  auto newer = s.store.add_series(Labels{{"__name__", "rpc"}, {"job", "h_last"}});
+  auto older = s.store.add_series(Labels{{"__name__", "rpc"}, {"job", "f_last"}});
+  REQUIRE(s.store.append(*newer, now - 20'000, 1));
+  REQUIRE(s.store.append_histogram(*newer, now - 10'000, histogram(1)));
+  REQUIRE(s.store.append_histogram(*older, now - 20'000, histogram(1)));
+  REQUIRE(s.store.append(*older, now - 10'000, 2));
+  Response r = s.federate({"rpc"});
+  CHECK(r.body == "# TYPE rpc untyped\nrpc{job=\"f_last\"} 2 " + std::to_string(now - 10'000) + "\n");
+}
