@@ -178,6 +178,9 @@ void Series::append_histogram(int64_t t, HistogramPtr h, uint16_t chunk_samples)
   if (!hist_) hist_ = std::make_unique<HistogramChunks>();
   HistogramChunks& hs = *hist_;
   if (hs.enc.count() == 0) hs.head_min_t = t;
+  // Grown in steps rather than doubled, so that the head's spare room stays
+  // small (a sample takes tens of bytes).
+  if (hs.head.capacity() - hs.head.size() < 256) hs.head.reserve(hs.head.size() + 512);
   hs.enc.append(hs.head, t, std::move(h));
   ++hs.count;
   if (hs.enc.count() >= chunk_samples || hs.head.size() >= kHistogramChunkBytes) seal_histograms();
@@ -193,7 +196,7 @@ void Series::seal_histograms() {
   c.data = std::make_unique_for_overwrite<uint8_t[]>(hs.head.size());
   std::memcpy(c.data.get(), hs.head.data(), hs.head.size());
   hs.chunks.push_back(std::move(c));
-  hs.head.clear();  // keeps the buffer: the next chunk grows as large
+  hs.head = std::vector<uint8_t>();  // frees the buffer (clear() would keep it)
   hs.enc.restart();
 }
 
