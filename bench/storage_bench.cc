@@ -165,7 +165,31 @@ int histograms_main(int argc, char** argv) {
     }
   }
   const double read_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // What an evaluation at the series' end reads: its last 5 minutes, found
+  // by binary search over histograms() (as the engine does) and by
+  // read_histograms().
+  const int64_t end = t0 + int64_t{n_samples - 1} * 15'000;
+  size_t found = 0;
+  start = std::chrono::steady_clock::now();
+  for (auto r : refs) {
+    const auto hs = store.get(r).histograms();
+    auto it = std::upper_bound(hs.begin(), hs.end(), end - 300'000,
+                               [](int64_t t, const storage::Series::HistogramSample& h) { return t < h.t; });
+    for (; it != hs.end(); ++it) found += it->h != nullptr;
+  }
+  const double search_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  start = std::chrono::steady_clock::now();
+  for (auto r : refs) {
+    std::vector<int64_t> t;
+    std::vector<HistogramPtr> h;
+    store.get(r).read_histograms(end - 300'000, end, t, h);
+    found += h.size();
+  }
+  const double in_order_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double total = static_cast<double>(store.num_samples());
+  std::printf("last 5 minutes of every series (%zu samples both ways): binary search over histograms() %.1f us, "
+              "read_histograms() %.1f us a series\n",
+              found, search_s / n_series * 1e6, in_order_s / n_series * 1e6);
   std::printf("%zu histogram series x %d samples = %.0f samples, %.1f buckets each at the end\n", store.num_series(),
               n_samples, total, static_cast<double>(buckets) / n_series);
   std::printf("appended in %.2f s (%.2f M samples/s, generation included)\n", append_s, total / append_s / 1e6);

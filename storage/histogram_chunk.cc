@@ -212,20 +212,28 @@ bool HistogramDecoder::read_layout() {
 }
 
 bool HistogramDecoder::read_value(double& v, bool integer) {
-  Reader r{data_, size_, pos_};
   if (integer) {
+    // The common case, a difference of -64..63, is one byte.
     uint64_t z = 0;
-    if (!r.varint(z) || !integral(v)) return false;
+    if (pos_ < size_ && data_[pos_] < 0x80) {
+      z = data_[pos_++];
+    } else {
+      Reader r{data_, size_, pos_};
+      if (!r.varint(z)) return false;
+    }
+    // In range, so the conversion is defined (the encoder only writes
+    // integers there).
+    if (!(v >= -kMaxExact && v <= kMaxExact)) return false;
     const int64_t x = wrap_add(static_cast<int64_t>(v), unzigzag(z));
     if (x > static_cast<int64_t>(kMaxExact) || x < -static_cast<int64_t>(kMaxExact)) return false;
     v = static_cast<double>(x);
     return true;
   }
-  uint8_t b = 0;
-  if (!r.byte(b)) return false;
+  if (pos_ >= size_) return false;
+  const uint8_t b = data_[pos_++];
   if (b == 0) return true;
   const int lead = b >> 4, keep = b & 15;
-  if (keep == 0 || lead + keep > 8 || r.left() < static_cast<size_t>(keep)) return false;
+  if (keep == 0 || lead + keep > 8 || size_ - pos_ < static_cast<size_t>(keep)) return false;
   uint64_t x = 0;
   for (int i = 0; i < keep; ++i) x = (x << 8) | data_[pos_++];
   x <<= 8 * (8 - lead - keep);
