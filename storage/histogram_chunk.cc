@@ -269,6 +269,12 @@ bool HistogramDecoder::next() {
   return true;
 }
 
+bool same_sample(const FloatHistogram& a, const FloatHistogram& b) {
+  return same_layout(a, b) && same_bits(a.count, b.count) && same_bits(a.zero_count, b.zero_count) &&
+         same_bits(a.sum, b.sum) && same_values(a.positive_buckets, b.positive_buckets) &&
+         same_values(a.negative_buckets, b.negative_buckets);
+}
+
 bool spans_match_buckets(const FloatHistogram& h) {
   auto covered = [](const std::vector<HistogramSpan>& spans) {
     uint64_t n = 0;

@@ -110,6 +110,10 @@ class HistogramDecoder {
 // encoding relies on: it writes the spans, then one value per bucket).
 bool spans_match_buckets(const FloatHistogram& h);
 
+// Whether two histograms are the same sample: layout, counts and sum bit
+// for bit (the counter-reset hint aside, which the store derives).
+bool same_sample(const FloatHistogram& a, const FloatHistogram& b);
+
 // One chunk holding the samples given (in time order): what the write-ahead
 // log writes for single samples, and tests for round trips.
 std::vector<uint8_t> encode_histograms(std::span<const int64_t> t, std::span<const HistogramPtr> h);

@@ -405,6 +405,7 @@ Result<void> MemoryStore::append_histogram(SeriesRef ref, int64_t t, HistogramPt
 Result<void> MemoryStore::add_histogram(SeriesRef ref, int64_t t, HistogramPtr h, bool derive_hint) {
   Series& s = series_[ref];
   const HistogramChunks* hs = s.hist_.get();
+  if (hs && hs->enc.last_t() == t && same_sample(*hs->enc.last(), *h)) return {};  // as floats: the same again
   if (hs && hs->enc.last_t() >= t) {
     return fail(fmt::format("out of order histogram sample for {} at {} (last {})", s.labels.to_string(), t,
                             hs->enc.last_t()));

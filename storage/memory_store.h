@@ -292,7 +292,8 @@ class MemoryStore {
   // at the last timestamp replaces it only when it carries the same value
   // (as Prometheus, a different value there is an error).
   Result<void> append(SeriesRef ref, int64_t t, double v);
-  // Appends a native-histogram sample (time order, as floats). Its
+  // Appends a native-histogram sample (time order, as floats: the same
+  // sample again at the last timestamp is accepted and changes nothing). Its
   // counter-reset hint is stored as Prometheus' store yields it back.
   Result<void> append_histogram(SeriesRef ref, int64_t t, HistogramPtr h);
   Result<void> append(const Labels& labels, int64_t t, double v) {

@@ -282,8 +282,12 @@ TEST_CASE("memory store: histogram chunks read back through the iterator, the ra
   CHECK(it.t() == 2 * 15'000);
   CHECK_FALSE(it.seek_index(50));
 
-  // Out of order and malformed samples are refused.
-  CHECK_FALSE(store.append_histogram(ref, 49 * 15'000, std::make_shared<FloatHistogram>(custom(1))));
+  // The same sample again at the last time changes nothing; another one
+  // there, an earlier one and a malformed one are refused.
+  CHECK(store.append_histogram(ref, 49 * 15'000, std::make_shared<FloatHistogram>(custom(49))));
+  CHECK(store.num_samples() == 50);
+  CHECK_FALSE(store.append_histogram(ref, 49 * 15'000, std::make_shared<FloatHistogram>(custom(50))));
+  CHECK_FALSE(store.append_histogram(ref, 48 * 15'000, std::make_shared<FloatHistogram>(custom(48))));
   FloatHistogram bad = custom(1);
   bad.positive_buckets.pop_back();
   CHECK_FALSE(store.append_histogram(ref, 60 * 15'000, std::make_shared<FloatHistogram>(bad)));
