@@ -5,9 +5,10 @@
 // step, and an instant query over every counter. Also measures this machine's single-core memory
 // read bandwidth, to put the throughput in proportion.
 //
-//   build/bench/vigil_promql_bench [series=10000]
+//   build/bench/vigil_promql_bench [series=10000] [only queries containing this] [runs=5]
 //
-// Prints, per query, the median wall time of several runs and the samples it
+// Prints, per query, the median wall time of several runs (and the median
+// and least thread CPU time) and the samples it
 // processed per second (samples read through range windows and selectors, as
 // Prometheus counts its "samples" statistic). Run it under /usr/bin/time -v
 // for the peak memory.
@@ -17,6 +18,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <malloc.h>
@@ -55,6 +57,9 @@ double median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   int total = argc > 1 ? std::atoi(argv[1]) : 10'000;
+  // Only the queries containing this text, each run `runs` times.
+  const std::string only = argc > 2 ? argv[2] : "";
+  const int runs = argc > 3 ? std::atoi(argv[3]) : 5;
   // Unless VIGIL_BENCH_TRIM is set, freed memory stays in the process, so
   // that each run of a query reuses the pages the previous run freed
   // instead of faulting in fresh ones: what is timed is the engine's work,
@@ -133,6 +138,7 @@ int main(int argc, char** argv) {
   };
   promql::Engine engine;
   for (const auto& q : queries) {
+    if (std::string_view(q.text).find(only) == std::string_view::npos) continue;
     auto expr = promql::parse_expr(q.text);
     if (!expr) {
       std::fprintf(stderr, "%s: %s\n", q.text, expr.error().message.c_str());
@@ -140,7 +146,7 @@ int main(int argc, char** argv) {
     }
     std::vector<double> times, cpu_times;
     size_t out_series = 0;
-    for (int run = 0; run < 5; ++run) {
+    for (int run = 0; run < runs; ++run) {
       const double c0 = thread_cpu_seconds();
       auto t0 = std::chrono::steady_clock::now();
       auto res = q.range ? engine.range(store, **expr, start, end, kStep) : engine.instant(store, **expr, end);
@@ -153,9 +159,11 @@ int main(int argc, char** argv) {
       out_series = q.range ? std::get<promql::Matrix>(res->value).size() : std::get<promql::Vector>(res->value).size();
     }
     double m = median(times);
-    std::printf("%-62s %8.1f ms  %7.1f M samples/s  cpu %8.1f ms  (%zu result series)\n", q.text, m * 1000,
-                q.samples / m / 1e6, median(cpu_times) * 1000, out_series);
+    std::printf("%-62s %8.1f ms  %7.1f M samples/s  cpu %8.1f ms, least %.1f ms  (%zu result series)\n", q.text,
+                m * 1000, q.samples / m / 1e6, median(cpu_times) * 1000,
+                *std::min_element(cpu_times.begin(), cpu_times.end()) * 1000, out_series);
   }
+  if (!only.empty()) return 0;
   // Single-core read bandwidth: summing 1 GiB of doubles.
   std::vector<double> big(128 * 1024 * 1024, 1.0);
   double best = 0, sink = 0;

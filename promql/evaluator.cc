@@ -345,15 +345,15 @@ void read_with_histograms(const storage::Series& s, int64_t after, int64_t until
   std::vector<int64_t> ft;
   std::vector<double> fv;
   s.read(after, until, ft, fv, skip_stale);
-  const auto& hs = s.histograms();
-  auto hi = std::upper_bound(hs.begin(), hs.end(), after,
-                             [](int64_t t, const storage::Series::HistogramSample& h) { return t < h.t; });
-  size_t fi = 0;
-  while (fi < ft.size() || (hi != hs.end() && hi->t <= until)) {
-    bool take_hist = hi != hs.end() && hi->t <= until && (fi >= ft.size() || hi->t <= ft[fi]);
+  std::vector<int64_t> ht;
+  std::vector<HistogramPtr> hh;
+  if (s.num_histograms() > 0) s.read_histograms(after, until, ht, hh);
+  size_t fi = 0, hi = 0;
+  while (fi < ft.size() || hi < ht.size()) {
+    bool take_hist = hi < ht.size() && (fi >= ft.size() || ht[hi] <= ft[fi]);
     if (take_hist) {
-      if (fi < ft.size() && ft[fi] == hi->t) ++fi;  // a histogram wins over a float at the same time
-      out.push(hi->t, 0, hi->h);
+      if (fi < ft.size() && ft[fi] == ht[hi]) ++fi;  // a histogram wins over a float at the same time
+      out.push(ht[hi], 0, std::move(hh[hi]));
       ++hi;
     } else {
       out.push(ft[fi], fv[fi]);

@@ -52,6 +52,206 @@ bool SampleIterator::seek_after(int64_t t) {
   return false;
 }
 
+// Histogram chunks are sealed at the store's chunk size in samples or at
+// this many bytes, whichever comes first: a seek decodes from its chunk's
+// start, and a histogram sample takes tens of bytes.
+constexpr size_t kHistogramChunkBytes = 2048;
+
+HistogramIterator::HistogramIterator(const Series& s) : hs_(s.hist_.get()) {}
+
+void HistogramIterator::open(size_t chunk) {
+  // The position of the chunk's first sample: counted on from the current
+  // chunk, or from the first.
+  const size_t from = started_ ? chunk_ : 0;
+  if (!started_) start_ = 0;
+  for (size_t c = from; c < chunk && c < hs_->chunks.size(); ++c) start_ += hs_->chunks[c].count;
+  chunk_ = chunk;
+  if (chunk < hs_->chunks.size()) {
+    const SealedChunk& c = hs_->chunks[chunk];
+    dec_ = HistogramDecoder(c.data.get(), c.size, c.count, c.min_t);
+  } else {
+    dec_ = HistogramDecoder(hs_->head.data(), hs_->head.size(), hs_->enc.count(), hs_->head_min_t);
+  }
+}
+
+bool HistogramIterator::step() {
+  cur_.reset();
+  while (!dec_.next()) {
+    if (dec_.failed() || chunk_ >= hs_->chunks.size()) return false;
+    open(chunk_ + 1);
+  }
+  return true;
+}
+
+bool HistogramIterator::next() {
+  if (!hs_) return false;
+  if (!started_) {
+    open(0);
+    started_ = true;
+    return valid_ = step();
+  }
+  if (!valid_) return false;
+  return valid_ = step();
+}
+
+bool HistogramIterator::seek_after(int64_t t) {
+  if (!hs_) return false;
+  if (started_) {
+    if (!valid_) return false;
+    if (dec_.t() > t) return true;
+  }
+  const auto& sealed = hs_->chunks;
+  const size_t from = started_ ? chunk_ : 0;
+  const size_t c = static_cast<size_t>(
+      std::partition_point(sealed.begin() + static_cast<ptrdiff_t>(std::min(from, sealed.size())), sealed.end(),
+                           [t](const SealedChunk& k) { return k.max_t <= t; }) -
+      sealed.begin());
+  if (!started_ || c != chunk_) open(c);
+  started_ = true;
+  while ((valid_ = step())) {
+    if (dec_.t() > t) return true;
+  }
+  return false;
+}
+
+bool HistogramIterator::seek_index(size_t i) {
+  if (!hs_ || i >= hs_->count) return valid_ = false;
+  const size_t in_chunk = chunk_ < hs_->chunks.size() ? hs_->chunks[chunk_].count : hs_->enc.count();
+  if (!started_ || !valid_ || i < index() || i >= start_ + in_chunk) {
+    size_t c = 0, first = 0;
+    while (c < hs_->chunks.size() && first + hs_->chunks[c].count <= i) first += hs_->chunks[c++].count;
+    started_ = false;
+    open(c);
+    started_ = true;
+    valid_ = false;
+  }
+  while (!valid_ || index() < i) {
+    if (!(valid_ = step())) return false;
+  }
+  return true;
+}
+
+const HistogramPtr& HistogramIterator::get() {
+  if (!cur_) cur_ = std::make_shared<FloatHistogram>(dec_.value());
+  return cur_;
+}
+
+struct HistogramSamples::Cursor {
+  explicit Cursor(const Series& s) : it(s) {}
+  HistogramIterator it;
+  size_t at = static_cast<size_t>(-1);
+  Sample cur;
+};
+
+size_t HistogramSamples::size() const { return s_->num_histograms(); }
+
+const std::shared_ptr<HistogramSamples::Cursor>& HistogramSamples::cursor() const {
+  if (!cursor_) cursor_ = std::make_shared<Cursor>(*s_);
+  return cursor_;
+}
+
+HistogramSamples::Sample HistogramSamples::iterator::operator*() const {
+  Cursor& c = *c_;
+  const auto i = static_cast<size_t>(i_);
+  if (c.at != i) {
+    if (!c.it.seek_index(i)) {
+      c.cur = {};
+    } else {
+      c.cur = {c.it.t(), c.it.get()};
+    }
+    c.at = i;
+  }
+  return c.cur;
+}
+
+void Series::read_histograms(int64_t after, int64_t until, std::vector<int64_t>& t,
+                             std::vector<HistogramPtr>& h) const {
+  if (!hist_ || hist_->count == 0 || hist_->enc.last_t() <= after) return;
+  HistogramIterator it(*this);
+  for (bool ok = it.seek_after(after); ok && it.t() <= until; ok = it.next()) {
+    t.push_back(it.t());
+    h.push_back(it.get());
+  }
+}
+
+void Series::append_histogram(int64_t t, HistogramPtr h, uint16_t chunk_samples) {
+  if (!hist_) hist_ = std::make_unique<HistogramChunks>();
+  HistogramChunks& hs = *hist_;
+  if (hs.enc.count() == 0) hs.head_min_t = t;
+  // Grown in steps rather than doubled, so that the head's spare room stays
+  // small (a sample takes tens of bytes).
+  if (hs.head.capacity() - hs.head.size() < 256) hs.head.reserve(hs.head.size() + 512);
+  hs.enc.append(hs.head, t, std::move(h));
+  ++hs.count;
+  if (hs.enc.count() >= chunk_samples || hs.head.size() >= kHistogramChunkBytes) seal_histograms();
+}
+
+void Series::seal_histograms() {
+  HistogramChunks& hs = *hist_;
+  SealedChunk c;
+  c.min_t = hs.head_min_t;
+  c.max_t = hs.enc.last_t();
+  c.count = hs.enc.count();
+  c.size = static_cast<uint32_t>(hs.head.size());
+  c.data = std::make_unique_for_overwrite<uint8_t[]>(hs.head.size());
+  std::memcpy(c.data.get(), hs.head.data(), hs.head.size());
+  hs.chunks.push_back(std::move(c));
+  hs.head = std::vector<uint8_t>();  // frees the buffer (clear() would keep it)
+  hs.enc.restart();
+}
+
+void Series::truncate_histograms_before(int64_t mint) {
+  if (!hist_) return;
+  HistogramChunks& hs = *hist_;
+  size_t drop = 0;
+  while (drop < hs.chunks.size() && hs.chunks[drop].max_t < mint) hs.count -= hs.chunks[drop++].count;
+  hs.chunks.erase(hs.chunks.begin(), hs.chunks.begin() + static_cast<ptrdiff_t>(drop));
+  if (hs.chunks.empty() && (hs.enc.count() == 0 || hs.enc.last_t() < mint)) {
+    hist_.reset();  // nothing left: the next histogram starts afresh
+    return;
+  }
+  // The first chunk left may start before `mint`: written again without
+  // the samples before it.
+  const bool head = hs.chunks.empty();
+  const int64_t min_t = head ? hs.head_min_t : hs.chunks[0].min_t;
+  if (min_t >= mint) return;
+  HistogramDecoder d = head ? HistogramDecoder(hs.head.data(), hs.head.size(), hs.enc.count(), hs.head_min_t)
+                            : HistogramDecoder(hs.chunks[0].data.get(), hs.chunks[0].size, hs.chunks[0].count,
+                                               hs.chunks[0].min_t);
+  std::vector<uint8_t> bytes;
+  HistogramEncoder enc;
+  int64_t first = 0;
+  size_t dropped = 0;
+  while (d.next()) {
+    if (d.t() < mint) {
+      ++dropped;
+      continue;
+    }
+    if (enc.count() == 0) first = d.t();
+    enc.append(bytes, d.t(), std::make_shared<FloatHistogram>(d.value()));
+  }
+  hs.count -= dropped;
+  if (head) {
+    hs.head = std::move(bytes);
+    hs.enc = std::move(enc);
+    hs.head_min_t = first;
+    return;
+  }
+  SealedChunk& c = hs.chunks[0];
+  c.min_t = first;
+  c.count = enc.count();
+  c.size = static_cast<uint32_t>(bytes.size());
+  c.data = std::make_unique_for_overwrite<uint8_t[]>(bytes.size());
+  std::memcpy(c.data.get(), bytes.data(), bytes.size());
+}
+
+size_t Series::histogram_bytes() const {
+  if (!hist_) return 0;
+  size_t n = sizeof(HistogramChunks) + hist_->chunks.capacity() * sizeof(SealedChunk) + hist_->head.capacity();
+  for (const auto& c : hist_->chunks) n += c.size;
+  return n;
+}
+
 double Series::last_value() const { return std::bit_cast<double>(last_v_); }
 
 void Series::read(int64_t after, int64_t until, std::vector<int64_t>& t, std::vector<double>& v,
@@ -74,7 +274,7 @@ bool Series::has_sample_in(int64_t from, int64_t to) const {
 }
 
 size_t Series::sample_bytes() const {
-  size_t n = chunks_.capacity() * sizeof(SealedChunk) + head_.capacity();
+  size_t n = chunks_.capacity() * sizeof(SealedChunk) + head_.capacity() + histogram_bytes();
   for (const auto& c : chunks_) n += c.size;
   return n;
 }
@@ -142,6 +342,10 @@ void Series::truncate_before(int64_t mint) {
 void Series::compact() {
   chunks_.shrink_to_fit();
   head_.shrink_to_fit();
+  if (hist_) {
+    hist_->chunks.shrink_to_fit();
+    hist_->head.shrink_to_fit();
+  }
 }
 
 SeriesRef MemoryStore::series(const Labels& labels) {
@@ -195,31 +399,45 @@ Result<void> MemoryStore::append(SeriesRef ref, int64_t t, double v) {
 }
 
 Result<void> MemoryStore::append_histogram(SeriesRef ref, int64_t t, HistogramPtr h) {
+  return add_histogram(ref, t, std::move(h), true);
+}
+
+Result<void> MemoryStore::add_histogram(SeriesRef ref, int64_t t, HistogramPtr h, bool derive_hint) {
   Series& s = series_[ref];
-  if (!s.histograms_.empty() && s.histograms_.back().t >= t) {
+  const HistogramChunks* hs = s.hist_.get();
+  if (hs && hs->enc.last_t() == t && same_sample(*hs->enc.last(), *h)) return {};  // as floats: the same again
+  if (hs && hs->enc.last_t() >= t) {
     return fail(fmt::format("out of order histogram sample for {} at {} (last {})", s.labels.to_string(), t,
-                            s.histograms_.back().t));
+                            hs->enc.last_t()));
   }
-  // Counter-reset hints as Prometheus' store yields them back: gauges stay
-  // gauges; a histogram following another one without a reset is not a
-  // reset; the first one, one following a float, and one after a detected
-  // reset (which starts a new chunk there) read back as unknown.
-  CounterResetHint hint = CounterResetHint::kUnknown;
-  if (h->hint == CounterResetHint::kGauge) {
-    hint = CounterResetHint::kGauge;
-  } else if (h->hint == CounterResetHint::kReset) {
-    hint = CounterResetHint::kReset;
-  } else if (!s.histograms_.empty() && (s.empty() || s.max_time() < s.histograms_.back().t)) {
-    const FloatHistogram& prev = *s.histograms_.back().h;
-    hint = h->detect_reset(prev) ? CounterResetHint::kUnknown : CounterResetHint::kNotReset;
-    if (prev.hint == CounterResetHint::kGauge && hint == CounterResetHint::kNotReset) hint = CounterResetHint::kUnknown;
+  if (!spans_match_buckets(*h)) {
+    return fail(fmt::format("histogram sample for {} at {}: its spans do not cover its {} positive and {} negative "
+                            "buckets",
+                            s.labels.to_string(), t, h->positive_buckets.size(), h->negative_buckets.size()));
   }
-  if (hint != h->hint) {
-    auto c = std::make_shared<FloatHistogram>(*h);
-    c->hint = hint;
-    h = std::move(c);
+  if (derive_hint) {
+    // Counter-reset hints as Prometheus' store yields them back: gauges stay
+    // gauges; a histogram following another one without a reset is not a
+    // reset; the first one, one following a float, and one after a detected
+    // reset (which starts a new chunk there) read back as unknown.
+    CounterResetHint hint = CounterResetHint::kUnknown;
+    if (h->hint == CounterResetHint::kGauge) {
+      hint = CounterResetHint::kGauge;
+    } else if (h->hint == CounterResetHint::kReset) {
+      hint = CounterResetHint::kReset;
+    } else if (hs && (s.empty() || s.max_time() < hs->enc.last_t())) {
+      const FloatHistogram& prev = *hs->enc.last();
+      hint = h->detect_reset(prev) ? CounterResetHint::kUnknown : CounterResetHint::kNotReset;
+      if (prev.hint == CounterResetHint::kGauge && hint == CounterResetHint::kNotReset) hint = CounterResetHint::kUnknown;
+    }
+    if (hint != h->hint) {
+      auto c = std::make_shared<FloatHistogram>(*h);
+      c->hint = hint;
+      h = std::move(c);
+    }
   }
-  s.histograms_.push_back({t, std::move(h)});
+  if (wal_) wal_->add_histogram(s, t, h);
+  s.append_histogram(t, std::move(h), chunk_samples_);
   ++num_samples_;
   return {};
 }
@@ -334,9 +552,9 @@ void MemoryStore::truncate_before(int64_t mint) {
   bool emptied = false;
   for (auto& s : series_) {
     s.truncate_before(mint);
-    std::erase_if(s.histograms_, [&](const Series::HistogramSample& h) { return h.t < mint; });
-    num_samples_ += s.num_samples() + s.histograms_.size();
-    emptied = emptied || (s.empty() && s.histograms_.empty());
+    s.truncate_histograms_before(mint);
+    num_samples_ += s.num_samples() + s.num_histograms();
+    emptied = emptied || (s.empty() && s.num_histograms() == 0);
   }
   if (emptied) drop_empty_series();
 }
@@ -348,7 +566,7 @@ void MemoryStore::drop_empty_series() {
   std::vector<SeriesRef> remap(series_.size(), kGone);
   size_t kept = 0;
   for (size_t i = 0; i < series_.size(); ++i) {
-    if (series_[i].empty() && series_[i].histograms_.empty()) continue;
+    if (series_[i].empty() && series_[i].num_histograms() == 0) continue;
     remap[i] = static_cast<SeriesRef>(kept);
     if (kept != i) series_[kept] = std::move(series_[i]);
     ++kept;

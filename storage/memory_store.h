@@ -1,6 +1,9 @@
 #pragma once
 
+#include <compare>
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -15,6 +18,7 @@
 #include "model/labels.h"
 #include "model/matcher.h"
 #include "storage/chunk.h"
+#include "storage/histogram_chunk.h"
 
 namespace vigil::storage {
 
@@ -66,6 +70,121 @@ class SampleIterator {
   bool valid_ = false;
 };
 
+// A series' native-histogram samples: sealed chunks, then the head chunk
+// (storage/histogram_chunk.h). Kept apart from the float chunks, and only
+// allocated for series that hold histograms.
+struct HistogramChunks {
+  std::vector<SealedChunk> chunks;
+  std::vector<uint8_t> head;
+  HistogramEncoder enc;
+  int64_t head_min_t = 0;
+  size_t count = 0;  // samples in chunks and head
+};
+
+// Walks a series' histogram samples in time order, decoding one chunk at a
+// time; like SampleIterator. Invalidated by any change to the series.
+class HistogramIterator {
+ public:
+  explicit HistogramIterator(const Series& s);
+
+  // Moves to the next sample; false past the last one.
+  bool next();
+  // Moves forward to the first sample with a timestamp after `t`, skipping
+  // whole chunks that end at or before it; false when there is none. Does
+  // not move when the current sample is already after `t`.
+  bool seek_after(int64_t t);
+  // Moves to the sample at position `i` (0: the series' first histogram),
+  // forward within the current chunk, else from the start of i's chunk.
+  bool seek_index(size_t i);
+
+  int64_t t() const { return dec_.t(); }
+  // The current sample, valid until the iterator moves.
+  const FloatHistogram& value() const { return dec_.value(); }
+  // The current sample as a shared value (one allocation per sample, the
+  // same pointer while the iterator stays).
+  const HistogramPtr& get();
+  // Position of the current sample among the series' histograms.
+  size_t index() const { return start_ + dec_.read() - 1; }
+
+ private:
+  void open(size_t chunk);
+  bool step();
+
+  const HistogramChunks* hs_;
+  size_t chunk_ = 0;  // index into the sealed chunks; their count means the head
+  size_t start_ = 0;  // position of the chunk's first sample
+  HistogramDecoder dec_;
+  HistogramPtr cur_;
+  bool started_ = false;
+  bool valid_ = false;
+};
+
+// A series' histogram samples as a random-access range of {t, h} (what
+// code written against a plain array of samples reads): the range decodes
+// what it is asked for, forward from the last position read within a
+// chunk, else from the chunk's start. Its iterators share one cursor, so a
+// reference from one is valid until any of them is dereferenced elsewhere.
+// Reading in order through HistogramIterator costs less.
+class HistogramSamples {
+ public:
+  struct Sample {
+    int64_t t = 0;
+    HistogramPtr h;
+  };
+  struct Cursor;
+
+  class iterator {
+   public:
+    using iterator_category = std::random_access_iterator_tag;
+    using value_type = Sample;
+    using difference_type = std::ptrdiff_t;
+    // Samples are decoded on demand: reading one gives a copy (the
+    // histogram itself is shared), so two samples read in turn never alias.
+    struct Arrow {
+      Sample s;
+      const Sample* operator->() const { return &s; }
+    };
+    using pointer = Arrow;
+    using reference = Sample;
+
+    iterator() = default;
+    iterator(std::shared_ptr<Cursor> c, difference_type i) : c_(std::move(c)), i_(i) {}
+    Sample operator*() const;
+    Arrow operator->() const { return {**this}; }
+    Sample operator[](difference_type n) const { return *(*this + n); }
+    iterator& operator++() { ++i_; return *this; }
+    iterator operator++(int) { auto o = *this; ++i_; return o; }
+    iterator& operator--() { --i_; return *this; }
+    iterator operator--(int) { auto o = *this; --i_; return o; }
+    iterator& operator+=(difference_type n) { i_ += n; return *this; }
+    iterator& operator-=(difference_type n) { i_ -= n; return *this; }
+    friend iterator operator+(iterator a, difference_type n) { return a += n; }
+    friend iterator operator+(difference_type n, iterator a) { return a += n; }
+    friend iterator operator-(iterator a, difference_type n) { return a -= n; }
+    friend difference_type operator-(const iterator& a, const iterator& b) { return a.i_ - b.i_; }
+    friend bool operator==(const iterator& a, const iterator& b) { return a.i_ == b.i_; }
+    friend auto operator<=>(const iterator& a, const iterator& b) { return a.i_ <=> b.i_; }
+
+   private:
+    std::shared_ptr<Cursor> c_;
+    difference_type i_ = 0;
+  };
+
+  explicit HistogramSamples(const Series& s) : s_(&s) {}
+  bool empty() const { return size() == 0; }
+  size_t size() const;
+  iterator begin() const { return iterator(cursor(), 0); }
+  iterator end() const { return iterator(cursor(), static_cast<std::ptrdiff_t>(size())); }
+  Sample front() const { return *begin(); }
+  Sample back() const { return *(end() - 1); }
+  Sample operator[](size_t i) const { return begin()[static_cast<std::ptrdiff_t>(i)]; }
+
+ private:
+  const std::shared_ptr<Cursor>& cursor() const;
+  const Series* s_;
+  mutable std::shared_ptr<Cursor> cursor_;
+};
+
 // One series: sealed chunks of the store's chunk size in samples each, in
 // time order, then the head chunk that takes appends.
 class Series {
@@ -81,12 +200,14 @@ class Series {
   bool empty() const { return num_samples() == 0; }
 
   // Native-histogram samples, in time order: kept apart from the float
-  // chunks, uncompressed (a series rarely holds both kinds).
-  struct HistogramSample {
-    int64_t t = 0;
-    HistogramPtr h;
-  };
-  const std::vector<HistogramSample>& histograms() const { return histograms_; }
+  // chunks, in chunks of their own (a series rarely holds both kinds).
+  using HistogramSample = HistogramSamples::Sample;
+  size_t num_histograms() const { return hist_ ? hist_->count : 0; }
+  HistogramSamples histograms() const { return HistogramSamples(*this); }
+  HistogramIterator histogram_samples() const { return HistogramIterator(*this); }
+  // Appends the histogram samples with timestamps in (after, until] to `t`
+  // and `h`, decoding only the chunks that overlap that span.
+  void read_histograms(int64_t after, int64_t until, std::vector<int64_t>& t, std::vector<HistogramPtr>& h) const;
   // Time of the last sample and its value (the series must not be empty).
   int64_t max_time() const { return last_t_; }
   double last_value() const;
@@ -101,12 +222,15 @@ class Series {
   bool has_sample_in(int64_t from, int64_t to) const;
 
   // Bytes held by the compressed samples: chunk bytes, chunk descriptors,
-  // the head chunk's buffer.
+  // the head chunk's buffer; histogram_bytes() the same for histograms (in
+  // sample_bytes() too).
   size_t sample_bytes() const;
+  size_t histogram_bytes() const;
 
  private:
   friend class MemoryStore;
   friend class SampleIterator;
+  friend class HistogramIterator;
   friend class Wal;
 
   enum class Append { kOk, kSame, kOutOfOrder, kDuplicate };
@@ -116,9 +240,15 @@ class Series {
   // otherwise hides them behind floor_.
   void truncate_before(int64_t mint);
   void compact();
+  // Appends a histogram sample (order checked by the caller).
+  void append_histogram(int64_t t, HistogramPtr h, uint16_t chunk_samples);
+  void seal_histograms();
+  // Drops histogram samples before `mint`: whole chunks, and the first
+  // remaining chunk re-encoded without them.
+  void truncate_histograms_before(int64_t mint);
 
   std::vector<SealedChunk> chunks_;
-  std::vector<HistogramSample> histograms_;
+  std::unique_ptr<HistogramChunks> hist_;
   std::vector<uint8_t> head_;
   ChunkEncoder enc_;
   int64_t head_min_t_ = 0;
@@ -169,7 +299,9 @@ class MemoryStore {
   // at the last timestamp replaces it only when it carries the same value
   // (as Prometheus, a different value there is an error).
   Result<void> append(SeriesRef ref, int64_t t, double v);
-  // Appends a native-histogram sample (time order, as floats).
+  // Appends a native-histogram sample (time order, as floats: the same
+  // sample again at the last timestamp is accepted and changes nothing). Its
+  // counter-reset hint is stored as Prometheus' store yields it back.
   Result<void> append_histogram(SeriesRef ref, int64_t t, HistogramPtr h);
   Result<void> append(const Labels& labels, int64_t t, double v) {
     auto ref = add_series(labels);
@@ -231,6 +363,9 @@ class MemoryStore {
   friend class Wal;  // marks series logged, reads their chunks when folding
 
   Postings postings_for(const Matcher& m) const;
+  // append_histogram(); with `derive_hint` false the sample's hint is kept
+  // as it is (replay of what was stored).
+  Result<void> add_histogram(SeriesRef ref, int64_t t, HistogramPtr h, bool derive_hint);
   void drop_empty_series();
 
   std::vector<Series> series_;

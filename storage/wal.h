@@ -11,8 +11,13 @@
 //   'S' series:   u64 id | u32 n | n × (name, value)       a series' first sample follows
 //   'D' samples:  u32 n | n × (u64 id, i64 t, u64 v bits)  one flush's samples
 //   'C' snapshot: u64 id | labels as in 'S' | u32 chunks | chunks × (i64 min t, u16 count, bytes)
+//   'H' histograms: u32 n | n × (u64 id, i64 t, u32 length, a one-sample
+//                  histogram chunk of that length)   one flush's histogram samples
+//   'G' histogram snapshot: as 'C', with histogram chunks
 // Ids are the store's own (Series::id), stable while refs are renumbered.
-// Snapshot records carry the compressed chunks as they are in memory.
+// Snapshot records carry the compressed chunks as they are in memory
+// (storage/chunk.h, storage/histogram_chunk.h). Logs written before
+// histograms were logged hold no 'H' or 'G' records and read the same.
 //
 // Files in the directory: wal.snapshot, wal.log (and wal.log.1 during a
 // fold).
@@ -24,6 +29,7 @@
 
 #include "model/duration.h"
 #include "model/error.h"
+#include "model/histogram.h"
 #include "model/record_log.h"
 #include "model/state_file.h"
 
@@ -52,6 +58,7 @@ class Wal {
 
   // Called by the store for each accepted sample, under its lock.
   void add(Series& s, int64_t t, double v);
+  void add_histogram(Series& s, int64_t t, const HistogramPtr& h);
   // Writes the buffered records (under the store's lock, so records keep
   // the order of the appends); returns the position sync() must reach.
   Result<uint64_t> write();
@@ -71,11 +78,15 @@ class Wal {
 
  private:
   void flush_samples();
+  void flush_histograms();
+  void log_series(Series& s);
 
   RecordLog log_;
   RecordBatch batch_;  // records not yet written
   std::vector<char> samples_;  // 'D' entries being gathered
   uint32_t pending_samples_ = 0;
+  std::string histograms_;  // 'H' entries being gathered
+  uint32_t pending_histograms_ = 0;
 };
 
 }  // namespace vigil::storage

@@ -903,7 +903,8 @@ std::vector<storage::Series::HistogramSample> histograms_of(const storage::Memor
   std::vector<Matcher> ms{*Matcher::make(MatchType::kEqual, "__name__", name)};
   auto refs = store.select(ms);
   REQUIRE_MESSAGE(refs.size() == 1, name, " has ", refs.size(), " series");
-  return store.get(refs[0]).histograms();
+  auto hs = store.get(refs[0]).histograms();
+  return {hs.begin(), hs.end()};
 }
 
 }  // namespace
@@ -972,7 +973,7 @@ TEST_CASE("scrape: native_histogram_bucket_limit and min_bucket_factor reduce re
   std::map<std::string, HistogramPtr> by_job;
   for (auto ref : h.store.select(ms)) {
     REQUIRE(h.store.get(ref).histograms().size() == 1);
-    by_job[std::string(h.store.get(ref).labels.get("job"))] = h.store.get(ref).histograms()[0].h;
+    by_job[std::string(h.store.get(ref).labels.get("job"))] = h.store.get(ref).histograms().front().h;
   }
   REQUIRE(by_job.size() == 2);
   // 8 buckets at schema 3 (indexes 0..7): schema 1 merges them into 2 buckets.
