@@ -456,6 +456,18 @@ void FloatHistogram::div(double f) {
   if (f < 0) hint = CounterResetHint::kGauge;
 }
 
+namespace {
+
+// The custom bucket bounds two histograms share: what their sum or
+// difference keeps, and what a reset is judged on, when their bounds differ.
+std::vector<double> common_bounds(const std::vector<double>& a, const std::vector<double>& b) {
+  std::vector<double> common;
+  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(common));
+  return common;
+}
+
+}  // namespace
+
 bool FloatHistogram::add(const FloatHistogram& o, bool subtract, bool* hint_collision, bool* bounds_reconciled) {
   if (custom() != o.custom()) return false;
   hint = combined_hint(hint, o.hint, hint_collision);
@@ -466,9 +478,7 @@ bool FloatHistogram::add(const FloatHistogram& o, bool subtract, bool* hint_coll
   Dense op = decode(o.positive_spans, o.positive_buckets);
   if (custom()) {
     if (custom_values != o.custom_values) {
-      std::vector<double> common;
-      std::set_intersection(custom_values.begin(), custom_values.end(), o.custom_values.begin(),
-                            o.custom_values.end(), std::back_inserter(common));
+      std::vector<double> common = common_bounds(custom_values, o.custom_values);
       p = map_custom(p, custom_values, common);
       op = map_custom(op, o.custom_values, common);
       custom_values = std::move(common);
@@ -521,9 +531,7 @@ bool FloatHistogram::kahan_add(const FloatHistogram& o, FloatHistogram& comp, bo
   Dense on;
   if (custom()) {
     if (custom_values != o.custom_values) {
-      std::vector<double> common;
-      std::set_intersection(custom_values.begin(), custom_values.end(), o.custom_values.begin(),
-                            o.custom_values.end(), std::back_inserter(common));
+      std::vector<double> common = common_bounds(custom_values, o.custom_values);
       p = map_custom_k(p, custom_values, common);
       op = map_custom(op, o.custom_values, common);
       custom_values = std::move(common);
@@ -661,9 +669,7 @@ bool FloatHistogram::detect_reset(const FloatHistogram& prev) const {
   if (custom() != prev.custom()) return true;
   if (custom()) {
     if (custom_values != prev.custom_values) {
-      std::vector<double> common;
-      std::set_intersection(custom_values.begin(), custom_values.end(), prev.custom_values.begin(),
-                            prev.custom_values.end(), std::back_inserter(common));
+      const std::vector<double> common = common_bounds(custom_values, prev.custom_values);
       Dense c = map_custom(decode(positive_spans, positive_buckets), custom_values, common);
       Dense p = map_custom(decode(prev.positive_spans, prev.positive_buckets), prev.custom_values, common);
       std::map<int32_t, double> cm(c.begin(), c.end());

@@ -511,6 +511,28 @@ std::optional<HistResult> histogram_rate(Evaluator& ev, const Window& w, std::sp
   return HistResult{0, std::move(res)};
 }
 
+// The samples standing for an anchored or smoothed window's bounds: the last
+// at or before the range start (or the first sample), and the last sample
+// (smoothed: the first at or after the range end). None when the window does
+// not reach into the range.
+std::optional<std::pair<size_t, size_t>> extended_bounds(const Window& w, bool smoothed) {
+  const auto& t = w.t;
+  size_t last = t.size() - 1;
+  // The last sample at or before the range start (or the first sample).
+  size_t first = static_cast<size_t>(std::partition_point(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(last),
+                                                          [&](int64_t x) { return x <= w.range_start; }) -
+                                     t.begin());
+  first = first > 0 ? first - 1 : 0;
+  if (smoothed) {
+    last = static_cast<size_t>(std::partition_point(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(last),
+                                                    [&](int64_t x) { return x < w.range_end; }) -
+                               t.begin());
+  }
+  if (t[last] <= w.range_start) return std::nullopt;
+  if (smoothed && t[first] > w.range_end) return std::nullopt;
+  return std::pair{first, last};
+}
+
 // extended_rate() over native histograms: the boundary histograms picked or
 // interpolated (across a reset the later one scaled from zero), their
 // difference, and the histograms before each reset inside the range added
@@ -529,18 +551,9 @@ std::optional<HistResult> extended_histogram_rate(Evaluator& ev, const Window& w
     ev.ctx().warn(fmt::format("encountered a mix of histograms and floats for metric name {}", go_quote(metric)), pos);
     return std::nullopt;
   }
-  size_t last = t.size() - 1;
-  size_t first = static_cast<size_t>(std::partition_point(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(last),
-                                                          [&](int64_t x) { return x <= w.range_start; }) -
-                                     t.begin());
-  first = first > 0 ? first - 1 : 0;
-  if (smoothed) {
-    last = static_cast<size_t>(std::partition_point(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(last),
-                                                    [&](int64_t x) { return x < w.range_end; }) -
-                               t.begin());
-  }
-  if (t[last] <= w.range_start) return std::nullopt;
-  if (smoothed && t[first] > w.range_end) return std::nullopt;
+  const auto bounds = extended_bounds(w, smoothed);
+  if (!bounds) return std::nullopt;
+  size_t first = bounds->first, last = bounds->second;
   bool not_counter = false;
   for (size_t i = first; i <= last; ++i) {
     if (hs[i]->custom() != hs[first]->custom()) return warn_mixed_schemas();
@@ -725,19 +738,9 @@ double interpolate_at(int64_t t1, double y1, int64_t t2, double y2, int64_t t, b
 std::optional<double> extended_rate(const Window& w, bool smoothed, bool counter, bool rate) {
   const auto& t = w.t;
   const auto& v = w.v;
-  size_t last = t.size() - 1;
-  // The last sample at or before the range start (or the first sample).
-  size_t first = static_cast<size_t>(std::partition_point(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(last),
-                                                          [&](int64_t x) { return x <= w.range_start; }) -
-                                     t.begin());
-  first = first > 0 ? first - 1 : 0;
-  if (smoothed) {
-    last = static_cast<size_t>(std::partition_point(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(last),
-                                                    [&](int64_t x) { return x < w.range_end; }) -
-                               t.begin());
-  }
-  if (t[last] <= w.range_start) return std::nullopt;
-  if (smoothed && t[first] > w.range_end) return std::nullopt;
+  const auto bounds = extended_bounds(w, smoothed);
+  if (!bounds) return std::nullopt;
+  size_t first = bounds->first, last = bounds->second;
   double left = smoothed && t[first] < w.range_start
                     ? interpolate_at(t[first], v[first], t[first + 1], v[first + 1], w.range_start, counter)
                     : v[first];

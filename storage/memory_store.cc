@@ -32,6 +32,19 @@ bool SampleIterator::start() {
   return valid_ = step();
 }
 
+namespace {
+
+// The first of the sealed chunks from index `from` on that holds a sample
+// after t (sealed.size() when none does): where a seek past t starts.
+size_t first_chunk_after(const std::vector<SealedChunk>& sealed, size_t from, int64_t t) {
+  return static_cast<size_t>(
+      std::partition_point(sealed.begin() + static_cast<ptrdiff_t>(std::min(from, sealed.size())), sealed.end(),
+                           [t](const SealedChunk& k) { return k.max_t <= t; }) -
+      sealed.begin());
+}
+
+}  // namespace
+
 bool SampleIterator::seek_after(int64_t t) {
   if (s_->floor_ != std::numeric_limits<int64_t>::min()) t = std::max(t, s_->floor_ - 1);
   if (started_) {
@@ -39,11 +52,7 @@ bool SampleIterator::seek_after(int64_t t) {
     if (dec_.t() > t) return true;
   }
   const auto& sealed = s_->chunks_;
-  const size_t from = started_ ? chunk_ : 0;
-  const size_t c = static_cast<size_t>(
-      std::partition_point(sealed.begin() + static_cast<ptrdiff_t>(std::min(from, sealed.size())), sealed.end(),
-                           [t](const SealedChunk& k) { return k.max_t <= t; }) -
-      sealed.begin());
+  const size_t c = first_chunk_after(sealed, started_ ? chunk_ : 0, t);
   if (!started_ || c != chunk_) open(c);
   started_ = true;
   while ((valid_ = step())) {
@@ -101,11 +110,7 @@ bool HistogramIterator::seek_after(int64_t t) {
     if (dec_.t() > t) return true;
   }
   const auto& sealed = hs_->chunks;
-  const size_t from = started_ ? chunk_ : 0;
-  const size_t c = static_cast<size_t>(
-      std::partition_point(sealed.begin() + static_cast<ptrdiff_t>(std::min(from, sealed.size())), sealed.end(),
-                           [t](const SealedChunk& k) { return k.max_t <= t; }) -
-      sealed.begin());
+  const size_t c = first_chunk_after(sealed, started_ ? chunk_ : 0, t);
   if (!started_ || c != chunk_) open(c);
   started_ = true;
   while ((valid_ = step())) {
