@@ -83,6 +83,32 @@ double next_value(Kind k, State& s, std::mt19937_64& rng) {
   return s.v;
 }
 
+// The log written while appending `total` samples to `store`: its size, a
+// fold into a snapshot, and a replay of both into a new store.
+int report_wal(storage::Wal& wal, storage::MemoryStore& store, const std::string& wal_dir, double total) {
+  std::printf("wal: %.1f MiB of log (%.1f bytes/sample), appended and synced with the scrapes above\n",
+              static_cast<double>(wal.log_bytes()) / 1048576.0, static_cast<double>(wal.log_bytes()) / total);
+  auto start = std::chrono::steady_clock::now();
+  if (auto r = wal.fold(store); !r) {
+    std::fprintf(stderr, "wal fold: %s\n", r.error().message.c_str());
+    return 1;
+  }
+  const double fold_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("wal: folded into a %.1f MiB snapshot (%.1f bytes/sample) in %.2f s\n",
+              static_cast<double>(wal.snapshot_bytes()) / 1048576.0, static_cast<double>(wal.snapshot_bytes()) / total,
+              fold_s);
+  store.set_wal(nullptr);
+  storage::MemoryStore again;
+  storage::Wal replay(wal_dir, size_t{1} << 40);
+  start = std::chrono::steady_clock::now();
+  auto r = replay.open(again, 0);
+  const double replay_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("wal: replayed %zu series, %zu samples in %.2f s (fold after replay included)\n", r.series, r.samples,
+              replay_s);
+  again.set_wal(nullptr);
+  return 0;
+}
+
 int histograms_main(int argc, char** argv) {
   const int n_series = argc > 2 ? std::atoi(argv[2]) : 2000;
   const int n_samples = argc > 3 ? std::atoi(argv[3]) : 480;
@@ -200,28 +226,7 @@ int histograms_main(int argc, char** argv) {
               static_cast<double>(rss_after - rss_before) / total);
   std::printf("decoded %zu samples in %.2f s (%.2f M samples/s; checksum %g)\n", read, read_s,
               static_cast<double>(read) / read_s / 1e6, sum);
-  if (wal) {
-    std::printf("wal: %.1f MiB of log (%.1f bytes/sample), appended and synced with the scrapes above\n",
-                static_cast<double>(wal->log_bytes()) / 1048576.0, static_cast<double>(wal->log_bytes()) / total);
-    start = std::chrono::steady_clock::now();
-    if (auto r = wal->fold(store); !r) {
-      std::fprintf(stderr, "wal fold: %s\n", r.error().message.c_str());
-      return 1;
-    }
-    const double fold_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("wal: folded into a %.1f MiB snapshot (%.1f bytes/sample) in %.2f s\n",
-                static_cast<double>(wal->snapshot_bytes()) / 1048576.0,
-                static_cast<double>(wal->snapshot_bytes()) / total, fold_s);
-    store.set_wal(nullptr);
-    storage::MemoryStore again;
-    storage::Wal replay(wal_dir, size_t{1} << 40);
-    start = std::chrono::steady_clock::now();
-    auto r = replay.open(again, 0);
-    const double replay_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("wal: replayed %zu series, %zu samples in %.2f s (fold after replay included)\n", r.series,
-                r.samples, replay_s);
-    again.set_wal(nullptr);
-  }
+  if (wal) return report_wal(*wal, store, wal_dir, total);
   return 0;
 }
 
@@ -306,25 +311,6 @@ int main(int argc, char** argv) {
   }
   std::printf("decoded %zu samples in %.2f s (%.0f M samples/s; checksum %g)\n", read, read_s,
               static_cast<double>(read) / read_s / 1e6, sum);
-  if (wal) {
-    std::printf("wal: %.1f MiB of log (%.1f bytes/sample), appended and synced with the scrapes above\n",
-                static_cast<double>(wal->log_bytes()) / 1048576.0, static_cast<double>(wal->log_bytes()) / total);
-    start = std::chrono::steady_clock::now();
-    if (auto r = wal->fold(store); !r) {
-      std::fprintf(stderr, "wal fold: %s\n", r.error().message.c_str());
-      return 1;
-    }
-    const double fold_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("wal: folded into a %.1f MiB snapshot in %.2f s\n",
-                static_cast<double>(wal->snapshot_bytes()) / 1048576.0, fold_s);
-    store.set_wal(nullptr);
-    storage::MemoryStore again;
-    storage::Wal replay(wal_dir, size_t{1} << 40);
-    start = std::chrono::steady_clock::now();
-    auto r = replay.open(again, 0);
-    const double replay_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("wal: replayed %zu series, %zu samples in %.2f s (fold after replay included)\n", r.series,
-                r.samples, replay_s);
-  }
+  if (wal) return report_wal(*wal, store, wal_dir, total);
   return 0;
 }
